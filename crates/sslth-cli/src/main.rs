@@ -1,0 +1,67 @@
+//! `sslth`: sparse strong lottery tickets from the command line.
+//!
+//! A thin layer over the `rfss` and `sslth` crates: argument parsing, human
+//! tables by default, `--json` for scripts. Bad input gets one line on
+//! stderr and exit code 2, never a panic.
+
+mod demo;
+mod report;
+mod rfss_cmd;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Sparse strong lottery tickets: exact Random Fixed-Size Subset Sum and
+/// sparse subnetworks of random networks (Natale et al., NeurIPS 2024).
+#[derive(Parser, Debug)]
+#[command(name = "sslth", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Draw random RFSS instances, solve them in both modes, print a table.
+    Demo(demo::DemoArgs),
+    /// The Random Fixed-Size Subset Sum solver (PAPER.md §2).
+    #[command(subcommand)]
+    Rfss(rfss_cmd::RfssCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                let _ = e.print();
+                return ExitCode::from(2);
+            }
+            // clap's message folded onto one line, then a pointer to --help.
+            let text = e.to_string();
+            let folded: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information"))
+                .collect();
+            eprintln!("{} (see --help)", folded.join(" "));
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
+        Command::Demo(args) => demo::run(&args),
+        Command::Rfss(cmd) => rfss_cmd::run(cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! Small helpers for human-readable output: durations with units, aligned
+//! tables.
+
+use std::time::Duration;
+
+/// A duration with a unit that keeps 3 significant figures.
+pub fn duration(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s >= 1.0 {
+        format!("{s:.2} s")
+    } else if s >= 1e-3 {
+        format!("{:.3} ms", s * 1e3)
+    } else if s >= 1e-6 {
+        format!("{:.2} µs", s * 1e6)
+    } else {
+        format!("{:.0} ns", s * 1e9)
+    }
+}
+
+/// The median of `values` (upper median for even lengths); `None` if empty.
+pub fn median<T: Copy + PartialOrd>(values: &[T]) -> Option<T> {
+    let mut v = values.to_vec();
+    v.sort_by(|a, b| a.partial_cmp(b).expect("comparable"));
+    v.get(v.len() / 2).copied()
+}
+
+/// Renders rows under a header, columns right-aligned to their widest cell.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut width: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (w, c) in width.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line =
+        |cells: Vec<&str>| cells.iter().zip(&width).map(|(c, w)| format!("{c:>w$}")).collect::<Vec<_>>().join("  ");
+    let mut out = line(header.to_vec());
+    out.push('\n');
+    for r in rows {
+        out.push_str(&line(r.iter().map(String::as_str).collect()));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units() {
+        assert_eq!(duration(Duration::from_nanos(250)), "250 ns");
+        assert_eq!(duration(Duration::from_nanos(2_500)), "2.50 µs");
+        assert_eq!(duration(Duration::from_micros(1_500)), "1.500 ms");
+        assert_eq!(duration(Duration::from_millis(2_500)), "2.50 s");
+    }
+
+    #[test]
+    fn medians_and_tables() {
+        assert_eq!(median(&[3, 1, 2]), Some(2));
+        assert_eq!(median::<u32>(&[]), None);
+        assert_eq!(table(&["a", "bb"], &[vec!["100".into(), "1".into()]]), "  a  bb\n100   1\n");
+    }
+}

@@ -1,0 +1,17 @@
+//! Sparse strong lottery tickets: networks with seekable random weights and
+//! the tickets found in them (PAPER.md §3–§4).
+//!
+//! For now the crate holds the seekable generator that every random network
+//! is drawn from ([`weights`]); the construction, the ticket format and the
+//! datasets come on top of it.
+//!
+//! ```
+//! use sslth::weights::{uniform_weight, WeightStream};
+//!
+//! // Weight 1000 of layer 2 is the same whether drawn alone or in order.
+//! let mut s = WeightStream::new(7, 2);
+//! let in_order: Vec<f64> = (0..1001).map(|_| s.next_weight()).collect();
+//! assert_eq!(uniform_weight(7, 2, 1000), in_order[1000]);
+//! ```
+
+pub mod weights;
