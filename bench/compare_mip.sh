@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# sslth vs OR-Tools CP-SAT and HiGHS on the same RFSS instances, one thread
+# each. Makes its own venv (bench/.venv), writes bench/out/mip_compare.{json,md}.
+#   bash bench/compare_mip.sh [--per-shape 5] [--time-limit 5]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=bench/.venv
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q ortools highspy
+fi
+cargo build -q --release -p rfss --features jsonl --example time_jsonl
+mkdir -p bench/out
+"$venv/bin/python" bench/compare_mip.py --timer target/release/examples/time_jsonl --out bench/out "$@"
