@@ -62,7 +62,12 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
                 let a = solver.solve(&inst, mode).map_err(|e| e.to_string())?;
                 times.push(start.elapsed());
                 gaps.push(a.gap);
-                counts[a.status as usize] += 1;
+                let slot = match a.status {
+                    rfss::Status::Found => 0,
+                    rfss::Status::None => 1,
+                    rfss::Status::Unknown => 2,
+                };
+                counts[slot] += 1;
             }
             let us = |d: Duration| d.as_secs_f64() * 1e6;
             rows.push(Row {
