@@ -80,15 +80,23 @@ fn sized_sums(vals: &[f64], jmax: usize, buf: &mut Vec<Entry>) -> Vec<usize> {
     offsets
 }
 
+/// The list buffers of both halves, kept between solves so that large
+/// instances do not map and fault fresh memory each time.
+#[derive(Debug, Default)]
+pub(crate) struct Buffers {
+    a: Vec<Entry>,
+    b: Vec<Entry>,
+}
+
 /// The k-subset of sorted samples `xs` (n ≤ 128) whose computed sum is
 /// closest to `z`: its positions (ascending) and computed gap.
-pub(crate) fn closest(xs: &[f64], k: usize, z: f64) -> (Vec<u32>, f64) {
+pub(crate) fn closest(xs: &[f64], k: usize, z: f64, bufs: &mut Buffers) -> (Vec<u32>, f64) {
     let n = xs.len();
     let na = n / 2;
     let nb = n - na;
-    let (mut abuf, mut bbuf) = (Vec::new(), Vec::new());
-    let aoff = sized_sums(&xs[..na], k.min(na), &mut abuf);
-    let boff = sized_sums(&xs[na..], k.min(nb), &mut bbuf);
+    let (abuf, bbuf) = (&mut bufs.a, &mut bufs.b);
+    let aoff = sized_sums(&xs[..na], k.min(na), abuf);
+    let boff = sized_sums(&xs[na..], k.min(nb), bbuf);
     let mut best = (f64::INFINITY, 0u64, 0u64);
     for j in k.saturating_sub(nb)..=k.min(na) {
         let (a, b) = (&abuf[aoff[j]..aoff[j + 1]], &bbuf[boff[k - j]..boff[k - j + 1]]);

@@ -105,12 +105,20 @@ pub struct Solver {
     order: Vec<(f64, u32)>,
     xs: Vec<f64>,
     pre: Vec<f64>,
+    lists: mitm::Buffers,
 }
 
 impl Solver {
     /// A solver with the given budget ([`Budget::default`]: unlimited).
     pub fn new(budget: Budget) -> Self {
-        Solver { budget, mitm_max_entries: MITM_MAX_ENTRIES, order: Vec::new(), xs: Vec::new(), pre: Vec::new() }
+        Solver {
+            budget,
+            mitm_max_entries: MITM_MAX_ENTRIES,
+            order: Vec::new(),
+            xs: Vec::new(),
+            pre: Vec::new(),
+            lists: Default::default(),
+        }
     }
 
     /// Caps the meet-in-the-middle lists at `entries` (16 bytes each);
@@ -179,7 +187,7 @@ impl Solver {
             }
         }
         if mitm_fits && deadline.is_none_or(|d| Instant::now() < d) {
-            let (best, _) = mitm::closest(xs, k, z);
+            let (best, _) = mitm::closest(xs, k, z, &mut self.lists);
             return Ok(self.answer(inst, best, true, spent + mitm_cost as u64));
         }
         let mut s = Search::new(xs, pre, z, eps, slack, true, limits(node_budget));
