@@ -2,8 +2,9 @@
 //! the tickets found in them (PAPER.md §3–§4).
 //!
 //! For now the crate holds the seekable generator that every random network
-//! is drawn from ([`weights`]); the construction, the ticket format and the
-//! datasets come on top of it.
+//! is drawn from ([`weights`]) and the datasets ([`data`]: the embedded UCI
+//! digits, Fashion-MNIST through an IDX loader); the construction and the
+//! ticket format come on top of them.
 //!
 //! ```
 //! use sslth::weights::{uniform_weight, WeightStream};
@@ -14,4 +15,5 @@
 //! assert_eq!(uniform_weight(7, 2, 1000), in_order[1000]);
 //! ```
 
+pub mod data;
 pub mod weights;
