@@ -4,7 +4,10 @@
 //! tables by default, `--json` for scripts. Bad input gets one line on
 //! stderr and exit code 2, never a panic.
 
+mod build_cmd;
 mod demo;
+mod model_cmd;
+mod progress;
 mod report;
 mod rfss_cmd;
 
@@ -27,6 +30,12 @@ enum Command {
     /// The Random Fixed-Size Subset Sum solver (PAPER.md §2).
     #[command(subcommand)]
     Rfss(rfss_cmd::RfssCommand),
+    /// Train a ReLU MLP target and write it as safetensors.
+    Train(model_cmd::TrainArgs),
+    /// Test accuracy of a target or a ticket.
+    Eval(model_cmd::EvalArgs),
+    /// Build a sparse ticket for a target inside a random network.
+    Build(build_cmd::BuildArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +65,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo(args) => demo::run(&args),
         Command::Rfss(cmd) => rfss_cmd::run(cmd),
+        Command::Train(args) => model_cmd::run_train(&args),
+        Command::Eval(args) => model_cmd::run_eval(&args),
+        Command::Build(args) => build_cmd::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -15,5 +15,12 @@
 //! assert_eq!(uniform_weight(7, 2, 1000), in_order[1000]);
 //! ```
 
+pub mod construct;
 pub mod data;
+pub mod eval;
+pub mod io;
+pub mod linalg;
+pub mod model;
+pub mod ticket;
+pub mod train;
 pub mod weights;

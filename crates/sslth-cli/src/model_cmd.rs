@@ -1,0 +1,170 @@
+//! `sslth train` and `sslth eval`: targets and their accuracy (issue 4).
+
+use crate::progress;
+use clap::Args;
+use sslth::data;
+use sslth::model::Mlp;
+use sslth::train::{accuracy, train, TrainConfig};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Arguments of `sslth train`.
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Dataset: digits (embedded) or fashion-mnist (Debian package
+    /// dataset-fashion-mnist).
+    #[arg(long, default_value = "digits")]
+    pub data: String,
+    /// Layer widths, input first: 64-32-10.
+    #[arg(long, default_value = "64-32-10", value_parser = parse_arch)]
+    pub arch: Arch,
+    /// Give every layer a bias.
+    #[arg(long)]
+    pub bias: bool,
+    /// Passes over the training set.
+    #[arg(long, default_value_t = 50)]
+    pub epochs: usize,
+    /// Seed of the initial weights and of the batch order.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Adam's learning rate.
+    #[arg(long, default_value_t = 1e-2)]
+    pub lr: f64,
+    /// Rows per batch.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch: u64,
+    /// Output file (safetensors, PyTorch nn.Sequential layout); never
+    /// overwritten unless --force.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Replace the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `sslth eval`.
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// A target (MLP safetensors) or a ticket file.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Dataset: digits or fashion-mnist.
+    #[arg(long, default_value = "digits")]
+    pub data: String,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Layer widths d_0-d_1-…-d_ℓ.
+#[derive(Clone, Debug)]
+pub struct Arch(pub Vec<usize>);
+
+/// Parses widths such as 64-32-10.
+pub fn parse_arch(s: &str) -> Result<Arch, String> {
+    let widths: Vec<usize> = s
+        .split('-')
+        .map(|w| w.parse::<usize>().ok().filter(|&w| w > 0))
+        .collect::<Option<_>>()
+        .ok_or_else(|| format!("'{s}' is not a list of positive widths such as 64-32-10"))?;
+    if widths.len() < 2 {
+        return Err(format!("'{s}' needs at least an input and an output width"));
+    }
+    Ok(Arch(widths))
+}
+
+/// Refuses to replace an existing file unless asked to.
+pub fn check_output(path: &std::path::Path, force: bool) -> Result<(), String> {
+    if path.exists() && !force {
+        return Err(format!("{} exists; pass --force to replace it", path.display()));
+    }
+    Ok(())
+}
+
+/// Runs `sslth train`.
+pub fn run_train(args: &TrainArgs) -> Result<(), String> {
+    check_output(&args.output, args.force)?;
+    let split = data::load(&args.data).map_err(|e| e.to_string())?;
+    let cfg = TrainConfig {
+        arch: args.arch.0.clone(),
+        bias: args.bias,
+        epochs: args.epochs,
+        seed: args.seed,
+        lr: args.lr,
+        batch: args.batch as usize,
+    };
+    let batches = split.train.len().div_ceil(cfg.batch) as u64;
+    let pb = progress::bar(batches * cfg.epochs as u64, "training", args.json);
+    let start = Instant::now();
+    let mlp = train(&split.train, &cfg, |_, _, _, loss| {
+        pb.inc(1);
+        pb.set_message(format!("loss {loss:.3}"));
+    })?;
+    pb.finish_and_clear();
+    let secs = start.elapsed().as_secs_f64();
+    let test_acc = accuracy(|x| mlp.forward(x), &split.test);
+    let train_acc = accuracy(|x| mlp.forward(x), &split.train);
+    let meta = HashMap::from([
+        ("format".to_string(), "sslth-target".to_string()),
+        ("data".to_string(), args.data.clone()),
+        ("input_scale".to_string(), split.train.scale.to_string()),
+        ("seed".to_string(), args.seed.to_string()),
+        ("epochs".to_string(), args.epochs.to_string()),
+        ("test_accuracy".to_string(), test_acc.to_string()),
+    ]);
+    sslth::io::write_atomic(&args.output, &mlp.to_safetensors(meta))
+        .map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
+    if args.json {
+        let v = serde_json::json!({"output": args.output, "train_accuracy": train_acc, "test_accuracy": test_acc, "seconds": secs, "weights": mlp.weight_count()});
+        println!("{v}");
+    } else {
+        println!(
+            "trained {} ({} weights) on {} for {} epochs in {secs:.1} s\ntrain accuracy {:.2}% ({} rows), test accuracy {:.2}% ({} rows)\nwrote {}",
+            args.arch.0.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("-"),
+            mlp.weight_count(),
+            args.data,
+            args.epochs,
+            100.0 * train_acc,
+            split.train.len(),
+            100.0 * test_acc,
+            split.test.len(),
+            args.output.display()
+        );
+    }
+    Ok(())
+}
+
+/// Runs `sslth eval` on a target.
+pub fn run_eval(args: &EvalArgs) -> Result<(), String> {
+    let split = data::load(&args.data).map_err(|e| e.to_string())?;
+    let mlp = Mlp::load(&args.model).map_err(|e| e.to_string())?;
+    if mlp.layers[0].d_in != split.test.dim {
+        return Err(format!(
+            "{} takes {} inputs but {} has {}",
+            args.model.display(),
+            mlp.layers[0].d_in,
+            args.data,
+            split.test.dim
+        ));
+    }
+    let acc = accuracy(|x| mlp.forward(x), &split.test);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({"model": args.model, "data": args.data, "test_accuracy": acc, "rows": split.test.len()})
+        );
+    } else {
+        println!(
+            "{}: test accuracy {:.2}% on {} ({} rows)",
+            args.model.display(),
+            100.0 * acc,
+            args.data,
+            split.test.len()
+        );
+    }
+    Ok(())
+}

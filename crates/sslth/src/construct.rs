@@ -1,0 +1,274 @@
+//! The construction engine (PAPER.md §3 and §4): one target layer, written
+//! in an equivariant basis as coefficient matrices C_q, becomes a pruned
+//! pair of random layers.
+//!
+//! The odd layer A (hidden width H = 2n·d_in) is pruned to a pointwise map:
+//! block j of 2n hidden neurons reads input j only, neuron h computing
+//! σ(a_h·x_j). Split by the sign of a_h (P_j: a_h > 0, N_j: a_h < 0), only
+//! P_j fires for x_j ≥ 0 and only N_j for x_j < 0, and either way
+//! σ(a_h·x_j) = a_h·x_j (the sign trick, §3 steps 2–3). Each coefficient
+//! C_q[o, j] is then one RFSS instance per side: choose exactly k neurons of
+//! P_j (or N_j) whose products a_h·B_q[o, h] sum to C_q[o, j] (§3 step 4).
+//! The pair computes x ↦ Σ_q b_q ⊗ (Ĉ⁺_q x⁺ + Ĉ⁻_q x⁻).
+//!
+//! Only coefficients are touched, so a group adds a basis and nothing else
+//! (DESIGN.md, one construction engine); dense layers have one basis
+//! element. Inputs known to be non-negative (after a ReLU, or a constant
+//! bias coordinate) need no N_j side: its neurons never fire and their edges
+//! are pruned with no change to the function (§3, practical points).
+//!
+//! Random weights: A[h, j] is weight h·d_in + j of stream 2i, and
+//! B_q[o, h] is weight (q·d_out + o)·H + h of stream 2i + 1, for pair i
+//! ([`crate::weights`]). A is used as drawn, U[−1, 1); B is scaled by the
+//! pair's `scale` (the random network's i.i.d. uniform init on
+//! [−scale, scale)) when target coefficients lie beyond what k-sums of
+//! products reach well.
+
+use crate::weights::{uniform_weight, WeightStream};
+use rayon::prelude::*;
+use rfss::{Budget, Instance, Mode, Solver, Status};
+
+/// A target layer in an equivariant basis: C_q ∈ R^{d_out × d_in} for
+/// q < basis, flat at `(q·d_out + o)·d_in + j`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Coefficients {
+    /// Number of basis elements |B| (1 for dense layers).
+    pub basis: usize,
+    /// Output channels.
+    pub d_out: usize,
+    /// Input channels.
+    pub d_in: usize,
+    /// The coefficients.
+    pub values: Vec<f64>,
+}
+
+impl Coefficients {
+    /// Number of (q, o) rows.
+    pub fn rows(&self) -> usize {
+        self.basis * self.d_out
+    }
+
+    /// The largest |C_q[o, j]|.
+    pub fn max_abs(&self) -> f64 {
+        self.values.iter().fold(0.0, |m, v| m.max(v.abs()))
+    }
+}
+
+/// Sizes of one pair: n samples per RFSS instance (2n hidden neurons per
+/// input channel), subsets of exactly k, and the scale of B.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PairSize {
+    /// Hidden neurons per input channel and sign (block of 2n).
+    pub n: usize,
+    /// Subset size of every RFSS instance.
+    pub k: usize,
+    /// B is uniform on [−scale, scale).
+    pub scale: f64,
+}
+
+/// Everything needed to build one pair.
+#[derive(Clone, Debug)]
+pub struct PairSpec<'a> {
+    /// Seed of the random network.
+    pub seed: u64,
+    /// Index i of the target layer (random streams 2i and 2i + 1).
+    pub layer: usize,
+    /// The target coefficients.
+    pub target: &'a Coefficients,
+    /// n, k and scale.
+    pub size: PairSize,
+    /// Per input channel: whether it is never negative (no N side).
+    pub nonneg: Vec<bool>,
+    /// Tolerance per coefficient, in weight units.
+    pub weight_eps: f64,
+    /// Node budget of the fallback `best` solve of an instance with no
+    /// subset within tolerance.
+    pub fallback_nodes: u64,
+}
+
+/// A pruned random pair: the kept edges and what they compute.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pair {
+    /// Target layer index i.
+    pub layer: usize,
+    /// Sizes used.
+    pub size: PairSize,
+    /// Basis size, output and input channels of the target layer.
+    pub basis: usize,
+    /// Output channels.
+    pub d_out: usize,
+    /// Input channels.
+    pub d_in: usize,
+    /// Kept edges of A: (hidden neuron h, value); h reads input h / (2n).
+    pub a: Vec<(u32, f32)>,
+    /// Kept edges of B: (row q·d_out + o, hidden neuron h, value), sorted.
+    pub b: Vec<(u32, u32, f32)>,
+    /// Ĉ⁺, flat like [`Coefficients::values`], from the kept f32 weights.
+    pub approx_pos: Vec<f64>,
+    /// Ĉ⁻ (equal to C where the N side is not built).
+    pub approx_neg: Vec<f64>,
+    /// RFSS instances solved.
+    pub instances: u64,
+    /// Instances with no k-subset within tolerance (their best subset is
+    /// used and its real gap enters every error figure).
+    pub misses: u64,
+    /// Largest |C − Ĉ±| over all coefficients and sides.
+    pub max_weight_error: f64,
+}
+
+impl Pair {
+    /// Hidden width H = 2n·d_in.
+    pub fn hidden(&self) -> usize {
+        2 * self.size.n * self.d_in
+    }
+
+    /// Edges of the random pair before pruning: H·d_in + |B|·d_out·H.
+    pub fn random_edges(&self) -> u64 {
+        let h = self.hidden() as u64;
+        h * self.d_in as u64 + (self.basis * self.d_out) as u64 * h
+    }
+
+    /// Edges kept.
+    pub fn kept_edges(&self) -> u64 {
+        (self.a.len() + self.b.len()) as u64
+    }
+}
+
+/// The hidden neurons of block j split by the sign of a_h, with a_h.
+fn block_sides(seed: u64, layer: usize, d_in: usize, n: usize, j: usize) -> [Vec<(u32, f64)>; 2] {
+    let mut sides = [Vec::with_capacity(n + n / 2), Vec::with_capacity(n + n / 2)];
+    for t in 0..2 * n {
+        let h = j * 2 * n + t;
+        let a = f64::from(uniform_weight(seed, 2 * layer as u64, (h * d_in + j) as u64) as f32);
+        if a > 0.0 {
+            sides[0].push((h as u32, a));
+        } else if a < 0.0 {
+            sides[1].push((h as u32, a));
+        }
+    }
+    sides
+}
+
+/// What one row (q, o) of B contributes.
+struct RowResult {
+    kept: Vec<(u32, f32)>,
+    pos: Vec<f64>,
+    neg: Vec<f64>,
+    instances: u64,
+    misses: u64,
+    max_err: f64,
+}
+
+/// Builds one pair (PAPER.md §3 steps 1–5), rows of B in parallel; the
+/// result does not depend on the thread count. `progress` is called once
+/// per finished row.
+pub fn build_pair(spec: &PairSpec<'_>, progress: &(dyn Fn() + Sync)) -> Pair {
+    let c = spec.target;
+    let PairSize { n, k, scale } = spec.size;
+    let hidden = 2 * n * c.d_in;
+    let blocks: Vec<[Vec<(u32, f64)>; 2]> =
+        (0..c.d_in).into_par_iter().map(|j| block_sides(spec.seed, spec.layer, c.d_in, n, j)).collect();
+    let b_stream = 2 * spec.layer as u64 + 1;
+    let rows: Vec<RowResult> = (0..c.rows())
+        .into_par_iter()
+        .map_init(
+            || {
+                (
+                    Solver::new(Budget::default()),
+                    Solver::new(Budget { max_nodes: Some(spec.fallback_nodes), time_limit: None }),
+                    vec![0.0f64; hidden],
+                )
+            },
+            |(solver, fallback, brow), r| {
+                let mut s = WeightStream::new(spec.seed, b_stream);
+                s.seek((r * hidden) as u64);
+                for v in brow.iter_mut() {
+                    *v = f64::from((s.next_weight() * scale) as f32);
+                }
+                let mut out = RowResult {
+                    kept: Vec::new(),
+                    pos: vec![0.0; c.d_in],
+                    neg: vec![0.0; c.d_in],
+                    instances: 0,
+                    misses: 0,
+                    max_err: 0.0,
+                };
+                for (j, sides) in blocks.iter().enumerate() {
+                    let target = c.values[r * c.d_in + j];
+                    for (side, members) in sides.iter().enumerate() {
+                        let approx = if side == 0 { &mut out.pos[j] } else { &mut out.neg[j] };
+                        if (side == 1 && spec.nonneg[j]) || target == 0.0 {
+                            // No N side, or an exact zero: no edge, no error.
+                            *approx = target;
+                            continue;
+                        }
+                        out.instances += 1;
+                        let mut sum = 0.0;
+                        if members.is_empty() {
+                            // A block with no neuron of this sign: nothing to keep.
+                            out.misses += 1;
+                        } else {
+                            let samples: Vec<f64> = members.iter().map(|&(h, a)| a * brow[h as usize]).collect();
+                            let kk = k.min(samples.len());
+                            let inst = Instance { samples, k: kk, target, eps: spec.weight_eps };
+                            let mut ans = solver.solve(&inst, Mode::Within).expect("valid instance");
+                            if ans.status != Status::Found {
+                                out.misses += 1;
+                                let best = fallback.solve(&inst, Mode::Best).expect("valid instance");
+                                if best.gap < ans.gap {
+                                    ans = best;
+                                }
+                            }
+                            for &i in &ans.subset {
+                                let (h, a) = members[i];
+                                out.kept.push((h, brow[h as usize] as f32));
+                                sum += a * brow[h as usize];
+                            }
+                        }
+                        *approx = sum;
+                        out.max_err = out.max_err.max((target - sum).abs());
+                    }
+                }
+                out.kept.sort_unstable_by_key(|e| e.0);
+                progress();
+                out
+            },
+        )
+        .collect();
+
+    let mut used = vec![false; hidden];
+    let mut pair = Pair {
+        layer: spec.layer,
+        size: spec.size,
+        basis: c.basis,
+        d_out: c.d_out,
+        d_in: c.d_in,
+        a: Vec::new(),
+        b: Vec::new(),
+        approx_pos: Vec::with_capacity(c.values.len()),
+        approx_neg: Vec::with_capacity(c.values.len()),
+        instances: 0,
+        misses: 0,
+        max_weight_error: 0.0,
+    };
+    for (r, row) in rows.into_iter().enumerate() {
+        for &(h, v) in &row.kept {
+            used[h as usize] = true;
+            pair.b.push((r as u32, h, v));
+        }
+        pair.approx_pos.extend(row.pos);
+        pair.approx_neg.extend(row.neg);
+        pair.instances += row.instances;
+        pair.misses += row.misses;
+        pair.max_weight_error = pair.max_weight_error.max(row.max_err);
+    }
+    for block in &blocks {
+        for &(h, a) in block.iter().flatten() {
+            if used[h as usize] {
+                pair.a.push((h, a as f32));
+            }
+        }
+    }
+    pair.a.sort_unstable_by_key(|e| e.0);
+    pair
+}

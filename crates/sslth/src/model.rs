@@ -1,0 +1,261 @@
+//! Target networks: ReLU MLPs stored as safetensors in PyTorch's
+//! `nn.Sequential` layout (PAPER.md §3, the target f).
+//!
+//! Layer i (0-based) of an ℓ-layer MLP is `Linear` number 2i of the
+//! Sequential: tensors `{2i}.weight` of shape `[out, in]` and optionally
+//! `{2i}.bias` of shape `[out]`, f32 (f64 is read too), with a ReLU between
+//! layers and none after the last. Any file exported from such a PyTorch
+//! model is accepted.
+
+use safetensors::{Dtype, SafeTensors};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::Path;
+
+/// One dense layer x ↦ Wx + b.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dense {
+    /// Input width.
+    pub d_in: usize,
+    /// Output width.
+    pub d_out: usize,
+    /// Row-major `[d_out, d_in]`.
+    pub weight: Vec<f32>,
+    /// `[d_out]`, if the layer has a bias.
+    pub bias: Option<Vec<f32>>,
+}
+
+impl Dense {
+    /// W[o, j].
+    pub fn w(&self, o: usize, j: usize) -> f32 {
+        self.weight[o * self.d_in + j]
+    }
+
+    /// y = Wx + b, accumulated in f64.
+    pub fn apply(&self, x: &[f32], y: &mut [f32]) {
+        for (o, out) in y.iter_mut().enumerate() {
+            let row = &self.weight[o * self.d_in..(o + 1) * self.d_in];
+            let mut acc: f64 = row.iter().zip(x).map(|(&w, &v)| f64::from(w) * f64::from(v)).sum();
+            if let Some(b) = &self.bias {
+                acc += f64::from(b[o]);
+            }
+            *out = acc as f32;
+        }
+    }
+}
+
+/// A ReLU MLP: f(x) = W_ℓ σ(… σ(W_1 x + b_1) …) + b_ℓ.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mlp {
+    /// The layers, input first.
+    pub layers: Vec<Dense>,
+}
+
+/// Why a model file was refused; `Display` is one line.
+#[derive(Debug)]
+pub enum ModelError {
+    /// The file could not be read.
+    Io(String, std::io::Error),
+    /// The bytes are not a safetensors file.
+    Format(String, String),
+    /// The file is safetensors but not an MLP in the expected layout.
+    Layout(String),
+}
+
+impl fmt::Display for ModelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ModelError::Io(p, e) => write!(f, "cannot read {p}: {e}"),
+            ModelError::Format(p, e) => write!(f, "{p} is not a valid safetensors file: {e}"),
+            ModelError::Layout(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for ModelError {}
+
+/// The values of a tensor as f32, from f32 or f64 data; other dtypes are
+/// refused.
+pub(crate) fn tensor_f32(name: &str, view: &safetensors::tensor::TensorView<'_>) -> Result<Vec<f32>, ModelError> {
+    let data = view.data();
+    let values: Vec<f32> = match view.dtype() {
+        Dtype::F32 => data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect(),
+        Dtype::F64 => data.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap()) as f32).collect(),
+        other => {
+            return Err(ModelError::Layout(format!(
+                "tensor {name} has dtype {other:?}; only F32 and F64 are supported"
+            )))
+        }
+    };
+    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        return Err(ModelError::Layout(format!("tensor {name} has a non-finite value at flat index {i}")));
+    }
+    Ok(values)
+}
+
+/// Reads a whole safetensors file, naming the file in every error.
+pub(crate) fn read_safetensors(path: &Path) -> Result<Vec<u8>, ModelError> {
+    std::fs::read(path).map_err(|e| ModelError::Io(path.display().to_string(), e))
+}
+
+impl Mlp {
+    /// Widths d_0-d_1-…-d_ℓ.
+    pub fn widths(&self) -> Vec<usize> {
+        let mut w = vec![self.layers[0].d_in];
+        w.extend(self.layers.iter().map(|l| l.d_out));
+        w
+    }
+
+    /// Whether any layer has a bias.
+    pub fn has_bias(&self) -> bool {
+        self.layers.iter().any(|l| l.bias.is_some())
+    }
+
+    /// Number of weights m_t = Σ d_{i−1}·d_i (biases not counted).
+    pub fn weight_count(&self) -> usize {
+        self.layers.iter().map(|l| l.d_in * l.d_out).sum()
+    }
+
+    /// f(x): the output logits for one input.
+    pub fn forward(&self, x: &[f32]) -> Vec<f32> {
+        let mut cur = x.to_vec();
+        for (i, l) in self.layers.iter().enumerate() {
+            let mut next = vec![0.0; l.d_out];
+            l.apply(&cur, &mut next);
+            if i + 1 < self.layers.len() {
+                next.iter_mut().for_each(|v| *v = v.max(0.0));
+            }
+            cur = next;
+        }
+        cur
+    }
+
+    /// Checks that widths chain and every value is finite.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        if self.layers.is_empty() {
+            return Err(ModelError::Layout("the model has no layers".into()));
+        }
+        for (i, pair) in self.layers.windows(2).enumerate() {
+            if pair[0].d_out != pair[1].d_in {
+                return Err(ModelError::Layout(format!(
+                    "shapes do not chain: layer {} outputs {} values but layer {} takes {}",
+                    2 * i,
+                    pair[0].d_out,
+                    2 * i + 2,
+                    pair[1].d_in
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads a target from a safetensors file in `nn.Sequential` layout.
+    pub fn load(path: &Path) -> Result<Mlp, ModelError> {
+        let bytes = read_safetensors(path)?;
+        let p = path.display().to_string();
+        let st = SafeTensors::deserialize(&bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
+        let mut by_index: BTreeMap<usize, (Option<Dense>, Option<Vec<f32>>)> = BTreeMap::new();
+        for (name, view) in st.tensors() {
+            let Some((idx, kind)) = name.split_once('.').and_then(|(i, k)| Some((i.parse::<usize>().ok()?, k))) else {
+                return Err(ModelError::Layout(format!(
+                    "{p}: tensor '{name}' is not of the form N.weight or N.bias (nn.Sequential layout)"
+                )));
+            };
+            let values = tensor_f32(&name, &view)?;
+            let entry = by_index.entry(idx).or_default();
+            match (kind, view.shape()) {
+                ("weight", &[d_out, d_in]) => entry.0 = Some(Dense { d_in, d_out, weight: values, bias: None }),
+                ("bias", &[_]) => entry.1 = Some(values),
+                ("weight" | "bias", shape) => {
+                    return Err(ModelError::Layout(format!(
+                        "{p}: tensor {name} has shape {shape:?}, expected [out, in] or [out]"
+                    )))
+                }
+                _ => return Err(ModelError::Layout(format!("{p}: tensor '{name}' is neither a weight nor a bias"))),
+            }
+        }
+        let mut layers = Vec::new();
+        for (pos, (idx, (dense, bias))) in by_index.into_iter().enumerate() {
+            if idx != 2 * pos {
+                return Err(ModelError::Layout(format!(
+                    "{p}: missing layer: expected {}.weight (Linear layers at 0, 2, 4, … with ReLU between), found {idx}",
+                    2 * pos
+                )));
+            }
+            let mut dense = dense.ok_or_else(|| ModelError::Layout(format!("{p}: {idx}.bias has no {idx}.weight")))?;
+            if let Some(b) = &bias {
+                if b.len() != dense.d_out {
+                    return Err(ModelError::Layout(format!(
+                        "{p}: {idx}.bias has {} values but {idx}.weight has {} rows",
+                        b.len(),
+                        dense.d_out
+                    )));
+                }
+            }
+            dense.bias = bias;
+            layers.push(dense);
+        }
+        let mlp = Mlp { layers };
+        mlp.validate().map_err(|e| ModelError::Layout(format!("{p}: {e}")))?;
+        Ok(mlp)
+    }
+
+    /// The file's bytes: safetensors in `nn.Sequential` layout, f32, with
+    /// `metadata` in the header.
+    pub fn to_safetensors(&self, metadata: HashMap<String, String>) -> Vec<u8> {
+        let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+        for (i, l) in self.layers.iter().enumerate() {
+            tensors.push((format!("{}.weight", 2 * i), vec![l.d_out, l.d_in], f32_bytes(&l.weight)));
+            if let Some(b) = &l.bias {
+                tensors.push((format!("{}.bias", 2 * i), vec![l.d_out], f32_bytes(b)));
+            }
+        }
+        serialize(tensors, metadata)
+    }
+}
+
+/// Little-endian bytes of f32 values.
+pub(crate) fn f32_bytes(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// Serialises named tensors `(name, dtype, shape, little-endian bytes)`
+/// with `metadata` in the header, as the safetensors format: an 8-byte
+/// little-endian header length, the JSON header (padded with spaces to a
+/// multiple of 8), then the data in the given order. Written here rather
+/// than by the `safetensors` crate so that the header's key order, and so
+/// the file's bytes, are the same on every run.
+pub(crate) fn serialize_typed(
+    tensors: Vec<(String, Dtype, Vec<usize>, Vec<u8>)>,
+    metadata: HashMap<String, String>,
+) -> Vec<u8> {
+    let mut header = serde_json::Map::new();
+    let meta: BTreeMap<String, String> = metadata.into_iter().collect();
+    header.insert("__metadata__".into(), serde_json::json!(meta));
+    let mut offset = 0usize;
+    for (name, dtype, shape, bytes) in &tensors {
+        assert_eq!(bytes.len(), shape.iter().product::<usize>() * dtype.bitsize() / 8, "tensor {name}");
+        let dt = serde_json::to_value(dtype).expect("dtype serialises");
+        header.insert(
+            name.clone(),
+            serde_json::json!({"dtype": dt, "shape": shape, "data_offsets": [offset, offset + bytes.len()]}),
+        );
+        offset += bytes.len();
+    }
+    // serde_json's Map keeps keys sorted (no preserve_order feature).
+    let mut text = serde_json::to_string(&header).expect("header serialises").into_bytes();
+    while text.len() % 8 != 0 {
+        text.push(b' ');
+    }
+    let mut out = Vec::with_capacity(8 + text.len() + offset);
+    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    out.extend_from_slice(&text);
+    for (_, _, _, bytes) in &tensors {
+        out.extend_from_slice(bytes);
+    }
+    out
+}
+
+fn serialize(tensors: Vec<(String, Vec<usize>, Vec<u8>)>, metadata: HashMap<String, String>) -> Vec<u8> {
+    serialize_typed(tensors.into_iter().map(|(n, s, b)| (n, Dtype::F32, s, b)).collect(), metadata)
+}

@@ -1,0 +1,401 @@
+//! Dense sparse tickets (PAPER.md §3, Theorem 3): sizing, building, running
+//! and certifying a ticket for a ReLU MLP target.
+//!
+//! Biases go through a constant-1 input coordinate carried through every
+//! layer: target layer i becomes [W_i b_i] with an extra output row
+//! [0 … 0 1] (except the last layer), so every layer of the random network
+//! is bias-free as in the paper. Exact zeros (the carried row) keep no edge.
+
+use crate::construct::{build_pair, Coefficients, Pair, PairSize, PairSpec};
+use crate::linalg::spectral_norm;
+use crate::model::Mlp;
+
+/// The tolerance asked for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Tolerance {
+    /// Every coefficient within this of its target (weight units).
+    Weight(f64),
+    /// A bound on sup over ‖x‖ ≤ 1 of ‖f(x) − g(x)‖, split into per-layer
+    /// weight tolerances (see [`plan`]).
+    Network(f64),
+}
+
+/// How to build a ticket.
+#[derive(Clone, Debug)]
+pub struct BuildConfig {
+    /// Seed of the random network.
+    pub seed: u64,
+    /// Target density (kept / all edges of the random network), in (0, 1].
+    pub density: f64,
+    /// Error tolerance.
+    pub tolerance: Tolerance,
+    /// Explicit (n, k) for every layer, overriding the sizing.
+    pub n_k: Option<(usize, usize)>,
+    /// Treat the inputs as non-negative (pixels): no N side in the first
+    /// layer, and the certificate holds only for x ≥ 0.
+    pub nonneg_input: bool,
+    /// The constant c in n = c·log2(k/ε)/H2(k/n) (PAPER.md §2, (RFSS)).
+    pub c_hyp: f64,
+}
+
+/// One target layer's coefficients and sizing, decided before building.
+#[derive(Clone, Debug)]
+pub struct LayerPlan {
+    /// The (augmented) target coefficients.
+    pub target: Coefficients,
+    /// Which input channels are never negative.
+    pub nonneg: Vec<bool>,
+    /// n, k and scale.
+    pub size: PairSize,
+    /// Tolerance per coefficient.
+    pub weight_eps: f64,
+}
+
+impl LayerPlan {
+    /// Hidden width 2n·d_in.
+    pub fn hidden(&self) -> usize {
+        2 * self.size.n * self.target.d_in
+    }
+
+    /// Edges of the random pair.
+    pub fn random_edges(&self) -> u64 {
+        let h = self.hidden() as u64;
+        h * (self.target.d_in + self.target.rows()) as u64
+    }
+
+    /// RFSS instances to solve: one per non-zero coefficient and side.
+    pub fn instances(&self) -> u64 {
+        let c = &self.target;
+        let mut count = 0u64;
+        for r in 0..c.rows() {
+            for j in 0..c.d_in {
+                if c.values[r * c.d_in + j] != 0.0 {
+                    count += if self.nonneg[j] { 1 } else { 2 };
+                }
+            }
+        }
+        count
+    }
+
+    /// Predicted kept edges: k per instance, plus at most one A edge per
+    /// hidden neuron.
+    pub fn predicted_kept(&self) -> u64 {
+        let b = self.instances() * self.size.k as u64;
+        b + (self.hidden() as u64).min(b)
+    }
+}
+
+/// Binary entropy H2(x) in bits (PAPER.md §2).
+pub fn h2(x: f64) -> f64 {
+    if x <= 0.0 || x >= 1.0 {
+        return 0.0;
+    }
+    -x * x.log2() - (1.0 - x) * (1.0 - x).log2()
+}
+
+/// The augmented coefficients of an MLP's layers and their non-negative
+/// input channels (see the module docs).
+pub fn augmented_layers(mlp: &Mlp, nonneg_input: bool) -> Vec<(Coefficients, Vec<bool>)> {
+    let bias = mlp.has_bias();
+    let last = mlp.layers.len() - 1;
+    mlp.layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let d_in = l.d_in + usize::from(bias);
+            let carry = bias && i < last;
+            let d_out = l.d_out + usize::from(carry);
+            let mut values = vec![0.0; d_out * d_in];
+            for o in 0..l.d_out {
+                for j in 0..l.d_in {
+                    values[o * d_in + j] = f64::from(l.w(o, j));
+                }
+                if bias {
+                    values[o * d_in + l.d_in] = l.bias.as_ref().map_or(0.0, |b| f64::from(b[o]));
+                }
+            }
+            if carry {
+                values[l.d_out * d_in + l.d_in] = 1.0;
+            }
+            let mut nonneg = vec![i > 0 || nonneg_input; d_in];
+            if bias {
+                nonneg[l.d_in] = true;
+            }
+            (Coefficients { basis: 1, d_out, d_in, values }, nonneg)
+        })
+        .collect()
+}
+
+/// Scale of B: k-sums of products a·b have standard deviation √k/3; the
+/// targets are kept within two of them.
+fn scale_for(max_abs: f64, k: usize) -> f64 {
+    (max_abs / (2.0 * (k as f64).sqrt() / 3.0)).max(1.0)
+}
+
+/// Decides n_i, k_i and the scales (PAPER.md §3, Theorem 3, made
+/// computable). With explicit (n, k) those are used. Otherwise one ratio
+/// ρ = k/n serves every layer, chosen so that the predicted density is the
+/// requested one, and each n_i is the smallest n with
+/// n ≥ c·log2(k_i/ε_i)/H2(ρ) (the (RFSS) condition, ε_i the layer's
+/// tolerance in product units). `Tolerance::Network(ε)` gives layer i the
+/// per-coefficient tolerance ε / (ℓ·√(2·d_in·d_out)·Πothers), where
+/// Πothers bounds how the layer's error is amplified (the product of the
+/// other layers' spectral norms and the input radius): Frobenius bounds
+/// spectral, so each layer then contributes at most ε/ℓ to first order.
+pub fn plan(mlp: &Mlp, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> {
+    if !(cfg.density > 0.0 && cfg.density <= 1.0) {
+        return Err(format!("density must be in (0, 1], got {}", cfg.density));
+    }
+    let layers = augmented_layers(mlp, cfg.nonneg_input);
+    let ell = layers.len();
+    let eps: Vec<f64> = match cfg.tolerance {
+        Tolerance::Weight(e) if e > 0.0 && e.is_finite() => vec![e; ell],
+        Tolerance::Network(e) if e > 0.0 && e.is_finite() => {
+            let norms: Vec<f64> = layers.iter().map(|(c, _)| spectral_norm(&c.values, c.d_out, c.d_in)).collect();
+            let radius = if mlp.has_bias() { 2f64.sqrt() } else { 1.0 };
+            layers
+                .iter()
+                .enumerate()
+                .map(|(i, (c, _))| {
+                    let others: f64 =
+                        norms.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, n)| n.max(1.0)).product();
+                    e / (ell as f64 * (2.0 * (c.d_in * c.d_out) as f64).sqrt() * others * radius)
+                })
+                .collect()
+        }
+        Tolerance::Weight(e) | Tolerance::Network(e) => {
+            return Err(format!("eps must be a finite number > 0, got {e}"))
+        }
+    };
+    let make = |sizes: &[PairSize]| -> Vec<LayerPlan> {
+        layers
+            .iter()
+            .zip(sizes)
+            .zip(&eps)
+            .map(|(((c, nn), &size), &weight_eps)| LayerPlan {
+                target: c.clone(),
+                nonneg: nn.clone(),
+                size,
+                weight_eps,
+            })
+            .collect()
+    };
+    if let Some((n, k)) = cfg.n_k {
+        if k == 0 || n == 0 || k > n {
+            return Err(format!("--n and --k need 1 <= k <= n, got n = {n}, k = {k}"));
+        }
+        let sizes: Vec<PairSize> =
+            layers.iter().map(|(c, _)| PairSize { n, k, scale: scale_for(c.max_abs(), k) }).collect();
+        return Ok(make(&sizes));
+    }
+    // Fixed point on ρ and the n_i.
+    let mut rho = 0.25f64;
+    let mut sizes: Vec<PairSize> = Vec::new();
+    for _ in 0..100 {
+        sizes = layers
+            .iter()
+            .zip(&eps)
+            .map(|((c, _), &e)| {
+                let mut n = 8usize;
+                for _ in 0..50 {
+                    let k = ((rho * n as f64).round() as usize).max(1);
+                    let scale = scale_for(c.max_abs(), k);
+                    let need = (cfg.c_hyp * ((k as f64) * scale / e).log2().max(1.0) / h2(rho)).ceil() as usize;
+                    n = need.max(8).max(2 * k);
+                }
+                let k = ((rho * n as f64).round() as usize).max(1);
+                PairSize { n, k, scale: scale_for(c.max_abs(), k) }
+            })
+            .collect();
+        let plans = make(&sizes);
+        let all: f64 = plans.iter().map(|p| p.random_edges() as f64).sum();
+        // kept ≈ ρ·slope + fixed: instances·k with k = ρ·n, plus the A edges.
+        let slope: f64 = plans.iter().map(|p| (p.instances() * p.size.n as u64) as f64).sum();
+        let fixed: f64 = plans.iter().map(|p| p.hidden() as f64).sum();
+        let next = ((cfg.density * all - fixed) / slope).min(0.5);
+        if next <= 0.0 {
+            return Err(format!(
+                "density {} is too low: the kept first-layer edges alone need about {:.3}%",
+                cfg.density,
+                100.0 * fixed / all
+            ));
+        }
+        if (next - rho).abs() < 1e-6 {
+            break;
+        }
+        rho = 0.5 * (rho + next);
+    }
+    Ok(make(&sizes))
+}
+
+/// A ticket: the pruned random pairs of every target layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ticket {
+    /// Seed of the random network.
+    pub seed: u64,
+    /// Whether inputs get a constant-1 coordinate (the target has biases).
+    pub bias: bool,
+    /// Whether the first layer assumed x ≥ 0.
+    pub nonneg_input: bool,
+    /// The pairs, input first.
+    pub pairs: Vec<Pair>,
+}
+
+/// Builds the ticket of a planned target; `progress` is called once per
+/// finished row of each pair's B.
+pub fn build(mlp: &Mlp, plans: &[LayerPlan], seed: u64, nonneg_input: bool, progress: &(dyn Fn() + Sync)) -> Ticket {
+    let pairs = plans
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let spec = PairSpec {
+                seed,
+                layer: i,
+                target: &p.target,
+                size: p.size,
+                nonneg: p.nonneg.clone(),
+                weight_eps: p.weight_eps,
+                fallback_nodes: 1_000_000,
+            };
+            build_pair(&spec, progress)
+        })
+        .collect();
+    Ticket { seed, bias: mlp.has_bias(), nonneg_input, pairs }
+}
+
+impl Ticket {
+    /// Edges of the whole random network.
+    pub fn random_edges(&self) -> u64 {
+        self.pairs.iter().map(Pair::random_edges).sum()
+    }
+
+    /// Edges kept.
+    pub fn kept_edges(&self) -> u64 {
+        self.pairs.iter().map(Pair::kept_edges).sum()
+    }
+
+    /// Density: kept / all edges of the random network.
+    pub fn density(&self) -> f64 {
+        self.kept_edges() as f64 / self.random_edges() as f64
+    }
+
+    /// The ticket's own forward pass on a batch (row-major `rows × d_0`):
+    /// the sparse random weights, ReLU between all layers but after the last.
+    pub fn forward_batch(&self, inputs: &[f32], rows: usize) -> Vec<f32> {
+        use rayon::prelude::*;
+        const CHUNK: usize = 128;
+        let d0 = inputs.len() / rows.max(1);
+        let outs: Vec<Vec<f32>> = inputs
+            .par_chunks(CHUNK * d0)
+            .map(|chunk| {
+                let b = chunk.len() / d0;
+                // Activations channel-major: act[c * b + row].
+                let mut act = vec![0.0f32; (d0 + usize::from(self.bias)) * b];
+                for r in 0..b {
+                    for c in 0..d0 {
+                        act[c * b + r] = chunk[r * d0 + c];
+                    }
+                    if self.bias {
+                        act[d0 * b + r] = 1.0;
+                    }
+                }
+                for (i, p) in self.pairs.iter().enumerate() {
+                    let two_n = 2 * p.size.n;
+                    let mut pos = vec![u32::MAX; p.hidden()];
+                    let mut hid = vec![0.0f32; p.a.len() * b];
+                    for (slot, &(h, a)) in p.a.iter().enumerate() {
+                        pos[h as usize] = slot as u32;
+                        let x = &act[(h as usize / two_n) * b..][..b];
+                        for (y, &xv) in hid[slot * b..(slot + 1) * b].iter_mut().zip(x) {
+                            *y = (a * xv).max(0.0);
+                        }
+                    }
+                    let mut out = vec![0.0f32; p.basis * p.d_out * b];
+                    for &(r, h, w) in &p.b {
+                        let slot = pos[h as usize] as usize;
+                        let src = &hid[slot * b..(slot + 1) * b];
+                        for (y, &s) in out[r as usize * b..(r as usize + 1) * b].iter_mut().zip(src) {
+                            *y += w * s;
+                        }
+                    }
+                    if i + 1 < self.pairs.len() {
+                        out.iter_mut().for_each(|v| *v = v.max(0.0));
+                    }
+                    act = out;
+                }
+                // Back to row-major.
+                let d = act.len() / b;
+                let mut rowmajor = vec![0.0f32; b * d];
+                for c in 0..d {
+                    for r in 0..b {
+                        rowmajor[r * d + c] = act[c * b + r];
+                    }
+                }
+                rowmajor
+            })
+            .collect();
+        outs.concat()
+    }
+
+    /// The certified bound (PAPER.md §3 step 6) against `mlp`.
+    pub fn certificate(&self, mlp: &Mlp) -> Certificate {
+        let layers = augmented_layers(mlp, self.nonneg_input);
+        let mut out = Vec::new();
+        for ((c, nonneg), p) in layers.iter().zip(&self.pairs) {
+            let (rows, cols) = (c.rows(), c.d_in);
+            let e_pos: Vec<f64> = c.values.iter().zip(&p.approx_pos).map(|(t, a)| t - a).collect();
+            let e_neg: Vec<f64> = c
+                .values
+                .iter()
+                .zip(&p.approx_neg)
+                .enumerate()
+                .map(|(i, (t, a))| if nonneg[i % cols] { 0.0 } else { t - a })
+                .collect();
+            let mut joint = Vec::with_capacity(2 * e_pos.len());
+            for r in 0..rows {
+                joint.extend_from_slice(&e_pos[r * cols..(r + 1) * cols]);
+                joint.extend_from_slice(&e_neg[r * cols..(r + 1) * cols]);
+            }
+            out.push(LayerCertificate {
+                err_pos: spectral_norm(&e_pos, rows, cols),
+                err_neg: spectral_norm(&e_neg, rows, cols),
+                err_joint: spectral_norm(&joint, rows, 2 * cols),
+                target_norm: spectral_norm(&c.values, rows, cols),
+            });
+        }
+        let radius = if self.bias { 2f64.sqrt() } else { 1.0 };
+        let (mut f, mut e) = (radius, 0.0);
+        for l in &out {
+            e = l.target_norm * e + l.err_joint * (f + e);
+            f *= l.target_norm;
+        }
+        Certificate { layers: out, input_radius: radius, bound: e }
+    }
+}
+
+/// Certified errors of one layer (spectral norms, computed).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct LayerCertificate {
+    /// ‖C − Ĉ⁺‖₂.
+    pub err_pos: f64,
+    /// ‖C − Ĉ⁻‖₂ over the channels that can be negative.
+    pub err_neg: f64,
+    /// ‖[C − Ĉ⁺, C − Ĉ⁻]‖₂, which bounds the layer's error at ‖x‖ = 1.
+    pub err_joint: f64,
+    /// ‖C‖₂ of the augmented target layer.
+    pub target_norm: f64,
+}
+
+/// The end-to-end bound: for every x with ‖x‖ ≤ 1 (x ≥ 0 too when the
+/// first layer assumed it), ‖f(x) − g(x)‖ ≤ `bound`. With e_0 = 0 and
+/// F_0 = the input radius (√2 with the constant coordinate),
+/// e_i = ‖C_i‖·e_{i−1} + ‖[E⁺ E⁻]_i‖·(F_{i−1} + e_{i−1}), F_i = ‖C_i‖·F_{i−1}.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Certificate {
+    /// Per layer.
+    pub layers: Vec<LayerCertificate>,
+    /// Radius of the (augmented) input ball.
+    pub input_radius: f64,
+    /// The bound on the output error.
+    pub bound: f64,
+}
