@@ -77,11 +77,20 @@ impl LayerPlan {
         count
     }
 
-    /// Predicted kept edges: k per instance, plus at most one A edge per
-    /// hidden neuron.
+    /// Predicted kept edges: k B edges per instance, plus one A edge per
+    /// hidden neuron that some instance uses. A side of about n neurons
+    /// serving m instances of k picks each uses about n·(1 − (1 − k/n)^m)
+    /// of them.
     pub fn predicted_kept(&self) -> u64 {
-        let b = self.instances() * self.size.k as u64;
-        b + (self.hidden() as u64).min(b)
+        let c = &self.target;
+        let (n, k) = (self.size.n as f64, self.size.k as f64);
+        let mut a = 0.0;
+        for j in 0..c.d_in {
+            let m = (0..c.rows()).filter(|&r| c.values[r * c.d_in + j] != 0.0).count() as i32;
+            let sides = if self.nonneg[j] { 1.0 } else { 2.0 };
+            a += sides * n * (1.0 - (1.0 - (k / n).min(1.0)).powi(m));
+        }
+        self.instances() * self.size.k as u64 + a.round() as u64
     }
 }
 
@@ -188,11 +197,10 @@ pub fn plan(mlp: &Mlp, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> {
             layers.iter().map(|(c, _)| PairSize { n, k, scale: scale_for(c.max_abs(), k) }).collect();
         return Ok(make(&sizes));
     }
-    // Fixed point on ρ and the n_i.
-    let mut rho = 0.25f64;
-    let mut sizes: Vec<PairSize> = Vec::new();
-    for _ in 0..100 {
-        sizes = layers
+    // One ratio ρ = k/n for every layer; each n_i from the (RFSS)
+    // condition at that ρ; ρ by bisection on the predicted density.
+    let sizes_for = |rho: f64| -> Vec<PairSize> {
+        layers
             .iter()
             .zip(&eps)
             .map(|((c, _), &e)| {
@@ -206,25 +214,39 @@ pub fn plan(mlp: &Mlp, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> {
                 let k = ((rho * n as f64).round() as usize).max(1);
                 PairSize { n, k, scale: scale_for(c.max_abs(), k) }
             })
-            .collect();
-        let plans = make(&sizes);
-        let all: f64 = plans.iter().map(|p| p.random_edges() as f64).sum();
-        // kept ≈ ρ·slope + fixed: instances·k with k = ρ·n, plus the A edges.
-        let slope: f64 = plans.iter().map(|p| (p.instances() * p.size.n as u64) as f64).sum();
-        let fixed: f64 = plans.iter().map(|p| p.hidden() as f64).sum();
-        let next = ((cfg.density * all - fixed) / slope).min(0.5);
-        if next <= 0.0 {
-            return Err(format!(
-                "density {} is too low: the kept first-layer edges alone need about {:.3}%",
-                cfg.density,
-                100.0 * fixed / all
-            ));
-        }
-        if (next - rho).abs() < 1e-6 {
-            break;
-        }
-        rho = 0.5 * (rho + next);
+            .collect()
+    };
+    let density_of = |sizes: &[PairSize]| -> f64 {
+        let plans = make(sizes);
+        let kept: f64 = plans.iter().map(|p| p.predicted_kept() as f64).sum();
+        kept / plans.iter().map(|p| p.random_edges() as f64).sum::<f64>()
+    };
+    let (mut lo, mut hi) = (1e-3f64, 0.5f64);
+    let lowest = density_of(&sizes_for(lo));
+    if cfg.density < lowest {
+        return Err(format!(
+            "density {} is too low for this target: about {:.3}% is the least the construction reaches",
+            cfg.density,
+            100.0 * lowest
+        ));
     }
+    let highest = density_of(&sizes_for(hi));
+    if cfg.density > highest {
+        return Err(format!(
+            "density {} is too high for this target: about {:.3}% is the most the construction reaches (k <= n/2)",
+            cfg.density,
+            100.0 * highest
+        ));
+    }
+    for _ in 0..40 {
+        let mid = 0.5 * (lo + hi);
+        if density_of(&sizes_for(mid)) <= cfg.density {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let sizes = sizes_for(lo);
     Ok(make(&sizes))
 }
 

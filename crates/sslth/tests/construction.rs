@@ -1,0 +1,190 @@
+//! The dense construction checked against independent computations: the
+//! regenerated random network, the algebra it should compute, the
+//! certificate, and exact counts.
+
+use sslth::model::{Dense, Mlp};
+use sslth::ticket::{augmented_layers, build, plan, BuildConfig, Ticket, Tolerance};
+use sslth::weights::uniform_weight;
+
+/// A small random MLP with biases: 6-5-4-3.
+fn small_mlp(seed: u64, bias: bool) -> Mlp {
+    let widths = [6usize, 5, 4, 3];
+    let layers = widths
+        .windows(2)
+        .enumerate()
+        .map(|(i, w)| {
+            let draw =
+                |n: usize, s: u64| (0..n).map(|t| (0.6 * uniform_weight(seed, s, t as u64)) as f32).collect::<Vec<_>>();
+            Dense {
+                d_in: w[0],
+                d_out: w[1],
+                weight: draw(w[0] * w[1], 100 + i as u64),
+                bias: bias.then(|| draw(w[1], 200 + i as u64)),
+            }
+        })
+        .collect();
+    Mlp { layers }
+}
+
+fn config(n: usize, k: usize) -> BuildConfig {
+    BuildConfig {
+        seed: 9,
+        density: 1.0,
+        tolerance: Tolerance::Weight(1e-3),
+        n_k: Some((n, k)),
+        nonneg_input: false,
+        c_hyp: 3.0,
+    }
+}
+
+fn build_ticket(mlp: &Mlp, cfg: &BuildConfig) -> Ticket {
+    let plans = plan(mlp, cfg).unwrap();
+    build(mlp, &plans, cfg.seed, cfg.nonneg_input, &|| {})
+}
+
+/// A point of the unit ball with coordinates of both signs.
+fn ball_point(t: u64, d: usize) -> Vec<f32> {
+    let v: Vec<f64> = (0..d).map(|i| uniform_weight(77, t, i as u64)).collect();
+    let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let r = uniform_weight(78, t, 0).abs();
+    v.iter().map(|x| (x / norm * r) as f32).collect()
+}
+
+#[test]
+fn kept_weights_are_the_random_network_and_subsets_have_size_k() {
+    let mlp = small_mlp(1, true);
+    let (n, k) = (16, 4);
+    let t = build_ticket(&mlp, &config(n, k));
+    let layers = augmented_layers(&mlp, false);
+    for (i, (p, (c, nonneg))) in t.pairs.iter().zip(&layers).enumerate() {
+        let hidden = 2 * n * c.d_in;
+        assert_eq!(p.hidden(), hidden);
+        let a_of = |h: usize| uniform_weight(9, 2 * i as u64, (h * c.d_in + h / (2 * n)) as u64) as f32;
+        for &(h, v) in &p.a {
+            assert_eq!(v, a_of(h as usize), "A edge of neuron {h}");
+        }
+        let mut per_instance = std::collections::HashMap::new();
+        for &(r, h, v) in &p.b {
+            let expect =
+                (uniform_weight(9, 2 * i as u64 + 1, r as u64 * hidden as u64 + h as u64) * p.size.scale) as f32;
+            assert_eq!(v, expect, "B edge ({r}, {h})");
+            let j = h as usize / (2 * n);
+            let side = usize::from(a_of(h as usize) < 0.0);
+            *per_instance.entry((r, j, side)).or_insert(0) += 1;
+            // Every kept B edge leaves a neuron whose A edge is kept.
+            assert!(p.a.binary_search_by_key(&h, |e| e.0).is_ok());
+        }
+        for r in 0..c.rows() {
+            for j in 0..c.d_in {
+                for side in 0..2 {
+                    let built = c.values[r * c.d_in + j] != 0.0 && (side == 0 || !nonneg[j]);
+                    let got = per_instance.get(&(r as u32, j, side)).copied().unwrap_or(0);
+                    assert_eq!(got, if built { k } else { 0 }, "layer {i} row {r} input {j} side {side}");
+                }
+            }
+        }
+        assert_eq!(p.random_edges(), (hidden * c.d_in + c.rows() * hidden) as u64);
+    }
+    let kept: u64 = t.pairs.iter().map(|p| (p.a.len() + p.b.len()) as u64).sum();
+    assert_eq!(t.kept_edges(), kept);
+    assert!((t.density() - kept as f64 / t.random_edges() as f64).abs() < 1e-15);
+}
+
+/// What the pairs compute by the sign trick: x ↦ Ĉ⁺x⁺ + Ĉ⁻x⁻, layer by
+/// layer, from the approximations alone (no random network involved).
+fn algebraic(t: &Ticket, x: &[f32]) -> Vec<f64> {
+    let mut cur: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+    if t.bias {
+        cur.push(1.0);
+    }
+    for (i, p) in t.pairs.iter().enumerate() {
+        let mut next = vec![0.0; p.d_out];
+        for (o, y) in next.iter_mut().enumerate() {
+            for (j, &v) in cur.iter().enumerate() {
+                let c = if v >= 0.0 { p.approx_pos[o * p.d_in + j] } else { p.approx_neg[o * p.d_in + j] };
+                *y += c * v;
+            }
+        }
+        if i + 1 < t.pairs.len() {
+            next.iter_mut().for_each(|v| *v = v.max(0.0));
+        }
+        cur = next;
+    }
+    cur
+}
+
+#[test]
+fn forward_pass_computes_the_sign_trick_algebra_and_meets_the_certificate() {
+    for bias in [true, false] {
+        let mlp = small_mlp(2, bias);
+        let t = build_ticket(&mlp, &config(20, 5));
+        let cert = t.certificate(&mlp);
+        assert!(cert.bound.is_finite() && cert.bound > 0.0);
+        let rows = 500;
+        let xs: Vec<f32> = (0..rows).flat_map(|r| ball_point(r, 6)).collect();
+        let g = t.forward_batch(&xs, rows as usize);
+        let mut worst = 0.0f64;
+        for r in 0..rows as usize {
+            let x = &xs[r * 6..(r + 1) * 6];
+            let alg = algebraic(&t, x);
+            for (a, b) in alg.iter().zip(&g[r * 3..(r + 1) * 3]) {
+                assert!((a - f64::from(*b)).abs() < 1e-4, "bias {bias}: {a} vs {b}");
+            }
+            let f = mlp.forward(x);
+            let err = f.iter().zip(&g[r * 3..(r + 1) * 3]).map(|(a, b)| f64::from(a - b).powi(2)).sum::<f64>().sqrt();
+            worst = worst.max(err);
+        }
+        assert!(worst <= cert.bound, "measured {worst} above certified {}", cert.bound);
+        assert!(worst > 0.0);
+    }
+}
+
+#[test]
+fn same_ticket_for_one_and_two_threads() {
+    let mlp = small_mlp(3, true);
+    let cfg = config(24, 6);
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(|| build_ticket(&mlp, &cfg));
+    let two = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap().install(|| build_ticket(&mlp, &cfg));
+    assert_eq!(one, two);
+}
+
+#[test]
+fn weight_errors_within_tolerance_when_nothing_is_missed() {
+    let mlp = small_mlp(4, true);
+    let t = build_ticket(&mlp, &config(40, 10));
+    for p in &t.pairs {
+        assert_eq!(p.misses, 0);
+        assert!(p.max_weight_error < 1e-3, "{}", p.max_weight_error);
+    }
+}
+
+#[test]
+fn sizing_hits_the_requested_density_and_refuses_impossible_ones() {
+    let mlp = small_mlp(5, true);
+    // A 6-5-4-3 net cannot go below about 9%: one A edge per hidden neuron.
+    for density in [0.12, 0.15, 0.18] {
+        let cfg = BuildConfig { density, n_k: None, ..config(0, 0) };
+        let t = build_ticket(&mlp, &cfg);
+        let rel = (t.density() - density).abs() / density;
+        assert!(rel < 0.1, "asked {density}, got {}", t.density());
+    }
+    let low = BuildConfig { density: 1e-7, n_k: None, ..config(0, 0) };
+    assert!(plan(&mlp, &low).unwrap_err().contains("too low"));
+    let high = BuildConfig { density: 0.9, n_k: None, ..config(0, 0) };
+    assert!(plan(&mlp, &high).unwrap_err().contains("too high"));
+    for bad in [0.0, -0.1, 1.5, f64::NAN] {
+        let cfg = BuildConfig { density: bad, ..config(16, 4) };
+        assert!(plan(&mlp, &cfg).unwrap_err().contains("density"), "{bad}");
+    }
+    let cfg = BuildConfig { tolerance: Tolerance::Weight(0.0), ..config(16, 4) };
+    assert!(plan(&mlp, &cfg).unwrap_err().contains("eps"));
+}
+
+#[test]
+fn nonneg_inputs_halve_the_first_layer() {
+    let mlp = small_mlp(6, false);
+    let full = build_ticket(&mlp, &config(16, 4));
+    let half = build_ticket(&mlp, &BuildConfig { nonneg_input: true, ..config(16, 4) });
+    assert_eq!(half.pairs[0].b.len() * 2, full.pairs[0].b.len());
+    assert_eq!(half.pairs[1..], full.pairs[1..]);
+}

@@ -1,0 +1,112 @@
+//! Target files: round trips, PyTorch's layout, and one-line errors.
+
+use sslth::model::{Dense, Mlp};
+use std::path::PathBuf;
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sslth-model-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+/// A safetensors file written by hand (header JSON + data), as PyTorch or
+/// numpy would.
+fn raw_file(name: &str, tensors: &[(&str, &str, Vec<usize>, Vec<u8>)]) -> PathBuf {
+    let mut header = serde_json::Map::new();
+    let mut off = 0;
+    for (n, dtype, shape, bytes) in tensors {
+        header.insert(
+            n.to_string(),
+            serde_json::json!({"dtype": dtype, "shape": shape, "data_offsets": [off, off + bytes.len()]}),
+        );
+        off += bytes.len();
+    }
+    let text = serde_json::to_string(&header).unwrap();
+    let mut out = (text.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(text.as_bytes());
+    for t in tensors {
+        out.extend_from_slice(&t.3);
+    }
+    let p = tmp(name);
+    std::fs::write(&p, out).unwrap();
+    p
+}
+
+fn f32s(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+fn mlp() -> Mlp {
+    Mlp {
+        layers: vec![
+            Dense { d_in: 3, d_out: 2, weight: vec![0.5, -1.0, 2.0, 0.25, 0.0, -0.5], bias: Some(vec![0.1, -0.2]) },
+            Dense { d_in: 2, d_out: 1, weight: vec![1.5, -2.5], bias: None },
+        ],
+    }
+}
+
+#[test]
+fn round_trip_and_forward() {
+    let m = mlp();
+    let p = tmp("rt.safetensors");
+    std::fs::write(&p, m.to_safetensors(Default::default())).unwrap();
+    assert_eq!(Mlp::load(&p).unwrap(), m);
+    // f(x) by hand: h = relu([0.5-1+2+0.1, 0.25-0.5-0.2]) = [1.6, 0]; y = 1.5·1.6.
+    let y = m.forward(&[1.0, 1.0, 1.0]);
+    assert!((y[0] - 2.4).abs() < 1e-6);
+    assert_eq!(m.widths(), vec![3, 2, 1]);
+    assert_eq!(m.weight_count(), 8);
+}
+
+#[test]
+fn reads_a_pytorch_style_file_with_f64() {
+    let f64s = |v: &[f64]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+    let p = raw_file(
+        "torch.safetensors",
+        &[
+            ("2.weight", "F64", vec![1, 2], f64s(&[1.5, -2.5])),
+            ("0.bias", "F32", vec![2], f32s(&[0.1, -0.2])),
+            ("0.weight", "F32", vec![2, 3], f32s(&[0.5, -1.0, 2.0, 0.25, 0.0, -0.5])),
+        ],
+    );
+    assert_eq!(Mlp::load(&p).unwrap(), mlp());
+}
+
+#[test]
+fn bad_files_get_one_line_errors() {
+    let check = |p: PathBuf, needle: &str| {
+        let e = Mlp::load(&p).unwrap_err().to_string();
+        assert!(e.contains(needle), "expected '{needle}' in: {e}");
+        assert!(!e.contains('\n'));
+    };
+    check(tmp("does-not-exist.safetensors"), "cannot read");
+    let junk = tmp("junk.safetensors");
+    std::fs::write(&junk, b"not a safetensors file at all").unwrap();
+    check(junk, "not a valid safetensors file");
+    check(
+        raw_file(
+            "gap.safetensors",
+            &[("0.weight", "F32", vec![2, 3], f32s(&[0.0; 6])), ("4.weight", "F32", vec![1, 2], f32s(&[0.0; 2]))],
+        ),
+        "missing layer",
+    );
+    check(
+        raw_file(
+            "chain.safetensors",
+            &[("0.weight", "F32", vec![2, 3], f32s(&[0.0; 6])), ("2.weight", "F32", vec![1, 4], f32s(&[0.0; 4]))],
+        ),
+        "do not chain",
+    );
+    check(raw_file("nan.safetensors", &[("0.weight", "F32", vec![1, 2], f32s(&[0.0, f32::NAN]))]), "non-finite");
+    check(raw_file("f16.safetensors", &[("0.weight", "F16", vec![1, 2], vec![0; 4])]), "dtype");
+    check(raw_file("name.safetensors", &[("fc1.weight", "F32", vec![1, 1], f32s(&[1.0]))]), "N.weight");
+    check(raw_file("bias.safetensors", &[("0.bias", "F32", vec![2], f32s(&[1.0, 2.0]))]), "no 0.weight");
+    check(raw_file("shape.safetensors", &[("0.weight", "F32", vec![4], f32s(&[0.0; 4]))]), "shape");
+    check(
+        raw_file(
+            "blen.safetensors",
+            &[("0.weight", "F32", vec![2, 1], f32s(&[0.0; 2])), ("0.bias", "F32", vec![3], f32s(&[0.0; 3]))],
+        ),
+        "0.bias has 3 values",
+    );
+}
