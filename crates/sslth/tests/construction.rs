@@ -75,9 +75,9 @@ fn kept_weights_are_the_random_network_and_subsets_have_size_k() {
             assert!(p.a.binary_search_by_key(&h, |e| e.0).is_ok());
         }
         for r in 0..c.rows() {
-            for j in 0..c.d_in {
+            for (j, &nn) in nonneg.iter().enumerate() {
                 for side in 0..2 {
-                    let built = c.values[r * c.d_in + j] != 0.0 && (side == 0 || !nonneg[j]);
+                    let built = c.values[r * c.d_in + j] != 0.0 && (side == 0 || !nn);
                     let got = per_instance.get(&(r as u32, j, side)).copied().unwrap_or(0);
                     assert_eq!(got, if built { k } else { 0 }, "layer {i} row {r} input {j} side {side}");
                 }
