@@ -137,8 +137,14 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
     let cert = ticket.certificate(&mlp);
     let t_cert = t2.elapsed();
     let t3 = Instant::now();
-    let cmp = sslth::eval::compare(&mlp, &ticket, &split.test);
+    let net = ticket.to_sparse();
+    let cmp = sslth::eval::compare(&mlp, &net, &split.test);
     let t_eval = t3.elapsed();
+    let meta = ticket.meta(&mlp, cert.bound, Some(split.test.scale));
+    let bytes =
+        if args.compact { sslth::format::compact_bytes(&net, &meta) } else { sslth::format::full_bytes(&net, &meta) };
+    sslth::io::write_atomic(&args.output, &bytes)
+        .map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
     let misses: u64 = ticket.pairs.iter().map(|p| p.misses).sum();
     let instances: u64 = ticket.pairs.iter().map(|p| p.instances).sum();
     let overparam = ticket.random_edges() as f64 / mlp.weight_count() as f64;
@@ -173,6 +179,12 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
         100.0 * cmp.target_accuracy,
         100.0 * cmp.ticket_accuracy,
         100.0 * cmp.agreement
+    );
+    println!(
+        "wrote {} ({} ticket, {:.1} KiB)",
+        args.output.display(),
+        if args.compact { "compact" } else { "full" },
+        bytes.len() as f64 / 1024.0
     );
     Ok(())
 }

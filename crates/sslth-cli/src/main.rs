@@ -10,6 +10,7 @@ mod model_cmd;
 mod progress;
 mod report;
 mod rfss_cmd;
+mod ticket_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -36,6 +37,10 @@ enum Command {
     Eval(model_cmd::EvalArgs),
     /// Build a sparse ticket for a target inside a random network.
     Build(build_cmd::BuildArgs),
+    /// Turn a compact ticket into a full one.
+    Expand(ticket_cmd::ExpandArgs),
+    /// Check a ticket against its regenerated random network.
+    Verify(ticket_cmd::VerifyArgs),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +73,8 @@ fn main() -> ExitCode {
         Command::Train(args) => model_cmd::run_train(&args),
         Command::Eval(args) => model_cmd::run_eval(&args),
         Command::Build(args) => build_cmd::run(&args),
+        Command::Expand(args) => ticket_cmd::run_expand(&args),
+        Command::Verify(args) => ticket_cmd::run_verify(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -141,6 +141,25 @@ pub fn run_train(args: &TrainArgs) -> Result<(), String> {
 /// Runs `sslth eval` on a target.
 pub fn run_eval(args: &EvalArgs) -> Result<(), String> {
     let split = data::load(&args.data).map_err(|e| e.to_string())?;
+    if sslth::format::is_ticket(&args.model) {
+        let t = sslth::format::read(&args.model).map_err(|e| e.to_string())?;
+        if t.net.d_in() != split.test.dim {
+            return Err(format!(
+                "{} takes {} inputs but {} has {}",
+                args.model.display(),
+                t.net.d_in(),
+                args.data,
+                split.test.dim
+            ));
+        }
+        let out = t.net.forward_batch(&split.test.inputs, split.test.len());
+        let d = t.net.d_out();
+        let correct = (0..split.test.len())
+            .filter(|&i| sslth::train::argmax(&out[i * d..(i + 1) * d]) == usize::from(split.test.labels[i]))
+            .count();
+        let acc = correct as f64 / split.test.len() as f64;
+        return print_accuracy(args, acc, split.test.len(), "ticket");
+    }
     let mlp = Mlp::load(&args.model).map_err(|e| e.to_string())?;
     if mlp.layers[0].d_in != split.test.dim {
         return Err(format!(
@@ -152,19 +171,17 @@ pub fn run_eval(args: &EvalArgs) -> Result<(), String> {
         ));
     }
     let acc = accuracy(|x| mlp.forward(x), &split.test);
+    print_accuracy(args, acc, split.test.len(), "target")
+}
+
+fn print_accuracy(args: &EvalArgs, acc: f64, rows: usize, kind: &str) -> Result<(), String> {
     if args.json {
         println!(
             "{}",
-            serde_json::json!({"model": args.model, "data": args.data, "test_accuracy": acc, "rows": split.test.len()})
+            serde_json::json!({"model": args.model, "kind": kind, "data": args.data, "test_accuracy": acc, "rows": rows})
         );
     } else {
-        println!(
-            "{}: test accuracy {:.2}% on {} ({} rows)",
-            args.model.display(),
-            100.0 * acc,
-            args.data,
-            split.test.len()
-        );
+        println!("{} ({kind}): test accuracy {:.2}% on {} ({rows} rows)", args.model.display(), 100.0 * acc, args.data);
     }
     Ok(())
 }

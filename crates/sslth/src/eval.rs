@@ -2,7 +2,7 @@
 
 use crate::data::Dataset;
 use crate::model::Mlp;
-use crate::ticket::Ticket;
+use crate::sparse::SparseNet;
 use crate::train::argmax;
 use rayon::prelude::*;
 
@@ -24,7 +24,7 @@ pub struct Comparison {
 }
 
 /// Runs both networks on every row of `data`.
-pub fn compare(mlp: &Mlp, ticket: &Ticket, data: &Dataset) -> Comparison {
+pub fn compare(mlp: &Mlp, ticket: &SparseNet, data: &Dataset) -> Comparison {
     let g = ticket.forward_batch(&data.inputs, data.len());
     let d = g.len() / data.len().max(1);
     let per_row: Vec<(bool, bool, bool, f64)> = (0..data.len())

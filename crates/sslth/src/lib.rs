@@ -18,9 +18,11 @@
 pub mod construct;
 pub mod data;
 pub mod eval;
+pub mod format;
 pub mod io;
 pub mod linalg;
 pub mod model;
+pub mod sparse;
 pub mod ticket;
 pub mod train;
 pub mod weights;

@@ -9,6 +9,7 @@
 use crate::construct::{build_pair, Coefficients, Pair, PairSize, PairSpec};
 use crate::linalg::spectral_norm;
 use crate::model::Mlp;
+use crate::sparse::{SparseLayer, SparseNet};
 
 /// The tolerance asked for.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -301,62 +302,70 @@ impl Ticket {
         self.kept_edges() as f64 / self.random_edges() as f64
     }
 
-    /// The ticket's own forward pass on a batch (row-major `rows × d_0`):
-    /// the sparse random weights, ReLU between all layers but after the last.
-    pub fn forward_batch(&self, inputs: &[f32], rows: usize) -> Vec<f32> {
-        use rayon::prelude::*;
-        const CHUNK: usize = 128;
-        let d0 = inputs.len() / rows.max(1);
-        let outs: Vec<Vec<f32>> = inputs
-            .par_chunks(CHUNK * d0)
-            .map(|chunk| {
-                let b = chunk.len() / d0;
-                // Activations channel-major: act[c * b + row].
-                let mut act = vec![0.0f32; (d0 + usize::from(self.bias)) * b];
-                for r in 0..b {
-                    for c in 0..d0 {
-                        act[c * b + r] = chunk[r * d0 + c];
-                    }
-                    if self.bias {
-                        act[d0 * b + r] = 1.0;
-                    }
+    /// The runnable network: per pair an A layer `[H, d_in]` and a B layer
+    /// `[rows, H]`. With a constant-1 input coordinate its A edges become
+    /// the first layer's bias, so the network takes x itself.
+    pub fn to_sparse(&self) -> SparseNet {
+        let mut layers = Vec::with_capacity(2 * self.pairs.len());
+        for (i, p) in self.pairs.iter().enumerate() {
+            let two_n = 2 * p.size.n;
+            let fold = i == 0 && self.bias;
+            let d_in = p.d_in - usize::from(fold);
+            let mut a = SparseLayer { d_out: p.hidden(), d_in, rows: vec![], cols: vec![], vals: vec![], bias: None };
+            let mut bias = vec![0.0f32; p.hidden()];
+            for &(h, v) in &p.a {
+                let j = h as usize / two_n;
+                if fold && j == d_in {
+                    bias[h as usize] = v;
+                } else {
+                    a.rows.push(h);
+                    a.cols.push(j as u32);
+                    a.vals.push(v);
                 }
-                for (i, p) in self.pairs.iter().enumerate() {
-                    let two_n = 2 * p.size.n;
-                    let mut pos = vec![u32::MAX; p.hidden()];
-                    let mut hid = vec![0.0f32; p.a.len() * b];
-                    for (slot, &(h, a)) in p.a.iter().enumerate() {
-                        pos[h as usize] = slot as u32;
-                        let x = &act[(h as usize / two_n) * b..][..b];
-                        for (y, &xv) in hid[slot * b..(slot + 1) * b].iter_mut().zip(x) {
-                            *y = (a * xv).max(0.0);
-                        }
-                    }
-                    let mut out = vec![0.0f32; p.basis * p.d_out * b];
-                    for &(r, h, w) in &p.b {
-                        let slot = pos[h as usize] as usize;
-                        let src = &hid[slot * b..(slot + 1) * b];
-                        for (y, &s) in out[r as usize * b..(r as usize + 1) * b].iter_mut().zip(src) {
-                            *y += w * s;
-                        }
-                    }
-                    if i + 1 < self.pairs.len() {
-                        out.iter_mut().for_each(|v| *v = v.max(0.0));
-                    }
-                    act = out;
-                }
-                // Back to row-major.
-                let d = act.len() / b;
-                let mut rowmajor = vec![0.0f32; b * d];
-                for c in 0..d {
-                    for r in 0..b {
-                        rowmajor[r * d + c] = act[c * b + r];
-                    }
-                }
-                rowmajor
-            })
-            .collect();
-        outs.concat()
+            }
+            if fold {
+                a.bias = Some(bias);
+            }
+            layers.push(a);
+            layers.push(SparseLayer {
+                d_out: p.basis * p.d_out,
+                d_in: p.hidden(),
+                rows: p.b.iter().map(|e| e.0).collect(),
+                cols: p.b.iter().map(|e| e.1).collect(),
+                vals: p.b.iter().map(|e| e.2).collect(),
+                bias: None,
+            });
+        }
+        SparseNet { layers }
+    }
+
+    /// What a ticket file records besides its weights.
+    pub fn meta(&self, mlp: &Mlp, certified_error: f64, input_scale: Option<f64>) -> TicketMeta {
+        TicketMeta {
+            version: 1,
+            generator: crate::weights::GENERATOR.to_string(),
+            seed: self.seed,
+            bias: self.bias,
+            nonneg_input: self.nonneg_input,
+            target_widths: mlp.widths(),
+            input_scale,
+            pairs: self
+                .pairs
+                .iter()
+                .map(|p| PairMeta {
+                    n: p.size.n,
+                    k: p.size.k,
+                    scale: p.size.scale,
+                    d_in: p.d_in,
+                    rows: p.basis * p.d_out,
+                })
+                .collect(),
+            density: self.density(),
+            kept_edges: self.kept_edges(),
+            random_edges: self.random_edges(),
+            certified_error,
+            misses: self.pairs.iter().map(|p| p.misses).sum(),
+        }
     }
 
     /// The certified bound (PAPER.md §3 step 6) against `mlp`.
@@ -420,4 +429,58 @@ pub struct Certificate {
     pub input_radius: f64,
     /// The bound on the output error.
     pub bound: f64,
+}
+
+/// One pair as a ticket file records it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PairMeta {
+    /// Samples per instance (blocks of 2n hidden neurons).
+    pub n: usize,
+    /// Subset size.
+    pub k: usize,
+    /// B is uniform on [−scale, scale).
+    pub scale: f64,
+    /// Input channels, the constant-1 coordinate included.
+    pub d_in: usize,
+    /// Output rows (basis size × output channels, the carried constant
+    /// included).
+    pub rows: usize,
+}
+
+impl PairMeta {
+    /// Hidden width 2n·d_in.
+    pub fn hidden(&self) -> usize {
+        2 * self.n * self.d_in
+    }
+}
+
+/// Everything a ticket file records besides its weights (docs/FORMAT.md).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TicketMeta {
+    /// Format version (1).
+    pub version: u32,
+    /// The random generator (see [`crate::weights`]).
+    pub generator: String,
+    /// Seed of the random network.
+    pub seed: u64,
+    /// Whether the target has biases (a constant-1 input coordinate).
+    pub bias: bool,
+    /// Whether the first layer assumed x ≥ 0.
+    pub nonneg_input: bool,
+    /// The target's widths d_0-…-d_ℓ.
+    pub target_widths: Vec<usize>,
+    /// The factor that maps raw data to the network's inputs, if known.
+    pub input_scale: Option<f64>,
+    /// Per target layer.
+    pub pairs: Vec<PairMeta>,
+    /// kept / random edges.
+    pub density: f64,
+    /// Kept edges.
+    pub kept_edges: u64,
+    /// Edges of the random network.
+    pub random_edges: u64,
+    /// Certified sup over the unit ball of ‖f(x) − g(x)‖.
+    pub certified_error: f64,
+    /// RFSS instances that missed their tolerance.
+    pub misses: u64,
 }

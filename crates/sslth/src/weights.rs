@@ -53,6 +53,28 @@ pub fn uniform_weight(seed: u64, layer: u64, index: u64) -> f64 {
     s.next_weight()
 }
 
+/// The weights at `indices` (ascending) of layer `layer`: reads forward
+/// through short gaps and seeks across long ones, so a dense row costs one
+/// word a weight and scattered weights one seek each.
+pub fn weights_at(seed: u64, layer: u64, indices: &[u64]) -> Vec<f64> {
+    let mut s = WeightStream::new(seed, layer);
+    let mut pos = 0u64;
+    let mut out = Vec::with_capacity(indices.len());
+    for (t, &i) in indices.iter().enumerate() {
+        assert!(t == 0 || i > indices[t - 1], "indices must ascend");
+        if t == 0 || i - pos > 64 {
+            s.seek(i);
+        } else {
+            for _ in pos..i {
+                s.next_weight();
+            }
+        }
+        out.push(s.next_weight());
+        pos = i + 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,6 +92,15 @@ mod tests {
         let mut tail = vec![0.0; 200];
         t.fill(&mut tail);
         assert_eq!(&tail[..], &all[100..]);
+    }
+
+    #[test]
+    fn gathering_matches_single_draws() {
+        let idx = [0u64, 1, 5, 70, 71, 500, 100_000];
+        let got = weights_at(4, 2, &idx);
+        for (&i, &w) in idx.iter().zip(&got) {
+            assert_eq!(w, uniform_weight(4, 2, i));
+        }
     }
 
     #[test]

@@ -122,7 +122,7 @@ fn forward_pass_computes_the_sign_trick_algebra_and_meets_the_certificate() {
         assert!(cert.bound.is_finite() && cert.bound > 0.0);
         let rows = 500;
         let xs: Vec<f32> = (0..rows).flat_map(|r| ball_point(r, 6)).collect();
-        let g = t.forward_batch(&xs, rows as usize);
+        let g = t.to_sparse().forward_batch(&xs, rows as usize);
         let mut worst = 0.0f64;
         for r in 0..rows as usize {
             let x = &xs[r * 6..(r + 1) * 6];

@@ -1,0 +1,406 @@
+//! Ticket files (docs/FORMAT.md): *full* (the kept weights, runnable
+//! without sslth) and *compact* (seed and mask; weights regenerated on
+//! load). Both are safetensors files.
+
+use crate::model::{read_safetensors, ModelError};
+use crate::sparse::{SparseLayer, SparseNet};
+use crate::ticket::TicketMeta;
+use crate::weights::weights_at;
+use rayon::prelude::*;
+use safetensors::{Dtype, SafeTensors};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// `format` metadata of a full ticket.
+pub const FULL: &str = "sslth-ticket-full";
+/// `format` metadata of a compact ticket.
+pub const COMPACT: &str = "sslth-ticket-compact";
+
+/// Shapes `[out, in]` of the 2ℓ random layers, the constant-1 input column
+/// included in layer 0.
+pub fn random_shapes(meta: &TicketMeta) -> Vec<[usize; 2]> {
+    meta.pairs.iter().flat_map(|p| [[p.hidden(), p.d_in], [p.rows, p.hidden()]]).collect()
+}
+
+/// The B-layer scale of random layer `l` (A layers are unscaled).
+fn layer_scale(meta: &TicketMeta, l: usize) -> f64 {
+    if l % 2 == 1 {
+        meta.pairs[l / 2].scale
+    } else {
+        1.0
+    }
+}
+
+/// Kept edges of `net` as flat indices into the random layers' `[out, in]`
+/// matrices (layer 0's bias is its constant-1 column), per layer, ascending.
+fn flat_indices(net: &SparseNet, meta: &TicketMeta) -> Vec<Vec<u64>> {
+    let shapes = random_shapes(meta);
+    net.layers
+        .iter()
+        .zip(&shapes)
+        .map(|(l, &[_, cols])| {
+            let mut idx: Vec<u64> =
+                l.rows.iter().zip(&l.cols).map(|(&r, &c)| r as u64 * cols as u64 + c as u64).collect();
+            if let Some(b) = &l.bias {
+                let c = (cols - 1) as u64;
+                idx.extend(b.iter().enumerate().filter(|(_, &v)| v != 0.0).map(|(h, _)| h as u64 * cols as u64 + c));
+            }
+            idx.sort_unstable();
+            idx
+        })
+        .collect()
+}
+
+/// The sparse net whose kept edges are `indices` (per random layer, flat,
+/// ascending), with weights regenerated from the seed.
+fn regenerate(meta: &TicketMeta, indices: &[Vec<u64>]) -> SparseNet {
+    let shapes = random_shapes(meta);
+    let layers = indices
+        .par_iter()
+        .enumerate()
+        .map(|(l, idx)| {
+            let [rows, cols] = shapes[l];
+            let scale = layer_scale(meta, l);
+            // In chunks, each seeking once, so the work spreads over threads.
+            let vals: Vec<f32> = idx
+                .par_chunks(1 << 16)
+                .flat_map_iter(|c| weights_at(meta.seed, l as u64, c).into_iter().map(move |w| (w * scale) as f32))
+                .collect();
+            let fold = l == 0 && meta.bias;
+            let mut layer = SparseLayer {
+                d_out: rows,
+                d_in: cols - usize::from(fold),
+                rows: vec![],
+                cols: vec![],
+                vals: vec![],
+                bias: None,
+            };
+            let mut bias = vec![0.0f32; rows];
+            for (&i, &v) in idx.iter().zip(&vals) {
+                let (r, c) = ((i / cols as u64) as usize, (i % cols as u64) as usize);
+                if fold && c == cols - 1 {
+                    bias[r] = v;
+                } else {
+                    layer.rows.push(r as u32);
+                    layer.cols.push(c as u32);
+                    layer.vals.push(v);
+                }
+            }
+            if fold {
+                layer.bias = Some(bias);
+            }
+            layer
+        })
+        .collect();
+    SparseNet { layers }
+}
+
+fn metadata(meta: &TicketMeta, format: &str, extra: Vec<(String, String)>) -> HashMap<String, String> {
+    let mut m = HashMap::from([
+        ("format".to_string(), format.to_string()),
+        ("sslth".to_string(), serde_json::to_string(meta).expect("metadata serialises")),
+        ("seed".to_string(), meta.seed.to_string()),
+        ("density".to_string(), meta.density.to_string()),
+        ("certified_error".to_string(), meta.certified_error.to_string()),
+    ]);
+    m.extend(extra);
+    m
+}
+
+/// The bytes of a full ticket: per random layer l (nn.Sequential index 2l),
+/// `{2l}.indices` (I32 `[nnz, 2]`, row and column) and `{2l}.values`
+/// (F32 `[nnz]`), and `0.bias` (F32) when the target has biases.
+pub fn full_bytes(net: &SparseNet, meta: &TicketMeta) -> Vec<u8> {
+    let mut tensors = Vec::new();
+    let mut shapes = Vec::new();
+    for (l, layer) in net.layers.iter().enumerate() {
+        let idx: Vec<u8> = layer
+            .rows
+            .iter()
+            .zip(&layer.cols)
+            .flat_map(|(&r, &c)| [r as i32, c as i32])
+            .flat_map(i32::to_le_bytes)
+            .collect();
+        tensors.push((format!("{}.indices", 2 * l), Dtype::I32, vec![layer.vals.len(), 2], idx));
+        tensors.push((
+            format!("{}.values", 2 * l),
+            Dtype::F32,
+            vec![layer.vals.len()],
+            crate::model::f32_bytes(&layer.vals),
+        ));
+        if let Some(b) = &layer.bias {
+            tensors.push((format!("{}.bias", 2 * l), Dtype::F32, vec![b.len()], crate::model::f32_bytes(b)));
+        }
+        shapes.push([layer.d_out, layer.d_in]);
+    }
+    let extra = vec![("shapes".to_string(), serde_json::to_string(&shapes).expect("shapes serialise"))];
+    crate::model::serialize_typed(tensors, metadata(meta, FULL, extra))
+}
+
+/// Packed bits of the flat indices `idx` over `len` positions, LSB first.
+fn pack_bits(idx: &[u64], len: u64) -> Vec<u8> {
+    let mut bits = vec![0u8; len.div_ceil(8) as usize];
+    for &i in idx {
+        bits[(i / 8) as usize] |= 1 << (i % 8);
+    }
+    bits
+}
+
+/// LEB128 varints of the gaps between ascending indices (the first index
+/// itself, then each index minus the previous one minus one).
+fn pack_deltas(idx: &[u64]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut prev: Option<u64> = None;
+    for &i in idx {
+        let mut gap = prev.map_or(i, |p| i - p - 1);
+        prev = Some(i);
+        loop {
+            let byte = (gap & 0x7f) as u8;
+            gap >>= 7;
+            if gap == 0 {
+                out.push(byte);
+                break;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+    out
+}
+
+fn unpack_bits(bytes: &[u8], len: u64) -> Result<Vec<u64>, String> {
+    if bytes.len() as u64 != len.div_ceil(8) {
+        return Err(format!("bit mask has {} bytes, the layer needs {}", bytes.len(), len.div_ceil(8)));
+    }
+    let idx: Vec<u64> = (0..len).filter(|&i| bytes[(i / 8) as usize] >> (i % 8) & 1 == 1).collect();
+    if (len..bytes.len() as u64 * 8).any(|i| bytes[(i / 8) as usize] >> (i % 8) & 1 == 1) {
+        return Err("bit mask has bits set beyond the layer".into());
+    }
+    Ok(idx)
+}
+
+fn unpack_deltas(bytes: &[u8], len: u64) -> Result<Vec<u64>, String> {
+    let mut out = Vec::new();
+    let (mut gap, mut shift, mut next) = (0u64, 0u32, 0u64);
+    for &b in bytes {
+        if shift > 63 {
+            return Err("delta mask has an over-long varint".into());
+        }
+        gap |= u64::from(b & 0x7f) << shift;
+        shift += 7;
+        if b & 0x80 == 0 {
+            let i = next.checked_add(gap).filter(|&i| i < len).ok_or("delta mask points outside the layer")?;
+            out.push(i);
+            next = i + 1;
+            gap = 0;
+            shift = 0;
+        }
+    }
+    if shift != 0 {
+        return Err("delta mask ends inside a varint".into());
+    }
+    Ok(out)
+}
+
+/// The bytes of a compact ticket: per random layer l, `{2l}.mask` (U8),
+/// packed bits or delta-coded indices, whichever is smaller (metadata
+/// `masks`); the weights are regenerated on load.
+pub fn compact_bytes(net: &SparseNet, meta: &TicketMeta) -> Vec<u8> {
+    let shapes = random_shapes(meta);
+    let mut tensors = Vec::new();
+    let mut encodings = Vec::new();
+    for (l, idx) in flat_indices(net, meta).iter().enumerate() {
+        let len = (shapes[l][0] * shapes[l][1]) as u64;
+        let (bits, deltas) = (pack_bits(idx, len), pack_deltas(idx));
+        let (enc, bytes) = if bits.len() <= deltas.len() { ("bits", bits) } else { ("delta-varint", deltas) };
+        encodings.push(enc);
+        tensors.push((format!("{}.mask", 2 * l), Dtype::U8, vec![bytes.len()], bytes));
+    }
+    let extra = vec![("masks".to_string(), serde_json::to_string(&encodings).expect("serialises"))];
+    crate::model::serialize_typed(tensors, metadata(meta, COMPACT, extra))
+}
+
+/// A ticket read from a file.
+#[derive(Debug)]
+pub struct LoadedTicket {
+    /// The runnable network.
+    pub net: SparseNet,
+    /// Its metadata.
+    pub meta: TicketMeta,
+    /// Whether the file was compact.
+    pub compact: bool,
+}
+
+fn layout(p: &str, m: impl std::fmt::Display) -> ModelError {
+    ModelError::Layout(format!("{p}: {m}"))
+}
+
+/// Whether a safetensors file is a ticket (has sslth ticket metadata).
+pub fn is_ticket(path: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(path) else { return false };
+    SafeTensors::read_metadata(&bytes)
+        .ok()
+        .and_then(|(_, m)| m.metadata().as_ref().and_then(|m| m.get("format").cloned()))
+        .is_some_and(|f| f == FULL || f == COMPACT)
+}
+
+/// Reads a full or compact ticket.
+pub fn read(path: &Path) -> Result<LoadedTicket, ModelError> {
+    let bytes = read_safetensors(path)?;
+    let p = path.display().to_string();
+    let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
+    let md = header.metadata().clone().unwrap_or_default();
+    let format = md.get("format").cloned().unwrap_or_default();
+    let meta: TicketMeta = md
+        .get("sslth")
+        .ok_or_else(|| layout(&p, "not a ticket: no sslth metadata (a target? use it with --target)"))
+        .and_then(|s| serde_json::from_str(s).map_err(|e| layout(&p, format!("bad sslth metadata: {e}"))))?;
+    if meta.generator != crate::weights::GENERATOR {
+        return Err(layout(&p, format!("generator '{}' is not supported", meta.generator)));
+    }
+    let st = SafeTensors::deserialize(&bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
+    let shapes = random_shapes(&meta);
+    let get = |name: &str, dtype: Dtype| -> Result<Vec<u8>, ModelError> {
+        let t = st.tensor(name).map_err(|_| layout(&p, format!("missing tensor {name}")))?;
+        if t.dtype() != dtype {
+            return Err(layout(&p, format!("tensor {name} has dtype {:?}, expected {dtype:?}", t.dtype())));
+        }
+        Ok(t.data().to_vec())
+    };
+    match format.as_str() {
+        COMPACT => {
+            let encodings: Vec<String> = md
+                .get("masks")
+                .and_then(|s| serde_json::from_str(s).ok())
+                .ok_or_else(|| layout(&p, "compact ticket without a masks list"))?;
+            if encodings.len() != shapes.len() {
+                return Err(layout(&p, "masks list does not match the layers"));
+            }
+            let mut indices = Vec::new();
+            for (l, enc) in encodings.iter().enumerate() {
+                let data = get(&format!("{}.mask", 2 * l), Dtype::U8)?;
+                let len = (shapes[l][0] * shapes[l][1]) as u64;
+                let idx = match enc.as_str() {
+                    "bits" => unpack_bits(&data, len),
+                    "delta-varint" => unpack_deltas(&data, len),
+                    other => Err(format!("unknown mask encoding '{other}'")),
+                }
+                .map_err(|e| layout(&p, format!("layer {}: {e}", 2 * l)))?;
+                indices.push(idx);
+            }
+            Ok(LoadedTicket { net: regenerate(&meta, &indices), meta, compact: true })
+        }
+        FULL => {
+            let mut layers = Vec::new();
+            for (l, &[rows, cols]) in shapes.iter().enumerate() {
+                let fold = l == 0 && meta.bias;
+                let d_in = cols - usize::from(fold);
+                let idx = get(&format!("{}.indices", 2 * l), Dtype::I32)?;
+                let vals = get(&format!("{}.values", 2 * l), Dtype::F32)?;
+                let ints: Vec<i32> = idx.chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().unwrap())).collect();
+                let vals: Vec<f32> = vals.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+                if ints.len() != 2 * vals.len() {
+                    return Err(layout(
+                        &p,
+                        format!("layer {}: {} indices for {} values", 2 * l, ints.len() / 2, vals.len()),
+                    ));
+                }
+                let mut layer = SparseLayer { d_out: rows, d_in, rows: vec![], cols: vec![], vals, bias: None };
+                for pair in ints.chunks_exact(2) {
+                    let (r, c) = (pair[0], pair[1]);
+                    if r < 0 || c < 0 || r as usize >= rows || c as usize >= d_in {
+                        return Err(layout(&p, format!("layer {}: edge ({r}, {c}) outside [{rows}, {d_in}]", 2 * l)));
+                    }
+                    layer.rows.push(r as u32);
+                    layer.cols.push(c as u32);
+                }
+                if fold {
+                    let b = get(&format!("{}.bias", 2 * l), Dtype::F32)?;
+                    let b: Vec<f32> = b.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+                    if b.len() != rows {
+                        return Err(layout(&p, format!("0.bias has {} values, expected {rows}", b.len())));
+                    }
+                    layer.bias = Some(b);
+                }
+                if layer.vals.iter().chain(layer.bias.iter().flatten()).any(|v| !v.is_finite()) {
+                    return Err(layout(&p, format!("layer {} has a non-finite weight", 2 * l)));
+                }
+                layers.push(layer);
+            }
+            Ok(LoadedTicket { net: SparseNet { layers }, meta, compact: false })
+        }
+        other => Err(layout(&p, format!("format '{other}' is not a ticket format"))),
+    }
+}
+
+/// What `verify` found.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Verification {
+    /// Kept edges checked against the regenerated random network.
+    pub checked: u64,
+    /// Kept weights that differ from scale × the random weight.
+    pub mismatches: u64,
+    /// Kept edges counted in the file.
+    pub kept_edges: u64,
+    /// Density from the file's own edges and the random network's size.
+    pub density: f64,
+    /// Whether that density and the edge counts match the metadata.
+    pub density_matches: bool,
+}
+
+/// Regenerates the random network of a loaded ticket and checks that every
+/// kept weight is the random one times its layer's scale, and that the
+/// mask's density is what the metadata says.
+pub fn verify(t: &LoadedTicket) -> Verification {
+    let shapes = random_shapes(&t.meta);
+    let indices = flat_indices(&t.net, &t.meta);
+    let fresh = regenerate(&t.meta, &indices);
+    let mismatches: u64 = t
+        .net
+        .layers
+        .iter()
+        .zip(&fresh.layers)
+        .map(|(a, b)| {
+            let edges = a.rows.iter().zip(&a.cols).zip(&a.vals);
+            let mut stored: Vec<((u32, u32), f32)> = edges.map(|((&r, &c), &v)| ((r, c), v)).collect();
+            stored.sort_by_key(|e| e.0);
+            let regen = b.rows.iter().zip(&b.cols).zip(&b.vals).map(|((&r, &c), &v)| ((r, c), v));
+            let edge_diff =
+                stored.iter().zip(regen).filter(|(s, g)| s.0 != g.0 || s.1.to_bits() != g.1.to_bits()).count();
+            let bias_diff = match (&a.bias, &b.bias) {
+                (Some(x), Some(y)) => x.iter().zip(y).filter(|(p, q)| p.to_bits() != q.to_bits()).count(),
+                (None, None) => 0,
+                _ => 1,
+            };
+            (edge_diff + bias_diff) as u64
+        })
+        .sum();
+    let kept: u64 = t.net.layers.iter().map(|l| l.kept() as u64).sum();
+    let random: u64 = shapes.iter().map(|s| (s[0] * s[1]) as u64).sum();
+    let density = kept as f64 / random as f64;
+    Verification {
+        checked: indices.iter().map(|i| i.len() as u64).sum(),
+        mismatches,
+        kept_edges: kept,
+        density,
+        density_matches: kept == t.meta.kept_edges
+            && random == t.meta.random_edges
+            && (density - t.meta.density).abs() <= 1e-12,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mask_encodings_round_trip() {
+        let idx = vec![0u64, 1, 2, 9, 130, 131, 20_000, 1 << 33];
+        let len = (1u64 << 33) + 5;
+        assert_eq!(unpack_deltas(&pack_deltas(&idx), len).unwrap(), idx);
+        let small = vec![0u64, 3, 8, 15];
+        assert_eq!(unpack_bits(&pack_bits(&small, 16), 16).unwrap(), small);
+        assert!(unpack_bits(&[0xff, 0xff], 12).unwrap_err().contains("beyond"));
+        assert!(unpack_deltas(&[0x80], 10).unwrap_err().contains("inside a varint"));
+        assert!(unpack_deltas(&[20], 10).unwrap_err().contains("outside"));
+    }
+}
