@@ -4,9 +4,8 @@ use crate::model_cmd::check_output;
 use crate::{progress, report};
 use clap::Args;
 use sslth::model::Mlp;
-use sslth::ticket::{self, BuildConfig, Tolerance};
+use sslth::ticket::{BuildConfig, Tolerance};
 use std::path::PathBuf;
-use std::time::Instant;
 
 /// Arguments of `sslth build`.
 #[derive(Args, Debug)]
@@ -85,106 +84,136 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
         nonneg_input: args.nonneg_input,
         c_hyp: args.c_hyp,
     };
-    let t0 = Instant::now();
-    let plans = ticket::plan(&mlp, &cfg)?;
-    if !args.json {
-        let rows: Vec<Vec<String>> = plans
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                vec![
-                    i.to_string(),
-                    format!("{}->{}", p.target.d_in, p.target.d_out),
-                    p.size.n.to_string(),
-                    p.size.k.to_string(),
-                    format!("{:.3}", p.size.scale),
-                    format!("{:.2e}", p.weight_eps),
-                    p.hidden().to_string(),
-                    p.random_edges().to_string(),
-                    p.predicted_kept().to_string(),
-                    p.instances().to_string(),
-                ]
-            })
-            .collect();
-        println!("plan (widths include the constant-1 coordinate when the target has biases):");
-        print!(
-            "{}",
-            report::table(
-                &[
-                    "layer",
-                    "in->out",
-                    "n",
-                    "k",
-                    "B scale",
-                    "weight eps",
-                    "hidden",
-                    "random edges",
-                    "kept (pred.)",
-                    "RFSS instances"
-                ],
-                &rows
-            )
-        );
-    }
-    let total_rows: u64 = plans.iter().map(|p| p.target.rows() as u64).sum();
-    let pb = progress::bar(total_rows, "building", args.json);
-    let t_plan = t0.elapsed();
-    let t1 = Instant::now();
-    let ticket = ticket::build(&mlp, &plans, args.seed, args.nonneg_input, &|| pb.inc(1));
+    let pb = progress::bar(0, "building", args.json);
+    let show_plan = |plans: &[sslth::ticket::LayerPlan]| {
+        if !args.json {
+            print_plan(plans);
+        }
+        pb.set_length(plans.iter().map(|p| p.target.rows() as u64).sum());
+    };
+    let built = sslth::pipeline::build_and_measure(&mlp, &cfg, &split.test, show_plan, &|| pb.inc(1))?;
     pb.finish_and_clear();
-    let t_build = t1.elapsed();
-    let t2 = Instant::now();
-    let cert = ticket.certificate(&mlp);
-    let t_cert = t2.elapsed();
-    let t3 = Instant::now();
-    let net = ticket.to_sparse();
-    let cmp = sslth::eval::compare(&mlp, &net, &split.test);
-    let t_eval = t3.elapsed();
-    let meta = ticket.meta(&mlp, cert.bound, Some(split.test.scale));
-    let bytes =
-        if args.compact { sslth::format::compact_bytes(&net, &meta) } else { sslth::format::full_bytes(&net, &meta) };
+    let bytes = if args.compact {
+        sslth::format::compact_bytes(&built.net, &built.meta)
+    } else {
+        sslth::format::full_bytes(&built.net, &built.meta)
+    };
     sslth::io::write_atomic(&args.output, &bytes)
         .map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
-    let misses: u64 = ticket.pairs.iter().map(|p| p.misses).sum();
-    let instances: u64 = ticket.pairs.iter().map(|p| p.instances).sum();
-    let overparam = ticket.random_edges() as f64 / mlp.weight_count() as f64;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report_json(&built, &mlp, &args.data, bytes.len())).expect("serialisable")
+        );
+    } else {
+        print_report(&built, &mlp, &args.data);
+        println!(
+            "wrote {} ({} ticket, {:.1} KiB)",
+            args.output.display(),
+            if args.compact { "compact" } else { "full" },
+            bytes.len() as f64 / 1024.0
+        );
+    }
+    Ok(())
+}
+
+/// The sizing table printed before a build.
+pub fn print_plan(plans: &[sslth::ticket::LayerPlan]) {
+    let rows: Vec<Vec<String>> = plans
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            vec![
+                i.to_string(),
+                format!("{}->{}", p.target.d_in, p.target.d_out),
+                p.size.n.to_string(),
+                p.size.k.to_string(),
+                format!("{:.3}", p.size.scale),
+                format!("{:.2e}", p.weight_eps),
+                p.hidden().to_string(),
+                p.random_edges().to_string(),
+                p.predicted_kept().to_string(),
+                p.instances().to_string(),
+            ]
+        })
+        .collect();
+    println!("plan (widths include the constant-1 coordinate when the target has biases):");
+    print!(
+        "{}",
+        report::table(
+            &[
+                "layer",
+                "in->out",
+                "n",
+                "k",
+                "B scale",
+                "weight eps",
+                "hidden",
+                "random edges",
+                "kept (pred.)",
+                "RFSS instances"
+            ],
+            &rows
+        )
+    );
+}
+
+/// The human report of a build.
+pub fn print_report(b: &sslth::pipeline::Built, mlp: &Mlp, data: &str) {
+    let (instances, misses) = b.instances();
     println!(
-        "built in {} (plan {}, certificate {}, evaluation {})",
-        report::duration(t_build),
-        report::duration(t_plan),
-        report::duration(t_cert),
-        report::duration(t_eval)
+        "built in {} (certificate {}, evaluation {})",
+        report::duration(b.build_time),
+        report::duration(b.certify_time),
+        report::duration(b.eval_time)
     );
     println!(
         "density {:.4}% ({} of {} random edges kept), m/m_t = {:.1}, {} of {} RFSS instances missed their tolerance",
-        100.0 * ticket.density(),
-        ticket.kept_edges(),
-        ticket.random_edges(),
-        overparam,
+        100.0 * b.ticket.density(),
+        b.ticket.kept_edges(),
+        b.ticket.random_edges(),
+        b.overparameterisation(mlp),
         misses,
         instances
     );
-    for (i, (l, p)) in cert.layers.iter().zip(&ticket.pairs).enumerate() {
+    for (i, (l, p)) in b.certificate.layers.iter().zip(&b.ticket.pairs).enumerate() {
         println!(
             "layer {i}: |W - W+|_2 = {:.3e}, |W - W-|_2 = {:.3e}, joint {:.3e}, |W|_2 = {:.3}, max weight error {:.3e}",
             l.err_pos, l.err_neg, l.err_joint, l.target_norm, p.max_weight_error
         );
     }
+    let c = &b.comparison;
     println!(
-        "certified error on the unit ball: {:.3e}; measured on {} test rows of {}: max {:.3e}, mean {:.3e}",
-        cert.bound, cmp.rows, args.data, cmp.max_error, cmp.mean_error
+        "certified error on the unit ball: {:.3e}; measured on {} test rows of {data}: max {:.3e}, mean {:.3e}",
+        b.certificate.bound, c.rows, c.max_error, c.mean_error
     );
     println!(
         "test accuracy: target {:.2}%, ticket {:.2}%, agreement {:.2}%",
-        100.0 * cmp.target_accuracy,
-        100.0 * cmp.ticket_accuracy,
-        100.0 * cmp.agreement
+        100.0 * c.target_accuracy,
+        100.0 * c.ticket_accuracy,
+        100.0 * c.agreement
     );
-    println!(
-        "wrote {} ({} ticket, {:.1} KiB)",
-        args.output.display(),
-        if args.compact { "compact" } else { "full" },
-        bytes.len() as f64 / 1024.0
-    );
-    Ok(())
+}
+
+/// The JSON report of a build.
+pub fn report_json(b: &sslth::pipeline::Built, mlp: &Mlp, data: &str, file_bytes: usize) -> serde_json::Value {
+    let (instances, misses) = b.instances();
+    serde_json::json!({
+        "data": data,
+        "target_widths": mlp.widths(),
+        "target_weights": mlp.weight_count(),
+        "pairs": b.meta.pairs,
+        "density": b.ticket.density(),
+        "kept_edges": b.ticket.kept_edges(),
+        "random_edges": b.ticket.random_edges(),
+        "overparameterisation": b.overparameterisation(mlp),
+        "rfss_instances": instances,
+        "rfss_misses": misses,
+        "certificate": b.certificate,
+        "comparison": b.comparison,
+        "build_seconds": b.build_time.as_secs_f64(),
+        "certify_seconds": b.certify_time.as_secs_f64(),
+        "eval_seconds": b.eval_time.as_secs_f64(),
+        "file_bytes": file_bytes,
+    })
 }

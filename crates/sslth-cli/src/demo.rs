@@ -1,124 +1,165 @@
-//! `sslth demo`: until dense tickets land, random RFSS instances of the
-//! sizes a ticket is made of, solved in both modes, with timings.
+//! `sslth demo`: the main job from nothing (issue 4, item 6). On the
+//! embedded digits: train a small target, build a ticket at 10% density,
+//! print one table, and write the target, the ticket and a JSON report into
+//! one folder.
 
-use crate::report::{self, duration, median};
+use crate::build_cmd::report_json;
+use crate::{progress, report};
 use clap::Args;
-use rfss::{Dist, Instance, Mode, Solver};
-use std::time::{Duration, Instant};
+use sslth::ticket::{BuildConfig, Tolerance};
+use sslth::train::{accuracy, train, TrainConfig};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 /// Arguments of `sslth demo`.
 #[derive(Args, Debug)]
 pub struct DemoArgs {
-    /// Seed for the random instances.
-    #[arg(long, default_value_t = 1)]
+    /// Folder for target.safetensors, ticket.safetensors,
+    /// ticket.compact.safetensors and report.json. Created if missing; a
+    /// folder holding anything else is refused.
+    #[arg(long, default_value = "sslth-demo")]
+    out: PathBuf,
+    /// Seed of the target's training and of the random network.
+    #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Instances per row of the table.
-    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..))]
-    instances: u64,
-    /// Print the table as JSON.
+    /// Density of the ticket (kept / all edges of the random network).
+    #[arg(long, default_value_t = 0.1)]
+    density: f64,
+    /// Tolerance of every weight.
+    #[arg(long, default_value_t = 0.01)]
+    weight_eps: f64,
+    /// Print the JSON report instead of the table.
     #[arg(long)]
     json: bool,
 }
 
-/// One row: a shape (n, k, ε, mode) and what solving it cost.
-#[derive(serde::Serialize)]
-struct Row {
-    dist: &'static str,
-    n: usize,
-    k: usize,
-    eps: f64,
-    mode: &'static str,
-    instances: u64,
-    found: u64,
-    none: u64,
-    unknown: u64,
-    median_gap: f64,
-    median_time_us: f64,
-    max_time_us: f64,
+const FILES: [&str; 4] = ["target.safetensors", "ticket.safetensors", "ticket.compact.safetensors", "report.json"];
+
+/// The demo writes only its own files: it refuses a folder with others.
+fn prepare_folder(dir: &Path) -> Result<(), String> {
+    if dir.exists() {
+        let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            if !FILES.contains(&name.as_str()) {
+                return Err(format!(
+                    "{} holds {name}, which the demo did not write; choose another --out",
+                    dir.display()
+                ));
+            }
+        }
+        Ok(())
+    } else {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))
+    }
 }
 
 /// Runs the demo.
 pub fn run(args: &DemoArgs) -> Result<(), String> {
-    let shapes: [(usize, usize, f64, &[Mode]); 6] = [
-        (16, 4, 1e-2, &[Mode::Within, Mode::Best]),
-        (32, 8, 1e-2, &[Mode::Within, Mode::Best]),
-        (32, 8, 1e-4, &[Mode::Within, Mode::Best]),
-        (40, 10, 1e-4, &[Mode::Within, Mode::Best]),
-        (64, 16, 1e-4, &[Mode::Within]),
-        (64, 3, 1e-4, &[Mode::Within]),
-    ];
-    let mut solver = Solver::new(rfss::Budget::default());
-    let mut rows = Vec::new();
-    for (shape, &(n, k, eps, modes)) in shapes.iter().enumerate() {
-        for &mode in modes {
-            let (mut times, mut gaps) = (Vec::new(), Vec::new());
-            let mut counts = [0u64; 3];
-            for t in 0..args.instances {
-                let stream = (shape as u64) << 32 | t;
-                let samples = rfss::draw(Dist::Product, n, args.seed, stream);
-                let target = 0.4 * rfss::symmetric_unit(&mut rfss::rng(args.seed ^ 0x7a7a, stream));
-                let inst = Instance::new(samples, k, target, eps).map_err(|e| e.to_string())?;
-                let start = Instant::now();
-                let a = solver.solve(&inst, mode).map_err(|e| e.to_string())?;
-                times.push(start.elapsed());
-                gaps.push(a.gap);
-                let slot = match a.status {
-                    rfss::Status::Found => 0,
-                    rfss::Status::None => 1,
-                    rfss::Status::Unknown => 2,
-                };
-                counts[slot] += 1;
-            }
-            let us = |d: Duration| d.as_secs_f64() * 1e6;
-            rows.push(Row {
-                dist: Dist::Product.name(),
-                n,
-                k,
-                eps,
-                mode: mode.name(),
-                instances: args.instances,
-                found: counts[0],
-                none: counts[1],
-                unknown: counts[2],
-                median_gap: median(&gaps).unwrap_or(f64::NAN),
-                median_time_us: us(median(&times).unwrap_or_default()),
-                max_time_us: us(times.iter().copied().max().unwrap_or_default()),
-            });
-        }
-    }
+    prepare_folder(&args.out)?;
+    let write = |name: &str, bytes: &[u8]| {
+        let p = args.out.join(name);
+        sslth::io::write_atomic(&p, bytes).map_err(|e| format!("cannot write {}: {e}", p.display()))
+    };
+    let split = sslth::data::digits();
+    let cfg = TrainConfig { arch: vec![64, 32, 10], bias: true, epochs: 50, seed: args.seed, lr: 1e-2, batch: 64 };
+    let pb = progress::bar((split.train.len().div_ceil(cfg.batch) * cfg.epochs) as u64, "training", args.json);
+    let t0 = Instant::now();
+    let mlp = train(&split.train, &cfg, |_, _, _, _| pb.inc(1))?;
+    pb.finish_and_clear();
+    let train_time = t0.elapsed();
+    let test_acc = accuracy(|x| mlp.forward(x), &split.test);
+    let target_meta = HashMap::from([
+        ("format".to_string(), "sslth-target".to_string()),
+        ("data".to_string(), "digits".to_string()),
+        ("input_scale".to_string(), split.test.scale.to_string()),
+        ("seed".to_string(), args.seed.to_string()),
+        ("test_accuracy".to_string(), test_acc.to_string()),
+    ]);
+    let target_bytes = mlp.to_safetensors(target_meta);
+    write("target.safetensors", &target_bytes)?;
+
+    let bcfg = BuildConfig {
+        seed: args.seed,
+        density: args.density,
+        tolerance: Tolerance::Weight(args.weight_eps),
+        n_k: None,
+        nonneg_input: false,
+        c_hyp: 3.0,
+    };
+    let pb = progress::bar(0, "building", args.json);
+    let built = sslth::pipeline::build_and_measure(
+        &mlp,
+        &bcfg,
+        &split.test,
+        |plans| pb.set_length(plans.iter().map(|p| p.target.rows() as u64).sum()),
+        &|| pb.inc(1),
+    )?;
+    pb.finish_and_clear();
+    let full = sslth::format::full_bytes(&built.net, &built.meta);
+    let compact = sslth::format::compact_bytes(&built.net, &built.meta);
+    write("ticket.safetensors", &full)?;
+    write("ticket.compact.safetensors", &compact)?;
+    let mut rep = report_json(&built, &mlp, "digits", full.len());
+    rep["train_seconds"] = serde_json::json!(train_time.as_secs_f64());
+    rep["files"] = serde_json::json!({
+        "target_bytes": target_bytes.len(),
+        "ticket_full_bytes": full.len(),
+        "ticket_compact_bytes": compact.len(),
+    });
+    let text = serde_json::to_string_pretty(&rep).expect("serialisable");
+    write("report.json", text.as_bytes())?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&rows).expect("serialisable"));
+        println!("{text}");
         return Ok(());
     }
+
+    let c = &built.comparison;
+    let (instances, misses) = built.instances();
+    let pct = |x: f64| format!("{:.2}%", 100.0 * x);
+    let kib = |n: usize| format!("{:.1} KiB", n as f64 / 1024.0);
     println!(
-        "RFSS demo: {} instances a row, product samples U[0,1]·U[-1,1], targets uniform in [-0.4, 0.4], seed {}, one thread",
-        args.instances, args.seed
+        "sslth demo: a 64-32-10 ReLU target trained on the embedded UCI digits ({} train / {} test rows, pixels scaled to |x| <= 1), seed {}",
+        split.train.len(),
+        split.test.len(),
+        args.seed
     );
-    let cells: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            let t = |us: f64| duration(Duration::from_secs_f64(us * 1e-6));
-            vec![
-                r.n.to_string(),
-                r.k.to_string(),
-                format!("{:.0e}", r.eps),
-                r.mode.to_string(),
-                format!("{:.1}%", 100.0 * r.found as f64 / r.instances as f64),
-                r.none.to_string(),
-                r.unknown.to_string(),
-                format!("{:.2e}", r.median_gap),
-                t(r.median_time_us),
-                t(r.max_time_us),
-            ]
-        })
-        .collect();
-    print!(
-        "{}",
-        report::table(
-            &["n", "k", "eps", "mode", "found", "none", "unknown", "median gap", "median time", "max time"],
-            &cells
-        )
-    );
-    println!("found: share with |sum - target| < eps; none: proved impossible; times are wall clock per instance");
+    let rows = vec![
+        vec!["test accuracy".into(), pct(c.target_accuracy), pct(c.ticket_accuracy)],
+        vec!["agreement with the target (test rows)".into(), "".into(), pct(c.agreement)],
+        vec![
+            "weights / kept edges".into(),
+            format!("{}", mlp.weight_count()),
+            format!("{}", built.ticket.kept_edges()),
+        ],
+        vec!["edges of the random network".into(), "".into(), format!("{}", built.ticket.random_edges())],
+        vec!["density (kept / random edges)".into(), "".into(), pct(built.ticket.density())],
+        vec!["overparameterisation m/m_t".into(), "".into(), format!("{:.1}", built.overparameterisation(&mlp))],
+        vec!["RFSS instances (missed tolerance)".into(), "".into(), format!("{instances} ({misses})")],
+        vec!["certified error, sup over |x| <= 1".into(), "".into(), format!("{:.3e}", built.certificate.bound)],
+        vec![
+            "measured error max / mean (test rows)".into(),
+            "".into(),
+            format!("{:.3e} / {:.3e}", c.max_error, c.mean_error),
+        ],
+        vec![
+            "time: train / build / certify / evaluate".into(),
+            report::duration(train_time),
+            format!(
+                "{} / {} / {}",
+                report::duration(built.build_time),
+                report::duration(built.certify_time),
+                report::duration(built.eval_time)
+            ),
+        ],
+        vec![
+            "file size (full / compact)".into(),
+            kib(target_bytes.len()),
+            format!("{} / {}", kib(full.len()), kib(compact.len())),
+        ],
+    ];
+    print!("{}", report::table(&["", "target", "ticket"], &rows));
+    println!("errors are Euclidean norms of the 10 output logits; wrote {} ({})", args.out.display(), FILES.join(", "));
     Ok(())
 }

@@ -10,6 +10,7 @@ mod model_cmd;
 mod progress;
 mod report;
 mod rfss_cmd;
+mod rfss_demo;
 mod ticket_cmd;
 
 use clap::{Parser, Subcommand};
@@ -26,7 +27,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Draw random RFSS instances, solve them in both modes, print a table.
+    /// From nothing, on the embedded digits: train a target, build a ticket
+    /// at 10% density, print what it costs and how well it does.
     Demo(demo::DemoArgs),
     /// The Random Fixed-Size Subset Sum solver (PAPER.md §2).
     #[command(subcommand)]

@@ -24,7 +24,8 @@ pub fn median<T: Copy + PartialOrd>(values: &[T]) -> Option<T> {
     v.get(v.len() / 2).copied()
 }
 
-/// Renders rows under a header, columns right-aligned to their widest cell.
+/// Renders rows under a header: the first column left-aligned, the others
+/// right-aligned, each as wide as its widest cell.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut width: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for r in rows {
@@ -32,8 +33,13 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
             *w = (*w).max(c.chars().count());
         }
     }
-    let line =
-        |cells: Vec<&str>| cells.iter().zip(&width).map(|(c, w)| format!("{c:>w$}")).collect::<Vec<_>>().join("  ");
+    let line = |cells: Vec<&str>| {
+        let cells = cells.iter().zip(&width).enumerate();
+        cells
+            .map(|(i, (c, w))| if i == 0 { format!("{c:<w$}") } else { format!("{c:>w$}") })
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
     let mut out = line(header.to_vec());
     out.push('\n');
     for r in rows {
@@ -59,6 +65,6 @@ mod tests {
     fn medians_and_tables() {
         assert_eq!(median(&[3, 1, 2]), Some(2));
         assert_eq!(median::<u32>(&[]), None);
-        assert_eq!(table(&["a", "bb"], &[vec!["100".into(), "1".into()]]), "  a  bb\n100   1\n");
+        assert_eq!(table(&["a", "bb"], &[vec!["100".into(), "1".into()]]), "a    bb\n100   1\n");
     }
 }

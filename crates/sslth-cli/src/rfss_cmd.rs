@@ -21,6 +21,9 @@ pub enum RfssCommand {
     /// for a bad line. The exit code is 0 whatever the status; 2 for bad
     /// arguments or input.
     Solve(SolveArgs),
+    /// Draw random RFSS instances, solve them in both modes, print a table
+    /// with timings.
+    Demo(crate::rfss_demo::DemoArgs),
 }
 
 /// Arguments of `sslth rfss solve`.
@@ -98,6 +101,7 @@ fn positive_seconds(s: &str) -> Result<Duration, String> {
 pub fn run(cmd: RfssCommand) -> Result<(), String> {
     match cmd {
         RfssCommand::Solve(args) => solve(&args),
+        RfssCommand::Demo(args) => crate::rfss_demo::run(&args),
     }
 }
 

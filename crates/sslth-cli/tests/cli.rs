@@ -188,8 +188,8 @@ fn bad_input_gets_one_line_and_exit_2() {
 }
 
 #[test]
-fn demo_runs_and_prints_a_table() {
-    let o = sslth(&["demo", "--instances", "3", "--json"], "", 2);
+fn rfss_demo_runs_and_prints_a_table() {
+    let o = sslth(&["rfss", "demo", "--instances", "3", "--json"], "", 2);
     assert!(o.status.success());
     let rows: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     let rows = rows.as_array().unwrap();
