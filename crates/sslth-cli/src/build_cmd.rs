@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 /// Arguments of `sslth build`.
 #[derive(Args, Debug)]
-#[command(group(clap::ArgGroup::new("tolerance").required(true).args(["eps", "weight_eps"])))]
+#[command(allow_negative_numbers = true, group(clap::ArgGroup::new("tolerance").required(true).args(["eps", "weight_eps"])))]
 pub struct BuildArgs {
     /// The target: an MLP in safetensors, PyTorch nn.Sequential layout.
     #[arg(long)]

@@ -198,3 +198,175 @@ fn rfss_demo_runs_and_prints_a_table() {
         assert_eq!(r["found"].as_u64().unwrap() + r["none"].as_u64().unwrap() + r["unknown"].as_u64().unwrap(), 3);
     }
 }
+
+fn tmpdir(tag: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("sslth-cli-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn train_build_verify_expand_eval() {
+    let d = tmpdir("tickets");
+    let p = |n: &str| d.join(n).to_str().unwrap().to_string();
+    let o = sslth(&["train", "--arch", "64-16-10", "--bias", "--epochs", "5", "-o", &p("t.safetensors")], "", 2);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Same seed, one thread: byte-identical target.
+    let o = sslth(&["train", "--arch", "64-16-10", "--bias", "--epochs", "5", "-o", &p("t1.safetensors")], "", 1);
+    assert!(o.status.success());
+    assert_eq!(std::fs::read(p("t.safetensors")).unwrap(), std::fs::read(p("t1.safetensors")).unwrap());
+
+    let build = |out: &str, threads: usize, extra: &[&str]| {
+        let target = p("t.safetensors");
+        let mut args = vec!["build", "--target", target.as_str(), "--weight-eps", "0.02", "--seed", "3", "--json"];
+        let out = p(out);
+        args.extend(["-o", out.as_str()]);
+        args.extend_from_slice(extra);
+        sslth(&args.iter().map(|s| &**s).collect::<Vec<_>>(), "", threads)
+    };
+    let o = build("k2.safetensors", 2, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rep: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(rep["comparison"]["agreement"].as_f64().unwrap() > 0.9, "{rep}");
+    assert!(rep["comparison"]["max_error"].as_f64().unwrap() <= rep["certificate"]["bound"].as_f64().unwrap());
+    assert!(build("k1.safetensors", 1, &[]).status.success());
+    assert_eq!(
+        std::fs::read(p("k1.safetensors")).unwrap(),
+        std::fs::read(p("k2.safetensors")).unwrap(),
+        "1 vs 2 threads"
+    );
+    assert!(build("c.safetensors", 2, &["--compact"]).status.success());
+    assert!(
+        std::fs::metadata(p("c.safetensors")).unwrap().len() * 5
+            < std::fs::metadata(p("k2.safetensors")).unwrap().len()
+    );
+
+    for f in ["k2.safetensors", "c.safetensors"] {
+        let o = sslth(&["verify", "--ticket", &p(f), "--json"], "", 2);
+        assert!(o.status.success(), "{f}: {}", String::from_utf8_lossy(&o.stderr));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(v["mismatches"], 0);
+        assert_eq!(v["density_matches"], true);
+    }
+    let o = sslth(&["expand", "--input", &p("c.safetensors"), "-o", &p("e.safetensors")], "", 2);
+    assert!(o.status.success());
+    assert_eq!(std::fs::read(p("e.safetensors")).unwrap(), std::fs::read(p("k2.safetensors")).unwrap());
+    let o = sslth(&["eval", "--model", &p("e.safetensors"), "--json"], "", 2);
+    let e: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(e["kind"], "ticket");
+    assert_eq!(e["test_accuracy"], rep["comparison"]["ticket_accuracy"]);
+
+    // A tampered weight fails verification.
+    let mut bytes = std::fs::read(p("k2.safetensors")).unwrap();
+    let n = bytes.len();
+    bytes[n - 3] ^= 0x40;
+    std::fs::write(p("bad.safetensors"), &bytes).unwrap();
+    let o = sslth(&["verify", "--ticket", &p("bad.safetensors")], "", 1);
+    assert_eq!(o.status.code(), Some(2));
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn ticket_commands_refuse_bad_input_in_one_line() {
+    let d = tmpdir("bad");
+    let p = |n: &str| d.join(n).to_str().unwrap().to_string();
+    std::fs::write(p("junk.safetensors"), b"junk").unwrap();
+    let o = sslth(&["train", "--arch", "64-8-10", "--epochs", "1", "-o", &p("t.safetensors")], "", 1);
+    assert!(o.status.success());
+    let t = p("t.safetensors");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![
+                "build".into(),
+                "--target".into(),
+                p("missing.safetensors"),
+                "--eps".into(),
+                "1".into(),
+                "-o".into(),
+                p("o"),
+            ],
+            "cannot read",
+        ),
+        (
+            vec![
+                "build".into(),
+                "--target".into(),
+                p("junk.safetensors"),
+                "--eps".into(),
+                "1".into(),
+                "-o".into(),
+                p("o"),
+            ],
+            "not a valid safetensors",
+        ),
+        (
+            vec!["build".into(), "--target".into(), t.clone(), "--eps".into(), "0".into(), "-o".into(), p("o")],
+            "eps must be",
+        ),
+        (
+            vec!["build".into(), "--target".into(), t.clone(), "--weight-eps".into(), "-1".into(), "-o".into(), p("o")],
+            "eps must be",
+        ),
+        (
+            vec![
+                "build".into(),
+                "--target".into(),
+                t.clone(),
+                "--eps".into(),
+                "1".into(),
+                "--density".into(),
+                "0".into(),
+                "-o".into(),
+                p("o"),
+            ],
+            "density",
+        ),
+        (
+            vec![
+                "build".into(),
+                "--target".into(),
+                t.clone(),
+                "--eps".into(),
+                "1".into(),
+                "--density".into(),
+                "1.5".into(),
+                "-o".into(),
+                p("o"),
+            ],
+            "density",
+        ),
+        (vec!["build".into(), "--target".into(), t.clone(), "-o".into(), p("o")], "--eps"),
+        (
+            vec![
+                "build".into(),
+                "--target".into(),
+                t.clone(),
+                "--eps".into(),
+                "1".into(),
+                "--data".into(),
+                "cifar".into(),
+                "-o".into(),
+                p("o"),
+            ],
+            "unknown dataset",
+        ),
+        (
+            vec!["build".into(), "--target".into(), t.clone(), "--eps".into(), "1".into(), "-o".into(), t.clone()],
+            "exists",
+        ),
+        (vec!["train".into(), "--data".into(), "mnist".into(), "-o".into(), p("x")], "unknown dataset"),
+        (vec!["train".into(), "--arch".into(), "64-x-10".into(), "-o".into(), p("x")], "positive widths"),
+        (vec!["train".into(), "--arch".into(), "32-10".into(), "-o".into(), p("x")], "inputs"),
+        (vec!["eval".into(), "--model".into(), p("junk.safetensors")], "not a valid safetensors"),
+        (vec!["verify".into(), "--ticket".into(), t.clone()], "not a ticket"),
+        (vec!["expand".into(), "--input".into(), t.clone(), "-o".into(), t.clone()], "must differ"),
+    ];
+    for (args, needle) in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_one_line_error(&args, needle);
+    }
+    // The target survived every attempt to overwrite it.
+    assert!(sslth(&["eval", "--model", &t], "", 1).status.success());
+    std::fs::remove_dir_all(&d).unwrap();
+}
