@@ -47,13 +47,16 @@ impl SparseNet {
         self.layers.last().map_or(0, |l| l.d_out)
     }
 
-    /// Runs a batch (row-major `rows × d_in`), in chunks of 128 rows on
-    /// rayon's pool; activations are channel-major inside a chunk so each
-    /// edge is one vectorised loop over the rows. Output row-major.
+    /// Runs a batch (row-major `rows × d_in`) on rayon's pool, in chunks of
+    /// 64 rows. Inside a chunk activations are channel-major, so each edge
+    /// is one vectorised loop over the rows, and each layer's edges are
+    /// visited tile by tile of 1,024 input channels (rows in order within a
+    /// tile), so the inputs an edge reads stay in cache. Output row-major.
     pub fn forward_batch(&self, inputs: &[f32], rows: usize) -> Vec<f32> {
-        const CHUNK: usize = 128;
+        const CHUNK: usize = 64;
         let d0 = self.d_in();
         assert_eq!(inputs.len(), rows * d0, "inputs must be rows × d_in");
+        let tiled: Vec<Tiled> = self.layers.iter().map(Tiled::new).collect();
         let last = self.layers.len() - 1;
         let chunks: Vec<Vec<f32>> = inputs
             .par_chunks(CHUNK * d0)
@@ -65,14 +68,14 @@ impl SparseNet {
                         act[c * b + r] = chunk[r * d0 + c];
                     }
                 }
-                for (i, l) in self.layers.iter().enumerate() {
+                for (i, (l, t)) in self.layers.iter().zip(&tiled).enumerate() {
                     let mut out = vec![0.0f32; l.d_out * b];
                     if let Some(bias) = &l.bias {
                         for (o, &v) in bias.iter().enumerate() {
                             out[o * b..(o + 1) * b].iter_mut().for_each(|y| *y = v);
                         }
                     }
-                    for ((&r, &c), &w) in l.rows.iter().zip(&l.cols).zip(&l.vals) {
+                    for &(r, c, w) in &t.edges {
                         let (r, c) = (r as usize, c as usize);
                         let src = &act[c * b..(c + 1) * b];
                         for (y, &s) in out[r * b..(r + 1) * b].iter_mut().zip(src) {
@@ -95,6 +98,34 @@ impl SparseNet {
             })
             .collect();
         chunks.concat()
+    }
+}
+
+/// A layer's edges ordered tile by tile of input channels, by row within a
+/// tile (a stable counting sort of the (row, column)-sorted edges).
+struct Tiled {
+    edges: Vec<(u32, u32, f32)>,
+}
+
+impl Tiled {
+    const TILE: u32 = 1024;
+
+    fn new(l: &SparseLayer) -> Tiled {
+        let tiles = (l.d_in as u32).div_ceil(Self::TILE) as usize;
+        let mut start = vec![0usize; tiles + 1];
+        for &c in &l.cols {
+            start[(c / Self::TILE) as usize + 1] += 1;
+        }
+        for t in 0..tiles {
+            start[t + 1] += start[t];
+        }
+        let mut edges = vec![(0u32, 0u32, 0.0f32); l.vals.len()];
+        for ((&r, &c), &w) in l.rows.iter().zip(&l.cols).zip(&l.vals) {
+            let slot = &mut start[(c / Self::TILE) as usize];
+            edges[*slot] = (r, c, w);
+            *slot += 1;
+        }
+        Tiled { edges }
     }
 }
 
