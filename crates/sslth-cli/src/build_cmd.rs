@@ -62,15 +62,6 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
     check_output(&args.output, args.force)?;
     let mlp = Mlp::load(&args.target).map_err(|e| e.to_string())?;
     let split = sslth::data::load(&args.data).map_err(|e| e.to_string())?;
-    if split.test.dim != mlp.layers[0].d_in {
-        return Err(format!(
-            "{} takes {} inputs but {} has {}",
-            args.target.display(),
-            mlp.layers[0].d_in,
-            args.data,
-            split.test.dim
-        ));
-    }
     let tolerance = match (args.eps, args.weight_eps) {
         (Some(e), _) => Tolerance::Network(e),
         (_, Some(e)) => Tolerance::Weight(e),

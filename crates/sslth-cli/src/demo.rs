@@ -7,7 +7,7 @@ use crate::build_cmd::report_json;
 use crate::{progress, report};
 use clap::Args;
 use sslth::ticket::{BuildConfig, Tolerance};
-use sslth::train::{accuracy, train, TrainConfig};
+use sslth::train::{train, TrainConfig};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -69,7 +69,7 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
     let mlp = train(&split.train, &cfg, |_, _, _, _| pb.inc(1))?;
     pb.finish_and_clear();
     let train_time = t0.elapsed();
-    let test_acc = accuracy(|x| mlp.forward(x), &split.test);
+    let test_acc = sslth::eval::accuracy(&mlp.forward_batch(&split.test.inputs, split.test.len()), &split.test);
     let target_meta = HashMap::from([
         ("format".to_string(), "sslth-target".to_string()),
         ("data".to_string(), "digits".to_string()),

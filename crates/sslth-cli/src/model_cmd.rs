@@ -4,7 +4,7 @@ use crate::progress;
 use clap::Args;
 use sslth::data;
 use sslth::model::Mlp;
-use sslth::train::{accuracy, train, TrainConfig};
+use sslth::train::{train, TrainConfig};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -106,8 +106,8 @@ pub fn run_train(args: &TrainArgs) -> Result<(), String> {
     })?;
     pb.finish_and_clear();
     let secs = start.elapsed().as_secs_f64();
-    let test_acc = accuracy(|x| mlp.forward(x), &split.test);
-    let train_acc = accuracy(|x| mlp.forward(x), &split.train);
+    let test_acc = sslth::eval::accuracy(&mlp.forward_batch(&split.test.inputs, split.test.len()), &split.test);
+    let train_acc = sslth::eval::accuracy(&mlp.forward_batch(&split.train.inputs, split.train.len()), &split.train);
     let meta = HashMap::from([
         ("format".to_string(), "sslth-target".to_string()),
         ("data".to_string(), args.data.clone()),
@@ -141,37 +141,19 @@ pub fn run_train(args: &TrainArgs) -> Result<(), String> {
 /// Runs `sslth eval` on a target.
 pub fn run_eval(args: &EvalArgs) -> Result<(), String> {
     let split = data::load(&args.data).map_err(|e| e.to_string())?;
-    if sslth::format::is_ticket(&args.model) {
+    let name = args.model.display().to_string();
+    let test = &split.test;
+    let (outputs, kind) = if sslth::format::is_ticket(&args.model) {
         let t = sslth::format::read(&args.model).map_err(|e| e.to_string())?;
-        if t.net.d_in() != split.test.dim {
-            return Err(format!(
-                "{} takes {} inputs but {} has {}",
-                args.model.display(),
-                t.net.d_in(),
-                args.data,
-                split.test.dim
-            ));
-        }
-        let out = t.net.forward_batch(&split.test.inputs, split.test.len());
-        let d = t.net.d_out();
-        let correct = (0..split.test.len())
-            .filter(|&i| sslth::train::argmax(&out[i * d..(i + 1) * d]) == usize::from(split.test.labels[i]))
-            .count();
-        let acc = correct as f64 / split.test.len() as f64;
-        return print_accuracy(args, acc, split.test.len(), "ticket");
-    }
-    let mlp = Mlp::load(&args.model).map_err(|e| e.to_string())?;
-    if mlp.layers[0].d_in != split.test.dim {
-        return Err(format!(
-            "{} takes {} inputs but {} has {}",
-            args.model.display(),
-            mlp.layers[0].d_in,
-            args.data,
-            split.test.dim
-        ));
-    }
-    let acc = accuracy(|x| mlp.forward(x), &split.test);
-    print_accuracy(args, acc, split.test.len(), "target")
+        test.expect_dim(t.net.d_in(), &name)?;
+        (t.net.forward_batch(&test.inputs, test.len()), "ticket")
+    } else {
+        let mlp = Mlp::load(&args.model).map_err(|e| e.to_string())?;
+        test.expect_dim(mlp.layers[0].d_in, &name)?;
+        (mlp.forward_batch(&test.inputs, test.len()), "target")
+    };
+    let acc = sslth::eval::accuracy(&outputs, test);
+    print_accuracy(args, acc, test.len(), kind)
 }
 
 fn print_accuracy(args: &EvalArgs, acc: f64, rows: usize, kind: &str) -> Result<(), String> {

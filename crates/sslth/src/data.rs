@@ -40,6 +40,15 @@ impl Dataset {
         self.labels.is_empty()
     }
 
+    /// Checks that a model taking `d_in` inputs fits these rows.
+    pub fn expect_dim(&self, d_in: usize, model: &str) -> Result<(), String> {
+        if d_in == self.dim {
+            Ok(())
+        } else {
+            Err(format!("{model} takes {d_in} inputs but the data have {}", self.dim))
+        }
+    }
+
     /// Row `i` of the inputs.
     pub fn input(&self, i: usize) -> &[f32] {
         &self.inputs[i * self.dim..(i + 1) * self.dim]

@@ -3,7 +3,6 @@
 use crate::data::Dataset;
 use crate::model::Mlp;
 use crate::sparse::SparseNet;
-use crate::train::argmax;
 use rayon::prelude::*;
 
 /// The target and the ticket side by side on one dataset.
@@ -23,17 +22,27 @@ pub struct Comparison {
     pub mean_error: f64,
 }
 
+/// Share of rows of `data` whose largest output (row-major `outputs`) is
+/// the label.
+pub fn accuracy(outputs: &[f32], data: &Dataset) -> f64 {
+    let d = outputs.len() / data.len().max(1);
+    let correct =
+        (0..data.len()).filter(|&i| argmax(&outputs[i * d..(i + 1) * d]) == usize::from(data.labels[i])).count();
+    correct as f64 / data.len().max(1) as f64
+}
+
 /// Runs both networks on every row of `data`.
 pub fn compare(mlp: &Mlp, ticket: &SparseNet, data: &Dataset) -> Comparison {
     let g = ticket.forward_batch(&data.inputs, data.len());
+    let fx = mlp.forward_batch(&data.inputs, data.len());
     let d = g.len() / data.len().max(1);
     let per_row: Vec<(bool, bool, bool, f64)> = (0..data.len())
         .into_par_iter()
         .map(|i| {
-            let f = mlp.forward(data.input(i));
+            let f = &fx[i * d..(i + 1) * d];
             let gi = &g[i * d..(i + 1) * d];
             let err = f.iter().zip(gi).map(|(a, b)| (f64::from(*a) - f64::from(*b)).powi(2)).sum::<f64>().sqrt();
-            let (pf, pg) = (argmax(&f), argmax(gi));
+            let (pf, pg) = (argmax(f), argmax(gi));
             let label = usize::from(data.labels[i]);
             (pf == label, pg == label, pf == pg, err)
         })
@@ -48,4 +57,15 @@ pub fn compare(mlp: &Mlp, ticket: &SparseNet, data: &Dataset) -> Comparison {
         max_error: per_row.iter().map(|r| r.3).fold(0.0, f64::max),
         mean_error: per_row.iter().map(|r| r.3).sum::<f64>() / n,
     }
+}
+
+/// Index of the largest value (the first on ties).
+pub fn argmax(v: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &x) in v.iter().enumerate() {
+        if x > v[best] {
+            best = i;
+        }
+    }
+    best
 }

@@ -31,15 +31,11 @@ impl Dense {
         self.weight[o * self.d_in + j]
     }
 
-    /// y = Wx + b, accumulated in f64.
+    /// y = Wx + b.
     pub fn apply(&self, x: &[f32], y: &mut [f32]) {
         for (o, out) in y.iter_mut().enumerate() {
             let row = &self.weight[o * self.d_in..(o + 1) * self.d_in];
-            let mut acc: f64 = row.iter().zip(x).map(|(&w, &v)| f64::from(w) * f64::from(v)).sum();
-            if let Some(b) = &self.bias {
-                acc += f64::from(b[o]);
-            }
-            *out = acc as f32;
+            *out = dot(row, x) + self.bias.as_ref().map_or(0.0, |b| b[o]);
         }
     }
 }
@@ -114,6 +110,15 @@ impl Mlp {
     /// Number of weights m_t = Σ d_{i−1}·d_i (biases not counted).
     pub fn weight_count(&self) -> usize {
         self.layers.iter().map(|l| l.d_in * l.d_out).sum()
+    }
+
+    /// f on a batch (row-major `rows × d_0`), rows in parallel; output
+    /// row-major. Each row is computed as by [`Mlp::forward`].
+    pub fn forward_batch(&self, inputs: &[f32], rows: usize) -> Vec<f32> {
+        use rayon::prelude::*;
+        let d0 = self.layers[0].d_in;
+        assert_eq!(inputs.len(), rows * d0, "inputs must be rows × d_0");
+        inputs.par_chunks(d0).flat_map_iter(|x| self.forward(x)).collect()
     }
 
     /// f(x): the output logits for one input.
@@ -212,6 +217,20 @@ impl Mlp {
         }
         serialize(tensors, metadata)
     }
+}
+
+/// Σ a_i·b_i in eight interleaved f32 lanes (vectorised; the same result
+/// on every run and thread count).
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    for (x, y) in ca.zip(cb) {
+        for i in 0..8 {
+            lanes[i] += x[i] * y[i];
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
 }
 
 /// Little-endian bytes of f32 values.

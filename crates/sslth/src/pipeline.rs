@@ -39,9 +39,7 @@ pub fn build_and_measure(
     show_plan: impl FnOnce(&[LayerPlan]),
     progress: &(dyn Fn() + Sync),
 ) -> Result<Built, String> {
-    if test.dim != mlp.layers[0].d_in {
-        return Err(format!("the target takes {} inputs but the data have {}", mlp.layers[0].d_in, test.dim));
-    }
+    test.expect_dim(mlp.layers[0].d_in, "the target")?;
     let t0 = Instant::now();
     let plans = plan(mlp, cfg)?;
     show_plan(&plans);

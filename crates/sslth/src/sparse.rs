@@ -48,12 +48,14 @@ impl SparseNet {
     }
 
     /// Runs a batch (row-major `rows × d_in`) on rayon's pool, in chunks of
-    /// 64 rows. Inside a chunk activations are channel-major, so each edge
+    /// 128 rows. Inside a chunk activations are channel-major, so each edge
     /// is one vectorised loop over the rows, and each layer's edges are
-    /// visited tile by tile of 1,024 input channels (rows in order within a
-    /// tile), so the inputs an edge reads stay in cache. Output row-major.
+    /// visited tile by tile of 512 input channels (rows in order within a
+    /// tile), so the inputs an edge reads stay in cache (on a Fashion-MNIST
+    /// 784-500-10 ticket, 128/512 beat 32/2048, 64/1024 and 256/256).
+    /// Output row-major.
     pub fn forward_batch(&self, inputs: &[f32], rows: usize) -> Vec<f32> {
-        const CHUNK: usize = 64;
+        const CHUNK: usize = 128;
         let d0 = self.d_in();
         assert_eq!(inputs.len(), rows * d0, "inputs must be rows × d_in");
         let tiled: Vec<Tiled> = self.layers.iter().map(Tiled::new).collect();
@@ -108,7 +110,7 @@ struct Tiled {
 }
 
 impl Tiled {
-    const TILE: u32 = 1024;
+    const TILE: u32 = 512;
 
     fn new(l: &SparseLayer) -> Tiled {
         let tiles = (l.d_in as u32).div_ceil(Self::TILE) as usize;

@@ -124,24 +124,3 @@ pub fn train(
     }
     Ok(out)
 }
-
-/// Share of rows whose largest output is the label.
-pub fn accuracy(predict: impl Fn(&[f32]) -> Vec<f32> + Sync, data: &Dataset) -> f64 {
-    use rayon::prelude::*;
-    let correct: usize = (0..data.len())
-        .into_par_iter()
-        .filter(|&i| argmax(&predict(data.input(i))) == usize::from(data.labels[i]))
-        .count();
-    correct as f64 / data.len() as f64
-}
-
-/// Index of the largest value (the first on ties).
-pub fn argmax(v: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &x) in v.iter().enumerate() {
-        if x > v[best] {
-            best = i;
-        }
-    }
-    best
-}
