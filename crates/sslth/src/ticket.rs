@@ -145,12 +145,25 @@ fn scale_for(max_abs: f64, k: usize) -> f64 {
     (max_abs / ((k as f64).sqrt() / 3.0)).max(1.0)
 }
 
+/// The smallest n whose blocks keep k ≤ half of even an unlucky side: a
+/// side holds Binomial(2n, ½) neurons, and 3 standard deviations below its
+/// mean, n − 3·√(n/2), must still be ≥ 2k (Theorem 2 needs k ≤ n/2 of the
+/// instance's own samples).
+fn smallest_n_for(k: usize) -> usize {
+    let mut n = 2 * k;
+    while (n as f64) - 3.0 * (n as f64 / 2.0).sqrt() < 2.0 * k as f64 {
+        n += 1;
+    }
+    n
+}
+
 /// Decides n_i, k_i and the scales (PAPER.md §3, Theorem 3, made
 /// computable). With explicit (n, k) those are used. Otherwise one ratio
 /// ρ = k/n serves every layer, chosen so that the predicted density is the
 /// requested one, and each n_i is the smallest n with
 /// n ≥ c·log2(k_i/ε_i)/H2(ρ) (the (RFSS) condition, ε_i the layer's
-/// tolerance in product units). `Tolerance::Network(ε)` gives layer i the
+/// tolerance in product units) whose blocks are large enough on both
+/// sides (see `smallest_n_for`). `Tolerance::Network(ε)` gives layer i the
 /// per-coefficient tolerance ε / (ℓ·√(2·d_in·d_out)·Πothers), where
 /// Πothers bounds how the layer's error is amplified (the product of the
 /// other layers' spectral norms and the input radius): Frobenius bounds
@@ -213,7 +226,7 @@ pub fn plan(mlp: &Mlp, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> {
                     let k = ((rho * n as f64).round() as usize).max(1);
                     let scale = scale_for(c.max_abs(), k);
                     let need = (cfg.c_hyp * ((k as f64) * scale / e).log2().max(1.0) / h2(rho)).ceil() as usize;
-                    n = need.max(8).max(2 * k);
+                    n = need.max(8).max(smallest_n_for(k));
                 }
                 let k = ((rho * n as f64).round() as usize).max(1);
                 PairSize { n, k, scale: scale_for(c.max_abs(), k) }
