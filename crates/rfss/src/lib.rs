@@ -47,12 +47,14 @@ mod batch;
 mod bnb;
 pub mod brute;
 mod dist;
+pub mod experiment;
 mod instance;
 #[cfg(feature = "jsonl")]
 pub mod jsonl;
 mod mitm;
 mod solver;
 mod sum;
+pub mod theory;
 
 pub use batch::solve_batch;
 pub use dist::{draw, rng, symmetric_unit, Dist};

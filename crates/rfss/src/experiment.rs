@@ -1,0 +1,268 @@
+//! Measuring the paper's bounds (PAPER.md §2): success probabilities over
+//! fresh random instances, Wilson intervals, the n at which success becomes
+//! likely, and exact coverage of a whole target interval.
+
+use crate::{draw, rng, symmetric_unit, Budget, Dist, Instance, Mode, Solver, Status};
+use rayon::prelude::*;
+
+/// The Wilson score interval (95%, z = 1.96) of `s` successes in `t` trials.
+pub fn wilson(s: u64, t: u64) -> (f64, f64) {
+    if t == 0 {
+        return (0.0, 1.0);
+    }
+    let (z, t, p) = (1.96f64, t as f64, s as f64 / t as f64);
+    let centre = (p + z * z / (2.0 * t)) / (1.0 + z * z / t);
+    let half = z * ((p * (1.0 - p) / t + z * z / (4.0 * t * t)).sqrt()) / (1.0 + z * z / t);
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+/// One grid point of an experiment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Point {
+    /// Samples per instance.
+    pub n: usize,
+    /// Trials run.
+    pub trials: u64,
+    /// Trials that succeeded.
+    pub successes: u64,
+    /// Trials the solver could not settle (budget; counted as failures).
+    pub unknown: u64,
+}
+
+impl Point {
+    /// Success share.
+    pub fn p(&self) -> f64 {
+        self.successes as f64 / self.trials.max(1) as f64
+    }
+
+    /// Its Wilson 95% interval.
+    pub fn interval(&self) -> (f64, f64) {
+        wilson(self.successes, self.trials)
+    }
+}
+
+/// Where the targets of an experiment come from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Targets {
+    /// The same z in every trial.
+    Fixed(f64),
+    /// z uniform in [−r, r], fresh each trial.
+    Uniform(f64),
+}
+
+/// The paper's target range for k samples of `dist`: [−√k, √k] for
+/// Uniform[−1, 1] (Theorem 2), scaled by the sample's standard deviation
+/// relative to Uniform[−1, 1]'s (1/√3) for the other laws, so the range
+/// covers the same share of the sum's spread.
+pub fn target_radius(dist: Dist, k: usize) -> f64 {
+    let sd = match dist {
+        Dist::Uniform => 1.0 / 3f64.sqrt(),
+        Dist::Gauss => 1.0,
+        Dist::Product => 1.0 / 3.0,
+    };
+    (k as f64).sqrt() * sd * 3f64.sqrt()
+}
+
+/// Mixes experiment coordinates into one stream number.
+fn stream(parts: &[u64]) -> u64 {
+    parts.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &p| (h ^ p).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+/// P(some k-subset of n fresh samples is within ε of the target), over
+/// `trials` trials for each n in `ns` (`within` mode; trial t of point n
+/// draws its samples from stream (n, t) of `seed`, so results do not depend
+/// on the thread count). `progress` is called once per finished trial.
+#[allow(clippy::too_many_arguments)]
+pub fn phase(
+    dist: Dist,
+    k: usize,
+    eps: f64,
+    ns: &[usize],
+    trials: u64,
+    targets: Targets,
+    seed: u64,
+    budget: Budget,
+    progress: &(dyn Fn() + Sync),
+) -> Vec<Point> {
+    ns.iter()
+        .map(|&n| {
+            let outcomes: Vec<Status> = (0..trials)
+                .into_par_iter()
+                .map_init(
+                    || Solver::new(budget),
+                    |solver, t| {
+                        let s = stream(&[n as u64, k as u64, eps.to_bits(), t]);
+                        let samples = draw(dist, n, seed, s);
+                        let z = match targets {
+                            Targets::Fixed(z) => z,
+                            Targets::Uniform(r) => r * symmetric_unit(&mut rng(seed ^ 0x5eed, s)),
+                        };
+                        let inst = Instance { samples, k, target: z, eps };
+                        let status = solver.solve(&inst, Mode::Within).map(|a| a.status).unwrap_or(Status::Unknown);
+                        progress();
+                        status
+                    },
+                )
+                .collect();
+            Point {
+                n,
+                trials,
+                successes: outcomes.iter().filter(|&&s| s == Status::Found).count() as u64,
+                unknown: outcomes.iter().filter(|&&s| s == Status::Unknown).count() as u64,
+            }
+        })
+        .collect()
+}
+
+/// The smallest n at which the success share reaches ½, interpolated
+/// linearly between the grid points around the first crossing.
+pub fn n50(points: &[Point]) -> Option<f64> {
+    let first = points.iter().position(|p| p.p() >= 0.5)?;
+    if first == 0 {
+        return Some(points[0].n as f64);
+    }
+    let (a, b) = (&points[first - 1], &points[first]);
+    let t = (0.5 - a.p()) / (b.p() - a.p());
+    Some(a.n as f64 + t * (b.n - a.n) as f64)
+}
+
+/// Whether every z in [lo, hi] has a k-subset of `samples` within ε
+/// (|Σ_S − z| < ε), decided exactly from all k-subset sums in order: the
+/// open ε-windows around consecutive sums must overlap across the whole
+/// interval. `None` when C(n, k) exceeds `max_subsets`.
+pub fn covers(samples: &[f64], k: usize, eps: f64, lo: f64, hi: f64, max_subsets: u64) -> Option<bool> {
+    let n = samples.len();
+    if crate::theory::log2_binomial(n as f64, k) > (max_subsets as f64).log2() {
+        return None;
+    }
+    let mut sums = Vec::new();
+    crate::brute::for_each_subset(samples, k, |_, s| sums.push(s));
+    sums.sort_unstable_by(f64::total_cmp);
+    // Every z in [lo, frontier) is covered; is the frontier itself?
+    let mut frontier = lo;
+    for &s in &sums {
+        if s + eps <= frontier {
+            continue; // this window ends before the frontier
+        }
+        if s - eps >= frontier {
+            return Some(false); // no window, this or a later one, holds the frontier
+        }
+        frontier = s + eps;
+        if frontier > hi {
+            return Some(true);
+        }
+    }
+    Some(false)
+}
+
+/// P(every target in [−r, r] is ε-reachable), r = [`target_radius`], over
+/// `trials` trials for each n in `ns` (Corollary 1), decided exactly by
+/// [`covers`]; points whose C(n, k) exceeds `max_subsets` are left out.
+#[allow(clippy::too_many_arguments)]
+pub fn coverage(
+    dist: Dist,
+    k: usize,
+    eps: f64,
+    ns: &[usize],
+    trials: u64,
+    seed: u64,
+    max_subsets: u64,
+    progress: &(dyn Fn() + Sync),
+) -> Vec<Point> {
+    let r = target_radius(dist, k);
+    ns.iter()
+        .filter(|&&n| crate::theory::log2_binomial(n as f64, k) <= (max_subsets as f64).log2())
+        .map(|&n| {
+            let covered: u64 = (0..trials)
+                .into_par_iter()
+                .map(|t| {
+                    let samples = draw(dist, n, seed, stream(&[n as u64, k as u64, eps.to_bits(), t, 1]));
+                    let c = covers(&samples, k, eps, -r, r, max_subsets).expect("size checked");
+                    progress();
+                    u64::from(c)
+                })
+                .sum();
+            Point { n, trials, successes: covered, unknown: 0 }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wilson_hand_values() {
+        let (lo, hi) = wilson(50, 100);
+        assert!((lo - 0.4038).abs() < 1e-3 && (hi - 0.5962).abs() < 1e-3, "{lo} {hi}");
+        assert_eq!(wilson(0, 10).0, 0.0);
+        assert_eq!(wilson(10, 10).1, 1.0);
+    }
+
+    /// Coverage by a fine scan of targets: every z on a grid much finer
+    /// than ε must have its closest k-sum within ε.
+    fn covers_by_scan(samples: &[f64], k: usize, eps: f64, lo: f64, hi: f64) -> bool {
+        let mut sums = Vec::new();
+        crate::brute::for_each_subset(samples, k, |_, s| sums.push(s));
+        let steps = 20_000;
+        (0..=steps).all(|i| {
+            let z = lo + (hi - lo) * i as f64 / steps as f64;
+            sums.iter().any(|s| (s - z).abs() < eps)
+        })
+    }
+
+    #[test]
+    fn exact_coverage_agrees_with_a_fine_scan() {
+        let mut agree = [0, 0];
+        for t in 0..60u64 {
+            let n = 6 + (t % 7) as usize;
+            let k = 1 + (t % 3) as usize;
+            let samples = draw(Dist::Uniform, n, 5, t);
+            let eps = 0.05 + 0.02 * (t % 5) as f64;
+            let exact = covers(&samples, k, eps, -0.5, 0.5, 1 << 20).unwrap();
+            // The scan can miss a gap narrower than its step (1/20,000):
+            // only compare when the answer is robust to a tiny change of ε.
+            let wider = covers(&samples, k, eps * 1.001, -0.5, 0.5, 1 << 20).unwrap();
+            let narrower = covers(&samples, k, eps * 0.999, -0.5, 0.5, 1 << 20).unwrap();
+            if wider == narrower {
+                assert_eq!(exact, covers_by_scan(&samples, k, eps, -0.5, 0.5), "trial {t}");
+                agree[usize::from(exact)] += 1;
+            }
+        }
+        assert!(agree[0] > 5 && agree[1] > 5, "both outcomes exercised: {agree:?}");
+        assert_eq!(covers(&[0.0, 1.0], 1, 0.6, 0.0, 1.0, 10), Some(true));
+        assert_eq!(covers(&[0.0, 1.0], 1, 0.5, 0.0, 1.0, 10), Some(false)); // 0.5 is in neither open window
+        assert_eq!(covers(&vec![0.0; 40], 20, 0.1, 0.0, 0.0, 1000), None);
+    }
+
+    #[test]
+    fn phase_matches_enumeration_on_a_tiny_grid() {
+        let (k, eps, seed) = (2, 0.02, 3);
+        let points =
+            phase(Dist::Product, k, eps, &[6, 10], 200, Targets::Uniform(0.5), seed, Budget::default(), &|| {});
+        for p in &points {
+            // Recount the same trials by brute force.
+            let mut hits = 0;
+            for t in 0..200u64 {
+                let s = stream(&[p.n as u64, k as u64, eps.to_bits(), t]);
+                let samples = draw(Dist::Product, p.n, seed, s);
+                let z = 0.5 * symmetric_unit(&mut rng(seed ^ 0x5eed, s));
+                hits += u64::from(crate::brute::count_within(&samples, k, z, eps) > 0);
+            }
+            assert_eq!(p.successes, hits, "n {}", p.n);
+        }
+        assert!(points[1].p() > points[0].p());
+        let again = phase(Dist::Product, k, eps, &[6, 10], 200, Targets::Uniform(0.5), seed, Budget::default(), &|| {});
+        assert_eq!(points, again);
+    }
+
+    #[test]
+    fn n50_interpolates() {
+        let pts = vec![
+            Point { n: 10, trials: 100, successes: 20, unknown: 0 },
+            Point { n: 20, trials: 100, successes: 60, unknown: 0 },
+        ];
+        assert!((n50(&pts).unwrap() - 17.5).abs() < 1e-12);
+        assert_eq!(n50(&pts[..1]), None);
+    }
+}
