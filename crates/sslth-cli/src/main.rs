@@ -7,10 +7,13 @@
 mod build_cmd;
 mod demo;
 mod model_cmd;
+mod plot;
 mod progress;
 mod report;
+mod rfss_bounds;
 mod rfss_cmd;
 mod rfss_demo;
+mod rfss_phase;
 mod ticket_cmd;
 
 use clap::{Parser, Subcommand};

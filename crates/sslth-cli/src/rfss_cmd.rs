@@ -24,6 +24,15 @@ pub enum RfssCommand {
     /// Draw random RFSS instances, solve them in both modes, print a table
     /// with timings.
     Demo(crate::rfss_demo::DemoArgs),
+    /// The paper's formulas: thresholds of Theorem 2, Corollaries 1-2,
+    /// Theorem 5, the first-moment n, and Theorem 3's network sizing.
+    Bounds(crate::rfss_bounds::BoundsArgs),
+    /// Success probability against n, with Wilson intervals, n_50, the
+    /// empirical c_hyp and the worst target (c_thm); CSV and plots.
+    Phase(crate::rfss_phase::PhaseArgs),
+    /// Probability that every target in the range is reachable
+    /// (Corollary 1), decided exactly; CSV and plots.
+    Coverage(crate::rfss_phase::CoverageArgs),
 }
 
 /// Arguments of `sslth rfss solve`.
@@ -102,6 +111,9 @@ pub fn run(cmd: RfssCommand) -> Result<(), String> {
     match cmd {
         RfssCommand::Solve(args) => solve(&args),
         RfssCommand::Demo(args) => crate::rfss_demo::run(&args),
+        RfssCommand::Bounds(args) => crate::rfss_bounds::run(&args),
+        RfssCommand::Phase(args) => crate::rfss_phase::run_phase(&args),
+        RfssCommand::Coverage(args) => crate::rfss_phase::run_coverage(&args),
     }
 }
 

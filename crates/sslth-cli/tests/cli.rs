@@ -370,3 +370,61 @@ fn ticket_commands_refuse_bad_input_in_one_line() {
     assert!(sslth(&["eval", "--model", &t], "", 1).status.success());
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn rfss_experiments_write_their_files_and_refuse_bad_grids() {
+    let d = tmpdir("rfss");
+    let out = d.to_str().unwrap();
+    let o = sslth(
+        &[
+            "rfss", "phase", "--dist", "product", "--k", "2", "--eps", "0.05", "--n", "4,8,16", "--trials", "60",
+            "--out", out, "--json",
+        ],
+        "",
+        2,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(d.join("phase.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    for f in ["phase_summary.csv", "phase.svg", "phase.png", "n50.svg", "n50.png"] {
+        assert!(d.join(f).exists(), "{f}");
+    }
+    // Same seed, one thread: the same CSV.
+    let o = sslth(
+        &[
+            "rfss", "phase", "--dist", "product", "--k", "2", "--eps", "0.05", "--n", "4,8,16", "--trials", "60",
+            "--out", out, "--json",
+        ],
+        "",
+        1,
+    );
+    assert!(o.status.success());
+    assert_eq!(std::fs::read_to_string(d.join("phase.csv")).unwrap(), csv);
+    let o = sslth(
+        &[
+            "rfss", "coverage", "--dist", "uniform", "--k", "1", "--eps", "0.1", "--n", "10,40", "--trials", "30",
+            "--out", out, "--json",
+        ],
+        "",
+        2,
+    );
+    assert!(o.status.success());
+    assert!(d.join("coverage.png").exists());
+    let o = sslth(&["rfss", "bounds", "--k", "4", "--eps", "0.01", "--n", "32", "--json"], "", 1);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["theorem2_n"], rfss::theory::theorem2_n(4, 0.01, 1.0));
+
+    for (args, needle) in [
+        (vec!["rfss", "bounds", "--k", "4", "--eps", "0.01", "--n", "6"], "n/2"),
+        (vec!["rfss", "bounds", "--k", "4", "--eps", "1.5"], "eps must be"),
+        (vec!["rfss", "bounds", "--k", "0", "--eps", "0.1"], "k must be"),
+        (vec!["rfss", "bounds", "--k", "2", "--eps", "0.1", "--density", "0.7"], "density"),
+        (vec!["rfss", "phase", "--k", "4", "--n", "6", "--out", out], "2k"),
+        (vec!["rfss", "phase", "--eps", "0", "--out", out], "eps must be"),
+        (vec!["rfss", "phase", "--k", "", "--out", out], ""),
+        (vec!["rfss", "coverage", "--dist", "cauchy", "--out", out], "unknown distribution"),
+    ] {
+        assert_one_line_error(&args, needle);
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}

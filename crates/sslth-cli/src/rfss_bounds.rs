@@ -1,0 +1,165 @@
+//! `sslth rfss bounds`: the paper's formulas as a calculator (PAPER.md
+//! §2–§5, issue 5).
+
+use crate::model_cmd::Arch;
+use crate::report;
+use clap::Args;
+use rfss::theory::{self, SumLaw};
+use rfss::Dist;
+
+/// Arguments of `sslth rfss bounds`.
+#[derive(Args, Debug)]
+#[command(allow_negative_numbers = true)]
+pub struct BoundsArgs {
+    /// Subset size k.
+    #[arg(long)]
+    k: usize,
+    /// Tolerance ε, in (0, 1).
+    #[arg(long)]
+    eps: f64,
+    /// Samples n (k <= n/2).
+    #[arg(long, conflicts_with = "density")]
+    n: Option<usize>,
+    /// Density k/n in (0, 1/2], instead of n.
+    #[arg(long)]
+    density: Option<f64>,
+    /// The constant c of n = c·log2(k/ε)/H2(k/n) (Theorem 2).
+    #[arg(long, default_value_t = 1.0)]
+    c: f64,
+    /// The constant c_amp of Corollaries 1 and 2 and Theorem 3.
+    #[arg(long, default_value_t = 1.0)]
+    c_amp: f64,
+    /// d for Theorem 5's lower bound (d×d linear maps).
+    #[arg(long, default_value_t = 1)]
+    d: usize,
+    /// Target z for the first-moment prediction.
+    #[arg(long, default_value_t = 0.0)]
+    target: f64,
+    /// Network widths d_0-…-d_ℓ for Theorem 3 (uses --eps, --c-amp and
+    /// --gamma-prime).
+    #[arg(long, value_parser = crate::model_cmd::parse_arch)]
+    widths: Option<Arch>,
+    /// γ′ = k_i/n_i of Theorem 3, in (0, 1/2].
+    #[arg(long, default_value_t = 0.25)]
+    gamma_prime: f64,
+    /// Print one JSON object instead of tables.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `sslth rfss bounds`.
+pub fn run(a: &BoundsArgs) -> Result<(), String> {
+    if a.k == 0 {
+        return Err("k must be at least 1".into());
+    }
+    if !(a.eps > 0.0 && a.eps < 1.0) {
+        return Err(format!("eps must be in (0, 1) (Theorem 2), got {}", a.eps));
+    }
+    let n = match (a.n, a.density) {
+        (Some(n), _) if 2 * a.k > n => {
+            return Err(format!("k must be <= n/2 (Theorems 2-3 assume it), got k = {}, n = {n}", a.k))
+        }
+        (Some(n), _) => Some(n),
+        (_, Some(g)) if g > 0.0 && g <= 0.5 => Some((a.k as f64 / g).round() as usize),
+        (_, Some(g)) => return Err(format!("density k/n must be in (0, 1/2], got {g}")),
+        _ => None,
+    };
+    let (k, eps) = (a.k, a.eps);
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut json = serde_json::json!({"k": k, "eps": eps, "n": n});
+    if let Some(n) = n {
+        let r = theory::rfss_ratio(k, n, eps);
+        rows.push(vec![
+            "log2(k/eps)/H2(k/n) at n".into(),
+            format!("{r:.3}"),
+            format!("n = {n}, k/n = {:.4}", k as f64 / n as f64),
+        ]);
+        json["ratio"] = r.into();
+    }
+    let t2 = theory::theorem2_n(k, eps, a.c);
+    rows.push(vec!["Theorem 2: n = c·log2(k/eps)/H2(k/n)".into(), t2.to_string(), format!("c = {}", a.c)]);
+    let c1 = theory::corollary1_n(k, eps, a.c_amp);
+    rows.push(vec![
+        "Corollary 1: n = c_amp·log2²(k/eps)/H2(k/n)".into(),
+        c1.to_string(),
+        format!("c_amp = {}", a.c_amp),
+    ]);
+    let (c2, valid) = theory::corollary2_n(k, eps, a.c_amp);
+    rows.push(vec![
+        "Corollary 2: n = 2c_amp·log2²(1/eps)/H2(k/n)".into(),
+        c2.to_string(),
+        if valid { "its condition on k holds".into() } else { "its condition on k fails".into() },
+    ]);
+    let t5 = theory::theorem5_n(k, eps, a.d);
+    rows.push(vec!["Theorem 5 (lower): n = (d²/2)·log2(k/eps)/H2(k/n)".into(), t5.to_string(), format!("d = {}", a.d)]);
+    json["theorem2_n"] = t2.into();
+    json["corollary1_n"] = c1.into();
+    json["corollary2_n"] = serde_json::json!({"n": c2, "condition_holds": valid});
+    json["theorem5_n"] = t5.into();
+    let mut fm = serde_json::Map::new();
+    for dist in Dist::ALL {
+        let law = SumLaw::new(dist, k);
+        let n1 = theory::first_moment_n(&law, a.target, eps);
+        let mut entry = serde_json::json!({"n_expectation_1": n1});
+        let mut note = format!("z = {}", a.target);
+        if let Some(n) = n {
+            let e = theory::expected_good_subsets(&law, n, a.target, eps);
+            entry["expected_good_subsets"] = e.into();
+            note = format!("{note}; E[Y] = {e:.3e} at n = {n}");
+        }
+        rows.push(vec![format!("first moment, {dist}: n with E[Y] = 1"), n1.to_string(), note]);
+        fm.insert(dist.name().into(), entry);
+    }
+    json["first_moment"] = fm.into();
+
+    let mut net_rows = Vec::new();
+    if let Some(w) = &a.widths {
+        if !(a.gamma_prime > 0.0 && a.gamma_prime <= 0.5) {
+            return Err(format!("gamma-prime must be in (0, 1/2], got {}", a.gamma_prime));
+        }
+        let sizes = theory::theorem3(&w.0, eps, a.gamma_prime, a.c_amp);
+        let mt: f64 = w.0.windows(2).map(|p| (p[0] * p[1]) as f64).sum();
+        let m: f64 = sizes.iter().map(|s| s.params).sum();
+        let kept: f64 = sizes.iter().map(|s| s.kept).sum();
+        for (i, s) in sizes.iter().enumerate() {
+            net_rows.push(vec![
+                i.to_string(),
+                format!("{}->{}", s.d_in, s.d_out),
+                format!("{:.1}", s.n),
+                format!("{:.1}", s.k),
+                format!("{:.0}", s.hidden),
+                format!("{:.3e}", s.params),
+                format!("{:.3e}", s.kept),
+            ]);
+        }
+        let rho = theory::width_ratio(&w.0);
+        json["theorem3"] = serde_json::json!({
+            "gamma_prime": a.gamma_prime, "c_amp": a.c_amp,
+            "layers": sizes.iter().map(|s| serde_json::json!({"d_in": s.d_in, "d_out": s.d_out, "n": s.n, "k": s.k, "hidden": s.hidden, "params": s.params, "kept": s.kept})).collect::<Vec<_>>(),
+            "m": m, "m_t": mt, "overparameterisation": m / mt, "kept": kept, "kept_over_m": kept / m, "paper_density": rho * a.gamma_prime,
+        });
+        net_rows.push(vec![
+            "total".into(),
+            format!("m/m_t = {:.1}", m / mt),
+            "".into(),
+            "".into(),
+            "".into(),
+            format!("{m:.3e}"),
+            format!("{kept:.3e} ({:.3}% of m; paper's γ = ρ·γ′ = {:.3})", 100.0 * kept / m, rho * a.gamma_prime),
+        ]);
+    }
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&json).expect("serialisable"));
+        return Ok(());
+    }
+    println!("RFSS bounds for k = {k}, eps = {eps} (constants c, c_amp are not given by the paper: the experiments estimate them)");
+    print!("{}", report::table(&["quantity", "n", "notes"], &rows));
+    if !net_rows.is_empty() {
+        println!("\nTheorem 3, gamma' = {}, c_amp = {}:", a.gamma_prime, a.c_amp);
+        print!(
+            "{}",
+            report::table(&["layer", "in->out", "n_i", "k_i", "hidden", "random params", "kept (at most)"], &net_rows)
+        );
+    }
+    Ok(())
+}
