@@ -65,3 +65,13 @@ PY
   done
 done
 cat $md
+# The (density, m/m_t) of the eps = 0.01 tickets, for Figure 1
+# (sslth rfss report --ticket-points bench/out/ticket_points.csv).
+python3 - "$md" > $out/ticket_points.csv <<'PY'
+import sys
+print("density,overparameterisation,label")
+for line in open(sys.argv[1]):
+    f = [c.strip() for c in line.strip().strip("|").split("|")]
+    if len(f) == 12 and f[0] == "0.01" and f[2].endswith("%"):
+        print(f"{float(f[2][:-1]) / 100},{f[5]},eps 0.01")
+PY

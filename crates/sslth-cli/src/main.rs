@@ -14,6 +14,7 @@ mod rfss_bounds;
 mod rfss_cmd;
 mod rfss_demo;
 mod rfss_phase;
+mod rfss_report;
 mod ticket_cmd;
 
 use clap::{Parser, Subcommand};

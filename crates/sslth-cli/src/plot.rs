@@ -83,7 +83,7 @@ where
         y1 += pad;
     }
     let mut builder = ChartBuilder::on(&root);
-    builder.caption(c.title, ("sans-serif", 22)).margin(12).x_label_area_size(45).y_label_area_size(70);
+    builder.caption(c.title, ("sans-serif", 22)).margin(12).x_label_area_size(45).y_label_area_size(90);
     macro_rules! body {
         ($chart:expr) => {{
             let mut chart = $chart;
@@ -91,6 +91,8 @@ where
                 .configure_mesh()
                 .x_desc(c.x_label)
                 .y_desc(c.y_label)
+                .x_label_formatter(&|v: &f64| tick(*v))
+                .y_label_formatter(&|v: &f64| tick(*v))
                 .label_style(("sans-serif", 14))
                 .draw()
                 .map_err(err)?;
@@ -134,6 +136,20 @@ where
         (false, false) => body!(builder.build_cartesian_2d(x0..x1, y0..y1).map_err(err)?),
     }
     root.present().map_err(|e| format!("plotting failed: {e}"))
+}
+
+/// A tick label: plain with up to 3 decimals between 10⁻³ and 10⁵,
+/// scientific outside.
+fn tick(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    if (1e-3..1e5).contains(&v.abs()) {
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        format!("{v:.0e}")
+    }
 }
 
 /// Writes `stem.svg` and `stem.png` (1000×650).

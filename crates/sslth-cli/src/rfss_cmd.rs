@@ -33,6 +33,9 @@ pub enum RfssCommand {
     /// Probability that every target in the range is reachable
     /// (Corollary 1), decided exactly; CSV and plots.
     Coverage(crate::rfss_phase::CoverageArgs),
+    /// Regenerate docs/results/rfss.md: phase transitions, constants,
+    /// coverage and Figure 1, from one seed.
+    Report(crate::rfss_report::ReportArgs),
 }
 
 /// Arguments of `sslth rfss solve`.
@@ -114,6 +117,7 @@ pub fn run(cmd: RfssCommand) -> Result<(), String> {
         RfssCommand::Bounds(args) => crate::rfss_bounds::run(&args),
         RfssCommand::Phase(args) => crate::rfss_phase::run_phase(&args),
         RfssCommand::Coverage(args) => crate::rfss_phase::run_coverage(&args),
+        RfssCommand::Report(args) => crate::rfss_report::run(&args),
     }
 }
 

@@ -38,6 +38,9 @@ pub struct GridArgs {
     /// Print the summary as JSON instead of tables.
     #[arg(long)]
     pub json: bool,
+    /// Print nothing (used by `sslth rfss report`).
+    #[arg(skip)]
+    pub silent: bool,
 }
 
 /// Arguments of `sslth rfss phase`.
@@ -256,6 +259,9 @@ pub fn run_phase(a: &PhaseArgs) -> Result<(), String> {
     write(&g.out, "phase_summary.csv", &summary)?;
     plot::phase_curves(&g.out.join("phase"), &curves)?;
     plot::n50_line(&g.out.join("n50"), &g.out.join("phase_summary.csv"))?;
+    if g.silent {
+        return Ok(());
+    }
     if g.json {
         println!("{}", serde_json::to_string_pretty(&json).expect("serialisable"));
     } else {
@@ -297,6 +303,9 @@ pub fn run_coverage(a: &CoverageArgs) -> Result<(), String> {
     pb.finish_and_clear();
     write(&g.out, "coverage.csv", &points_csv(&curves))?;
     plot::coverage_curves(&g.out.join("coverage"), &curves)?;
+    if g.silent {
+        return Ok(());
+    }
     let mut rows = Vec::new();
     for c in &curves {
         let n50 = experiment::n50(&c.points);

@@ -428,3 +428,20 @@ fn rfss_experiments_write_their_files_and_refuse_bad_grids() {
     }
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn rfss_report_quick_writes_the_page_and_figures() {
+    let d = tmpdir("report");
+    let o = sslth(&["rfss", "report", "--quick", "--out", d.to_str().unwrap()], "", 2);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let page = std::fs::read_to_string(d.join("rfss.md")).unwrap();
+    for needle in
+        ["## Phase transition and constants", "c_hyp, uniform", "c_thm, product", "## Coverage", "## Figure 1"]
+    {
+        assert!(page.contains(needle), "{needle}");
+    }
+    for f in ["phase.png", "n50.svg", "coverage.png", "figure1.png", "figure1.csv", "phase_summary.csv"] {
+        assert!(d.join(f).exists(), "{f}");
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -1,0 +1,252 @@
+//! `sslth rfss report`: regenerates docs/results/rfss.md and its figures
+//! from one seed (issue 5): phase transitions and constants for uniform and
+//! product samples, coverage, and the paper's Figure 1.
+
+use crate::plot::{self, Chart, Series};
+use crate::rfss_phase::{self, CoverageArgs, GridArgs, PhaseArgs};
+use clap::Args;
+use rfss::theory;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Arguments of `sslth rfss report`.
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Folder of the page (rfss.md) and its data and figures.
+    #[arg(long, default_value = "docs/results")]
+    out: PathBuf,
+    /// Seed of every experiment.
+    #[arg(long, default_value_t = 2024)]
+    seed: u64,
+    /// A small grid (k in 1,2; eps in 0.1, 0.01; 40 trials) for tests.
+    #[arg(long)]
+    quick: bool,
+    /// CSV of tickets sslth built (columns density,overparameterisation,
+    /// label), drawn on Figure 1.
+    #[arg(long)]
+    ticket_points: Option<PathBuf>,
+}
+
+fn grid(a: &ReportArgs, ks: &str, eps: &str, trials: u64) -> GridArgs {
+    GridArgs {
+        dist: vec![rfss::Dist::Uniform, rfss::Dist::Product],
+        k: ks.split(',').map(|v| v.parse().expect("valid k")).collect(),
+        eps: eps.split(',').map(|v| v.parse().expect("valid eps")).collect(),
+        n: None,
+        trials,
+        seed: a.seed,
+        out: a.out.clone(),
+        json: false,
+        silent: true,
+    }
+}
+
+/// Figure 1: m/m_t against the density kept/m for a 784-500-10 target at
+/// ε = 0.01 (Theorem 3 with c_amp = 1, γ′ swept over (0, ½]), with the
+/// Pensia (γ′ = ½) and Malach (γ = ε/m_t) regimes and sslth's tickets.
+fn figure1(a: &ReportArgs) -> Result<String, String> {
+    let widths = [784usize, 500, 10];
+    let eps = 0.01;
+    let mt: f64 = widths.windows(2).map(|w| (w[0] * w[1]) as f64).sum();
+    let mut curve = Vec::new();
+    let mut csv = String::from("gamma_prime,density,overparameterisation\n");
+    for i in 0..=60 {
+        let gp = 0.5 * 10f64.powf(-(i as f64) / 10.0);
+        let s = theory::theorem3(&widths, eps, gp, 1.0);
+        let m: f64 = s.iter().map(|l| l.params).sum();
+        let kept: f64 = s.iter().map(|l| l.kept).sum();
+        curve.push((kept / m, m / mt));
+        let _ = writeln!(csv, "{gp},{},{}", kept / m, m / mt);
+    }
+    let mut series = vec![Series {
+        label: "Theorem 3 (c_amp = 1), gamma' from 1/2 down to 5e-7".into(),
+        points: curve.clone(),
+        lines: true,
+    }];
+    series.push(Series {
+        label: "Pensia et al.: constant density (gamma' = 1/2)".into(),
+        points: vec![curve[0]],
+        lines: false,
+    });
+    if let Some(p) = &a.ticket_points {
+        let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        let pts: Vec<(f64, f64)> = text
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                Some((f.first()?.parse().ok()?, f.get(1)?.parse().ok()?))
+            })
+            .collect();
+        series.push(Series {
+            label: "sslth's tickets (Fashion-MNIST 784-500-10, measured)".into(),
+            points: pts,
+            lines: false,
+        });
+    }
+    plot::save(
+        &a.out.join("figure1"),
+        &Chart {
+            title: "Overparameterisation against density, 784-500-10, eps = 0.01",
+            x_label: "density (kept / random edges)",
+            y_label: "m / m_t (random edges / target weights)",
+            log_x: true,
+            log_y: true,
+            series,
+            marks: vec![(eps / mt, "Malach et al.: density eps/m_t".into())],
+        },
+    )?;
+    sslth::io::write_atomic(&a.out.join("figure1.csv"), csv.as_bytes()).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "Theorem 3 with c_amp = 1 for 784-500-10 at ε = 0.01: at γ′ = ½ (Pensia's constant-density regime) m/m_t = {:.0} at density {:.3}; at γ′ = 5·10⁻⁷ m/m_t = {:.0} at density {:.2e}. Malach's density ε/m_t = {:.2e}.",
+        curve[0].1,
+        curve[0].0,
+        curve[60].1,
+        curve[60].0,
+        eps / mt
+    ))
+}
+
+/// Reads the phase summary into rows of strings.
+fn read_csv(path: &std::path::Path) -> Result<Vec<Vec<String>>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(text.lines().skip(1).map(|l| l.split(',').map(String::from).collect()).collect())
+}
+
+/// Runs `sslth rfss report`.
+pub fn run(a: &ReportArgs) -> Result<(), String> {
+    std::fs::create_dir_all(&a.out).map_err(|e| format!("cannot create {}: {e}", a.out.display()))?;
+    let start = Instant::now();
+    let (ks, eps, trials, cov_ks, cov_eps) = if a.quick {
+        ("1,2", "0.1,0.01", 40, "1", "0.1")
+    } else {
+        ("1,2,4,8,16", "0.1,0.01,0.001,0.0001", 200, "1,2,4", "0.1,0.01")
+    };
+    rfss_phase::run_phase(&PhaseArgs {
+        grid: grid(a, ks, eps, trials),
+        fixed_target: None,
+        worst_targets: 11,
+        max_nodes: 20_000_000,
+    })?;
+    rfss_phase::run_coverage(&CoverageArgs { grid: grid(a, cov_ks, cov_eps, trials), max_subsets: 2_000_000 })?;
+    let fig1 = figure1(a)?;
+    let secs = start.elapsed().as_secs_f64();
+
+    let summary = read_csv(&a.out.join("phase_summary.csv"))?;
+    let coverage = read_csv(&a.out.join("coverage.csv"))?;
+    let mut md = String::new();
+    let _ = writeln!(md, "# RFSS: where the phase transition lies\n");
+    let _ = writeln!(
+        md,
+        "Generated by `sslth rfss report{}{}` (seed {}, {:.0} s on this machine's 2 cores; regenerate with the same command). \
+         Data: `phase.csv`, `phase_summary.csv`, `coverage.csv`, `figure1.csv` next to this page.\n",
+        if a.quick { " --quick" } else { "" },
+        a.ticket_points.as_ref().map_or(String::new(), |p| format!(" --ticket-points {}", p.display())),
+        a.seed,
+        secs
+    );
+    let _ = writeln!(
+        md,
+        "Each trial draws fresh samples and a target z uniform on the paper's range (±√k for Uniform[−1, 1], scaled by the \
+         sample's standard deviation for products, U[0,1]·U[−1,1]) and asks the exact solver (`within`) whether a k-subset is \
+         within ε. {trials} trials a point, Wilson 95% intervals in `phase.csv`. n_50 is the smallest n with P ≥ ½ \
+         (interpolated); c_hyp = n_50 / (log2(k/ε)/H2(k/n_50)) is Theorem 2's constant at that point; \"first-moment n\" is \
+         where E[#good subsets] = 1 at z = 0; the worst-target column is the smallest success probability over 11 fixed \
+         targets spread over the range, at the first grid n with P ≥ ½ (an estimate of c_thm for that c_hyp).\n"
+    );
+    let _ = writeln!(md, "## Phase transition and constants\n");
+    let _ = writeln!(
+        md,
+        "| dist | k | ε | n_50 | c_hyp | first-moment n | Thm 5 n (d = 1) | worst target: n, c_hyp there, P [95%] |"
+    );
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---|");
+    let mut c_hyps: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+    let mut c_thm: std::collections::BTreeMap<String, Vec<(f64, String)>> = Default::default();
+    let mut over_first: Vec<f64> = Vec::new();
+    for r in &summary {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[5],
+            r[6],
+            r[8],
+            if r[12].is_empty() {
+                String::new()
+            } else {
+                format!("{}, {}, {} [{}, {}]", r[9], r[10], r[12], r[13], r[14])
+            }
+        );
+        if let Ok(c) = r[5].parse::<f64>() {
+            c_hyps.entry(r[0].clone()).or_default().push(c);
+        }
+        if let (Ok(n50), Ok(n1)) = (r[3].parse::<f64>(), r[6].parse::<f64>()) {
+            over_first.push(n50 / n1);
+        }
+        if let Ok(p) = r[12].parse::<f64>() {
+            c_thm
+                .entry(r[0].clone())
+                .or_default()
+                .push((p, format!("k = {}, ε = {}: [{}, {}]", r[1], r[2], r[13], r[14])));
+        }
+    }
+    let _ = writeln!(md, "\n![P(found) against n](phase.png)\n\n![n_50 against the (RFSS) shape](n50.png)\n");
+    let _ = writeln!(md, "## Estimated constants\n");
+    for (d, cs) in &c_hyps {
+        let mut s = cs.clone();
+        s.sort_by(f64::total_cmp);
+        let _ = writeln!(
+            md,
+            "- **c_hyp, {d}**: median {:.3}, range {:.3}–{:.3} over {} (k, ε) points.",
+            s[s.len() / 2],
+            s[0],
+            s[s.len() - 1],
+            s.len()
+        );
+    }
+    for (d, ps) in &c_thm {
+        let w = ps.iter().min_by(|x, y| x.0.total_cmp(&y.0)).expect("non-empty");
+        let _ = writeln!(md, "- **c_thm, {d}** (worst target at n ≈ n_50): lowest {:.3} ({}).", w.0, w.1);
+    }
+    if !over_first.is_empty() {
+        over_first.sort_by(f64::total_cmp);
+        let _ = writeln!(
+            md,
+            "- n_50 / first-moment n: median {:.2}, range {:.2}–{:.2}.",
+            over_first[over_first.len() / 2],
+            over_first[0],
+            over_first[over_first.len() - 1]
+        );
+    }
+    let _ = writeln!(md, "\n## Coverage (Corollary 1)\n");
+    let _ = writeln!(
+        md,
+        "P(every z in the range has a k-subset within ε), decided exactly per trial from all sorted k-subset sums \
+         (grid points with C(n, k) > 2·10⁶ are left out).\n"
+    );
+    let _ = writeln!(md, "| dist | k | ε | n | P(covered) | 95% interval |");
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|---|");
+    for r in &coverage {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {:.3} | [{:.3}, {:.3}] |",
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[7].parse::<f64>().unwrap_or(f64::NAN),
+            r[8].parse::<f64>().unwrap_or(f64::NAN),
+            r[9].parse::<f64>().unwrap_or(f64::NAN)
+        );
+    }
+    let _ = writeln!(md, "\n![Coverage against n](coverage.png)\n");
+    let _ = writeln!(md, "## Figure 1\n\n{fig1}\n\n![Figure 1](figure1.png)\n");
+    let page = a.out.join("rfss.md");
+    sslth::io::write_atomic(&page, md.as_bytes()).map_err(|e| format!("cannot write {}: {e}", page.display()))?;
+    println!("wrote {} in {secs:.0} s", page.display());
+    Ok(())
+}
