@@ -275,92 +275,29 @@ fn ticket_commands_refuse_bad_input_in_one_line() {
     let o = sslth(&["train", "--arch", "64-8-10", "--epochs", "1", "-o", &p("t.safetensors")], "", 1);
     assert!(o.status.success());
     let t = p("t.safetensors");
+    // `sslth build --target TARGET -o OUT EXTRA…`
+    let build = |target: &str, extra: &str| -> Vec<String> {
+        let mut v: Vec<String> = vec!["build".into(), "--target".into(), target.into(), "-o".into(), p("o")];
+        v.extend(extra.split_whitespace().map(String::from));
+        v
+    };
+    let words = |line: &str| -> Vec<String> { line.split_whitespace().map(String::from).collect() };
     let cases: Vec<(Vec<String>, &str)> = vec![
-        (
-            vec![
-                "build".into(),
-                "--target".into(),
-                p("missing.safetensors"),
-                "--eps".into(),
-                "1".into(),
-                "-o".into(),
-                p("o"),
-            ],
-            "cannot read",
-        ),
-        (
-            vec![
-                "build".into(),
-                "--target".into(),
-                p("junk.safetensors"),
-                "--eps".into(),
-                "1".into(),
-                "-o".into(),
-                p("o"),
-            ],
-            "not a valid safetensors",
-        ),
-        (
-            vec!["build".into(), "--target".into(), t.clone(), "--eps".into(), "0".into(), "-o".into(), p("o")],
-            "eps must be",
-        ),
-        (
-            vec!["build".into(), "--target".into(), t.clone(), "--weight-eps".into(), "-1".into(), "-o".into(), p("o")],
-            "eps must be",
-        ),
-        (
-            vec![
-                "build".into(),
-                "--target".into(),
-                t.clone(),
-                "--eps".into(),
-                "1".into(),
-                "--density".into(),
-                "0".into(),
-                "-o".into(),
-                p("o"),
-            ],
-            "density",
-        ),
-        (
-            vec![
-                "build".into(),
-                "--target".into(),
-                t.clone(),
-                "--eps".into(),
-                "1".into(),
-                "--density".into(),
-                "1.5".into(),
-                "-o".into(),
-                p("o"),
-            ],
-            "density",
-        ),
-        (vec!["build".into(), "--target".into(), t.clone(), "-o".into(), p("o")], "--eps"),
-        (
-            vec![
-                "build".into(),
-                "--target".into(),
-                t.clone(),
-                "--eps".into(),
-                "1".into(),
-                "--data".into(),
-                "cifar".into(),
-                "-o".into(),
-                p("o"),
-            ],
-            "unknown dataset",
-        ),
-        (
-            vec!["build".into(), "--target".into(), t.clone(), "--eps".into(), "1".into(), "-o".into(), t.clone()],
-            "exists",
-        ),
-        (vec!["train".into(), "--data".into(), "mnist".into(), "-o".into(), p("x")], "unknown dataset"),
-        (vec!["train".into(), "--arch".into(), "64-x-10".into(), "-o".into(), p("x")], "positive widths"),
-        (vec!["train".into(), "--arch".into(), "32-10".into(), "-o".into(), p("x")], "inputs"),
-        (vec!["eval".into(), "--model".into(), p("junk.safetensors")], "not a valid safetensors"),
-        (vec!["verify".into(), "--ticket".into(), t.clone()], "not a ticket"),
-        (vec!["expand".into(), "--input".into(), t.clone(), "-o".into(), t.clone()], "must differ"),
+        (build(&p("missing.safetensors"), "--eps 1"), "cannot read"),
+        (build(&p("junk.safetensors"), "--eps 1"), "not a valid safetensors"),
+        (build(&t, "--eps 0"), "eps must be"),
+        (build(&t, "--weight-eps -1"), "eps must be"),
+        (build(&t, "--eps 1 --density 0"), "density"),
+        (build(&t, "--eps 1 --density 1.5"), "density"),
+        (build(&t, ""), "--eps"),
+        (build(&t, "--eps 1 --data cifar"), "unknown dataset"),
+        (words(&format!("build --target {t} --eps 1 -o {t}")), "exists"),
+        (words(&format!("train --data mnist -o {}", p("x"))), "unknown dataset"),
+        (words(&format!("train --arch 64-x-10 -o {}", p("x"))), "positive widths"),
+        (words(&format!("train --arch 32-10 -o {}", p("x"))), "inputs"),
+        (words(&format!("eval --model {}", p("junk.safetensors"))), "not a valid safetensors"),
+        (words(&format!("verify --ticket {t}")), "not a ticket"),
+        (words(&format!("expand --input {t} -o {t}")), "must differ"),
     ];
     for (args, needle) in &cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
