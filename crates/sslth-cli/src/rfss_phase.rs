@@ -22,8 +22,8 @@ pub struct GridArgs {
     #[arg(long, value_delimiter = ',', default_value = "0.1,0.01")]
     pub eps: Vec<f64>,
     /// Sample counts n (comma-separated); default: 12 geometric steps from
-    /// max(2k, n₁/2) to 3·n₁ (phase) or 30·n₁ (coverage), n₁ the
-    /// first-moment n of each (dist, k, ε).
+    /// max(2k, n₁/2) to 3·n₁ (phase) or 30·n₁ (coverage), n₁ the larger
+    /// first-moment n of each (dist, k, ε) at z = 0 and at the range's end.
     #[arg(long, value_delimiter = ',')]
     pub n: Option<Vec<usize>>,
     /// Trials per grid point (fresh samples and target each).
@@ -103,9 +103,12 @@ fn grid_ns(g: &GridArgs, dist: Dist, k: usize, eps: f64, span: f64) -> Vec<usize
     if let Some(ns) = &g.n {
         return ns.clone();
     }
-    let n1 = theory::first_moment_n(&SumLaw::new(dist, k), 0.0, eps) as f64;
+    let law = SumLaw::new(dist, k);
+    let n1 = theory::first_moment_n(&law, 0.0, eps) as f64;
+    // The far end of the target range is the hardest target: reach past it.
+    let n1_edge = theory::first_moment_n(&law, experiment::target_radius(dist, k), eps) as f64;
     let lo = (n1 / 2.0).max(2.0 * k as f64);
-    let hi = (span * n1).max(lo + 11.0);
+    let hi = (span * n1.max(n1_edge)).max(lo + 11.0);
     let mut ns: Vec<usize> = (0..12).map(|i| (lo * (hi / lo).powf(i as f64 / 11.0)).round() as usize).collect();
     ns.dedup();
     ns
@@ -168,7 +171,7 @@ pub fn run_phase(a: &PhaseArgs) -> Result<(), String> {
     let pb = progress::bar(total, "phase", g.json);
     let mut curves = Vec::new();
     let mut summary = String::from(
-        "dist,k,eps,n50,ratio_at_n50,c_hyp,first_moment_n,theorem2_n_c1,theorem5_n_d1,worst_n,worst_c_hyp,worst_target,worst_p,worst_lo,worst_hi\n",
+        "dist,k,eps,n50,ratio_at_n50,c_hyp,first_moment_n,theorem2_n_c1,theorem5_n_d1,worst_n,worst_c_hyp,worst_target,worst_p,worst_lo,worst_hi,censored\n",
     );
     let mut rows = Vec::new();
     let mut json = Vec::new();
@@ -176,7 +179,10 @@ pub fn run_phase(a: &PhaseArgs) -> Result<(), String> {
         let r = experiment::target_radius(dist, k);
         let targets = a.fixed_target.map_or(Targets::Uniform(r), Targets::Fixed);
         let points = experiment::phase(dist, k, eps, &ns, g.trials, targets, g.seed, budget, &|| pb.inc(1));
-        let n50 = experiment::n50(&points);
+        // P ≥ ½ already at n = 2k (the smallest n Theorem 2 allows): n_50 is
+        // censored, and says nothing about c_hyp.
+        let censored = points.first().is_some_and(|p| p.p() >= 0.5 && p.n <= 2 * k);
+        let n50 = if censored { None } else { experiment::n50(&points) };
         let ratio = n50.map(|n| (k as f64 / eps).log2() / theory::h2(k as f64 / n));
         let c_hyp = n50.zip(ratio).map(|(n, r)| n / r);
         let n1 = theory::first_moment_n(&SumLaw::new(dist, k), 0.0, eps);
@@ -235,7 +241,7 @@ pub fn run_phase(a: &PhaseArgs) -> Result<(), String> {
             None => Default::default(),
         };
         summary += &format!(
-            "{dist},{k},{eps},{},{},{},{n1},{t2},{t5},{wn},{wc},{wz},{wp},{wlo},{whi}\n",
+            "{dist},{k},{eps},{},{},{},{n1},{t2},{t5},{wn},{wc},{wz},{wp},{wlo},{whi},{censored}\n",
             f(n50),
             f(ratio),
             f(c_hyp)
@@ -244,7 +250,7 @@ pub fn run_phase(a: &PhaseArgs) -> Result<(), String> {
             dist.to_string(),
             k.to_string(),
             format!("{eps:e}"),
-            f(n50),
+            if censored { format!("<= {}", 2 * k) } else { f(n50) },
             f(c_hyp),
             n1.to_string(),
             t5.to_string(),
