@@ -114,16 +114,28 @@ pub fn phase(
         .collect()
 }
 
-/// The smallest n at which the success share reaches ½, interpolated
+/// The smallest n at which `share` (of each point) reaches ½, interpolated
 /// linearly between the grid points around the first crossing.
-pub fn n50(points: &[Point]) -> Option<f64> {
-    let first = points.iter().position(|p| p.p() >= 0.5)?;
+fn crossing(points: &[Point], share: impl Fn(&Point) -> f64) -> Option<f64> {
+    let first = points.iter().position(|p| share(p) >= 0.5)?;
     if first == 0 {
         return Some(points[0].n as f64);
     }
     let (a, b) = (&points[first - 1], &points[first]);
-    let t = (0.5 - a.p()) / (b.p() - a.p());
+    let t = (0.5 - share(a)) / (share(b) - share(a));
     Some(a.n as f64 + t * (b.n - a.n) as f64)
+}
+
+/// The smallest n at which the success share reaches ½, interpolated
+/// linearly between the grid points around the first crossing.
+pub fn n50(points: &[Point]) -> Option<f64> {
+    crossing(points, Point::p)
+}
+
+/// A 95% range for n_50: where the upper and the lower Wilson bounds of the
+/// success share cross ½ (`None` for an end the grid does not reach).
+pub fn n50_interval(points: &[Point]) -> (Option<f64>, Option<f64>) {
+    (crossing(points, |p| p.interval().1), crossing(points, |p| p.interval().0))
 }
 
 /// Whether every z in [lo, hi] has a k-subset of `samples` within ε
@@ -264,5 +276,9 @@ mod tests {
         ];
         assert!((n50(&pts).unwrap() - 17.5).abs() < 1e-12);
         assert_eq!(n50(&pts[..1]), None);
+        let (lo, hi) = n50_interval(&pts);
+        // Wilson bounds: [0.133, 0.289] and [0.502, 0.691]: the upper bound
+        // crosses ½ between the points, the lower just at n = 20.
+        assert!(lo.unwrap() < 17.5 && 17.5 < hi.unwrap() && hi.unwrap() <= 20.0, "{lo:?} {hi:?}");
     }
 }

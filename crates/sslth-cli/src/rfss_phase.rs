@@ -171,7 +171,7 @@ pub fn run_phase(a: &PhaseArgs) -> Result<(), String> {
     let pb = progress::bar(total, "phase", g.json);
     let mut curves = Vec::new();
     let mut summary = String::from(
-        "dist,k,eps,n50,ratio_at_n50,c_hyp,first_moment_n,theorem2_n_c1,theorem5_n_d1,worst_n,worst_c_hyp,worst_target,worst_p,worst_lo,worst_hi,censored\n",
+        "dist,k,eps,n50,ratio_at_n50,c_hyp,first_moment_n,theorem2_n_c1,theorem5_n_d1,worst_n,worst_c_hyp,worst_target,worst_p,worst_lo,worst_hi,censored,c_hyp_lo,c_hyp_hi\n",
     );
     let mut rows = Vec::new();
     let mut json = Vec::new();
@@ -184,7 +184,10 @@ pub fn run_phase(a: &PhaseArgs) -> Result<(), String> {
         let censored = points.first().is_some_and(|p| p.p() >= 0.5 && p.n <= 2 * k);
         let n50 = if censored { None } else { experiment::n50(&points) };
         let ratio = n50.map(|n| (k as f64 / eps).log2() / theory::h2(k as f64 / n));
-        let c_hyp = n50.zip(ratio).map(|(n, r)| n / r);
+        let c_of = |n: f64| n * theory::h2(k as f64 / n) / (k as f64 / eps).log2();
+        let c_hyp = n50.map(c_of);
+        let (n_lo, n_hi) = if censored { (None, None) } else { experiment::n50_interval(&points) };
+        let (c_lo, c_hi) = (n_lo.map(c_of), n_hi.map(c_of));
         let n1 = theory::first_moment_n(&SumLaw::new(dist, k), 0.0, eps);
         let (t2, t5) = (theory::theorem2_n(k, eps, 1.0), theory::theorem5_n(k, eps, 1));
         // Worst target (empirical c_thm) at the first grid n with P ≥ ½.
@@ -241,10 +244,12 @@ pub fn run_phase(a: &PhaseArgs) -> Result<(), String> {
             None => Default::default(),
         };
         summary += &format!(
-            "{dist},{k},{eps},{},{},{},{n1},{t2},{t5},{wn},{wc},{wz},{wp},{wlo},{whi},{censored}\n",
+            "{dist},{k},{eps},{},{},{},{n1},{t2},{t5},{wn},{wc},{wz},{wp},{wlo},{whi},{censored},{},{}\n",
             f(n50),
             f(ratio),
-            f(c_hyp)
+            f(c_hyp),
+            f(c_lo),
+            f(c_hi)
         );
         rows.push(vec![
             dist.to_string(),

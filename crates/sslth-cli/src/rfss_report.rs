@@ -158,7 +158,7 @@ pub fn run(a: &ReportArgs) -> Result<(), String> {
     let _ = writeln!(md, "## Phase transition and constants\n");
     let _ = writeln!(
         md,
-        "| dist | k | ε | n_50 | c_hyp | first-moment n | Thm 5 n (d = 1) | worst target: n, c_hyp there, P [95%] |"
+        "| dist | k | ε | n_50 | c_hyp [95%] | first-moment n | Thm 5 n (d = 1) | worst target: n, c_hyp there, P [95%] |"
     );
     let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---|");
     let mut c_hyps: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
@@ -186,7 +186,7 @@ pub fn run(a: &ReportArgs) -> Result<(), String> {
             r[1],
             r[2],
             n50_cell,
-            r[5],
+            if r[5].is_empty() { String::new() } else { format!("{} [{}, {}]", r[5], r[16], r[17]) },
             r[6],
             r[8],
             if r[12].is_empty() {
@@ -215,7 +215,7 @@ pub fn run(a: &ReportArgs) -> Result<(), String> {
         s.sort_by(f64::total_cmp);
         let _ = writeln!(
             md,
-            "- **c_hyp, {d}**: median {:.3}, range {:.3}–{:.3} over {} (k, ε) points.",
+            "- **c_hyp, {d}**: median {:.3}, range {:.3}–{:.3} over {} uncensored (k, ε) points (95% intervals per point in the table).",
             s[s.len() / 2],
             s[0],
             s[s.len() - 1],
