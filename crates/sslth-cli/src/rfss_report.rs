@@ -155,6 +155,7 @@ pub fn run(a: &ReportArgs) -> Result<(), String> {
          where E[#good subsets] = 1 at z = 0; the worst-target column is the smallest success probability over 11 fixed \
          targets spread over the range, at the first grid n with P ≥ ½ (an estimate of c_thm for that c_hyp).\n"
     );
+    let _ = writeln!(md, "A reading of these numbers (for seed 2024) is in [README.md](README.md).\n");
     let _ = writeln!(md, "## Phase transition and constants\n");
     let _ = writeln!(
         md,
