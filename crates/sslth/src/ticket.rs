@@ -95,14 +95,6 @@ impl LayerPlan {
     }
 }
 
-/// Binary entropy H2(x) in bits (PAPER.md §2).
-pub fn h2(x: f64) -> f64 {
-    if x <= 0.0 || x >= 1.0 {
-        return 0.0;
-    }
-    -x * x.log2() - (1.0 - x) * (1.0 - x).log2()
-}
-
 /// The augmented coefficients of an MLP's layers and their non-negative
 /// input channels (see the module docs).
 pub fn augmented_layers(mlp: &Mlp, nonneg_input: bool) -> Vec<(Coefficients, Vec<bool>)> {
@@ -225,7 +217,8 @@ pub fn plan(mlp: &Mlp, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> {
                 for _ in 0..50 {
                     let k = ((rho * n as f64).round() as usize).max(1);
                     let scale = scale_for(c.max_abs(), k);
-                    let need = (cfg.c_hyp * ((k as f64) * scale / e).log2().max(1.0) / h2(rho)).ceil() as usize;
+                    let need =
+                        (cfg.c_hyp * ((k as f64) * scale / e).log2().max(1.0) / rfss::theory::h2(rho)).ceil() as usize;
                     n = need.max(8).max(smallest_n_for(k));
                 }
                 let k = ((rho * n as f64).round() as usize).max(1);
