@@ -66,32 +66,64 @@ impl LayerPlan {
 
     /// RFSS instances to solve: one per non-zero coefficient and side.
     pub fn instances(&self) -> u64 {
-        let c = &self.target;
-        let mut count = 0u64;
-        for r in 0..c.rows() {
-            for j in 0..c.d_in {
-                if c.values[r * c.d_in + j] != 0.0 {
-                    count += if self.nonneg[j] { 1 } else { 2 };
-                }
-            }
-        }
-        count
+        LayerShape::new(&self.target, &self.nonneg).instances()
     }
 
-    /// Predicted kept edges: k B edges per instance, plus one A edge per
-    /// hidden neuron that some instance uses. A side of about n neurons
-    /// serving m instances of k picks each uses about n·(1 − (1 − k/n)^m)
-    /// of them.
+    /// Predicted kept edges (see `LayerShape::predicted_kept`).
     pub fn predicted_kept(&self) -> u64 {
-        let c = &self.target;
-        let (n, k) = (self.size.n as f64, self.size.k as f64);
-        let mut a = 0.0;
-        for j in 0..c.d_in {
-            let m = (0..c.rows()).filter(|&r| c.values[r * c.d_in + j] != 0.0).count() as i32;
-            let sides = if self.nonneg[j] { 1.0 } else { 2.0 };
-            a += sides * n * (1.0 - (1.0 - (k / n).min(1.0)).powi(m));
+        LayerShape::new(&self.target, &self.nonneg).predicted_kept(self.size.n, self.size.k)
+    }
+}
+
+/// What sizing needs of a layer, read from its coefficients once: the
+/// largest |C|, and per input channel its non-zero coefficients and sides.
+struct LayerShape<'a> {
+    max_abs: f64,
+    d_in: usize,
+    rows: usize,
+    nonzero: Vec<u32>,
+    nonneg: &'a [bool],
+}
+
+impl<'a> LayerShape<'a> {
+    fn new(c: &Coefficients, nonneg: &'a [bool]) -> Self {
+        let mut nonzero = vec![0u32; c.d_in];
+        for row in c.values.chunks_exact(c.d_in) {
+            for (z, &v) in nonzero.iter_mut().zip(row) {
+                *z += u32::from(v != 0.0);
+            }
         }
-        self.instances() * self.size.k as u64 + a.round() as u64
+        LayerShape { max_abs: c.max_abs(), d_in: c.d_in, rows: c.rows(), nonzero, nonneg }
+    }
+
+    fn sides(&self, j: usize) -> u64 {
+        if self.nonneg[j] {
+            1
+        } else {
+            2
+        }
+    }
+
+    fn instances(&self) -> u64 {
+        self.nonzero.iter().enumerate().map(|(j, &m)| u64::from(m) * self.sides(j)).sum()
+    }
+
+    fn random_edges(&self, n: usize) -> u64 {
+        (2 * n * self.d_in * (self.d_in + self.rows)) as u64
+    }
+
+    /// k B edges per instance, plus one A edge per hidden neuron that some
+    /// instance uses: a side of about n neurons serving m instances of k
+    /// picks each uses about n·(1 − (1 − k/n)^m) of them.
+    fn predicted_kept(&self, n: usize, k: usize) -> u64 {
+        let (nf, kf) = (n as f64, k as f64);
+        let a: f64 = self
+            .nonzero
+            .iter()
+            .enumerate()
+            .map(|(j, &m)| self.sides(j) as f64 * nf * (1.0 - (1.0 - (kf / nf).min(1.0)).powi(m as i32)))
+            .sum();
+        self.instances() * k as u64 + a.round() as u64
     }
 }
 
@@ -185,6 +217,7 @@ pub fn plan(mlp: &Mlp, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> {
             return Err(format!("eps must be a finite number > 0, got {e}"))
         }
     };
+    let shapes: Vec<LayerShape> = layers.iter().map(|(c, nn)| LayerShape::new(c, nn)).collect();
     let make = |sizes: &[PairSize]| -> Vec<LayerPlan> {
         layers
             .iter()
@@ -202,34 +235,33 @@ pub fn plan(mlp: &Mlp, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> {
         if k == 0 || n == 0 || k > n {
             return Err(format!("--n and --k need 1 <= k <= n, got n = {n}, k = {k}"));
         }
-        let sizes: Vec<PairSize> =
-            layers.iter().map(|(c, _)| PairSize { n, k, scale: scale_for(c.max_abs(), k) }).collect();
+        let sizes: Vec<PairSize> = shapes.iter().map(|s| PairSize { n, k, scale: scale_for(s.max_abs, k) }).collect();
         return Ok(make(&sizes));
     }
     // One ratio ρ = k/n for every layer; each n_i from the (RFSS)
     // condition at that ρ; ρ by bisection on the predicted density.
     let sizes_for = |rho: f64| -> Vec<PairSize> {
-        layers
+        shapes
             .iter()
             .zip(&eps)
-            .map(|((c, _), &e)| {
+            .map(|(shape, &e)| {
                 let mut n = 8usize;
                 for _ in 0..50 {
                     let k = ((rho * n as f64).round() as usize).max(1);
-                    let scale = scale_for(c.max_abs(), k);
+                    let scale = scale_for(shape.max_abs, k);
                     let need =
                         (cfg.c_hyp * ((k as f64) * scale / e).log2().max(1.0) / rfss::theory::h2(rho)).ceil() as usize;
                     n = need.max(8).max(smallest_n_for(k));
                 }
                 let k = ((rho * n as f64).round() as usize).max(1);
-                PairSize { n, k, scale: scale_for(c.max_abs(), k) }
+                PairSize { n, k, scale: scale_for(shape.max_abs, k) }
             })
             .collect()
     };
     let density_of = |sizes: &[PairSize]| -> f64 {
-        let plans = make(sizes);
-        let kept: f64 = plans.iter().map(|p| p.predicted_kept() as f64).sum();
-        kept / plans.iter().map(|p| p.random_edges() as f64).sum::<f64>()
+        let kept: u64 = shapes.iter().zip(sizes).map(|(s, z)| s.predicted_kept(z.n, z.k)).sum();
+        let all: u64 = shapes.iter().zip(sizes).map(|(s, z)| s.random_edges(z.n)).sum();
+        kept as f64 / all as f64
     };
     let (mut lo, mut hi) = (1e-3f64, 0.5f64);
     let lowest = density_of(&sizes_for(lo));
