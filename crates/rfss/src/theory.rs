@@ -27,8 +27,15 @@ pub fn rfss_ratio(k: usize, n: usize, eps: f64) -> f64 {
 /// n ≥ bits/H2(k/n): how every threshold of the paper reads once solved
 /// for n. n·H2(k/n) ≈ log2 C(n, k) grows with n, so this is a bisection.
 pub fn smallest_n(k: usize, bits: f64) -> u64 {
+    smallest_n_from(k, bits, 2 * k as u64)
+}
+
+/// The smallest integer n ≥ `lo` (with `lo` ≥ k) such that
+/// n·H2(k/n) ≥ `bits`. n·H2(k/n) increases with n for n ≥ k (its
+/// derivative is −log2(1 − k/n) > 0), so this is a bisection.
+pub fn smallest_n_from(k: usize, bits: f64, lo: u64) -> u64 {
     let f = |n: u64| n as f64 * h2(k as f64 / n as f64);
-    let mut lo = 2 * k as u64;
+    let mut lo = lo.max(k as u64).max(1);
     if f(lo) >= bits {
         return lo;
     }
@@ -65,10 +72,15 @@ pub fn corollary2_n(k: usize, eps: f64, c_amp: f64) -> (u64, bool) {
     (smallest_n(k, 2.0 * c_amp * le * le), valid)
 }
 
-/// Theorem 5's lower bound: n ≥ (d²/2)·log2(k/ε)/H2(k/n), for k ≤ λn
-/// with λ = 1 − 1/(2π), and ε < 1/16.
+/// λ = 1 − 1/(2π): Theorem 5 holds for k ≤ λ·n (docs/THEORY.md §5).
+pub const THEOREM5_LAMBDA: f64 = 1.0 - 1.0 / (2.0 * std::f64::consts::PI);
+
+/// Theorem 5's lower bound: the smallest n with
+/// n ≥ (d²/2)·log2(k/ε)/H2(k/n) among the n where the theorem holds,
+/// k ≤ λ·n (so n ≥ ⌈k/λ⌉, not the 2k of the upper bounds); ε < 1/16.
 pub fn theorem5_n(k: usize, eps: f64, d: usize) -> u64 {
-    smallest_n(k, (d * d) as f64 / 2.0 * (k as f64 / eps).log2())
+    let lo = (k as f64 / THEOREM5_LAMBDA).ceil() as u64;
+    smallest_n_from(k, (d * d) as f64 / 2.0 * (k as f64 / eps).log2(), lo)
 }
 
 /// Standard normal density.
@@ -278,22 +290,30 @@ pub struct LayerSizing {
 }
 
 /// Theorem 3: for widths d_0-…-d_ℓ, tolerance ε and γ′ = k/n ∈ (0, ½],
-/// each n_i solves n_i = c_amp·log2²(2ℓ·d_{i−1}·d_i·γ′·n_i/ε)/H2(γ′)
-/// (by fixed-point iteration; the right side grows like log² n).
+/// each n_i is the largest solution of
+/// n_i = c_amp·log2²(2ℓ·d_{i−1}·d_i·γ′·n_i/ε)/H2(γ′) (docs/THEORY.md §3).
+///
+/// The right side g(n) grows like log² n, so g(n) < n for every n beyond
+/// the largest fixed point and iterating g from above decreases to it.
+/// (Iterating from n = 1 can fall on the trivial root instead: when
+/// 2ℓ·d·d·γ′/ε < 1, g(1) clamps to 0 and stays there.) The start is found
+/// by doubling until g(n) < n.
 pub fn theorem3(widths: &[usize], eps: f64, gamma_prime: f64, c_amp: f64) -> Vec<LayerSizing> {
     let ell = (widths.len() - 1) as f64;
     widths
         .windows(2)
         .map(|w| {
             let (d_in, d_out) = (w[0], w[1]);
-            let rhs = |n: f64| {
-                c_amp * (2.0 * ell * (d_in * d_out) as f64 * gamma_prime * n / eps).log2().max(0.0).powi(2)
-                    / h2(gamma_prime)
-            };
-            let mut n = 1.0f64;
-            for _ in 0..200 {
+            let scale = 2.0 * ell * (d_in * d_out) as f64 * gamma_prime / eps;
+            let rhs = |n: f64| c_amp * (scale * n).log2().max(0.0).powi(2) / h2(gamma_prime);
+            // Beyond 1/scale the log is positive; start above every root.
+            let mut n = (2.0 / scale).max(1.0);
+            while rhs(n) >= n {
+                n *= 2.0;
+            }
+            for _ in 0..10_000 {
                 let next = rhs(n);
-                if (next - n).abs() <= 1e-12 * n {
+                if (n - next).abs() <= 1e-13 * n {
                     n = next;
                     break;
                 }
@@ -421,5 +441,46 @@ mod tests {
             );
         }
         assert_eq!(width_ratio(&widths), 50.0);
+    }
+
+    #[test]
+    fn theorem3_finds_the_nontrivial_root_at_tiny_gamma() {
+        // At γ′ = 5e-7 the 500 → 10 layer has 2ℓ·d·d·γ′/ε = 1, so g(1) = 0
+        // and iterating from n = 1 would settle on the trivial root n = 0. Every layer must
+        // solve its equation with n > 0, and no larger root may exist.
+        let widths = [784, 500, 10];
+        let (eps, gp) = (0.01, 5e-7);
+        for s in theorem3(&widths, eps, gp, 1.0) {
+            let scale = 4.0 * (s.d_in * s.d_out) as f64 * gp / eps;
+            let rhs = |n: f64| (scale * n).log2().max(0.0).powi(2) / h2(gp);
+            assert!(s.n > 1e6, "{}→{}: n = {}", s.d_in, s.d_out, s.n);
+            assert!((s.n - rhs(s.n)).abs() < 1e-9 * s.n);
+            for f in [1.01, 2.0, 1e3, 1e9] {
+                assert!(rhs(f * s.n) < f * s.n, "a larger root beyond {}", s.n);
+            }
+        }
+        // The whole network at that γ′: m/m_t ≈ 5.647e8 (an independent
+        // evaluation of the same fixed points by Newton's method in Python
+        // gave 5.6469e8 and density 3.3924e-7).
+        let s = theorem3(&widths, eps, gp, 1.0);
+        let mt = (784 * 500 + 500 * 10) as f64;
+        let m: f64 = s.iter().map(|l| l.params).sum();
+        let kept: f64 = s.iter().map(|l| l.kept).sum();
+        assert!((m / mt / 5.6469e8 - 1.0).abs() < 1e-3, "{}", m / mt);
+        assert!((kept / m / 3.3924e-7 - 1.0).abs() < 1e-3, "{}", kept / m);
+    }
+
+    #[test]
+    fn theorem5_is_not_clamped_at_2k() {
+        // k = 8, ε = 0.1, d = 1: bits = log2(80)/2 ≈ 3.16; n = 10 already
+        // gives 10·H2(0.8) ≈ 7.2 bits, and k ≤ λn needs n ≥ 10 (8/0.84 = 9.5).
+        assert_eq!(theorem5_n(8, 0.1, 1), 10);
+        assert!(theorem5_n(8, 0.1, 1) < 16);
+        // Where the bound binds beyond k/λ it solves its own equation.
+        let (k, eps, d) = (4, 1e-3, 3);
+        let n = theorem5_n(k, eps, d);
+        let bits = (d * d) as f64 / 2.0 * (k as f64 / eps).log2();
+        assert!(n as f64 * h2(k as f64 / n as f64) >= bits);
+        assert!(((n - 1) as f64) * h2(k as f64 / (n - 1) as f64) < bits);
     }
 }

@@ -3,7 +3,7 @@
 use crate::model_cmd::check_output;
 use crate::{progress, report};
 use clap::Args;
-use sslth::model::Mlp;
+use sslth::model::{Mlp, TargetInfo};
 use sslth::ticket::{BuildConfig, Tolerance};
 use std::path::PathBuf;
 
@@ -40,9 +40,22 @@ pub struct BuildArgs {
     /// The constant c of n = c·log2(k/eps)/H2(k/n) used for sizing.
     #[arg(long, default_value_t = 3.0)]
     pub c_hyp: f64,
-    /// Dataset to measure the ticket on: digits or fashion-mnist.
-    #[arg(long, default_value = "digits")]
-    pub data: String,
+    /// One fixed scale S for every B layer (uniform on [-S, S)), chosen
+    /// before seeing the target, so that the random network does not
+    /// depend on it; the build fails if S cannot reach the target's
+    /// coefficients. Default: a per-layer scale from the target.
+    #[arg(long)]
+    pub scale: Option<f64>,
+    /// With --eps: write the ticket even if its certified error exceeds
+    /// eps (the report says so). Without it such a build fails.
+    #[arg(long, requires = "eps")]
+    pub accept_over_eps: bool,
+    /// Data to measure the ticket on (test rows): digits, fashion-mnist,
+    /// or none. Default: the data set the target records (sslth train
+    /// writes it), else none; with none the ticket is built and certified
+    /// but not measured.
+    #[arg(long)]
+    pub data: Option<String>,
     /// Output ticket file.
     #[arg(short, long)]
     pub output: PathBuf,
@@ -61,7 +74,11 @@ pub struct BuildArgs {
 pub fn run(args: &BuildArgs) -> Result<(), String> {
     check_output(&args.output, args.force)?;
     let mlp = Mlp::load(&args.target).map_err(|e| e.to_string())?;
-    let split = sslth::data::load(&args.data).map_err(|e| e.to_string())?;
+    let info = TargetInfo::read(&args.target);
+    let data = args.data.clone().or(info.data.clone()).filter(|d| d != "none");
+    let split = data.as_deref().map(sslth::data::load).transpose().map_err(|e| e.to_string())?;
+    // The scale the ticket records: the data's, else the target's own.
+    let input_scale = split.as_ref().map(|s| s.test.scale).or(info.input_scale);
     let tolerance = match (args.eps, args.weight_eps) {
         (Some(e), _) => Tolerance::Network(e),
         (_, Some(e)) => Tolerance::Weight(e),
@@ -74,6 +91,8 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
         n_k: args.n.zip(args.k),
         nonneg_input: args.nonneg_input,
         c_hyp: args.c_hyp,
+        scale: args.scale,
+        accept_over_eps: args.accept_over_eps,
     };
     let pb = progress::bar(0, "building", args.json);
     let show_plan = |plans: &[sslth::ticket::LayerPlan]| {
@@ -82,7 +101,8 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
         }
         pb.set_length(plans.iter().map(|p| p.target.rows() as u64).sum());
     };
-    let built = sslth::pipeline::build_and_measure(&mlp, &cfg, &split.test, show_plan, &|| pb.inc(1))?;
+    let test = split.as_ref().map(|s| &s.test);
+    let built = sslth::pipeline::build_and_measure(&mlp, &cfg, test, input_scale, show_plan, &|| pb.inc(1))?;
     pb.finish_and_clear();
     let bytes = if args.compact {
         sslth::format::compact_bytes(&built.net, &built.meta)
@@ -94,10 +114,11 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
     if args.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&report_json(&built, &mlp, &args.data, bytes.len())).expect("serialisable")
+            serde_json::to_string_pretty(&report_json(&built, &mlp, data.as_deref(), bytes.len()))
+                .expect("serialisable")
         );
     } else {
-        print_report(&built, &mlp, &args.data);
+        print_report(&built, &mlp, data.as_deref());
         println!(
             "wrote {} ({} ticket, {:.1} KiB)",
             args.output.display(),
@@ -150,7 +171,7 @@ pub fn print_plan(plans: &[sslth::ticket::LayerPlan]) {
 }
 
 /// The human report of a build.
-pub fn print_report(b: &sslth::pipeline::Built, mlp: &Mlp, data: &str) {
+pub fn print_report(b: &sslth::pipeline::Built, mlp: &Mlp, data: Option<&str>) {
     let (instances, misses) = b.instances();
     println!(
         "built in {} (certificate {}, evaluation {})",
@@ -169,25 +190,36 @@ pub fn print_report(b: &sslth::pipeline::Built, mlp: &Mlp, data: &str) {
     );
     for (i, (l, p)) in b.certificate.layers.iter().zip(&b.ticket.pairs).enumerate() {
         println!(
-            "layer {i}: |W - W+|_2 = {:.3e}, |W - W-|_2 = {:.3e}, joint {:.3e}, |W|_2 = {:.3}, max weight error {:.3e}",
+            "layer {i}: |W - W+|_2 <= {:.3e}, |W - W-|_2 <= {:.3e}, joint <= {:.3e}, |W|_2 <= {:.3}, max weight error {:.3e}",
             l.err_pos, l.err_neg, l.err_joint, l.target_norm, p.max_weight_error
         );
     }
-    let c = &b.comparison;
     println!(
-        "certified error on the unit ball: {:.3e}; measured on {} test rows of {data}: max {:.3e}, mean {:.3e}",
-        b.certificate.bound, c.rows, c.max_error, c.mean_error
+        "certified error: |f(x) - g(x)|_2 <= {:.3e} for {} (spectral norms bounded above by construction)",
+        b.certificate.bound, b.certificate.domain
     );
-    println!(
-        "test accuracy: target {:.2}%, ticket {:.2}%, agreement {:.2}%",
-        100.0 * c.target_accuracy,
-        100.0 * c.ticket_accuracy,
-        100.0 * c.agreement
-    );
+    if let Some(e) = b.over_eps {
+        println!("note: the certified error exceeds --eps {e}; written anyway because of --accept-over-eps");
+    }
+    match (&b.comparison, data) {
+        (Some(c), Some(data)) => {
+            println!(
+                "measured on {} test rows of {data}: max error {:.3e}, mean {:.3e}",
+                c.rows, c.max_error, c.mean_error
+            );
+            println!(
+                "test accuracy: target {:.2}%, ticket {:.2}%, agreement {:.2}%",
+                100.0 * c.target_accuracy,
+                100.0 * c.ticket_accuracy,
+                100.0 * c.agreement
+            );
+        }
+        _ => println!("not measured: no data (the target records no data set; give --data digits|fashion-mnist)"),
+    }
 }
 
 /// The JSON report of a build.
-pub fn report_json(b: &sslth::pipeline::Built, mlp: &Mlp, data: &str, file_bytes: usize) -> serde_json::Value {
+pub fn report_json(b: &sslth::pipeline::Built, mlp: &Mlp, data: Option<&str>, file_bytes: usize) -> serde_json::Value {
     let (instances, misses) = b.instances();
     serde_json::json!({
         "data": data,
@@ -201,6 +233,7 @@ pub fn report_json(b: &sslth::pipeline::Built, mlp: &Mlp, data: &str, file_bytes
         "rfss_instances": instances,
         "rfss_misses": misses,
         "certificate": b.certificate,
+        "accepted_over_eps": b.over_eps,
         "comparison": b.comparison,
         "build_seconds": b.build_time.as_secs_f64(),
         "certify_seconds": b.certify_time.as_secs_f64(),

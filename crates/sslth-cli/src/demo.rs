@@ -87,12 +87,15 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
         n_k: None,
         nonneg_input: false,
         c_hyp: 3.0,
+        scale: None,
+        accept_over_eps: false,
     };
     let pb = progress::bar(0, "building", args.json);
     let built = sslth::pipeline::build_and_measure(
         &mlp,
         &bcfg,
-        &split.test,
+        Some(&split.test),
+        Some(split.test.scale),
         |plans| pb.set_length(plans.iter().map(|p| p.target.rows() as u64).sum()),
         &|| pb.inc(1),
     )?;
@@ -101,7 +104,7 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
     let compact = sslth::format::compact_bytes(&built.net, &built.meta);
     write("ticket.safetensors", &full)?;
     write("ticket.compact.safetensors", &compact)?;
-    let mut rep = report_json(&built, &mlp, "digits", full.len());
+    let mut rep = report_json(&built, &mlp, Some("digits"), full.len());
     rep["train_seconds"] = serde_json::json!(train_time.as_secs_f64());
     rep["files"] = serde_json::json!({
         "target_bytes": target_bytes.len(),
@@ -115,7 +118,7 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
         return Ok(());
     }
 
-    let c = &built.comparison;
+    let c = built.comparison.as_ref().expect("the demo measures on the digits test rows");
     let (instances, misses) = built.instances();
     let pct = |x: f64| format!("{:.2}%", 100.0 * x);
     let kib = |n: usize| format!("{:.1} KiB", n as f64 / 1024.0);
@@ -137,7 +140,11 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
         vec!["density (kept / random edges)".into(), "".into(), pct(built.ticket.density())],
         vec!["overparameterisation m/m_t".into(), "".into(), format!("{:.1}", built.overparameterisation(&mlp))],
         vec!["RFSS instances (missed tolerance)".into(), "".into(), format!("{instances} ({misses})")],
-        vec!["certified error, sup over |x| <= 1".into(), "".into(), format!("{:.3e}", built.certificate.bound)],
+        vec![
+            "certified error (upper bound), sup over |x| <= 1".into(),
+            "".into(),
+            format!("{:.3e}", built.certificate.bound),
+        ],
         vec![
             "measured error max / mean (test rows)".into(),
             "".into(),

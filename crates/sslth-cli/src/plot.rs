@@ -17,7 +17,7 @@ fn register_font() {
     });
 }
 
-/// One series: label, colour index and (x, y) points; `lines` joins them.
+/// One series: label and (x, y) points; `lines` joins them.
 pub struct Series {
     /// Legend text.
     pub label: String,
@@ -27,7 +27,8 @@ pub struct Series {
     pub lines: bool,
 }
 
-/// A chart description: axes, series and vertical markers.
+/// A chart description: axes, series and vertical markers. Series i and
+/// mark i are drawn in colour i of the palette.
 pub struct Chart<'a> {
     /// Title on top.
     pub title: &'a str,
@@ -41,17 +42,62 @@ pub struct Chart<'a> {
     pub log_y: bool,
     /// The series.
     pub series: Vec<Series>,
-    /// Vertical lines (x, label), mark i in the colour of series i; an
-    /// empty label keeps a mark out of the legend.
+    /// Vertical dashed lines (x, label); an empty label keeps a mark out of
+    /// the legend.
     pub marks: Vec<(f64, String)>,
 }
 
-fn draw<DB: DrawingBackend>(root: DrawingArea<DB, plotters::coord::Shift>, c: &Chart<'_>) -> Result<(), String>
+/// What a legend entry shows: a filled box (a series) or a thin line (a
+/// vertical mark).
+#[derive(Clone, Copy)]
+enum Swatch {
+    Series,
+    Mark,
+}
+
+fn colour(i: usize) -> RGBAColor {
+    Palette99::pick(i).to_rgba()
+}
+
+/// The legend entries of a chart, in drawing order.
+fn legend_of(c: &Chart<'_>) -> Vec<(String, usize, Swatch)> {
+    let series = c.series.iter().enumerate().map(|(i, s)| (s.label.clone(), i, Swatch::Series));
+    let marks =
+        c.marks.iter().enumerate().filter(|(_, m)| !m.1.is_empty()).map(|(i, m)| (m.1.clone(), i, Swatch::Mark));
+    series.chain(marks).collect()
+}
+
+/// Draws a legend in its own area (beside or below the plots), so it never
+/// covers data: one entry a line, swatch then text.
+fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    entries: &[(String, usize, Swatch)],
+) -> Result<(), String>
 where
     DB::ErrorType: 'static,
 {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("plotting failed: {e}");
-    root.fill(&WHITE).map_err(err)?;
+    for (row, (label, i, swatch)) in entries.iter().enumerate() {
+        let y = 30 + 20 * row as i32;
+        let c = colour(*i);
+        match swatch {
+            Swatch::Series => area.draw(&Rectangle::new([(8, y - 5), (22, y + 5)], c.filled())).map_err(err)?,
+            Swatch::Mark => area.draw(&PathElement::new(vec![(8, y), (22, y)], c.stroke_width(2))).map_err(err)?,
+        }
+        area.draw(&Text::new(label.clone(), (28, y - 7), ("sans-serif", 13).into_font())).map_err(err)?;
+    }
+    Ok(())
+}
+
+fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    c: &Chart<'_>,
+    caption: u32,
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("plotting failed: {e}");
     let all: Vec<(f64, f64)> =
         c.series.iter().flat_map(|s| s.points.iter().copied()).chain(c.marks.iter().map(|m| (m.0, f64::NAN))).collect();
     let finite = |v: f64, log: bool| v.is_finite() && (!log || v > 0.0);
@@ -82,8 +128,8 @@ where
         y0 -= pad;
         y1 += pad;
     }
-    let mut builder = ChartBuilder::on(&root);
-    builder.caption(c.title, ("sans-serif", 22)).margin(12).x_label_area_size(45).y_label_area_size(90);
+    let mut builder = ChartBuilder::on(root);
+    builder.caption(c.title, ("sans-serif", caption)).margin(10).x_label_area_size(40).y_label_area_size(70);
     macro_rules! body {
         ($chart:expr) => {{
             let mut chart = $chart;
@@ -93,40 +139,24 @@ where
                 .y_desc(c.y_label)
                 .x_label_formatter(&|v: &f64| tick(*v))
                 .y_label_formatter(&|v: &f64| tick(*v))
-                .label_style(("sans-serif", 14))
+                .label_style(("sans-serif", 13))
                 .draw()
                 .map_err(err)?;
             for (i, s) in c.series.iter().enumerate() {
-                let colour = Palette99::pick(i).to_rgba();
                 let pts: Vec<(f64, f64)> =
                     s.points.iter().copied().filter(|p| finite(p.0, c.log_x) && finite(p.1, c.log_y)).collect();
                 if s.lines {
-                    chart.draw_series(LineSeries::new(pts.clone(), colour.stroke_width(2))).map_err(err)?;
+                    chart.draw_series(LineSeries::new(pts.clone(), colour(i).stroke_width(2))).map_err(err)?;
                 }
-                chart
-                    .draw_series(pts.iter().map(|&p| Circle::new(p, 3, colour.filled())))
-                    .map_err(err)?
-                    .label(s.label.clone())
-                    .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 12, y + 4)], colour.filled()));
+                chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, colour(i).filled()))).map_err(err)?;
             }
-            // Mark i has the colour of series i; only labelled marks get a
-            // legend entry.
-            for (i, (x, label)) in c.marks.iter().enumerate() {
-                let colour = Palette99::pick(i).to_rgba();
-                let drawn = chart
-                    .draw_series(LineSeries::new(vec![(*x, y0), (*x, y1)], colour.stroke_width(1)))
-                    .map_err(err)?;
-                if !label.is_empty() {
-                    drawn.label(label.clone()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], BLACK));
+            for (i, (x, _)) in c.marks.iter().enumerate() {
+                if !finite(*x, c.log_x) {
+                    continue;
                 }
+                let dashes = DashedLineSeries::new(vec![(*x, y0), (*x, y1)], 6, 4, colour(i).stroke_width(1));
+                chart.draw_series(dashes).map_err(err)?;
             }
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .label_font(("sans-serif", 12))
-                .draw()
-                .map_err(err)?;
         }};
     }
     match (c.log_x, c.log_y) {
@@ -135,8 +165,51 @@ where
         (false, true) => body!(builder.build_cartesian_2d(x0..x1, (y0..y1).log_scale()).map_err(err)?),
         (false, false) => body!(builder.build_cartesian_2d(x0..x1, y0..y1).map_err(err)?),
     }
+    Ok(())
+}
+
+/// One chart with its legend in a strip to the right of the plot.
+fn draw_single<DB: DrawingBackend>(root: DrawingArea<DB, plotters::coord::Shift>, c: &Chart<'_>) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(|e| format!("plotting failed: {e}"))?;
+    let width = root.dim_in_pixel().0;
+    let (plot, legend) = root.split_horizontally(width.saturating_sub(LEGEND_WIDTH));
+    draw(&plot, c, 20)?;
+    draw_legend(&legend, &legend_of(c))?;
     root.present().map_err(|e| format!("plotting failed: {e}"))
 }
+
+/// Small multiples: one panel per chart in a grid of `cols` columns, all
+/// sharing the legend of the first chart (the same colour means the same
+/// thing in every panel), drawn in a strip to the right.
+fn draw_panels<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+    panels: &[Chart<'_>],
+    cols: usize,
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("plotting failed: {e}");
+    root.fill(&WHITE).map_err(err)?;
+    let root = root.titled(title, ("sans-serif", 22)).map_err(err)?;
+    let width = root.dim_in_pixel().0;
+    let (grid, legend) = root.split_horizontally(width.saturating_sub(LEGEND_WIDTH));
+    let rows = panels.len().div_ceil(cols);
+    for (area, chart) in grid.split_evenly((rows, cols)).iter().zip(panels) {
+        draw(area, chart, 15)?;
+    }
+    if let Some(first) = panels.first() {
+        draw_legend(&legend, &legend_of(first))?;
+    }
+    root.present().map_err(err)
+}
+
+/// Width in pixels of the legend strip.
+const LEGEND_WIDTH: u32 = 330;
 
 /// A tick label: plain with up to 3 decimals between 10⁻³ and 10⁵,
 /// scientific outside.
@@ -152,79 +225,99 @@ fn tick(v: f64) -> String {
     }
 }
 
-/// Writes `stem.svg` and `stem.png` (1000×650).
+/// Writes `stem.svg` and `stem.png` (1200×650), legend beside the plot.
 pub fn save(stem: &Path, chart: &Chart<'_>) -> Result<(), String> {
     register_font();
-    let svg = stem.with_extension("svg");
-    draw(SVGBackend::new(&svg, (1000, 650)).into_drawing_area(), chart)?;
-    let png = stem.with_extension("png");
-    draw(BitMapBackend::new(&png, (1000, 650)).into_drawing_area(), chart)
+    let size = (1200, 650);
+    draw_single(SVGBackend::new(&stem.with_extension("svg"), size).into_drawing_area(), chart)?;
+    draw_single(BitMapBackend::new(&stem.with_extension("png"), size).into_drawing_area(), chart)
 }
 
-fn curve_label(c: &Curve) -> String {
-    format!("{} k={} eps={:e}", c.dist, c.k, c.eps)
+/// Writes small multiples as `stem.svg` and `stem.png`: `cols` panels a row
+/// of 420×300 pixels each, plus the shared legend.
+pub fn save_panels(stem: &Path, title: &str, panels: &[Chart<'_>], cols: usize) -> Result<(), String> {
+    register_font();
+    let rows = panels.len().div_ceil(cols).max(1) as u32;
+    let size = (420 * cols as u32 + LEGEND_WIDTH, 300 * rows + 40);
+    draw_panels(SVGBackend::new(&stem.with_extension("svg"), size).into_drawing_area(), title, panels, cols)?;
+    draw_panels(BitMapBackend::new(&stem.with_extension("png"), size).into_drawing_area(), title, panels, cols)
 }
 
-/// P(found) against n for every curve, the first-moment n marked.
+/// P(found) against n as small multiples (see [`curve_panels`]), the
+/// first-moment n of each curve as a dashed line in its colour.
 pub fn phase_curves(stem: &Path, curves: &[Curve]) -> Result<(), String> {
-    let series = curves
-        .iter()
-        .map(|c| Series {
-            label: curve_label(c),
-            points: c.points.iter().map(|p| (p.n as f64, p.p())).collect(),
-            lines: true,
-        })
-        .collect();
-    let marks = curves
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let n1 = rfss::theory::first_moment_n(&rfss::theory::SumLaw::new(c.dist, c.k), 0.0, c.eps);
-            let label = if i == 0 {
-                "vertical: first-moment n (E[Y] = 1 at z = 0), colour of its curve".to_string()
-            } else {
-                String::new()
-            };
-            (n1 as f64, label)
-        })
-        .collect();
-    save(
+    curve_panels(
         stem,
-        &Chart {
-            title: "RFSS: P(a k-subset is within eps of the target)",
-            x_label: "n (samples per instance)",
-            y_label: "P(found) (share of trials)",
-            log_x: true,
-            log_y: false,
-            series,
-            marks,
-        },
+        "RFSS: P(a k-subset is within eps of the target), one panel per (law, k)",
+        "P(found)",
+        curves,
+        true,
     )
 }
 
-/// Coverage probability against n.
+/// Coverage probability against n as small multiples (see [`curve_panels`]).
 pub fn coverage_curves(stem: &Path, curves: &[Curve]) -> Result<(), String> {
-    let series = curves
+    curve_panels(
+        stem,
+        "RFSS: P(every target in the range is eps-reachable), one panel per (law, k)",
+        "P(covered)",
+        curves,
+        false,
+    )
+}
+
+/// Curves of probability against n, one panel per (law, k), one colour per
+/// ε (the same in every panel), the legend beside the panels.
+fn curve_panels(stem: &Path, title: &str, y_label: &str, curves: &[Curve], first_moment: bool) -> Result<(), String> {
+    let mut eps: Vec<f64> = curves.iter().map(|c| c.eps).collect();
+    eps.sort_by(|a, b| b.total_cmp(a));
+    eps.dedup();
+    // Panels with at least one point (coverage leaves out grids too large
+    // to decide exactly).
+    let mut keys: Vec<(String, usize)> =
+        curves.iter().filter(|c| !c.points.is_empty()).map(|c| (c.dist.to_string(), c.k)).collect();
+    keys.dedup();
+    let titles: Vec<String> = keys.iter().map(|(d, k)| format!("{d}, k = {k}")).collect();
+    let panels: Vec<Chart<'_>> = keys
         .iter()
-        .filter(|c| !c.points.is_empty())
-        .map(|c| Series {
-            label: curve_label(c),
-            points: c.points.iter().map(|p| (p.n as f64, p.p())).collect(),
-            lines: true,
+        .zip(&titles)
+        .map(|((d, k), title)| {
+            // One series and one mark per ε, in ε order, so colours match
+            // across panels; a missing ε gets an empty series.
+            let mine = |e: f64| curves.iter().find(|c| c.dist.to_string() == *d && c.k == *k && c.eps == e);
+            let series = eps
+                .iter()
+                .map(|&e| Series {
+                    label: format!("eps = {e:e}"),
+                    points: mine(e).map_or(vec![], |c| c.points.iter().map(|p| (p.n as f64, p.p())).collect()),
+                    lines: true,
+                })
+                .collect();
+            let marks = if first_moment {
+                eps.iter()
+                    .enumerate()
+                    .map(|(i, &e)| {
+                        let n1 = mine(e).map_or(f64::NAN, |c| {
+                            rfss::theory::first_moment_n(&rfss::theory::SumLaw::new(c.dist, c.k), 0.0, c.eps) as f64
+                        });
+                        let label = if i == 0 {
+                            "dashed: first-moment n (E[Y] = 1 at z = 0)".to_string()
+                        } else {
+                            String::new()
+                        };
+                        (n1, label)
+                    })
+                    .collect()
+            } else {
+                vec![]
+            };
+            Chart { title, x_label: "n (samples per instance)", y_label, log_x: true, log_y: false, series, marks }
         })
         .collect();
-    save(
-        stem,
-        &Chart {
-            title: "RFSS: P(every target in the range is eps-reachable)",
-            x_label: "n (samples per instance)",
-            y_label: "P(covered) (share of trials)",
-            log_x: true,
-            log_y: false,
-            series,
-            marks: vec![],
-        },
-    )
+    // As many columns as k values, so each row is one law.
+    let laws = keys.iter().map(|k| &k.0).collect::<std::collections::BTreeSet<_>>().len().max(1);
+    let cols = panels.len().div_ceil(laws).clamp(1, 5);
+    save_panels(stem, title, &panels, cols)
 }
 
 /// n_50 against log2(k/ε)/H2(k/n_50), from a phase summary CSV.

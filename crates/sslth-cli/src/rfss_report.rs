@@ -43,8 +43,10 @@ fn grid(a: &ReportArgs, ks: &str, eps: &str, trials: u64) -> GridArgs {
 }
 
 /// Figure 1: m/m_t against the density kept/m for a 784-500-10 target at
-/// ε = 0.01 (Theorem 3 with c_amp = 1, γ′ swept over (0, ½]), with the
-/// Pensia (γ′ = ½) and Malach (γ = ε/m_t) regimes and sslth's tickets.
+/// ε = 0.01 (Theorem 3 with c_amp = 1, γ′ swept over (0, ½]), with
+/// Pensia's regime (γ′ = ½), Theorem 3's bridging density ε/m_t, Malach's
+/// ticket density (of order ε²/m_t², docs/THEORY.md §3) and sslth's
+/// tickets.
 fn figure1(a: &ReportArgs) -> Result<String, String> {
     let widths = [784usize, 500, 10];
     let eps = 0.01;
@@ -94,17 +96,21 @@ fn figure1(a: &ReportArgs) -> Result<String, String> {
             log_x: true,
             log_y: true,
             series,
-            marks: vec![(eps / mt, "Malach et al.: density eps/m_t".into())],
+            marks: vec![
+                (eps / mt, "Theorem 3's bridging regime: density eps/m_t".into()),
+                (eps * eps / (mt * mt), "Malach et al.: density of order eps^2/m_t^2".into()),
+            ],
         },
     )?;
     sslth::io::write_atomic(&a.out.join("figure1.csv"), csv.as_bytes()).map_err(|e| e.to_string())?;
     Ok(format!(
-        "Theorem 3 with c_amp = 1 for 784-500-10 at ε = 0.01: at γ′ = ½ (Pensia's constant-density regime) m/m_t = {:.0} at density {:.3}; at γ′ = 5·10⁻⁷ m/m_t = {:.0} at density {:.2e}. Malach's density ε/m_t = {:.2e}.",
+        "Theorem 3 with c_amp = 1 for 784-500-10 at ε = 0.01: at γ′ = ½ (Pensia's constant-density regime) m/m_t = {:.0} at density {:.3}; at γ′ = 5·10⁻⁷ m/m_t = {:.3e} at density {:.3e}. The dashed lines mark ε/m_t = {:.2e}, the density of Theorem 3's regime that bridges towards Malach et al. (equal widths, n_i of order (m_t/ε)²), and ε²/m_t² = {:.2e}, the order of Malach et al.'s ticket density (constants dropped).",
         curve[0].1,
         curve[0].0,
         curve[60].1,
         curve[60].0,
-        eps / mt
+        eps / mt,
+        eps * eps / (mt * mt)
     ))
 }
 

@@ -81,9 +81,11 @@ pub struct PairSpec<'a> {
     pub nonneg: Vec<bool>,
     /// Tolerance per coefficient, in weight units.
     pub weight_eps: f64,
-    /// Node budget of the fallback `best` solve of an instance with no
-    /// subset within tolerance.
-    pub fallback_nodes: u64,
+    /// Node budget of each solve (the `within` search, then, if it finds
+    /// nothing within tolerance, the `best` search for the closest
+    /// subset), so that no instance runs unbounded; an instance whose
+    /// budget runs out is a miss like any other (its best subset is used).
+    pub budget_nodes: u64,
 }
 
 /// A pruned random pair: the kept edges and what they compute.
@@ -172,14 +174,8 @@ pub fn build_pair(spec: &PairSpec<'_>, progress: &(dyn Fn() + Sync)) -> Pair {
     let rows: Vec<RowResult> = (0..c.rows())
         .into_par_iter()
         .map_init(
-            || {
-                (
-                    Solver::new(Budget::default()),
-                    Solver::new(Budget { max_nodes: Some(spec.fallback_nodes), time_limit: None }),
-                    vec![0.0f64; hidden],
-                )
-            },
-            |(solver, fallback, brow), r| {
+            || (Solver::new(Budget { max_nodes: Some(spec.budget_nodes), time_limit: None }), vec![0.0f64; hidden]),
+            |(solver, brow), r| {
                 let mut s = WeightStream::new(spec.seed, b_stream);
                 s.seek((r * hidden) as u64);
                 for v in brow.iter_mut() {
@@ -214,7 +210,7 @@ pub fn build_pair(spec: &PairSpec<'_>, progress: &(dyn Fn() + Sync)) -> Pair {
                             let mut ans = solver.solve(&inst, Mode::Within).expect("valid instance");
                             if ans.status != Status::Found {
                                 out.misses += 1;
-                                let best = fallback.solve(&inst, Mode::Best).expect("valid instance");
+                                let best = solver.solve(&inst, Mode::Best).expect("valid instance");
                                 if best.gap < ans.gap {
                                     ans = best;
                                 }

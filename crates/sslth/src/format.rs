@@ -237,20 +237,9 @@ fn layout(p: &str, m: impl std::fmt::Display) -> ModelError {
 /// Whether a safetensors file is a ticket (has sslth ticket metadata);
 /// reads the header only.
 pub fn is_ticket(path: &Path) -> bool {
-    use std::io::Read;
-    let header = || -> Option<Vec<u8>> {
-        let mut f = std::fs::File::open(path).ok()?;
-        let mut len = [0u8; 8];
-        f.read_exact(&mut len).ok()?;
-        let n = u64::from_le_bytes(len).min(100 << 20) as usize;
-        let mut h = vec![0u8; n];
-        f.read_exact(&mut h).ok()?;
-        Some(h)
-    };
-    let Some(h) = header() else { return false };
-    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&h) else { return false };
-    let format = v.get("__metadata__").and_then(|m| m.get("format")).and_then(|f| f.as_str());
-    format.is_some_and(|f| f == FULL || f == COMPACT)
+    crate::model::header_metadata(path)
+        .and_then(|m| m.get("format").cloned())
+        .is_some_and(|f| f == FULL || f == COMPACT)
 }
 
 /// Reads a full or compact ticket.

@@ -219,6 +219,46 @@ impl Mlp {
     }
 }
 
+/// The `__metadata__` map of a safetensors file, read from its header
+/// alone (the tensors are not read); `None` if the file cannot be read or
+/// has no header map.
+pub fn header_metadata(path: &Path) -> Option<HashMap<String, String>> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).ok()?;
+    let mut len = [0u8; 8];
+    f.read_exact(&mut len).ok()?;
+    let n = u64::from_le_bytes(len);
+    if n > 100 << 20 {
+        return None;
+    }
+    let mut h = vec![0u8; n as usize];
+    f.read_exact(&mut h).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&h).ok()?;
+    let map = v.get("__metadata__")?.as_object()?;
+    Some(map.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+}
+
+/// What a target file says about the data it was trained on (metadata
+/// written by `sslth train`; a PyTorch export has none).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TargetInfo {
+    /// The data set's name (`digits`, `fashion-mnist`).
+    pub data: Option<String>,
+    /// Raw input × `input_scale` = the network's input.
+    pub input_scale: Option<f64>,
+}
+
+impl TargetInfo {
+    /// Reads the metadata of a target file (empty if it has none).
+    pub fn read(path: &Path) -> TargetInfo {
+        let md = header_metadata(path).unwrap_or_default();
+        TargetInfo {
+            data: md.get("data").cloned(),
+            input_scale: md.get("input_scale").and_then(|s| s.parse().ok()).filter(|v: &f64| v.is_finite() && *v > 0.0),
+        }
+    }
+}
+
 /// Σ a_i·b_i in eight interleaved f32 lanes (vectorised; the same result
 /// on every run and thread count).
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {

@@ -1,10 +1,11 @@
-//! The whole job for one target: plan, build, certify, measure (issue 4).
+//! The whole job for one target: plan, build, certify, and measure when
+//! data are at hand.
 
 use crate::data::Dataset;
 use crate::eval::{compare, Comparison};
 use crate::model::Mlp;
 use crate::sparse::SparseNet;
-use crate::ticket::{build, plan, BuildConfig, Certificate, LayerPlan, Ticket, TicketMeta};
+use crate::ticket::{build, plan, BuildConfig, Certificate, LayerPlan, Ticket, TicketMeta, Tolerance};
 use std::time::{Duration, Instant};
 
 /// A built ticket with everything measured about it.
@@ -18,8 +19,11 @@ pub struct Built {
     pub net: SparseNet,
     /// The certified bound.
     pub certificate: Certificate,
-    /// Target and ticket on the test data.
-    pub comparison: Comparison,
+    /// Target and ticket on the test data, if data were given.
+    pub comparison: Option<Comparison>,
+    /// The requested network tolerance when the certificate exceeds it and
+    /// the build accepted that ([`BuildConfig::accept_over_eps`]).
+    pub over_eps: Option<f64>,
     /// What the ticket file records.
     pub meta: TicketMeta,
     /// Wall-clock time of building (plan included).
@@ -30,16 +34,24 @@ pub struct Built {
     pub eval_time: Duration,
 }
 
-/// Plans (see [`plan`]); `show_plan` sees the sizing before the build
-/// starts, `progress` is called once per built row.
+/// Plans (see [`plan`]), builds, certifies, and compares the ticket with
+/// the target on `test` when given; `input_scale` (raw input × scale =
+/// network input) is recorded in the ticket. `show_plan` sees the sizing
+/// before the build starts, `progress` is called once per built row.
+///
+/// With [`Tolerance::Network`]`(ε)`, a certificate above ε is an error
+/// (nothing is returned to write) unless the configuration accepts it.
 pub fn build_and_measure(
     mlp: &Mlp,
     cfg: &BuildConfig,
-    test: &Dataset,
+    test: Option<&Dataset>,
+    input_scale: Option<f64>,
     show_plan: impl FnOnce(&[LayerPlan]),
     progress: &(dyn Fn() + Sync),
 ) -> Result<Built, String> {
-    test.expect_dim(mlp.layers[0].d_in, "the target")?;
+    if let Some(t) = test {
+        t.expect_dim(mlp.layers[0].d_in, "the target")?;
+    }
     let t0 = Instant::now();
     let plans = plan(mlp, cfg)?;
     show_plan(&plans);
@@ -48,12 +60,25 @@ pub fn build_and_measure(
     let t1 = Instant::now();
     let certificate = ticket.certificate(mlp);
     let certify_time = t1.elapsed();
+    let mut over_eps = None;
+    if let Tolerance::Network(e) = cfg.tolerance {
+        if certificate.bound > e {
+            if !cfg.accept_over_eps {
+                return Err(format!(
+                    "the certified error {:.4e} exceeds --eps {e}; nothing written (a finer sizing, or \
+                     --accept-over-eps to keep this ticket)",
+                    certificate.bound
+                ));
+            }
+            over_eps = Some(e);
+        }
+    }
     let t2 = Instant::now();
     let net = ticket.to_sparse();
-    let comparison = compare(mlp, &net, test);
+    let comparison = test.map(|t| compare(mlp, &net, t));
     let eval_time = t2.elapsed();
-    let meta = ticket.meta(mlp, certificate.bound, Some(test.scale));
-    Ok(Built { plans, ticket, net, certificate, comparison, meta, build_time, certify_time, eval_time })
+    let meta = ticket.meta(mlp, certificate.bound, input_scale);
+    Ok(Built { plans, ticket, net, certificate, comparison, over_eps, meta, build_time, certify_time, eval_time })
 }
 
 impl Built {

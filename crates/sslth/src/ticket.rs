@@ -7,7 +7,7 @@
 //! is bias-free as in the paper. Exact zeros (the carried row) keep no edge.
 
 use crate::construct::{build_pair, Coefficients, Pair, PairSize, PairSpec};
-use crate::linalg::spectral_norm;
+use crate::linalg::{spectral_norm, spectral_norm_upper};
 use crate::model::Mlp;
 use crate::sparse::{SparseLayer, SparseNet};
 
@@ -35,8 +35,16 @@ pub struct BuildConfig {
     /// Treat the inputs as non-negative (pixels): no N side in the first
     /// layer, and the certificate holds only for x ≥ 0.
     pub nonneg_input: bool,
-    /// The constant c in n = c·log2(k/ε)/H2(k/n) (PAPER.md §2, (RFSS)).
+    /// The constant c in n = c·log2(k/ε)/H2(k/n) (docs/THEORY.md §2, (RFSS)).
     pub c_hyp: f64,
+    /// One fixed scale S of every B layer (B uniform on [−S, S)), chosen
+    /// by the user before seeing the target, so that the random network's
+    /// weights do not depend on the target (docs/THEORY.md §3.4). `None`:
+    /// a per-layer scale from the target's largest coefficient.
+    pub scale: Option<f64>,
+    /// With [`Tolerance::Network`], keep a ticket whose certificate exceeds
+    /// the tolerance (the report says so) instead of failing.
+    pub accept_over_eps: bool,
 }
 
 /// One target layer's coefficients and sizing, decided before building.
@@ -160,6 +168,15 @@ pub fn augmented_layers(mlp: &Mlp, nonneg_input: bool) -> Vec<(Coefficients, Vec
         .collect()
 }
 
+/// The largest |coefficient| that k-sums of products a·b reach at B scale
+/// S, in the sense of the paper's range: with samples of standard
+/// deviation σ, Theorem 2 covers |z| ≤ √3·σ·√k (that is √k for
+/// Uniform[−1, 1]); products |a|·b with |a| ~ U[0, 1], b ~ U[−S, S] have
+/// σ = S/3, so the range is S·√(k/3).
+pub fn reach(scale: f64, k: usize) -> f64 {
+    scale * (k as f64 / 3.0).sqrt()
+}
+
 /// Scale of B: k-sums of products a·b have standard deviation √k/3; the
 /// targets are kept within one of them. (Two let the largest targets fall
 /// beyond the sum of the k largest products of some blocks: on a
@@ -231,12 +248,39 @@ pub fn plan(mlp: &Mlp, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> {
             })
             .collect()
     };
+    if let Some(s) = cfg.scale {
+        if !(s > 0.0 && s.is_finite()) {
+            return Err(format!("--scale must be a finite number > 0, got {s}"));
+        }
+    }
+    let scale_of = |max_abs: f64, k: usize| cfg.scale.unwrap_or_else(|| scale_for(max_abs, k));
+    // With a fixed scale, every layer's largest coefficient must lie in the
+    // range its k-sums reach.
+    let check_reach = |sizes: &[PairSize]| -> Result<(), String> {
+        let Some(s) = cfg.scale else { return Ok(()) };
+        for (i, (shape, z)) in shapes.iter().zip(sizes).enumerate() {
+            if shape.max_abs > reach(s, z.k) {
+                return Err(format!(
+                    "--scale {s} cannot reach layer {i}'s largest coefficient {:.4} with k = {}: k-sums reach {:.4}; \
+                     use --scale {:.4} or more",
+                    shape.max_abs,
+                    z.k,
+                    reach(s, z.k),
+                    shape.max_abs * (3.0 / z.k as f64).sqrt()
+                ));
+            }
+        }
+        Ok(())
+    };
     if let Some((n, k)) = cfg.n_k {
         if k == 0 || n == 0 || k > n {
             return Err(format!("--n and --k need 1 <= k <= n, got n = {n}, k = {k}"));
         }
-        let sizes: Vec<PairSize> = shapes.iter().map(|s| PairSize { n, k, scale: scale_for(s.max_abs, k) }).collect();
-        return Ok(make(&sizes));
+        let sizes: Vec<PairSize> = shapes.iter().map(|s| PairSize { n, k, scale: scale_of(s.max_abs, k) }).collect();
+        check_reach(&sizes)?;
+        let plans = make(&sizes);
+        check_resolution(mlp, &plans)?;
+        return Ok(plans);
     }
     // One ratio ρ = k/n for every layer; each n_i from the (RFSS)
     // condition at that ρ; ρ by bisection on the predicted density.
@@ -248,13 +292,13 @@ pub fn plan(mlp: &Mlp, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> {
                 let mut n = 8usize;
                 for _ in 0..50 {
                     let k = ((rho * n as f64).round() as usize).max(1);
-                    let scale = scale_for(shape.max_abs, k);
+                    let scale = scale_of(shape.max_abs, k);
                     let need =
                         (cfg.c_hyp * ((k as f64) * scale / e).log2().max(1.0) / rfss::theory::h2(rho)).ceil() as usize;
                     n = need.max(8).max(smallest_n_for(k));
                 }
                 let k = ((rho * n as f64).round() as usize).max(1);
-                PairSize { n, k, scale: scale_for(shape.max_abs, k) }
+                PairSize { n, k, scale: scale_of(shape.max_abs, k) }
             })
             .collect()
     };
@@ -289,7 +333,48 @@ pub fn plan(mlp: &Mlp, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> {
         }
     }
     let sizes = sizes_for(lo);
-    Ok(make(&sizes))
+    check_reach(&sizes)?;
+    let plans = make(&sizes);
+    check_resolution(mlp, &plans)?;
+    Ok(plans)
+}
+
+/// The smallest per-coefficient tolerance a layer can honour: its k-sums
+/// of products up to `scale` in size, run in float32 as ticket files are,
+/// resolve about k·scale·2⁻²⁴ and no finer.
+pub fn resolution(size: &PairSize) -> f64 {
+    size.k as f64 * size.scale * (-24f64).exp2()
+}
+
+/// Refuses a plan whose per-coefficient tolerance is finer than its
+/// layer's float32 resolution ([`resolution`]), naming the target weight
+/// that set the layer's scale: such a tolerance cannot be met, and asking
+/// for it would size instances without bound (one corrupted weight of
+/// 2.9·10³⁸ once planned n = 508, k = 230).
+fn check_resolution(mlp: &Mlp, plans: &[LayerPlan]) -> Result<(), String> {
+    for (i, p) in plans.iter().enumerate() {
+        let res = resolution(&p.size);
+        if p.weight_eps >= res {
+            continue;
+        }
+        let c = &p.target;
+        let at = c.values.iter().enumerate().fold(0, |b, (t, v)| if v.abs() > c.values[b].abs() { t } else { b });
+        let (o, j) = (at / c.d_in, at % c.d_in);
+        let l = &mlp.layers[i];
+        let name = if o >= l.d_out {
+            "the carried constant 1".to_string()
+        } else if j >= l.d_in {
+            format!("{}.bias[{o}] = {:e}", 2 * i, c.values[at])
+        } else {
+            format!("{}.weight[{o}, {j}] = {:e}", 2 * i, c.values[at])
+        };
+        return Err(format!(
+            "layer {i}: the per-weight tolerance {:.3e} is below float32 resolution at this layer's scale \
+             ({} products of size up to {:.3e} resolve only {res:.3e}); the scale is set by {name}",
+            p.weight_eps, p.size.k, p.size.scale
+        ));
+    }
+    Ok(())
 }
 
 /// A ticket: the pruned random pairs of every target layer.
@@ -319,7 +404,7 @@ pub fn build(mlp: &Mlp, plans: &[LayerPlan], seed: u64, nonneg_input: bool, prog
                 size: p.size,
                 nonneg: p.nonneg.clone(),
                 weight_eps: p.weight_eps,
-                fallback_nodes: 1_000_000,
+                budget_nodes: 2_000_000,
             };
             build_pair(&spec, progress)
         })
@@ -409,7 +494,10 @@ impl Ticket {
         }
     }
 
-    /// The certified bound (PAPER.md §3 step 6) against `mlp`.
+    /// The certified bound (docs/THEORY.md §6) against `mlp`: every
+    /// spectral norm is an upper bound by construction
+    /// ([`spectral_norm_upper`]), and the recursion only adds and
+    /// multiplies them, so the bound is one too.
     pub fn certificate(&self, mlp: &Mlp) -> Certificate {
         let layers = augmented_layers(mlp, self.nonneg_input);
         let mut out = Vec::new();
@@ -429,23 +517,37 @@ impl Ticket {
                 joint.extend_from_slice(&e_neg[r * cols..(r + 1) * cols]);
             }
             out.push(LayerCertificate {
-                err_pos: spectral_norm(&e_pos, rows, cols),
-                err_neg: spectral_norm(&e_neg, rows, cols),
-                err_joint: spectral_norm(&joint, rows, 2 * cols),
-                target_norm: spectral_norm(&c.values, rows, cols),
+                err_pos: spectral_norm_upper(&e_pos, rows, cols),
+                err_neg: spectral_norm_upper(&e_neg, rows, cols),
+                err_joint: spectral_norm_upper(&joint, rows, 2 * cols),
+                target_norm: spectral_norm_upper(&c.values, rows, cols),
             });
         }
         let radius = if self.bias { 2f64.sqrt() } else { 1.0 };
-        let (mut f, mut e) = (radius, 0.0);
-        for l in &out {
-            e = l.target_norm * e + l.err_joint * (f + e);
-            f *= l.target_norm;
-        }
-        Certificate { layers: out, input_radius: radius, bound: e }
+        let bound = certified_bound(&out, radius);
+        let domain = if self.nonneg_input {
+            "every x >= 0 (each coordinate) with |x|_2 <= 1".to_string()
+        } else {
+            "every x with |x|_2 <= 1".to_string()
+        };
+        Certificate { layers: out, input_radius: radius, bound, domain }
     }
 }
 
-/// Certified errors of one layer (spectral norms, computed).
+/// The recursion of docs/THEORY.md §6 on per-layer norms: e_0 = 0,
+/// F_0 = `radius`, e_i = ‖C_i‖·e_{i−1} + ‖[E⁺ E⁻]_i‖·(F_{i−1} + e_{i−1}),
+/// F_i = ‖C_i‖·F_{i−1}; returns e_ℓ. Every operation rounds up by at most
+/// one ulp, covered by a final factor 1 + 1e-12 (ℓ is far below 10³).
+pub fn certified_bound(layers: &[LayerCertificate], radius: f64) -> f64 {
+    let (mut f, mut e) = (radius, 0.0);
+    for l in layers {
+        e = l.target_norm * e + l.err_joint * (f + e);
+        f *= l.target_norm;
+    }
+    e * (1.0 + 1e-12)
+}
+
+/// Certified errors of one layer: upper bounds on spectral norms.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct LayerCertificate {
     /// ‖C − Ĉ⁺‖₂.
@@ -458,10 +560,10 @@ pub struct LayerCertificate {
     pub target_norm: f64,
 }
 
-/// The end-to-end bound: for every x with ‖x‖ ≤ 1 (x ≥ 0 too when the
-/// first layer assumed it), ‖f(x) − g(x)‖ ≤ `bound`. With e_0 = 0 and
-/// F_0 = the input radius (√2 with the constant coordinate),
-/// e_i = ‖C_i‖·e_{i−1} + ‖[E⁺ E⁻]_i‖·(F_{i−1} + e_{i−1}), F_i = ‖C_i‖·F_{i−1}.
+/// The end-to-end bound: for every x in `domain` (‖x‖ ≤ 1, and x ≥ 0 too
+/// when the first layer assumed it), ‖f(x) − g(x)‖ ≤ `bound` (see
+/// [`certified_bound`]; F_0 is the input radius, √2 with the constant
+/// coordinate).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Certificate {
     /// Per layer.
@@ -470,6 +572,8 @@ pub struct Certificate {
     pub input_radius: f64,
     /// The bound on the output error.
     pub bound: f64,
+    /// The inputs the bound holds for, in words.
+    pub domain: String,
 }
 
 /// One pair as a ticket file records it.

@@ -34,6 +34,8 @@ fn config(n: usize, k: usize) -> BuildConfig {
         n_k: Some((n, k)),
         nonneg_input: false,
         c_hyp: 3.0,
+        scale: None,
+        accept_over_eps: false,
     }
 }
 
