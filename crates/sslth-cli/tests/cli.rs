@@ -382,3 +382,61 @@ fn rfss_report_quick_writes_the_page_and_figures() {
     }
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn build_keeps_its_promises_or_refuses() {
+    let d = tmpdir("promises");
+    let p = |n: &str| d.join(n).to_str().unwrap().to_string();
+    let t = p("t.safetensors");
+    assert!(sslth(&["train", "--arch", "64-8-10", "--bias", "--epochs", "2", "-o", &t], "", 2).status.success());
+    let run = |line: &str| sslth(&line.split_whitespace().collect::<Vec<_>>(), "", 2);
+
+    // A forced sizing whose certificate exceeds --eps: refused, nothing written…
+    let over = format!("build --target {t} --eps 1e-3 --n 4 --k 2 -o {}", p("over.safetensors"));
+    // (The plan is printed first, on stdout; the error is one line.)
+    let o = run(&over);
+    let err = String::from_utf8(o.stderr.clone()).unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("exceeds --eps 0.001") && err.contains("nothing written"), "{err}");
+    assert!(!d.join("over.safetensors").exists());
+    // …unless accepted, and then the report says so.
+    let o = run(&format!("{over} --accept-over-eps --json"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rep: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(rep["accepted_over_eps"], 1e-3);
+    assert!(rep["certificate"]["bound"].as_f64().unwrap() > 1e-3);
+    let o = run(&format!("build --target {t} --eps 1e-3 --n 4 --k 2 --accept-over-eps -o {}", p("over2.safetensors")));
+    assert!(stdout(&o).contains("exceeds --eps 0.001; written anyway"), "{}", stdout(&o));
+
+    // One fixed scale for every B layer, recorded; too small a scale refused.
+    let o = run(&format!("build --target {t} --weight-eps 0.02 --n 24 --k 4 --scale 20 --json -o {}", p("s.safetensors")));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rep: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(rep["pairs"].as_array().unwrap().iter().all(|q| q["scale"] == 20.0), "{rep}");
+    let small = format!("build --target {t} --weight-eps 0.02 --scale 1e-3 -o {}", p("s2.safetensors"));
+    assert_one_line_error(&small.split_whitespace().collect::<Vec<_>>(), "cannot reach layer 0");
+
+    // A target with no metadata (as exported from PyTorch): built and
+    // certified, not measured; the certificate states its domain.
+    let mlp = sslth::model::Mlp::load(std::path::Path::new(&t)).unwrap();
+    std::fs::write(p("plain.safetensors"), mlp.to_safetensors(Default::default())).unwrap();
+    let o = run(&format!("build --target {} --weight-eps 0.02 --density 0.05 -o {}", p("plain.safetensors"), p("plain-t.safetensors")));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout(&o).contains("not measured: no data"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("for every x with |x|_2 <= 1"), "{}", stdout(&o));
+    let o = run(&format!("build --target {t} --weight-eps 0.02 --density 0.03 --nonneg-input -o {}", p("nn.safetensors")));
+    assert!(stdout(&o).contains("for every x >= 0 (each coordinate) with |x|_2 <= 1"), "{}", stdout(&o));
+
+    // One corrupted weight of 2.9e38: refused at once, naming it.
+    let mut bad = mlp.clone();
+    bad.layers[1].weight[13] = 2.9e38;
+    std::fs::write(p("bad.safetensors"), bad.to_safetensors(Default::default())).unwrap();
+    let start = std::time::Instant::now();
+    let hostile = format!("build --target {} --weight-eps 0.01 -o {}", p("bad.safetensors"), p("bad-t.safetensors"));
+    assert_one_line_error(&hostile.split_whitespace().collect::<Vec<_>>(), "2.weight[1, 5] = 2.9000e38");
+    let hostile = format!("build --target {} --eps 1 -o {}", p("bad.safetensors"), p("bad-t.safetensors"));
+    assert_one_line_error(&hostile.split_whitespace().collect::<Vec<_>>(), "below float32 resolution");
+    assert!(start.elapsed().as_secs() < 60);
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -308,6 +308,11 @@ pub fn plan(mlp: &Mlp, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> {
         kept as f64 / all as f64
     };
     let (mut lo, mut hi) = (1e-3f64, 0.5f64);
+    // A fixed scale that cannot reach the target even at the largest k is
+    // the real reason any density would fail: say so first.
+    check_reach(&sizes_for(hi))?;
+    // Likewise a tolerance below float32 resolution even at the smallest k.
+    check_resolution(mlp, &make(&sizes_for(lo)))?;
     let lowest = density_of(&sizes_for(lo));
     if cfg.density < lowest {
         return Err(format!(
@@ -364,9 +369,9 @@ fn check_resolution(mlp: &Mlp, plans: &[LayerPlan]) -> Result<(), String> {
         let name = if o >= l.d_out {
             "the carried constant 1".to_string()
         } else if j >= l.d_in {
-            format!("{}.bias[{o}] = {:e}", 2 * i, c.values[at])
+            format!("{}.bias[{o}] = {:.4e}", 2 * i, c.values[at])
         } else {
-            format!("{}.weight[{o}, {j}] = {:e}", 2 * i, c.values[at])
+            format!("{}.weight[{o}, {j}] = {:.4e}", 2 * i, c.values[at])
         };
         return Err(format!(
             "layer {i}: the per-weight tolerance {:.3e} is below float32 resolution at this layer's scale \
