@@ -59,7 +59,8 @@ pub struct BuildArgs {
     /// Output ticket file.
     #[arg(short, long)]
     pub output: PathBuf,
-    /// Write the compact format (seed, shapes, mask) instead of the full one.
+    /// Write the compact format (seed, layer shapes and mask; weights
+    /// regenerated on load, docs/FORMAT.md) instead of the full one.
     #[arg(long)]
     pub compact: bool,
     /// Replace the output file if it exists.

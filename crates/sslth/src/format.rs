@@ -112,7 +112,6 @@ fn metadata(meta: &TicketMeta, format: &str, extra: Vec<(String, String)>) -> Ha
 /// (F32 `[nnz]`), and `0.bias` (F32) when the target has biases.
 pub fn full_bytes(net: &SparseNet, meta: &TicketMeta) -> Vec<u8> {
     let mut tensors = Vec::new();
-    let mut shapes = Vec::new();
     for (l, layer) in net.layers.iter().enumerate() {
         let idx: Vec<u8> = layer
             .rows
@@ -131,10 +130,19 @@ pub fn full_bytes(net: &SparseNet, meta: &TicketMeta) -> Vec<u8> {
         if let Some(b) = &layer.bias {
             tensors.push((format!("{}.bias", 2 * l), Dtype::F32, vec![b.len()], crate::model::f32_bytes(b)));
         }
-        shapes.push([layer.d_out, layer.d_in]);
     }
-    let extra = vec![("shapes".to_string(), serde_json::to_string(&shapes).expect("shapes serialise"))];
-    crate::model::serialize_typed(tensors, metadata(meta, FULL, extra))
+    crate::model::serialize_typed(tensors, metadata(meta, FULL, vec![shapes_entry(meta)]))
+}
+
+/// The `shapes` metadata: `[out, in]` of each runnable layer (layer 0
+/// without the constant column, which is folded into its bias).
+fn shapes_entry(meta: &TicketMeta) -> (String, String) {
+    let shapes: Vec<[usize; 2]> = random_shapes(meta)
+        .into_iter()
+        .enumerate()
+        .map(|(l, [rows, cols])| [rows, cols - usize::from(l == 0 && meta.bias)])
+        .collect();
+    ("shapes".to_string(), serde_json::to_string(&shapes).expect("shapes serialise"))
 }
 
 /// Packed bits of the flat indices `idx` over `len` positions, LSB first.
@@ -215,7 +223,7 @@ pub fn compact_bytes(net: &SparseNet, meta: &TicketMeta) -> Vec<u8> {
         encodings.push(enc);
         tensors.push((format!("{}.mask", 2 * l), Dtype::U8, vec![bytes.len()], bytes));
     }
-    let extra = vec![("masks".to_string(), serde_json::to_string(&encodings).expect("serialises"))];
+    let extra = vec![("masks".to_string(), serde_json::to_string(&encodings).expect("serialises")), shapes_entry(meta)];
     crate::model::serialize_typed(tensors, metadata(meta, COMPACT, extra))
 }
 
