@@ -8,6 +8,7 @@ mod build_cmd;
 mod demo;
 mod model_cmd;
 mod plot;
+mod predict_cmd;
 mod progress;
 mod report;
 mod rfss_bounds;
@@ -41,6 +42,8 @@ enum Command {
     Train(model_cmd::TrainArgs),
     /// Test accuracy of a target or a ticket.
     Eval(model_cmd::EvalArgs),
+    /// Run a target or a ticket on inputs from a .npy file; logits to .npy.
+    Predict(predict_cmd::PredictArgs),
     /// Build a sparse ticket for a target inside a random network.
     Build(build_cmd::BuildArgs),
     /// Turn a compact ticket into a full one.
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
         Command::Rfss(cmd) => rfss_cmd::run(cmd),
         Command::Train(args) => model_cmd::run_train(&args),
         Command::Eval(args) => model_cmd::run_eval(&args),
+        Command::Predict(args) => predict_cmd::run(&args),
         Command::Build(args) => build_cmd::run(&args),
         Command::Expand(args) => ticket_cmd::run_expand(&args),
         Command::Verify(args) => ticket_cmd::run_verify(&args),

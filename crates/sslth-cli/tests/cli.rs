@@ -298,7 +298,25 @@ fn ticket_commands_refuse_bad_input_in_one_line() {
         (words(&format!("eval --model {}", p("junk.safetensors"))), "not a valid safetensors"),
         (words(&format!("verify --ticket {t}")), "not a ticket"),
         (words(&format!("expand --input {t} -o {t}")), "must differ"),
+        (words(&format!("predict --model {t} --input {} -o {}", p("junk.safetensors"), p("y"))), "not a .npy"),
+        (words(&format!("predict --model {t} --input {} -o {}", p("x3.npy"), p("y"))), "has 3 columns but"),
+        (words(&format!("predict --model {t} --input {} -o {}", p("int.npy"), p("y"))), "dtype <i8"),
+        (words(&format!("predict --model {t} --input {} -o {}", p("missing.npy"), p("y"))), "cannot read"),
+        (words(&format!("predict --model {t} --input {} -o {}", p("x3.npy"), p("x3.npy"))), "must differ"),
+        (
+            words(&format!("predict --model {} --input {} -o {}", p("junk.safetensors"), p("x3.npy"), p("y"))),
+            "not a valid",
+        ),
     ];
+    let x3 = sslth::npy::Matrix { rows: 2, cols: 3, data: vec![0.0; 6] };
+    std::fs::write(p("x3.npy"), sslth::npy::to_bytes(&x3)).unwrap();
+    // The same header with dtype int64 (same length), then 2·3·8 bytes.
+    let header = sslth::npy::to_bytes(&sslth::npy::Matrix { data: vec![], ..x3 });
+    let at = header.windows(3).position(|w| w == b"<f4").unwrap();
+    let mut ints = header;
+    ints[at..at + 3].copy_from_slice(b"<i8");
+    ints.extend([0u8; 48]);
+    std::fs::write(p("int.npy"), ints).unwrap();
     for (args, needle) in &cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         assert_one_line_error(&args, needle);
@@ -410,7 +428,8 @@ fn build_keeps_its_promises_or_refuses() {
     assert!(stdout(&o).contains("exceeds --eps 0.001; written anyway"), "{}", stdout(&o));
 
     // One fixed scale for every B layer, recorded; too small a scale refused.
-    let o = run(&format!("build --target {t} --weight-eps 0.02 --n 24 --k 4 --scale 20 --json -o {}", p("s.safetensors")));
+    let o =
+        run(&format!("build --target {t} --weight-eps 0.02 --n 24 --k 4 --scale 20 --json -o {}", p("s.safetensors")));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let rep: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert!(rep["pairs"].as_array().unwrap().iter().all(|q| q["scale"] == 20.0), "{rep}");
@@ -421,11 +440,16 @@ fn build_keeps_its_promises_or_refuses() {
     // certified, not measured; the certificate states its domain.
     let mlp = sslth::model::Mlp::load(std::path::Path::new(&t)).unwrap();
     std::fs::write(p("plain.safetensors"), mlp.to_safetensors(Default::default())).unwrap();
-    let o = run(&format!("build --target {} --weight-eps 0.02 --density 0.05 -o {}", p("plain.safetensors"), p("plain-t.safetensors")));
+    let o = run(&format!(
+        "build --target {} --weight-eps 0.02 --density 0.05 -o {}",
+        p("plain.safetensors"),
+        p("plain-t.safetensors")
+    ));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(stdout(&o).contains("not measured: no data"), "{}", stdout(&o));
     assert!(stdout(&o).contains("for every x with |x|_2 <= 1"), "{}", stdout(&o));
-    let o = run(&format!("build --target {t} --weight-eps 0.02 --density 0.03 --nonneg-input -o {}", p("nn.safetensors")));
+    let o =
+        run(&format!("build --target {t} --weight-eps 0.02 --density 0.03 --nonneg-input -o {}", p("nn.safetensors")));
     assert!(stdout(&o).contains("for every x >= 0 (each coordinate) with |x|_2 <= 1"), "{}", stdout(&o));
 
     // One corrupted weight of 2.9e38: refused at once, naming it.

@@ -1,6 +1,8 @@
-//! The numpy reference loader (python/sslth_ticket.py) runs a full ticket
-//! and agrees with sslth's own forward pass to 1e-5. The test makes its own
-//! venv with numpy and safetensors (from PyPI) under Cargo's target folder.
+//! The numpy reference loader (python/sslth_ticket.py), written from
+//! docs/FORMAT.md, runs targets, full tickets and compact tickets (its own
+//! ChaCha8 regenerates the weights) and agrees with sslth's forward pass
+//! and with `sslth predict` to 1e-5. The test makes its own venv with
+//! numpy and safetensors (from PyPI) under Cargo's target folder.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,28 +24,18 @@ fn venv_python() -> PathBuf {
     python
 }
 
-/// A float32 .npy file of shape [rows, cols].
 fn write_npy(path: &Path, data: &[f32], rows: usize, cols: usize) {
-    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    out.extend_from_slice(header.as_bytes());
-    out.extend(data.iter().flat_map(|v| v.to_le_bytes()));
-    std::fs::write(path, out).unwrap();
+    let m = sslth::npy::Matrix { rows, cols, data: data.to_vec() };
+    std::fs::write(path, sslth::npy::to_bytes(&m)).unwrap();
 }
 
-/// The data of a little-endian float32 .npy file.
 fn read_npy(path: &Path) -> Vec<f32> {
-    let bytes = std::fs::read(path).unwrap();
-    assert_eq!(&bytes[..6], b"\x93NUMPY");
-    let hlen = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
-    let header = std::str::from_utf8(&bytes[10..10 + hlen]).unwrap();
-    assert!(header.contains("'<f4'"), "{header}");
-    bytes[10 + hlen..].chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect()
+    sslth::npy::read(path).unwrap().data
+}
+
+fn worst(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs() / (1.0 + y.abs())).fold(0.0f32, f32::max)
 }
 
 #[test]
@@ -58,22 +50,38 @@ fn numpy_loader_matches_sslth() {
         .status()
         .unwrap();
     assert!(status.success());
-    let ticket = dir.join("ticket.safetensors");
-    let t = sslth::format::read(&ticket).unwrap();
     let test = sslth::data::digits().test;
     let rows = 100;
     // Real test rows, and the same rows negated (exercises the N side).
     let mut inputs = test.inputs[..rows * 64].to_vec();
     inputs.extend(test.inputs[..rows * 64].iter().map(|v| -v));
     write_npy(&dir.join("x.npy"), &inputs, 2 * rows, 64);
+    // The same rows as raw pixels (input / input_scale).
+    let raw: Vec<f32> = inputs.iter().map(|&v| (f64::from(v) / test.scale) as f32).collect();
+    write_npy(&dir.join("raw.npy"), &raw, 2 * rows, 64);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../python/sslth_ticket.py");
-    let status =
-        Command::new(&python).arg(&script).arg(&ticket).arg(dir.join("x.npy")).arg(dir.join("y.npy")).status().unwrap();
-    assert!(status.success(), "the reference loader failed");
-    let theirs = read_npy(&dir.join("y.npy"));
-    let ours = t.net.forward_batch(&inputs, 2 * rows);
-    assert_eq!(theirs.len(), ours.len());
-    let worst = theirs.iter().zip(&ours).map(|(a, b)| (a - b).abs() / (1.0 + b.abs())).fold(0.0f32, f32::max);
-    assert!(worst < 1e-5, "numpy and sslth differ by {worst}");
+    let full = sslth::format::read(&dir.join("ticket.safetensors")).unwrap();
+    let mlp = sslth::model::Mlp::load(&dir.join("target.safetensors")).unwrap();
+    for (model, ours) in [
+        ("ticket.safetensors", full.net.forward_batch(&inputs, 2 * rows)),
+        ("ticket.compact.safetensors", full.net.forward_batch(&inputs, 2 * rows)),
+        ("target.safetensors", mlp.forward_batch(&inputs, 2 * rows)),
+    ] {
+        let m = dir.join(model);
+        for (x, flag) in [("x.npy", Some("--scaled")), ("raw.npy", None)] {
+            let y_py = dir.join(format!("py-{model}-{x}"));
+            let y_cli = dir.join(format!("cli-{model}-{x}"));
+            let mut py = Command::new(&python);
+            py.arg(&script).arg(&m).arg(dir.join(x)).arg(&y_py).args(flag);
+            assert!(py.status().unwrap().success(), "the reference loader failed on {model}");
+            let mut cli = Command::new(env!("CARGO_BIN_EXE_sslth"));
+            cli.args(["predict", "--model"]).arg(&m).arg("--input").arg(dir.join(x)).arg("-o").arg(&y_cli).args(flag);
+            let o = cli.output().unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let (theirs, cli_out) = (read_npy(&y_py), read_npy(&y_cli));
+            assert!(worst(&theirs, &ours) < 1e-5, "{model} {x}: numpy and sslth differ by {}", worst(&theirs, &ours));
+            assert!(worst(&cli_out, &ours) < 1e-5, "{model} {x}: predict and sslth differ");
+        }
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }

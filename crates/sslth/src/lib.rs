@@ -22,6 +22,7 @@ pub mod format;
 pub mod io;
 pub mod linalg;
 pub mod model;
+pub mod npy;
 pub mod pipeline;
 pub mod sparse;
 pub mod ticket;

@@ -19,7 +19,12 @@ fn mlp(widths: &[usize], seed: u64) -> Mlp {
         .map(|(i, w)| {
             let draw =
                 |n: usize, s: u64| (0..n).map(|t| (0.7 * uniform_weight(seed, s, t as u64)) as f32).collect::<Vec<_>>();
-            Dense { d_in: w[0], d_out: w[1], weight: draw(w[0] * w[1], 10 + i as u64), bias: Some(draw(w[1], 20 + i as u64)) }
+            Dense {
+                d_in: w[0],
+                d_out: w[1],
+                weight: draw(w[0] * w[1], 10 + i as u64),
+                bias: Some(draw(w[1], 20 + i as u64)),
+            }
         })
         .collect();
     Mlp { layers }
@@ -102,7 +107,8 @@ fn norms_from_file(bytes: &[u8], mlp: &Mlp, nonneg_input: bool) -> Vec<[f64; 4]>
                 c[(o, j)] - neg[(o, j)]
             }
         });
-        let joint = DMatrix::from_fn(rows, 2 * d_in, |o, j| if j < d_in { e_pos[(o, j)] } else { e_neg[(o, j - d_in)] });
+        let joint =
+            DMatrix::from_fn(rows, 2 * d_in, |o, j| if j < d_in { e_pos[(o, j)] } else { e_neg[(o, j - d_in)] });
         out.push([sigma_max(&c), sigma_max(&e_pos), sigma_max(&e_neg), sigma_max(&joint)]);
     }
     out
@@ -161,7 +167,8 @@ fn certificate_matches_an_independent_svd_recomputation_from_the_file() {
         assert!(rel < 1e-6 && cert.bound >= independent, "{widths:?}: {} vs {independent}", cert.bound);
         // With --nonneg-input no layer has an N side, so [E⁺ E⁻] = [E⁺ 0]
         // and "max of sides" is then right.
-        let wrongs: &[&str] = if nonneg { &["no-cross-term", "additive"] } else { &["no-cross-term", "additive", "max-of-sides"] };
+        let wrongs: &[&str] =
+            if nonneg { &["no-cross-term", "additive"] } else { &["no-cross-term", "additive", "max-of-sides"] };
         for &wrong in wrongs {
             let w = recursion(&norms, 2f64.sqrt(), wrong);
             assert!((w - cert.bound).abs() / cert.bound > 1e-4, "{widths:?}: '{wrong}' would pass ({w})");

@@ -95,7 +95,8 @@ fn format_md_test_vectors_hold() {
             break;
         }
         let f: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
-        let (seed, stream, index): (u64, u64, u64) = (f[0].parse().unwrap(), f[1].parse().unwrap(), f[2].parse().unwrap());
+        let (seed, stream, index): (u64, u64, u64) =
+            (f[0].parse().unwrap(), f[1].parse().unwrap(), f[2].parse().unwrap());
         let u = u64::from_str_radix(f[3].trim_start_matches("0x"), 16).unwrap();
         let w: f64 = f[4].parse().unwrap();
         assert_eq!(word64(seed, stream, index), u, "{line}");
@@ -110,6 +111,10 @@ fn format_md_test_vectors_hold() {
 #[ignore]
 fn print_vectors() {
     for (seed, stream, index) in [(0u64, 0u64, 0u64), (0, 1, 0), (7, 3, 1000), (2024, 2, 123_456_789)] {
-        println!("| {seed} | {stream} | {index} | 0x{:016x} | {:?} |", word64(seed, stream, index), weight(seed, stream, index));
+        println!(
+            "| {seed} | {stream} | {index} | 0x{:016x} | {:?} |",
+            word64(seed, stream, index),
+            weight(seed, stream, index)
+        );
     }
 }

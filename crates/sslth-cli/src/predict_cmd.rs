@@ -1,0 +1,85 @@
+//! `sslth predict`: a target or a ticket on the user's own inputs.
+
+use crate::model_cmd::check_output;
+use clap::Args;
+use sslth::model::{Mlp, TargetInfo};
+use sslth::npy::{self, Matrix};
+use std::path::PathBuf;
+
+/// Arguments of `sslth predict`.
+#[derive(Args, Debug)]
+pub struct PredictArgs {
+    /// A target (MLP safetensors) or a ticket (full or compact).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Inputs: a .npy file of float32 or float64, one row per example
+    /// ([rows, inputs], C order; a 1-D array is one example). Raw values
+    /// (pixels) are multiplied by the model's recorded input_scale.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// The inputs are already scaled (the network's own inputs, |x| <= 1):
+    /// do not multiply by input_scale.
+    #[arg(long)]
+    pub scaled: bool,
+    /// Output: the logits as a float32 .npy file [rows, outputs].
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Replace the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// What runs: a ticket's sparse layers or a target's dense ones.
+enum Net {
+    Ticket(sslth::sparse::SparseNet),
+    Target(Mlp),
+}
+
+/// Runs `sslth predict`.
+pub fn run(args: &PredictArgs) -> Result<(), String> {
+    if args.output == args.input || args.output == args.model {
+        return Err("--output must differ from --model and --input (inputs are never overwritten)".into());
+    }
+    check_output(&args.output, args.force)?;
+    let x = npy::read(&args.input)?;
+    let name = args.model.display().to_string();
+    let (net, scale, kind) = if sslth::format::is_ticket(&args.model) {
+        let t = sslth::format::read(&args.model).map_err(|e| e.to_string())?;
+        let kind = if t.compact { "compact ticket" } else { "ticket" };
+        (Net::Ticket(t.net), t.meta.input_scale, kind)
+    } else {
+        let mlp = Mlp::load(&args.model).map_err(|e| e.to_string())?;
+        (Net::Target(mlp), TargetInfo::read(&args.model).input_scale, "target")
+    };
+    let d_in = match &net {
+        Net::Ticket(n) => n.d_in(),
+        Net::Target(m) => m.layers[0].d_in,
+    };
+    if x.cols != d_in {
+        return Err(format!("{} has {} columns but {name} takes {d_in} inputs", args.input.display(), x.cols));
+    }
+    let factor = if args.scaled { None } else { scale };
+    let inputs: Vec<f32> = match factor {
+        Some(s) => x.data.iter().map(|&v| (f64::from(v) * s) as f32).collect(),
+        None => x.data.clone(),
+    };
+    let logits = match &net {
+        Net::Ticket(n) => n.forward_batch(&inputs, x.rows),
+        Net::Target(m) => m.forward_batch(&inputs, x.rows),
+    };
+    let out = Matrix { rows: x.rows, cols: logits.len() / x.rows.max(1), data: logits };
+    sslth::io::write_atomic(&args.output, &npy::to_bytes(&out))
+        .map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
+    let how = match (args.scaled, scale) {
+        (true, _) => "inputs taken as scaled (--scaled)".to_string(),
+        (false, Some(s)) => format!("inputs multiplied by the model's input_scale {s}"),
+        (false, None) => "the model records no input_scale: inputs taken as they are".to_string(),
+    };
+    println!(
+        "wrote {} ({} rows x {} logits, float32) from {kind} {name}; {how}",
+        args.output.display(),
+        out.rows,
+        out.cols
+    );
+    Ok(())
+}
