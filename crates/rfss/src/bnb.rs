@@ -15,11 +15,40 @@
 use crate::sum::neumaier;
 use std::time::Instant;
 
-/// A node or time budget for one search.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Limits {
+/// A node or time budget for one search, and an optional observer called
+/// every [`OBSERVE_EVERY`] nodes that may stop it.
+pub(crate) struct Limits<'o> {
     pub nodes: u64,
     pub deadline: Option<Instant>,
+    /// The observer and when the solve started.
+    pub observer: Option<(Observer<'o>, Instant)>,
+}
+
+/// A search's observer (see [`crate::Solver::solve_observed`]).
+pub(crate) type Observer<'o> = &'o mut dyn FnMut(&Progress) -> Control;
+
+/// Nodes between two calls of a search's observer (about a millisecond).
+pub(crate) const OBSERVE_EVERY: u64 = 1 << 16;
+
+/// What a running search reports to its observer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Progress {
+    /// Nodes visited so far.
+    pub nodes: u64,
+    /// Gap of the best verified k-subset so far (∞ before the first).
+    pub best_gap: f64,
+    /// Time since the solve started.
+    pub elapsed: std::time::Duration,
+}
+
+/// An observer's answer: go on, or stop now (the solve then returns the
+/// best subset so far, not proved optimal).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    /// Keep searching.
+    Continue,
+    /// Stop with the best so far.
+    Stop,
 }
 
 /// How a search ended.
@@ -33,7 +62,7 @@ pub(crate) enum End {
     OutOfBudget,
 }
 
-pub(crate) struct Search<'a> {
+pub(crate) struct Search<'a, 'o> {
     xs: &'a [f64],
     pre: &'a [f64],
     z: f64,
@@ -48,14 +77,23 @@ pub(crate) struct Search<'a> {
     pub best_gap: f64,
     /// Nodes visited.
     pub nodes: u64,
-    limits: Limits,
+    limits: Limits<'o>,
     end: Option<End>,
+    stopped: bool,
 }
 
-impl<'a> Search<'a> {
+impl<'a, 'o> Search<'a, 'o> {
     /// A search over sorted samples `xs` with prefix sums `pre`.
     /// `slack` widens every cut by the rounding error of the prefix sums.
-    pub fn new(xs: &'a [f64], pre: &'a [f64], z: f64, eps: f64, slack: f64, best_mode: bool, limits: Limits) -> Self {
+    pub fn new(
+        xs: &'a [f64],
+        pre: &'a [f64],
+        z: f64,
+        eps: f64,
+        slack: f64,
+        best_mode: bool,
+        limits: Limits<'o>,
+    ) -> Self {
         Search {
             xs,
             pre,
@@ -70,7 +108,13 @@ impl<'a> Search<'a> {
             nodes: 0,
             limits,
             end: None,
+            stopped: false,
         }
+    }
+
+    /// Whether the observer stopped the search.
+    pub fn stopped_by_observer(&self) -> bool {
+        self.stopped
     }
 
     /// Runs the search for a k-subset and says how it ended.
@@ -86,6 +130,16 @@ impl<'a> Search<'a> {
         {
             self.end = Some(End::OutOfBudget);
             return;
+        }
+        if self.nodes % OBSERVE_EVERY == 0 {
+            if let Some((observe, started)) = self.limits.observer.as_mut() {
+                let p = Progress { nodes: self.nodes, best_gap: self.best_gap, elapsed: started.elapsed() };
+                if observe(&p) == Control::Stop {
+                    self.end = Some(End::OutOfBudget);
+                    self.stopped = true;
+                    return;
+                }
+            }
         }
         match r {
             1 => self.leaf1(start, cur),

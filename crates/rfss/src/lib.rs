@@ -57,6 +57,7 @@ mod sum;
 pub mod theory;
 
 pub use batch::solve_batch;
+pub use bnb::{Control, Progress};
 pub use dist::{draw, rng, symmetric_unit, Dist};
 pub use instance::{Instance, InstanceError, Mode};
 pub use solver::{solve, Answer, Budget, Solver, Status, MITM_MAX_ENTRIES};

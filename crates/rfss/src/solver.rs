@@ -1,6 +1,6 @@
 //! The exact RFSS solver: answers, statuses, budgets (PAPER.md §2).
 
-use crate::bnb::{End, Limits, Search};
+use crate::bnb::{Control, End, Limits, Progress, Search};
 use crate::instance::{Instance, InstanceError, Mode};
 use crate::mitm;
 use crate::sum::neumaier;
@@ -150,7 +150,32 @@ impl Solver {
     /// Solves one instance exactly (PAPER.md §2, "Problem"), after checking
     /// it.
     pub fn solve(&mut self, inst: &Instance, mode: Mode) -> Result<Answer, InstanceError> {
+        self.solve_inner(inst, mode, None)
+    }
+
+    /// As [`Solver::solve`], calling `observer` about every millisecond of
+    /// branch and bound (every 2¹⁶ nodes) with the search's progress; when
+    /// it answers [`Control::Stop`] the solve ends at once with the best
+    /// subset so far (`optimal` false, status `unknown` unless that subset
+    /// is within ε). Meet in the middle, bounded by
+    /// [`MITM_MAX_ENTRIES`], is not observed.
+    pub fn solve_observed(
+        &mut self,
+        inst: &Instance,
+        mode: Mode,
+        observer: &mut dyn FnMut(&Progress) -> Control,
+    ) -> Result<Answer, InstanceError> {
+        self.solve_inner(inst, mode, Some(observer))
+    }
+
+    fn solve_inner(
+        &mut self,
+        inst: &Instance,
+        mode: Mode,
+        observer: Option<&mut dyn FnMut(&Progress) -> Control>,
+    ) -> Result<Answer, InstanceError> {
         inst.validate()?;
+        let observer = observer.map(|o| (o, Instant::now()));
         let (n, k, z, eps) = (inst.n(), inst.k, inst.target, inst.eps);
         let deadline = self.budget.time_limit.map(|t| Instant::now() + t);
         let node_budget = self.budget.max_nodes.unwrap_or(u64::MAX);
@@ -204,8 +229,9 @@ impl Solver {
             let (best, _) = mitm::closest(xs, k, z, &mut self.lists);
             return Ok(self.answer(inst, best, true, mitm_cost as u64));
         }
-        let mut s = Search::new(xs, pre, z, eps, slack, best_mode, Limits { nodes: first, deadline });
+        let mut s = Search::new(xs, pre, z, eps, slack, best_mode, Limits { nodes: first, deadline, observer });
         let end = s.run(k);
+        let stopped = s.stopped_by_observer();
         let spent = s.nodes.min(first);
         let best = if s.best.is_empty() { self.any_subset(k, z, eps, slack) } else { s.best };
         Ok(match end {
@@ -213,7 +239,8 @@ impl Solver {
             End::Exhausted if best_mode => self.answer(inst, best, true, spent),
             End::Exhausted => self.answer_with(inst, best, Status::None, false, spent),
             End::OutOfBudget
-                if mitm_fits
+                if !stopped
+                    && mitm_fits
                     && spent as f64 + mitm_cost <= node_budget as f64
                     && deadline.is_none_or(|d| Instant::now() < d) =>
             {
@@ -232,7 +259,8 @@ impl Solver {
 
     /// Some k-subset, from the first dive of a best-mode search.
     fn any_subset(&self, k: usize, z: f64, eps: f64, slack: f64) -> Vec<u32> {
-        let mut s = Search::new(&self.xs, &self.pre, z, eps, slack, true, Limits { nodes: k as u64, deadline: None });
+        let limits = Limits { nodes: k as u64, deadline: None, observer: None };
+        let mut s = Search::new(&self.xs, &self.pre, z, eps, slack, true, limits);
         s.run(k);
         s.best
     }

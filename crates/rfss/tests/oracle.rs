@@ -171,3 +171,33 @@ fn invalid_instances_are_rejected() {
     let bad = Instance { samples: vec![0.1], k: 3, target: 0.0, eps: 0.1 };
     assert!(rfss::solve(&bad, Mode::Best).is_err());
 }
+
+#[test]
+fn an_observer_sees_progress_and_can_stop_with_the_best_so_far() {
+    use rfss::{Control, Mode, Solver};
+    // A hard best-mode instance: n = 60, k = 30, far beyond meet in the
+    // middle's memory cap, so branch and bound runs and is observed.
+    let samples = rfss::draw(rfss::Dist::Uniform, 60, 3, 0);
+    let inst = rfss::Instance::new(samples.clone(), 30, 0.123, 1e-14).unwrap();
+    let mut calls = Vec::new();
+    let mut observer = |p: &rfss::Progress| {
+        calls.push(p.nodes);
+        if calls.len() == 3 {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
+    };
+    let a = Solver::new(Default::default()).solve_observed(&inst, Mode::Best, &mut observer).unwrap();
+    assert_eq!(calls.len(), 3);
+    assert!(calls.windows(2).all(|w| w[1] > w[0]));
+    assert!(!a.optimal);
+    assert_eq!(a.subset.len(), 30);
+    let sum: f64 = a.subset.iter().map(|&i| samples[i]).sum();
+    assert!((sum - a.sum).abs() < 1e-12 && (a.gap - (sum - 0.123).abs()).abs() < 1e-12);
+    // An observer that never stops changes nothing.
+    let easy = rfss::Instance::new(samples[..20].to_vec(), 5, 0.3, 1e-3).unwrap();
+    let plain = Solver::new(Default::default()).solve(&easy, Mode::Best).unwrap();
+    let seen = Solver::new(Default::default()).solve_observed(&easy, Mode::Best, &mut |_| Control::Continue).unwrap();
+    assert_eq!(plain, seen);
+}

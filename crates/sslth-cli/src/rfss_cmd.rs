@@ -2,9 +2,11 @@
 
 use crate::report;
 use clap::{Args, Subcommand};
-use rfss::{Budget, Dist, Instance, Mode, Solver};
+use rfss::{Budget, Control, Dist, Instance, Mode, Progress, Solver};
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Subcommands of `sslth rfss`.
@@ -19,7 +21,9 @@ pub enum RfssCommand {
     /// {"status":"found"|"none"|"unknown","found":BOOL,"subset":[0-based
     /// indices],"sum":S,"gap":G,"optimal":BOOL}, or {"error":"...","line":N}
     /// for a bad line. The exit code is 0 whatever the status; 2 for bad
-    /// arguments or input.
+    /// arguments or input, or when Ctrl-C stopped a single solve (its best
+    /// subset so far is printed first, marked not proved). On a terminal a
+    /// search that runs over a second shows its progress on stderr.
     Solve(SolveArgs),
     /// Draw random RFSS instances, solve them in both modes, print a table
     /// with timings.
@@ -136,15 +140,47 @@ fn solve(args: &SolveArgs) -> Result<(), String> {
     let (k, target, eps) = (args.k.unwrap_or(0), args.target.unwrap_or(f64::NAN), args.eps.unwrap_or(f64::NAN));
     let inst = Instance::new(samples, k, target, eps).map_err(|e| e.to_string())?;
     let start = Instant::now();
-    let answer = Solver::new(budget).solve(&inst, args.mode).map_err(|e| e.to_string())?;
+    // Ctrl-C stops the search and prints the best subset so far; on a
+    // terminal a progress line appears after a second.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    // Fails only if a handler is already set, which nothing else does.
+    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    let show = io::stderr().is_terminal();
+    let mut last_line = Duration::ZERO;
+    let mut observer = |p: &Progress| {
+        if show && p.elapsed >= Duration::from_secs(1) && p.elapsed - last_line >= Duration::from_millis(200) {
+            last_line = p.elapsed;
+            let gap = if p.best_gap.is_finite() { format!("{:.3e}", p.best_gap) } else { "none yet".into() };
+            eprint!(
+                "\r{} nodes, best gap so far {gap}, {} (Ctrl-C: stop and print it)   ",
+                p.nodes,
+                report::duration(p.elapsed)
+            );
+        }
+        if interrupted.load(Ordering::SeqCst) {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
+    };
+    let answer = Solver::new(budget).solve_observed(&inst, args.mode, &mut observer).map_err(|e| e.to_string())?;
     let elapsed = start.elapsed();
+    if show && elapsed >= Duration::from_secs(1) {
+        eprint!("\r\x1b[2K");
+    }
+    let stopped = interrupted.load(Ordering::SeqCst);
     let mut out = io::stdout().lock();
     let written = if args.json {
         let reply = rfss::jsonl::Reply::from(&answer);
         writeln!(out, "{}", serde_json::to_string(&reply).expect("serialisable"))
     } else {
         let values: Vec<String> = answer.subset.iter().map(|&i| format!("{:.6}", inst.samples[i])).collect();
-        let optimal = if answer.optimal { "yes (no k-subset is closer)" } else { "not proved" };
+        let optimal = match (answer.optimal, stopped) {
+            (true, _) => "yes (no k-subset is closer)",
+            (false, true) => "not proved (interrupted by Ctrl-C: the best subset so far)",
+            (false, false) => "not proved",
+        };
         writeln!(
             out,
             "status   {}\nsubset   {:?} (0-based; k = {} of n = {})\nvalues   [{}]\nsum      {}\ntarget   {}\ngap      {:.3e} (eps = {:.3e})\noptimal  {}\nmode     {}\nsearch   {} nodes in {} (wall clock)",
@@ -163,7 +199,11 @@ fn solve(args: &SolveArgs) -> Result<(), String> {
             report::duration(elapsed)
         )
     };
-    written.map_err(|e| format!("cannot write output: {e}"))
+    written.map_err(|e| format!("cannot write output: {e}"))?;
+    if stopped {
+        return Err("interrupted (Ctrl-C); the answer above is the best found, not proved".into());
+    }
+    Ok(())
 }
 
 /// The samples of a single instance, from whichever source was given.

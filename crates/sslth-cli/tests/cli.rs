@@ -464,3 +464,25 @@ fn build_keeps_its_promises_or_refuses() {
     assert!(start.elapsed().as_secs() < 60);
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn ctrl_c_prints_the_best_subset_so_far() {
+    let child = Command::new(env!("CARGO_BIN_EXE_sslth"))
+        .args(["rfss", "solve", "--random", "64", "--seed", "1", "--k", "32", "--target", "0.123", "--eps", "1e-12"])
+        .args(["--mode", "best"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let ok = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(ok.success());
+    let o = child.wait_with_output().unwrap();
+    let (out, err) = (stdout(&o), String::from_utf8_lossy(&o.stderr).to_string());
+    assert_eq!(o.status.code(), Some(2), "{out}\n{err}");
+    assert!(out.contains("not proved (interrupted by Ctrl-C"), "{out}");
+    let subset = out.lines().find(|l| l.starts_with("subset")).unwrap();
+    assert_eq!(subset.matches(',').count(), 31, "{subset}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+}
