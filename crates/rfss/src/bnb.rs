@@ -1,4 +1,4 @@
-//! Depth-first branch and bound over the sorted samples (PAPER.md §2).
+//! Depth-first branch and bound over the sorted samples (docs/THEORY.md §2).
 //!
 //! The samples are sorted ascending, so for a node that still has to pick r
 //! of the positions j..n, the smallest reachable addition is the prefix sum

@@ -1,5 +1,5 @@
 //! Sample distributions for RFSS instances, drawn from a named seeded
-//! generator (DESIGN.md, Determinism).
+//! generator (ARCHITECTURE.md, Determinism).
 //!
 //! A distribution implements [`rand::distr::Distribution<f64>`] and never
 //! knows which generator feeds it; [`draw`] feeds it from ChaCha8 with a
@@ -12,15 +12,15 @@ use rand_chacha::ChaCha8Rng;
 use std::fmt;
 use std::str::FromStr;
 
-/// The sample distributions of PAPER.md §2–§3.
+/// The sample distributions of docs/THEORY.md §2–§3.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Dist {
-    /// Uniform[−1, 1]: sum-bounded (PAPER.md §2, Lemma 1).
+    /// Uniform[−1, 1]: sum-bounded (docs/THEORY.md §2, Lemma 1).
     Uniform,
     /// Standard Gaussian N(0, 1) (rand_distr's ziggurat `StandardNormal`).
     Gauss,
     /// X·Y with X ~ Uniform[0, 1] and Y ~ Uniform[−1, 1], independent: the
-    /// samples a_h·B[o, h] of one side of the dense construction (PAPER.md §3,
+    /// samples a_h·B[o, h] of one side of the dense construction (docs/THEORY.md §3.1,
     /// step 4). On the negative side a_h ∈ [−1, 0] and the product has the
     /// same law, since Y is symmetric. Variance 1/9.
     Product,

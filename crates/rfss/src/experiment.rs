@@ -1,4 +1,4 @@
-//! Measuring the paper's bounds (PAPER.md §2): success probabilities over
+//! Measuring the paper's bounds (docs/THEORY.md §2): success probabilities over
 //! fresh random instances, Wilson intervals, the n at which success becomes
 //! likely, and exact coverage of a whole target interval.
 

@@ -1,8 +1,8 @@
-//! RFSS instances and their validation (PAPER.md §2, "Problem").
+//! RFSS instances and their validation (docs/THEORY.md §2, "Problem").
 
 use std::fmt;
 
-/// What the solver is asked for (PAPER.md §2, "Problem").
+/// What the solver is asked for (docs/THEORY.md §2, "Problem").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "jsonl", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "jsonl", serde(rename_all = "lowercase"))]

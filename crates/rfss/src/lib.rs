@@ -1,6 +1,6 @@
 //! Random Fixed-Size Subset Sum (RFSS): an exact solver and the sample
 //! distributions of the sparse Strong Lottery Ticket Hypothesis
-//! (PAPER.md §2).
+//! (docs/THEORY.md §2).
 //!
 //! Given samples x_1..x_n, a size k, a target z and a tolerance ε, find a
 //! subset S with |S| = k and |Σ_S − z| < ε (mode `within`), or a k-subset
@@ -31,7 +31,7 @@
 //!   with the samples sorted, the range of sums reachable by r more picks
 //!   from a suffix is known in O(1), and the last two picks are settled by a
 //!   two-pointer scan instead of branching. Above the RFSS threshold
-//!   (PAPER.md §2, Theorem 2) good subsets are plentiful and the first dives
+//!   (docs/THEORY.md §2, Theorem 2) good subsets are plentiful and the first dives
 //!   find one; far below it the bounds cut almost everything.
 //! - **Meet in the middle split by subset size** (`best`, and `within` when
 //!   branch and bound stalls near the threshold): exact in

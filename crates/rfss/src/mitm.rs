@@ -1,4 +1,4 @@
-//! Meet in the middle, split by subset size (PAPER.md §2, optimisation
+//! Meet in the middle, split by subset size (docs/THEORY.md §2, optimisation
 //! version).
 //!
 //! The sorted samples are cut into halves A and B. For every size j, the

@@ -1,4 +1,4 @@
-//! The exact RFSS solver: answers, statuses, budgets (PAPER.md §2).
+//! The exact RFSS solver: answers, statuses, budgets (docs/THEORY.md §2).
 
 use crate::bnb::{Control, End, Limits, Progress, Search};
 use crate::instance::{Instance, InstanceError, Mode};
@@ -147,7 +147,7 @@ impl Solver {
         self
     }
 
-    /// Solves one instance exactly (PAPER.md §2, "Problem"), after checking
+    /// Solves one instance exactly (docs/THEORY.md §2, "Problem"), after checking
     /// it.
     pub fn solve(&mut self, inst: &Instance, mode: Mode) -> Result<Answer, InstanceError> {
         self.solve_inner(inst, mode, None)

@@ -5,7 +5,7 @@
 /// The error is bounded by about 2·u·Σ|x| + u·|Σx| with u = 2⁻⁵³, independent
 /// of the number of terms for the sizes sslth uses, instead of the (n−1)·u·Σ|x|
 /// of a plain left-to-right sum. Every sum and gap that the solver reports is
-/// recomputed with it (DESIGN.md, Numbers).
+/// recomputed with it (ARCHITECTURE.md, Numbers).
 pub fn neumaier<I: IntoIterator<Item = f64>>(values: I) -> f64 {
     let mut sum = 0.0f64;
     let mut comp = 0.0f64;

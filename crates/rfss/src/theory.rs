@@ -1,4 +1,4 @@
-//! The paper's formulas as functions (PAPER.md §2–§5): the (RFSS)
+//! The paper's formulas as functions (docs/THEORY.md §2–§5): the (RFSS)
 //! threshold, the first-moment prediction, Corollaries 1 and 2, the
 //! Theorem 5 lower bound, and the Theorem 3 sizing of a network.
 
@@ -238,7 +238,7 @@ impl SumLaw {
     }
 }
 
-/// The first-moment prediction (PAPER.md §2, sanity reading): the expected
+/// The first-moment prediction (docs/THEORY.md §2, sanity reading): the expected
 /// number of good k-subsets E[Y] = C(n, k)·P(|Σ_k − z| < ε).
 pub fn expected_good_subsets(law: &SumLaw, n: usize, z: f64, eps: f64) -> f64 {
     2f64.powf(log2_binomial(n as f64, law.k)) * law.probability(z - eps, z + eps)

@@ -35,7 +35,7 @@ enum Command {
     /// From nothing, on the embedded digits: train a target, build a ticket
     /// at 10% density, print what it costs and how well it does.
     Demo(demo::DemoArgs),
-    /// The Random Fixed-Size Subset Sum solver (PAPER.md §2).
+    /// The Random Fixed-Size Subset Sum solver (docs/THEORY.md §2).
     #[command(subcommand)]
     Rfss(rfss_cmd::RfssCommand),
     /// Train a ReLU MLP target and write it as safetensors.

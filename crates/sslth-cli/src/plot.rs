@@ -1,4 +1,4 @@
-//! Plots (DESIGN.md, Plots): SVG and PNG side by side, drawn with plotters
+//! Plots (ARCHITECTURE.md, Plots): SVG and PNG side by side, drawn with plotters
 //! from the data written next to them. PNG text uses the bundled DejaVu
 //! Sans (assets/, Bitstream Vera licence), so no system font is needed.
 

@@ -1,5 +1,5 @@
 //! Progress bars for long work: shown on a terminal, hidden under `--json`
-//! or when stderr is not a terminal (DESIGN.md, Long work).
+//! or when stderr is not a terminal (ARCHITECTURE.md, Long work).
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;

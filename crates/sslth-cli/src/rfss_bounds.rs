@@ -1,4 +1,4 @@
-//! `sslth rfss bounds`: the paper's formulas as a calculator (PAPER.md
+//! `sslth rfss bounds`: the paper's formulas as a calculator (docs/THEORY.md
 //! §2–§5, issue 5).
 
 use crate::model_cmd::Arch;

@@ -1,4 +1,4 @@
-//! `sslth rfss …`: the RFSS solver from the command line (PAPER.md §2).
+//! `sslth rfss …`: the RFSS solver from the command line (docs/THEORY.md §2).
 
 use crate::report;
 use clap::{Args, Subcommand};

@@ -1,4 +1,4 @@
-//! The construction engine (PAPER.md §3 and §4): one target layer, written
+//! The construction engine (docs/THEORY.md §3 and §4): one target layer, written
 //! in an equivariant basis as coefficient matrices C_q, becomes a pruned
 //! pair of random layers.
 //!
@@ -6,16 +6,16 @@
 //! block j of 2n hidden neurons reads input j only, neuron h computing
 //! σ(a_h·x_j). Split by the sign of a_h (P_j: a_h > 0, N_j: a_h < 0), only
 //! P_j fires for x_j ≥ 0 and only N_j for x_j < 0, and either way
-//! σ(a_h·x_j) = a_h·x_j (the sign trick, §3 steps 2–3). Each coefficient
+//! σ(a_h·x_j) = a_h·x_j (the sign trick, §3.1 steps 2–3). Each coefficient
 //! C_q[o, j] is then one RFSS instance per side: choose exactly k neurons of
-//! P_j (or N_j) whose products a_h·B_q[o, h] sum to C_q[o, j] (§3 step 4).
+//! P_j (or N_j) whose products a_h·B_q[o, h] sum to C_q[o, j] (§3.1 step 4).
 //! The pair computes x ↦ Σ_q b_q ⊗ (Ĉ⁺_q x⁺ + Ĉ⁻_q x⁻).
 //!
 //! Only coefficients are touched, so a group adds a basis and nothing else
-//! (DESIGN.md, one construction engine); dense layers have one basis
+//! (ARCHITECTURE.md, one construction engine); dense layers have one basis
 //! element. Inputs known to be non-negative (after a ReLU, or a constant
 //! bias coordinate) need no N_j side: its neurons never fire and their edges
-//! are pruned with no change to the function (§3, practical points).
+//! are pruned with no change to the function (§3.2).
 //!
 //! Random weights: A[h, j] is weight h·d_in + j of stream 2i, and
 //! B_q[o, h] is weight (q·d_out + o)·H + h of stream 2i + 1, for pair i
@@ -161,7 +161,7 @@ struct RowResult {
     max_err: f64,
 }
 
-/// Builds one pair (PAPER.md §3 steps 1–5), rows of B in parallel; the
+/// Builds one pair (docs/THEORY.md §3.1), rows of B in parallel; the
 /// result does not depend on the thread count. `progress` is called once
 /// per finished row.
 pub fn build_pair(spec: &PairSpec<'_>, progress: &(dyn Fn() + Sync)) -> Pair {

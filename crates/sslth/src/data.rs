@@ -2,7 +2,7 @@
 //! package, read by the project's own IDX loader (issue 4, Data).
 //!
 //! Inputs are scaled so that every possible image has ‖x‖₂ ≤ 1, the input
-//! domain of PAPER.md §3: a pixel p of a d-pixel image with values up to
+//! domain of docs/THEORY.md §3: a pixel p of a d-pixel image with values up to
 //! p_max becomes p / (p_max·√d). The factor is [`Dataset::scale`].
 
 use flate2::read::GzDecoder;

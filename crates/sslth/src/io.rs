@@ -1,4 +1,4 @@
-//! Atomic file output (DESIGN.md, Errors): a temporary file in the target's
+//! Atomic file output (ARCHITECTURE.md, Errors): a temporary file in the target's
 //! folder, then a rename, so a reader never sees half a file and a failed
 //! write leaves the old file untouched.
 

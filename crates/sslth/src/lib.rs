@@ -1,5 +1,5 @@
 //! Sparse strong lottery tickets: networks with seekable random weights and
-//! the tickets found in them (PAPER.md §3–§4).
+//! the tickets found in them (docs/THEORY.md §3–§4).
 //!
 //! For now the crate holds the seekable generator that every random network
 //! is drawn from ([`weights`]) and the datasets ([`data`]: the embedded UCI

@@ -1,5 +1,5 @@
 //! Target networks: ReLU MLPs stored as safetensors in PyTorch's
-//! `nn.Sequential` layout (PAPER.md §3, the target f).
+//! `nn.Sequential` layout (docs/THEORY.md §3, the target f).
 //!
 //! Layer i (0-based) of an ℓ-layer MLP is `Linear` number 2i of the
 //! Sequential: tensors `{2i}.weight` of shape `[out, in]` and optionally

@@ -1,4 +1,4 @@
-//! Dense sparse tickets (PAPER.md §3, Theorem 3): sizing, building, running
+//! Dense sparse tickets (docs/THEORY.md §3, Theorem 3): sizing, building, running
 //! and certifying a ticket for a ReLU MLP target.
 //!
 //! Biases go through a constant-1 input coordinate carried through every
@@ -198,7 +198,7 @@ fn smallest_n_for(k: usize) -> usize {
     n
 }
 
-/// Decides n_i, k_i and the scales (PAPER.md §3, Theorem 3, made
+/// Decides n_i, k_i and the scales (docs/THEORY.md §3, Theorem 3, made
 /// computable). With explicit (n, k) those are used. Otherwise one ratio
 /// ρ = k/n serves every layer, chosen so that the predicted density is the
 /// requested one, and each n_i is the smallest n with

@@ -1,4 +1,4 @@
-//! Seekable random weights keyed by (seed, layer, index) (DESIGN.md,
+//! Seekable random weights keyed by (seed, layer, index) (ARCHITECTURE.md,
 //! Determinism).
 //!
 //! Weight `index` of layer `layer` is Uniform[−1, 1) drawn from the 64-bit
