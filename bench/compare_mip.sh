@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # sslth vs OR-Tools CP-SAT and HiGHS on the same RFSS instances, one thread
-# each. Makes its own venv (bench/.venv), writes bench/out/mip_compare.{json,md}.
+# each, in two views: the library in process, and the CLI batch as a user
+# runs it. Makes its own venv (bench/.venv), writes
+# bench/out/mip_compare.{json,md}.
 #   bash bench/compare_mip.sh [--per-shape 5] [--time-limit 5]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,5 +12,6 @@ if [ ! -x "$venv/bin/python" ]; then
   "$venv/bin/pip" install -q ortools highspy
 fi
 cargo build -q --release -p rfss --features jsonl --example time_jsonl
+cargo build -q --release -p sslth-cli
 mkdir -p bench/out
-"$venv/bin/python" bench/compare_mip.py --timer target/release/examples/time_jsonl --out bench/out "$@"
+"$venv/bin/python" bench/compare_mip.py --timer target/release/examples/time_jsonl --cli target/release/sslth --out bench/out "$@"

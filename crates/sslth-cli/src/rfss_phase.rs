@@ -60,6 +60,22 @@ pub struct PhaseArgs {
     /// after this many solver nodes.
     #[arg(long, default_value_t = 20_000_000)]
     pub max_nodes: u64,
+    /// Extra (k, eps) points beyond the k × eps grid, as K:EPS pairs
+    /// (comma-separated): finer tolerances where large k would otherwise
+    /// be censored at n = 2k, without running them for every k.
+    #[arg(long, value_delimiter = ',', value_parser = parse_pair)]
+    pub also: Vec<(usize, f64)>,
+}
+
+/// Parses K:EPS.
+fn parse_pair(s: &str) -> Result<(usize, f64), String> {
+    let (k, e) = s.split_once(':').ok_or_else(|| format!("'{s}' is not K:EPS (e.g. 8:1e-6)"))?;
+    let k: usize = k.parse().map_err(|_| format!("'{k}' in '{s}' is not a subset size"))?;
+    let e: f64 = e.parse().map_err(|_| format!("'{e}' in '{s}' is not a tolerance"))?;
+    if k == 0 || !(e > 0.0 && e < 1.0) {
+        return Err(format!("'{s}' needs k >= 1 and eps in (0, 1)"));
+    }
+    Ok((k, e))
 }
 
 /// Arguments of `sslth rfss coverage`.
@@ -160,12 +176,20 @@ pub fn run_phase(a: &PhaseArgs) -> Result<(), String> {
     let g = &a.grid;
     check(g)?;
     let budget = Budget { max_nodes: Some(a.max_nodes), time_limit: None };
-    let combos: Vec<(Dist, usize, f64, Vec<usize>)> = g
+    let mut points: Vec<(usize, Dist, usize, f64)> = g
         .dist
         .iter()
-        .flat_map(|&d| g.k.iter().flat_map(move |&k| g.eps.iter().map(move |&e| (d, k, e))))
-        .map(|(d, k, e)| (d, k, e, grid_ns(g, d, k, e, 3.0)))
+        .enumerate()
+        .flat_map(|(i, &d)| {
+            let grid = g.k.iter().flat_map(move |&k| g.eps.iter().map(move |&e| (k, e)));
+            grid.chain(a.also.iter().copied()).map(move |(k, e)| (i, d, k, e))
+        })
         .collect();
+    // By law, then k, then ε from coarse to fine; each point once.
+    points.sort_by(|x, y| x.0.cmp(&y.0).then(x.2.cmp(&y.2)).then(y.3.total_cmp(&x.3)));
+    points.dedup_by(|x, y| x.0 == y.0 && x.2 == y.2 && x.3 == y.3);
+    let combos: Vec<(Dist, usize, f64, Vec<usize>)> =
+        points.into_iter().map(|(_, d, k, e)| (d, k, e, grid_ns(g, d, k, e, 3.0))).collect();
     let total: u64 = combos.iter().map(|c| c.3.len() as u64 * g.trials).sum::<u64>()
         + combos.len() as u64 * a.worst_targets as u64 * g.trials;
     let pb = progress::bar(total, "phase", g.json);

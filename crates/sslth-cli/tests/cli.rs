@@ -237,6 +237,10 @@ fn train_build_verify_expand_eval() {
         "1 vs 2 threads"
     );
     assert!(build("c.safetensors", 2, &["--compact"]).status.success());
+    // Both kinds carry the runnable layer shapes (docs/FORMAT.md).
+    let shapes = |f: &str| sslth::model::header_metadata(std::path::Path::new(&p(f))).unwrap()["shapes"].clone();
+    assert_eq!(shapes("c.safetensors"), shapes("k2.safetensors"));
+    assert!(shapes("c.safetensors").starts_with("[["), "{}", shapes("c.safetensors"));
     assert!(
         std::fs::metadata(p("c.safetensors")).unwrap().len() * 5
             < std::fs::metadata(p("k2.safetensors")).unwrap().len()

@@ -68,18 +68,16 @@ fn pow2_above(x: f64) -> f64 {
     2f64.powi(x.log2().ceil() as i32)
 }
 
-/// The symmetric d×d matrix H·H of a symmetric H (row-major), upper
-/// triangle computed and mirrored so the result is exactly symmetric.
-fn square_symmetric(h: &[f64], d: usize) -> Vec<f64> {
-    let rows: Vec<Vec<f64>> = (0..d)
-        .into_par_iter()
-        .map(|i| {
-            let ri = &h[i * d..(i + 1) * d];
-            (i..d).map(|j| dot(ri, &h[j * d..(j + 1) * d])).collect()
-        })
-        .collect();
+/// The Gram matrix of `rows` (d vectors of one length): the symmetric d×d
+/// matrix of their dot products, upper triangle computed (in parallel) and
+/// mirrored so the result is exactly symmetric. For a symmetric H, the Gram
+/// matrix of its rows is H·H.
+fn gram(rows: &[&[f64]]) -> Vec<f64> {
+    let d = rows.len();
+    let upper: Vec<Vec<f64>> =
+        (0..d).into_par_iter().map(|i| (i..d).map(|j| dot(rows[i], rows[j])).collect()).collect();
     let mut out = vec![0.0; d * d];
-    for (i, r) in rows.iter().enumerate() {
+    for (i, r) in upper.iter().enumerate() {
         for (t, &v) in r.iter().enumerate() {
             out[i * d + i + t] = v;
             out[(i + t) * d + i] = v;
@@ -129,21 +127,15 @@ pub fn spectral_norm_upper(m: &[f64], rows: usize, cols: usize) -> f64 {
     }
     let frob = frobenius_upper(m);
     let (d, long) = (rows.min(cols), rows.max(cols));
-    // Ĝ: entries (i, j) = Σ_t M[t, i]·M[t, j] (columns) or rows·rows.
-    let vecs: Vec<Vec<f64>> = if cols <= rows {
-        (0..cols).map(|j| (0..rows).map(|r| m[r * cols + j]).collect()).collect()
+    // Ĝ: the Gram matrix of M's columns (MᵀM) or of its rows (MMᵀ).
+    let columns: Vec<Vec<f64>>;
+    let vecs: Vec<&[f64]> = if cols <= rows {
+        columns = (0..cols).map(|j| (0..rows).map(|r| m[r * cols + j]).collect()).collect();
+        columns.iter().map(Vec::as_slice).collect()
     } else {
-        (0..rows).map(|r| m[r * cols..(r + 1) * cols].to_vec()).collect()
+        m.chunks_exact(cols).collect()
     };
-    let mut h = vec![0.0; d * d];
-    let upper: Vec<Vec<f64>> =
-        (0..d).into_par_iter().map(|i| (i..d).map(|j| dot(&vecs[i], &vecs[j])).collect()).collect();
-    for (i, r) in upper.iter().enumerate() {
-        for (t, &v) in r.iter().enumerate() {
-            h[i * d + i + t] = v;
-            h[(i + t) * d + i] = v;
-        }
-    }
+    let mut h = gram(&vecs);
     let gram_err = gamma(long) * frob * frob;
     let estimate = spectral_norm(m, rows, cols);
 
@@ -167,7 +159,7 @@ pub fn spectral_norm_upper(m: &[f64], rows: usize, cols: usize) -> f64 {
         }
         let f = frobenius_upper(&h);
         errs.push(gamma(d) * f * f);
-        let mut next = square_symmetric(&h, d);
+        let mut next = gram(&h.chunks_exact(d).collect::<Vec<_>>());
         let s = pow2_above(frobenius_upper(&next).max(f64::MIN_POSITIVE));
         next.iter_mut().for_each(|v| *v /= s);
         scales.push(s);
