@@ -3,7 +3,6 @@
 use crate::progress;
 use clap::Args;
 use sslth::data;
-use sslth::model::Mlp;
 use sslth::train::{train, TrainConfig};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -52,9 +51,11 @@ pub struct EvalArgs {
     /// A target (MLP safetensors) or a ticket file.
     #[arg(long)]
     pub model: PathBuf,
-    /// Dataset: digits or fashion-mnist.
-    #[arg(long, default_value = "digits")]
-    pub data: String,
+    /// Dataset whose test rows are scored: digits or fashion-mnist.
+    /// Default: the one the model records (sslth train and sslth build
+    /// write it), else digits.
+    #[arg(long)]
+    pub data: Option<String>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -140,30 +141,23 @@ pub fn run_train(args: &TrainArgs) -> Result<(), String> {
 
 /// Runs `sslth eval` on a target.
 pub fn run_eval(args: &EvalArgs) -> Result<(), String> {
-    let split = data::load(&args.data).map_err(|e| e.to_string())?;
     let name = args.model.display().to_string();
+    let model = sslth::runnable::Runnable::load(&args.model).map_err(|e| e.to_string())?;
+    let data_name = args.data.clone().or(model.data().map(String::from)).unwrap_or_else(|| "digits".into());
+    let split = data::load(&data_name).map_err(|e| e.to_string())?;
     let test = &split.test;
-    let (outputs, kind) = if sslth::format::is_ticket(&args.model) {
-        let t = sslth::format::read(&args.model).map_err(|e| e.to_string())?;
-        test.expect_dim(t.net.d_in(), &name)?;
-        (t.net.forward_batch(&test.inputs, test.len()), "ticket")
-    } else {
-        let mlp = Mlp::load(&args.model).map_err(|e| e.to_string())?;
-        test.expect_dim(mlp.layers[0].d_in, &name)?;
-        (mlp.forward_batch(&test.inputs, test.len()), "target")
-    };
+    test.expect_dim(model.d_in(), &name)?;
+    let outputs = model.forward_batch(&test.inputs, test.len());
+    let kind = model.kind();
     let acc = sslth::eval::accuracy(&outputs, test);
-    print_accuracy(args, acc, test.len(), kind)
-}
-
-fn print_accuracy(args: &EvalArgs, acc: f64, rows: usize, kind: &str) -> Result<(), String> {
+    let rows = test.len();
     if args.json {
         println!(
             "{}",
-            serde_json::json!({"model": args.model, "kind": kind, "data": args.data, "test_accuracy": acc, "rows": rows})
+            serde_json::json!({"model": args.model, "kind": kind, "data": data_name, "test_accuracy": acc, "rows": rows})
         );
     } else {
-        println!("{} ({kind}): test accuracy {:.2}% on {} ({rows} rows)", args.model.display(), 100.0 * acc, args.data);
+        println!("{name} ({kind}): test accuracy {:.2}% on {data_name} ({rows} test rows)", 100.0 * acc);
     }
     Ok(())
 }

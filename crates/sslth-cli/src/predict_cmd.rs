@@ -2,8 +2,8 @@
 
 use crate::model_cmd::check_output;
 use clap::Args;
-use sslth::model::{Mlp, TargetInfo};
 use sslth::npy::{self, Matrix};
+use sslth::runnable::Runnable;
 use std::path::PathBuf;
 
 /// Arguments of `sslth predict`.
@@ -29,12 +29,6 @@ pub struct PredictArgs {
     pub force: bool,
 }
 
-/// What runs: a ticket's sparse layers or a target's dense ones.
-enum Net {
-    Ticket(sslth::sparse::SparseNet),
-    Target(Mlp),
-}
-
 /// Runs `sslth predict`.
 pub fn run(args: &PredictArgs) -> Result<(), String> {
     if args.output == args.input || args.output == args.model {
@@ -43,18 +37,8 @@ pub fn run(args: &PredictArgs) -> Result<(), String> {
     check_output(&args.output, args.force)?;
     let x = npy::read(&args.input)?;
     let name = args.model.display().to_string();
-    let (net, scale, kind) = if sslth::format::is_ticket(&args.model) {
-        let t = sslth::format::read(&args.model).map_err(|e| e.to_string())?;
-        let kind = if t.compact { "compact ticket" } else { "ticket" };
-        (Net::Ticket(t.net), t.meta.input_scale, kind)
-    } else {
-        let mlp = Mlp::load(&args.model).map_err(|e| e.to_string())?;
-        (Net::Target(mlp), TargetInfo::read(&args.model).input_scale, "target")
-    };
-    let d_in = match &net {
-        Net::Ticket(n) => n.d_in(),
-        Net::Target(m) => m.layers[0].d_in,
-    };
+    let model = Runnable::load(&args.model).map_err(|e| e.to_string())?;
+    let (d_in, scale, kind) = (model.d_in(), model.input_scale(), model.kind());
     if x.cols != d_in {
         return Err(format!("{} has {} columns but {name} takes {d_in} inputs", args.input.display(), x.cols));
     }
@@ -63,10 +47,7 @@ pub fn run(args: &PredictArgs) -> Result<(), String> {
         Some(s) => x.data.iter().map(|&v| (f64::from(v) * s) as f32).collect(),
         None => x.data.clone(),
     };
-    let logits = match &net {
-        Net::Ticket(n) => n.forward_batch(&inputs, x.rows),
-        Net::Target(m) => m.forward_batch(&inputs, x.rows),
-    };
+    let logits = model.forward_batch(&inputs, x.rows);
     let out = Matrix { rows: x.rows, cols: logits.len() / x.rows.max(1), data: logits };
     sslth::io::write_atomic(&args.output, &npy::to_bytes(&out))
         .map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;

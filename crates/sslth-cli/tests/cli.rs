@@ -259,6 +259,8 @@ fn train_build_verify_expand_eval() {
     let o = sslth(&["eval", "--model", &p("e.safetensors"), "--json"], "", 2);
     let e: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(e["kind"], "ticket");
+    // The ticket records the data set it was measured on; eval uses it.
+    assert_eq!(e["data"], "digits");
     assert_eq!(e["test_accuracy"], rep["comparison"]["ticket_accuracy"]);
 
     // A tampered weight fails verification.

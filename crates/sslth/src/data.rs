@@ -27,6 +27,8 @@ pub struct Dataset {
     pub dim: usize,
     /// The factor that mapped raw pixels to inputs: x = scale · p.
     pub scale: f64,
+    /// The data set's name as [`load`] takes it (`digits`, `fashion-mnist`).
+    pub name: &'static str,
 }
 
 impl Dataset {
@@ -54,10 +56,10 @@ impl Dataset {
         &self.inputs[i * self.dim..(i + 1) * self.dim]
     }
 
-    fn from_pixels(pixels: Vec<u8>, labels: Vec<u8>, dim: usize, max_pixel: f64) -> Dataset {
+    fn from_pixels(name: &'static str, pixels: Vec<u8>, labels: Vec<u8>, dim: usize, max_pixel: f64) -> Dataset {
         let scale = 1.0 / (max_pixel * (dim as f64).sqrt());
         let inputs = pixels.iter().map(|&p| (f64::from(p) * scale) as f32).collect();
-        Dataset { inputs, labels, dim, scale }
+        Dataset { inputs, labels, dim, scale, name }
     }
 }
 
@@ -127,8 +129,8 @@ pub fn digits() -> Split {
     let [train_px, test_px] = pixels;
     let [train_lb, test_lb] = labels;
     Split {
-        train: Dataset::from_pixels(train_px, train_lb, 64, 16.0),
-        test: Dataset::from_pixels(test_px, test_lb, 64, 16.0),
+        train: Dataset::from_pixels("digits", train_px, train_lb, 64, 16.0),
+        test: Dataset::from_pixels("digits", test_px, test_lb, 64, 16.0),
     }
 }
 
@@ -143,7 +145,7 @@ pub fn fashion_mnist(dir: &Path) -> Result<Split, DataError> {
                 "{images} and {labels}: shapes {shape:?} and {lshape:?} are not N×H×W images with N labels"
             )));
         }
-        Ok(Dataset::from_pixels(px, lb, shape[1] * shape[2], 255.0))
+        Ok(Dataset::from_pixels("fashion-mnist", px, lb, shape[1] * shape[2], 255.0))
     };
     Ok(Split {
         train: part("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")?,

@@ -24,6 +24,7 @@ pub mod linalg;
 pub mod model;
 pub mod npy;
 pub mod pipeline;
+pub mod runnable;
 pub mod sparse;
 pub mod ticket;
 pub mod train;

@@ -77,7 +77,7 @@ pub fn build_and_measure(
     let net = ticket.to_sparse();
     let comparison = test.map(|t| compare(mlp, &net, t));
     let eval_time = t2.elapsed();
-    let meta = ticket.meta(mlp, certificate.bound, input_scale);
+    let meta = ticket.meta(mlp, certificate.bound, input_scale, test.map(|t| t.name));
     Ok(Built { plans, ticket, net, certificate, comparison, over_eps, meta, build_time, certify_time, eval_time })
 }
 

@@ -471,7 +471,7 @@ impl Ticket {
     }
 
     /// What a ticket file records besides its weights.
-    pub fn meta(&self, mlp: &Mlp, certified_error: f64, input_scale: Option<f64>) -> TicketMeta {
+    pub fn meta(&self, mlp: &Mlp, certified_error: f64, input_scale: Option<f64>, data: Option<&str>) -> TicketMeta {
         TicketMeta {
             version: 1,
             generator: crate::weights::GENERATOR.to_string(),
@@ -480,6 +480,7 @@ impl Ticket {
             nonneg_input: self.nonneg_input,
             target_widths: mlp.widths(),
             input_scale,
+            data: data.map(String::from),
             pairs: self
                 .pairs
                 .iter()
@@ -621,6 +622,10 @@ pub struct TicketMeta {
     pub target_widths: Vec<usize>,
     /// The factor that maps raw data to the network's inputs, if known.
     pub input_scale: Option<f64>,
+    /// The data set the ticket was measured on, if any (absent in files
+    /// written before it was recorded).
+    #[serde(default)]
+    pub data: Option<String>,
     /// Per target layer.
     pub pairs: Vec<PairMeta>,
     /// kept / random edges.

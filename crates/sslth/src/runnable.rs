@@ -1,0 +1,67 @@
+//! A target or a ticket, whichever a file holds: what `sslth eval` and
+//! `sslth predict` run.
+
+use crate::format::{self, LoadedTicket};
+use crate::model::{Mlp, ModelError, TargetInfo};
+use std::path::Path;
+
+/// A network read from a file, ready to run.
+#[derive(Debug)]
+pub enum Runnable {
+    /// A dense target and what its file says about its data.
+    Target(Mlp, TargetInfo),
+    /// A full or compact ticket.
+    Ticket(LoadedTicket),
+}
+
+impl Runnable {
+    /// Reads a ticket (recognised by its metadata) or else a target.
+    pub fn load(path: &Path) -> Result<Runnable, ModelError> {
+        if format::is_ticket(path) {
+            Ok(Runnable::Ticket(format::read(path)?))
+        } else {
+            Ok(Runnable::Target(Mlp::load(path)?, TargetInfo::read(path)))
+        }
+    }
+
+    /// Input width.
+    pub fn d_in(&self) -> usize {
+        match self {
+            Runnable::Target(m, _) => m.layers[0].d_in,
+            Runnable::Ticket(t) => t.net.d_in(),
+        }
+    }
+
+    /// Outputs for a batch (row-major `rows × d_in`), row-major.
+    pub fn forward_batch(&self, inputs: &[f32], rows: usize) -> Vec<f32> {
+        match self {
+            Runnable::Target(m, _) => m.forward_batch(inputs, rows),
+            Runnable::Ticket(t) => t.net.forward_batch(inputs, rows),
+        }
+    }
+
+    /// Raw input × this = network input, if the file records it.
+    pub fn input_scale(&self) -> Option<f64> {
+        match self {
+            Runnable::Target(_, info) => info.input_scale,
+            Runnable::Ticket(t) => t.meta.input_scale,
+        }
+    }
+
+    /// The data set the file records, if any.
+    pub fn data(&self) -> Option<&str> {
+        match self {
+            Runnable::Target(_, info) => info.data.as_deref(),
+            Runnable::Ticket(t) => t.meta.data.as_deref(),
+        }
+    }
+
+    /// `target`, `ticket` or `compact ticket`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Runnable::Target(..) => "target",
+            Runnable::Ticket(t) if t.compact => "compact ticket",
+            Runnable::Ticket(_) => "ticket",
+        }
+    }
+}
