@@ -27,8 +27,8 @@ pub struct Series {
     pub lines: bool,
 }
 
-/// A chart description: axes, series and vertical markers. Series i and
-/// mark i are drawn in colour i of the palette.
+/// A chart description: axes, series and vertical markers. Series i is
+/// drawn in colour i of the palette; each mark names its colour.
 pub struct Chart<'a> {
     /// Title on top.
     pub title: &'a str,
@@ -40,11 +40,13 @@ pub struct Chart<'a> {
     pub log_x: bool,
     /// Logarithmic y axis.
     pub log_y: bool,
+    /// A fixed y range (probabilities: 0 to 1) instead of the data's.
+    pub y_range: Option<(f64, f64)>,
     /// The series.
     pub series: Vec<Series>,
-    /// Vertical dashed lines (x, label); an empty label keeps a mark out of
-    /// the legend.
-    pub marks: Vec<(f64, String)>,
+    /// Vertical dashed lines (x, label, colour index); an empty label
+    /// keeps a mark out of the legend.
+    pub marks: Vec<(f64, String, usize)>,
 }
 
 /// What a legend entry shows: a filled box (a series) or a thin line (a
@@ -62,8 +64,7 @@ fn colour(i: usize) -> RGBAColor {
 /// The legend entries of a chart, in drawing order.
 fn legend_of(c: &Chart<'_>) -> Vec<(String, usize, Swatch)> {
     let series = c.series.iter().enumerate().map(|(i, s)| (s.label.clone(), i, Swatch::Series));
-    let marks =
-        c.marks.iter().enumerate().filter(|(_, m)| !m.1.is_empty()).map(|(i, m)| (m.1.clone(), i, Swatch::Mark));
+    let marks = c.marks.iter().filter(|m| !m.1.is_empty()).map(|m| (m.1.clone(), m.2, Swatch::Mark));
     series.chain(marks).collect()
 }
 
@@ -120,7 +121,9 @@ where
         x0 /= 1.2;
         x1 *= 1.2;
     }
-    if c.log_y {
+    if let Some((lo, hi)) = c.y_range {
+        (y0, y1) = (lo, hi);
+    } else if c.log_y {
         y0 /= 1.5;
         y1 *= 1.5;
     } else {
@@ -137,6 +140,9 @@ where
                 .configure_mesh()
                 .x_desc(c.x_label)
                 .y_desc(c.y_label)
+                .x_labels(6)
+                .y_labels(6)
+                .light_line_style(RGBColor(235, 235, 235))
                 .x_label_formatter(&|v: &f64| tick(*v))
                 .y_label_formatter(&|v: &f64| tick(*v))
                 .label_style(("sans-serif", 13))
@@ -150,7 +156,7 @@ where
                 }
                 chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, colour(i).filled()))).map_err(err)?;
             }
-            for (i, (x, _)) in c.marks.iter().enumerate() {
+            for &(ref x, _, i) in &c.marks {
                 if !finite(*x, c.log_x) {
                     continue;
                 }
@@ -305,13 +311,22 @@ fn curve_panels(stem: &Path, title: &str, y_label: &str, curves: &[Curve], first
                         } else {
                             String::new()
                         };
-                        (n1, label)
+                        (n1, label, i)
                     })
                     .collect()
             } else {
                 vec![]
             };
-            Chart { title, x_label: "n (samples per instance)", y_label, log_x: true, log_y: false, series, marks }
+            Chart {
+                title,
+                x_label: "n (samples per instance)",
+                y_label,
+                log_x: true,
+                log_y: false,
+                y_range: Some((-0.02, 1.02)),
+                series,
+                marks,
+            }
         })
         .collect();
     // As many columns as k values, so each row is one law.
@@ -343,6 +358,7 @@ pub fn n50_line(stem: &Path, summary_csv: &Path) -> Result<(), String> {
             y_label: "n_50 (samples for P(found) = 1/2)",
             log_x: true,
             log_y: true,
+            y_range: None,
             series,
             marks: vec![],
         },
