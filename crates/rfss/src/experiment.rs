@@ -2,6 +2,7 @@
 //! fresh random instances, Wilson intervals, the n at which success becomes
 //! likely, and exact coverage of a whole target interval.
 
+use crate::theory::{self, SumLaw};
 use crate::{draw, rng, symmetric_unit, Budget, Dist, Instance, Mode, Solver, Status};
 use rayon::prelude::*;
 
@@ -114,6 +115,141 @@ pub fn phase(
         .collect()
 }
 
+/// The n grid of one (dist, k, ε) when none is given: 12 geometric steps
+/// from max(2k, n₁/2) to `span`·n₁, n₁ the larger first-moment n at z = 0
+/// and at the far end of the target range (the hardest target).
+pub fn default_grid(dist: Dist, k: usize, eps: f64, span: f64) -> Vec<usize> {
+    let law = SumLaw::new(dist, k);
+    let n1 = theory::first_moment_n(&law, 0.0, eps) as f64;
+    let n1_edge = theory::first_moment_n(&law, target_radius(dist, k), eps) as f64;
+    let lo = (n1 / 2.0).max(2.0 * k as f64);
+    let hi = (span * n1.max(n1_edge)).max(lo + 11.0);
+    let mut ns: Vec<usize> = (0..12).map(|i| (lo * (hi / lo).powf(i as f64 / 11.0)).round() as usize).collect();
+    ns.dedup();
+    ns
+}
+
+/// The worst of several fixed targets at one n (an estimate of Theorem 2's
+/// c_thm for the c_hyp at that n).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Worst {
+    /// The n measured (the first grid n with P ≥ ½).
+    pub n: usize,
+    /// n / (log2(k/ε)/H2(k/n)) there.
+    pub c_hyp: f64,
+    /// The target with the lowest success share.
+    pub target: f64,
+    /// Its trials.
+    pub point: Point,
+}
+
+/// What one (law, k, ε) of a phase experiment measured, and what the
+/// paper's formulas say there (docs/THEORY.md §2, §5).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PhaseSummary {
+    /// Sample law.
+    pub dist: Dist,
+    /// Subset size.
+    pub k: usize,
+    /// Tolerance.
+    pub eps: f64,
+    /// The success curve, targets uniform over the range.
+    pub points: Vec<Point>,
+    /// P ≥ ½ already at n = 2k, the smallest n Theorem 2 allows: n_50 then
+    /// says nothing about c_hyp and is left out.
+    pub censored: bool,
+    /// n_50 (interpolated), unless censored or never reached.
+    pub n50: Option<f64>,
+    /// Its 95% range from the Wilson bounds.
+    pub n50_interval: (Option<f64>, Option<f64>),
+    /// log2(k/ε)/H2(k/n_50).
+    pub ratio: Option<f64>,
+    /// c_hyp = n_50 / ratio, and its 95% range.
+    pub c_hyp: Option<f64>,
+    /// The c_hyp range from the n_50 range.
+    pub c_hyp_interval: (Option<f64>, Option<f64>),
+    /// First-moment n at z = 0.
+    pub first_moment_n: u64,
+    /// Theorem 2's n with c_hyp = 1.
+    pub theorem2_n: u64,
+    /// Theorem 5's n with d = 1, on its own range n ≥ k/λ.
+    pub theorem5_n: u64,
+    /// The worst fixed target, if measured.
+    pub worst: Option<Worst>,
+}
+
+impl PhaseSummary {
+    /// The bits the samples carry at n_50, n·H2(k/n), over the bits
+    /// Theorem 5 asks for with d = 1, ½·log2(k/ε).
+    pub fn bits_over_theorem5(&self) -> Option<f64> {
+        let k = self.k as f64;
+        self.n50.map(|n| n * theory::h2(k / n) / (0.5 * (k / self.eps).log2()))
+    }
+}
+
+/// c_hyp at n: n / (log2(k/ε)/H2(k/n)).
+fn c_hyp_at(k: usize, eps: f64, n: f64) -> f64 {
+    n * theory::h2(k as f64 / n) / (k as f64 / eps).log2()
+}
+
+/// Runs the phase experiment of one (law, k, ε) on the grid `ns` with
+/// targets uniform over the paper's range (or `fixed`), then, at the first
+/// n with P ≥ ½, `worst_targets` fixed targets spread over the range
+/// (0: none), and summarises. Deterministic for a seed; `progress` is
+/// called once per trial.
+#[allow(clippy::too_many_arguments)]
+pub fn phase_summary(
+    dist: Dist,
+    k: usize,
+    eps: f64,
+    ns: &[usize],
+    trials: u64,
+    fixed: Option<f64>,
+    worst_targets: usize,
+    seed: u64,
+    budget: Budget,
+    progress: &(dyn Fn() + Sync),
+) -> PhaseSummary {
+    let r = target_radius(dist, k);
+    let points =
+        phase(dist, k, eps, ns, trials, fixed.map_or(Targets::Uniform(r), Targets::Fixed), seed, budget, progress);
+    let censored = points.first().is_some_and(|p| p.p() >= 0.5 && p.n <= 2 * k);
+    let n50 = if censored { None } else { n50(&points) };
+    let n50_interval = if censored { (None, None) } else { n50_interval(&points) };
+    let worst = points.iter().find(|p| p.p() >= 0.5).filter(|_| worst_targets > 0).map(|p| {
+        let zs = (0..worst_targets).map(|i| {
+            if worst_targets == 1 {
+                0.0
+            } else {
+                -r + 2.0 * r * i as f64 / (worst_targets - 1) as f64
+            }
+        });
+        let (target, point) = zs
+            .map(|z| {
+                (z, phase(dist, k, eps, &[p.n], trials, Targets::Fixed(z), seed ^ 0x77, budget, progress).remove(0))
+            })
+            .min_by(|x, y| x.1.p().total_cmp(&y.1.p()))
+            .expect("at least one target");
+        Worst { n: p.n, c_hyp: c_hyp_at(k, eps, p.n as f64), target, point }
+    });
+    PhaseSummary {
+        dist,
+        k,
+        eps,
+        censored,
+        n50,
+        n50_interval,
+        ratio: n50.map(|n| (k as f64 / eps).log2() / theory::h2(k as f64 / n)),
+        c_hyp: n50.map(|n| c_hyp_at(k, eps, n)),
+        c_hyp_interval: (n50_interval.0.map(|n| c_hyp_at(k, eps, n)), n50_interval.1.map(|n| c_hyp_at(k, eps, n))),
+        first_moment_n: theory::first_moment_n(&SumLaw::new(dist, k), 0.0, eps),
+        theorem2_n: theory::theorem2_n(k, eps, 1.0),
+        theorem5_n: theory::theorem5_n(k, eps, 1),
+        worst,
+        points,
+    }
+}
+
 /// The smallest n at which `share` (of each point) reaches ½, interpolated
 /// linearly between the grid points around the first crossing.
 fn crossing(points: &[Point], share: impl Fn(&Point) -> f64) -> Option<f64> {
@@ -202,6 +338,28 @@ pub fn coverage(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phase_summary_is_consistent_and_censors_at_2k() {
+        let ns = default_grid(Dist::Uniform, 1, 0.1, 3.0);
+        let s = phase_summary(Dist::Uniform, 1, 0.1, &ns, 60, None, 3, 7, Budget::default(), &|| {});
+        assert!(!s.censored);
+        let n50 = s.n50.unwrap();
+        assert!((s.c_hyp.unwrap() - n50 / s.ratio.unwrap()).abs() < 1e-12);
+        let (lo, hi) = s.n50_interval;
+        assert!(lo.unwrap() <= n50 && n50 <= hi.unwrap());
+        let (clo, chi) = s.c_hyp_interval;
+        assert!(clo.unwrap() <= s.c_hyp.unwrap() && s.c_hyp.unwrap() <= chi.unwrap());
+        // The worst target is measured at the first grid n with P ≥ ½.
+        let w = s.worst.as_ref().unwrap();
+        assert_eq!(w.n, s.points.iter().find(|p| p.p() >= 0.5).unwrap().n);
+        assert!(w.target.abs() <= target_radius(Dist::Uniform, 1) + 1e-12);
+        let bits = n50 * theory::h2(1.0 / n50) / (0.5 * 10f64.log2());
+        assert!((s.bits_over_theorem5().unwrap() - bits).abs() < 1e-12);
+        // k = 8 at ε = 0.1: P ≥ ½ already at n = 16 = 2k, so censored.
+        let c = phase_summary(Dist::Uniform, 8, 0.1, &[16, 20], 60, None, 0, 7, Budget::default(), &|| {});
+        assert!(c.censored && c.n50.is_none() && c.c_hyp.is_none() && c.worst.is_none());
+    }
 
     #[test]
     fn wilson_hand_values() {

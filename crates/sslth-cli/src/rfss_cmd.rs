@@ -119,8 +119,8 @@ pub fn run(cmd: RfssCommand) -> Result<(), String> {
         RfssCommand::Solve(args) => solve(&args),
         RfssCommand::Demo(args) => crate::rfss_demo::run(&args),
         RfssCommand::Bounds(args) => crate::rfss_bounds::run(&args),
-        RfssCommand::Phase(args) => crate::rfss_phase::run_phase(&args),
-        RfssCommand::Coverage(args) => crate::rfss_phase::run_coverage(&args),
+        RfssCommand::Phase(args) => crate::rfss_phase::run_phase(&args).map(|_| ()),
+        RfssCommand::Coverage(args) => crate::rfss_phase::run_coverage(&args).map(|_| ()),
         RfssCommand::Report(args) => crate::rfss_report::run(&args),
     }
 }
@@ -146,7 +146,7 @@ fn solve(args: &SolveArgs) -> Result<(), String> {
     let flag = interrupted.clone();
     // Fails only if a handler is already set, which nothing else does.
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
-    let show = io::stderr().is_terminal();
+    let show = !args.json && io::stderr().is_terminal();
     let mut last_line = Duration::ZERO;
     let mut observer = |p: &Progress| {
         if show && p.elapsed >= Duration::from_secs(1) && p.elapsed - last_line >= Duration::from_millis(200) {

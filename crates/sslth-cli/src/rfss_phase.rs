@@ -4,8 +4,7 @@
 
 use crate::{plot, progress, report};
 use clap::Args;
-use rfss::experiment::{self, Point, Targets};
-use rfss::theory::{self, SumLaw};
+use rfss::experiment::{self, PhaseSummary, Point};
 use rfss::{Budget, Dist};
 use std::path::{Path, PathBuf};
 
@@ -113,21 +112,10 @@ fn check(g: &GridArgs) -> Result<(), String> {
     std::fs::create_dir_all(&g.out).map_err(|e| format!("cannot create {}: {e}", g.out.display()))
 }
 
-/// The n grid of one (dist, k, ε): the given one, or 12 geometric steps
-/// from max(2k, n₁/2) to `span`·n₁ around the first-moment n₁.
+/// The n grid of one (dist, k, ε): the given one, or
+/// [`experiment::default_grid`].
 fn grid_ns(g: &GridArgs, dist: Dist, k: usize, eps: f64, span: f64) -> Vec<usize> {
-    if let Some(ns) = &g.n {
-        return ns.clone();
-    }
-    let law = SumLaw::new(dist, k);
-    let n1 = theory::first_moment_n(&law, 0.0, eps) as f64;
-    // The far end of the target range is the hardest target: reach past it.
-    let n1_edge = theory::first_moment_n(&law, experiment::target_radius(dist, k), eps) as f64;
-    let lo = (n1 / 2.0).max(2.0 * k as f64);
-    let hi = (span * n1.max(n1_edge)).max(lo + 11.0);
-    let mut ns: Vec<usize> = (0..12).map(|i| (lo * (hi / lo).powf(i as f64 / 11.0)).round() as usize).collect();
-    ns.dedup();
-    ns
+    g.n.clone().unwrap_or_else(|| experiment::default_grid(dist, k, eps, span))
 }
 
 /// Writes `text` to `out/name` atomically.
@@ -172,10 +160,9 @@ fn points_csv(curves: &[Curve]) -> String {
 }
 
 /// Runs `sslth rfss phase`.
-pub fn run_phase(a: &PhaseArgs) -> Result<(), String> {
+pub fn run_phase(a: &PhaseArgs) -> Result<Vec<PhaseSummary>, String> {
     let g = &a.grid;
     check(g)?;
-    let budget = Budget { max_nodes: Some(a.max_nodes), time_limit: None };
     let mut points: Vec<(usize, Dist, usize, f64)> = g
         .dist
         .iter()
@@ -193,74 +180,39 @@ pub fn run_phase(a: &PhaseArgs) -> Result<(), String> {
     let total: u64 = combos.iter().map(|c| c.3.len() as u64 * g.trials).sum::<u64>()
         + combos.len() as u64 * a.worst_targets as u64 * g.trials;
     let pb = progress::bar(total, "phase", g.json);
-    let mut curves = Vec::new();
+    let summaries: Vec<PhaseSummary> = combos
+        .into_iter()
+        .map(|(dist, k, eps, ns)| {
+            let budget = Budget { max_nodes: Some(a.max_nodes), time_limit: None };
+            experiment::phase_summary(
+                dist,
+                k,
+                eps,
+                &ns,
+                g.trials,
+                a.fixed_target,
+                a.worst_targets,
+                g.seed,
+                budget,
+                &|| pb.inc(1),
+            )
+        })
+        .collect();
+    let f = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:.4}"));
     let mut summary = String::from(
         "dist,k,eps,n50,ratio_at_n50,c_hyp,first_moment_n,theorem2_n_c1,theorem5_n_d1,worst_n,worst_c_hyp,worst_target,worst_p,worst_lo,worst_hi,censored,c_hyp_lo,c_hyp_hi\n",
     );
     let mut rows = Vec::new();
     let mut json = Vec::new();
-    for (dist, k, eps, ns) in combos {
-        let r = experiment::target_radius(dist, k);
-        let targets = a.fixed_target.map_or(Targets::Uniform(r), Targets::Fixed);
-        let points = experiment::phase(dist, k, eps, &ns, g.trials, targets, g.seed, budget, &|| pb.inc(1));
-        // P ≥ ½ already at n = 2k (the smallest n Theorem 2 allows): n_50 is
-        // censored, and says nothing about c_hyp.
-        let censored = points.first().is_some_and(|p| p.p() >= 0.5 && p.n <= 2 * k);
-        let n50 = if censored { None } else { experiment::n50(&points) };
-        let ratio = n50.map(|n| (k as f64 / eps).log2() / theory::h2(k as f64 / n));
-        let c_of = |n: f64| n * theory::h2(k as f64 / n) / (k as f64 / eps).log2();
-        let c_hyp = n50.map(c_of);
-        let (n_lo, n_hi) = if censored { (None, None) } else { experiment::n50_interval(&points) };
-        let (c_lo, c_hi) = (n_lo.map(c_of), n_hi.map(c_of));
-        let n1 = theory::first_moment_n(&SumLaw::new(dist, k), 0.0, eps);
-        let (t2, t5) = (theory::theorem2_n(k, eps, 1.0), theory::theorem5_n(k, eps, 1));
-        // Worst target (empirical c_thm) at the first grid n with P ≥ ½.
-        let mut worst = None;
-        if a.worst_targets > 0 {
-            if let Some(p) = points.iter().find(|p| p.p() >= 0.5) {
-                let zs: Vec<f64> = (0..a.worst_targets)
-                    .map(|i| {
-                        if a.worst_targets == 1 {
-                            0.0
-                        } else {
-                            -r + 2.0 * r * i as f64 / (a.worst_targets - 1) as f64
-                        }
-                    })
-                    .collect();
-                let w = zs
-                    .iter()
-                    .map(|&z| {
-                        (
-                            z,
-                            experiment::phase(
-                                dist,
-                                k,
-                                eps,
-                                &[p.n],
-                                g.trials,
-                                Targets::Fixed(z),
-                                g.seed ^ 0x77,
-                                budget,
-                                &|| pb.inc(1),
-                            )[0]
-                            .clone(),
-                        )
-                    })
-                    .min_by(|x, y| x.1.p().total_cmp(&y.1.p()))
-                    .expect("at least one target");
-                worst = Some((p.n, w.0, w.1));
-            }
-        }
-        let f = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:.4}"));
-        let (wn, wc, wz, wp, wlo, whi) = match &worst {
-            Some((n, z, pt)) => {
-                let (lo, hi) = pt.interval();
-                let c = *n as f64 / theory::rfss_ratio(k, *n, eps);
+    for r in &summaries {
+        let (wn, wc, wz, wp, wlo, whi) = match &r.worst {
+            Some(w) => {
+                let (lo, hi) = w.point.interval();
                 (
-                    n.to_string(),
-                    format!("{c:.4}"),
-                    format!("{z:.4}"),
-                    format!("{:.4}", pt.p()),
+                    w.n.to_string(),
+                    format!("{:.4}", w.c_hyp),
+                    format!("{:.4}", w.target),
+                    format!("{:.4}", w.point.p()),
                     format!("{lo:.4}"),
                     format!("{hi:.4}"),
                 )
@@ -268,34 +220,43 @@ pub fn run_phase(a: &PhaseArgs) -> Result<(), String> {
             None => Default::default(),
         };
         summary += &format!(
-            "{dist},{k},{eps},{},{},{},{n1},{t2},{t5},{wn},{wc},{wz},{wp},{wlo},{whi},{censored},{},{}\n",
-            f(n50),
-            f(ratio),
-            f(c_hyp),
-            f(c_lo),
-            f(c_hi)
+            "{},{},{},{},{},{},{},{},{},{wn},{wc},{wz},{wp},{wlo},{whi},{},{},{}\n",
+            r.dist,
+            r.k,
+            r.eps,
+            f(r.n50),
+            f(r.ratio),
+            f(r.c_hyp),
+            r.first_moment_n,
+            r.theorem2_n,
+            r.theorem5_n,
+            r.censored,
+            f(r.c_hyp_interval.0),
+            f(r.c_hyp_interval.1)
         );
         rows.push(vec![
-            dist.to_string(),
-            k.to_string(),
-            format!("{eps:e}"),
-            if censored { format!("<= {}", 2 * k) } else { f(n50) },
-            f(c_hyp),
-            n1.to_string(),
-            t5.to_string(),
+            r.dist.to_string(),
+            r.k.to_string(),
+            format!("{:e}", r.eps),
+            if r.censored { format!("<= {}", 2 * r.k) } else { f(r.n50) },
+            f(r.c_hyp),
+            r.first_moment_n.to_string(),
+            r.theorem5_n.to_string(),
             if wp.is_empty() { String::new() } else { format!("{wp} [{wlo}, {whi}] at n = {wn}") },
         ]);
-        json.push(serde_json::json!({"dist": dist.name(), "k": k, "eps": eps, "n50": n50, "c_hyp": c_hyp, "first_moment_n": n1, "theorem5_n": t5,
-            "worst": worst.as_ref().map(|(n, z, p)| serde_json::json!({"n": n, "target": z, "p": p.p(), "interval": p.interval()}))}));
-        curves.push(Curve { dist, k, eps, points });
+        json.push(serde_json::json!({"dist": r.dist.name(), "k": r.k, "eps": r.eps, "n50": r.n50, "c_hyp": r.c_hyp,
+            "first_moment_n": r.first_moment_n, "theorem5_n": r.theorem5_n,
+            "worst": r.worst.as_ref().map(|w| serde_json::json!({"n": w.n, "target": w.target, "p": w.point.p(), "interval": w.point.interval()}))}));
     }
+    let curves: Vec<Curve> =
+        summaries.iter().map(|r| Curve { dist: r.dist, k: r.k, eps: r.eps, points: r.points.clone() }).collect();
     pb.finish_and_clear();
     write(&g.out, "phase.csv", &points_csv(&curves))?;
     write(&g.out, "phase_summary.csv", &summary)?;
     plot::phase_curves(&g.out.join("phase"), &curves)?;
     plot::n50_line(&g.out.join("n50"), &g.out.join("phase_summary.csv"))?;
     if g.silent {
-        return Ok(());
+        return Ok(summaries);
     }
     if g.json {
         println!("{}", serde_json::to_string_pretty(&json).expect("serialisable"));
@@ -318,11 +279,11 @@ pub fn run_phase(a: &PhaseArgs) -> Result<(), String> {
         );
         println!("wrote {}/phase.csv, phase_summary.csv, phase.svg/png, n50.svg/png", g.out.display());
     }
-    Ok(())
+    Ok(summaries)
 }
 
 /// Runs `sslth rfss coverage`.
-pub fn run_coverage(a: &CoverageArgs) -> Result<(), String> {
+pub fn run_coverage(a: &CoverageArgs) -> Result<Vec<Curve>, String> {
     let g = &a.grid;
     check(g)?;
     let mut curves = Vec::new();
@@ -339,7 +300,7 @@ pub fn run_coverage(a: &CoverageArgs) -> Result<(), String> {
     write(&g.out, "coverage.csv", &points_csv(&curves))?;
     plot::coverage_curves(&g.out.join("coverage"), &curves)?;
     if g.silent {
-        return Ok(());
+        return Ok(curves);
     }
     let mut rows = Vec::new();
     for c in &curves {
@@ -359,5 +320,5 @@ pub fn run_coverage(a: &CoverageArgs) -> Result<(), String> {
         print!("{}", report::table(&["dist", "k", "eps", "n with P(cover) = 1/2", "largest n decided"], &rows));
         println!("wrote {}/coverage.csv, coverage.svg/png", g.out.display());
     }
-    Ok(())
+    Ok(curves)
 }

@@ -108,12 +108,6 @@ fn figure1(a: &ReportArgs) -> Result<String, String> {
     ))
 }
 
-/// Reads the phase summary into rows of strings.
-fn read_csv(path: &std::path::Path) -> Result<Vec<Vec<String>>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    Ok(text.lines().skip(1).map(|l| l.split(',').map(String::from).collect()).collect())
-}
-
 /// Runs `sslth rfss report`.
 pub fn run(a: &ReportArgs) -> Result<(), String> {
     std::fs::create_dir_all(&a.out).map_err(|e| format!("cannot create {}: {e}", a.out.display()))?;
@@ -138,19 +132,18 @@ pub fn run(a: &ReportArgs) -> Result<(), String> {
         ];
         ("1,2,4,8,16", "0.1,0.01,0.001,0.0001", 200, "1,2,4", "0.1,0.01", also)
     };
-    rfss_phase::run_phase(&PhaseArgs {
+    let summary = rfss_phase::run_phase(&PhaseArgs {
         grid: grid(a, ks, eps, trials),
         fixed_target: None,
         worst_targets: 11,
         max_nodes: 20_000_000,
         also,
     })?;
-    rfss_phase::run_coverage(&CoverageArgs { grid: grid(a, cov_ks, cov_eps, trials), max_subsets: 2_000_000 })?;
+    let coverage =
+        rfss_phase::run_coverage(&CoverageArgs { grid: grid(a, cov_ks, cov_eps, trials), max_subsets: 2_000_000 })?;
     let fig1 = figure1(a)?;
     let secs = start.elapsed().as_secs_f64();
 
-    let summary = read_csv(&a.out.join("phase_summary.csv"))?;
-    let coverage = read_csv(&a.out.join("coverage.csv"))?;
     let mut md = String::new();
     let _ = writeln!(md, "# RFSS: where the phase transition lies\n");
     let _ = writeln!(
@@ -187,48 +180,46 @@ pub fn run(a: &ReportArgs) -> Result<(), String> {
     // (d²/2)·log2(k/ε) with d = 1.
     let mut bits_over_t5: Vec<f64> = Vec::new();
     let mut censored = 0;
+    let f4 = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:.4}"));
     for r in &summary {
-        let n50_cell = if r[15] == "true" {
+        let dist = r.dist.to_string();
+        let n50_cell = if r.censored {
             censored += 1;
-            format!("≤ {} (censored)", 2 * r[1].parse::<usize>().unwrap_or(0))
-        } else if r[3].is_empty() {
-            "not reached".into()
+            format!("≤ {} (censored)", 2 * r.k)
         } else {
-            r[3].clone()
+            r.n50.map_or("not reached".into(), |n| format!("{n:.4}"))
         };
-        if let (Ok(n50), Ok(t5), Ok(k), Ok(eps)) =
-            (r[3].parse::<f64>(), r[8].parse::<f64>(), r[1].parse::<f64>(), r[2].parse::<f64>())
-        {
-            over_t5.push(n50 / t5);
-            bits_over_t5.push(n50 * theory::h2(k / n50) / (0.5 * (k / eps).log2()));
+        if let (Some(n50), Some(bits)) = (r.n50, r.bits_over_theorem5()) {
+            over_t5.push(n50 / r.theorem5_n as f64);
+            bits_over_t5.push(bits);
+            over_first.push(n50 / r.first_moment_n as f64);
         }
+        let worst_cell = r.worst.as_ref().map_or(String::new(), |w| {
+            let (lo, hi) = w.point.interval();
+            format!("{}, {:.4}, {:.4} [{lo:.4}, {hi:.4}]", w.n, w.c_hyp, w.point.p())
+        });
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
-            r[0],
-            r[1],
-            r[2],
-            n50_cell,
-            if r[5].is_empty() { String::new() } else { format!("{} [{}, {}]", r[5], r[16], r[17]) },
-            r[6],
-            r[8],
-            if r[12].is_empty() {
-                String::new()
-            } else {
-                format!("{}, {}, {} [{}, {}]", r[9], r[10], r[12], r[13], r[14])
-            }
+            "| {dist} | {} | {} | {n50_cell} | {} | {} | {} | {worst_cell} |",
+            r.k,
+            r.eps,
+            r.c_hyp.map_or(String::new(), |c| format!(
+                "{c:.4} [{}, {}]",
+                f4(r.c_hyp_interval.0),
+                f4(r.c_hyp_interval.1)
+            )),
+            r.first_moment_n,
+            r.theorem5_n,
         );
-        if let Ok(c) = r[5].parse::<f64>() {
-            c_hyps.entry(r[0].clone()).or_default().push(c);
+        if let Some(c) = r.c_hyp {
+            c_hyps.entry(dist.clone()).or_default().push(c);
         }
-        if let (Ok(n50), Ok(n1)) = (r[3].parse::<f64>(), r[6].parse::<f64>()) {
-            over_first.push(n50 / n1);
-        }
-        if let Ok(p) = r[12].parse::<f64>() {
+        if let Some(w) = &r.worst {
+            let (lo, hi) = w.point.interval();
             c_thm
-                .entry(r[0].clone())
+                .entry(dist)
                 .or_default()
-                .push((p, format!("k = {}, ε = {}: [{}, {}]", r[1], r[2], r[13], r[14])));
+                .push((w.point.p(), format!("k = {}, ε = {}: [{lo:.4}, {hi:.4}]", r.k, r.eps)));
         }
     }
     let _ = writeln!(md, "\n![P(found) against n](phase.png)\n\n![n_50 against the (RFSS) shape](n50.png)\n");
@@ -267,11 +258,10 @@ pub fn run(a: &ReportArgs) -> Result<(), String> {
     // How c_hyp moves as ε shrinks, per (dist, k), over uncensored points.
     let _ = writeln!(md, "\nc_hyp as ε shrinks (uncensored points, coarse to fine ε):\n");
     let mut trend: std::collections::BTreeMap<(String, usize), Vec<String>> = Default::default();
-    for r in &summary {
-        if let (Ok(k), false) = (r[1].parse::<usize>(), r[5].is_empty()) {
-            let eps = r[2].parse::<f64>().map_or(r[2].clone(), |e| format!("{e:e}"));
-            trend.entry((r[0].clone(), k)).or_default().push(format!("{} (ε = {eps}, n_50 = {})", r[5], r[3]));
-        }
+    for r in summary.iter().filter(|r| r.c_hyp.is_some()) {
+        let (c, n50) = (r.c_hyp.unwrap_or_default(), r.n50.unwrap_or_default());
+        let entry = trend.entry((r.dist.to_string(), r.k)).or_default();
+        entry.push(format!("{c:.4} (ε = {:e}, n_50 = {n50:.4})", r.eps));
     }
     for ((d, k), v) in &trend {
         let _ = writeln!(md, "- {d}, k = {k}: {}", v.join(" → "));
@@ -284,18 +274,12 @@ pub fn run(a: &ReportArgs) -> Result<(), String> {
     );
     let _ = writeln!(md, "| dist | k | ε | n | P(covered) | 95% interval |");
     let _ = writeln!(md, "|---|---:|---:|---:|---:|---|");
-    for r in &coverage {
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {} | {:.3} | [{:.3}, {:.3}] |",
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[7].parse::<f64>().unwrap_or(f64::NAN),
-            r[8].parse::<f64>().unwrap_or(f64::NAN),
-            r[9].parse::<f64>().unwrap_or(f64::NAN)
-        );
+    for c in &coverage {
+        for pt in &c.points {
+            let (lo, hi) = pt.interval();
+            let _ =
+                writeln!(md, "| {} | {} | {} | {} | {:.3} | [{lo:.3}, {hi:.3}] |", c.dist, c.k, c.eps, pt.n, pt.p());
+        }
     }
     let _ = writeln!(md, "\n![Coverage against n](coverage.png)\n");
     let _ = writeln!(md, "## Figure 1\n\n{fig1}\n\n![Figure 1](figure1.png)\n");
