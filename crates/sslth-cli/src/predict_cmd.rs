@@ -39,6 +39,9 @@ pub fn run(args: &PredictArgs) -> Result<(), String> {
     let name = args.model.display().to_string();
     let model = Runnable::load(&args.model).map_err(|e| e.to_string())?;
     let (d_in, scale, kind) = (model.d_in(), model.input_scale(), model.kind());
+    if x.rows == 0 {
+        return Err(format!("{} has no rows", args.input.display()));
+    }
     if x.cols != d_in {
         return Err(format!("{} has {} columns but {name} takes {d_in} inputs", args.input.display(), x.cols));
     }

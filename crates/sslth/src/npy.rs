@@ -133,6 +133,24 @@ mod tests {
         assert_eq!(parse(&row, "r").unwrap().cols, 3);
     }
 
+    proptest::proptest! {
+        /// Any bytes, and any corruption of a valid file: an error or a
+        /// matrix, never a panic.
+        #[test]
+        fn hostile_bytes_never_panic(junk in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+                                     at in 0usize..200, byte in proptest::prelude::any::<u8>()) {
+            let _ = parse(&junk, "x.npy");
+            let mut good = numpy_f64();
+            let i = at % good.len();
+            good[i] = byte;
+            if let Ok(m) = parse(&good, "x.npy") {
+                proptest::prop_assert_eq!(m.data.len(), m.rows * m.cols);
+            }
+            good.truncate(at % good.len());
+            let _ = parse(&good, "x.npy");
+        }
+    }
+
     #[test]
     fn bad_files_are_one_line_errors() {
         let mut short = numpy_f64();
