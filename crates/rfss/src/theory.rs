@@ -289,36 +289,58 @@ pub struct LayerSizing {
     pub kept: f64,
 }
 
+/// The largest root of n = c_amp·log2²(scale·n)/H2(γ), the implicit
+/// equation of Theorems 3 and 4. g(n), the right side, grows like log² n,
+/// so g(n) < n beyond the largest root and iterating g from above decreases
+/// to it. (Iterating from n = 1 can fall on the trivial root instead: when
+/// scale < 1, g(1) clamps to 0 and stays there.) The start is found by
+/// doubling until g(n) < n.
+fn largest_root(scale: f64, gamma: f64, c_amp: f64) -> f64 {
+    let rhs = |n: f64| c_amp * (scale * n).log2().max(0.0).powi(2) / h2(gamma);
+    // Beyond 1/scale the log is positive; start above every root.
+    let mut n = (2.0 / scale).max(1.0);
+    while rhs(n) >= n {
+        n *= 2.0;
+    }
+    for _ in 0..10_000 {
+        let next = rhs(n);
+        if (n - next).abs() <= 1e-13 * n {
+            return next;
+        }
+        n = next;
+    }
+    n
+}
+
+/// Theorem 4: the hidden width ñ (stacked feature spaces) of a random
+/// 2ℓ-layer equivariant network, the largest solution of
+/// ñ = c_amp·log2²(2ℓ·n²·max(|B|, ‖B‖)·γ·ñ/ε)/H2(γ), for targets of ℓ
+/// layers with n stacked spaces each and a basis of size |B| and norm ‖B‖
+/// (docs/THEORY.md §4).
+pub fn theorem4_n(
+    ell: usize,
+    spaces: usize,
+    basis_size: usize,
+    basis_norm: f64,
+    gamma: f64,
+    eps: f64,
+    c_amp: f64,
+) -> f64 {
+    let scale = 2.0 * ell as f64 * (spaces * spaces) as f64 * (basis_size as f64).max(basis_norm) * gamma / eps;
+    largest_root(scale, gamma, c_amp)
+}
+
 /// Theorem 3: for widths d_0-…-d_ℓ, tolerance ε and γ′ = k/n ∈ (0, ½],
 /// each n_i is the largest solution of
-/// n_i = c_amp·log2²(2ℓ·d_{i−1}·d_i·γ′·n_i/ε)/H2(γ′) (docs/THEORY.md §3).
-///
-/// The right side g(n) grows like log² n, so g(n) < n for every n beyond
-/// the largest fixed point and iterating g from above decreases to it.
-/// (Iterating from n = 1 can fall on the trivial root instead: when
-/// 2ℓ·d·d·γ′/ε < 1, g(1) clamps to 0 and stays there.) The start is found
-/// by doubling until g(n) < n.
+/// n_i = c_amp·log2²(2ℓ·d_{i−1}·d_i·γ′·n_i/ε)/H2(γ′) (docs/THEORY.md §3;
+/// see `largest_root`).
 pub fn theorem3(widths: &[usize], eps: f64, gamma_prime: f64, c_amp: f64) -> Vec<LayerSizing> {
     let ell = (widths.len() - 1) as f64;
     widths
         .windows(2)
         .map(|w| {
             let (d_in, d_out) = (w[0], w[1]);
-            let scale = 2.0 * ell * (d_in * d_out) as f64 * gamma_prime / eps;
-            let rhs = |n: f64| c_amp * (scale * n).log2().max(0.0).powi(2) / h2(gamma_prime);
-            // Beyond 1/scale the log is positive; start above every root.
-            let mut n = (2.0 / scale).max(1.0);
-            while rhs(n) >= n {
-                n *= 2.0;
-            }
-            for _ in 0..10_000 {
-                let next = rhs(n);
-                if (n - next).abs() <= 1e-13 * n {
-                    n = next;
-                    break;
-                }
-                n = next;
-            }
+            let n = largest_root(2.0 * ell * (d_in * d_out) as f64 * gamma_prime / eps, gamma_prime, c_amp);
             let k = gamma_prime * n;
             let (di, dd) = (d_in as f64, d_out as f64);
             LayerSizing {
@@ -468,6 +490,22 @@ mod tests {
         let kept: f64 = s.iter().map(|l| l.kept).sum();
         assert!((m / mt / 5.6469e8 - 1.0).abs() < 1e-3, "{}", m / mt);
         assert!((kept / m / 3.3924e-7 - 1.0).abs() < 1e-3, "{}", kept / m);
+    }
+
+    #[test]
+    fn theorem4_is_theorem3_for_the_trivial_group_and_grows_with_the_basis() {
+        // One basis element of norm 1 and n spaces: Theorem 3 with equal
+        // widths n.
+        let (eps, g) = (0.01, 0.25);
+        let dense = theorem4_n(2, 50, 1, 1.0, g, eps, 1.0);
+        let t3 = theorem3(&[50, 50, 50], eps, g, 1.0);
+        assert!((dense - t3[0].n).abs() < 1e-9 * dense);
+        // A 3×3 convolution (|B| = ‖B‖ = 9) and DeepSets (|B| = ‖B‖ = 2).
+        let conv = theorem4_n(2, 50, 9, 9.0, g, eps, 1.0);
+        let sets = theorem4_n(2, 50, 2, 2.0, g, eps, 1.0);
+        assert!(dense < sets && sets < conv);
+        let scale = 2.0 * 2.0 * 2500.0 * 9.0 * g / eps;
+        assert!((conv - (scale * conv).log2().powi(2) / h2(g)).abs() < 1e-9 * conv);
     }
 
     #[test]

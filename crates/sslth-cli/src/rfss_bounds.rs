@@ -42,9 +42,38 @@ pub struct BoundsArgs {
     /// γ′ = k_i/n_i of Theorem 3, in (0, 1/2].
     #[arg(long, default_value_t = 0.25)]
     gamma_prime: f64,
+    /// An equivariant basis for Theorem 4: dense, conv2d:K (K×K kernel, K
+    /// odd) or deepsets; uses --spaces, --layers, --eps, --c-amp and
+    /// --gamma-prime.
+    #[arg(long, value_parser = parse_basis)]
+    basis: Option<BasisChoice>,
+    /// Stacked feature spaces (channels) per target layer, for Theorem 4.
+    #[arg(long, default_value_t = 16)]
+    spaces: usize,
+    /// Target layers ℓ, for Theorem 4.
+    #[arg(long, default_value_t = 2)]
+    layers: usize,
     /// Print one JSON object instead of tables.
     #[arg(long)]
     json: bool,
+}
+
+/// A basis named on the command line; its size and norm do not depend on
+/// the feature maps' size.
+#[derive(Clone, Debug)]
+struct BasisChoice(std::sync::Arc<dyn sslth::basis::Basis>);
+
+fn parse_basis(s: &str) -> Result<BasisChoice, String> {
+    use sslth::basis::{Conv2d, DeepSets, Identity};
+    let b: std::sync::Arc<dyn sslth::basis::Basis> = match s {
+        "dense" => std::sync::Arc::new(Identity),
+        "deepsets" => std::sync::Arc::new(DeepSets),
+        _ => match s.strip_prefix("conv2d:").map(str::parse::<usize>) {
+            Some(Ok(k)) => std::sync::Arc::new(Conv2d::new(k, k, k)?),
+            _ => return Err(format!("'{s}' is not dense, conv2d:K or deepsets")),
+        },
+    };
+    Ok(BasisChoice(b))
 }
 
 /// Runs `sslth rfss bounds`.
@@ -147,6 +176,30 @@ pub fn run(a: &BoundsArgs) -> Result<(), String> {
             format!("{m:.3e}"),
             format!("{kept:.3e} ({:.3}% of m; paper's γ = ρ·γ′ = {:.3})", 100.0 * kept / m, rho * a.gamma_prime),
         ]);
+    }
+    if let Some(BasisChoice(b)) = &a.basis {
+        if !(a.gamma_prime > 0.0 && a.gamma_prime <= 0.5) {
+            return Err(format!("gamma-prime must be in (0, 1/2], got {}", a.gamma_prime));
+        }
+        if a.spaces == 0 || a.layers == 0 {
+            return Err("--spaces and --layers must be at least 1".into());
+        }
+        let n = theory::theorem4_n(a.layers, a.spaces, b.size(), b.norm(), a.gamma_prime, eps, a.c_amp);
+        rows.push(vec![
+            "Theorem 4: hidden width (stacked spaces)".into(),
+            format!("{n:.1}"),
+            format!(
+                "{}: |B| = {}, |B|_op = {}; {} spaces, {} layers, gamma = {}",
+                b.name(),
+                b.size(),
+                b.norm(),
+                a.spaces,
+                a.layers,
+                a.gamma_prime
+            ),
+        ]);
+        json["theorem4"] = serde_json::json!({"basis": b.name(), "basis_size": b.size(), "basis_norm": b.norm(),
+            "spaces": a.spaces, "layers": a.layers, "gamma": a.gamma_prime, "hidden_spaces": n});
     }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&json).expect("serialisable"));

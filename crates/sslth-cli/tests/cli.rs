@@ -374,10 +374,18 @@ fn rfss_experiments_write_their_files_and_refuse_bad_grids() {
     let o = sslth(&["rfss", "bounds", "--k", "4", "--eps", "0.01", "--n", "32", "--json"], "", 1);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["theorem2_n"], rfss::theory::theorem2_n(4, 0.01, 1.0));
+    // Theorem 4 with a basis: |B| and ‖B‖ from the basis, ñ from the theory.
+    let args = ["rfss", "bounds", "--k", "4", "--eps", "0.01", "--basis", "deepsets", "--spaces", "8", "--json"];
+    let v: serde_json::Value = serde_json::from_str(&stdout(&sslth(&args, "", 1))).unwrap();
+    assert_eq!((v["theorem4"]["basis_size"].as_u64(), v["theorem4"]["basis_norm"].as_f64()), (Some(2), Some(2.0)));
+    let n = rfss::theory::theorem4_n(2, 8, 2, 2.0, 0.25, 0.01, 1.0);
+    assert_eq!(v["theorem4"]["hidden_spaces"].as_f64(), Some(n));
 
     for (args, needle) in [
         (vec!["rfss", "bounds", "--k", "4", "--eps", "0.01", "--n", "6"], "n/2"),
         (vec!["rfss", "bounds", "--k", "4", "--eps", "1.5"], "eps must be"),
+        (vec!["rfss", "bounds", "--k", "4", "--eps", "0.1", "--basis", "conv2d:4"], "odd size"),
+        (vec!["rfss", "bounds", "--k", "4", "--eps", "0.1", "--basis", "cnn"], "not dense, conv2d:K or deepsets"),
         (vec!["rfss", "bounds", "--k", "0", "--eps", "0.1"], "k must be"),
         (vec!["rfss", "bounds", "--k", "2", "--eps", "0.1", "--density", "0.7"], "density"),
         (vec!["rfss", "phase", "--k", "4", "--n", "6", "--out", out], "2k"),

@@ -15,6 +15,7 @@
 //! assert_eq!(uniform_weight(7, 2, 1000), in_order[1000]);
 //! ```
 
+pub mod basis;
 pub mod construct;
 pub mod data;
 pub mod eval;
