@@ -8,26 +8,13 @@
 
 use nalgebra::DMatrix;
 use safetensors::SafeTensors;
-use sslth::model::{Dense, Mlp};
+use sslth::model::Mlp;
 use sslth::ticket::{build, plan, BuildConfig, Tolerance};
-use sslth::weights::uniform_weight;
+
+mod common;
 
 fn mlp(widths: &[usize], seed: u64) -> Mlp {
-    let layers = widths
-        .windows(2)
-        .enumerate()
-        .map(|(i, w)| {
-            let draw =
-                |n: usize, s: u64| (0..n).map(|t| (0.7 * uniform_weight(seed, s, t as u64)) as f32).collect::<Vec<_>>();
-            Dense {
-                d_in: w[0],
-                d_out: w[1],
-                weight: draw(w[0] * w[1], 10 + i as u64),
-                bias: Some(draw(w[1], 20 + i as u64)),
-            }
-        })
-        .collect();
-    Mlp { layers }
+    common::random_mlp(widths, seed, 0.7, true)
 }
 
 fn sigma_max(m: &DMatrix<f64>) -> f64 {

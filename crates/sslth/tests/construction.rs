@@ -2,28 +2,15 @@
 //! regenerated random network, the algebra it should compute, the
 //! certificate, and exact counts.
 
-use sslth::model::{Dense, Mlp};
+use sslth::model::Mlp;
 use sslth::ticket::{augmented_layers, build, plan, BuildConfig, Ticket, Tolerance};
 use sslth::weights::uniform_weight;
 
-/// A small random MLP with biases: 6-5-4-3.
+mod common;
+
+/// A small random MLP: 6-5-4-3.
 fn small_mlp(seed: u64, bias: bool) -> Mlp {
-    let widths = [6usize, 5, 4, 3];
-    let layers = widths
-        .windows(2)
-        .enumerate()
-        .map(|(i, w)| {
-            let draw =
-                |n: usize, s: u64| (0..n).map(|t| (0.6 * uniform_weight(seed, s, t as u64)) as f32).collect::<Vec<_>>();
-            Dense {
-                d_in: w[0],
-                d_out: w[1],
-                weight: draw(w[0] * w[1], 100 + i as u64),
-                bias: bias.then(|| draw(w[1], 200 + i as u64)),
-            }
-        })
-        .collect();
-    Mlp { layers }
+    common::random_mlp(&[6, 5, 4, 3], seed, 0.6, bias)
 }
 
 fn config(n: usize, k: usize) -> BuildConfig {
