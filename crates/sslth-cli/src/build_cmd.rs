@@ -18,7 +18,8 @@ pub struct BuildArgs {
     #[arg(long, default_value_t = 0.1)]
     pub density: f64,
     /// Bound on the whole network's error sup_{|x| <= 1} |f(x) - g(x)|,
-    /// split into per-weight tolerances.
+    /// split into per-weight tolerances; a build whose certified error
+    /// exceeds it fails (see --accept-over-eps).
     #[arg(long)]
     pub eps: Option<f64>,
     /// Tolerance of every weight (each RFSS instance).
@@ -73,6 +74,9 @@ pub struct BuildArgs {
 
 /// Runs `sslth build`.
 pub fn run(args: &BuildArgs) -> Result<(), String> {
+    if args.output == args.target {
+        return Err("--output must differ from --target (inputs are never overwritten)".into());
+    }
     check_output(&args.output, args.force)?;
     let mlp = Mlp::load(&args.target).map_err(|e| e.to_string())?;
     let info = TargetInfo::read(&args.target);
