@@ -250,6 +250,45 @@ pub fn is_ticket(path: &Path) -> bool {
         .is_some_and(|f| f == FULL || f == COMPACT)
 }
 
+/// The most edges a ticket's random network may have (2⁴⁰): far beyond
+/// any network sslth builds, small enough that every count fits in u64
+/// and no corrupted size makes a reader allocate or loop without end.
+const MAX_RANDOM_EDGES: u64 = 1 << 40;
+
+/// Checks that the metadata describe a network sslth could have built:
+/// 1 ≤ k ≤ n, non-empty layers, pairs that chain (each pair's rows are the
+/// next one's inputs), finite positive scales, and sizes whose products
+/// fit (see [`MAX_RANDOM_EDGES`]).
+fn check_meta(meta: &TicketMeta) -> Result<(), String> {
+    if meta.pairs.is_empty() {
+        return Err("no layers".into());
+    }
+    let mut total = 0u64;
+    for (i, p) in meta.pairs.iter().enumerate() {
+        if p.n == 0 || p.k == 0 || p.k > p.n || p.d_in == 0 || p.rows == 0 {
+            return Err(format!("pair {i} has n = {}, k = {}, d_in = {}, rows = {}", p.n, p.k, p.d_in, p.rows));
+        }
+        if !(p.scale.is_finite() && p.scale > 0.0) {
+            return Err(format!("pair {i} has scale {}", p.scale));
+        }
+        let edges = (2 * p.n as u64)
+            .checked_mul(p.d_in as u64)
+            .and_then(|h| h.checked_mul(p.d_in as u64 + p.rows as u64))
+            .filter(|&e| e <= MAX_RANDOM_EDGES)
+            .ok_or_else(|| format!("pair {i} is too large (n = {}, d_in = {}, rows = {})", p.n, p.d_in, p.rows))?;
+        total += edges;
+        if let Some(next) = meta.pairs.get(i + 1) {
+            if next.d_in != p.rows {
+                return Err(format!("pair {i} has {} rows but pair {} takes {} inputs", p.rows, i + 1, next.d_in));
+            }
+        }
+    }
+    if total > MAX_RANDOM_EDGES {
+        return Err(format!("the random network has {total} edges, more than any ticket sslth writes"));
+    }
+    Ok(())
+}
+
 /// Reads a full or compact ticket.
 pub fn read(path: &Path) -> Result<LoadedTicket, ModelError> {
     let bytes = read_safetensors(path)?;
@@ -264,6 +303,7 @@ pub fn read(path: &Path) -> Result<LoadedTicket, ModelError> {
     if meta.generator != crate::weights::GENERATOR {
         return Err(layout(&p, format!("generator '{}' is not supported", meta.generator)));
     }
+    check_meta(&meta).map_err(|e| layout(&p, format!("bad sslth metadata: {e}")))?;
     let st = SafeTensors::deserialize(&bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
     let shapes = random_shapes(&meta);
     let get = |name: &str, dtype: Dtype| -> Result<Vec<u8>, ModelError> {

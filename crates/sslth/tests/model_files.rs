@@ -1,4 +1,7 @@
-//! Target files: round trips, PyTorch's layout, and one-line errors.
+//! Target and ticket files: round trips, PyTorch's layout, and one-line
+//! errors.
+
+mod common;
 
 use sslth::model::{Dense, Mlp};
 use std::path::PathBuf;
@@ -109,4 +112,65 @@ fn bad_files_get_one_line_errors() {
         ),
         "0.bias has 3 values",
     );
+}
+
+#[test]
+fn tickets_with_impossible_metadata_are_refused_in_one_line() {
+    use sslth::ticket::{build, plan, BuildConfig, Tolerance};
+    let mlp = common::random_mlp(&[5, 4, 3], 2, 0.5, true);
+    let cfg = BuildConfig {
+        seed: 1,
+        density: 1.0,
+        tolerance: Tolerance::Weight(0.05),
+        n_k: Some((8, 2)),
+        nonneg_input: false,
+        c_hyp: 3.0,
+        scale: None,
+        accept_over_eps: false,
+    };
+    let ticket = build(&mlp, &plan(&mlp, &cfg).unwrap(), 1, false, &|| {});
+    let net = ticket.to_sparse();
+    let good = ticket.meta(&mlp, 1.0, None, None);
+    type Corruption = fn(&mut sslth::ticket::TicketMeta);
+    let corrupt: Vec<(&str, Corruption)> = vec![
+        ("too large", |m| m.pairs[0].n = 1 << 40),
+        ("too large", |m| m.pairs[1].rows = usize::MAX / 2),
+        ("k = 9", |m| m.pairs[0].k = 9),
+        ("rows = 0", |m| m.pairs[1].rows = 0),
+        ("takes 7 inputs", |m| m.pairs[1].d_in = 7),
+        ("no layers", |m| m.pairs.clear()),
+        ("scale -1", |m| m.pairs[0].scale = -1.0),
+    ];
+    for (compact, bytes_of) in
+        [(true, sslth::format::compact_bytes as fn(&_, &_) -> Vec<u8>), (false, sslth::format::full_bytes)]
+    {
+        let ok = tmp("ok-ticket.safetensors");
+        std::fs::write(&ok, bytes_of(&net, &good)).unwrap();
+        assert!(sslth::format::read(&ok).is_ok());
+        for (needle, f) in &corrupt {
+            let mut m = good.clone();
+            f(&mut m);
+            let p = tmp("bad-ticket.safetensors");
+            std::fs::write(&p, with_meta(&bytes_of(&net, &good), &m)).unwrap();
+            let e = sslth::format::read(&p).unwrap_err().to_string();
+            assert!(e.contains("bad sslth metadata") && e.contains(needle), "compact {compact}, {needle}: {e}");
+            assert!(!e.contains('\n'));
+        }
+    }
+}
+
+/// A safetensors file's bytes with its `sslth` metadata replaced (tensors
+/// untouched), as a corrupted or hostile file would carry it.
+fn with_meta(bytes: &[u8], meta: &sslth::ticket::TicketMeta) -> Vec<u8> {
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let mut header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    header["__metadata__"]["sslth"] = serde_json::Value::String(serde_json::to_string(meta).unwrap());
+    let mut text = serde_json::to_vec(&header).unwrap();
+    while text.len() % 8 != 0 {
+        text.push(b' ');
+    }
+    let mut out = (text.len() as u64).to_le_bytes().to_vec();
+    out.extend(text);
+    out.extend_from_slice(&bytes[8 + n..]);
+    out
 }
