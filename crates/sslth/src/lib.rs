@@ -23,6 +23,7 @@ pub mod format;
 pub mod io;
 pub mod linalg;
 pub mod model;
+pub mod network;
 pub mod npy;
 pub mod pipeline;
 pub mod runnable;

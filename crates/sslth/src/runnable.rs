@@ -3,13 +3,14 @@
 
 use crate::format::{self, LoadedTicket};
 use crate::model::{Mlp, ModelError, TargetInfo};
+use crate::network::Network;
 use std::path::Path;
 
 /// A network read from a file, ready to run.
 #[derive(Debug)]
 pub enum Runnable {
-    /// A dense target and what its file says about its data.
-    Target(Mlp, TargetInfo),
+    /// A target, as typed layers, and what its file says about its data.
+    Target(Network, TargetInfo),
     /// A full or compact ticket.
     Ticket(LoadedTicket),
 }
@@ -20,14 +21,14 @@ impl Runnable {
         if format::is_ticket(path) {
             Ok(Runnable::Ticket(format::read(path)?))
         } else {
-            Ok(Runnable::Target(Mlp::load(path)?, TargetInfo::read(path)))
+            Ok(Runnable::Target(Network::from_mlp(&Mlp::load(path)?), TargetInfo::read(path)))
         }
     }
 
     /// Input width.
     pub fn d_in(&self) -> usize {
         match self {
-            Runnable::Target(m, _) => m.layers[0].d_in,
+            Runnable::Target(n, _) => n.d_in(),
             Runnable::Ticket(t) => t.net.d_in(),
         }
     }
@@ -35,7 +36,7 @@ impl Runnable {
     /// Outputs for a batch (row-major `rows × d_in`), row-major.
     pub fn forward_batch(&self, inputs: &[f32], rows: usize) -> Vec<f32> {
         match self {
-            Runnable::Target(m, _) => m.forward_batch(inputs, rows),
+            Runnable::Target(n, _) => n.forward_batch(inputs, rows),
             Runnable::Ticket(t) => t.net.forward_batch(inputs, rows),
         }
     }

@@ -1,0 +1,292 @@
+//! Networks as sequences of typed layers (docs/THEORY.md §4): equivariant
+//! linear layers Σ_q b_q ⊗ C_q over any [`Basis`], ReLU, and mean pooling,
+//! each with its own forward pass, so dense, convolutional and set networks
+//! run through one code path.
+//!
+//! Activations of one example are channel-major: c channels × P points
+//! (P = 1 for dense layers, H·W for images, N for sets).
+
+use crate::basis::{Basis, Conv2d, Identity};
+use crate::model::{Mlp, ModelError};
+use rayon::prelude::*;
+use std::sync::Arc;
+
+/// An equivariant linear layer x ↦ Σ_q b_q ⊗ C_q x + bias, from `c_in` to
+/// `c_out` channels.
+#[derive(Clone, Debug)]
+pub struct Equivariant {
+    /// The basis {b_q}.
+    pub basis: Arc<dyn Basis>,
+    /// Input channels.
+    pub c_in: usize,
+    /// Output channels.
+    pub c_out: usize,
+    /// C_q[o, j] at `(q·c_out + o)·c_in + j`.
+    pub coefficients: Vec<f32>,
+    /// One value per output channel, added at every point.
+    pub bias: Option<Vec<f32>>,
+}
+
+impl Equivariant {
+    /// The layer on one example (`x`: c_in × P, channel-major).
+    fn apply(&self, x: &[f32], points: usize) -> Vec<f32> {
+        if points == 1 && self.basis.size() == 1 && self.basis.points() == Some(1) {
+            // Dense: one vectorised dot product per output (model::dot).
+            return (0..self.c_out)
+                .map(|o| {
+                    let row = &self.coefficients[o * self.c_in..(o + 1) * self.c_in];
+                    crate::model::dot(row, x) + self.bias.as_ref().map_or(0.0, |b| b[o])
+                })
+                .collect();
+        }
+        let mut y = vec![0.0f32; self.c_out * points];
+        for (o, out) in y.chunks_exact_mut(points).enumerate() {
+            if let Some(b) = &self.bias {
+                out.iter_mut().for_each(|v| *v = b[o]);
+            }
+            for q in 0..self.basis.size() {
+                let row = &self.coefficients[(q * self.c_out + o) * self.c_in..(q * self.c_out + o + 1) * self.c_in];
+                for (j, &c) in row.iter().enumerate() {
+                    if c != 0.0 {
+                        self.basis.apply_add(q, c, &x[j * points..(j + 1) * points], out);
+                    }
+                }
+            }
+        }
+        y
+    }
+}
+
+/// One layer of a network.
+#[derive(Clone, Debug)]
+pub enum Layer {
+    /// An equivariant linear layer.
+    Equivariant(Equivariant),
+    /// max(x, 0), entrywise.
+    Relu,
+    /// The mean over the points of each channel (global average pooling of
+    /// images, the mean of a set): c × P becomes c × 1.
+    MeanPool,
+}
+
+/// A convolution's tensors as PyTorch stores them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConvWeights {
+    /// `[out, in, k, k]`.
+    pub shape: Vec<usize>,
+    /// The weight, row-major in that shape.
+    pub weight: Vec<f32>,
+    /// `[out]`, if the layer has a bias.
+    pub bias: Option<Vec<f32>>,
+}
+
+/// A network: layers applied in order to inputs of `channels` × `points`.
+#[derive(Clone, Debug)]
+pub struct Network {
+    /// The layers, input first.
+    pub layers: Vec<Layer>,
+    /// Input channels.
+    pub channels: usize,
+    /// Points per input channel.
+    pub points: usize,
+}
+
+impl Network {
+    /// Values per input row: channels × points.
+    pub fn d_in(&self) -> usize {
+        self.channels * self.points
+    }
+
+    /// The network on one input row (channel-major), output flattened.
+    pub fn forward(&self, x: &[f32]) -> Vec<f32> {
+        let mut points = self.points;
+        let mut cur = x.to_vec();
+        for layer in &self.layers {
+            match layer {
+                Layer::Equivariant(l) => cur = l.apply(&cur, points),
+                Layer::Relu => cur.iter_mut().for_each(|v| *v = v.max(0.0)),
+                Layer::MeanPool => {
+                    cur = cur.chunks_exact(points).map(|c| c.iter().sum::<f32>() / points as f32).collect();
+                    points = 1;
+                }
+            }
+        }
+        cur
+    }
+
+    /// [`Network::forward`] on a batch (row-major `rows × d_in`), rows in
+    /// parallel; output row-major.
+    pub fn forward_batch(&self, inputs: &[f32], rows: usize) -> Vec<f32> {
+        assert_eq!(inputs.len(), rows * self.d_in(), "inputs must be rows × d_in");
+        inputs.par_chunks(self.d_in().max(1)).flat_map_iter(|x| self.forward(x)).collect()
+    }
+
+    /// A ReLU MLP as a network of dense (identity-basis) layers.
+    pub fn from_mlp(mlp: &Mlp) -> Network {
+        let last = mlp.layers.len() - 1;
+        let mut layers = Vec::new();
+        for (i, l) in mlp.layers.iter().enumerate() {
+            layers.push(Layer::Equivariant(Equivariant {
+                basis: Arc::new(Identity),
+                c_in: l.d_in,
+                c_out: l.d_out,
+                coefficients: l.weight.clone(),
+                bias: l.bias.clone(),
+            }));
+            if i < last {
+                layers.push(Layer::Relu);
+            }
+        }
+        Network { layers, channels: mlp.layers[0].d_in, points: 1 }
+    }
+
+    /// A CNN in PyTorch's layout: `convs` are circular, stride-1, same-size
+    /// convolutions on `height` ×
+    /// `width` maps, each followed by ReLU, then global average pooling,
+    /// then the dense layers of `head` (ReLU between them). Kernel offset
+    /// (a, b) is basis element a·k + b, so the coefficients are the weight
+    /// transposed to `[k·k, out, in]`.
+    pub fn cnn(convs: &[ConvWeights], head: &Mlp, height: usize, width: usize) -> Result<Network, ModelError> {
+        let bad = |m: String| ModelError::Layout(m);
+        let mut layers = Vec::new();
+        let mut channels = None;
+        let mut c_prev = 0;
+        for (i, ConvWeights { shape, weight, bias }) in convs.iter().enumerate() {
+            let &[c_out, c_in, kh, kw] = &shape[..] else {
+                return Err(bad(format!("conv layer {i} has weight shape {shape:?}, expected [out, in, k, k]")));
+            };
+            if weight.len() != shape.iter().product::<usize>() || bias.as_ref().is_some_and(|b| b.len() != c_out) {
+                return Err(bad(format!("conv layer {i}: the weight or bias does not match the shape {shape:?}")));
+            }
+            if kh != kw {
+                return Err(bad(format!("conv layer {i} has a {kh}×{kw} kernel; only square kernels are supported")));
+            }
+            if i > 0 && c_in != c_prev {
+                return Err(bad(format!("conv layer {i} takes {c_in} channels but the previous layer gives {c_prev}")));
+            }
+            let basis = Conv2d::new(kh, height, width).map_err(|e| bad(format!("conv layer {i}: {e}")))?;
+            let k2 = kh * kw;
+            let mut coefficients = vec![0.0f32; k2 * c_out * c_in];
+            for o in 0..c_out {
+                for j in 0..c_in {
+                    for q in 0..k2 {
+                        coefficients[(q * c_out + o) * c_in + j] = weight[(o * c_in + j) * k2 + q];
+                    }
+                }
+            }
+            channels.get_or_insert(c_in);
+            c_prev = c_out;
+            layers.push(Layer::Equivariant(Equivariant {
+                basis: Arc::new(basis),
+                c_in,
+                c_out,
+                coefficients,
+                bias: bias.clone(),
+            }));
+            layers.push(Layer::Relu);
+        }
+        if head.layers.first().is_some_and(|l| l.d_in != c_prev) {
+            return Err(bad(format!(
+                "the dense head takes {} inputs but the last conv gives {c_prev} channels",
+                head.layers[0].d_in
+            )));
+        }
+        layers.push(Layer::MeanPool);
+        layers.extend(Network::from_mlp(head).layers);
+        Ok(Network { layers, channels: channels.unwrap_or(c_prev), points: height * width })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Dense;
+    use crate::weights::uniform_weight;
+
+    fn draw(n: usize, seed: u64, stream: u64) -> Vec<f32> {
+        (0..n).map(|i| (0.5 * uniform_weight(seed, stream, i as u64)) as f32).collect()
+    }
+
+    fn mlp(widths: &[usize], seed: u64) -> Mlp {
+        let layers = widths
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| Dense {
+                d_in: w[0],
+                d_out: w[1],
+                weight: draw(w[0] * w[1], seed, 10 + i as u64),
+                bias: Some(draw(w[1], seed, 20 + i as u64)),
+            })
+            .collect();
+        Mlp { layers }
+    }
+
+    #[test]
+    fn a_dense_network_is_the_mlp() {
+        let m = mlp(&[7, 6, 5, 3], 1);
+        let net = Network::from_mlp(&m);
+        let x = draw(7 * 20, 2, 0);
+        let (a, b) = (net.forward_batch(&x, 20), m.forward_batch(&x, 20));
+        assert!(a.iter().zip(&b).all(|(p, q)| (p - q).abs() < 1e-5), "{a:?} vs {b:?}");
+    }
+
+    /// A 2-conv CNN on 6×5 maps with a dense head, from PyTorch-layout
+    /// weights.
+    fn cnn() -> Network {
+        let convs = vec![
+            ConvWeights { shape: vec![4, 2, 3, 3], weight: draw(4 * 2 * 9, 3, 0), bias: Some(draw(4, 3, 1)) },
+            ConvWeights { shape: vec![3, 4, 3, 3], weight: draw(3 * 4 * 9, 3, 2), bias: Some(draw(3, 3, 3)) },
+        ];
+        Network::cnn(&convs, &mlp(&[3, 5, 2], 4), 6, 5).unwrap()
+    }
+
+    #[test]
+    fn cnn_output_matches_a_direct_convolution() {
+        let net = cnn();
+        let x = draw(2 * 30, 5, 0);
+        // The first conv by the textbook formula with circular indices.
+        let Layer::Equivariant(c) = &net.layers[0] else { panic!() };
+        let w = |o: usize, j: usize, a: usize, b: usize| c.coefficients[((a * 3 + b) * 4 + o) * 2 + j];
+        let mut first = vec![0.0f32; 4 * 30];
+        for o in 0..4 {
+            for (i, jj) in (0..6).flat_map(|i| (0..5).map(move |jj| (i, jj))) {
+                let mut s = c.bias.as_ref().unwrap()[o];
+                for j in 0..2 {
+                    for a in 0..3 {
+                        for b in 0..3 {
+                            s += w(o, j, a, b) * x[j * 30 + ((i + a + 5) % 6) * 5 + (jj + b + 4) % 5];
+                        }
+                    }
+                }
+                first[o * 30 + i * 5 + jj] = s;
+            }
+        }
+        let got = c.apply(&x, 30);
+        assert!(got.iter().zip(&first).all(|(p, q)| (p - q).abs() < 1e-5));
+    }
+
+    #[test]
+    fn cnn_is_invariant_to_circular_shifts_and_refuses_bad_shapes() {
+        let net = cnn();
+        let x = draw(2 * 30, 6, 0);
+        let shift = |v: &[f32], s: usize, t: usize| -> Vec<f32> {
+            (0..60).map(|u| v[(u / 30) * 30 + ((u % 30 / 5 + s) % 6) * 5 + (u % 5 + t) % 5]).collect()
+        };
+        let y = net.forward(&x);
+        for (s, t) in [(1, 0), (0, 2), (4, 3)] {
+            let ys = net.forward(&shift(&x, s, t));
+            assert!(y.iter().zip(&ys).all(|(a, b)| (a - b).abs() < 1e-5), "shift ({s}, {t})");
+        }
+        let conv =
+            |shape: Vec<usize>| vec![ConvWeights { weight: vec![0.0; shape.iter().product()], shape, bias: None }];
+        let even = conv(vec![4, 2, 2, 2]);
+        assert!(Network::cnn(&even, &mlp(&[4, 2], 1), 6, 5).unwrap_err().to_string().contains("odd"));
+        let rect = conv(vec![4, 2, 3, 1]);
+        assert!(Network::cnn(&rect, &mlp(&[4, 2], 1), 6, 5).unwrap_err().to_string().contains("square"));
+        let mut short = conv(vec![4, 2, 3, 3]);
+        short[0].weight.pop();
+        assert!(Network::cnn(&short, &mlp(&[4, 2], 1), 6, 5).unwrap_err().to_string().contains("does not match"));
+        let wide = conv(vec![4, 2, 3, 3]);
+        assert!(Network::cnn(&wide, &mlp(&[5, 2], 1), 6, 5).unwrap_err().to_string().contains("head takes 5"));
+    }
+}
