@@ -3,7 +3,7 @@
 use crate::model_cmd::check_output;
 use crate::{progress, report};
 use clap::Args;
-use sslth::model::{Mlp, TargetInfo};
+use sslth::model::Mlp;
 use sslth::ticket::{BuildConfig, Tolerance};
 use std::path::PathBuf;
 
@@ -78,8 +78,7 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
         return Err("--output must differ from --target (inputs are never overwritten)".into());
     }
     check_output(&args.output, args.force)?;
-    let mlp = Mlp::load(&args.target).map_err(|e| e.to_string())?;
-    let info = TargetInfo::read(&args.target);
+    let (mlp, info) = Mlp::load_with_info(&args.target).map_err(|e| e.to_string())?;
     let data = args.data.clone().or(info.data.clone()).filter(|d| d != "none");
     let split = data.as_deref().map(sslth::data::load).transpose().map_err(|e| e.to_string())?;
     // The scale the ticket records: the data's, else the target's own.

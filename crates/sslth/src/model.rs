@@ -156,9 +156,18 @@ impl Mlp {
 
     /// Reads a target from a safetensors file in `nn.Sequential` layout.
     pub fn load(path: &Path) -> Result<Mlp, ModelError> {
+        Mlp::load_with_info(path).map(|(mlp, _)| mlp)
+    }
+
+    /// [`Mlp::load`], and what the file's metadata say about the data, from
+    /// one read of the file.
+    pub fn load_with_info(path: &Path) -> Result<(Mlp, TargetInfo), ModelError> {
         let bytes = read_safetensors(path)?;
         let p = path.display().to_string();
         let st = SafeTensors::deserialize(&bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
+        let (_, header) =
+            SafeTensors::read_metadata(&bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
+        let info = TargetInfo::from_metadata(&header.metadata().clone().unwrap_or_default());
         let mut by_index: BTreeMap<usize, (Option<Dense>, Option<Vec<f32>>)> = BTreeMap::new();
         for (name, view) in st.tensors() {
             let Some((idx, kind)) = name.split_once('.').and_then(|(i, k)| Some((i.parse::<usize>().ok()?, k))) else {
@@ -202,7 +211,7 @@ impl Mlp {
         }
         let mlp = Mlp { layers };
         mlp.validate().map_err(|e| ModelError::Layout(format!("{p}: {e}")))?;
-        Ok(mlp)
+        Ok((mlp, info))
     }
 
     /// The file's bytes: safetensors in `nn.Sequential` layout, f32, with
@@ -249,9 +258,8 @@ pub struct TargetInfo {
 }
 
 impl TargetInfo {
-    /// Reads the metadata of a target file (empty if it has none).
-    pub fn read(path: &Path) -> TargetInfo {
-        let md = header_metadata(path).unwrap_or_default();
+    /// What a target's `__metadata__` map says (empty if nothing).
+    fn from_metadata(md: &HashMap<String, String>) -> TargetInfo {
         TargetInfo {
             data: md.get("data").cloned(),
             input_scale: md.get("input_scale").and_then(|s| s.parse().ok()).filter(|v: &f64| v.is_finite() && *v > 0.0),

@@ -21,7 +21,8 @@ impl Runnable {
         if format::is_ticket(path) {
             Ok(Runnable::Ticket(format::read(path)?))
         } else {
-            Ok(Runnable::Target(Network::from_mlp(&Mlp::load(path)?), TargetInfo::read(path)))
+            let (mlp, info) = Mlp::load_with_info(path)?;
+            Ok(Runnable::Target(Network::from_mlp(&mlp), info))
         }
     }
 

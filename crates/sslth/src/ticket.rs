@@ -310,10 +310,11 @@ pub fn plan(mlp: &Mlp, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> {
     let (mut lo, mut hi) = (1e-3f64, 0.5f64);
     // A fixed scale that cannot reach the target even at the largest k is
     // the real reason any density would fail: say so first.
-    check_reach(&sizes_for(hi))?;
+    let (at_lo, at_hi) = (sizes_for(lo), sizes_for(hi));
+    check_reach(&at_hi)?;
     // Likewise a tolerance below float32 resolution even at the smallest k.
-    check_resolution(mlp, &make(&sizes_for(lo)))?;
-    let lowest = density_of(&sizes_for(lo));
+    check_resolution(mlp, &make(&at_lo))?;
+    let lowest = density_of(&at_lo);
     if cfg.density < lowest {
         return Err(format!(
             "density {} is too low for this target: about {:.3}% is the least the construction reaches",
@@ -321,7 +322,7 @@ pub fn plan(mlp: &Mlp, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> {
             100.0 * lowest
         ));
     }
-    let highest = density_of(&sizes_for(hi));
+    let highest = density_of(&at_hi);
     if cfg.density > highest {
         return Err(format!(
             "density {} is too high for this target: about {:.3}% is the most the construction reaches (k <= n/2)",
