@@ -3,7 +3,7 @@
 use crate::model_cmd::check_output;
 use crate::{progress, report};
 use clap::Args;
-use sslth::model::Mlp;
+use sslth::network::Network;
 use sslth::ticket::{BuildConfig, Tolerance};
 use std::path::PathBuf;
 
@@ -78,9 +78,11 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
         return Err("--output must differ from --target (inputs are never overwritten)".into());
     }
     check_output(&args.output, args.force)?;
-    let (mlp, info) = Mlp::load_with_info(&args.target).map_err(|e| e.to_string())?;
-    let data = args.data.clone().or(info.data.clone()).filter(|d| d != "none");
+    let recorded = sslth::model::header_metadata(&args.target).and_then(|m| m.get("data").cloned());
+    let data = args.data.clone().or(recorded).filter(|d| d != "none");
     let split = data.as_deref().map(sslth::data::load).transpose().map_err(|e| e.to_string())?;
+    let (net, info) =
+        sslth::target::load(&args.target, split.as_ref().map(|s| s.test.shape)).map_err(|e| e.to_string())?;
     // The scale the ticket records: the data's, else the target's own.
     let input_scale = split.as_ref().map(|s| s.test.scale).or(info.input_scale);
     let tolerance = match (args.eps, args.weight_eps) {
@@ -106,7 +108,7 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
         pb.set_length(plans.iter().map(|p| p.target.rows() as u64).sum());
     };
     let test = split.as_ref().map(|s| &s.test);
-    let built = sslth::pipeline::build_and_measure(&mlp, &cfg, test, input_scale, show_plan, &|| pb.inc(1))?;
+    let built = sslth::pipeline::build_and_measure(&net, &cfg, test, input_scale, show_plan, &|| pb.inc(1))?;
     pb.finish_and_clear();
     let bytes = if args.compact {
         sslth::format::compact_bytes(&built.net, &built.meta)
@@ -118,11 +120,11 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
     if args.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&report_json(&built, &mlp, data.as_deref(), bytes.len()))
+            serde_json::to_string_pretty(&report_json(&built, &net, data.as_deref(), bytes.len()))
                 .expect("serialisable")
         );
     } else {
-        print_report(&built, &mlp, data.as_deref());
+        print_report(&built, &net, data.as_deref());
         println!(
             "wrote {} ({} ticket, {:.1} KiB)",
             args.output.display(),
@@ -175,7 +177,7 @@ pub fn print_plan(plans: &[sslth::ticket::LayerPlan]) {
 }
 
 /// The human report of a build.
-pub fn print_report(b: &sslth::pipeline::Built, mlp: &Mlp, data: Option<&str>) {
+pub fn print_report(b: &sslth::pipeline::Built, target: &Network, data: Option<&str>) {
     let (instances, misses) = b.instances();
     println!(
         "built in {} (certificate {}, evaluation {})",
@@ -188,18 +190,32 @@ pub fn print_report(b: &sslth::pipeline::Built, mlp: &Mlp, data: Option<&str>) {
         100.0 * b.ticket.density(),
         b.ticket.kept_edges(),
         b.ticket.random_edges(),
-        b.overparameterisation(mlp),
+        b.overparameterisation(target),
         misses,
         instances
     );
-    for (i, (l, p)) in b.certificate.layers.iter().zip(&b.ticket.pairs).enumerate() {
-        println!(
-            "layer {i}: |W - W+|_2 <= {:.3e}, |W - W-|_2 <= {:.3e}, joint <= {:.3e}, |W|_2 <= {:.3}, max weight error {:.3e}",
-            l.err_pos, l.err_neg, l.err_joint, l.target_norm, p.max_weight_error
-        );
+    for (i, ((l, p), basis)) in b.certificate.layers.iter().zip(&b.ticket.pairs).zip(&b.ticket.bases).enumerate() {
+        if basis.is_identity() {
+            println!(
+                "layer {i}: |W - W+|_2 <= {:.3e}, |W - W-|_2 <= {:.3e}, joint <= {:.3e}, |W|_2 <= {:.3}, max weight error {:.3e}",
+                l.err_pos, l.err_neg, l.err_joint, l.target_norm, p.max_weight_error
+            );
+        } else {
+            println!(
+                "layer {i} ({}, |B| = {}, |B|_op = {}): coefficient error max_q |[E+_q E-_q]|_2 <= {:.3e}, layer error <= {:.3e}, \
+                 |layer|_op <= {:.3}, max weight error {:.3e}",
+                basis.build().map(|b| b.name()).unwrap_or_default(),
+                basis.size(),
+                l.basis_norm,
+                l.coefficient_error,
+                l.err_joint,
+                l.target_norm,
+                p.max_weight_error
+            );
+        }
     }
     println!(
-        "certified error: |f(x) - g(x)|_2 <= {:.3e} for {} (spectral norms bounded above by construction)",
+        "certified error: |f(x) - g(x)|_2 <= {:.3e} for {} (operator norms bounded above by construction)",
         b.certificate.bound, b.certificate.domain
     );
     if let Some(e) = b.over_eps {
@@ -223,17 +239,24 @@ pub fn print_report(b: &sslth::pipeline::Built, mlp: &Mlp, data: Option<&str>) {
 }
 
 /// The JSON report of a build.
-pub fn report_json(b: &sslth::pipeline::Built, mlp: &Mlp, data: Option<&str>, file_bytes: usize) -> serde_json::Value {
+pub fn report_json(
+    b: &sslth::pipeline::Built,
+    target: &Network,
+    data: Option<&str>,
+    file_bytes: usize,
+) -> serde_json::Value {
     let (instances, misses) = b.instances();
     serde_json::json!({
         "data": data,
-        "target_widths": mlp.widths(),
-        "target_weights": mlp.weight_count(),
+        "target_kind": sslth::target::Kind::of(target),
+        "target_widths": target.widths(),
+        "target_weights": target.weight_count(),
+        "bases": b.ticket.bases,
         "pairs": b.meta.pairs,
         "density": b.ticket.density(),
         "kept_edges": b.ticket.kept_edges(),
         "random_edges": b.ticket.random_edges(),
-        "overparameterisation": b.overparameterisation(mlp),
+        "overparameterisation": b.overparameterisation(target),
         "rfss_instances": instances,
         "rfss_misses": misses,
         "certificate": b.certificate,

@@ -1,13 +1,16 @@
-//! `sslth demo`: the main job from nothing (issue 4, item 6). On the
-//! embedded digits: train a small target, build a ticket at 10% density,
+//! `sslth demo`: the main job from nothing (issue 4, item 6; issue 8,
+//! item 7). On the embedded digits: train a small target (a dense MLP by
+//! default, a CNN with `--model cnn`, a DeepSets network on the digits as
+//! point sets with `--model deepsets`), build a ticket at 10% density,
 //! print one table, and write the target, the ticket and a JSON report into
 //! one folder.
 
 use crate::build_cmd::report_json;
+use crate::model_cmd::train_config;
 use crate::{progress, report};
 use clap::Args;
 use sslth::ticket::{BuildConfig, Tolerance};
-use sslth::train::{train, TrainConfig};
+use sslth::train::train;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -29,6 +32,10 @@ pub struct DemoArgs {
     /// Tolerance of every weight.
     #[arg(long, default_value_t = 0.01)]
     weight_eps: f64,
+    /// The target: mlp (64-32-10), cnn (1-8-16:10, circular 3×3
+    /// convolutions) or deepsets (3-32-32:10 on the digits as point sets).
+    #[arg(long, default_value = "mlp", value_parser = ["mlp", "cnn", "deepsets"])]
+    model: String,
     /// Print the JSON report instead of the table.
     #[arg(long)]
     json: bool,
@@ -62,22 +69,24 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
         let p = args.out.join(name);
         sslth::io::write_atomic(&p, bytes).map_err(|e| format!("cannot write {}: {e}", p.display()))
     };
-    let split = sslth::data::digits();
-    let cfg = TrainConfig { arch: vec![64, 32, 10], bias: true, epochs: 50, seed: args.seed, lr: 1e-2, batch: 64 };
+    let split = if args.model == "deepsets" { sslth::data::digit_sets() } else { sslth::data::digits() };
+    let data_name = split.test.name;
+    let cfg = train_config(&args.model, None, &split.train, (true, 50, args.seed, 1e-2, 64, 3))?;
     let pb = progress::bar((split.train.len().div_ceil(cfg.batch) * cfg.epochs) as u64, "training", args.json);
     let t0 = Instant::now();
-    let mlp = train(&split.train, &cfg, |_, _, _, _| pb.inc(1))?;
+    let target = train(&split.train, &cfg, |_, _, _, _| pb.inc(1))?;
     pb.finish_and_clear();
     let train_time = t0.elapsed();
-    let test_acc = sslth::eval::accuracy(&mlp.forward_batch(&split.test.inputs, split.test.len()), &split.test);
+    let test_acc = sslth::eval::accuracy(&target.forward_batch(&split.test.inputs, split.test.len()), &split.test);
     let target_meta = HashMap::from([
         ("format".to_string(), "sslth-target".to_string()),
-        ("data".to_string(), "digits".to_string()),
+        ("data".to_string(), data_name.to_string()),
         ("input_scale".to_string(), split.test.scale.to_string()),
         ("seed".to_string(), args.seed.to_string()),
         ("test_accuracy".to_string(), test_acc.to_string()),
     ]);
-    let target_bytes = mlp.to_safetensors(target_meta);
+    let shape = (cfg.kind != sslth::target::Kind::Mlp).then_some(split.train.shape);
+    let target_bytes = sslth::target::to_safetensors(&target, shape, target_meta);
     write("target.safetensors", &target_bytes)?;
 
     let bcfg = BuildConfig {
@@ -92,7 +101,7 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
     };
     let pb = progress::bar(0, "building", args.json);
     let built = sslth::pipeline::build_and_measure(
-        &mlp,
+        &target,
         &bcfg,
         Some(&split.test),
         Some(split.test.scale),
@@ -104,7 +113,7 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
     let compact = sslth::format::compact_bytes(&built.net, &built.meta);
     write("ticket.safetensors", &full)?;
     write("ticket.compact.safetensors", &compact)?;
-    let mut rep = report_json(&built, &mlp, Some("digits"), full.len());
+    let mut rep = report_json(&built, &target, Some(data_name), full.len());
     rep["train_seconds"] = serde_json::json!(train_time.as_secs_f64());
     rep["files"] = serde_json::json!({
         "target_bytes": target_bytes.len(),
@@ -122,8 +131,18 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
     let (instances, misses) = built.instances();
     let pct = |x: f64| format!("{:.2}%", 100.0 * x);
     let kib = |n: usize| format!("{:.1} KiB", n as f64 / 1024.0);
+    let what = match cfg.kind {
+        sslth::target::Kind::Mlp => "a 64-32-10 ReLU MLP".to_string(),
+        sslth::target::Kind::Cnn => {
+            "a CNN (circular 3x3 convolutions 1-8-16, global average pooling, dense 16-10)".into()
+        }
+        sslth::target::Kind::Deepsets => format!(
+            "a DeepSets network (set layers 3-32-32, mean pooling, dense 32-10) on the digits as sets of {} lit pixels",
+            sslth::data::SET_POINTS
+        ),
+    };
     println!(
-        "sslth demo: a 64-32-10 ReLU target trained on the embedded UCI digits ({} train / {} test rows, pixels scaled to |x| <= 1), seed {}",
+        "sslth demo: {what} trained on the embedded UCI digits ({} train / {} test rows, inputs scaled to |x| <= 1), seed {}",
         split.train.len(),
         split.test.len(),
         args.seed
@@ -133,12 +152,12 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
         vec!["agreement with the target (test rows)".into(), "".into(), pct(c.agreement)],
         vec![
             "weights / kept edges".into(),
-            format!("{}", mlp.weight_count()),
+            format!("{}", target.weight_count()),
             format!("{}", built.ticket.kept_edges()),
         ],
         vec!["edges of the random network".into(), "".into(), format!("{}", built.ticket.random_edges())],
         vec!["density (kept / random edges)".into(), "".into(), pct(built.ticket.density())],
-        vec!["overparameterisation m/m_t".into(), "".into(), format!("{:.1}", built.overparameterisation(&mlp))],
+        vec!["overparameterisation m/m_t".into(), "".into(), format!("{:.1}", built.overparameterisation(&target))],
         vec!["RFSS instances (missed tolerance)".into(), "".into(), format!("{instances} ({misses})")],
         vec![
             "certified error (upper bound), sup over |x| <= 1".into(),

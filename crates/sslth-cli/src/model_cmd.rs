@@ -15,9 +15,20 @@ pub struct TrainArgs {
     /// dataset-fashion-mnist).
     #[arg(long, default_value = "digits")]
     pub data: String,
-    /// Layer widths, input first: 64-32-10.
-    #[arg(long, default_value = "64-32-10", value_parser = parse_arch)]
-    pub arch: Arch,
+    /// What to train: mlp (dense), cnn (circular 3×3 convolutions, global
+    /// average pooling, dense head) or deepsets (set layers, mean pooling,
+    /// dense head; train it on --data digit-sets).
+    #[arg(long, default_value = "mlp", value_parser = ["mlp", "cnn", "deepsets"])]
+    pub model: String,
+    /// Channel widths, input first; for cnn and deepsets a ':' marks the
+    /// pooling, the widths after it being the dense head's. Default:
+    /// 64-32-10 (mlp), C-8-16:10 (cnn on C-channel images), 3-32-32:10
+    /// (deepsets on 3-feature sets).
+    #[arg(long, value_parser = parse_arch)]
+    pub arch: Option<Arch>,
+    /// Kernel size of the convolutions (odd).
+    #[arg(long, default_value_t = 3)]
+    pub kernel: usize,
     /// Give every layer a bias.
     #[arg(long)]
     pub bias: bool,
@@ -61,21 +72,75 @@ pub struct EvalArgs {
     pub json: bool,
 }
 
-/// Layer widths d_0-d_1-…-d_ℓ.
+/// Layer widths d_0-d_1-…-d_ℓ, and how many layers come before the
+/// pooling (`:`), if any.
 #[derive(Clone, Debug)]
-pub struct Arch(pub Vec<usize>);
+pub struct Arch {
+    /// The widths.
+    pub widths: Vec<usize>,
+    /// Layers before the pooling.
+    pub pool: Option<usize>,
+}
 
-/// Parses widths such as 64-32-10.
+/// Parses widths such as 64-32-10 or 1-8-16:10.
 pub fn parse_arch(s: &str) -> Result<Arch, String> {
-    let widths: Vec<usize> = s
-        .split('-')
-        .map(|w| w.parse::<usize>().ok().filter(|&w| w > 0))
-        .collect::<Option<_>>()
-        .ok_or_else(|| format!("'{s}' is not a list of positive widths such as 64-32-10"))?;
+    let (before, after) = match s.split_once(':') {
+        Some((a, b)) => (a, Some(b)),
+        None => (s, None),
+    };
+    let parse = |part: &str| -> Option<Vec<usize>> {
+        part.split('-').map(|w| w.parse::<usize>().ok().filter(|&w| w > 0)).collect()
+    };
+    let bad = || format!("'{s}' is not a list of positive widths such as 64-32-10 or 1-8-16:10");
+    let mut widths = parse(before).ok_or_else(bad)?;
+    let pool = match after {
+        Some(a) => {
+            let head = parse(a).ok_or_else(bad)?;
+            let n = widths.len() - 1;
+            widths.extend(head);
+            Some(n)
+        }
+        None => None,
+    };
     if widths.len() < 2 {
         return Err(format!("'{s}' needs at least an input and an output width"));
     }
-    Ok(Arch(widths))
+    if pool == Some(0) {
+        return Err(format!("'{s}' needs a layer before the pooling, e.g. 1-8-16:10"));
+    }
+    Ok(Arch { widths, pool })
+}
+
+/// What `sslth train` and `sslth demo` train: the kind, the architecture
+/// (the given one or the kind's default for the data) and the kernel.
+pub fn train_config(
+    kind: &str,
+    arch: Option<&Arch>,
+    data: &sslth::data::Dataset,
+    common: (bool, usize, u64, f64, usize, usize),
+) -> Result<TrainConfig, String> {
+    use sslth::target::Kind;
+    let (bias, epochs, seed, lr, batch, kernel) = common;
+    let kind = match kind {
+        "cnn" => Kind::Cnn,
+        "deepsets" => Kind::Deepsets,
+        _ => Kind::Mlp,
+    };
+    let channels = data.shape.channels();
+    let default = match kind {
+        Kind::Mlp => Arch { widths: vec![64, 32, 10], pool: None },
+        Kind::Cnn => Arch { widths: vec![channels, 8, 16, 10], pool: Some(2) },
+        Kind::Deepsets => Arch { widths: vec![channels, 32, 32, 10], pool: Some(2) },
+    };
+    let arch = arch.cloned().unwrap_or(default);
+    match (kind, arch.pool) {
+        (Kind::Mlp, Some(_)) => return Err("an mlp has no pooling: drop the ':' from --arch".into()),
+        (Kind::Cnn | Kind::Deepsets, None) => {
+            return Err("a cnn or deepsets --arch marks its pooling with ':', e.g. 1-8-16:10".into())
+        }
+        _ => {}
+    }
+    Ok(TrainConfig { kind, arch: arch.widths, pool: arch.pool.unwrap_or(0), kernel, bias, epochs, seed, lr, batch })
 }
 
 /// Refuses to replace an existing file unless asked to.
@@ -90,25 +155,23 @@ pub fn check_output(path: &std::path::Path, force: bool) -> Result<(), String> {
 pub fn run_train(args: &TrainArgs) -> Result<(), String> {
     check_output(&args.output, args.force)?;
     let split = data::load(&args.data).map_err(|e| e.to_string())?;
-    let cfg = TrainConfig {
-        arch: args.arch.0.clone(),
-        bias: args.bias,
-        epochs: args.epochs,
-        seed: args.seed,
-        lr: args.lr,
-        batch: args.batch as usize,
-    };
+    let cfg = train_config(
+        &args.model,
+        args.arch.as_ref(),
+        &split.train,
+        (args.bias, args.epochs, args.seed, args.lr, args.batch as usize, args.kernel),
+    )?;
     let batches = split.train.len().div_ceil(cfg.batch) as u64;
     let pb = progress::bar(batches * cfg.epochs as u64, "training", args.json);
     let start = Instant::now();
-    let mlp = train(&split.train, &cfg, |_, _, _, loss| {
+    let net = train(&split.train, &cfg, |_, _, _, loss| {
         pb.inc(1);
         pb.set_message(format!("loss {loss:.3}"));
     })?;
     pb.finish_and_clear();
     let secs = start.elapsed().as_secs_f64();
-    let test_acc = sslth::eval::accuracy(&mlp.forward_batch(&split.test.inputs, split.test.len()), &split.test);
-    let train_acc = sslth::eval::accuracy(&mlp.forward_batch(&split.train.inputs, split.train.len()), &split.train);
+    let test_acc = sslth::eval::accuracy(&net.forward_batch(&split.test.inputs, split.test.len()), &split.test);
+    let train_acc = sslth::eval::accuracy(&net.forward_batch(&split.train.inputs, split.train.len()), &split.train);
     let meta = HashMap::from([
         ("format".to_string(), "sslth-target".to_string()),
         ("data".to_string(), args.data.clone()),
@@ -117,16 +180,18 @@ pub fn run_train(args: &TrainArgs) -> Result<(), String> {
         ("epochs".to_string(), args.epochs.to_string()),
         ("test_accuracy".to_string(), test_acc.to_string()),
     ]);
-    sslth::io::write_atomic(&args.output, &mlp.to_safetensors(meta))
+    let shape = (cfg.kind != sslth::target::Kind::Mlp).then_some(split.train.shape);
+    sslth::io::write_atomic(&args.output, &sslth::target::to_safetensors(&net, shape, meta))
         .map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
     if args.json {
-        let v = serde_json::json!({"output": args.output, "train_accuracy": train_acc, "test_accuracy": test_acc, "seconds": secs, "weights": mlp.weight_count()});
+        let v = serde_json::json!({"output": args.output, "train_accuracy": train_acc, "test_accuracy": test_acc, "seconds": secs, "weights": net.weight_count(), "kind": cfg.kind});
         println!("{v}");
     } else {
         println!(
-            "trained {} ({} weights) on {} for {} epochs in {secs:.1} s\ntrain accuracy {:.2}% ({} rows), test accuracy {:.2}% ({} rows)\nwrote {}",
-            args.arch.0.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("-"),
-            mlp.weight_count(),
+            "trained {} {} ({} weights) on {} for {} epochs in {secs:.1} s\ntrain accuracy {:.2}% ({} rows), test accuracy {:.2}% ({} rows)\nwrote {}",
+            args.model,
+            cfg.arch.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("-"),
+            net.weight_count(),
             args.data,
             args.epochs,
             100.0 * train_acc,
@@ -142,9 +207,10 @@ pub fn run_train(args: &TrainArgs) -> Result<(), String> {
 /// Runs `sslth eval` on a target.
 pub fn run_eval(args: &EvalArgs) -> Result<(), String> {
     let name = args.model.display().to_string();
-    let model = sslth::runnable::Runnable::load(&args.model).map_err(|e| e.to_string())?;
-    let data_name = args.data.clone().or(model.data().map(String::from)).unwrap_or_else(|| "digits".into());
+    let recorded = sslth::model::header_metadata(&args.model).and_then(|m| m.get("data").cloned());
+    let data_name = args.data.clone().or(recorded).unwrap_or_else(|| "digits".into());
     let split = data::load(&data_name).map_err(|e| e.to_string())?;
+    let model = sslth::runnable::Runnable::load(&args.model, Some(split.test.shape)).map_err(|e| e.to_string())?;
     let test = &split.test;
     test.expect_dim(model.d_in(), &name)?;
     let outputs = model.forward_batch(&test.inputs, test.len());

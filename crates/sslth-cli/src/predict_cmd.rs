@@ -9,11 +9,14 @@ use std::path::PathBuf;
 /// Arguments of `sslth predict`.
 #[derive(Args, Debug)]
 pub struct PredictArgs {
-    /// A target (MLP safetensors) or a ticket (full or compact).
+    /// A target (MLP, CNN or DeepSets safetensors) or a ticket (full or
+    /// compact).
     #[arg(long)]
     pub model: PathBuf,
     /// Inputs: a .npy file of float32 or float64, one row per example
-    /// ([rows, inputs], C order; a 1-D array is one example). Raw values
+    /// ([rows, inputs], C order; a 1-D array is one example; a CNN's row
+    /// is its C×H×W image, a set network's row its features × points,
+    /// channel-major, docs/FORMAT.md). Raw values
     /// (pixels) are multiplied by the model's recorded input_scale.
     #[arg(long)]
     pub input: PathBuf,
@@ -37,7 +40,7 @@ pub fn run(args: &PredictArgs) -> Result<(), String> {
     check_output(&args.output, args.force)?;
     let x = npy::read(&args.input)?;
     let name = args.model.display().to_string();
-    let model = Runnable::load(&args.model).map_err(|e| e.to_string())?;
+    let model = Runnable::load(&args.model, None).map_err(|e| e.to_string())?;
     let (d_in, scale, kind) = (model.d_in(), model.input_scale(), model.kind());
     if x.rows == 0 {
         return Err(format!("{} has no rows", args.input.display()));

@@ -146,8 +146,8 @@ pub fn run(a: &BoundsArgs) -> Result<(), String> {
         if !(a.gamma_prime > 0.0 && a.gamma_prime <= 0.5) {
             return Err(format!("gamma-prime must be in (0, 1/2], got {}", a.gamma_prime));
         }
-        let sizes = theory::theorem3(&w.0, eps, a.gamma_prime, a.c_amp);
-        let mt: f64 = w.0.windows(2).map(|p| (p[0] * p[1]) as f64).sum();
+        let sizes = theory::theorem3(&w.widths, eps, a.gamma_prime, a.c_amp);
+        let mt: f64 = w.widths.windows(2).map(|p| (p[0] * p[1]) as f64).sum();
         let m: f64 = sizes.iter().map(|s| s.params).sum();
         let kept: f64 = sizes.iter().map(|s| s.kept).sum();
         for (i, s) in sizes.iter().enumerate() {
@@ -161,7 +161,7 @@ pub fn run(a: &BoundsArgs) -> Result<(), String> {
                 format!("{:.3e}", s.kept),
             ]);
         }
-        let rho = theory::width_ratio(&w.0);
+        let rho = theory::width_ratio(&w.widths);
         json["theorem3"] = serde_json::json!({
             "gamma_prime": a.gamma_prime, "c_amp": a.c_amp,
             "layers": sizes.iter().map(|s| serde_json::json!({"d_in": s.d_in, "d_out": s.d_out, "n": s.n, "k": s.k, "hidden": s.hidden, "params": s.params, "kept": s.kept})).collect::<Vec<_>>(),

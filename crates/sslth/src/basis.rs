@@ -28,8 +28,66 @@ pub trait Basis: std::fmt::Debug + Send + Sync {
     /// ‖B‖: the largest ℓ2 operator norm of Σ_q β_q b_q over |β_q| ≤ 1.
     fn norm(&self) -> f64;
 
+    /// ‖b_q‖, the ℓ2 operator norm of one element (1 for every element of
+    /// the bases here: permutations and the mean map). The certificate
+    /// bounds ‖Σ_q b_q ⊗ E_q‖ by Σ_q ‖b_q‖·‖E_q‖ (docs/THEORY.md §6).
+    fn element_norm(&self, q: usize) -> f64;
+
+    /// The index of the identity element, which every basis here has: the
+    /// odd random layer is pruned to it (each hidden channel reads one
+    /// input channel pointwise), and biases enter through it from a
+    /// constant channel (docs/THEORY.md §4).
+    fn identity(&self) -> usize;
+
+    /// What a file records to rebuild the basis.
+    fn spec(&self) -> BasisSpec;
+
     /// A short description for reports.
     fn name(&self) -> String;
+}
+
+/// A basis as files record it (`{"kind": "conv2d", "kernel": 3, …}`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum BasisSpec {
+    /// [`Identity`]: dense layers.
+    Identity,
+    /// [`Conv2d`]: k×k circular convolutions on H×W maps.
+    Conv2d {
+        /// Kernel size k (odd).
+        kernel: usize,
+        /// Map height H.
+        height: usize,
+        /// Map width W.
+        width: usize,
+    },
+    /// [`DeepSets`]: identity and mean on sets.
+    Deepsets,
+}
+
+impl BasisSpec {
+    /// The basis itself; refuses impossible sizes.
+    pub fn build(&self) -> Result<std::sync::Arc<dyn Basis>, String> {
+        Ok(match *self {
+            BasisSpec::Identity => std::sync::Arc::new(Identity),
+            BasisSpec::Conv2d { kernel, height, width } => std::sync::Arc::new(Conv2d::new(kernel, height, width)?),
+            BasisSpec::Deepsets => std::sync::Arc::new(DeepSets),
+        })
+    }
+
+    /// |B| without building the basis.
+    pub fn size(&self) -> usize {
+        match *self {
+            BasisSpec::Identity => 1,
+            BasisSpec::Conv2d { kernel, .. } => kernel * kernel,
+            BasisSpec::Deepsets => 2,
+        }
+    }
+
+    /// Whether this is the dense case.
+    pub fn is_identity(&self) -> bool {
+        *self == BasisSpec::Identity
+    }
 }
 
 /// Dense layers: one element, the identity on a single value (the trivial
@@ -53,6 +111,18 @@ impl Basis for Identity {
 
     fn norm(&self) -> f64 {
         1.0
+    }
+
+    fn element_norm(&self, _q: usize) -> f64 {
+        1.0
+    }
+
+    fn identity(&self) -> usize {
+        0
+    }
+
+    fn spec(&self) -> BasisSpec {
+        BasisSpec::Identity
     }
 
     fn name(&self) -> String {
@@ -111,14 +181,28 @@ impl Basis for Conv2d {
         for i in 0..h {
             let src = &x[((i + da) % h) * w..((i + da) % h + 1) * w];
             let dst = &mut out[i * w..(i + 1) * w];
-            for (j, y) in dst.iter_mut().enumerate() {
-                *y += c * src[(j + db) % w];
-            }
+            // dst[j] += c·src[(j + db) mod W], as two contiguous runs.
+            let (head, tail) = dst.split_at_mut(w - db);
+            head.iter_mut().zip(&src[db..]).for_each(|(y, &v)| *y += c * v);
+            tail.iter_mut().zip(&src[..db]).for_each(|(y, &v)| *y += c * v);
         }
     }
 
     fn norm(&self) -> f64 {
         (self.k * self.k) as f64
+    }
+
+    fn element_norm(&self, _q: usize) -> f64 {
+        1.0
+    }
+
+    /// The centre offset (p, p).
+    fn identity(&self) -> usize {
+        (self.k / 2) * self.k + self.k / 2
+    }
+
+    fn spec(&self) -> BasisSpec {
+        BasisSpec::Conv2d { kernel: self.k, height: self.height, width: self.width }
     }
 
     fn name(&self) -> String {
@@ -154,6 +238,19 @@ impl Basis for DeepSets {
 
     fn norm(&self) -> f64 {
         2.0
+    }
+
+    /// The identity and J/N both have norm 1.
+    fn element_norm(&self, _q: usize) -> f64 {
+        1.0
+    }
+
+    fn identity(&self) -> usize {
+        0
+    }
+
+    fn spec(&self) -> BasisSpec {
+        BasisSpec::Deepsets
     }
 
     fn name(&self) -> String {
@@ -267,6 +364,29 @@ mod tests {
         let (y, py) = (run(&x), run(&px));
         for (a, &i) in py.iter().zip(&perm) {
             assert!((a - y[i]).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn element_norms_and_identities_hold() {
+        let bases: Vec<(Box<dyn Basis>, usize)> =
+            vec![(Box::new(Identity), 1), (Box::new(Conv2d::new(3, 4, 5).unwrap()), 20), (Box::new(DeepSets), 6)];
+        for (b, points) in bases {
+            let x = map(points, 9);
+            let mut y = vec![0.0f32; points];
+            b.apply_add(b.identity(), 1.0, &x, &mut y);
+            assert_eq!(y, x, "{}", b.name());
+            let mut sum = 0.0;
+            for q in 0..b.size() {
+                let mut beta = vec![0.0f32; b.size()];
+                beta[q] = 1.0;
+                let norm = spectral_norm_upper(&matrix(&*b, &beta, points), points, points);
+                assert!((norm - b.element_norm(q)).abs() < 1e-6, "{} element {q}", b.name());
+                sum += b.element_norm(q);
+            }
+            // Σ_q ‖b_q‖ = ‖B‖ for these bases, so the certificate's sum is ‖B‖·max_q.
+            assert!((sum - b.norm()).abs() < 1e-12);
+            assert_eq!(b.spec().build().unwrap().spec(), b.spec());
         }
     }
 

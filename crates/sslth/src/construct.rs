@@ -17,9 +17,11 @@
 //! bias coordinate) need no N_j side: its neurons never fire and their edges
 //! are pruned with no change to the function (§3.2).
 //!
-//! Random weights: A[h, j] is weight h·d_in + j of stream 2i, and
-//! B_q[o, h] is weight (q·d_out + o)·H + h of stream 2i + 1, for pair i
-//! ([`crate::weights`]). A is used as drawn, U[−1, 1); B is scaled by the
+//! Random weights: A_q[h, j] is weight (q·H + h)·d_in + j of stream 2i
+//! (only q = the identity element is ever kept), and B_q[o, h] is weight
+//! (q·d_out + o)·H + h of stream 2i + 1, for pair i ([`crate::weights`]);
+//! with one basis element these are the dense layers' h·d_in + j and
+//! o·H + h. A is used as drawn, U[−1, 1); B is scaled by the
 //! pair's `scale` (the random network's i.i.d. uniform init on
 //! [−scale, scale)) when target coefficients lie beyond what k-sums of
 //! products reach well.
@@ -34,6 +36,8 @@ use rfss::{Budget, Instance, Mode, Solver, Status};
 pub struct Coefficients {
     /// Number of basis elements |B| (1 for dense layers).
     pub basis: usize,
+    /// Index of the basis's identity element, which the odd layer keeps.
+    pub pointwise: usize,
     /// Output channels.
     pub d_out: usize,
     /// Input channels.
@@ -97,11 +101,14 @@ pub struct Pair {
     pub size: PairSize,
     /// Basis size, output and input channels of the target layer.
     pub basis: usize,
+    /// Index of the identity element: A's kept edges are A_pointwise[h, j].
+    pub pointwise: usize,
     /// Output channels.
     pub d_out: usize,
     /// Input channels.
     pub d_in: usize,
-    /// Kept edges of A: (hidden neuron h, value); h reads input h / (2n).
+    /// Kept edges of A_pointwise: (hidden channel h, value); h reads input
+    /// channel h / (2n).
     pub a: Vec<(u32, f32)>,
     /// Kept edges of B: (row q·d_out + o, hidden neuron h, value), sorted.
     pub b: Vec<(u32, u32, f32)>,
@@ -124,10 +131,11 @@ impl Pair {
         2 * self.size.n * self.d_in
     }
 
-    /// Edges of the random pair before pruning: H·d_in + |B|·d_out·H.
+    /// Edges (equivariant parameters) of the random pair before pruning:
+    /// |B|·H·d_in + |B|·d_out·H.
     pub fn random_edges(&self) -> u64 {
         let h = self.hidden() as u64;
-        h * self.d_in as u64 + (self.basis * self.d_out) as u64 * h
+        self.basis as u64 * h * (self.d_in + self.d_out) as u64
     }
 
     /// Edges kept.
@@ -137,11 +145,12 @@ impl Pair {
 }
 
 /// The hidden neurons of block j split by the sign of a_h, with a_h.
-fn block_sides(seed: u64, layer: usize, d_in: usize, n: usize, j: usize) -> [Vec<(u32, f64)>; 2] {
+fn block_sides(seed: u64, layer: usize, c: &Coefficients, n: usize, j: usize) -> [Vec<(u32, f64)>; 2] {
     let mut sides = [Vec::with_capacity(n + n / 2), Vec::with_capacity(n + n / 2)];
+    let offset = c.pointwise * 2 * n * c.d_in;
     for t in 0..2 * n {
         let h = j * 2 * n + t;
-        let a = f64::from(uniform_weight(seed, 2 * layer as u64, (h * d_in + j) as u64) as f32);
+        let a = f64::from(uniform_weight(seed, 2 * layer as u64, ((offset + h) * c.d_in + j) as u64) as f32);
         if a > 0.0 {
             sides[0].push((h as u32, a));
         } else if a < 0.0 {
@@ -169,7 +178,7 @@ pub fn build_pair(spec: &PairSpec<'_>, progress: &(dyn Fn() + Sync)) -> Pair {
     let PairSize { n, k, scale } = spec.size;
     let hidden = 2 * n * c.d_in;
     let blocks: Vec<[Vec<(u32, f64)>; 2]> =
-        (0..c.d_in).into_par_iter().map(|j| block_sides(spec.seed, spec.layer, c.d_in, n, j)).collect();
+        (0..c.d_in).into_par_iter().map(|j| block_sides(spec.seed, spec.layer, c, n, j)).collect();
     let b_stream = 2 * spec.layer as u64 + 1;
     let rows: Vec<RowResult> = (0..c.rows())
         .into_par_iter()
@@ -237,6 +246,7 @@ pub fn build_pair(spec: &PairSpec<'_>, progress: &(dyn Fn() + Sync)) -> Pair {
         layer: spec.layer,
         size: spec.size,
         basis: c.basis,
+        pointwise: c.pointwise,
         d_out: c.d_out,
         d_in: c.d_in,
         a: Vec::new(),

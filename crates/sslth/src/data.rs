@@ -27,8 +27,54 @@ pub struct Dataset {
     pub dim: usize,
     /// The factor that mapped raw pixels to inputs: x = scale · p.
     pub scale: f64,
-    /// The data set's name as [`load`] takes it (`digits`, `fashion-mnist`).
+    /// The data set's name as [`load`] takes it (`digits`,
+    /// `fashion-mnist`, `digit-sets`).
     pub name: &'static str,
+    /// How each row's values are laid out.
+    pub shape: InputShape,
+}
+
+/// How a row's `dim` values are laid out, channel-major: images are
+/// channels × height × width (PyTorch's `[C, H, W]`), sets are features ×
+/// points (the transpose of PyTorch's `[N, F]`: feature f of point i is
+/// value f·N + i). An MLP reads either as one flat vector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum InputShape {
+    /// Images.
+    Image {
+        /// Channels C.
+        channels: usize,
+        /// Height H.
+        height: usize,
+        /// Width W.
+        width: usize,
+    },
+    /// Sets of a fixed number of points.
+    Set {
+        /// Features (channels) per point.
+        features: usize,
+        /// Points N per set.
+        points: usize,
+    },
+}
+
+impl InputShape {
+    /// Values per row.
+    pub fn dim(&self) -> usize {
+        match *self {
+            InputShape::Image { channels, height, width } => channels * height * width,
+            InputShape::Set { features, points } => features * points,
+        }
+    }
+
+    /// Channels (image channels or set features).
+    pub fn channels(&self) -> usize {
+        match *self {
+            InputShape::Image { channels, .. } => channels,
+            InputShape::Set { features, .. } => features,
+        }
+    }
 }
 
 impl Dataset {
@@ -56,10 +102,12 @@ impl Dataset {
         &self.inputs[i * self.dim..(i + 1) * self.dim]
     }
 
-    fn from_pixels(name: &'static str, pixels: Vec<u8>, labels: Vec<u8>, dim: usize, max_pixel: f64) -> Dataset {
+    fn from_pixels(name: &'static str, pixels: Vec<u8>, labels: Vec<u8>, side: [usize; 2], max_pixel: f64) -> Dataset {
+        let dim = side[0] * side[1];
         let scale = 1.0 / (max_pixel * (dim as f64).sqrt());
         let inputs = pixels.iter().map(|&p| (f64::from(p) * scale) as f32).collect();
-        Dataset { inputs, labels, dim, scale, name }
+        let shape = InputShape::Image { channels: 1, height: side[0], width: side[1] };
+        Dataset { inputs, labels, dim, scale, name, shape }
     }
 }
 
@@ -86,7 +134,9 @@ pub enum DataError {
 impl fmt::Display for DataError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DataError::UnknownDataset(s) => write!(f, "unknown dataset '{s}' (expected digits or fashion-mnist)"),
+            DataError::UnknownDataset(s) => {
+                write!(f, "unknown dataset '{s}' (expected digits, fashion-mnist or digit-sets)")
+            }
             DataError::Io(p, e) if e.kind() == std::io::ErrorKind::NotFound && p.starts_with(FASHION_MNIST_DIR) => {
                 write!(
                     f,
@@ -107,6 +157,7 @@ pub fn load(name: &str) -> Result<Split, DataError> {
     match name {
         "digits" => Ok(digits()),
         "fashion-mnist" => fashion_mnist(Path::new(FASHION_MNIST_DIR)),
+        "digit-sets" => Ok(digit_sets()),
         other => Err(DataError::UnknownDataset(other.to_string())),
     }
 }
@@ -129,9 +180,59 @@ pub fn digits() -> Split {
     let [train_px, test_px] = pixels;
     let [train_lb, test_lb] = labels;
     Split {
-        train: Dataset::from_pixels("digits", train_px, train_lb, 64, 16.0),
-        test: Dataset::from_pixels("digits", test_px, test_lb, 64, 16.0),
+        train: Dataset::from_pixels("digits", train_px, train_lb, [8, 8], 16.0),
+        test: Dataset::from_pixels("digits", test_px, test_lb, [8, 8], 16.0),
     }
+}
+
+/// Points per set of [`digit_sets`].
+pub const SET_POINTS: usize = 32;
+
+/// The digits seen as point sets (the same split as [`digits`]): each
+/// image becomes the set of its lit pixels as (row/7, column/7,
+/// intensity/16) points, exactly [`SET_POINTS`] of them — the brightest
+/// ones (ties by position) when more pixels are lit, the lit ones repeated
+/// in turn when fewer — in an order shuffled per image (ChaCha8 seeded by
+/// the image's row in the CSV). Values are scaled by 1/√(3·N), so
+/// ‖x‖ ≤ 1 as for images.
+pub fn digit_sets() -> Split {
+    use rand::seq::SliceRandom;
+    use rand::SeedableRng;
+    let d = digits();
+    let n = SET_POINTS;
+    let scale = 1.0 / ((3 * n) as f64).sqrt();
+    let convert = |ds: &Dataset, test: bool| -> Dataset {
+        let mut inputs = Vec::with_capacity(ds.len() * 3 * n);
+        for i in 0..ds.len() {
+            // The row's place in the CSV: the split takes i % 5 == 4 as test.
+            let csv_row = if test { 5 * i + 4 } else { i + i / 4 };
+            let px: Vec<f64> = ds.input(i).iter().map(|&v| (f64::from(v) / ds.scale).round()).collect();
+            let mut lit: Vec<usize> = (0..64).filter(|&p| px[p] > 0.0).collect();
+            lit.sort_by(|&a, &b| px[b].total_cmp(&px[a]).then(a.cmp(&b)));
+            if lit.is_empty() {
+                lit.push(0);
+            }
+            let mut chosen: Vec<usize> = (0..n).map(|t| lit[t % lit.len().min(n)]).collect();
+            chosen.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(csv_row as u64));
+            let feature = |f: usize, p: usize| match f {
+                0 => (p / 8) as f64 / 7.0,
+                1 => (p % 8) as f64 / 7.0,
+                _ => px[p] / 16.0,
+            };
+            for f in 0..3 {
+                inputs.extend(chosen.iter().map(|&p| (feature(f, p) * scale) as f32));
+            }
+        }
+        Dataset {
+            inputs,
+            labels: ds.labels.clone(),
+            dim: 3 * n,
+            scale,
+            name: "digit-sets",
+            shape: InputShape::Set { features: 3, points: n },
+        }
+    };
+    Split { train: convert(&d.train, false), test: convert(&d.test, true) }
 }
 
 /// Fashion-MNIST from `dir` (the Debian package's gzipped IDX files): the
@@ -145,7 +246,7 @@ pub fn fashion_mnist(dir: &Path) -> Result<Split, DataError> {
                 "{images} and {labels}: shapes {shape:?} and {lshape:?} are not N×H×W images with N labels"
             )));
         }
-        Ok(Dataset::from_pixels("fashion-mnist", px, lb, shape[1] * shape[2], 255.0))
+        Ok(Dataset::from_pixels("fashion-mnist", px, lb, [shape[1], shape[2]], 255.0))
     };
     Ok(Split {
         train: part("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")?,
@@ -221,6 +322,27 @@ mod tests {
             let mut counts = [0; 10];
             d.labels.iter().for_each(|&l| counts[l as usize] += 1);
             assert!(counts.iter().all(|&c| c > 20), "{counts:?}");
+        }
+    }
+
+    #[test]
+    fn digit_sets_are_the_lit_pixels_shuffled() {
+        let (d, s) = (digits(), digit_sets());
+        assert_eq!((s.train.len(), s.test.len(), s.train.dim), (1438, 359, 96));
+        assert_eq!(s.test.labels, d.test.labels);
+        for (ds, sets) in [(&d.train, &s.train), (&d.test, &s.test)] {
+            for i in (0..ds.len()).step_by(37) {
+                let x = sets.input(i);
+                let norm: f64 = x.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>().sqrt();
+                assert!(norm <= 1.0 + 1e-6);
+                // Every point is a lit pixel of the image, at its intensity.
+                for p in 0..SET_POINTS {
+                    let at = |f: usize| f64::from(x[f * SET_POINTS + p]) / sets.scale;
+                    let (r, c) = ((at(0) * 7.0).round() as usize, (at(1) * 7.0).round() as usize);
+                    let v = f64::from(ds.input(i)[r * 8 + c]) / ds.scale;
+                    assert!(v > 0.0 && (at(2) * 16.0 - v).abs() < 1e-3, "row {i} point {p}");
+                }
+            }
         }
     }
 

@@ -1,7 +1,7 @@
 //! Measured quality of a ticket against its target (issue 4, item 4).
 
 use crate::data::Dataset;
-use crate::model::Mlp;
+use crate::network::Network;
 use crate::sparse::SparseNet;
 use rayon::prelude::*;
 
@@ -32,9 +32,9 @@ pub fn accuracy(outputs: &[f32], data: &Dataset) -> f64 {
 }
 
 /// Runs both networks on every row of `data`.
-pub fn compare(mlp: &Mlp, ticket: &SparseNet, data: &Dataset) -> Comparison {
+pub fn compare(target: &Network, ticket: &SparseNet, data: &Dataset) -> Comparison {
     let g = ticket.forward_batch(&data.inputs, data.len());
-    let fx = mlp.forward_batch(&data.inputs, data.len());
+    let fx = target.forward_batch(&data.inputs, data.len());
     let d = g.len() / data.len().max(1);
     let per_row: Vec<(bool, bool, bool, f64)> = (0..data.len())
         .into_par_iter()

@@ -16,10 +16,21 @@ pub const FULL: &str = "sslth-ticket-full";
 /// `format` metadata of a compact ticket.
 pub const COMPACT: &str = "sslth-ticket-compact";
 
-/// Shapes `[out, in]` of the 2ℓ random layers, the constant-1 input column
-/// included in layer 0.
+/// Shapes `[rows, in]` of the 2ℓ random layers in stacked rows (row
+/// q·out + o for basis element q; `[|B|·H, d_in]` and `[|B|·d_out, H]`),
+/// the constant-1 input column included in layer 0.
 pub fn random_shapes(meta: &TicketMeta) -> Vec<[usize; 2]> {
-    meta.pairs.iter().flat_map(|p| [[p.hidden(), p.d_in], [p.rows, p.hidden()]]).collect()
+    meta.pairs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| [[meta.basis(i).size() * p.hidden(), p.d_in], [p.rows, p.hidden()]])
+        .collect()
+}
+
+/// The identity element of pair i's basis: the A layer's bias (the folded
+/// constant column) sits in its block of rows.
+fn identity_of(meta: &TicketMeta, i: usize) -> usize {
+    meta.basis(i).build().map_or(0, |b| b.identity())
 }
 
 /// The B-layer scale of random layer `l` (A layers are unscaled).
@@ -42,8 +53,10 @@ fn flat_indices(net: &SparseNet, meta: &TicketMeta) -> Vec<Vec<u64>> {
             let mut idx: Vec<u64> =
                 l.rows.iter().zip(&l.cols).map(|(&r, &c)| r as u64 * cols as u64 + c as u64).collect();
             if let Some(b) = &l.bias {
-                let c = (cols - 1) as u64;
-                idx.extend(b.iter().enumerate().filter(|(_, &v)| v != 0.0).map(|(h, _)| h as u64 * cols as u64 + c));
+                let (c, first) = ((cols - 1) as u64, (identity_of(meta, 0) * b.len()) as u64);
+                idx.extend(
+                    b.iter().enumerate().filter(|(_, &v)| v != 0.0).map(|(h, _)| (first + h as u64) * cols as u64 + c),
+                );
             }
             idx.sort_unstable();
             idx
@@ -67,6 +80,7 @@ fn regenerate(meta: &TicketMeta, indices: &[Vec<u64>]) -> SparseNet {
                 .flat_map_iter(|c| weights_at(meta.seed, l as u64, c).into_iter().map(move |w| (w * scale) as f32))
                 .collect();
             let fold = l == 0 && meta.bias;
+            let basis = meta.basis(l / 2);
             let mut layer = SparseLayer {
                 d_out: rows,
                 d_in: cols - usize::from(fold),
@@ -74,12 +88,15 @@ fn regenerate(meta: &TicketMeta, indices: &[Vec<u64>]) -> SparseNet {
                 cols: vec![],
                 vals: vec![],
                 bias: None,
+                basis,
             };
-            let mut bias = vec![0.0f32; rows];
+            let channels = rows / basis.size();
+            let mut bias = vec![0.0f32; channels];
             for (&i, &v) in idx.iter().zip(&vals) {
                 let (r, c) = ((i / cols as u64) as usize, (i % cols as u64) as usize);
                 if fold && c == cols - 1 {
-                    bias[r] = v;
+                    // check_fold made sure r is in the identity block.
+                    bias[r % channels] = v;
                 } else {
                     layer.rows.push(r as u32);
                     layer.cols.push(c as u32);
@@ -92,7 +109,12 @@ fn regenerate(meta: &TicketMeta, indices: &[Vec<u64>]) -> SparseNet {
             layer
         })
         .collect();
-    SparseNet { layers }
+    net_of(meta, layers)
+}
+
+/// The runnable network of `layers` with the metadata's points and pooling.
+fn net_of(meta: &TicketMeta, layers: Vec<SparseLayer>) -> SparseNet {
+    SparseNet { layers, points: meta.points, pool_after: meta.pool_after.map(|i| 2 * i + 1) }
 }
 
 fn metadata(meta: &TicketMeta, format: &str, extra: Vec<(String, String)>) -> HashMap<String, String> {
@@ -263,17 +285,40 @@ fn check_meta(meta: &TicketMeta) -> Result<(), String> {
     if meta.pairs.is_empty() {
         return Err("no layers".into());
     }
+    if !(meta.version == 1 || meta.version == 2) {
+        return Err(format!("version {} is not one this sslth reads (1 or 2)", meta.version));
+    }
+    if !meta.bases.is_empty() && meta.bases.len() != meta.pairs.len() {
+        return Err(format!("{} bases for {} pairs", meta.bases.len(), meta.pairs.len()));
+    }
+    if meta.version == 1 && (!meta.bases.is_empty() || meta.pool_after.is_some() || meta.points != 1) {
+        return Err("version 1 (dense) with bases, pooling or points: it must say version 2".into());
+    }
+    if meta.points == 0 || meta.points > 1 << 24 {
+        return Err(format!("{} points per channel", meta.points));
+    }
+    if meta.pool_after.is_some_and(|i| i + 1 >= meta.pairs.len()) {
+        return Err("pooling after the last pair".into());
+    }
     let mut total = 0u64;
     for (i, p) in meta.pairs.iter().enumerate() {
         if p.n == 0 || p.k == 0 || p.k > p.n || p.d_in == 0 || p.rows == 0 {
             return Err(format!("pair {i} has n = {}, k = {}, d_in = {}, rows = {}", p.n, p.k, p.d_in, p.rows));
+        }
+        let basis = meta.basis(i).build().map_err(|e| format!("pair {i}: {e}"))?;
+        if p.rows % basis.size() != 0 {
+            return Err(format!("pair {i} has {} rows, not a multiple of its basis size {}", p.rows, basis.size()));
+        }
+        let points = if meta.pool_after.is_some_and(|a| i > a) { 1 } else { meta.points };
+        if basis.points().is_some_and(|bp| bp != points) {
+            return Err(format!("pair {i}'s basis ({}) does not act on {points} points", basis.name()));
         }
         if !(p.scale.is_finite() && p.scale > 0.0) {
             return Err(format!("pair {i} has scale {}", p.scale));
         }
         let edges = (2 * p.n as u64)
             .checked_mul(p.d_in as u64)
-            .and_then(|h| h.checked_mul(p.d_in as u64 + p.rows as u64))
+            .and_then(|h| h.checked_mul(basis.size() as u64 * p.d_in as u64 + p.rows as u64))
             .filter(|&e| e <= MAX_RANDOM_EDGES)
             .ok_or_else(|| format!("pair {i} is too large (n = {}, d_in = {}, rows = {})", p.n, p.d_in, p.rows))?;
         total += edges;
@@ -332,6 +377,21 @@ pub fn read(path: &Path) -> Result<LoadedTicket, ModelError> {
                     other => Err(format!("unknown mask encoding '{other}'")),
                 }
                 .map_err(|e| layout(&p, format!("layer {}: {e}", 2 * l)))?;
+                if l == 0 && meta.bias {
+                    // The constant column is a bias only on the identity element.
+                    let [rows, cols] = shapes[0];
+                    let h = rows / meta.basis(0).size();
+                    let block = identity_of(&meta, 0) * h..(identity_of(&meta, 0) + 1) * h;
+                    let stray = idx.iter().find(|&&i| {
+                        i % cols as u64 == cols as u64 - 1 && !block.contains(&((i / cols as u64) as usize))
+                    });
+                    if let Some(i) = stray {
+                        return Err(layout(
+                            &p,
+                            format!("layer 0: mask entry {i} reads the constant channel outside the identity element"),
+                        ));
+                    }
+                }
                 indices.push(idx);
             }
             Ok(LoadedTicket { net: regenerate(&meta, &indices), meta, compact: true })
@@ -351,7 +411,8 @@ pub fn read(path: &Path) -> Result<LoadedTicket, ModelError> {
                         format!("layer {}: {} indices for {} values", 2 * l, ints.len() / 2, vals.len()),
                     ));
                 }
-                let mut layer = SparseLayer { d_out: rows, d_in, rows: vec![], cols: vec![], vals, bias: None };
+                let basis = meta.basis(l / 2);
+                let mut layer = SparseLayer { d_out: rows, d_in, rows: vec![], cols: vec![], vals, bias: None, basis };
                 for pair in ints.chunks_exact(2) {
                     let (r, c) = (pair[0], pair[1]);
                     if r < 0 || c < 0 || r as usize >= rows || c as usize >= d_in {
@@ -363,8 +424,9 @@ pub fn read(path: &Path) -> Result<LoadedTicket, ModelError> {
                 if fold {
                     let b = get(&format!("{}.bias", 2 * l), Dtype::F32)?;
                     let b: Vec<f32> = b.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
-                    if b.len() != rows {
-                        return Err(layout(&p, format!("0.bias has {} values, expected {rows}", b.len())));
+                    if b.len() != rows / basis.size() {
+                        let want = rows / basis.size();
+                        return Err(layout(&p, format!("0.bias has {} values, expected {want}", b.len())));
                     }
                     layer.bias = Some(b);
                 }
@@ -373,7 +435,7 @@ pub fn read(path: &Path) -> Result<LoadedTicket, ModelError> {
                 }
                 layers.push(layer);
             }
-            Ok(LoadedTicket { net: SparseNet { layers }, meta, compact: false })
+            Ok(LoadedTicket { net: net_of(&meta, layers), meta, compact: false })
         }
         other => Err(layout(&p, format!("format '{other}' is not a ticket format"))),
     }

@@ -7,7 +7,7 @@
 //! layers and none after the last. Any file exported from such a PyTorch
 //! model is accepted.
 
-use safetensors::{Dtype, SafeTensors};
+use safetensors::Dtype;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::Path;
@@ -160,71 +160,20 @@ impl Mlp {
     }
 
     /// [`Mlp::load`], and what the file's metadata say about the data, from
-    /// one read of the file.
+    /// one read of the file ([`crate::target::load`], refusing networks
+    /// that are not MLPs).
     pub fn load_with_info(path: &Path) -> Result<(Mlp, TargetInfo), ModelError> {
-        let bytes = read_safetensors(path)?;
-        let p = path.display().to_string();
-        let st = SafeTensors::deserialize(&bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
-        let (_, header) =
-            SafeTensors::read_metadata(&bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
-        let info = TargetInfo::from_metadata(&header.metadata().clone().unwrap_or_default());
-        let mut by_index: BTreeMap<usize, (Option<Dense>, Option<Vec<f32>>)> = BTreeMap::new();
-        for (name, view) in st.tensors() {
-            let Some((idx, kind)) = name.split_once('.').and_then(|(i, k)| Some((i.parse::<usize>().ok()?, k))) else {
-                return Err(ModelError::Layout(format!(
-                    "{p}: tensor '{name}' is not of the form N.weight or N.bias (nn.Sequential layout)"
-                )));
-            };
-            let values = tensor_f32(&name, &view)?;
-            let entry = by_index.entry(idx).or_default();
-            match (kind, view.shape()) {
-                ("weight", &[d_out, d_in]) => entry.0 = Some(Dense { d_in, d_out, weight: values, bias: None }),
-                ("bias", &[_]) => entry.1 = Some(values),
-                ("weight" | "bias", shape) => {
-                    return Err(ModelError::Layout(format!(
-                        "{p}: tensor {name} has shape {shape:?}, expected [out, in] or [out]"
-                    )))
-                }
-                _ => return Err(ModelError::Layout(format!("{p}: tensor '{name}' is neither a weight nor a bias"))),
-            }
-        }
-        let mut layers = Vec::new();
-        for (pos, (idx, (dense, bias))) in by_index.into_iter().enumerate() {
-            if idx != 2 * pos {
-                return Err(ModelError::Layout(format!(
-                    "{p}: missing layer: expected {}.weight (Linear layers at 0, 2, 4, … with ReLU between), found {idx}",
-                    2 * pos
-                )));
-            }
-            let mut dense = dense.ok_or_else(|| ModelError::Layout(format!("{p}: {idx}.bias has no {idx}.weight")))?;
-            if let Some(b) = &bias {
-                if b.len() != dense.d_out {
-                    return Err(ModelError::Layout(format!(
-                        "{p}: {idx}.bias has {} values but {idx}.weight has {} rows",
-                        b.len(),
-                        dense.d_out
-                    )));
-                }
-            }
-            dense.bias = bias;
-            layers.push(dense);
-        }
-        let mlp = Mlp { layers };
-        mlp.validate().map_err(|e| ModelError::Layout(format!("{p}: {e}")))?;
+        let (net, info) = crate::target::load(path, None)?;
+        let mlp = net.to_mlp().ok_or_else(|| {
+            ModelError::Layout(format!("{}: not an MLP (it has convolutions or set layers)", path.display()))
+        })?;
         Ok((mlp, info))
     }
 
     /// The file's bytes: safetensors in `nn.Sequential` layout, f32, with
-    /// `metadata` in the header.
+    /// `metadata` in the header ([`crate::target::to_safetensors`]).
     pub fn to_safetensors(&self, metadata: HashMap<String, String>) -> Vec<u8> {
-        let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
-        for (i, l) in self.layers.iter().enumerate() {
-            tensors.push((format!("{}.weight", 2 * i), vec![l.d_out, l.d_in], f32_bytes(&l.weight)));
-            if let Some(b) = &l.bias {
-                tensors.push((format!("{}.bias", 2 * i), vec![l.d_out], f32_bytes(b)));
-            }
-        }
-        serialize(tensors, metadata)
+        crate::target::to_safetensors(&crate::network::Network::from_mlp(self), None, metadata)
     }
 }
 
@@ -259,7 +208,7 @@ pub struct TargetInfo {
 
 impl TargetInfo {
     /// What a target's `__metadata__` map says (empty if nothing).
-    fn from_metadata(md: &HashMap<String, String>) -> TargetInfo {
+    pub(crate) fn from_metadata(md: &HashMap<String, String>) -> TargetInfo {
         TargetInfo {
             data: md.get("data").cloned(),
             input_scale: md.get("input_scale").and_then(|s| s.parse().ok()).filter(|v: &f64| v.is_finite() && *v > 0.0),
@@ -321,8 +270,4 @@ pub(crate) fn serialize_typed(
         out.extend_from_slice(bytes);
     }
     out
-}
-
-fn serialize(tensors: Vec<(String, Vec<usize>, Vec<u8>)>, metadata: HashMap<String, String>) -> Vec<u8> {
-    serialize_typed(tensors.into_iter().map(|(n, s, b)| (n, Dtype::F32, s, b)).collect(), metadata)
 }

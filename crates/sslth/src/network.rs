@@ -6,7 +6,7 @@
 //! Activations of one example are channel-major: c channels × P points
 //! (P = 1 for dense layers, H·W for images, N for sets).
 
-use crate::basis::{Basis, Conv2d, Identity};
+use crate::basis::{Basis, Conv2d, DeepSets, Identity};
 use crate::model::{Mlp, ModelError};
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -80,6 +80,49 @@ pub struct ConvWeights {
     pub bias: Option<Vec<f32>>,
 }
 
+/// A convolution weight in PyTorch's `[out, in, k, k]` as coefficients
+/// C_q[o, j] at `(q·out + o)·in + j`, offset (a, b) being q = a·k + b.
+pub fn conv_coefficients(torch: &[f32], c_out: usize, c_in: usize, k: usize) -> Vec<f32> {
+    let mut c = vec![0.0f32; torch.len()];
+    for o in 0..c_out {
+        for j in 0..c_in {
+            for q in 0..k * k {
+                c[(q * c_out + o) * c_in + j] = torch[(o * c_in + j) * k * k + q];
+            }
+        }
+    }
+    c
+}
+
+/// The inverse of [`conv_coefficients`].
+pub fn conv_weight(coefficients: &[f32], c_out: usize, c_in: usize, k: usize) -> Vec<f32> {
+    let mut w = vec![0.0f32; coefficients.len()];
+    for o in 0..c_out {
+        for j in 0..c_in {
+            for q in 0..k * k {
+                w[(o * c_in + j) * k * k + q] = coefficients[(q * c_out + o) * c_in + j];
+            }
+        }
+    }
+    w
+}
+
+/// A set layer's tensors as a PyTorch module with `identity` and `mean`
+/// `Linear` children stores them: y_i = W_id·x_i + W_mean·mean(x) + b.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SetWeights {
+    /// Input channels (features).
+    pub c_in: usize,
+    /// Output channels.
+    pub c_out: usize,
+    /// W_id, row-major `[out, in]`.
+    pub identity: Vec<f32>,
+    /// W_mean, row-major `[out, in]`.
+    pub mean: Vec<f32>,
+    /// `[out]`, if the layer has a bias.
+    pub bias: Option<Vec<f32>>,
+}
+
 /// A network: layers applied in order to inputs of `channels` × `points`.
 #[derive(Clone, Debug)]
 pub struct Network {
@@ -91,10 +134,114 @@ pub struct Network {
     pub points: usize,
 }
 
+/// The linear layers of a network the construction accepts, and where
+/// its pooling is: equivariant layers with ReLU between them, at most one
+/// [`Layer::MeanPool`] right after one of those ReLUs, and a linear layer
+/// last (docs/THEORY.md §4).
+#[derive(Debug)]
+pub struct Structure<'a> {
+    /// The equivariant layers, input first.
+    pub linear: Vec<&'a Equivariant>,
+    /// Pooling after linear layer i's ReLU, if any.
+    pub pool_after: Option<usize>,
+}
+
 impl Network {
     /// Values per input row: channels × points.
     pub fn d_in(&self) -> usize {
         self.channels * self.points
+    }
+
+    /// The equivariant layers and the pooling position, or why the network
+    /// is not of the form the construction takes.
+    pub fn structure(&self) -> Result<Structure<'_>, String> {
+        let mut linear: Vec<&Equivariant> = Vec::new();
+        let mut pool_after = None;
+        let mut points = self.points;
+        let mut expect_linear = true;
+        for (i, layer) in self.layers.iter().enumerate() {
+            match (layer, expect_linear) {
+                (Layer::Equivariant(l), true) => {
+                    if l.basis.points().is_some_and(|p| p != points) {
+                        return Err(format!(
+                            "layer {i} ({}) acts on {} points per channel but receives {points}",
+                            l.basis.name(),
+                            l.basis.points().unwrap_or(0)
+                        ));
+                    }
+                    if let Some(prev) = linear.last() {
+                        if prev.c_out != l.c_in {
+                            return Err(format!(
+                                "layer {i} takes {} channels but the previous layer gives {}",
+                                l.c_in, prev.c_out
+                            ));
+                        }
+                    }
+                    linear.push(l);
+                    expect_linear = false;
+                }
+                (Layer::Relu, false) => expect_linear = true,
+                (Layer::MeanPool, true) if pool_after.is_none() && !linear.is_empty() => {
+                    pool_after = Some(linear.len() - 1);
+                    points = 1;
+                }
+                (l, _) => return Err(format!("layer {i} ({l:?}) is out of place: the construction takes linear layers with ReLU between them and at most one mean pooling after a ReLU")),
+            }
+        }
+        if linear.is_empty() || expect_linear {
+            return Err("the network must end with a linear layer".into());
+        }
+        Ok(Structure { linear, pool_after })
+    }
+
+    /// Channel widths c_0-c_1-…-c_ℓ of the linear layers (the widths of an
+    /// MLP).
+    pub fn widths(&self) -> Vec<usize> {
+        let linear = self.linear();
+        let mut w = vec![linear.first().map_or(self.channels, |l| l.c_in)];
+        w.extend(linear.iter().map(|l| l.c_out));
+        w
+    }
+
+    /// Whether any linear layer has a bias.
+    pub fn has_bias(&self) -> bool {
+        self.linear().iter().any(|l| l.bias.is_some())
+    }
+
+    /// Equivariant parameters m_t = Σ |B|·c_in·c_out (biases not counted;
+    /// the weights of an MLP).
+    pub fn weight_count(&self) -> usize {
+        self.linear().iter().map(|l| l.coefficients.len()).sum()
+    }
+
+    /// The network as an MLP, if it is one (dense layers, ReLU between,
+    /// no pooling).
+    pub fn to_mlp(&self) -> Option<Mlp> {
+        let s = self.structure().ok()?;
+        if s.pool_after.is_some() || s.linear.iter().any(|l| l.basis.spec() != crate::basis::BasisSpec::Identity) {
+            return None;
+        }
+        let layers = s
+            .linear
+            .iter()
+            .map(|l| crate::model::Dense {
+                d_in: l.c_in,
+                d_out: l.c_out,
+                weight: l.coefficients.clone(),
+                bias: l.bias.clone(),
+            })
+            .collect();
+        Some(Mlp { layers })
+    }
+
+    fn linear(&self) -> Vec<&Equivariant> {
+        self.layers
+            .iter()
+            .filter_map(|l| match l {
+                Layer::Equivariant(e) => Some(e),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The network on one input row (channel-major), output flattened.
@@ -140,6 +287,49 @@ impl Network {
         Network { layers, channels: mlp.layers[0].d_in, points: 1 }
     }
 
+    /// A DeepSets network on sets of `points` elements with `features`
+    /// channels: `layers` are set layers (identity weight `[out, in]`,
+    /// mean weight `[out, in]`, bias), each followed by ReLU, then the mean
+    /// over the set, then the dense `head`.
+    pub fn deepsets(layers: &[SetWeights], head: &Mlp, points: usize) -> Result<Network, ModelError> {
+        let bad = |m: String| ModelError::Layout(m);
+        let mut out = Vec::new();
+        let mut c_prev = layers.first().map_or(0, |l| l.c_in);
+        let channels = c_prev;
+        for (i, l) in layers.iter().enumerate() {
+            let n = l.c_in * l.c_out;
+            if l.identity.len() != n || l.mean.len() != n || l.bias.as_ref().is_some_and(|b| b.len() != l.c_out) {
+                return Err(bad(format!("set layer {i}: the weights do not match [{}, {}]", l.c_out, l.c_in)));
+            }
+            if l.c_in != c_prev {
+                return Err(bad(format!(
+                    "set layer {i} takes {} channels but the previous layer gives {c_prev}",
+                    l.c_in
+                )));
+            }
+            let mut coefficients = l.identity.clone();
+            coefficients.extend_from_slice(&l.mean);
+            out.push(Layer::Equivariant(Equivariant {
+                basis: Arc::new(DeepSets),
+                c_in: l.c_in,
+                c_out: l.c_out,
+                coefficients,
+                bias: l.bias.clone(),
+            }));
+            out.push(Layer::Relu);
+            c_prev = l.c_out;
+        }
+        if head.layers.first().is_some_and(|l| l.d_in != c_prev) {
+            return Err(bad(format!(
+                "the dense head takes {} inputs but the last set layer gives {c_prev} channels",
+                head.layers[0].d_in
+            )));
+        }
+        out.push(Layer::MeanPool);
+        out.extend(Network::from_mlp(head).layers);
+        Ok(Network { layers: out, channels, points })
+    }
+
     /// A CNN in PyTorch's layout: `convs` are circular, stride-1, same-size
     /// convolutions on `height` ×
     /// `width` maps, each followed by ReLU, then global average pooling,
@@ -165,15 +355,7 @@ impl Network {
                 return Err(bad(format!("conv layer {i} takes {c_in} channels but the previous layer gives {c_prev}")));
             }
             let basis = Conv2d::new(kh, height, width).map_err(|e| bad(format!("conv layer {i}: {e}")))?;
-            let k2 = kh * kw;
-            let mut coefficients = vec![0.0f32; k2 * c_out * c_in];
-            for o in 0..c_out {
-                for j in 0..c_in {
-                    for q in 0..k2 {
-                        coefficients[(q * c_out + o) * c_in + j] = weight[(o * c_in + j) * k2 + q];
-                    }
-                }
-            }
+            let coefficients = conv_coefficients(weight, c_out, c_in, kh);
             channels.get_or_insert(c_in);
             c_prev = c_out;
             layers.push(Layer::Equivariant(Equivariant {

@@ -3,7 +3,7 @@
 
 use crate::data::Dataset;
 use crate::eval::{compare, Comparison};
-use crate::model::Mlp;
+use crate::network::Network;
 use crate::sparse::SparseNet;
 use crate::ticket::{build, plan, BuildConfig, Certificate, LayerPlan, Ticket, TicketMeta, Tolerance};
 use std::time::{Duration, Instant};
@@ -42,7 +42,7 @@ pub struct Built {
 /// With [`Tolerance::Network`]`(ε)`, a certificate above ε is an error
 /// (nothing is returned to write) unless the configuration accepts it.
 pub fn build_and_measure(
-    mlp: &Mlp,
+    net: &Network,
     cfg: &BuildConfig,
     test: Option<&Dataset>,
     input_scale: Option<f64>,
@@ -50,15 +50,15 @@ pub fn build_and_measure(
     progress: &(dyn Fn() + Sync),
 ) -> Result<Built, String> {
     if let Some(t) = test {
-        t.expect_dim(mlp.layers[0].d_in, "the target")?;
+        t.expect_dim(net.d_in(), "the target")?;
     }
     let t0 = Instant::now();
-    let plans = plan(mlp, cfg)?;
+    let plans = plan(net, cfg)?;
     show_plan(&plans);
-    let ticket = build(mlp, &plans, cfg.seed, cfg.nonneg_input, progress);
+    let ticket = build(net, &plans, cfg.seed, cfg.nonneg_input, progress);
     let build_time = t0.elapsed();
     let t1 = Instant::now();
-    let certificate = ticket.certificate(mlp);
+    let certificate = ticket.certificate(net)?;
     let certify_time = t1.elapsed();
     let mut over_eps = None;
     if let Tolerance::Network(e) = cfg.tolerance {
@@ -74,11 +74,22 @@ pub fn build_and_measure(
         }
     }
     let t2 = Instant::now();
-    let net = ticket.to_sparse();
-    let comparison = test.map(|t| compare(mlp, &net, t));
+    let sparse = ticket.to_sparse();
+    let comparison = test.map(|t| compare(net, &sparse, t));
     let eval_time = t2.elapsed();
-    let meta = ticket.meta(mlp, certificate.bound, input_scale, test.map(|t| t.name));
-    Ok(Built { plans, ticket, net, certificate, comparison, over_eps, meta, build_time, certify_time, eval_time })
+    let meta = ticket.meta(net, certificate.bound, input_scale, test.map(|t| t.name));
+    Ok(Built {
+        plans,
+        ticket,
+        net: sparse,
+        certificate,
+        comparison,
+        over_eps,
+        meta,
+        build_time,
+        certify_time,
+        eval_time,
+    })
 }
 
 impl Built {
@@ -88,7 +99,7 @@ impl Built {
     }
 
     /// Overparameterisation m/m_t: random edges over target weights.
-    pub fn overparameterisation(&self, mlp: &Mlp) -> f64 {
-        self.ticket.random_edges() as f64 / mlp.weight_count() as f64
+    pub fn overparameterisation(&self, target: &Network) -> f64 {
+        self.ticket.random_edges() as f64 / target.weight_count() as f64
     }
 }

@@ -1,8 +1,9 @@
 //! A target or a ticket, whichever a file holds: what `sslth eval` and
 //! `sslth predict` run.
 
+use crate::data::InputShape;
 use crate::format::{self, LoadedTicket};
-use crate::model::{Mlp, ModelError, TargetInfo};
+use crate::model::{ModelError, TargetInfo};
 use crate::network::Network;
 use std::path::Path;
 
@@ -16,13 +17,15 @@ pub enum Runnable {
 }
 
 impl Runnable {
-    /// Reads a ticket (recognised by its metadata) or else a target.
-    pub fn load(path: &Path) -> Result<Runnable, ModelError> {
+    /// Reads a ticket (recognised by its metadata) or else a target;
+    /// `shape` sizes a convolutional or set target whose file records no
+    /// input layout.
+    pub fn load(path: &Path, shape: Option<InputShape>) -> Result<Runnable, ModelError> {
         if format::is_ticket(path) {
             Ok(Runnable::Ticket(format::read(path)?))
         } else {
-            let (mlp, info) = Mlp::load_with_info(path)?;
-            Ok(Runnable::Target(Network::from_mlp(&mlp), info))
+            let (net, info) = crate::target::load(path, shape)?;
+            Ok(Runnable::Target(net, info))
         }
     }
 

@@ -1,14 +1,22 @@
-//! The runnable form of a ticket: sparse layers with ReLU between them, as
-//! stored in a full ticket file (docs/FORMAT.md).
+//! The runnable form of a ticket: sparse equivariant layers with ReLU
+//! between them (and a mean pooling where the target has one), as stored
+//! in a full ticket file (docs/FORMAT.md).
+//!
+//! A layer over a basis {b_q} of |B| elements stores its kept edges in
+//! stacked rows: row q·c_out + o, column j is the coefficient C_q[o, j],
+//! and channel o of the output is Σ_q b_q(Σ_j C_q[o, j]·x_j) + bias[o].
+//! Dense layers are the case |B| = 1 on one point.
 
+use crate::basis::BasisSpec;
 use rayon::prelude::*;
 
-/// One sparse linear layer y = Wx (+ b): the kept edges, sorted by (row, col).
+/// One sparse equivariant layer (see the module docs): the kept edges,
+/// sorted by (row, col).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SparseLayer {
-    /// Output width.
+    /// Stacked rows |B|·c_out (the output width of a dense layer).
     pub d_out: usize,
-    /// Input width.
+    /// Input channels.
     pub d_in: usize,
     /// Row of each kept edge.
     pub rows: Vec<u32>,
@@ -16,9 +24,11 @@ pub struct SparseLayer {
     pub cols: Vec<u32>,
     /// Weight of each kept edge.
     pub vals: Vec<f32>,
-    /// Bias (first layer of a ticket whose target has biases: the folded
-    /// constant-1 input).
+    /// Bias per output channel (first layer of a ticket whose target has
+    /// biases: the folded constant-1 input).
     pub bias: Option<Vec<f32>>,
+    /// The basis the rows are stacked over.
+    pub basis: BasisSpec,
 }
 
 impl SparseLayer {
@@ -29,22 +39,112 @@ impl SparseLayer {
     }
 }
 
-/// Sparse layers applied in order, ReLU between them and none after the last.
+/// Sparse layers applied in order, ReLU between them and none after the
+/// last, on inputs of `d_in` channels × `points` points (channel-major).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SparseNet {
     /// The layers, input first.
     pub layers: Vec<SparseLayer>,
+    /// Points per input channel (1 for dense networks).
+    pub points: usize,
+    /// Mean pooling over the points after layer l's ReLU, if any.
+    pub pool_after: Option<usize>,
 }
 
 impl SparseNet {
-    /// Input width.
+    /// A dense network (one point, identity bases, no pooling).
+    pub fn dense(layers: Vec<SparseLayer>) -> SparseNet {
+        SparseNet { layers, points: 1, pool_after: None }
+    }
+
+    /// Values per input row: channels × points.
     pub fn d_in(&self) -> usize {
-        self.layers[0].d_in
+        self.layers[0].d_in * self.points
     }
 
     /// Output width.
     pub fn d_out(&self) -> usize {
-        self.layers.last().map_or(0, |l| l.d_out)
+        self.layers.last().map_or(0, |l| l.d_out / l.basis.size())
+    }
+
+    fn is_dense(&self) -> bool {
+        self.points == 1 && self.pool_after.is_none() && self.layers.iter().all(|l| l.basis.is_identity())
+    }
+
+    /// The general forward pass, for any basis and pooling: per chunk of
+    /// rows, activations are channel-major (`channel × row × point`); the
+    /// edges of each stacked row (q, o) are summed pointwise into one map,
+    /// which b_q then adds to output channel o (directly when b_q is the
+    /// identity), so each kept edge costs one vectorised pass over the
+    /// chunk and each basis element one application per row.
+    fn forward_equivariant(&self, inputs: &[f32], rows: usize) -> Vec<f32> {
+        let d0 = self.d_in();
+        assert_eq!(inputs.len(), rows * d0, "inputs must be rows × d_in");
+        let bases: Vec<_> = self.layers.iter().map(|l| l.basis.build().expect("a ticket's bases are valid")).collect();
+        let grouped: Vec<RowEdges> = self.layers.iter().map(by_row).collect();
+        let chunk = (8192 / self.points).max(1);
+        let last = self.layers.len() - 1;
+        inputs
+            .par_chunks(chunk * d0)
+            .flat_map_iter(|rows_in| {
+                let b = rows_in.len() / d0;
+                let mut points = self.points;
+                let mut act = vec![0.0f32; rows_in.len()];
+                let c0 = self.layers[0].d_in;
+                for r in 0..b {
+                    for c in 0..c0 {
+                        act[(c * b + r) * points..(c * b + r + 1) * points]
+                            .copy_from_slice(&rows_in[(r * c0 + c) * points..(r * c0 + c + 1) * points]);
+                    }
+                }
+                for (i, (l, basis)) in self.layers.iter().zip(&bases).enumerate() {
+                    let c_out = l.d_out / basis.size();
+                    let span = b * points;
+                    let mut out = vec![0.0f32; c_out * span];
+                    if let Some(bias) = &l.bias {
+                        for (o, &v) in bias.iter().enumerate() {
+                            out[o * span..(o + 1) * span].iter_mut().for_each(|y| *y = v);
+                        }
+                    }
+                    let mut tmp = vec![0.0f32; span];
+                    for (row, edges) in &grouped[i] {
+                        let (q, o) = (*row as usize / c_out, *row as usize % c_out);
+                        let direct = q == basis.identity();
+                        let dst: &mut [f32] = if direct { &mut out[o * span..(o + 1) * span] } else { &mut tmp };
+                        if !direct {
+                            dst.iter_mut().for_each(|y| *y = 0.0);
+                        }
+                        for &(c, w) in edges {
+                            let src = &act[c as usize * span..(c as usize + 1) * span];
+                            dst.iter_mut().zip(src).for_each(|(y, &s)| *y += w * s);
+                        }
+                        if !direct {
+                            let dst = &mut out[o * span..(o + 1) * span];
+                            for (t, y) in tmp.chunks_exact(points).zip(dst.chunks_exact_mut(points)) {
+                                basis.apply_add(q, 1.0, t, y);
+                            }
+                        }
+                    }
+                    if i < last {
+                        out.iter_mut().for_each(|v| *v = v.max(0.0));
+                    }
+                    if self.pool_after == Some(i) {
+                        out = out.chunks_exact(points).map(|c| c.iter().sum::<f32>() / points as f32).collect();
+                        points = 1;
+                    }
+                    act = out;
+                }
+                let d = act.len() / (b * points);
+                let mut rowmajor = vec![0.0f32; act.len()];
+                for c in 0..d {
+                    for r in 0..b {
+                        rowmajor[(r * d + c) * points..(r * d + c + 1) * points]
+                            .copy_from_slice(&act[(c * b + r) * points..(c * b + r + 1) * points]);
+                    }
+                }
+                rowmajor
+            })
+            .collect()
     }
 
     /// Runs a batch (row-major `rows × d_in`) on rayon's pool, in chunks of
@@ -53,8 +153,12 @@ impl SparseNet {
     /// visited tile by tile of 512 input channels (rows in order within a
     /// tile), so the inputs an edge reads stay in cache (on a Fashion-MNIST
     /// 784-500-10 ticket, 128/512 beat 32/2048, 64/1024 and 256/256).
-    /// Output row-major.
+    /// Output row-major. Networks with other bases or pooling take
+    /// [`SparseNet::forward_equivariant`].
     pub fn forward_batch(&self, inputs: &[f32], rows: usize) -> Vec<f32> {
+        if !self.is_dense() {
+            return self.forward_equivariant(inputs, rows);
+        }
         const CHUNK: usize = 128;
         let d0 = self.d_in();
         assert_eq!(inputs.len(), rows * d0, "inputs must be rows × d_in");
@@ -103,6 +207,24 @@ impl SparseNet {
     }
 }
 
+/// A layer's edges by stacked row: (row, [(column, weight)]), rows ascending.
+type RowEdges = Vec<(u32, Vec<(u32, f32)>)>;
+
+/// A layer's edges grouped by stacked row, rows ascending.
+fn by_row(l: &SparseLayer) -> RowEdges {
+    let mut edges: Vec<(u32, u32, f32)> =
+        l.rows.iter().zip(&l.cols).zip(&l.vals).map(|((&r, &c), &w)| (r, c, w)).collect();
+    edges.sort_by_key(|e| (e.0, e.1));
+    let mut out: Vec<(u32, Vec<(u32, f32)>)> = Vec::new();
+    for (r, c, w) in edges {
+        match out.last_mut() {
+            Some((row, list)) if *row == r => list.push((c, w)),
+            _ => out.push((r, vec![(c, w)])),
+        }
+    }
+    out
+}
+
 /// A layer's edges ordered tile by tile of input channels, by row within a
 /// tile (a stable counting sort of the (row, column)-sorted edges).
 struct Tiled {
@@ -138,26 +260,26 @@ mod tests {
     #[test]
     fn hand_computed_network() {
         // Layer 0: h = relu([2x0 − x1 + 0.5, x1 − 1]); layer 1: y = 3h0 − h1.
-        let net = SparseNet {
-            layers: vec![
-                SparseLayer {
-                    d_out: 2,
-                    d_in: 2,
-                    rows: vec![0, 0, 1],
-                    cols: vec![0, 1, 1],
-                    vals: vec![2.0, -1.0, 1.0],
-                    bias: Some(vec![0.5, -1.0]),
-                },
-                SparseLayer {
-                    d_out: 1,
-                    d_in: 2,
-                    rows: vec![0, 0],
-                    cols: vec![0, 1],
-                    vals: vec![3.0, -1.0],
-                    bias: None,
-                },
-            ],
-        };
+        let net = SparseNet::dense(vec![
+            SparseLayer {
+                d_out: 2,
+                d_in: 2,
+                rows: vec![0, 0, 1],
+                cols: vec![0, 1, 1],
+                vals: vec![2.0, -1.0, 1.0],
+                bias: Some(vec![0.5, -1.0]),
+                basis: BasisSpec::Identity,
+            },
+            SparseLayer {
+                d_out: 1,
+                d_in: 2,
+                rows: vec![0, 0],
+                cols: vec![0, 1],
+                vals: vec![3.0, -1.0],
+                bias: None,
+                basis: BasisSpec::Identity,
+            },
+        ]);
         let xs: Vec<f32> = (0..300).flat_map(|i| [(i as f32) * 0.01 - 1.0, 1.5 - (i as f32) * 0.007]).collect();
         let ys = net.forward_batch(&xs, 300);
         for i in 0..300 {

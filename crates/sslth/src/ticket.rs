@@ -1,15 +1,21 @@
-//! Dense sparse tickets (docs/THEORY.md §3, Theorem 3): sizing, building, running
-//! and certifying a ticket for a ReLU MLP target.
+//! Sparse tickets (docs/THEORY.md §3 and §4, Theorems 3 and 4): sizing,
+//! building, running and certifying a ticket for a target [`Network`] of
+//! equivariant layers (dense, convolutional or set layers; dense is the
+//! one-element basis, not a second path).
 //!
-//! Biases go through a constant-1 input coordinate carried through every
-//! layer: target layer i becomes [W_i b_i] with an extra output row
-//! [0 … 0 1] (except the last layer), so every layer of the random network
-//! is bias-free as in the paper. Exact zeros (the carried row) keep no edge.
+//! Biases go through a constant-1 input channel carried through every
+//! layer: target layer i gets the bias as the coefficient of the constant
+//! channel on the basis's identity element, and (except the last layer) an
+//! extra output channel that copies the constant, so every layer of the
+//! random network is bias-free as in the paper. Exact zeros (the carried
+//! channel) keep no edge.
 
+use crate::basis::{Basis, BasisSpec};
 use crate::construct::{build_pair, Coefficients, Pair, PairSize, PairSpec};
 use crate::linalg::{spectral_norm, spectral_norm_upper};
-use crate::model::Mlp;
+use crate::network::Network;
 use crate::sparse::{SparseLayer, SparseNet};
+use std::sync::Arc;
 
 /// The tolerance asked for.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -66,10 +72,9 @@ impl LayerPlan {
         2 * self.size.n * self.target.d_in
     }
 
-    /// Edges of the random pair.
+    /// Edges of the random pair: |B|·H·(d_in + d_out).
     pub fn random_edges(&self) -> u64 {
-        let h = self.hidden() as u64;
-        h * (self.target.d_in + self.target.rows()) as u64
+        LayerShape::new(&self.target, &self.nonneg).random_edges(self.size.n)
     }
 
     /// RFSS instances to solve: one per non-zero coefficient and side.
@@ -87,6 +92,7 @@ impl LayerPlan {
 /// largest |C|, and per input channel its non-zero coefficients and sides.
 struct LayerShape<'a> {
     max_abs: f64,
+    basis: usize,
     d_in: usize,
     rows: usize,
     nonzero: Vec<u32>,
@@ -101,7 +107,7 @@ impl<'a> LayerShape<'a> {
                 *z += u32::from(v != 0.0);
             }
         }
-        LayerShape { max_abs: c.max_abs(), d_in: c.d_in, rows: c.rows(), nonzero, nonneg }
+        LayerShape { max_abs: c.max_abs(), basis: c.basis, d_in: c.d_in, rows: c.rows(), nonzero, nonneg }
     }
 
     fn sides(&self, j: usize) -> u64 {
@@ -117,7 +123,7 @@ impl<'a> LayerShape<'a> {
     }
 
     fn random_edges(&self, n: usize) -> u64 {
-        (2 * n * self.d_in * (self.d_in + self.rows)) as u64
+        (2 * n * self.d_in * (self.basis * self.d_in + self.rows)) as u64
     }
 
     /// k B edges per instance, plus one A edge per hidden neuron that some
@@ -135,37 +141,78 @@ impl<'a> LayerShape<'a> {
     }
 }
 
-/// The augmented coefficients of an MLP's layers and their non-negative
-/// input channels (see the module docs).
-pub fn augmented_layers(mlp: &Mlp, nonneg_input: bool) -> Vec<(Coefficients, Vec<bool>)> {
-    let bias = mlp.has_bias();
-    let last = mlp.layers.len() - 1;
-    mlp.layers
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            let d_in = l.d_in + usize::from(bias);
-            let carry = bias && i < last;
-            let d_out = l.d_out + usize::from(carry);
-            let mut values = vec![0.0; d_out * d_in];
-            for o in 0..l.d_out {
-                for j in 0..l.d_in {
-                    values[o * d_in + j] = f64::from(l.w(o, j));
+/// One target layer as the construction sees it.
+#[derive(Clone, Debug)]
+pub struct TargetLayer {
+    /// The augmented coefficients (bias and carried constant included).
+    pub coefficients: Coefficients,
+    /// Which input channels are never negative.
+    pub nonneg: Vec<bool>,
+    /// The layer's basis.
+    pub basis: Arc<dyn Basis>,
+    /// Points per channel the layer acts on (1 after pooling).
+    pub points: usize,
+}
+
+impl TargetLayer {
+    /// Block q (`[d_out, cols]`) of a matrix stacked like the coefficients.
+    fn block<'a>(&self, values: &'a [f64], q: usize, cols: usize) -> &'a [f64] {
+        let size = self.coefficients.d_out * cols;
+        &values[q * size..(q + 1) * size]
+    }
+
+    /// Σ_q ‖b_q‖·‖M_q‖₂ over the blocks of `values` (flat like the
+    /// coefficients), each norm bounded above ([`spectral_norm_upper`]):
+    /// an upper bound on ‖Σ_q b_q ⊗ M_q‖.
+    fn operator_bound(&self, values: &[f64], cols: usize) -> f64 {
+        let rows = self.coefficients.d_out;
+        (0..self.coefficients.basis)
+            .map(|q| self.basis.element_norm(q) * spectral_norm_upper(self.block(values, q, cols), rows, cols))
+            .sum()
+    }
+}
+
+/// The augmented coefficients of a network's linear layers (see the module
+/// docs), or why the network is not one the construction takes.
+pub fn augmented_layers(net: &Network, nonneg_input: bool) -> Result<Vec<TargetLayer>, String> {
+    let structure = net.structure()?;
+    let bias = net.has_bias();
+    let last = structure.linear.len() - 1;
+    let mut points = net.points;
+    let mut out = Vec::new();
+    for (i, l) in structure.linear.iter().enumerate() {
+        let size = l.basis.size();
+        let id = l.basis.identity();
+        let d_in = l.c_in + usize::from(bias);
+        let carry = bias && i < last;
+        let d_out = l.c_out + usize::from(carry);
+        let mut values = vec![0.0; size * d_out * d_in];
+        for q in 0..size {
+            for o in 0..l.c_out {
+                for j in 0..l.c_in {
+                    values[(q * d_out + o) * d_in + j] = f64::from(l.coefficients[(q * l.c_out + o) * l.c_in + j]);
                 }
-                if bias {
-                    values[o * d_in + l.d_in] = l.bias.as_ref().map_or(0.0, |b| f64::from(b[o]));
-                }
             }
-            if carry {
-                values[l.d_out * d_in + l.d_in] = 1.0;
+        }
+        if bias {
+            for o in 0..l.c_out {
+                values[(id * d_out + o) * d_in + l.c_in] = l.bias.as_ref().map_or(0.0, |b| f64::from(b[o]));
             }
-            let mut nonneg = vec![i > 0 || nonneg_input; d_in];
-            if bias {
-                nonneg[l.d_in] = true;
-            }
-            (Coefficients { basis: 1, d_out, d_in, values }, nonneg)
-        })
-        .collect()
+        }
+        if carry {
+            values[(id * d_out + l.c_out) * d_in + l.c_in] = 1.0;
+        }
+        let mut nonneg = vec![i > 0 || nonneg_input; d_in];
+        if bias {
+            nonneg[l.c_in] = true;
+        }
+        let coefficients = Coefficients { basis: size, pointwise: id, d_out, d_in, values };
+        out.push(TargetLayer { coefficients, nonneg, basis: l.basis.clone(), points });
+        if structure.pool_after == Some(i) {
+            points = 1;
+        }
+    }
+    Ok(out)
 }
 
 /// The largest |coefficient| that k-sums of products a·b reach at B scale
@@ -207,26 +254,38 @@ fn smallest_n_for(k: usize) -> usize {
 /// sides (see `smallest_n_for`). `Tolerance::Network(ε)` gives layer i the
 /// per-coefficient tolerance ε / (ℓ·√(2·d_in·d_out)·Πothers), where
 /// Πothers bounds how the layer's error is amplified (the product of the
-/// other layers' spectral norms and the input radius): Frobenius bounds
-/// spectral, so each layer then contributes at most ε/ℓ to first order.
-pub fn plan(mlp: &Mlp, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> {
+/// other layers' operator norms and the input radius) and ‖B‖ the
+/// basis's: Frobenius bounds spectral, so each layer then contributes at
+/// most ε/ℓ to first order.
+pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> {
     if !(cfg.density > 0.0 && cfg.density <= 1.0) {
         return Err(format!("density must be in (0, 1], got {}", cfg.density));
     }
-    let layers = augmented_layers(mlp, cfg.nonneg_input);
+    let layers = augmented_layers(net, cfg.nonneg_input)?;
     let ell = layers.len();
     let eps: Vec<f64> = match cfg.tolerance {
         Tolerance::Weight(e) if e > 0.0 && e.is_finite() => vec![e; ell],
         Tolerance::Network(e) if e > 0.0 && e.is_finite() => {
-            let norms: Vec<f64> = layers.iter().map(|(c, _)| spectral_norm(&c.values, c.d_out, c.d_in)).collect();
-            let radius = if mlp.has_bias() { 2f64.sqrt() } else { 1.0 };
+            let norms: Vec<f64> = layers
+                .iter()
+                .map(|l| {
+                    let c = &l.coefficients;
+                    (0..c.basis)
+                        .map(|q| {
+                            l.basis.element_norm(q) * spectral_norm(l.block(&c.values, q, c.d_in), c.d_out, c.d_in)
+                        })
+                        .sum()
+                })
+                .collect();
+            let radius = input_radius(net);
             layers
                 .iter()
                 .enumerate()
-                .map(|(i, (c, _))| {
+                .map(|(i, l)| {
+                    let c = &l.coefficients;
                     let others: f64 =
                         norms.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, n)| n.max(1.0)).product();
-                    e / (ell as f64 * (2.0 * (c.d_in * c.d_out) as f64).sqrt() * others * radius)
+                    e / (ell as f64 * l.basis.norm() * (2.0 * (c.d_in * c.d_out) as f64).sqrt() * others * radius)
                 })
                 .collect()
         }
@@ -234,15 +293,15 @@ pub fn plan(mlp: &Mlp, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> {
             return Err(format!("eps must be a finite number > 0, got {e}"))
         }
     };
-    let shapes: Vec<LayerShape> = layers.iter().map(|(c, nn)| LayerShape::new(c, nn)).collect();
+    let shapes: Vec<LayerShape> = layers.iter().map(|l| LayerShape::new(&l.coefficients, &l.nonneg)).collect();
     let make = |sizes: &[PairSize]| -> Vec<LayerPlan> {
         layers
             .iter()
             .zip(sizes)
             .zip(&eps)
-            .map(|(((c, nn), &size), &weight_eps)| LayerPlan {
-                target: c.clone(),
-                nonneg: nn.clone(),
+            .map(|((l, &size), &weight_eps)| LayerPlan {
+                target: l.coefficients.clone(),
+                nonneg: l.nonneg.clone(),
                 size,
                 weight_eps,
             })
@@ -279,7 +338,7 @@ pub fn plan(mlp: &Mlp, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> {
         let sizes: Vec<PairSize> = shapes.iter().map(|s| PairSize { n, k, scale: scale_of(s.max_abs, k) }).collect();
         check_reach(&sizes)?;
         let plans = make(&sizes);
-        check_resolution(mlp, &plans)?;
+        check_resolution(net, &plans)?;
         return Ok(plans);
     }
     // One ratio ρ = k/n for every layer; each n_i from the (RFSS)
@@ -313,7 +372,7 @@ pub fn plan(mlp: &Mlp, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> {
     let (at_lo, at_hi) = (sizes_for(lo), sizes_for(hi));
     check_reach(&at_hi)?;
     // Likewise a tolerance below float32 resolution even at the smallest k.
-    check_resolution(mlp, &make(&at_lo))?;
+    check_resolution(net, &make(&at_lo))?;
     let lowest = density_of(&at_lo);
     if cfg.density < lowest {
         return Err(format!(
@@ -341,7 +400,7 @@ pub fn plan(mlp: &Mlp, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> {
     let sizes = sizes_for(lo);
     check_reach(&sizes)?;
     let plans = make(&sizes);
-    check_resolution(mlp, &plans)?;
+    check_resolution(net, &plans)?;
     Ok(plans)
 }
 
@@ -357,7 +416,8 @@ pub fn resolution(size: &PairSize) -> f64 {
 /// that set the layer's scale: such a tolerance cannot be met, and asking
 /// for it would size instances without bound (one corrupted weight of
 /// 2.9·10³⁸ once planned n = 508, k = 230).
-fn check_resolution(mlp: &Mlp, plans: &[LayerPlan]) -> Result<(), String> {
+fn check_resolution(net: &Network, plans: &[LayerPlan]) -> Result<(), String> {
+    let widths = net.widths();
     for (i, p) in plans.iter().enumerate() {
         let res = resolution(&p.size);
         if p.weight_eps >= res {
@@ -365,14 +425,18 @@ fn check_resolution(mlp: &Mlp, plans: &[LayerPlan]) -> Result<(), String> {
         }
         let c = &p.target;
         let at = c.values.iter().enumerate().fold(0, |b, (t, v)| if v.abs() > c.values[b].abs() { t } else { b });
-        let (o, j) = (at / c.d_in, at % c.d_in);
-        let l = &mlp.layers[i];
-        let name = if o >= l.d_out {
+        let (q, o, j) = (at / (c.d_out * c.d_in), at / c.d_in % c.d_out, at % c.d_in);
+        let (c_in, c_out) = (widths[i], widths[i + 1]);
+        let name = if o >= c_out {
             "the carried constant 1".to_string()
-        } else if j >= l.d_in {
+        } else if j >= c_in && c.basis == 1 {
             format!("{}.bias[{o}] = {:.4e}", 2 * i, c.values[at])
-        } else {
+        } else if j >= c_in {
+            format!("layer {i}'s bias[{o}] = {:.4e}", c.values[at])
+        } else if c.basis == 1 {
             format!("{}.weight[{o}, {j}] = {:.4e}", 2 * i, c.values[at])
+        } else {
+            format!("layer {i}'s coefficient C_{q}[{o}, {j}] = {:.4e}", c.values[at])
         };
         return Err(format!(
             "layer {i}: the per-weight tolerance {:.3e} is below float32 resolution at this layer's scale \
@@ -383,22 +447,45 @@ fn check_resolution(mlp: &Mlp, plans: &[LayerPlan]) -> Result<(), String> {
     Ok(())
 }
 
+/// Radius of the augmented input ball: ‖x‖ ≤ 1, plus the constant channel
+/// (1 at each of the P input points) when the target has biases.
+pub fn input_radius(net: &Network) -> f64 {
+    if net.has_bias() {
+        (1.0 + net.points as f64).sqrt()
+    } else {
+        1.0
+    }
+}
+
 /// A ticket: the pruned random pairs of every target layer.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Ticket {
     /// Seed of the random network.
     pub seed: u64,
-    /// Whether inputs get a constant-1 coordinate (the target has biases).
+    /// Whether inputs get a constant-1 channel (the target has biases).
     pub bias: bool,
     /// Whether the first layer assumed x ≥ 0.
     pub nonneg_input: bool,
     /// The pairs, input first.
     pub pairs: Vec<Pair>,
+    /// Each pair's basis.
+    pub bases: Vec<BasisSpec>,
+    /// Mean pooling after pair i's ReLU, as in the target.
+    pub pool_after: Option<usize>,
+    /// Points per input channel.
+    pub points: usize,
 }
 
 /// Builds the ticket of a planned target; `progress` is called once per
 /// finished row of each pair's B.
-pub fn build(mlp: &Mlp, plans: &[LayerPlan], seed: u64, nonneg_input: bool, progress: &(dyn Fn() + Sync)) -> Ticket {
+pub fn build(
+    net: &Network,
+    plans: &[LayerPlan],
+    seed: u64,
+    nonneg_input: bool,
+    progress: &(dyn Fn() + Sync),
+) -> Ticket {
+    let structure = net.structure().expect("a planned network has a structure");
     let pairs = plans
         .iter()
         .enumerate()
@@ -415,7 +502,15 @@ pub fn build(mlp: &Mlp, plans: &[LayerPlan], seed: u64, nonneg_input: bool, prog
             build_pair(&spec, progress)
         })
         .collect();
-    Ticket { seed, bias: mlp.has_bias(), nonneg_input, pairs }
+    Ticket {
+        seed,
+        bias: net.has_bias(),
+        nonneg_input,
+        pairs,
+        bases: structure.linear.iter().map(|l| l.basis.spec()).collect(),
+        pool_after: structure.pool_after,
+        points: net.points,
+    }
 }
 
 impl Ticket {
@@ -434,23 +529,33 @@ impl Ticket {
         self.kept_edges() as f64 / self.random_edges() as f64
     }
 
-    /// The runnable network: per pair an A layer `[H, d_in]` and a B layer
-    /// `[rows, H]`. With a constant-1 input coordinate its A edges become
-    /// the first layer's bias, so the network takes x itself.
+    /// The runnable network: per pair an A layer (stacked rows
+    /// `[|B|·H, d_in]`, its edges all on the identity element) and a B
+    /// layer (`[|B|·d_out, H]`). With a constant-1 input channel its A
+    /// edges become the first layer's bias, so the network takes x itself.
     pub fn to_sparse(&self) -> SparseNet {
         let mut layers = Vec::with_capacity(2 * self.pairs.len());
-        for (i, p) in self.pairs.iter().enumerate() {
+        for (i, (p, &basis)) in self.pairs.iter().zip(&self.bases).enumerate() {
             let two_n = 2 * p.size.n;
             let fold = i == 0 && self.bias;
             let d_in = p.d_in - usize::from(fold);
-            let mut a = SparseLayer { d_out: p.hidden(), d_in, rows: vec![], cols: vec![], vals: vec![], bias: None };
+            let offset = (p.pointwise * p.hidden()) as u32;
+            let mut a = SparseLayer {
+                d_out: p.basis * p.hidden(),
+                d_in,
+                rows: vec![],
+                cols: vec![],
+                vals: vec![],
+                bias: None,
+                basis,
+            };
             let mut bias = vec![0.0f32; p.hidden()];
             for &(h, v) in &p.a {
                 let j = h as usize / two_n;
                 if fold && j == d_in {
                     bias[h as usize] = v;
                 } else {
-                    a.rows.push(h);
+                    a.rows.push(offset + h);
                     a.cols.push(j as u32);
                     a.vals.push(v);
                 }
@@ -466,22 +571,36 @@ impl Ticket {
                 cols: p.b.iter().map(|e| e.1).collect(),
                 vals: p.b.iter().map(|e| e.2).collect(),
                 bias: None,
+                basis,
             });
         }
-        SparseNet { layers }
+        SparseNet { layers, points: self.points, pool_after: self.pool_after.map(|i| 2 * i + 1) }
     }
 
-    /// What a ticket file records besides its weights.
-    pub fn meta(&self, mlp: &Mlp, certified_error: f64, input_scale: Option<f64>, data: Option<&str>) -> TicketMeta {
+    /// What a ticket file records besides its weights. Dense tickets are
+    /// version 1 (the fields for bases, pooling and points are left out,
+    /// so their files are byte for byte those of earlier sslth); any other
+    /// basis or a pooling makes version 2, which version-1 readers refuse.
+    pub fn meta(
+        &self,
+        net: &Network,
+        certified_error: f64,
+        input_scale: Option<f64>,
+        data: Option<&str>,
+    ) -> TicketMeta {
+        let dense = self.bases.iter().all(BasisSpec::is_identity) && self.pool_after.is_none() && self.points == 1;
         TicketMeta {
-            version: 1,
+            version: if dense { 1 } else { 2 },
             generator: crate::weights::GENERATOR.to_string(),
             seed: self.seed,
             bias: self.bias,
             nonneg_input: self.nonneg_input,
-            target_widths: mlp.widths(),
+            target_widths: net.widths(),
             input_scale,
             data: data.map(String::from),
+            bases: if dense { Vec::new() } else { self.bases.clone() },
+            pool_after: self.pool_after,
+            points: self.points,
             pairs: self
                 .pairs
                 .iter()
@@ -501,70 +620,94 @@ impl Ticket {
         }
     }
 
-    /// The certified bound (docs/THEORY.md §6) against `mlp`: every
-    /// spectral norm is an upper bound by construction
-    /// ([`spectral_norm_upper`]), and the recursion only adds and
-    /// multiplies them, so the bound is one too.
-    pub fn certificate(&self, mlp: &Mlp) -> Certificate {
-        let layers = augmented_layers(mlp, self.nonneg_input);
+    /// The certified bound (docs/THEORY.md §6) against `net`: every
+    /// operator norm is an upper bound by construction (a sum over basis
+    /// elements of ‖b_q‖ times a [`spectral_norm_upper`]), and the
+    /// recursion only adds and multiplies them, so the bound is one too.
+    pub fn certificate(&self, net: &Network) -> Result<Certificate, String> {
+        let layers = augmented_layers(net, self.nonneg_input)?;
         let mut out = Vec::new();
-        for ((c, nonneg), p) in layers.iter().zip(&self.pairs) {
-            let (rows, cols) = (c.rows(), c.d_in);
+        for (l, p) in layers.iter().zip(&self.pairs) {
+            let c = &l.coefficients;
+            let cols = c.d_in;
             let e_pos: Vec<f64> = c.values.iter().zip(&p.approx_pos).map(|(t, a)| t - a).collect();
             let e_neg: Vec<f64> = c
                 .values
                 .iter()
                 .zip(&p.approx_neg)
                 .enumerate()
-                .map(|(i, (t, a))| if nonneg[i % cols] { 0.0 } else { t - a })
+                .map(|(i, (t, a))| if l.nonneg[i % cols] { 0.0 } else { t - a })
                 .collect();
             let mut joint = Vec::with_capacity(2 * e_pos.len());
-            for r in 0..rows {
+            for r in 0..c.rows() {
                 joint.extend_from_slice(&e_pos[r * cols..(r + 1) * cols]);
                 joint.extend_from_slice(&e_neg[r * cols..(r + 1) * cols]);
             }
+            let coefficient_error = (0..c.basis)
+                .map(|q| spectral_norm_upper(l.block(&joint, q, 2 * cols), c.d_out, 2 * cols))
+                .fold(0.0, f64::max);
             out.push(LayerCertificate {
-                err_pos: spectral_norm_upper(&e_pos, rows, cols),
-                err_neg: spectral_norm_upper(&e_neg, rows, cols),
-                err_joint: spectral_norm_upper(&joint, rows, 2 * cols),
-                target_norm: spectral_norm_upper(&c.values, rows, cols),
+                err_pos: l.operator_bound(&e_pos, cols),
+                err_neg: l.operator_bound(&e_neg, cols),
+                err_joint: l.operator_bound(&joint, 2 * cols),
+                target_norm: l.operator_bound(&c.values, cols),
+                coefficient_error,
+                basis_norm: l.basis.norm(),
+                pool: (Some(out.len()) == self.pool_after).then_some(l.points),
             });
         }
-        let radius = if self.bias { 2f64.sqrt() } else { 1.0 };
+        let radius = input_radius(net);
         let bound = certified_bound(&out, radius);
+        let ball =
+            if self.points == 1 { "|x|_2 <= 1".to_string() } else { format!("|x|_2 <= 1 (all {} values)", net.d_in()) };
         let domain = if self.nonneg_input {
-            "every x >= 0 (each coordinate) with |x|_2 <= 1".to_string()
+            format!("every x >= 0 (each coordinate) with {ball}")
         } else {
-            "every x with |x|_2 <= 1".to_string()
+            format!("every x with {ball}")
         };
-        Certificate { layers: out, input_radius: radius, bound, domain }
+        Ok(Certificate { layers: out, input_radius: radius, bound, domain })
     }
 }
 
 /// The recursion of docs/THEORY.md §6 on per-layer norms: e_0 = 0,
 /// F_0 = `radius`, e_i = ‖C_i‖·e_{i−1} + ‖[E⁺ E⁻]_i‖·(F_{i−1} + e_{i−1}),
-/// F_i = ‖C_i‖·F_{i−1}; returns e_ℓ. Every operation rounds up by at most
-/// one ulp, covered by a final factor 1 + 1e-12 (ℓ is far below 10³).
+/// F_i = ‖C_i‖·F_{i−1}, and a mean pooling over P points after layer i
+/// divides both by √P (its operator norm); returns e_ℓ. Every operation
+/// rounds up by at most one ulp, covered by a final factor 1 + 1e-12 (ℓ is
+/// far below 10³).
 pub fn certified_bound(layers: &[LayerCertificate], radius: f64) -> f64 {
     let (mut f, mut e) = (radius, 0.0);
     for l in layers {
         e = l.target_norm * e + l.err_joint * (f + e);
         f *= l.target_norm;
+        if let Some(p) = l.pool {
+            let shrink = (p as f64).sqrt();
+            e /= shrink;
+            f /= shrink;
+        }
     }
     e * (1.0 + 1e-12)
 }
 
-/// Certified errors of one layer: upper bounds on spectral norms.
+/// Certified errors of one layer: upper bounds on operator norms, each
+/// Σ_q ‖b_q‖·‖M_q‖₂ over the basis (for one element, ‖M‖₂ itself).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct LayerCertificate {
-    /// ‖C − Ĉ⁺‖₂.
+    /// ‖Σ_q b_q ⊗ (C_q − Ĉ⁺_q)‖.
     pub err_pos: f64,
-    /// ‖C − Ĉ⁻‖₂ over the channels that can be negative.
+    /// ‖Σ_q b_q ⊗ (C_q − Ĉ⁻_q)‖ over the channels that can be negative.
     pub err_neg: f64,
-    /// ‖[C − Ĉ⁺, C − Ĉ⁻]‖₂, which bounds the layer's error at ‖x‖ = 1.
+    /// ‖Σ_q b_q ⊗ [C_q − Ĉ⁺_q, C_q − Ĉ⁻_q]‖, which bounds the layer's
+    /// error at ‖x‖ = 1; at most `basis_norm · coefficient_error`.
     pub err_joint: f64,
-    /// ‖C‖₂ of the augmented target layer.
+    /// ‖Σ_q b_q ⊗ C_q‖ of the augmented target layer.
     pub target_norm: f64,
+    /// max_q ‖[C_q − Ĉ⁺_q, C_q − Ĉ⁻_q]‖₂: the coefficient error.
+    pub coefficient_error: f64,
+    /// ‖B‖ of the layer's basis.
+    pub basis_norm: f64,
+    /// Points averaged by a mean pooling after this layer, if any.
+    pub pool: Option<usize>,
 }
 
 /// The end-to-end bound: for every x in `domain` (‖x‖ ≤ 1, and x ≥ 0 too
@@ -609,7 +752,7 @@ impl PairMeta {
 /// Everything a ticket file records besides its weights (docs/FORMAT.md).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TicketMeta {
-    /// Format version (1).
+    /// Format version: 1 for dense tickets, 2 with other bases or pooling.
     pub version: u32,
     /// The random generator (see [`crate::weights`]).
     pub generator: String,
@@ -627,6 +770,15 @@ pub struct TicketMeta {
     /// written before it was recorded).
     #[serde(default)]
     pub data: Option<String>,
+    /// Each pair's basis (version 2); empty for dense tickets.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bases: Vec<BasisSpec>,
+    /// Mean pooling after pair i's ReLU (version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool_after: Option<usize>,
+    /// Points per input channel (version 2: H·W of images, N of sets).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub points: usize,
     /// Per target layer.
     pub pairs: Vec<PairMeta>,
     /// kept / random edges.
@@ -639,4 +791,19 @@ pub struct TicketMeta {
     pub certified_error: f64,
     /// RFSS instances that missed their tolerance.
     pub misses: u64,
+}
+
+fn one() -> usize {
+    1
+}
+
+fn is_one(v: &usize) -> bool {
+    *v == 1
+}
+
+impl TicketMeta {
+    /// Pair i's basis (identity when the file lists none).
+    pub fn basis(&self, i: usize) -> BasisSpec {
+        self.bases.get(i).copied().unwrap_or(BasisSpec::Identity)
+    }
 }

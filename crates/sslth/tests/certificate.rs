@@ -137,10 +137,11 @@ fn certificate_matches_an_independent_svd_recomputation_from_the_file() {
             scale: None,
             accept_over_eps: false,
         };
-        let plans = plan(&target, &cfg).unwrap();
-        let ticket = build(&target, &plans, cfg.seed, nonneg, &|| {});
-        let cert = ticket.certificate(&target);
-        let bytes = sslth::format::full_bytes(&ticket.to_sparse(), &ticket.meta(&target, cert.bound, None, None));
+        let net = sslth::network::Network::from_mlp(&target);
+        let plans = plan(&net, &cfg).unwrap();
+        let ticket = build(&net, &plans, cfg.seed, nonneg, &|| {});
+        let cert = ticket.certificate(&net).unwrap();
+        let bytes = sslth::format::full_bytes(&ticket.to_sparse(), &ticket.meta(&net, cert.bound, None, None));
         let norms = norms_from_file(&bytes, &target, nonneg);
         for (l, (mine, theirs)) in norms.iter().zip(&cert.layers).enumerate() {
             let sslth = [theirs.target_norm, theirs.err_pos, theirs.err_neg, theirs.err_joint];

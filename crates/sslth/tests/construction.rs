@@ -3,6 +3,7 @@
 //! certificate, and exact counts.
 
 use sslth::model::Mlp;
+use sslth::network::Network;
 use sslth::ticket::{augmented_layers, build, plan, BuildConfig, Ticket, Tolerance};
 use sslth::weights::uniform_weight;
 
@@ -27,8 +28,9 @@ fn config(n: usize, k: usize) -> BuildConfig {
 }
 
 fn build_ticket(mlp: &Mlp, cfg: &BuildConfig) -> Ticket {
-    let plans = plan(mlp, cfg).unwrap();
-    build(mlp, &plans, cfg.seed, cfg.nonneg_input, &|| {})
+    let net = Network::from_mlp(mlp);
+    let plans = plan(&net, cfg).unwrap();
+    build(&net, &plans, cfg.seed, cfg.nonneg_input, &|| {})
 }
 
 /// A point of the unit ball with coordinates of both signs.
@@ -44,8 +46,9 @@ fn kept_weights_are_the_random_network_and_subsets_have_size_k() {
     let mlp = small_mlp(1, true);
     let (n, k) = (16, 4);
     let t = build_ticket(&mlp, &config(n, k));
-    let layers = augmented_layers(&mlp, false);
-    for (i, (p, (c, nonneg))) in t.pairs.iter().zip(&layers).enumerate() {
+    let layers = augmented_layers(&Network::from_mlp(&mlp), false).unwrap();
+    for (i, (p, l)) in t.pairs.iter().zip(&layers).enumerate() {
+        let (c, nonneg) = (&l.coefficients, &l.nonneg);
         let hidden = 2 * n * c.d_in;
         assert_eq!(p.hidden(), hidden);
         let a_of = |h: usize| uniform_weight(9, 2 * i as u64, (h * c.d_in + h / (2 * n)) as u64) as f32;
@@ -107,7 +110,7 @@ fn forward_pass_computes_the_sign_trick_algebra_and_meets_the_certificate() {
     for bias in [true, false] {
         let mlp = small_mlp(2, bias);
         let t = build_ticket(&mlp, &config(20, 5));
-        let cert = t.certificate(&mlp);
+        let cert = t.certificate(&Network::from_mlp(&mlp)).unwrap();
         assert!(cert.bound.is_finite() && cert.bound > 0.0);
         let rows = 500;
         let xs: Vec<f32> = (0..rows).flat_map(|r| ball_point(r, 6)).collect();
@@ -158,15 +161,15 @@ fn sizing_hits_the_requested_density_and_refuses_impossible_ones() {
         assert!(rel < 0.1, "asked {density}, got {}", t.density());
     }
     let low = BuildConfig { density: 1e-7, n_k: None, ..config(0, 0) };
-    assert!(plan(&mlp, &low).unwrap_err().contains("too low"));
+    assert!(plan(&Network::from_mlp(&mlp), &low).unwrap_err().contains("too low"));
     let high = BuildConfig { density: 0.9, n_k: None, ..config(0, 0) };
-    assert!(plan(&mlp, &high).unwrap_err().contains("too high"));
+    assert!(plan(&Network::from_mlp(&mlp), &high).unwrap_err().contains("too high"));
     for bad in [0.0, -0.1, 1.5, f64::NAN] {
         let cfg = BuildConfig { density: bad, ..config(16, 4) };
-        assert!(plan(&mlp, &cfg).unwrap_err().contains("density"), "{bad}");
+        assert!(plan(&Network::from_mlp(&mlp), &cfg).unwrap_err().contains("density"), "{bad}");
     }
     let cfg = BuildConfig { tolerance: Tolerance::Weight(0.0), ..config(16, 4) };
-    assert!(plan(&mlp, &cfg).unwrap_err().contains("eps"));
+    assert!(plan(&Network::from_mlp(&mlp), &cfg).unwrap_err().contains("eps"));
 }
 
 #[test]

@@ -128,9 +128,10 @@ fn tickets_with_impossible_metadata_are_refused_in_one_line() {
         scale: None,
         accept_over_eps: false,
     };
-    let ticket = build(&mlp, &plan(&mlp, &cfg).unwrap(), 1, false, &|| {});
+    let target = sslth::network::Network::from_mlp(&mlp);
+    let ticket = build(&target, &plan(&target, &cfg).unwrap(), 1, false, &|| {});
     let net = ticket.to_sparse();
-    let good = ticket.meta(&mlp, 1.0, None, None);
+    let good = ticket.meta(&target, 1.0, None, None);
     type Corruption = fn(&mut sslth::ticket::TicketMeta);
     let corrupt: Vec<(&str, Corruption)> = vec![
         ("too large", |m| m.pairs[0].n = 1 << 40),
