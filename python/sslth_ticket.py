@@ -107,6 +107,10 @@ def load(path):
         meta = f.metadata() or {}
     tensors = load_file(path)
     fmt = meta.get("format")
+    if fmt in ("sslth-ticket-full", "sslth-ticket-compact") and json.loads(meta["sslth"])["version"] != 1:
+        # Version 2 (convolutional and set tickets, docs/FORMAT.md) needs the
+        # basis actions; this loader reads dense (version 1) tickets only.
+        raise ValueError("version 2 (equivariant) tickets are not read by this loader yet; use sslth predict")
     if fmt == "sslth-ticket-full":
         shapes = json.loads(meta["shapes"])
         layers = []

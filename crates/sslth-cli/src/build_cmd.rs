@@ -78,7 +78,7 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
         return Err("--output must differ from --target (inputs are never overwritten)".into());
     }
     check_output(&args.output, args.force)?;
-    let recorded = sslth::model::header_metadata(&args.target).and_then(|m| m.get("data").cloned());
+    let recorded = sslth::runnable::recorded_data(&args.target);
     let data = args.data.clone().or(recorded).filter(|d| d != "none");
     let split = data.as_deref().map(sslth::data::load).transpose().map_err(|e| e.to_string())?;
     let (net, info) =

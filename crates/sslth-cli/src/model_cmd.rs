@@ -207,7 +207,7 @@ pub fn run_train(args: &TrainArgs) -> Result<(), String> {
 /// Runs `sslth eval` on a target.
 pub fn run_eval(args: &EvalArgs) -> Result<(), String> {
     let name = args.model.display().to_string();
-    let recorded = sslth::model::header_metadata(&args.model).and_then(|m| m.get("data").cloned());
+    let recorded = sslth::runnable::recorded_data(&args.model);
     let data_name = args.data.clone().or(recorded).unwrap_or_else(|| "digits".into());
     let split = data::load(&data_name).map_err(|e| e.to_string())?;
     let model = sslth::runnable::Runnable::load(&args.model, Some(split.test.shape)).map_err(|e| e.to_string())?;

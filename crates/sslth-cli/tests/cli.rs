@@ -501,3 +501,82 @@ fn ctrl_c_prints_the_best_subset_so_far() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("interrupted"), "{err}");
 }
+
+/// CNN and DeepSets targets through the binary: train, build (full and
+/// compact), eval and predict agree with each other; bad conv and set files
+/// get one-line errors.
+#[test]
+fn equivariant_targets_train_build_and_refuse_bad_files() {
+    let dir = std::env::temp_dir().join(format!("sslth-cli-equi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = |name: &str| dir.join(name).display().to_string();
+    for (model, data) in [("cnn", "digits"), ("deepsets", "digit-sets")] {
+        let target = p(&format!("{model}.safetensors"));
+        let o = sslth(
+            &["train", "--model", model, "--data", data, "--bias", "--epochs", "3", "-o", &target, "--json"],
+            "",
+            2,
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let accuracy = |file: &str| -> f64 {
+            let o = sslth(&["eval", "--model", file, "--json"], "", 2);
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            serde_json::from_str::<serde_json::Value>(&stdout(&o)).unwrap()["test_accuracy"].as_f64().unwrap()
+        };
+        for compact in [false, true] {
+            let ticket = p(&format!("{model}-{compact}.safetensors"));
+            let mut args = vec!["build", "--target", &target, "--weight-eps", "0.001", "--n", "24", "--k", "6"];
+            args.extend(["-o", &ticket, "--json"]);
+            if compact {
+                args.push("--compact");
+            }
+            let o = sslth(&args, "", 2);
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let rep: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+            // eval reads the ticket file and scores it as the build did.
+            let built = rep["comparison"]["ticket_accuracy"].as_f64().unwrap();
+            assert_eq!(accuracy(&ticket), built);
+            assert_eq!(rep["comparison"]["target_accuracy"].as_f64().unwrap(), accuracy(&target));
+            let o = sslth(&["verify", "--ticket", &ticket], "", 2);
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        }
+    }
+    // Bad files: an even kernel, a rectangular one, unknown tensor names,
+    // set layers without their mean map, a set target scored on images.
+    let st = |name: &str, tensors: &[(&str, Vec<usize>)], meta: &str| {
+        let mut header = serde_json::Map::new();
+        header.insert("__metadata__".into(), serde_json::from_str(meta).unwrap());
+        let mut data = Vec::new();
+        for (n, shape) in tensors {
+            let len: usize = shape.iter().product::<usize>() * 4;
+            header.insert(
+                (*n).into(),
+                serde_json::json!({"dtype": "F32", "shape": shape, "data_offsets": [data.len(), data.len() + len]}),
+            );
+            data.resize(data.len() + len, 0u8);
+        }
+        let h = serde_json::to_string(&header).unwrap();
+        let mut bytes = (h.len() as u64).to_le_bytes().to_vec();
+        bytes.extend(h.as_bytes());
+        bytes.extend(data);
+        std::fs::write(p(name), bytes).unwrap();
+        p(name)
+    };
+    let img = r#"{"input": "{\"kind\":\"image\",\"channels\":1,\"height\":8,\"width\":8}"}"#;
+    let even = st("even.safetensors", &[("0.weight", vec![4, 1, 2, 2]), ("4.weight", vec![10, 4])], img);
+    let rect = st("rect.safetensors", &[("0.weight", vec![4, 1, 3, 1]), ("4.weight", vec![10, 4])], img);
+    let unknown = st("unknown.safetensors", &[("0.conv.weight", vec![4, 1, 3, 3]), ("4.weight", vec![10, 4])], img);
+    let half = st("half.safetensors", &[("0.identity.weight", vec![4, 3]), ("3.weight", vec![10, 4])], "{}");
+    let sets = p("deepsets.safetensors");
+    for (args, needle) in [
+        (vec!["build", "--target", &even, "--weight-eps", "0.01", "-o", &p("x.safetensors")], "odd size"),
+        (vec!["build", "--target", &rect, "--weight-eps", "0.01", "-o", &p("x.safetensors")], "square"),
+        (vec!["eval", "--model", &unknown], "unknown tensor '0.conv.weight'"),
+        (vec!["eval", "--model", &half, "--data", "digit-sets"], "needs both"),
+        (vec!["eval", "--model", &sets, "--data", "digits"], "takes 96 inputs"),
+    ] {
+        assert_one_line_error(&args, needle);
+        assert!(!dir.join("x.safetensors").exists());
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -323,8 +323,9 @@ fn check_meta(meta: &TicketMeta) -> Result<(), String> {
             .ok_or_else(|| format!("pair {i} is too large (n = {}, d_in = {}, rows = {})", p.n, p.d_in, p.rows))?;
         total += edges;
         if let Some(next) = meta.pairs.get(i + 1) {
-            if next.d_in != p.rows {
-                return Err(format!("pair {i} has {} rows but pair {} takes {} inputs", p.rows, i + 1, next.d_in));
+            let channels = p.rows / basis.size();
+            if next.d_in != channels {
+                return Err(format!("pair {i} gives {channels} channels but pair {} takes {}", i + 1, next.d_in));
             }
         }
     }

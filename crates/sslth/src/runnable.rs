@@ -16,6 +16,19 @@ pub enum Runnable {
     Ticket(LoadedTicket),
 }
 
+/// The data set a target or ticket file records, read from its header
+/// alone (a target's `data` key, a ticket's `sslth` metadata), so that the
+/// data can be loaded before the model (a CNN or set target needs its
+/// input layout).
+pub fn recorded_data(path: &Path) -> Option<String> {
+    let md = crate::model::header_metadata(path)?;
+    if let Some(d) = md.get("data") {
+        return Some(d.clone());
+    }
+    let meta: crate::ticket::TicketMeta = serde_json::from_str(md.get("sslth")?).ok()?;
+    meta.data
+}
+
 impl Runnable {
     /// Reads a ticket (recognised by its metadata) or else a target;
     /// `shape` sizes a convolutional or set target whose file records no
@@ -50,14 +63,6 @@ impl Runnable {
         match self {
             Runnable::Target(_, info) => info.input_scale,
             Runnable::Ticket(t) => t.meta.input_scale,
-        }
-    }
-
-    /// The data set the file records, if any.
-    pub fn data(&self) -> Option<&str> {
-        match self {
-            Runnable::Target(_, info) => info.data.as_deref(),
-            Runnable::Ticket(t) => t.meta.data.as_deref(),
         }
     }
 

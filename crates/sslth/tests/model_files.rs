@@ -138,7 +138,7 @@ fn tickets_with_impossible_metadata_are_refused_in_one_line() {
         ("too large", |m| m.pairs[1].rows = usize::MAX / 2),
         ("k = 9", |m| m.pairs[0].k = 9),
         ("rows = 0", |m| m.pairs[1].rows = 0),
-        ("takes 7 inputs", |m| m.pairs[1].d_in = 7),
+        ("pair 1 takes 7", |m| m.pairs[1].d_in = 7),
         ("no layers", |m| m.pairs.clear()),
         ("scale -1", |m| m.pairs[0].scale = -1.0),
     ];
