@@ -29,9 +29,10 @@ pub struct DemoArgs {
     /// Density of the ticket (kept / all edges of the random network).
     #[arg(long, default_value_t = 0.1)]
     density: f64,
-    /// Tolerance of every weight.
-    #[arg(long, default_value_t = 0.01)]
-    weight_eps: f64,
+    /// Tolerance of every weight. Default 0.01 for mlp; 0.001 for cnn and
+    /// deepsets, whose targets carry larger weights on smaller inputs.
+    #[arg(long)]
+    weight_eps: Option<f64>,
     /// The target: mlp (64-32-10), cnn (1-8-16:10, circular 3×3
     /// convolutions) or deepsets (3-32-32:10 on the digits as point sets).
     #[arg(long, default_value = "mlp", value_parser = ["mlp", "cnn", "deepsets"])]
@@ -92,7 +93,7 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
     let bcfg = BuildConfig {
         seed: args.seed,
         density: args.density,
-        tolerance: Tolerance::Weight(args.weight_eps),
+        tolerance: Tolerance::Weight(args.weight_eps.unwrap_or(if args.model == "mlp" { 0.01 } else { 0.001 })),
         n_k: None,
         nonneg_input: false,
         c_hyp: 3.0,
