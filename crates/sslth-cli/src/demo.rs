@@ -6,11 +6,11 @@
 //! one folder.
 
 use crate::build_cmd::report_json;
-use crate::model_cmd::train_config;
+use crate::model_cmd::architecture;
 use crate::{progress, report};
 use clap::Args;
 use sslth::ticket::{BuildConfig, Tolerance};
-use sslth::train::train;
+use sslth::train::{train, TrainConfig};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -72,7 +72,8 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
     };
     let split = if args.model == "deepsets" { sslth::data::digit_sets() } else { sslth::data::digits() };
     let data_name = split.test.name;
-    let cfg = train_config(&args.model, None, &split.train, (true, 50, args.seed, 1e-2, 64, 3))?;
+    let (kind, arch, pool) = architecture(&args.model, None, &split.train)?;
+    let cfg = TrainConfig { kind, arch, pool, kernel: 3, bias: true, epochs: 50, seed: args.seed, lr: 1e-2, batch: 64 };
     let pb = progress::bar((split.train.len().div_ceil(cfg.batch) * cfg.epochs) as u64, "training", args.json);
     let t0 = Instant::now();
     let target = train(&split.train, &cfg, |_, _, _, _| pb.inc(1))?;

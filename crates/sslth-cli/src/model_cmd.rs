@@ -111,16 +111,15 @@ pub fn parse_arch(s: &str) -> Result<Arch, String> {
     Ok(Arch { widths, pool })
 }
 
-/// What `sslth train` and `sslth demo` train: the kind, the architecture
-/// (the given one or the kind's default for the data) and the kernel.
-pub fn train_config(
+/// What `sslth train` and `sslth demo` train: the kind named `kind`
+/// (`mlp`, `cnn` or `deepsets`), with the given architecture or the kind's
+/// default for the data, as `(kind, widths, layers before the pooling)`.
+pub fn architecture(
     kind: &str,
     arch: Option<&Arch>,
     data: &sslth::data::Dataset,
-    common: (bool, usize, u64, f64, usize, usize),
-) -> Result<TrainConfig, String> {
+) -> Result<(sslth::target::Kind, Vec<usize>, usize), String> {
     use sslth::target::Kind;
-    let (bias, epochs, seed, lr, batch, kernel) = common;
     let kind = match kind {
         "cnn" => Kind::Cnn,
         "deepsets" => Kind::Deepsets,
@@ -134,13 +133,12 @@ pub fn train_config(
     };
     let arch = arch.cloned().unwrap_or(default);
     match (kind, arch.pool) {
-        (Kind::Mlp, Some(_)) => return Err("an mlp has no pooling: drop the ':' from --arch".into()),
+        (Kind::Mlp, Some(_)) => Err("an mlp has no pooling: drop the ':' from --arch".into()),
         (Kind::Cnn | Kind::Deepsets, None) => {
-            return Err("a cnn or deepsets --arch marks its pooling with ':', e.g. 1-8-16:10".into())
+            Err("a cnn or deepsets --arch marks its pooling with ':', e.g. 1-8-16:10".into())
         }
-        _ => {}
+        _ => Ok((kind, arch.widths, arch.pool.unwrap_or(0))),
     }
-    Ok(TrainConfig { kind, arch: arch.widths, pool: arch.pool.unwrap_or(0), kernel, bias, epochs, seed, lr, batch })
 }
 
 /// Refuses to replace an existing file unless asked to.
@@ -155,12 +153,18 @@ pub fn check_output(path: &std::path::Path, force: bool) -> Result<(), String> {
 pub fn run_train(args: &TrainArgs) -> Result<(), String> {
     check_output(&args.output, args.force)?;
     let split = data::load(&args.data).map_err(|e| e.to_string())?;
-    let cfg = train_config(
-        &args.model,
-        args.arch.as_ref(),
-        &split.train,
-        (args.bias, args.epochs, args.seed, args.lr, args.batch as usize, args.kernel),
-    )?;
+    let (kind, arch, pool) = architecture(&args.model, args.arch.as_ref(), &split.train)?;
+    let cfg = TrainConfig {
+        kind,
+        arch,
+        pool,
+        kernel: args.kernel,
+        bias: args.bias,
+        epochs: args.epochs,
+        seed: args.seed,
+        lr: args.lr,
+        batch: args.batch as usize,
+    };
     let batches = split.train.len().div_ceil(cfg.batch) as u64;
     let pb = progress::bar(batches * cfg.epochs as u64, "training", args.json);
     let start = Instant::now();

@@ -382,7 +382,8 @@ pub fn read(path: &Path) -> Result<LoadedTicket, ModelError> {
                     // The constant column is a bias only on the identity element.
                     let [rows, cols] = shapes[0];
                     let h = rows / meta.basis(0).size();
-                    let block = identity_of(&meta, 0) * h..(identity_of(&meta, 0) + 1) * h;
+                    let id = identity_of(&meta, 0);
+                    let block = id * h..(id + 1) * h;
                     let stray = idx.iter().find(|&&i| {
                         i % cols as u64 == cols as u64 - 1 && !block.contains(&((i / cols as u64) as usize))
                     });

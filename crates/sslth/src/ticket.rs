@@ -74,7 +74,8 @@ impl LayerPlan {
 
     /// Edges of the random pair: |B|·H·(d_in + d_out).
     pub fn random_edges(&self) -> u64 {
-        LayerShape::new(&self.target, &self.nonneg).random_edges(self.size.n)
+        let t = &self.target;
+        (self.hidden() * t.basis * (t.d_in + t.d_out)) as u64
     }
 
     /// RFSS instances to solve: one per non-zero coefficient and side.

@@ -88,34 +88,37 @@ fn max_diff(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
 }
 
-/// The worst |g(T x) − T g(x)| over rows and shifts, for map outputs (or
-/// |g(T x) − g(x)| with `invariant`).
-fn shift_error(g: &SparseNet, invariant: bool, rows: usize) -> f32 {
-    let x = inputs(rows, g.d_in());
-    let y = g.forward_batch(&x, rows);
-    let per_row = y.len() / rows;
-    let mut worst = 0.0f32;
-    for (s, t) in [(1, 0), (0, 2), (4, 3), (5, 4)] {
-        let xs: Vec<f32> = x.chunks(g.d_in()).flat_map(|r| shift(r, s, t)).collect();
-        let ys = g.forward_batch(&xs, rows);
-        let want: Vec<f32> =
-            if invariant { y.clone() } else { y.chunks(per_row).flat_map(|r| shift(r, s, t)).collect() };
-        worst = worst.max(max_diff(&ys, &want));
-    }
-    worst
+/// A group action on one row (channels × points, channel-major).
+type Action = Box<dyn Fn(&[f32]) -> Vec<f32>>;
+
+/// The four circular shifts the tests apply.
+fn shifts() -> Vec<Action> {
+    [(1, 0), (0, 2), (4, 3), (5, 4)]
+        .into_iter()
+        .map(|(s, t)| Box::new(move |x: &[f32]| shift(x, s, t)) as Action)
+        .collect()
 }
 
-fn permutation_error(g: &SparseNet, invariant: bool, rows: usize) -> f32 {
+/// The three permutations of the 7 set points the tests apply.
+fn permutations() -> Vec<Action> {
+    [[6usize, 0, 5, 1, 4, 2, 3], [1, 0, 2, 3, 4, 5, 6], [3, 4, 5, 6, 0, 1, 2]]
+        .into_iter()
+        .map(|perm| Box::new(move |x: &[f32]| permute(x, &perm)) as Action)
+        .collect()
+}
+
+/// The worst |g(T x) − T g(x)| over rows and actions T, for map outputs
+/// (or |g(T x) − g(x)| with `invariant`).
+fn equivariance_error(g: &SparseNet, actions: &[Action], invariant: bool, rows: usize) -> f32 {
     let x = inputs(rows, g.d_in());
     let y = g.forward_batch(&x, rows);
     let per_row = y.len() / rows;
     let mut worst = 0.0f32;
-    for perm in [[6usize, 0, 5, 1, 4, 2, 3], [1, 0, 2, 3, 4, 5, 6], [3, 4, 5, 6, 0, 1, 2]] {
-        let xp: Vec<f32> = x.chunks(g.d_in()).flat_map(|r| permute(r, &perm)).collect();
-        let yp = g.forward_batch(&xp, rows);
-        let want: Vec<f32> =
-            if invariant { y.clone() } else { y.chunks(per_row).flat_map(|r| permute(r, &perm)).collect() };
-        worst = worst.max(max_diff(&yp, &want));
+    for act in actions {
+        let xt: Vec<f32> = x.chunks(g.d_in()).flat_map(act).collect();
+        let yt = g.forward_batch(&xt, rows);
+        let want: Vec<f32> = if invariant { y.clone() } else { y.chunks(per_row).flat_map(act).collect() };
+        worst = worst.max(max_diff(&yt, &want));
     }
     worst
 }
@@ -143,40 +146,34 @@ fn through_files(t: &Ticket, net: &Network, tag: &str) -> Vec<LoadedTicket> {
     out
 }
 
+/// A ticket of `target` is equivariant to `actions` (invariant after
+/// pooling) to 1e-6, approximates the target, and keeps both through full
+/// and compact files.
+fn check_equivariant_ticket(target: &Network, actions: &[Action], pool: bool, tag: &str) {
+    let t = ticket_of(target, 1e-3);
+    let g = t.to_sparse();
+    let err = equivariance_error(&g, actions, pool, 8);
+    assert!(err < 1e-6, "{tag}: equivariance error {err}");
+    let x = inputs(8, target.d_in());
+    let (f, gx) = (target.forward_batch(&x, 8), g.forward_batch(&x, 8));
+    assert!(max_diff(&f, &gx) < 0.05, "{tag}: ticket error {}", max_diff(&f, &gx));
+    for loaded in through_files(&t, target, tag) {
+        assert_eq!(loaded.net.forward_batch(&x, 8), gx);
+        assert!(equivariance_error(&loaded.net, actions, pool, 8) < 1e-6);
+    }
+}
+
 #[test]
 fn conv_tickets_commute_with_circular_shifts() {
     for pool in [false, true] {
-        let target = cnn(pool);
-        let t = ticket_of(&target, 1e-3);
-        let g = t.to_sparse();
-        let err = shift_error(&g, pool, 8);
-        assert!(err < 1e-6, "pool {pool}: shift error {err}");
-        // The ticket approximates the target, and files keep everything.
-        let x = inputs(8, target.d_in());
-        let (f, gx) = (target.forward_batch(&x, 8), g.forward_batch(&x, 8));
-        assert!(max_diff(&f, &gx) < 0.05, "ticket error {}", max_diff(&f, &gx));
-        for loaded in through_files(&t, &target, &format!("cnn{pool}")) {
-            assert_eq!(loaded.net.forward_batch(&x, 8), gx);
-            assert!(shift_error(&loaded.net, pool, 8) < 1e-6);
-        }
+        check_equivariant_ticket(&cnn(pool), &shifts(), pool, &format!("cnn{pool}"));
     }
 }
 
 #[test]
 fn set_tickets_commute_with_permutations() {
     for pool in [false, true] {
-        let target = deepsets(pool);
-        let t = ticket_of(&target, 1e-3);
-        let g = t.to_sparse();
-        let err = permutation_error(&g, pool, 8);
-        assert!(err < 1e-6, "pool {pool}: permutation error {err}");
-        let x = inputs(8, target.d_in());
-        let (f, gx) = (target.forward_batch(&x, 8), g.forward_batch(&x, 8));
-        assert!(max_diff(&f, &gx) < 0.05, "ticket error {}", max_diff(&f, &gx));
-        for loaded in through_files(&t, &target, &format!("sets{pool}")) {
-            assert_eq!(loaded.net.forward_batch(&x, 8), gx);
-            assert!(permutation_error(&loaded.net, pool, 8) < 1e-6);
-        }
+        check_equivariant_ticket(&deepsets(pool), &permutations(), pool, &format!("sets{pool}"));
     }
 }
 
@@ -213,6 +210,6 @@ fn a_dense_ticket_of_the_flattened_conv_is_not_equivariant() {
     // weights, so shifting the input no longer shifts the output: the same
     // test the equivariant tickets pass fails by far more than 1e-6.
     let g = ticket_of(&flat, 1e-3).to_sparse();
-    let err = shift_error(&g, false, 4);
+    let err = equivariance_error(&g, &shifts(), false, 4);
     assert!(err > 1e-4, "the control passed: shift error {err}");
 }
