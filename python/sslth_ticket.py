@@ -2,17 +2,23 @@
 numpy and safetensors only, written from docs/FORMAT.md.
 
     from sslth_ticket import load, forward, predict
-    layers = load("ticket.safetensors")   # a target, a full or a compact ticket
-    logits = forward(layers, x)           # x: [rows, d_in] float32, scaled
+    model = load("ticket.safetensors")    # a target, a full or a compact ticket
+    logits = forward(model, x)            # x: [rows, d_in] float32, scaled
     logits = predict("model.safetensors", raw_x)   # raw inputs × input_scale
 
 A model is a stack of linear layers, ReLU between them and none after the
-last. A target stores `{2i}.weight` [out, in] and `{2i}.bias`; a full
-ticket stores layer l as `{2l}.indices` (int32 [nnz, 2]: row, column),
-`{2l}.values` (float32 [nnz]) and, for the first layer of a target with
-biases, `{2l}.bias`; a compact ticket stores a mask per layer and the seed,
-and its weights are regenerated here by the ChaCha8 generator of
-docs/FORMAT.md ("The generator, step by step").
+last, and at most one mean pooling after a ReLU. Each layer is equivariant
+over a basis {b_q} (docs/FORMAT.md): its edges sit in stacked rows
+q·out + o, and output channel o is sum_q b_q(sum_j C_q[o, j] x_j) + bias[o]
+at every point; a dense layer is the one-element case on one point. A
+target stores `{i}.weight` [out, in] (conv: [out, in, k, k]; set layers:
+`{i}.identity.weight`, `{i}.identity.bias`, `{i}.mean.weight`) and biases;
+a full ticket stores layer l as `{2l}.indices` (int32 [nnz, 2]: row,
+column), `{2l}.values` (float32 [nnz]) and, for the first layer of a target
+with biases, `{2l}.bias`; a compact ticket stores a mask per layer and the
+seed, and its weights are regenerated here by the ChaCha8 generator of
+docs/FORMAT.md ("The generator, step by step"). Rows of images and sets are
+channel-major (C×H×W; features × points).
 
 Run as a script to print the outputs for inputs in a .npy file:
     python sslth_ticket.py MODEL inputs.npy outputs.npy [--scaled]
@@ -101,54 +107,103 @@ def _mask_indices(data, encoding, size):
     raise ValueError(f"unknown mask encoding {encoding}")
 
 
+def _basis_size(basis):
+    return basis["kernel"] ** 2 if basis["kind"] == "conv2d" else 2 if basis["kind"] == "deepsets" else 1
+
+
+def _identity(basis):
+    """The index of the basis's identity element."""
+    return (basis["kernel"] // 2) * (basis["kernel"] + 1) if basis["kind"] == "conv2d" else 0
+
+
+def _apply(basis, q, z):
+    """b_q applied to maps z of shape [rows, channels, points]."""
+    if basis["kind"] == "conv2d":
+        k, h, w = basis["kernel"], basis["height"], basis["width"]
+        a, b, p = q // k, q % k, k // 2
+        # b_(a,b)(x)[i, j] = x[(i + a - p) mod H, (j + b - p) mod W]
+        m = z.reshape(z.shape[0], z.shape[1], h, w)
+        return np.roll(m, shift=(p - a, p - b), axis=(2, 3)).reshape(z.shape)
+    if basis["kind"] == "deepsets" and q == 1:
+        return np.broadcast_to(z.mean(axis=2, keepdims=True), z.shape)
+    return z
+
+
+IDENTITY = {"kind": "identity"}
+
+
+def _dense_layer(w, bias, basis=IDENTITY):
+    """Every entry of a stacked coefficient matrix w [|B|·out, in] as an edge."""
+    r, c = np.nonzero(np.ones_like(w))
+    return (r, c, w[r, c].astype(np.float32), bias, w.shape, basis)
+
+
+def _target(tensors, meta):
+    """A target of any kind in nn.Sequential layout (docs/FORMAT.md)."""
+    shape = json.loads(meta["input"]) if "input" in meta else None
+    layers, pool_after, points = [], None, 1
+    for i in sorted({int(name.split(".")[0]) for name in tensors}):
+        bias = tensors.get(f"{i}.bias")
+        if f"{i}.identity.weight" in tensors:
+            ident, mean = tensors[f"{i}.identity.weight"], tensors[f"{i}.mean.weight"]
+            layers.append(_dense_layer(np.concatenate([ident, mean]), tensors.get(f"{i}.identity.bias"), {"kind": "deepsets"}))
+            points, pool_after = shape["points"], len(layers) - 1
+        elif tensors[f"{i}.weight"].ndim == 4:
+            w = tensors[f"{i}.weight"]
+            out, inp, k, _ = w.shape
+            stacked = w.reshape(out, inp, k * k).transpose(2, 0, 1).reshape(k * k * out, inp)
+            basis = {"kind": "conv2d", "kernel": k, "height": shape["height"], "width": shape["width"]}
+            layers.append(_dense_layer(stacked, bias, basis))
+            points, pool_after = shape["height"] * shape["width"], len(layers) - 1
+        else:
+            layers.append(_dense_layer(tensors[f"{i}.weight"], bias))
+    if not layers:
+        raise ValueError("neither an sslth ticket nor a target in nn.Sequential layout")
+    if pool_after == len(layers) - 1:
+        pool_after = None
+    return {"layers": layers, "points": points, "pool_after": pool_after}
+
+
 def load(path):
-    """The layers of a model: a list of (rows, cols, values, bias, shape)."""
+    """A model: {"layers": [(rows, cols, values, bias, (stacked out, in), basis)], "points", "pool_after"}."""
     with safe_open(path, framework="numpy") as f:
         meta = f.metadata() or {}
     tensors = load_file(path)
     fmt = meta.get("format")
-    if fmt in ("sslth-ticket-full", "sslth-ticket-compact") and json.loads(meta["sslth"])["version"] != 1:
-        # Version 2 (convolutional and set tickets, docs/FORMAT.md) needs the
-        # basis actions; this loader reads dense (version 1) tickets only.
-        raise ValueError("version 2 (equivariant) tickets are not read by this loader yet; use sslth predict")
+    if fmt not in ("sslth-ticket-full", "sslth-ticket-compact"):
+        return _target(tensors, meta)
+    info = json.loads(meta["sslth"])
+    if info["version"] not in (1, 2):
+        raise ValueError(f"ticket version {info['version']} is not known to this loader")
+    bases = info.get("bases") or [IDENTITY] * len(info["pairs"])
+    pool = info.get("pool_after")
+    model = {"layers": [], "points": info.get("points", 1), "pool_after": None if pool is None else 2 * pool + 1}
     if fmt == "sslth-ticket-full":
         shapes = json.loads(meta["shapes"])
-        layers = []
         for l, shape in enumerate(shapes):
             idx = tensors[f"{2 * l}.indices"].astype(np.int64)
-            layers.append((idx[:, 0], idx[:, 1], tensors[f"{2 * l}.values"], tensors.get(f"{2 * l}.bias"), tuple(shape)))
-        return layers
-    if fmt == "sslth-ticket-compact":
-        info = json.loads(meta["sslth"])
-        encodings = json.loads(meta["masks"])
-        layers = []
-        for l, enc in enumerate(encodings):
-            pair = info["pairs"][l // 2]
-            hidden = 2 * pair["n"] * pair["d_in"]
-            rows, cols = (hidden, pair["d_in"]) if l % 2 == 0 else (pair["rows"], hidden)
-            idx = _mask_indices(tensors[f"{2 * l}.mask"], enc, rows * cols)
-            scale = 1.0 if l % 2 == 0 else pair["scale"]
-            vals = (weights(info["seed"], l, idx) * scale).astype(np.float32)
-            r, c = (idx // np.uint64(cols)).astype(np.int64), (idx % np.uint64(cols)).astype(np.int64)
-            bias = None
-            if l == 0 and info["bias"]:
-                # The constant input's column (last) is folded into a bias.
-                const = c == cols - 1
-                bias = np.zeros(rows, dtype=np.float32)
-                bias[r[const]] = vals[const]
-                r, c, vals, cols = r[~const], c[~const], vals[~const], cols - 1
-            layers.append((r, c, vals, bias, (rows, cols)))
-        return layers
-    # A target in nn.Sequential layout: 0.weight, 0.bias, 2.weight, ...
-    layers, i = [], 0
-    while f"{i}.weight" in tensors:
-        w = tensors[f"{i}.weight"].astype(np.float32)
-        r, c = np.nonzero(np.ones_like(w))
-        layers.append((r, c, w[r, c], tensors.get(f"{i}.bias"), w.shape))
-        i += 2
-    if not layers:
-        raise ValueError(f"{path} is neither an sslth ticket nor a target in nn.Sequential layout")
-    return layers
+            bias = tensors.get(f"{2 * l}.bias")
+            model["layers"].append((idx[:, 0], idx[:, 1], tensors[f"{2 * l}.values"], bias, tuple(shape), bases[l // 2]))
+        return model
+    encodings = json.loads(meta["masks"])
+    for l, enc in enumerate(encodings):
+        pair, basis = info["pairs"][l // 2], bases[l // 2]
+        hidden = 2 * pair["n"] * pair["d_in"]
+        rows, cols = (_basis_size(basis) * hidden, pair["d_in"]) if l % 2 == 0 else (pair["rows"], hidden)
+        idx = _mask_indices(tensors[f"{2 * l}.mask"], enc, rows * cols)
+        scale = 1.0 if l % 2 == 0 else pair["scale"]
+        vals = (weights(info["seed"], l, idx) * scale).astype(np.float32)
+        r, c = (idx // np.uint64(cols)).astype(np.int64), (idx % np.uint64(cols)).astype(np.int64)
+        bias = None
+        if l == 0 and info["bias"]:
+            # The constant channel's column (last) is folded into a bias, one
+            # entry per hidden channel (its edges sit on the identity element).
+            const = c == cols - 1
+            bias = np.zeros(hidden, dtype=np.float32)
+            bias[r[const] % hidden] = vals[const]
+            r, c, vals, cols = r[~const], c[~const], vals[~const], cols - 1
+        model["layers"].append((r, c, vals, bias, (rows, cols), basis))
+    return model
 
 
 def input_scale(path):
@@ -160,19 +215,27 @@ def input_scale(path):
     return float(meta["input_scale"]) if "input_scale" in meta else None
 
 
-def forward(layers, x):
-    """Runs the ticket on a batch x of shape [rows, d_in]."""
-    h = np.asarray(x, dtype=np.float32)
-    for i, (rows, cols, vals, bias, (d_out, d_in)) in enumerate(layers):
+def forward(model, x):
+    """Runs a model on a batch x of shape [rows, d_in] (channel-major rows)."""
+    points, layers = model["points"], model["layers"]
+    h = np.asarray(x, dtype=np.float64)
+    h = h.reshape(h.shape[0], -1, points)
+    for i, (rows, cols, vals, bias, (stacked, d_in), basis) in enumerate(layers):
         if h.shape[1] != d_in:
-            raise ValueError(f"layer {2 * i} takes {d_in} inputs, got {h.shape[1]}")
-        out = np.zeros((h.shape[0], d_out), dtype=np.float32)
+            raise ValueError(f"layer {2 * i} takes {d_in} channels, got {h.shape[1]}")
+        size = _basis_size(basis)
+        # z[:, r] = sum over kept edges (r, c, v) of v * h[:, c], pointwise
+        # (the edges scattered into a dense [stacked, in] matrix; float64).
+        w = np.zeros((stacked, d_in))
+        np.add.at(w, (rows, cols), vals)
+        z = np.matmul(w, h).reshape(h.shape[0], size, stacked // size, h.shape[2])
+        out = sum(_apply(basis, q, z[:, q]) for q in range(size))
         if bias is not None:
-            out += bias
-        # out[:, r] += v * h[:, c] for every kept edge (r, c, v).
-        np.add.at(out.T, rows, (vals[:, None] * h[:, cols].T))
+            out = out + bias[None, :, None]
         h = np.maximum(out, 0.0) if i + 1 < len(layers) else out
-    return h
+        if model["pool_after"] == i:
+            h = h.mean(axis=2, keepdims=True)
+    return h.reshape(h.shape[0], -1).astype(np.float32)
 
 
 def predict(path, x, scaled=False):
