@@ -82,7 +82,11 @@ impl SparseNet {
         assert_eq!(inputs.len(), rows * d0, "inputs must be rows × d_in");
         let bases: Vec<_> = self.layers.iter().map(|l| l.basis.build().expect("a ticket's bases are valid")).collect();
         let grouped: Vec<RowEdges> = self.layers.iter().map(by_row).collect();
-        let chunk = (8192 / self.points).max(1);
+        // About 2,048 values per channel in a chunk (2 Fashion-MNIST images):
+        // on a 1-8-16:10 CNN ticket, 10,000 images ran in 13.8 s against
+        // 22.8 s with 8,192 (the activations a B edge reads stay in cache)
+        // and 14.5 s with 4,096 or 1,024.
+        let chunk = (2048 / self.points).max(1);
         let last = self.layers.len() - 1;
         inputs
             .par_chunks(chunk * d0)

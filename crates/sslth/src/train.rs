@@ -170,7 +170,18 @@ pub fn train(
     let all: Vec<Var> = params.iter().flat_map(Params::vars).collect();
     let mut opt = AdamW::new(all, ParamsAdamW { lr: cfg.lr, weight_decay: 0.0, ..Default::default() }).map_err(err)?;
 
-    let x_all = Tensor::from_vec(data.inputs.clone(), (data.len(), data.dim), &dev).map_err(err)?;
+    // Equivariant networks train on inputs × s, s = 1/max|x| (pixels then
+    // reach 1), and s is folded into the first layer's coefficients
+    // afterwards, so the network computes the same function of the scaled
+    // inputs. On ‖x‖ ≤ 1 inputs a pixel is about 1/√(H·W) and the first
+    // convolution's signal too small for Adam to grow in a few epochs.
+    // MLPs train on the inputs as they are (their targets stay as before).
+    let boost = match cfg.kind {
+        Kind::Mlp => 1.0,
+        _ => 1.0 / data.inputs.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(f32::MIN_POSITIVE),
+    };
+    let inputs: Vec<f32> = data.inputs.iter().map(|v| v * boost).collect();
+    let x_all = Tensor::from_vec(inputs, (data.len(), data.dim), &dev).map_err(err)?;
     let y_all = Tensor::from_vec(data.labels.iter().map(|&l| u32::from(l)).collect::<Vec<u32>>(), data.len(), &dev)
         .map_err(err)?;
     let mut order: Vec<u32> = (0..data.len() as u32).collect();
@@ -189,6 +200,7 @@ pub fn train(
         }
     }
     let mut trained = params.iter();
+    let mut first = true;
     for layer in &mut start.layers {
         let Layer::Equivariant(l) = layer else { continue };
         let values = |v: &Var| v.as_tensor().flatten_all().and_then(|t| t.to_vec1::<f32>()).map_err(err);
@@ -203,6 +215,9 @@ pub fn train(
             }
         };
         l.coefficients = coefficients;
+        if std::mem::take(&mut first) && boost != 1.0 {
+            l.coefficients.iter_mut().for_each(|c| *c *= boost);
+        }
         l.bias = bias.as_ref().map(values).transpose()?;
     }
     Ok(start)
