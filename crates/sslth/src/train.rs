@@ -312,6 +312,32 @@ fn forward(params: &[Params], cfg: &TrainConfig, shape: InputShape, x: Tensor) -
 mod tests {
     use super::*;
 
+    /// The input factor used in training is folded into the first layer:
+    /// with a zero learning rate, the trained network on x is the initial
+    /// network on x·s, s = 1/max|x|.
+    #[test]
+    fn the_training_input_factor_is_folded_into_the_first_layer() {
+        let shape = InputShape::Image { channels: 1, height: 4, width: 5 };
+        let rows = 6;
+        let inputs: Vec<f32> = (0..rows * 20).map(|i| (i % 7) as f32 * 0.01).collect();
+        let data = Dataset { inputs, labels: (0..rows as u8).collect(), dim: 20, scale: 1.0, name: "test", shape };
+        let cfg = TrainConfig {
+            kind: Kind::Cnn,
+            arch: vec![1, 3, 6],
+            pool: 1,
+            kernel: 3,
+            bias: true,
+            epochs: 1,
+            seed: 2,
+            lr: 0.0,
+            batch: 3,
+        };
+        let trained = train(&data, &cfg, |_, _, _, _| {}).unwrap();
+        let boosted: Vec<f32> = data.inputs.iter().map(|v| v / 0.06).collect();
+        let (a, b) = (trained.forward_batch(&data.inputs, rows), init(&cfg, shape).forward_batch(&boosted, rows));
+        assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-5), "{a:?} vs {b:?}");
+    }
+
     /// candle's forward pass (circular padding, set means, pooling) and
     /// sslth's own Network forward agree on the initial networks.
     #[test]
