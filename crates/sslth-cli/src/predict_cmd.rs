@@ -15,7 +15,8 @@ pub struct PredictArgs {
     pub model: PathBuf,
     /// Inputs: a .npy file of float32 or float64, one row per example
     /// ([rows, inputs], C order; a 1-D array is one example; a CNN's row
-    /// is its C×H×W image, a set network's row its features × points,
+    /// is its C×H×W image, [rows, C, H, W] too; a set network takes
+    /// [rows, N, features] with any N, or 2-D rows of features × points,
     /// channel-major, docs/FORMAT.md). Raw values
     /// (pixels) are multiplied by the model's recorded input_scale.
     #[arg(long)]
@@ -41,20 +42,40 @@ pub fn run(args: &PredictArgs) -> Result<(), String> {
     let x = npy::read(&args.input)?;
     let name = args.model.display().to_string();
     let model = Runnable::load(&args.model, None).map_err(|e| e.to_string())?;
-    let (d_in, scale, kind) = (model.d_in(), model.input_scale(), model.kind());
     if x.rows == 0 {
         return Err(format!("{} has no rows", args.input.display()));
     }
+    // Sets in PyTorch's layout [rows, N, F], any N: transposed to the
+    // channel-major rows the network takes (F × N), the network sized to N.
+    let (model, data) = match (model.set_features(), &x.inner[..]) {
+        (Some(f), &[n, ff]) if ff == f => {
+            let mut t = vec![0.0f32; x.data.len()];
+            for (r, row) in x.data.chunks_exact(n * f).enumerate() {
+                for (p, point) in row.chunks_exact(f).enumerate() {
+                    for (c, &v) in point.iter().enumerate() {
+                        t[r * n * f + c * n + p] = v;
+                    }
+                }
+            }
+            (model.with_set_size(n).expect("a set network"), t)
+        }
+        (Some(f), &[_, ff]) => {
+            return Err(format!("{} has sets of {ff} features but {name} takes {f}", args.input.display()))
+        }
+        _ => (model, x.data.clone()),
+    };
+    let (d_in, scale, kind) = (model.d_in(), model.input_scale(), model.kind());
     if x.cols != d_in {
-        return Err(format!("{} has {} columns but {name} takes {d_in} inputs", args.input.display(), x.cols));
+        return Err(format!("{} has {} values per row but {name} takes {d_in} inputs", args.input.display(), x.cols));
     }
     let factor = if args.scaled { None } else { scale };
     let inputs: Vec<f32> = match factor {
-        Some(s) => x.data.iter().map(|&v| (f64::from(v) * s) as f32).collect(),
-        None => x.data.clone(),
+        Some(s) => data.iter().map(|&v| (f64::from(v) * s) as f32).collect(),
+        None => data,
     };
     let logits = model.forward_batch(&inputs, x.rows);
-    let out = Matrix { rows: x.rows, cols: logits.len() / x.rows.max(1), data: logits };
+    let cols = logits.len() / x.rows.max(1);
+    let out = Matrix { rows: x.rows, cols, data: logits, inner: vec![cols] };
     sslth::io::write_atomic(&args.output, &npy::to_bytes(&out))
         .map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
     let how = match (args.scaled, scale) {

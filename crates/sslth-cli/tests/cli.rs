@@ -306,7 +306,7 @@ fn ticket_commands_refuse_bad_input_in_one_line() {
         (words(&format!("verify --ticket {t}")), "not a ticket"),
         (words(&format!("expand --input {t} -o {t}")), "must differ"),
         (words(&format!("predict --model {t} --input {} -o {}", p("junk.safetensors"), p("y"))), "not a .npy"),
-        (words(&format!("predict --model {t} --input {} -o {}", p("x3.npy"), p("y"))), "has 3 columns but"),
+        (words(&format!("predict --model {t} --input {} -o {}", p("x3.npy"), p("y"))), "has 3 values per row but"),
         (words(&format!("predict --model {t} --input {} -o {}", p("int.npy"), p("y"))), "dtype <i8"),
         (words(&format!("predict --model {t} --input {} -o {}", p("missing.npy"), p("y"))), "cannot read"),
         (words(&format!("predict --model {t} --input {} -o {}", p("x3.npy"), p("x3.npy"))), "must differ"),
@@ -315,7 +315,7 @@ fn ticket_commands_refuse_bad_input_in_one_line() {
             "not a valid",
         ),
     ];
-    let x3 = sslth::npy::Matrix { rows: 2, cols: 3, data: vec![0.0; 6] };
+    let x3 = sslth::npy::Matrix { rows: 2, cols: 3, data: vec![0.0; 6], inner: vec![3] };
     std::fs::write(p("x3.npy"), sslth::npy::to_bytes(&x3)).unwrap();
     // The same header with dtype int64 (same length), then 2·3·8 bytes.
     let header = sslth::npy::to_bytes(&sslth::npy::Matrix { data: vec![], ..x3 });
@@ -541,6 +541,41 @@ fn equivariant_targets_train_build_and_refuse_bad_files() {
             assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         }
     }
+    // Sets in PyTorch's layout [rows, N, F]: the same logits as the
+    // channel-major rows for N = 32, and any other N runs; ragged sets
+    // (an object array) are refused.
+    let npy = |name: &str, descr: &str, shape: &str, body: &[u8]| {
+        let mut h = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+        while (10 + h.len() + 1) % 64 != 0 {
+            h.push(' ');
+        }
+        h.push('\n');
+        let mut b = b"\x93NUMPY\x01\x00".to_vec();
+        b.extend_from_slice(&(h.len() as u16).to_le_bytes());
+        b.extend_from_slice(h.as_bytes());
+        b.extend_from_slice(body);
+        std::fs::write(p(name), b).unwrap();
+        p(name)
+    };
+    let sets = sslth::data::digit_sets().test;
+    let n = sslth::data::SET_POINTS;
+    let rows = 5;
+    let flat = &sets.inputs[..rows * 3 * n];
+    let f32s = |v: &[f32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+    let torch: Vec<f32> = (0..rows * n * 3).map(|i| flat[(i / (3 * n)) * 3 * n + (i % 3) * n + (i / 3) % n]).collect();
+    let two_d = npy("sets2d.npy", "<f4", &format!("({rows}, {})", 3 * n), &f32s(flat));
+    let three_d = npy("sets3d.npy", "<f4", &format!("({rows}, {n}, 3)"), &f32s(&torch));
+    let small = npy("sets20.npy", "<f4", &format!("({rows}, 20, 3)"), &f32s(&torch[..rows * 60]));
+    let model = p("deepsets.safetensors");
+    let logits = |input: &str, out: &str| {
+        let o = sslth(&["predict", "--model", &model, "--input", input, "--scaled", "-o", &p(out)], "", 2);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        sslth::npy::read(&dir.join(out)).unwrap()
+    };
+    assert_eq!(logits(&two_d, "y2.npy"), logits(&three_d, "y3.npy"));
+    assert_eq!(logits(&small, "y20.npy").rows, rows);
+    let ragged = npy("ragged.npy", "|O", "(2,)", &[0u8; 16]);
+    assert_one_line_error(&["predict", "--model", &model, "--input", &ragged, "-o", &p("y.npy")], "ragged");
     // Bad files: an even kernel, a rectangular one, unknown tensor names,
     // set layers without their mean map, a set target scored on images.
     let st = |name: &str, tensors: &[(&str, Vec<usize>)], meta: &str| {

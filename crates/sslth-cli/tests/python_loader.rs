@@ -26,7 +26,7 @@ fn venv_python() -> PathBuf {
 }
 
 fn write_npy(path: &Path, data: &[f32], rows: usize, cols: usize) {
-    let m = sslth::npy::Matrix { rows, cols, data: data.to_vec() };
+    let m = sslth::npy::Matrix { rows, cols, data: data.to_vec(), inner: vec![cols] };
     std::fs::write(path, sslth::npy::to_bytes(&m)).unwrap();
 }
 

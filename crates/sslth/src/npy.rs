@@ -1,5 +1,6 @@
-//! NumPy `.npy` matrices in and out, for `sslth predict`: float32 or
-//! float64, little-endian, C order, one row per example.
+//! NumPy `.npy` arrays in and out, for `sslth predict`: float32 or
+//! float64, little-endian, C order, one row per example (a row may itself
+//! be 2-D or 3-D: sets `[N, F]`, images `[C, H, W]`).
 //!
 //! Hand-rolled: the format is a fixed preamble and a three-key header
 //! (`descr`, `fortran_order`, `shape`); the `npyz` crate would bring a
@@ -14,6 +15,10 @@ pub struct Matrix {
     pub cols: usize,
     /// `rows × cols` values, row-major.
     pub data: Vec<f32>,
+    /// The shape of one row in the file: `[cols]` for a 2-D array, e.g.
+    /// `[N, F]` for a 3-D array of sets or `[C, H, W]` of images (their
+    /// values flattened in C order into the row).
+    pub inner: Vec<usize>,
 }
 
 /// The value of `key` in an npy header dict, as its raw text (up to the
@@ -44,6 +49,12 @@ pub fn parse(bytes: &[u8], name: &str) -> Result<Matrix, String> {
     let width = match descr.trim_matches(|c| c == '\'' || c == '"') {
         "<f4" => 4,
         "<f8" => 8,
+        "|O" => {
+            return Err(format!(
+                "{name} holds Python objects (ragged rows or sets?): every row needs the same shape, \
+                 e.g. sets as one float array [rows, N, features]"
+            ))
+        }
         other => {
             return Err(format!("{name} has dtype {other}; expected little-endian float32 (<f4) or float64 (<f8)"))
         }
@@ -59,11 +70,13 @@ pub fn parse(bytes: &[u8], name: &str) -> Result<Matrix, String> {
         .filter(|s| !s.is_empty())
         .map(|s| s.parse::<usize>().map_err(|_| format!("{name}: bad shape {shape_text}")))
         .collect::<Result<_, _>>()?;
-    let (rows, cols) = match dims[..] {
-        [c] => (1, c),
-        [r, c] => (r, c),
-        _ => return Err(format!("{name} has shape {shape_text}; expected [rows, features] (2-D) or one row (1-D)")),
+    let (rows, inner) = match &dims[..] {
+        [] => return Err(format!("{name} has shape {shape_text}; expected [rows, …] or one row (1-D)")),
+        [c] => (1, vec![*c]),
+        [r, rest @ ..] if rest.len() <= 3 => (*r, rest.to_vec()),
+        _ => return Err(format!("{name} has shape {shape_text}; expected at most 4 dimensions")),
     };
+    let cols = inner.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or(format!("{name}: shape overflows"))?;
     let body = &bytes[start + hlen..];
     let need = rows.checked_mul(cols).and_then(|n| n.checked_mul(width)).ok_or(format!("{name}: shape overflows"))?;
     if body.len() != need {
@@ -77,7 +90,7 @@ pub fn parse(bytes: &[u8], name: &str) -> Result<Matrix, String> {
     if let Some(i) = data.iter().position(|v| !v.is_finite()) {
         return Err(format!("{name}: row {}, column {} is not a finite number", i / cols.max(1), i % cols.max(1)));
     }
-    Ok(Matrix { rows, cols, data })
+    Ok(Matrix { rows, cols, data, inner })
 }
 
 /// Reads a `.npy` file (see [`parse`]).
@@ -129,7 +142,7 @@ mod tests {
         let bytes = to_bytes(&m);
         assert_eq!((bytes.len() - 4 * 4) % 64, 0, "preamble and header padded to 64 bytes");
         assert_eq!(parse(&bytes, "y.npy").unwrap(), m);
-        let row = to_bytes(&Matrix { rows: 1, cols: 3, data: vec![1.0, 2.0, 3.0] });
+        let row = to_bytes(&Matrix { rows: 1, cols: 3, data: vec![1.0, 2.0, 3.0], inner: vec![3] });
         assert_eq!(parse(&row, "r").unwrap().cols, 3);
     }
 

@@ -1,6 +1,7 @@
 //! A target or a ticket, whichever a file holds: what `sslth eval` and
 //! `sslth predict` run.
 
+use crate::basis::BasisSpec;
 use crate::data::InputShape;
 use crate::format::{self, LoadedTicket};
 use crate::model::{ModelError, TargetInfo};
@@ -64,6 +65,30 @@ impl Runnable {
             Runnable::Target(_, info) => info.input_scale,
             Runnable::Ticket(t) => t.meta.input_scale,
         }
+    }
+
+    /// The features per point of a set network (its first layer is a
+    /// DeepSets layer), or `None`.
+    pub fn set_features(&self) -> Option<usize> {
+        match self {
+            Runnable::Target(n, _) => match n.layers.first() {
+                Some(crate::network::Layer::Equivariant(l)) if l.basis.spec() == BasisSpec::Deepsets => Some(l.c_in),
+                _ => None,
+            },
+            Runnable::Ticket(t) => (t.meta.basis(0) == BasisSpec::Deepsets).then(|| t.net.layers[0].d_in),
+        }
+    }
+
+    /// A set network on sets of `points` elements instead of the size it
+    /// was built for (its layers act on sets of any size); `None` for
+    /// other networks.
+    pub fn with_set_size(mut self, points: usize) -> Option<Runnable> {
+        self.set_features()?;
+        match &mut self {
+            Runnable::Target(n, _) => n.points = points,
+            Runnable::Ticket(t) => t.net.points = points,
+        }
+        Some(self)
     }
 
     /// `target`, `ticket` or `compact ticket`.
