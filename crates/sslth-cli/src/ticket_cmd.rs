@@ -24,9 +24,36 @@ pub struct VerifyArgs {
     /// A full or compact ticket.
     #[arg(long)]
     pub ticket: PathBuf,
+    /// The target it was built from: also check that the ticket is one of
+    /// it (same bases, pooling and widths) and recompute the certificate
+    /// from the file's kept edges against it.
+    #[arg(long)]
+    pub target: Option<PathBuf>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// The target's input layout as a ticket's metadata imply it (for targets
+/// whose file records none).
+fn input_shape(meta: &sslth::ticket::TicketMeta) -> Option<sslth::data::InputShape> {
+    use sslth::basis::BasisSpec;
+    use sslth::data::InputShape;
+    let channels = *meta.target_widths.first()?;
+    match meta.basis(0) {
+        BasisSpec::Conv2d { height, width, .. } => Some(InputShape::Image { channels, height, width }),
+        BasisSpec::Deepsets => Some(InputShape::Set { features: channels, points: meta.points }),
+        BasisSpec::Identity => None,
+    }
+}
+
+/// The certificate recomputed from a ticket's kept edges against its
+/// target, after checking that the ticket is one of that target.
+fn recertify(t: &sslth::format::LoadedTicket, target: &std::path::Path) -> Result<f64, String> {
+    let (net, _) = sslth::target::load(target, input_shape(&t.meta)).map_err(|e| e.to_string())?;
+    let cert =
+        sslth::ticket::certify_file(&net, t).map_err(|e| format!("not a ticket of {}: {e}", target.display()))?;
+    Ok(cert.bound)
 }
 
 /// Runs `sslth expand`.
@@ -55,8 +82,15 @@ pub fn run_expand(args: &ExpandArgs) -> Result<(), String> {
 pub fn run_verify(args: &VerifyArgs) -> Result<(), String> {
     let t = sslth::format::read(&args.ticket).map_err(|e| e.to_string())?;
     let v = sslth::format::verify(&t);
+    let recomputed = args.target.as_deref().map(|p| recertify(&t, p)).transpose()?;
+    // The file's certificate holds if recomputing it gives no more (up to
+    // summation order).
+    let holds = recomputed.is_none_or(|b| b <= t.meta.certified_error * (1.0 + 1e-9));
     if args.json {
-        println!("{}", serde_json::to_string(&v).expect("serialisable"));
+        let mut j = serde_json::to_value(&v).expect("serialisable");
+        j["recomputed_certificate"] = serde_json::json!(recomputed);
+        j["recorded_certificate"] = serde_json::json!(t.meta.certified_error);
+        println!("{j}");
     } else {
         println!(
             "{}: {} kept weights regenerated from seed {}, {} mismatches; density {:.6}% ({} of {} edges), {} the metadata",
@@ -70,7 +104,14 @@ pub fn run_verify(args: &VerifyArgs) -> Result<(), String> {
             if v.density_matches { "matching" } else { "NOT matching" }
         );
     }
-    if v.mismatches > 0 || !v.density_matches {
+    if let (Some(b), false) = (recomputed, args.json) {
+        println!(
+            "certificate recomputed from the kept edges against {}: {b:.6e} (the file records {:.6e})",
+            args.target.as_ref().expect("a target").display(),
+            t.meta.certified_error
+        );
+    }
+    if v.mismatches > 0 || !v.density_matches || !holds {
         return Err(format!("{} failed verification", args.ticket.display()));
     }
     Ok(())

@@ -537,8 +537,12 @@ fn equivariant_targets_train_build_and_refuse_bad_files() {
             let built = rep["comparison"]["ticket_accuracy"].as_f64().unwrap();
             assert_eq!(accuracy(&ticket), built);
             assert_eq!(rep["comparison"]["target_accuracy"].as_f64().unwrap(), accuracy(&target));
-            let o = sslth(&["verify", "--ticket", &ticket], "", 2);
+            let o = sslth(&["verify", "--ticket", &ticket, "--target", &target, "--json"], "", 2);
             assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+            let (again, recorded) =
+                (v["recomputed_certificate"].as_f64().unwrap(), v["recorded_certificate"].as_f64().unwrap());
+            assert!((again - recorded).abs() <= 1e-9 * recorded, "{again} vs {recorded}");
         }
     }
     // Sets in PyTorch's layout [rows, N, F]: the same logits as the
@@ -609,6 +613,7 @@ fn equivariant_targets_train_build_and_refuse_bad_files() {
         (vec!["eval", "--model", &unknown], "unknown tensor '0.conv.weight'"),
         (vec!["eval", "--model", &half, "--data", "digit-sets"], "needs both"),
         (vec!["eval", "--model", &sets, "--data", "digits"], "takes 96 inputs"),
+        (vec!["verify", "--ticket", &p("cnn-false.safetensors"), "--target", &sets], "basis mismatch"),
     ] {
         assert_one_line_error(&args, needle);
         assert!(!dir.join("x.safetensors").exists());

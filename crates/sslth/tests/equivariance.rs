@@ -8,7 +8,7 @@ use sslth::format::{self, LoadedTicket};
 use sslth::model::{Dense, Mlp};
 use sslth::network::{ConvWeights, Network, SetWeights};
 use sslth::sparse::SparseNet;
-use sslth::ticket::{build, plan, BuildConfig, Ticket, Tolerance};
+use sslth::ticket::{build, certify_file, check_target, plan, BuildConfig, Ticket, Tolerance};
 use sslth::weights::uniform_weight;
 
 const H: usize = 6;
@@ -139,6 +139,9 @@ fn through_files(t: &Ticket, net: &Network, tag: &str) -> Vec<LoadedTicket> {
             let loaded = format::read(&p).unwrap();
             let v = format::verify(&loaded);
             assert!(v.mismatches == 0 && v.density_matches, "{tag} {name}: {v:?}");
+            // The certificate, recomputed from the file's edges alone.
+            let again = certify_file(net, &loaded).unwrap().bound;
+            assert!((again - cert.bound).abs() <= 1e-9 * cert.bound, "{tag} {name}: {again} vs {}", cert.bound);
             loaded
         })
         .collect();
@@ -196,6 +199,21 @@ fn flattened_conv() -> Mlp {
     }
     let bias = Some((0..d_out).map(|r| first.bias.as_ref().unwrap()[r / (H * W)]).collect());
     Mlp { layers: vec![Dense { d_in, d_out, weight, bias }] }
+}
+
+#[test]
+fn a_ticket_does_not_check_against_another_kind_of_target() {
+    let (conv, sets) = (cnn(true), deepsets(true));
+    let meta = |net: &Network| {
+        let t = ticket_of(net, 1e-2);
+        t.meta(net, 1.0, None, None)
+    };
+    let e = check_target(&meta(&conv), &sets).unwrap_err();
+    assert!(e.contains("basis mismatch") && e.contains("conv2d") && e.contains("deepsets"), "{e}");
+    let mut other = meta(&conv);
+    other.pool_after = None;
+    assert!(check_target(&other, &conv).unwrap_err().contains("pools"));
+    check_target(&meta(&sets), &sets).unwrap();
 }
 
 #[test]
