@@ -335,15 +335,12 @@ fn curve_panels(stem: &Path, title: &str, y_label: &str, curves: &[Curve], first
     save_panels(stem, title, &panels, cols)
 }
 
-/// n_50 against log2(k/ε)/H2(k/n_50), from a phase summary CSV.
-pub fn n50_line(stem: &Path, summary_csv: &Path) -> Result<(), String> {
-    let text =
-        std::fs::read_to_string(summary_csv).map_err(|e| format!("cannot read {}: {e}", summary_csv.display()))?;
+/// n_50 against log2(k/ε)/H2(k/n_50), from the typed phase summaries.
+pub fn n50_line(stem: &Path, summaries: &[rfss::experiment::PhaseSummary]) -> Result<(), String> {
     let mut by_dist: std::collections::BTreeMap<String, Vec<(f64, f64)>> = Default::default();
-    for line in text.lines().skip(1) {
-        let f: Vec<&str> = line.split(',').collect();
-        if let (Ok(n50), Ok(ratio)) = (f[3].parse::<f64>(), f[4].parse::<f64>()) {
-            by_dist.entry(f[0].to_string()).or_default().push((ratio, n50));
+    for r in summaries {
+        if let (Some(n50), Some(ratio)) = (r.n50, r.ratio) {
+            by_dist.entry(r.dist.to_string()).or_default().push((ratio, n50));
         }
     }
     if by_dist.is_empty() {

@@ -254,7 +254,7 @@ pub fn run_phase(a: &PhaseArgs) -> Result<Vec<PhaseSummary>, String> {
     write(&g.out, "phase.csv", &points_csv(&curves))?;
     write(&g.out, "phase_summary.csv", &summary)?;
     plot::phase_curves(&g.out.join("phase"), &curves)?;
-    plot::n50_line(&g.out.join("n50"), &g.out.join("phase_summary.csv"))?;
+    plot::n50_line(&g.out.join("n50"), &summaries)?;
     if g.silent {
         return Ok(summaries);
     }
