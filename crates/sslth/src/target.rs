@@ -257,13 +257,22 @@ mod tests {
         Dense { d_in, d_out, weight: draw(d_in * d_out, s), bias: Some(draw(d_out, s + 100)) }
     }
 
+    /// Written with its layout recorded, read back; and written as a
+    /// PyTorch export would be (no metadata): refused without a layout,
+    /// read with the data's.
     fn round_trip(net: &Network, shape: InputShape) -> Network {
         let dir = std::env::temp_dir().join(format!("sslth-target-{}-{}", std::process::id(), net.points));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("t.safetensors");
+        std::fs::write(&path, to_safetensors(net, None, HashMap::new())).unwrap();
+        let e = load(&path, None).unwrap_err().to_string();
+        assert!(e.contains("records none") && !e.contains('\n'), "{e}");
+        let export = load(&path, Some(shape)).unwrap().0;
         std::fs::write(&path, to_safetensors(net, Some(shape), HashMap::new())).unwrap();
         let (back, _) = load(&path, None).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
+        let x = draw(shape.dim(), 11);
+        assert_eq!(export.forward(&x), back.forward(&x));
         back
     }
 
