@@ -523,6 +523,16 @@ fn equivariant_targets_train_build_and_refuse_bad_files() {
             assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
             serde_json::from_str::<serde_json::Value>(&stdout(&o)).unwrap()["test_accuracy"].as_f64().unwrap()
         };
+        // Theorem 4 per layer: the layer's own basis size and norm.
+        let o = sslth(&["rfss", "bounds", "--k", "4", "--eps", "0.01", "--network", &target, "--json"], "", 1);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let first = &v["theorem4_layers"][0];
+        let (size, norm) = if model == "cnn" { (9, 9.0) } else { (2, 2.0) };
+        assert_eq!((first["basis_size"].as_u64().unwrap(), first["basis_norm"].as_f64().unwrap()), (size, norm));
+        let (c_in, c_out) = (first["c_in"].as_u64().unwrap() as usize, first["c_out"].as_u64().unwrap() as usize);
+        let want = rfss::theory::theorem4_n(3, c_in.max(c_out), size as usize, norm, 0.25, 0.01, 1.0);
+        assert_eq!(first["hidden_spaces"].as_f64().unwrap(), want);
         for compact in [false, true] {
             let ticket = p(&format!("{model}-{compact}.safetensors"));
             let mut args = vec!["build", "--target", &target, "--weight-eps", "0.001", "--n", "24", "--k", "6"];
