@@ -25,6 +25,7 @@ Run as a script to print the outputs for inputs in a .npy file:
 """
 
 import json
+import math
 import sys
 
 import numpy as np
@@ -86,6 +87,59 @@ def weights(seed, stream, indices):
     rows = np.arange(len(indices))
     u64 = out[rows, at] | (out[rows, at + 1] << np.uint64(32))
     return 2.0 * ((u64 >> np.uint64(11)).astype(np.float64) / 9007199254740992.0) - 1.0
+
+
+def _unrank(rank, m, k):
+    """The k-subset of range(m) with colex rank `rank`, sorted."""
+    out, top = [0] * k, m
+    for t in range(k, 0, -1):
+        c = top - 1
+        while math.comb(c, t) > rank:
+            c -= 1
+        out[t - 1], rank, top = c, rank - math.comb(c, t), c
+    return out
+
+
+def _decode_subsets(data, info, i, basis):
+    """Pair i's B and A kept edges (flat indices) from its subset-rank stream."""
+    pair = info["pairs"][i]
+    two_n, d_in, k = 2 * pair["n"], pair["d_in"], pair["k"]
+    hidden = two_n * d_in
+    first = _identity(basis) * hidden
+    h_all = np.arange(hidden, dtype=np.uint64)
+    a = weights(info["seed"], 2 * i, (np.uint64(first) + h_all) * np.uint64(d_in) + h_all // np.uint64(two_n))
+    a = a.astype(np.float32)
+    sides = [[[h for h in range(j * two_n, (j + 1) * two_n) if (a[h] > 0 if s == 0 else a[h] < 0)] for s in (0, 1)]
+             for j in range(d_in)]
+    nonneg = [i > 0 or info["nonneg_input"] or (info["bias"] and i == 0 and j == d_in - 1) for j in range(d_in)]
+    bits = np.unpackbits(np.frombuffer(bytes(data), dtype=np.uint8), bitorder="little")
+    at = 0
+
+    def read(width):
+        nonlocal at
+        if at + width > len(bits):
+            raise ValueError("the subset stream ends early")
+        v = sum(int(bits[at + b]) << b for b in range(width))
+        at += width
+        return v
+
+    b_idx, used = [], set()
+    for r in range(pair["rows"]):
+        for j in range(d_in):
+            for s in (0,) if nonneg[j] else (0, 1):
+                if read(1) == 0:
+                    continue
+                side = sides[j][s]
+                kk = min(k, len(side))
+                count = math.comb(len(side), kk)
+                rank = read((count - 1).bit_length() if count > 1 else 0)
+                for pos in _unrank(rank, len(side), kk):
+                    used.add(side[pos])
+                    b_idx.append(r * hidden + side[pos])
+    if (at + 7) // 8 != len(bits) // 8 or bits[at:].any():
+        raise ValueError("the subset stream has bytes left over")
+    a_idx = [(first + h) * d_in + h // two_n for h in sorted(used)]
+    return np.array(sorted(b_idx), dtype=np.uint64), np.array(a_idx, dtype=np.uint64)
 
 
 def _mask_indices(data, encoding, size):
@@ -186,11 +240,18 @@ def load(path):
             model["layers"].append((idx[:, 0], idx[:, 1], tensors[f"{2 * l}.values"], bias, tuple(shape), bases[l // 2]))
         return model
     encodings = json.loads(meta["masks"])
+    derived = {}
     for l, enc in enumerate(encodings):
         pair, basis = info["pairs"][l // 2], bases[l // 2]
         hidden = 2 * pair["n"] * pair["d_in"]
         rows, cols = (_basis_size(basis) * hidden, pair["d_in"]) if l % 2 == 0 else (pair["rows"], hidden)
-        idx = _mask_indices(tensors[f"{2 * l}.mask"], enc, rows * cols)
+        if enc == "from-b":
+            # Pair l/2's B layer holds subset ranks; decode both layers now.
+            derived[l + 1], idx = _decode_subsets(tensors[f"{2 * (l + 1)}.mask"], info, l // 2, basis)
+        elif enc == "subset-ranks":
+            idx = derived.pop(l)
+        else:
+            idx = _mask_indices(tensors[f"{2 * l}.mask"], enc, rows * cols)
         scale = 1.0 if l % 2 == 0 else pair["scale"]
         vals = (weights(info["seed"], l, idx) * scale).astype(np.float32)
         r, c = (idx // np.uint64(cols)).astype(np.int64), (idx % np.uint64(cols)).astype(np.int64)

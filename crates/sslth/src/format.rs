@@ -231,22 +231,173 @@ fn unpack_deltas(bytes: &[u8], len: u64) -> Result<Vec<u64>, String> {
     Ok(out)
 }
 
-/// The bytes of a compact ticket: per random layer l, `{2l}.mask` (U8),
-/// packed bits or delta-coded indices, whichever is smaller (metadata
-/// `masks`); the weights are regenerated on load.
+/// The bytes of a compact ticket: per random layer l, `{2l}.mask` (U8) and
+/// its encoding in the metadata list `masks`; the weights are regenerated
+/// on load. Per pair, when its kept edges are the construction's (k of a
+/// sign side per RFSS instance, A edges exactly the neurons B uses), the B
+/// layer is stored as subset ranks and the A layer derived from it
+/// (`subset-ranks`, `from-b`; docs/FORMAT.md); otherwise, and whenever that
+/// is not smaller, each layer as packed bits or delta-coded indices,
+/// whichever is smaller.
 pub fn compact_bytes(net: &SparseNet, meta: &TicketMeta) -> Vec<u8> {
     let shapes = random_shapes(meta);
-    let mut tensors = Vec::new();
-    let mut encodings = Vec::new();
-    for (l, idx) in flat_indices(net, meta).iter().enumerate() {
-        let len = (shapes[l][0] * shapes[l][1]) as u64;
-        let (bits, deltas) = (pack_bits(idx, len), pack_deltas(idx));
-        let (enc, bytes) = if bits.len() <= deltas.len() { ("bits", bits) } else { ("delta-varint", deltas) };
-        encodings.push(enc);
-        tensors.push((format!("{}.mask", 2 * l), Dtype::U8, vec![bytes.len()], bytes));
+    let indices = flat_indices(net, meta);
+    let mut masks: Vec<(&str, Vec<u8>)> = indices
+        .iter()
+        .enumerate()
+        .map(|(l, idx)| {
+            let len = (shapes[l][0] * shapes[l][1]) as u64;
+            let (bits, deltas) = (pack_bits(idx, len), pack_deltas(idx));
+            if bits.len() <= deltas.len() {
+                ("bits", bits)
+            } else {
+                ("delta-varint", deltas)
+            }
+        })
+        .collect();
+    for i in 0..meta.pairs.len() {
+        let layout = PairLayout::new(meta, i);
+        if let Some(ranks) = layout.encode(&indices[2 * i], &indices[2 * i + 1]) {
+            if ranks.len() < masks[2 * i].1.len() + masks[2 * i + 1].1.len() {
+                masks[2 * i] = ("from-b", Vec::new());
+                masks[2 * i + 1] = ("subset-ranks", ranks);
+            }
+        }
     }
+    let encodings: Vec<&str> = masks.iter().map(|m| m.0).collect();
+    let tensors = masks
+        .into_iter()
+        .enumerate()
+        .map(|(l, (_, bytes))| (format!("{}.mask", 2 * l), Dtype::U8, vec![bytes.len()], bytes))
+        .collect();
     let extra = vec![("masks".to_string(), serde_json::to_string(&encodings).expect("serialises")), shapes_entry(meta)];
     crate::model::serialize_typed(tensors, metadata(meta, COMPACT, extra))
+}
+
+/// What the subset-rank coding of pair i needs, all derived from the
+/// metadata and the seed: the sign sides of every block of hidden channels
+/// (a_h regenerated), which input channels have an N side, and sizes.
+struct PairLayout {
+    /// Hidden channels H and the block size 2n.
+    hidden: usize,
+    two_n: usize,
+    d_in: usize,
+    rows: usize,
+    k: usize,
+    /// The first stacked row of A's identity element (A row first + h).
+    first: usize,
+    /// Per block j: the hidden channels with a_h > 0 and with a_h < 0,
+    /// ascending.
+    sides: Vec<[Vec<usize>; 2]>,
+    /// Per input channel: never negative, so no N side.
+    nonneg: Vec<bool>,
+}
+
+impl PairLayout {
+    fn new(meta: &TicketMeta, i: usize) -> PairLayout {
+        let p = &meta.pairs[i];
+        let (hidden, two_n) = (p.hidden(), 2 * p.n);
+        let first = identity_of(meta, i) * hidden;
+        let idx: Vec<u64> = (0..hidden).map(|h| ((first + h) * p.d_in + h / two_n) as u64).collect();
+        let a = crate::weights::weights_at(meta.seed, 2 * i as u64, &idx);
+        let mut sides = vec![[Vec::new(), Vec::new()]; p.d_in];
+        for (h, &w) in a.iter().enumerate() {
+            let w = w as f32;
+            if w != 0.0 {
+                sides[h / two_n][usize::from(w < 0.0)].push(h);
+            }
+        }
+        let nonneg =
+            (0..p.d_in).map(|j| i > 0 || meta.nonneg_input || (meta.bias && i == 0 && j == p.d_in - 1)).collect();
+        PairLayout { hidden, two_n, d_in: p.d_in, rows: p.rows, k: p.k, first, sides, nonneg }
+    }
+
+    /// The instances in stream order: (row, block, side).
+    fn instances(&self) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+        (0..self.rows).flat_map(move |r| {
+            (0..self.d_in).flat_map(move |j| (0..if self.nonneg[j] { 1 } else { 2 }).map(move |s| (r, j, s)))
+        })
+    }
+
+    /// A's flat indices for the hidden channels `used` (ascending).
+    fn a_indices(&self, used: &[usize]) -> Vec<u64> {
+        used.iter().map(|&h| ((self.first + h) * self.d_in + h / self.two_n) as u64).collect()
+    }
+
+    /// The subset stream of B's kept edges `b` (flat, ascending), if they
+    /// are the construction's and A's kept edges `a` are derived from them.
+    fn encode(&self, a: &[u64], b: &[u64]) -> Option<Vec<u8>> {
+        // Position of every hidden channel in its side.
+        let mut place = vec![None; self.hidden];
+        for block in &self.sides {
+            for (s, side) in block.iter().enumerate() {
+                for (pos, &h) in side.iter().enumerate() {
+                    place[h] = Some((s, pos));
+                }
+            }
+        }
+        let mut chosen: std::collections::HashMap<(usize, usize, usize), Vec<usize>> = Default::default();
+        let mut used = vec![false; self.hidden];
+        for &e in b {
+            let (r, h) = ((e / self.hidden as u64) as usize, (e % self.hidden as u64) as usize);
+            let (s, pos) = place[h]?;
+            chosen.entry((r, h / self.two_n, s)).or_default().push(pos);
+            used[h] = true;
+        }
+        let used: Vec<usize> = (0..self.hidden).filter(|&h| used[h]).collect();
+        if self.a_indices(&used) != a {
+            return None;
+        }
+        let mut w = crate::subsets::BitWriter::default();
+        let mut written = 0;
+        for key @ (_, j, s) in self.instances() {
+            let m = self.sides[j][s].len();
+            let kk = self.k.min(m);
+            match chosen.get(&key) {
+                Some(c) if c.len() == kk => {
+                    // Too many subsets for a u64 rank: this pair keeps its bit masks.
+                    let count = crate::subsets::binomial(m, kk)?;
+                    let mut c = c.clone();
+                    c.sort_unstable();
+                    w.write(1, 1);
+                    w.write(crate::subsets::rank(&c), crate::subsets::width(count));
+                    written += 1;
+                }
+                Some(_) => return None,
+                None => w.write(0, 1),
+            }
+        }
+        // Every kept B edge belongs to an instance the stream visits.
+        (written == chosen.len()).then(|| w.finish())
+    }
+
+    /// B's and A's flat indices from a subset stream.
+    fn decode(&self, bytes: &[u8]) -> Result<(Vec<u64>, Vec<u64>), String> {
+        let mut reader = crate::subsets::BitReader::new(bytes);
+        let mut b = Vec::new();
+        let mut used = vec![false; self.hidden];
+        for (r, j, s) in self.instances() {
+            if reader.read(1)? == 0 {
+                continue;
+            }
+            let side = &self.sides[j][s];
+            let kk = self.k.min(side.len());
+            let count = crate::subsets::binomial(side.len(), kk).ok_or("a side too large for subset ranks")?;
+            let rank = reader.read(crate::subsets::width(count))?;
+            if rank >= count {
+                return Err(format!("subset rank {rank} of row {r}, block {j} is not below C({}, {kk})", side.len()));
+            }
+            for pos in crate::subsets::unrank(rank, side.len(), kk) {
+                let h = side[pos];
+                used[h] = true;
+                b.push((r * self.hidden + h) as u64);
+            }
+        }
+        reader.finish()?;
+        b.sort_unstable();
+        let used: Vec<usize> = (0..self.hidden).filter(|&h| used[h]).collect();
+        Ok((b, self.a_indices(&used)))
+    }
 }
 
 /// A ticket read from a file.
@@ -368,14 +519,25 @@ pub fn read(path: &Path) -> Result<LoadedTicket, ModelError> {
             if encodings.len() != shapes.len() {
                 return Err(layout(&p, "masks list does not match the layers"));
             }
-            let mut indices = Vec::new();
+            let mut indices: Vec<Vec<u64>> = Vec::new();
             for (l, enc) in encodings.iter().enumerate() {
                 let data = get(&format!("{}.mask", 2 * l), Dtype::U8)?;
                 let len = (shapes[l][0] * shapes[l][1]) as u64;
-                let idx = match enc.as_str() {
-                    "bits" => unpack_bits(&data, len),
-                    "delta-varint" => unpack_deltas(&data, len),
-                    other => Err(format!("unknown mask encoding '{other}'")),
+                let idx = match (enc.as_str(), encodings.get(l + 1).map(String::as_str)) {
+                    ("bits", _) => unpack_bits(&data, len),
+                    ("delta-varint", _) => unpack_deltas(&data, len),
+                    // Pair l/2's B stream gives both layers; A waits for it.
+                    ("from-b", Some("subset-ranks")) if l % 2 == 0 && data.is_empty() => Ok(Vec::new()),
+                    ("subset-ranks", _) if l % 2 == 1 && encodings[l - 1] == "from-b" => {
+                        PairLayout::new(&meta, l / 2).decode(&data).map(|(b, a)| {
+                            indices[l - 1] = a;
+                            b
+                        })
+                    }
+                    ("from-b" | "subset-ranks", _) => {
+                        Err("'from-b' must be an A layer's encoding, followed by its B layer's 'subset-ranks'".into())
+                    }
+                    (other, _) => Err(format!("unknown mask encoding '{other}'")),
                 }
                 .map_err(|e| layout(&p, format!("layer {}: {e}", 2 * l)))?;
                 if l == 0 && meta.bias {

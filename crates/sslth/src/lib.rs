@@ -28,6 +28,7 @@ pub mod npy;
 pub mod pipeline;
 pub mod runnable;
 pub mod sparse;
+pub mod subsets;
 pub mod target;
 pub mod ticket;
 pub mod train;

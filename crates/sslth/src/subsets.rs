@@ -1,0 +1,204 @@
+//! Subsets as numbers, for compact tickets (docs/FORMAT.md, "Subset
+//! ranks"): a k-subset of {0, …, m − 1} is stored as its rank among the
+//! C(m, k) subsets in the combinatorial number system (colex order),
+//! rank = Σ_t C(c_t, t + 1) over its members c_0 < c_1 < … < c_{k−1}, in
+//! exactly ⌈log2 C(m, k)⌉ bits. A bit stream packs the ranks.
+//!
+//! Hand-rolled: a few lines of binomials and bit packing; the crates that
+//! do either bring big-integer arithmetic this never needs (every C(m, k)
+//! used fits in u64, or the encoder does not use ranks).
+
+/// C(m, k), or `None` if it does not fit in u64.
+pub fn binomial(m: usize, k: usize) -> Option<u64> {
+    if k > m {
+        return Some(0);
+    }
+    let k = k.min(m - k);
+    let mut c: u128 = 1;
+    for t in 0..k {
+        // c·(m − t)/(t + 1) is C(m, t + 1)·… exactly: C(m, t)·(m − t) is divisible by t + 1.
+        c = c * (m - t) as u128 / (t + 1) as u128;
+        if c > u64::MAX as u128 {
+            return None;
+        }
+    }
+    Some(c as u64)
+}
+
+/// Bits to store a number below `count` (0 when there is one choice).
+pub fn width(count: u64) -> u32 {
+    if count <= 1 {
+        0
+    } else {
+        64 - (count - 1).leading_zeros()
+    }
+}
+
+/// The colex rank of the sorted, distinct members `c` (each < m, with
+/// C(m, |c|) fitting in u64, which bounds every term).
+pub fn rank(c: &[usize]) -> u64 {
+    c.iter().enumerate().map(|(t, &ct)| binomial(ct, t + 1).expect("bounded by C(m, k)")).sum()
+}
+
+/// The k-subset of {0, …, m − 1} with colex rank `r` (< C(m, k)), sorted.
+pub fn unrank(mut r: u64, m: usize, k: usize) -> Vec<usize> {
+    let mut out = vec![0; k];
+    let mut top = m;
+    for t in (1..=k).rev() {
+        // The largest c < top with C(c, t) ≤ r.
+        let mut c = top - 1;
+        while binomial(c, t).expect("bounded by C(m, k)") > r {
+            c -= 1;
+        }
+        out[t - 1] = c;
+        r -= binomial(c, t).expect("bounded");
+        top = c;
+    }
+    out
+}
+
+/// Writes numbers of given widths into bytes, least significant bit first.
+#[derive(Default)]
+pub struct BitWriter {
+    bytes: Vec<u8>,
+    bits: u64,
+}
+
+impl BitWriter {
+    /// Appends the low `width` bits of `value`.
+    pub fn write(&mut self, value: u64, width: u32) {
+        for b in 0..width {
+            if self.bits % 8 == 0 {
+                self.bytes.push(0);
+            }
+            if value >> b & 1 == 1 {
+                *self.bytes.last_mut().expect("pushed") |= 1 << (self.bits % 8);
+            }
+            self.bits += 1;
+        }
+    }
+
+    /// The bytes (the last one padded with zero bits).
+    pub fn finish(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
+/// Reads what a [`BitWriter`] wrote.
+pub struct BitReader<'a> {
+    bytes: &'a [u8],
+    bits: u64,
+}
+
+impl<'a> BitReader<'a> {
+    /// A reader at the first bit of `bytes`.
+    pub fn new(bytes: &'a [u8]) -> Self {
+        BitReader { bytes, bits: 0 }
+    }
+
+    /// The next `width` bits as a number, or an error at the end.
+    pub fn read(&mut self, width: u32) -> Result<u64, String> {
+        let mut v = 0u64;
+        for b in 0..width {
+            let byte = self.bytes.get((self.bits / 8) as usize).ok_or("the subset stream ends early")?;
+            v |= u64::from(byte >> (self.bits % 8) & 1) << b;
+            self.bits += 1;
+        }
+        Ok(v)
+    }
+
+    /// Checks that only zero padding is left.
+    pub fn finish(self) -> Result<(), String> {
+        if self.bits.div_ceil(8) != self.bytes.len() as u64 {
+            return Err("the subset stream has bytes left over".into());
+        }
+        let last = self.bytes.last().map_or(0, |&b| if self.bits % 8 == 0 { 0 } else { b >> (self.bits % 8) });
+        if last != 0 {
+            return Err("the subset stream has non-zero padding".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Every k-subset of {0..m}, in colex order (by largest member, then
+    /// the next, …).
+    fn colex(m: usize, k: usize) -> Vec<Vec<usize>> {
+        let mut all: Vec<Vec<usize>> = (0u32..1 << m)
+            .filter(|s| s.count_ones() as usize == k)
+            .map(|s| (0..m).filter(|&i| s >> i & 1 == 1).collect())
+            .collect();
+        all.sort_by(|a, b| a.iter().rev().cmp(b.iter().rev()));
+        all
+    }
+
+    #[test]
+    fn ranks_enumerate_the_subsets_in_colex_order() {
+        for m in 0..=12 {
+            for k in 0..=m {
+                let all = colex(m, k);
+                assert_eq!(all.len() as u64, binomial(m, k).unwrap(), "C({m}, {k})");
+                for (r, s) in all.iter().enumerate() {
+                    assert_eq!(rank(s), r as u64, "{s:?}");
+                    assert_eq!(&unrank(r as u64, m, k), s);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn binomials_and_widths() {
+        assert_eq!(binomial(24, 4), Some(10_626));
+        assert_eq!(width(10_626), 14);
+        assert_eq!((width(0), width(1), width(2), width(3), width(4), width(5)), (0, 0, 1, 2, 2, 3));
+        assert_eq!(binomial(66, 33), Some(7_219_428_434_016_265_740));
+        assert_eq!(binomial(68, 34), None);
+    }
+
+    proptest! {
+        /// Large subsets round-trip through rank and unrank, and the rank is
+        /// below C(m, k).
+        #[test]
+        fn large_subsets_round_trip(m in 1usize..60, seed in any::<u64>(), kk in 0usize..60) {
+            let k = kk % (m + 1);
+            let mut pool: Vec<usize> = (0..m).collect();
+            let mut s = seed;
+            for i in (1..m).rev() {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                pool.swap(i, (s >> 33) as usize % (i + 1));
+            }
+            let mut c = pool[..k].to_vec();
+            c.sort_unstable();
+            let r = rank(&c);
+            prop_assert!(r < binomial(m, k).unwrap());
+            prop_assert_eq!(unrank(r, m, k), c);
+        }
+
+        /// Numbers of mixed widths read back as written; leftovers are refused.
+        #[test]
+        fn bit_streams_round_trip(values in proptest::collection::vec((any::<u64>(), 0u32..=64), 0..40)) {
+            let mut w = BitWriter::default();
+            for &(v, width) in &values {
+                w.write(v, width);
+            }
+            let bytes = w.finish();
+            let mut r = BitReader::new(&bytes);
+            for &(v, width) in &values {
+                let mask = if width == 64 { u64::MAX } else { (1u64 << width) - 1 };
+                prop_assert_eq!(r.read(width).unwrap(), v & mask);
+            }
+            prop_assert!(r.finish().is_ok());
+            let mut longer = bytes.clone();
+            longer.push(1);
+            let mut r = BitReader::new(&longer);
+            for &(_, width) in &values {
+                r.read(width).unwrap();
+            }
+            prop_assert!(r.finish().is_err());
+        }
+    }
+}
