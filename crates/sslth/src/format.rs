@@ -666,6 +666,50 @@ mod tests {
     use super::*;
 
     #[test]
+    fn subset_streams_round_trip_and_refuse_what_is_not_a_stream() {
+        use crate::model::{Dense, Mlp};
+        let draw = |n: usize, s: u64| -> Vec<f32> {
+            (0..n).map(|i| (0.5 * crate::weights::uniform_weight(4, s, i as u64)) as f32).collect()
+        };
+        let mlp = Mlp {
+            layers: vec![
+                Dense { d_in: 5, d_out: 4, weight: draw(20, 1), bias: Some(draw(4, 2)) },
+                Dense { d_in: 4, d_out: 3, weight: draw(12, 3), bias: Some(draw(3, 4)) },
+            ],
+        };
+        let net = crate::network::Network::from_mlp(&mlp);
+        let cfg = crate::ticket::BuildConfig {
+            seed: 8,
+            density: 1.0,
+            tolerance: crate::ticket::Tolerance::Weight(1e-2),
+            n_k: Some((16, 4)),
+            nonneg_input: false,
+            c_hyp: 3.0,
+            scale: None,
+            accept_over_eps: false,
+        };
+        let t = crate::ticket::build(&net, &crate::ticket::plan(&net, &cfg).unwrap(), 8, false, &|| {});
+        let meta = t.meta(&net, 1.0, None, None);
+        let idx = flat_indices(&t.to_sparse(), &meta);
+        for i in 0..meta.pairs.len() {
+            let layout = PairLayout::new(&meta, i);
+            let (a, b) = (&idx[2 * i], &idx[2 * i + 1]);
+            let bytes = layout.encode(a, b).expect("a built ticket is the construction's");
+            assert_eq!(layout.decode(&bytes).unwrap(), (b.clone(), a.clone()));
+            let mut longer = bytes.clone();
+            longer.push(0);
+            assert!(layout.decode(&longer).unwrap_err().contains("left over"));
+            assert!(layout.decode(&bytes[..bytes.len() - 1]).unwrap_err().contains("ends early"));
+            // One B edge fewer, or an A edge of an unused neuron: not a
+            // stream of choices, so the pair keeps its bit masks.
+            assert!(layout.encode(a, &b[..b.len() - 1]).is_none());
+            let mut more = a.clone();
+            more.push(a.last().unwrap() + 1);
+            assert!(layout.encode(&more, b).is_none());
+        }
+    }
+
+    #[test]
     fn mask_encodings_round_trip() {
         let idx = vec![0u64, 1, 2, 9, 130, 131, 20_000, 1 << 33];
         let len = (1u64 << 33) + 5;
