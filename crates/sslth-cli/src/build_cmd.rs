@@ -14,9 +14,10 @@ pub struct BuildArgs {
     /// The target: an MLP in safetensors, PyTorch nn.Sequential layout.
     #[arg(long)]
     pub target: PathBuf,
-    /// Density: kept edges / all edges of the random network, in (0, 1].
-    #[arg(long, default_value_t = 0.1)]
-    pub density: f64,
+    /// Density: kept edges / all edges of the random network, in (0, 1]
+    /// [default: 0.1 unless --k].
+    #[arg(long, conflicts_with = "k")]
+    pub density: Option<f64>,
     /// Bound on the whole network's error sup_{|x| <= 1} |f(x) - g(x)|,
     /// split into per-weight tolerances; a build whose certified error
     /// exceeds it fails (see --accept-over-eps).
@@ -28,11 +29,14 @@ pub struct BuildArgs {
     /// Seed of the random network.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Samples per RFSS instance for every layer (overrides the sizing).
+    /// Samples per RFSS instance for every layer (overrides the sizing;
+    /// needs --k).
     #[arg(long, requires = "k")]
     pub n: Option<usize>,
-    /// Subset size for every layer (overrides the sizing).
-    #[arg(long, requires = "n")]
+    /// Subset size k (kept edges per target weight and side) for every
+    /// layer; each layer's n is then the smallest whose measured miss rate
+    /// is at most 0.5% (docs/THEORY.md §3.2), unless --n gives it.
+    #[arg(long)]
     pub k: Option<usize>,
     /// The inputs are never negative (pixels): halves the first layer's
     /// kept edges; the certificate then holds only for x >= 0.
@@ -92,18 +96,28 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
     };
     let cfg = BuildConfig {
         seed: args.seed,
-        density: args.density,
+        density: args.density.unwrap_or(0.1),
         tolerance,
         n_k: args.n.zip(args.k),
+        k: if args.n.is_none() { args.k } else { None },
         nonneg_input: args.nonneg_input,
         c_hyp: args.c_hyp,
         scale: args.scale,
         accept_over_eps: args.accept_over_eps,
     };
     let pb = progress::bar(0, "building", args.json);
+    // Pixels are never negative: say what --nonneg-input would save.
+    let nonneg_data = split.as_ref().filter(|s| s.train.inputs.iter().chain(&s.test.inputs).all(|&v| v >= 0.0));
     let show_plan = |plans: &[sslth::ticket::LayerPlan]| {
         if !args.json {
             print_plan(plans);
+            if let (Some(s), false) = (nonneg_data, args.nonneg_input) {
+                println!(
+                    "note: every input of {} is >= 0; --nonneg-input would build no N side in layer 0 (about half \
+                     its kept edges), and the certificate would then hold for x >= 0 only",
+                    s.test.name
+                );
+            }
         }
         pb.set_length(plans.iter().map(|p| p.target.rows() as u64).sum());
     };

@@ -99,6 +99,7 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
         density: args.density,
         tolerance: Tolerance::Weight(args.weight_eps.unwrap_or(if args.model == "mlp" { 0.01 } else { 0.001 })),
         n_k: None,
+        k: None,
         nonneg_input: false,
         c_hyp: 3.0,
         scale: None,

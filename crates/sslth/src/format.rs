@@ -683,6 +683,7 @@ mod tests {
             density: 1.0,
             tolerance: crate::ticket::Tolerance::Weight(1e-2),
             n_k: Some((16, 4)),
+            k: None,
             nonneg_input: false,
             c_hyp: 3.0,
             scale: None,

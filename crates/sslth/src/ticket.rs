@@ -38,6 +38,10 @@ pub struct BuildConfig {
     pub tolerance: Tolerance,
     /// Explicit (n, k) for every layer, overriding the sizing.
     pub n_k: Option<(usize, usize)>,
+    /// A fixed subset size k (kept B edges per instance) for every layer,
+    /// each n_i the smallest whose measured miss rate is at most
+    /// [`MISS_RATE`] (see [`calibrated_n`]); overrides the density.
+    pub k: Option<usize>,
     /// Treat the inputs as non-negative (pixels): no N side in the first
     /// layer, and the certificate holds only for x ≥ 0.
     pub nonneg_input: bool,
@@ -332,6 +336,28 @@ pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> 
         }
         Ok(())
     };
+    if let Some(k) = cfg.k {
+        if k == 0 {
+            return Err("--k must be at least 1".into());
+        }
+        let sizes = layers
+            .iter()
+            .zip(&shapes)
+            .zip(&eps)
+            .enumerate()
+            .map(|(i, ((l, shape), &e))| {
+                let scale = scale_of(shape.max_abs, k);
+                let n = calibrated_n(&l.coefficients, k, scale, e, cfg.seed ^ (i as u64) << 32).ok_or_else(|| {
+                    format!("layer {i}: no n up to {MAX_N} reaches a miss rate of {MISS_RATE} with k = {k}")
+                })?;
+                Ok(PairSize { n, k, scale })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        check_reach(&sizes)?;
+        let plans = make(&sizes);
+        check_resolution(net, &plans)?;
+        return Ok(plans);
+    }
     if let Some((n, k)) = cfg.n_k {
         if k == 0 || n == 0 || k > n {
             return Err(format!("--n and --k need 1 <= k <= n, got n = {n}, k = {k}"));
@@ -404,6 +430,93 @@ pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> 
     check_resolution(net, &plans)?;
     Ok(plans)
 }
+
+/// The miss rate the `--k` sizing aims at: at most this share of a layer's
+/// RFSS instances find no k-subset within tolerance (docs/THEORY.md §3.2).
+pub const MISS_RATE: f64 = 0.005;
+
+/// The largest n the `--k` sizing tries.
+pub const MAX_N: usize = 1 << 12;
+
+/// Instances simulated per candidate n.
+const CALIBRATION_TRIALS: usize = 400;
+
+/// The smallest n at which instances like this layer's miss at most
+/// [`MISS_RATE`] of the time, measured rather than derived from a margin:
+/// each of [`CALIBRATION_TRIALS`] trials takes a non-zero coefficient of
+/// the layer (uniformly over its coefficients, deterministic in `seed`),
+/// draws a block of 2n hidden neurons as the construction does — a_h and
+/// the B row i.i.d. uniform, the B row scaled by `scale`, both rounded to
+/// f32, from calibration streams that no random network uses — keeps the
+/// side of the coefficient's sign convention that the construction would
+/// use (P: a_h > 0; its size is Binomial(2n, ½)), and asks the exact solver
+/// for k of its products within `eps`. Trials share their draws across n
+/// (common random numbers), so the miss count falls with n up to noise;
+/// n is found by doubling from k, then bisection.
+pub fn calibrated_n(c: &Coefficients, k: usize, scale: f64, eps: f64, seed: u64) -> Option<usize> {
+    let nonzero: Vec<f64> = c.values.iter().copied().filter(|&v| v != 0.0).collect();
+    if nonzero.is_empty() {
+        return Some(k);
+    }
+    let targets: Vec<f64> = (0..CALIBRATION_TRIALS)
+        .map(|t| {
+            let u = (crate::weights::uniform_weight(seed, CALIBRATION_STREAM, t as u64) + 1.0) / 2.0;
+            nonzero[((u * nonzero.len() as f64) as usize).min(nonzero.len() - 1)]
+        })
+        .collect();
+    let misses = |n: usize| -> usize {
+        use rayon::prelude::*;
+        targets
+            .par_iter()
+            .enumerate()
+            .map_init(
+                || rfss::Solver::new(rfss::Budget { max_nodes: Some(200_000), time_limit: None }),
+                |solver, (t, &z)| {
+                    let base = (t as u64) << 24;
+                    let samples: Vec<f64> = (0..2 * n as u64)
+                        .filter_map(|h| {
+                            let a = f64::from(
+                                crate::weights::uniform_weight(seed, CALIBRATION_STREAM + 1, base + h) as f32
+                            );
+                            let b = f64::from(
+                                (crate::weights::uniform_weight(seed, CALIBRATION_STREAM + 2, base + h) * scale) as f32,
+                            );
+                            (a > 0.0).then_some(a * b)
+                        })
+                        .collect();
+                    if samples.len() < k {
+                        return 1;
+                    }
+                    let inst = rfss::Instance { samples, k, target: z, eps };
+                    let found = solver.solve(&inst, rfss::Mode::Within).is_ok_and(|a| a.status == rfss::Status::Found);
+                    usize::from(!found)
+                },
+            )
+            .sum()
+    };
+    let allowed = (MISS_RATE * CALIBRATION_TRIALS as f64).floor() as usize;
+    let (mut lo, mut hi) = (k.max(1), k.max(1));
+    while misses(hi) > allowed {
+        lo = hi + 1;
+        hi *= 2;
+        if hi > MAX_N {
+            return None;
+        }
+    }
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if misses(mid) <= allowed {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    Some(hi)
+}
+
+/// First of the three streams of [`calibrated_n`]'s draws: far from every
+/// random network's streams (2i, 2i + 1) and from training's (2⁴⁰ + i).
+const CALIBRATION_STREAM: u64 = 1 << 41;
 
 /// The smallest per-coefficient tolerance a layer can honour: its k-sums
 /// of products up to `scale` in size, run in float32 as ticket files are,

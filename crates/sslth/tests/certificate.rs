@@ -132,6 +132,7 @@ fn certificate_matches_an_independent_svd_recomputation_from_the_file() {
             density: 1.0,
             tolerance: Tolerance::Weight(eps),
             n_k: Some((n, k)),
+            k: None,
             nonneg_input: nonneg,
             c_hyp: 3.0,
             scale: None,

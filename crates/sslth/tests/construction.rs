@@ -20,6 +20,7 @@ fn config(n: usize, k: usize) -> BuildConfig {
         density: 1.0,
         tolerance: Tolerance::Weight(1e-3),
         n_k: Some((n, k)),
+        k: None,
         nonneg_input: false,
         c_hyp: 3.0,
         scale: None,
@@ -179,4 +180,32 @@ fn nonneg_inputs_halve_the_first_layer() {
     let half = build_ticket(&mlp, &BuildConfig { nonneg_input: true, ..config(16, 4) });
     assert_eq!(half.pairs[0].b.len() * 2, full.pairs[0].b.len());
     assert_eq!(half.pairs[1..], full.pairs[1..]);
+}
+
+/// `--k` sizing: each layer's n is the smallest whose measured miss rate
+/// is at most MISS_RATE. Building a larger target at that n misses about
+/// that often (the calibration and the build draw different networks:
+/// 0.33% at k = 2, 0.62% at k = 4 when written), and three quarters of the
+/// samples miss clearly more (3.3%, 7.3%).
+#[test]
+fn k_sizing_meets_its_miss_rate_when_built() {
+    use sslth::ticket::MISS_RATE;
+    let mlp = common::random_mlp(&[40, 30, 10], 11, 0.3, true);
+    let net = Network::from_mlp(&mlp);
+    let missed = |t: &Ticket| t.pairs.iter().fold((0u64, 0u64), |(i, m), p| (i + p.instances, m + p.misses));
+    for k in [2, 4] {
+        let cfg = BuildConfig { k: Some(k), n_k: None, tolerance: Tolerance::Weight(1e-2), ..config(0, 0) };
+        let plans = plan(&net, &cfg).unwrap();
+        assert!(plans.iter().all(|p| p.size.k == k));
+        let (instances, misses) = missed(&build(&net, &plans, cfg.seed, false, &|| {}));
+        let rate = misses as f64 / instances as f64;
+        assert!(rate <= 3.0 * MISS_RATE, "k = {k}: {misses} of {instances} missed");
+        let fewer = (plans[0].size.n * 3 / 4).max(k);
+        let smaller =
+            BuildConfig { n_k: Some((fewer, k)), k: None, tolerance: Tolerance::Weight(1e-2), ..config(0, 0) };
+        let (i2, m2) = missed(&build(&net, &plan(&net, &smaller).unwrap(), cfg.seed, false, &|| {}));
+        assert!(m2 as f64 / i2 as f64 > 2.0 * rate, "k = {k}: n {fewer} missed {m2} of {i2}");
+    }
+    let zero = BuildConfig { k: Some(0), n_k: None, ..config(0, 0) };
+    assert!(plan(&net, &zero).unwrap_err().contains("at least 1"));
 }

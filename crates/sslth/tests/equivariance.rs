@@ -58,6 +58,7 @@ fn ticket_of(net: &Network, eps: f64) -> Ticket {
         density: 1.0,
         tolerance: Tolerance::Weight(eps),
         n_k: Some((24, 6)),
+        k: None,
         nonneg_input: false,
         c_hyp: 3.0,
         scale: None,

@@ -123,6 +123,7 @@ fn tickets_with_impossible_metadata_are_refused_in_one_line() {
         density: 1.0,
         tolerance: Tolerance::Weight(0.05),
         n_k: Some((8, 2)),
+        k: None,
         nonneg_input: false,
         c_hyp: 3.0,
         scale: None,
