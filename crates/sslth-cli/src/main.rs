@@ -6,6 +6,7 @@
 
 mod build_cmd;
 mod demo;
+mod frontier_cmd;
 mod model_cmd;
 mod plot;
 mod predict_cmd;
@@ -38,7 +39,7 @@ enum Command {
     /// The Random Fixed-Size Subset Sum solver (docs/THEORY.md §2).
     #[command(subcommand)]
     Rfss(rfss_cmd::RfssCommand),
-    /// Train a ReLU MLP target and write it as safetensors.
+    /// Train a target (MLP, CNN or DeepSets) and write it as safetensors.
     Train(model_cmd::TrainArgs),
     /// Test accuracy of a target or a ticket.
     Eval(model_cmd::EvalArgs),
@@ -50,6 +51,9 @@ enum Command {
     Expand(ticket_cmd::ExpandArgs),
     /// Check a ticket against its regenerated random network.
     Verify(ticket_cmd::VerifyArgs),
+    /// Tickets of one target across subset sizes k: kept and random edges,
+    /// compact bits per weight, accuracy (CSV, table, plot).
+    Frontier(frontier_cmd::FrontierArgs),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +89,7 @@ fn main() -> ExitCode {
         Command::Build(args) => build_cmd::run(&args),
         Command::Expand(args) => ticket_cmd::run_expand(&args),
         Command::Verify(args) => ticket_cmd::run_verify(&args),
+        Command::Frontier(args) => frontier_cmd::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -634,3 +634,50 @@ fn equivariant_targets_train_build_and_refuse_bad_files() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `sslth frontier`: one row per k, each the ticket `sslth build --k` makes
+/// (same kept edges), compact bits per weight from the file it would write.
+#[test]
+fn frontier_tabulates_the_k_builds() {
+    let dir = std::env::temp_dir().join(format!("sslth-frontier-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = |name: &str| dir.join(name).display().to_string();
+    let o = sslth(&["train", "--arch", "64-12-10", "--bias", "--epochs", "5", "-o", &p("t.safetensors")], "", 2);
+    assert!(o.status.success());
+    let o = sslth(&["frontier", "--target", &p("t.safetensors"), "--ks", "2,4", "--out", &p("f")], "", 2);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(dir.join("f/frontier.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.iter().map(|r| r[0]).collect::<Vec<_>>(), ["2", "4"]);
+    for r in &rows {
+        let o = sslth(
+            &[
+                "build",
+                "--target",
+                &p("t.safetensors"),
+                "--weight-eps",
+                "0.01",
+                "--k",
+                r[0],
+                "--compact",
+                "-o",
+                &p("c"),
+                "--force",
+                "--json",
+            ],
+            "",
+            2,
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let rep: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let w = rep["target_weights"].as_f64().unwrap();
+        let kept: f64 = r[3].parse().unwrap();
+        assert!((kept - rep["kept_edges"].as_f64().unwrap() / w).abs() < 1e-9, "k = {}", r[0]);
+        let bits: f64 = r[7].parse().unwrap();
+        let file = std::fs::metadata(p("c")).unwrap().len() as f64 * 8.0 / w;
+        assert!((bits - file).abs() < 1e-9, "k = {}: {bits} vs {file}", r[0]);
+    }
+    assert!(std::path::Path::new(&p("f/frontier.svg")).exists() && std::path::Path::new(&p("f/frontier.md")).exists());
+    assert_one_line_error(&["frontier", "--target", &p("t.safetensors"), "--ks", "0", "--out", &p("g")], "at least 1");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

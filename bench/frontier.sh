@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# docs/results/frontier.md (issue 9, item 4): `sslth frontier` on the digits
+# demo target and on the Fashion-MNIST 784-500-10 target of
+# bench/fashion_tickets.sh (both trained here if missing), --weight-eps 0.01.
+#   bash bench/frontier.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
+  apt-get install -y -q dataset-fashion-mnist >/dev/null
+fi
+cargo build -q --release -p sslth-cli
+sslth=target/release/sslth
+out=bench/out
+mkdir -p $out docs/results/frontier
+digits=$out/digits-64-32-10.safetensors
+[ -f $digits ] || $sslth train --data digits --arch 64-32-10 --bias --epochs 50 --seed 0 -o $digits
+fashion=$out/fashion-784-500-10.safetensors
+[ -f $fashion ] || $sslth train --data fashion-mnist --arch 784-500-10 --bias --epochs 10 --seed 0 -o $fashion
+$sslth frontier --target $digits --weight-eps 0.01 --nonneg-input --out docs/results/frontier/digits
+# k = 1 needs n in the thousands on 784 inputs (billions of random edges): left out.
+$sslth frontier --target $fashion --weight-eps 0.01 --nonneg-input --ks 2,3,4,6,8,12,16 \
+  --out docs/results/frontier/fashion
+{
+  echo "# The sparsity frontier (issue 9)"
+  echo
+  echo "Regenerate with \`bash bench/frontier.sh\`. For each subset size k, \`sslth frontier\` builds a ticket whose"
+  echo "every layer has n samples per RFSS instance chosen by the measured rule of \`sslth build --k\`"
+  echo "(the smallest n whose simulated miss rate is at most 0.5%, docs/THEORY.md §3.2), with"
+  echo "\`--nonneg-input\` (pixels), and measures it on the test rows. \"kept / weight\" and \"random / weight\""
+  echo "are the ticket's kept edges and its dense random network's edges per target weight; \"compact bits"
+  echo "/ weight\" is the compact file (subset ranks, docs/FORMAT.md) in bits per target weight, beside"
+  echo "Theorem 5's floor log2(√k/(2ε)) (docs/THEORY.md §5) and float32's 32 bits. Pensia et al. (2020)"
+  echo "published 9.4 kept edges per target weight for a 784-500-10 network (marked on the plots)."
+  echo
+  echo "## Digits, 64-32-10"
+  echo
+  cat docs/results/frontier/digits/frontier.md
+  echo
+  echo "![](frontier/digits/frontier.svg)"
+  echo
+  echo "## Fashion-MNIST, 784-500-10"
+  echo
+  cat docs/results/frontier/fashion/frontier.md
+  echo
+  echo "![](frontier/fashion/frontier.svg)"
+} > docs/results/frontier.md
+cat docs/results/frontier.md
