@@ -5,7 +5,6 @@
 //! accuracy, agreement, errors, build time; CSV, a Markdown table and a
 //! plot.
 
-use crate::model_cmd::check_output;
 use crate::plot::{self, Chart, Series};
 use crate::{progress, report};
 use clap::Args;
@@ -74,9 +73,6 @@ pub fn run(a: &FrontierArgs) -> Result<(), String> {
     let (net, _) = sslth::target::load(&a.target, Some(split.test.shape)).map_err(|e| e.to_string())?;
     let weights = net.weight_count() as f64;
     std::fs::create_dir_all(&a.out).map_err(|e| format!("cannot create {}: {e}", a.out.display()))?;
-    for f in ["frontier.csv", "frontier.md"] {
-        check_output(&a.out.join(f), true)?;
-    }
     let pb = progress::bar(a.ks.len() as u64, "building", false);
     let mut rows = Vec::new();
     for &k in &a.ks {
