@@ -100,8 +100,9 @@ def _unrank(rank, m, k):
     return out
 
 
-def _decode_subsets(data, info, i, basis):
-    """Pair i's B and A kept edges (flat indices) from its subset-rank stream."""
+def _decode_subsets(data, info, i, basis, encoding):
+    """Pair i's B and A kept edges (flat indices) from its subset-rank stream
+    (`subset-ranks` or `subset-ranks-eg`)."""
     pair = info["pairs"][i]
     two_n, d_in, k = 2 * pair["n"], pair["d_in"], pair["k"]
     hidden = two_n * d_in
@@ -123,16 +124,32 @@ def _decode_subsets(data, info, i, basis):
         at += width
         return v
 
+    def read_exp_golomb(g):
+        length = g
+        while read(1) == 0:
+            length += 1
+            if length > 64:
+                raise ValueError("an exponential-Golomb code longer than 64 bits")
+        return (1 << length) + read(length) - (1 << g)
+
+    golomb = read(6) if encoding == "subset-ranks-eg" else None
     b_idx, used = [], set()
     for r in range(pair["rows"]):
         for j in range(d_in):
             for s in (0,) if nonneg[j] else (0, 1):
-                if read(1) == 0:
-                    continue
                 side = sides[j][s]
                 kk = min(k, len(side))
                 count = math.comb(len(side), kk)
-                rank = read((count - 1).bit_length() if count > 1 else 0)
+                if golomb is None:
+                    if read(1) == 0:
+                        continue
+                    rank = read((count - 1).bit_length() if count > 1 else 0)
+                else:
+                    rank = read_exp_golomb(golomb) - 1
+                    if rank < 0:
+                        continue
+                if rank >= count:
+                    raise ValueError(f"subset rank {rank} of row {r}, block {j} is not below C({len(side)}, {kk})")
                 for pos in _unrank(rank, len(side), kk):
                     used.add(side[pos])
                     b_idx.append(r * hidden + side[pos])
@@ -247,8 +264,9 @@ def load(path):
         rows, cols = (_basis_size(basis) * hidden, pair["d_in"]) if l % 2 == 0 else (pair["rows"], hidden)
         if enc == "from-b":
             # Pair l/2's B layer holds subset ranks; decode both layers now.
-            derived[l + 1], idx = _decode_subsets(tensors[f"{2 * (l + 1)}.mask"], info, l // 2, basis)
-        elif enc == "subset-ranks":
+            derived[l + 1], idx = _decode_subsets(tensors[f"{2 * (l + 1)}.mask"], info, l // 2, basis,
+                                                  encodings[l + 1])
+        elif enc in ("subset-ranks", "subset-ranks-eg"):
             idx = derived.pop(l)
         else:
             idx = _mask_indices(tensors[f"{2 * l}.mask"], enc, rows * cols)

@@ -14,8 +14,9 @@ pub struct BuildArgs {
     /// The target: an MLP in safetensors, PyTorch nn.Sequential layout.
     #[arg(long)]
     pub target: PathBuf,
-    /// Density: kept edges / all edges of the random network, in (0, 1]
-    /// [default: 0.1 unless --k].
+    /// Density: kept edges / all edges of the random network, in (0, 1]:
+    /// the largest k whose ticket, sized by the measured rule, is no
+    /// denser (docs/THEORY.md §3.2) [default: 0.1 unless --k].
     #[arg(long, conflicts_with = "k")]
     pub density: Option<f64>,
     /// Bound on the whole network's error sup_{|x| <= 1} |f(x) - g(x)|,
@@ -42,9 +43,6 @@ pub struct BuildArgs {
     /// kept edges; the certificate then holds only for x >= 0.
     #[arg(long)]
     pub nonneg_input: bool,
-    /// The constant c of n = c·log2(k/eps)/H2(k/n) used for sizing.
-    #[arg(long, default_value_t = 3.0)]
-    pub c_hyp: f64,
     /// One fixed scale S for every B layer (uniform on [-S, S)), chosen
     /// before seeing the target, so that the random network does not
     /// depend on it; the build fails if S cannot reach the target's
@@ -101,7 +99,6 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
         n_k: args.n.zip(args.k),
         k: if args.n.is_none() { args.k } else { None },
         nonneg_input: args.nonneg_input,
-        c_hyp: args.c_hyp,
         scale: args.scale,
         accept_over_eps: args.accept_over_eps,
     };

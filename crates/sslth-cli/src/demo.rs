@@ -101,7 +101,6 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
         n_k: None,
         k: None,
         nonneg_input: false,
-        c_hyp: 3.0,
         scale: None,
         accept_over_eps: false,
     };

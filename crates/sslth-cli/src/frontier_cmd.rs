@@ -83,7 +83,6 @@ pub fn run(a: &FrontierArgs) -> Result<(), String> {
             n_k: None,
             k: Some(k),
             nonneg_input: a.nonneg_input,
-            c_hyp: 3.0,
             scale: None,
             accept_over_eps: false,
         };

@@ -145,7 +145,7 @@ impl Pair {
 }
 
 /// The hidden neurons of block j split by the sign of a_h, with a_h.
-fn block_sides(seed: u64, layer: usize, c: &Coefficients, n: usize, j: usize) -> [Vec<(u32, f64)>; 2] {
+pub(crate) fn block_sides(seed: u64, layer: usize, c: &Coefficients, n: usize, j: usize) -> [Vec<(u32, f64)>; 2] {
     let mut sides = [Vec::with_capacity(n + n / 2), Vec::with_capacity(n + n / 2)];
     let offset = c.pointwise * 2 * n * c.d_in;
     for t in 0..2 * n {
@@ -158,6 +158,56 @@ fn block_sides(seed: u64, layer: usize, c: &Coefficients, n: usize, j: usize) ->
         }
     }
     sides
+}
+
+/// How many k-subsets [`first_in_colex`] tries before handing the
+/// instance to the exact solver: with the tolerances in use a solution
+/// typically turns up within a few hundred (Theorem 5's floor is about
+/// 2⁷ subsets per solution), so this only bounds the rare hard instance.
+const COLEX_TRIES: u32 = 1 << 16;
+
+/// The k-subset of smallest colex rank (docs/FORMAT.md, "Subset ranks")
+/// whose sum, taken in ascending order as the build takes it, is within
+/// `eps` of `target`, if one is among the first [`COLEX_TRIES`]. A compact
+/// file stores each instance's rank with a code whose length grows with
+/// the rank's logarithm, so the first solution in colex order costs about
+/// log2(subsets per solution) bits, near Theorem 5's floor, where an
+/// arbitrary solution would cost log2 C(m, k) (docs/THEORY.md §5).
+///
+/// Colex order visits every subset of the first p samples before any that
+/// uses sample p. The successor of c_0 < … < c_{k−1} raises the lowest c_t
+/// that can rise (c_t + 1 < c_{t+1}, or < m for the last) and resets
+/// c_0 … c_{t−1} to 0 … t − 1; with the subset's suffix sums kept, each
+/// step costs O(t).
+pub fn first_in_colex(samples: &[f64], k: usize, target: f64, eps: f64) -> Option<Vec<usize>> {
+    let m = samples.len();
+    if k == 0 || k > m {
+        return None;
+    }
+    let mut c: Vec<usize> = (0..k).collect();
+    // suffix[t] = Σ_{i ≥ t} samples[c_i].
+    let mut suffix = vec![0.0; k + 1];
+    for t in (0..k).rev() {
+        suffix[t] = suffix[t + 1] + samples[c[t]];
+    }
+    for _ in 0..COLEX_TRIES {
+        if (suffix[0] - target).abs() < eps {
+            let exact: f64 = c.iter().map(|&i| samples[i]).sum();
+            if (exact - target).abs() < eps {
+                return Some(c);
+            }
+        }
+        let t = (0..k).find(|&t| c[t] + 1 < if t + 1 < k { c[t + 1] } else { m })?;
+        c[t] += 1;
+        for (i, ci) in c[..t].iter_mut().enumerate() {
+            *ci = i;
+        }
+        suffix[t] = suffix[t + 1] + samples[c[t]];
+        for i in (0..t).rev() {
+            suffix[i] = samples[i] + suffix[i + 1];
+        }
+    }
+    None
 }
 
 /// What one row (q, o) of B contributes.
@@ -215,16 +265,22 @@ pub fn build_pair(spec: &PairSpec<'_>, progress: &(dyn Fn() + Sync)) -> Pair {
                         } else {
                             let samples: Vec<f64> = members.iter().map(|&(h, a)| a * brow[h as usize]).collect();
                             let kk = k.min(samples.len());
-                            let inst = Instance { samples, k: kk, target, eps: spec.weight_eps };
-                            let mut ans = solver.solve(&inst, Mode::Within).expect("valid instance");
-                            if ans.status != Status::Found {
-                                out.misses += 1;
-                                let best = solver.solve(&inst, Mode::Best).expect("valid instance");
-                                if best.gap < ans.gap {
-                                    ans = best;
+                            let subset = match first_in_colex(&samples, kk, target, spec.weight_eps) {
+                                Some(subset) => subset,
+                                None => {
+                                    let inst = Instance { samples, k: kk, target, eps: spec.weight_eps };
+                                    let mut ans = solver.solve(&inst, Mode::Within).expect("valid instance");
+                                    if ans.status != Status::Found {
+                                        out.misses += 1;
+                                        let best = solver.solve(&inst, Mode::Best).expect("valid instance");
+                                        if best.gap < ans.gap {
+                                            ans = best;
+                                        }
+                                    }
+                                    ans.subset
                                 }
-                            }
-                            for &i in &ans.subset {
+                            };
+                            for &i in &subset {
                                 let (h, a) = members[i];
                                 out.kept.push((h, brow[h as usize] as f32));
                                 sum += a * brow[h as usize];
@@ -277,4 +333,28 @@ pub fn build_pair(spec: &PairSpec<'_>, progress: &(dyn Fn() + Sync)) -> Pair {
     }
     pair.a.sort_unstable_by_key(|e| e.0);
     pair
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Against enumeration: the subsets in colex order (by rank), the
+    /// first within ε, on random instances.
+    #[test]
+    fn first_in_colex_is_the_smallest_rank_within_eps() {
+        for t in 0..300u64 {
+            let m = 3 + (t % 10) as usize;
+            let k = 1 + (t as usize / 10) % m.min(5);
+            let samples: Vec<f64> = (0..m).map(|i| uniform_weight(t, 0, i as u64)).collect();
+            let target = uniform_weight(t, 1, 0) * (k as f64).sqrt();
+            let eps = 0.02 + 0.1 * uniform_weight(t, 2, 0).abs();
+            let count = crate::subsets::binomial(m, k).unwrap();
+            let oracle = (0..count).map(|r| crate::subsets::unrank(r, m, k)).find(|c| {
+                let s: f64 = c.iter().map(|&i| samples[i]).sum();
+                (s - target).abs() < eps
+            });
+            assert_eq!(first_in_colex(&samples, k, target, eps), oracle, "m {m}, k {k}, target {target}");
+        }
+    }
 }

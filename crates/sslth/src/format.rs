@@ -257,10 +257,11 @@ pub fn compact_bytes(net: &SparseNet, meta: &TicketMeta) -> Vec<u8> {
         .collect();
     for i in 0..meta.pairs.len() {
         let layout = PairLayout::new(meta, i);
-        if let Some(ranks) = layout.encode(&indices[2 * i], &indices[2 * i + 1]) {
+        if let Some(choices) = layout.choices(&indices[2 * i], &indices[2 * i + 1]) {
+            let (encoding, ranks) = PairLayout::encode(&choices);
             if ranks.len() < masks[2 * i].1.len() + masks[2 * i + 1].1.len() {
                 masks[2 * i] = ("from-b", Vec::new());
-                masks[2 * i + 1] = ("subset-ranks", ranks);
+                masks[2 * i + 1] = (encoding, ranks);
             }
         }
     }
@@ -324,9 +325,11 @@ impl PairLayout {
         used.iter().map(|&h| ((self.first + h) * self.d_in + h / self.two_n) as u64).collect()
     }
 
-    /// The subset stream of B's kept edges `b` (flat, ascending), if they
-    /// are the construction's and A's kept edges `a` are derived from them.
-    fn encode(&self, a: &[u64], b: &[u64]) -> Option<Vec<u8>> {
+    /// Every instance's choice in stream order — `None` where it keeps no
+    /// edge, else (colex rank, C(m, κ)) — if B's kept edges `b` (flat,
+    /// ascending) are the construction's and A's kept edges `a` are derived
+    /// from them.
+    fn choices(&self, a: &[u64], b: &[u64]) -> Option<Vec<Option<(u64, u64)>>> {
         // Position of every hidden channel in its side.
         let mut place = vec![None; self.hidden];
         for block in &self.sides {
@@ -348,7 +351,7 @@ impl PairLayout {
         if self.a_indices(&used) != a {
             return None;
         }
-        let mut w = crate::subsets::BitWriter::default();
+        let mut out = Vec::new();
         let mut written = 0;
         for key @ (_, j, s) in self.instances() {
             let m = self.sides[j][s].len();
@@ -359,32 +362,72 @@ impl PairLayout {
                     let count = crate::subsets::binomial(m, kk)?;
                     let mut c = c.clone();
                     c.sort_unstable();
-                    w.write(1, 1);
-                    w.write(crate::subsets::rank(&c), crate::subsets::width(count));
+                    out.push(Some((crate::subsets::rank(&c), count)));
                     written += 1;
                 }
                 Some(_) => return None,
-                None => w.write(0, 1),
+                None => out.push(None),
             }
         }
         // Every kept B edge belongs to an instance the stream visits.
-        (written == chosen.len()).then(|| w.finish())
+        (written == chosen.len()).then_some(out)
     }
 
-    /// B's and A's flat indices from a subset stream.
-    fn decode(&self, bytes: &[u8]) -> Result<(Vec<u64>, Vec<u64>), String> {
+    /// The shorter subset stream of these choices, and its encoding name:
+    /// `subset-ranks` (presence bit, rank in ⌈log2 C(m, κ)⌉ bits) or
+    /// `subset-ranks-eg` (the order g in 6 bits, then per instance 0 or
+    /// rank + 1 in the exponential-Golomb code of order g, g chosen to
+    /// minimise the stream).
+    fn encode(choices: &[Option<(u64, u64)>]) -> (&'static str, Vec<u8>) {
+        use crate::subsets::{exp_golomb_len, width, BitWriter};
+        let value = |c: &Option<(u64, u64)>| c.map_or(0, |(r, _)| r + 1);
+        let eg_bits = |g: u32| choices.iter().map(|c| exp_golomb_len(value(c), g)).sum::<u64>();
+        let g = (0..64).min_by_key(|&g| eg_bits(g)).expect("non-empty range");
+        let fixed_bits: u64 = choices.iter().map(|c| 1 + c.map_or(0, |(_, count)| u64::from(width(count)))).sum();
+        let mut w = BitWriter::default();
+        if 6 + eg_bits(g) < fixed_bits {
+            w.write(u64::from(g), 6);
+            for c in choices {
+                w.write_exp_golomb(value(c), g);
+            }
+            ("subset-ranks-eg", w.finish())
+        } else {
+            for c in choices {
+                match c {
+                    Some((r, count)) => {
+                        w.write(1, 1);
+                        w.write(*r, width(*count));
+                    }
+                    None => w.write(0, 1),
+                }
+            }
+            ("subset-ranks", w.finish())
+        }
+    }
+
+    /// B's and A's flat indices from a subset stream in `encoding`.
+    fn decode(&self, bytes: &[u8], encoding: &str) -> Result<(Vec<u64>, Vec<u64>), String> {
         let mut reader = crate::subsets::BitReader::new(bytes);
+        let golomb = match encoding {
+            "subset-ranks" => None,
+            "subset-ranks-eg" => Some(reader.read(6)? as u32),
+            other => return Err(format!("unknown subset encoding '{other}'")),
+        };
         let mut b = Vec::new();
         let mut used = vec![false; self.hidden];
         for (r, j, s) in self.instances() {
-            if reader.read(1)? == 0 {
-                continue;
-            }
             let side = &self.sides[j][s];
             let kk = self.k.min(side.len());
-            let count = crate::subsets::binomial(side.len(), kk).ok_or("a side too large for subset ranks")?;
-            let rank = reader.read(crate::subsets::width(count))?;
-            if rank >= count {
+            let count = || crate::subsets::binomial(side.len(), kk).ok_or("a side too large for subset ranks");
+            let rank = match golomb {
+                None if reader.read(1)? == 0 => continue,
+                None => reader.read(crate::subsets::width(count()?))?,
+                Some(g) => match reader.read_exp_golomb(g)? {
+                    0 => continue,
+                    v => v - 1,
+                },
+            };
+            if rank >= count()? {
                 return Err(format!("subset rank {rank} of row {r}, block {j} is not below C({}, {kk})", side.len()));
             }
             for pos in crate::subsets::unrank(rank, side.len(), kk) {
@@ -527,15 +570,17 @@ pub fn read(path: &Path) -> Result<LoadedTicket, ModelError> {
                     ("bits", _) => unpack_bits(&data, len),
                     ("delta-varint", _) => unpack_deltas(&data, len),
                     // Pair l/2's B stream gives both layers; A waits for it.
-                    ("from-b", Some("subset-ranks")) if l % 2 == 0 && data.is_empty() => Ok(Vec::new()),
-                    ("subset-ranks", _) if l % 2 == 1 && encodings[l - 1] == "from-b" => {
-                        PairLayout::new(&meta, l / 2).decode(&data).map(|(b, a)| {
+                    ("from-b", Some("subset-ranks" | "subset-ranks-eg")) if l % 2 == 0 && data.is_empty() => {
+                        Ok(Vec::new())
+                    }
+                    (enc @ ("subset-ranks" | "subset-ranks-eg"), _) if l % 2 == 1 && encodings[l - 1] == "from-b" => {
+                        PairLayout::new(&meta, l / 2).decode(&data, enc).map(|(b, a)| {
                             indices[l - 1] = a;
                             b
                         })
                     }
-                    ("from-b" | "subset-ranks", _) => {
-                        Err("'from-b' must be an A layer's encoding, followed by its B layer's 'subset-ranks'".into())
+                    ("from-b" | "subset-ranks" | "subset-ranks-eg", _) => {
+                        Err("'from-b' must be an A layer's encoding, followed by its B layer's subset ranks".into())
                     }
                     (other, _) => Err(format!("unknown mask encoding '{other}'")),
                 }
@@ -685,7 +730,6 @@ mod tests {
             n_k: Some((16, 4)),
             k: None,
             nonneg_input: false,
-            c_hyp: 3.0,
             scale: None,
             accept_over_eps: false,
         };
@@ -695,18 +739,32 @@ mod tests {
         for i in 0..meta.pairs.len() {
             let layout = PairLayout::new(&meta, i);
             let (a, b) = (&idx[2 * i], &idx[2 * i + 1]);
-            let bytes = layout.encode(a, b).expect("a built ticket is the construction's");
-            assert_eq!(layout.decode(&bytes).unwrap(), (b.clone(), a.clone()));
-            let mut longer = bytes.clone();
-            longer.push(0);
-            assert!(layout.decode(&longer).unwrap_err().contains("left over"));
-            assert!(layout.decode(&bytes[..bytes.len() - 1]).unwrap_err().contains("ends early"));
+            let choices = layout.choices(a, b).expect("a built ticket is the construction's");
+            let (encoding, bytes) = PairLayout::encode(&choices);
+            assert_eq!(encoding, "subset-ranks-eg", "colex-first choices have small ranks");
+            // Both encodings decode to the kept edges.
+            let mut fixed = crate::subsets::BitWriter::default();
+            for c in &choices {
+                fixed.write(u64::from(c.is_some()), 1);
+                if let Some((r, count)) = c {
+                    fixed.write(*r, crate::subsets::width(*count));
+                }
+            }
+            let fixed = fixed.finish();
+            assert!(bytes.len() < fixed.len());
+            for (enc, bytes) in [("subset-ranks-eg", &bytes), ("subset-ranks", &fixed)] {
+                assert_eq!(layout.decode(bytes, enc).unwrap(), (b.clone(), a.clone()));
+                let mut longer = bytes.clone();
+                longer.push(0);
+                assert!(layout.decode(&longer, enc).unwrap_err().contains("left over"));
+                assert!(layout.decode(&bytes[..bytes.len() - 1], enc).unwrap_err().contains("ends early"));
+            }
             // One B edge fewer, or an A edge of an unused neuron: not a
             // stream of choices, so the pair keeps its bit masks.
-            assert!(layout.encode(a, &b[..b.len() - 1]).is_none());
+            assert!(layout.choices(a, &b[..b.len() - 1]).is_none());
             let mut more = a.clone();
             more.push(a.last().unwrap() + 1);
-            assert!(layout.encode(&more, b).is_none());
+            assert!(layout.choices(&more, b).is_none());
         }
     }
 

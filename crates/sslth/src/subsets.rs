@@ -25,6 +25,13 @@ pub fn binomial(m: usize, k: usize) -> Option<u64> {
     Some(c as u64)
 }
 
+/// Bits of v in the exponential-Golomb code of order g:
+/// 2·⌊log2(v + 2^g)⌋ − g + 1.
+pub fn exp_golomb_len(v: u64, g: u32) -> u64 {
+    let x = u128::from(v) + (1u128 << g);
+    u64::from(2 * (127 - x.leading_zeros()) - g + 1)
+}
+
 /// Bits to store a number below `count` (0 when there is one choice).
 pub fn width(count: u64) -> u32 {
     if count <= 1 {
@@ -78,6 +85,20 @@ impl BitWriter {
         }
     }
 
+    /// Appends v in the exponential-Golomb code of order g (docs/FORMAT.md,
+    /// "Subset ranks"): with x = v + 2^g and L = ⌊log2 x⌋, L − g zero bits,
+    /// a one bit, then the low L bits of x. Small numbers cost few bits,
+    /// and no number is out of range.
+    pub fn write_exp_golomb(&mut self, v: u64, g: u32) {
+        let x = u128::from(v) + (1u128 << g);
+        let l = 127 - x.leading_zeros();
+        for _ in g..l {
+            self.write(0, 1);
+        }
+        self.write(1, 1);
+        self.write((x - (1u128 << l)) as u64, l);
+    }
+
     /// The bytes (the last one padded with zero bits).
     pub fn finish(self) -> Vec<u8> {
         self.bytes
@@ -105,6 +126,19 @@ impl<'a> BitReader<'a> {
             self.bits += 1;
         }
         Ok(v)
+    }
+
+    /// Reads a number written by [`BitWriter::write_exp_golomb`] with order g.
+    pub fn read_exp_golomb(&mut self, g: u32) -> Result<u64, String> {
+        let mut l = g;
+        while self.read(1)? == 0 {
+            l += 1;
+            if l > 64 {
+                return Err("an exponential-Golomb code longer than 64 bits".into());
+            }
+        }
+        let x = (1u128 << l) + u128::from(self.read(l)?);
+        u64::try_from(x - (1u128 << g)).map_err(|_| "an exponential-Golomb code beyond 64 bits".to_string())
     }
 
     /// Checks that only zero padding is left.
@@ -159,6 +193,24 @@ mod tests {
         assert_eq!(binomial(68, 34), None);
     }
 
+    /// The textbook codes, in stream order: order 0 gives 1, 010, 011,
+    /// 00100 for 0 … 3, order 2 gives 100, 111 and 01000 for 0, 3 and 4 (the
+    /// remainder bits least significant first); a run of zeros past 64 is
+    /// refused.
+    #[test]
+    fn exp_golomb_codes_are_the_standard_ones() {
+        let bits = |v: u64, g: u32| {
+            let mut w = BitWriter::default();
+            w.write_exp_golomb(v, g);
+            let n = exp_golomb_len(v, g);
+            let bytes = w.finish();
+            (0..n).map(|b| if bytes[(b / 8) as usize] >> (b % 8) & 1 == 1 { '1' } else { '0' }).collect::<String>()
+        };
+        assert_eq!([bits(0, 0), bits(1, 0), bits(2, 0), bits(3, 0)], ["1", "010", "011", "00100"]);
+        assert_eq!([bits(0, 2), bits(3, 2), bits(4, 2)], ["100", "111", "01000"]);
+        assert!(BitReader::new(&[0; 10]).read_exp_golomb(0).unwrap_err().contains("longer than 64"));
+    }
+
     proptest! {
         /// Large subsets round-trip through rank and unrank, and the rank is
         /// below C(m, k).
@@ -176,6 +228,29 @@ mod tests {
             let r = rank(&c);
             prop_assert!(r < binomial(m, k).unwrap());
             prop_assert_eq!(unrank(r, m, k), c);
+        }
+
+        /// Exponential-Golomb codes read back as written, at the length
+        /// `exp_golomb_len` gives, among fixed-width numbers.
+        #[test]
+        fn exp_golomb_round_trips(values in proptest::collection::vec((any::<u64>(), 0u32..64, any::<bool>()), 0..40)) {
+            let mut w = BitWriter::default();
+            let mut len = 0;
+            for &(v, g, small) in &values {
+                let v = if small { v % 1000 } else { v };
+                w.write_exp_golomb(v, g);
+                w.write(v, 3);
+                len += exp_golomb_len(v, g) + 3;
+            }
+            let bytes = w.finish();
+            prop_assert_eq!(bytes.len() as u64, len.div_ceil(8));
+            let mut r = BitReader::new(&bytes);
+            for &(v, g, small) in &values {
+                let v = if small { v % 1000 } else { v };
+                prop_assert_eq!(r.read_exp_golomb(g).unwrap(), v);
+                prop_assert_eq!(r.read(3).unwrap(), v & 7);
+            }
+            prop_assert!(r.finish().is_ok());
         }
 
         /// Numbers of mixed widths read back as written; leftovers are refused.

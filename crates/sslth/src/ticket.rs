@@ -40,13 +40,11 @@ pub struct BuildConfig {
     pub n_k: Option<(usize, usize)>,
     /// A fixed subset size k (kept B edges per instance) for every layer,
     /// each n_i the smallest whose measured miss rate is at most
-    /// [`MISS_RATE`] (see [`calibrated_n`]); overrides the density.
+    /// [`MISS_RATE`] (see [`measured_n`]); overrides the density.
     pub k: Option<usize>,
     /// Treat the inputs as non-negative (pixels): no N side in the first
     /// layer, and the certificate holds only for x ≥ 0.
     pub nonneg_input: bool,
-    /// The constant c in n = c·log2(k/ε)/H2(k/n) (docs/THEORY.md §2, (RFSS)).
-    pub c_hyp: f64,
     /// One fixed scale S of every B layer (B uniform on [−S, S)), chosen
     /// by the user before seeing the target, so that the random network's
     /// weights do not depend on the target (docs/THEORY.md §3.4). `None`:
@@ -238,30 +236,15 @@ fn scale_for(max_abs: f64, k: usize) -> f64 {
     (max_abs / ((k as f64).sqrt() / 3.0)).max(1.0)
 }
 
-/// The smallest n whose blocks keep k ≤ half of even an unlucky side: a
-/// side holds Binomial(2n, ½) neurons, and 3 standard deviations below its
-/// mean, n − 3·√(n/2), must still be ≥ 2k (Theorem 2 needs k ≤ n/2 of the
-/// instance's own samples).
-fn smallest_n_for(k: usize) -> usize {
-    let mut n = 2 * k;
-    while (n as f64) - 3.0 * (n as f64 / 2.0).sqrt() < 2.0 * k as f64 {
-        n += 1;
-    }
-    n
-}
-
-/// Decides n_i, k_i and the scales (docs/THEORY.md §3, Theorem 3, made
-/// computable). With explicit (n, k) those are used. Otherwise one ratio
-/// ρ = k/n serves every layer, chosen so that the predicted density is the
-/// requested one, and each n_i is the smallest n with
-/// n ≥ c·log2(k_i/ε_i)/H2(ρ) (the (RFSS) condition, ε_i the layer's
-/// tolerance in product units) whose blocks are large enough on both
-/// sides (see `smallest_n_for`). `Tolerance::Network(ε)` gives layer i the
-/// per-coefficient tolerance ε / (ℓ·√(2·d_in·d_out)·Πothers), where
-/// Πothers bounds how the layer's error is amplified (the product of the
-/// other layers' operator norms and the input radius) and ‖B‖ the
-/// basis's: Frobenius bounds spectral, so each layer then contributes at
-/// most ε/ℓ to first order.
+/// Decides n_i, k_i and the scales (docs/THEORY.md §3.2, Theorem 3 made
+/// computable). With explicit (n, k) those are used. With a subset size
+/// k, each n_i is the measured rule's ([`measured_n`]); with a density D,
+/// k is the largest whose ticket, so sized, is predicted no denser than D.
+/// `Tolerance::Network(ε)` gives layer i the per-coefficient tolerance
+/// ε / (ℓ·√(2·d_in·d_out)·Πothers), where Πothers bounds how the layer's
+/// error is amplified (the product of the other layers' operator norms and
+/// the input radius) and ‖B‖ the basis's: Frobenius bounds spectral, so
+/// each layer then contributes at most ε/ℓ to first order.
 pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> {
     if !(cfg.density > 0.0 && cfg.density <= 1.0) {
         return Err(format!("density must be in (0, 1], got {}", cfg.density));
@@ -320,205 +303,253 @@ pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> 
     let scale_of = |max_abs: f64, k: usize| cfg.scale.unwrap_or_else(|| scale_for(max_abs, k));
     // With a fixed scale, every layer's largest coefficient must lie in the
     // range its k-sums reach.
-    let check_reach = |sizes: &[PairSize]| -> Result<(), String> {
+    let check_reach = |k: usize| -> Result<(), String> {
         let Some(s) = cfg.scale else { return Ok(()) };
-        for (i, (shape, z)) in shapes.iter().zip(sizes).enumerate() {
-            if shape.max_abs > reach(s, z.k) {
+        for (i, shape) in shapes.iter().enumerate() {
+            if shape.max_abs > reach(s, k) {
                 return Err(format!(
-                    "--scale {s} cannot reach layer {i}'s largest coefficient {:.4} with k = {}: k-sums reach {:.4}; \
+                    "--scale {s} cannot reach layer {i}'s largest coefficient {:.4} with k = {k}: k-sums reach {:.4}; \
                      use --scale {:.4} or more",
                     shape.max_abs,
-                    z.k,
-                    reach(s, z.k),
-                    shape.max_abs * (3.0 / z.k as f64).sqrt()
+                    reach(s, k),
+                    shape.max_abs * (3.0 / k as f64).sqrt()
                 ));
             }
         }
         Ok(())
     };
-    if let Some(k) = cfg.k {
-        if k == 0 {
-            return Err("--k must be at least 1".into());
+    // Explicit (n, k): used as given.
+    if let Some((n, k)) = cfg.n_k {
+        if k == 0 || n == 0 || k > n {
+            return Err(format!("--n and --k need 1 <= k <= n, got n = {n}, k = {k}"));
         }
-        let sizes = layers
+        check_reach(k)?;
+        let sizes: Vec<PairSize> = shapes.iter().map(|s| PairSize { n, k, scale: scale_of(s.max_abs, k) }).collect();
+        let plans = make(&sizes);
+        check_resolution(net, &plans)?;
+        return Ok(plans);
+    }
+    // Every layer at subset size k, each n by the measured rule.
+    let sizes_at = |k: usize| -> Result<Vec<PairSize>, String> {
+        check_reach(k)?;
+        // A tolerance below float32 resolution would size without bound.
+        let provisional: Vec<PairSize> =
+            shapes.iter().map(|s| PairSize { n: k, k, scale: scale_of(s.max_abs, k) }).collect();
+        check_resolution(net, &make(&provisional))?;
+        layers
             .iter()
             .zip(&shapes)
             .zip(&eps)
             .enumerate()
             .map(|(i, ((l, shape), &e))| {
                 let scale = scale_of(shape.max_abs, k);
-                let n = calibrated_n(&l.coefficients, k, scale, e, cfg.seed ^ (i as u64) << 32).ok_or_else(|| {
+                let n = measured_n(&l.coefficients, &l.nonneg, cfg.seed, i, k, scale, e).ok_or_else(|| {
                     format!("layer {i}: no n up to {MAX_N} reaches a miss rate of {MISS_RATE} with k = {k}")
                 })?;
                 Ok(PairSize { n, k, scale })
             })
-            .collect::<Result<Vec<_>, String>>()?;
-        check_reach(&sizes)?;
-        let plans = make(&sizes);
-        check_resolution(net, &plans)?;
-        return Ok(plans);
-    }
-    if let Some((n, k)) = cfg.n_k {
-        if k == 0 || n == 0 || k > n {
-            return Err(format!("--n and --k need 1 <= k <= n, got n = {n}, k = {k}"));
-        }
-        let sizes: Vec<PairSize> = shapes.iter().map(|s| PairSize { n, k, scale: scale_of(s.max_abs, k) }).collect();
-        check_reach(&sizes)?;
-        let plans = make(&sizes);
-        check_resolution(net, &plans)?;
-        return Ok(plans);
-    }
-    // One ratio ρ = k/n for every layer; each n_i from the (RFSS)
-    // condition at that ρ; ρ by bisection on the predicted density.
-    let sizes_for = |rho: f64| -> Vec<PairSize> {
-        shapes
-            .iter()
-            .zip(&eps)
-            .map(|(shape, &e)| {
-                let mut n = 8usize;
-                for _ in 0..50 {
-                    let k = ((rho * n as f64).round() as usize).max(1);
-                    let scale = scale_of(shape.max_abs, k);
-                    let need =
-                        (cfg.c_hyp * ((k as f64) * scale / e).log2().max(1.0) / rfss::theory::h2(rho)).ceil() as usize;
-                    n = need.max(8).max(smallest_n_for(k));
-                }
-                let k = ((rho * n as f64).round() as usize).max(1);
-                PairSize { n, k, scale: scale_of(shape.max_abs, k) }
-            })
             .collect()
     };
+    let finish = |sizes: Vec<PairSize>| -> Result<Vec<LayerPlan>, String> {
+        let plans = make(&sizes);
+        check_resolution(net, &plans)?;
+        Ok(plans)
+    };
+    if let Some(k) = cfg.k {
+        if k == 0 {
+            return Err("--k must be at least 1".into());
+        }
+        return finish(sizes_at(k)?);
+    }
+    // A density: the densest ticket of the measured rule that is no denser
+    // than asked, that is the largest k whose predicted density is at most
+    // D (density grows with k, since n grows only like log k). k = 1 needs
+    // n in the thousands, so it is tried only when k = 2 is already too
+    // dense.
     let density_of = |sizes: &[PairSize]| -> f64 {
         let kept: u64 = shapes.iter().zip(sizes).map(|(s, z)| s.predicted_kept(z.n, z.k)).sum();
         let all: u64 = shapes.iter().zip(sizes).map(|(s, z)| s.random_edges(z.n)).sum();
         kept as f64 / all as f64
     };
-    let (mut lo, mut hi) = (1e-3f64, 0.5f64);
-    // A fixed scale that cannot reach the target even at the largest k is
-    // the real reason any density would fail: say so first.
-    let (at_lo, at_hi) = (sizes_for(lo), sizes_for(hi));
-    check_reach(&at_hi)?;
-    // Likewise a tolerance below float32 resolution even at the smallest k.
-    check_resolution(net, &make(&at_lo))?;
-    let lowest = density_of(&at_lo);
-    if cfg.density < lowest {
-        return Err(format!(
-            "density {} is too low for this target: about {:.3}% is the least the construction reaches",
-            cfg.density,
-            100.0 * lowest
-        ));
-    }
-    let highest = density_of(&at_hi);
-    if cfg.density > highest {
-        return Err(format!(
-            "density {} is too high for this target: about {:.3}% is the most the construction reaches (k <= n/2)",
-            cfg.density,
-            100.0 * highest
-        ));
-    }
-    for _ in 0..40 {
-        let mid = 0.5 * (lo + hi);
-        if density_of(&sizes_for(mid)) <= cfg.density {
-            lo = mid;
-        } else {
-            hi = mid;
+    let mut chosen: Option<Vec<PairSize>> = None;
+    for k in 2..=MAX_DENSITY_K {
+        // A fixed scale reaches more with larger k.
+        if let Err(e) = check_reach(k) {
+            if k == MAX_DENSITY_K {
+                return Err(e);
+            }
+            continue;
         }
+        let sizes = sizes_at(k)?;
+        let d = density_of(&sizes);
+        if d > cfg.density {
+            break;
+        }
+        if k == MAX_DENSITY_K {
+            return Err(format!(
+                "density {} is too high for this target: about {:.3}% (k = {k}) is the most the measured sizing \
+                 reaches",
+                cfg.density,
+                100.0 * d
+            ));
+        }
+        chosen = Some(sizes);
     }
-    let sizes = sizes_for(lo);
-    check_reach(&sizes)?;
-    let plans = make(&sizes);
-    check_resolution(net, &plans)?;
-    Ok(plans)
+    let sizes = match chosen {
+        Some(sizes) => sizes,
+        None => {
+            let sizes = sizes_at(1).map_err(|e| {
+                format!("density {} is too low for this target: even k = 1 is refused ({e})", cfg.density)
+            })?;
+            let d = density_of(&sizes);
+            if d > cfg.density {
+                return Err(format!(
+                    "density {} is too low for this target: about {:.4}% (k = 1) is the least the construction reaches",
+                    cfg.density,
+                    100.0 * d
+                ));
+            }
+            sizes
+        }
+    };
+    finish(sizes)
 }
 
-/// The miss rate the `--k` sizing aims at: at most this share of a layer's
-/// RFSS instances find no k-subset within tolerance (docs/THEORY.md §3.2).
+/// The largest k that `--density` sizing tries; a density that k does not
+/// exceed is refused as too high (n grows with k, so density levels off).
+const MAX_DENSITY_K: usize = 32;
+
+/// The miss rate the measured sizing aims at: at most this share of a
+/// layer's RFSS instances are expected to find no k-subset within
+/// tolerance (docs/THEORY.md §3.2).
 pub const MISS_RATE: f64 = 0.005;
 
-/// The largest n the `--k` sizing tries.
+/// The largest n (and side size) the sizing tries.
 pub const MAX_N: usize = 1 << 12;
 
-/// Instances simulated per candidate n; n is accepted when at most half
-/// of [`MISS_RATE`] of them miss (2 of 1,000): a margin for the sampling
-/// noise and for picking the smallest n that passes (with 400 trials and
-/// the full rate, a Fashion-MNIST build at the n so chosen missed 1.5% of
-/// its instances).
+/// Simulated instances per layer; the rule aims at half of [`MISS_RATE`]
+/// on them: a margin for their sampling noise (with 400 trials and the
+/// full rate, a Fashion-MNIST build missed 1.5% of its instances).
 const CALIBRATION_TRIALS: usize = 1000;
 
-/// The smallest n at which instances like this layer's miss at most
-/// [`MISS_RATE`] of the time, measured rather than derived from a margin:
-/// each of [`CALIBRATION_TRIALS`] trials takes a non-zero coefficient of
-/// the layer (uniformly over its coefficients, deterministic in `seed`),
-/// draws a block of 2n hidden neurons as the construction does — a_h and
-/// the B row i.i.d. uniform, the B row scaled by `scale`, both rounded to
-/// f32, from calibration streams that no random network uses — keeps the
-/// side of the coefficient's sign convention that the construction would
-/// use (P: a_h > 0; its size is Binomial(2n, ½)), and asks the exact solver
-/// for k of its products within `eps`. Trials share their draws across n
-/// (common random numbers), so the miss count falls with n up to noise;
-/// n is found by doubling from k, then bisection.
-pub fn calibrated_n(c: &Coefficients, k: usize, scale: f64, eps: f64, seed: u64) -> Option<usize> {
-    let nonzero: Vec<f64> = c.values.iter().copied().filter(|&v| v != 0.0).collect();
-    if nonzero.is_empty() {
+/// No block may expect more than this share of its instances to miss: a
+/// block's misses are not independent (every row of B shares its
+/// neurons), and a side much smaller than the rest misses on most rows,
+/// by up to the whole range of its k-sums.
+const BLOCK_MISS_CAP: f64 = 4.0 * MISS_RATE;
+
+/// The measured rule's n for layer `i` of the random network of `seed` at
+/// subset size k (docs/THEORY.md §3.2): the smallest n at which this
+/// network's own blocks, with the side sizes its draws give them, are
+/// expected to miss on at most half of [`MISS_RATE`] of the layer's
+/// instances, no block above [`BLOCK_MISS_CAP`]. The miss rate of a side
+/// of m neurons is measured by [`side_thresholds`]. A side holds
+/// Binomial(2n, ½) neurons, so the smallest sides of a wide layer fall a
+/// few standard deviations below n: the side sizes are regenerated, not
+/// bounded.
+pub fn measured_n(
+    c: &Coefficients,
+    nonneg: &[bool],
+    seed: u64,
+    i: usize,
+    k: usize,
+    scale: f64,
+    eps: f64,
+) -> Option<usize> {
+    let mut thresholds = side_thresholds(c, k, scale, eps, seed ^ (i as u64) << 32);
+    if thresholds.is_empty() {
         return Some(k);
     }
-    let targets: Vec<f64> = (0..CALIBRATION_TRIALS)
-        .map(|t| {
-            let u = (crate::weights::uniform_weight(seed, CALIBRATION_STREAM, t as u64) + 1.0) / 2.0;
-            nonzero[((u * nonzero.len() as f64) as usize).min(nonzero.len() - 1)]
-        })
+    thresholds.sort_unstable();
+    // Share of instances that miss with a side of m neurons.
+    let miss_rate = |m: usize| 1.0 - thresholds.partition_point(|&t| t <= m) as f64 / thresholds.len() as f64;
+    // Instances per input channel (each of its sides serves one per row).
+    let per_column: Vec<(usize, f64)> = (0..c.d_in)
+        .map(|j| (j, c.values.chunks_exact(c.d_in).filter(|row| row[j] != 0.0).count() as f64))
+        .filter(|&(_, m)| m > 0.0)
         .collect();
-    let misses = |n: usize| -> usize {
-        use rayon::prelude::*;
-        targets
-            .par_iter()
-            .enumerate()
-            .map_init(
-                || rfss::Solver::new(rfss::Budget { max_nodes: Some(200_000), time_limit: None }),
-                |solver, (t, &z)| {
-                    let base = (t as u64) << 24;
-                    let samples: Vec<f64> = (0..2 * n as u64)
-                        .filter_map(|h| {
-                            let a = f64::from(
-                                crate::weights::uniform_weight(seed, CALIBRATION_STREAM + 1, base + h) as f32
-                            );
-                            let b = f64::from(
-                                (crate::weights::uniform_weight(seed, CALIBRATION_STREAM + 2, base + h) * scale) as f32,
-                            );
-                            (a > 0.0).then_some(a * b)
-                        })
-                        .collect();
-                    if samples.len() < k {
-                        return 1;
-                    }
-                    let inst = rfss::Instance { samples, k, target: z, eps };
-                    let found = solver.solve(&inst, rfss::Mode::Within).is_ok_and(|a| a.status == rfss::Status::Found);
-                    usize::from(!found)
-                },
-            )
-            .sum()
-    };
-    let allowed = (MISS_RATE / 2.0 * CALIBRATION_TRIALS as f64).floor() as usize;
-    let (mut lo, mut hi) = (k.max(1), k.max(1));
-    while misses(hi) > allowed {
-        lo = hi + 1;
-        hi *= 2;
-        if hi > MAX_N {
-            return None;
+    let instances: f64 = per_column.iter().map(|&(j, m)| m * if nonneg[j] { 1.0 } else { 2.0 }).sum();
+    let start = thresholds[thresholds.len() / 2].max(k);
+    (start..=MAX_N).find(|&n| {
+        let mut expected = 0.0;
+        for &(j, m) in &per_column {
+            let sides = crate::construct::block_sides(seed, i, c, n, j);
+            for side in &sides[..if nonneg[j] { 1 } else { 2 }] {
+                let rate = miss_rate(side.len());
+                if rate > BLOCK_MISS_CAP {
+                    return false;
+                }
+                expected += m * rate;
+            }
         }
-    }
-    while lo < hi {
-        let mid = (lo + hi) / 2;
-        if misses(mid) <= allowed {
-            hi = mid;
-        } else {
-            lo = mid + 1;
-        }
-    }
-    Some(hi)
+        expected <= MISS_RATE / 2.0 * instances
+    })
 }
 
-/// First of the three streams of [`calibrated_n`]'s draws: far from every
+/// For simulated instances like the layer's, the smallest side size at
+/// which each finds k products within `eps` (`usize::MAX` if none up to
+/// [`MAX_N`]); empty if every coefficient is zero. Each of
+/// [`CALIBRATION_TRIALS`] trials takes a non-zero coefficient of the layer
+/// (uniformly over its coefficients, deterministic in `seed`) and draws
+/// products a·b as the construction does — |a| and b i.i.d. uniform, b
+/// scaled by `scale`, both rounded to f32, from calibration streams that no
+/// random network uses (a side's products have the same law whatever its
+/// sign). A side of m neurons holds the trial's first m products, so more
+/// neurons only add subsets and success never stops once reached: the
+/// threshold is found by the exact solver, doubling from k, then
+/// bisection.
+pub fn side_thresholds(c: &Coefficients, k: usize, scale: f64, eps: f64, seed: u64) -> Vec<usize> {
+    use rayon::prelude::*;
+    let nonzero: Vec<f64> = c.values.iter().copied().filter(|&v| v != 0.0).collect();
+    if nonzero.is_empty() {
+        return Vec::new();
+    }
+    (0..CALIBRATION_TRIALS)
+        .into_par_iter()
+        .map_init(
+            || rfss::Solver::new(rfss::Budget { max_nodes: Some(200_000), time_limit: None }),
+            |solver, t| {
+                let u = (crate::weights::uniform_weight(seed, CALIBRATION_STREAM, t as u64) + 1.0) / 2.0;
+                let z = nonzero[((u * nonzero.len() as f64) as usize).min(nonzero.len() - 1)];
+                let base = (t as u64) << 24;
+                let draw = |h: u64| {
+                    let a = f64::from(crate::weights::uniform_weight(seed, CALIBRATION_STREAM + 1, base + h) as f32);
+                    let b = f64::from(
+                        (crate::weights::uniform_weight(seed, CALIBRATION_STREAM + 2, base + h) * scale) as f32,
+                    );
+                    a.abs() * b
+                };
+                let mut samples: Vec<f64> = Vec::new();
+                let mut found = |m: usize| {
+                    while samples.len() < m {
+                        samples.push(draw(samples.len() as u64));
+                    }
+                    let inst = rfss::Instance { samples: samples[..m].to_vec(), k, target: z, eps };
+                    solver.solve(&inst, rfss::Mode::Within).is_ok_and(|a| a.status == rfss::Status::Found)
+                };
+                let (mut lo, mut hi) = (k.max(1), k.max(1));
+                while !found(hi) {
+                    lo = hi + 1;
+                    hi *= 2;
+                    if hi > MAX_N {
+                        return usize::MAX;
+                    }
+                }
+                while lo < hi {
+                    let mid = (lo + hi) / 2;
+                    if found(mid) {
+                        hi = mid;
+                    } else {
+                        lo = mid + 1;
+                    }
+                }
+                hi
+            },
+        )
+        .collect()
+}
+
+/// First of the three streams of the calibration's draws: far from every
 /// random network's streams (2i, 2i + 1) and from training's (2⁴⁰ + i).
 const CALIBRATION_STREAM: u64 = 1 << 41;
 

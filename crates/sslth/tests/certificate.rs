@@ -134,7 +134,6 @@ fn certificate_matches_an_independent_svd_recomputation_from_the_file() {
             n_k: Some((n, k)),
             k: None,
             nonneg_input: nonneg,
-            c_hyp: 3.0,
             scale: None,
             accept_over_eps: false,
         };

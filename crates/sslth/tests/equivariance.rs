@@ -60,7 +60,6 @@ fn ticket_of(net: &Network, eps: f64) -> Ticket {
         n_k: Some((24, 6)),
         k: None,
         nonneg_input: false,
-        c_hyp: 3.0,
         scale: None,
         accept_over_eps: false,
     };

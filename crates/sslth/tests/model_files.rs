@@ -125,7 +125,6 @@ fn tickets_with_impossible_metadata_are_refused_in_one_line() {
         n_k: Some((8, 2)),
         k: None,
         nonneg_input: false,
-        c_hyp: 3.0,
         scale: None,
         accept_over_eps: false,
     };
