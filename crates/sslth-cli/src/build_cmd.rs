@@ -267,6 +267,7 @@ pub fn report_json(
         "density": b.ticket.density(),
         "kept_edges": b.ticket.kept_edges(),
         "random_edges": b.ticket.random_edges(),
+        "block_edges": b.ticket.block_edges(),
         "overparameterisation": b.overparameterisation(target),
         "rfss_instances": instances,
         "rfss_misses": misses,

@@ -47,6 +47,7 @@ struct Row {
     density: f64,
     kept_per_weight: f64,
     random_per_weight: f64,
+    block_random_per_weight: f64,
     misses: u64,
     instances: u64,
     compact_bits_per_weight: f64,
@@ -110,6 +111,7 @@ pub fn run(a: &FrontierArgs) -> Result<(), String> {
             density: built.ticket.density(),
             kept_per_weight: built.ticket.kept_edges() as f64 / weights,
             random_per_weight: built.ticket.random_edges() as f64 / weights,
+            block_random_per_weight: built.ticket.block_edges() as f64 / weights,
             misses,
             instances,
             compact_bits_per_weight: compact.len() as f64 * 8.0 / weights,
@@ -127,16 +129,17 @@ pub fn run(a: &FrontierArgs) -> Result<(), String> {
     if rows.is_empty() {
         return Err("no k could be built".into());
     }
-    let mut csv = String::from("k,n,density,kept_per_weight,random_per_weight,misses,instances,compact_bits_per_weight,theorem5_floor_bits,ticket_accuracy,target_accuracy,agreement,max_error,certified,build_seconds\n");
+    let mut csv = String::from("k,n,density,kept_per_weight,random_per_weight,block_random_per_weight,misses,instances,compact_bits_per_weight,theorem5_floor_bits,ticket_accuracy,target_accuracy,agreement,max_error,certified,build_seconds\n");
     let mut table = Vec::new();
     for r in &rows {
         let ns = r.n.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(" ");
         csv += &format!(
-            "{},{ns},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{ns},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
             r.k,
             r.density,
             r.kept_per_weight,
             r.random_per_weight,
+            r.block_random_per_weight,
             r.misses,
             r.instances,
             r.compact_bits_per_weight,
@@ -154,6 +157,7 @@ pub fn run(a: &FrontierArgs) -> Result<(), String> {
             format!("{:.2}%", 100.0 * r.density),
             format!("{:.2}", r.kept_per_weight),
             format!("{:.1}", r.random_per_weight),
+            format!("{:.1}", r.block_random_per_weight),
             format!("{:.2}%", 100.0 * r.misses as f64 / r.instances.max(1) as f64),
             format!("{:.1}", r.compact_bits_per_weight),
             format!("{:.1}", r.theorem5_floor_bits),
@@ -170,6 +174,7 @@ pub fn run(a: &FrontierArgs) -> Result<(), String> {
         "density",
         "kept / weight",
         "random / weight",
+        "block random / weight",
         "misses",
         "compact bits / weight",
         "Thm 5 floor bits",
@@ -197,6 +202,21 @@ pub fn run(a: &FrontierArgs) -> Result<(), String> {
     write("frontier.csv", &csv)?;
     write("frontier.md", &md)?;
     let label = |r: &Row| format!("k = {}: {:.2}% accurate", r.k, 100.0 * r.ticket_accuracy);
+    let (theorem2, theorem5) = theory_curves(&net, a.nonneg_input, a.weight_eps, weights)?;
+    let mut series: Vec<Series> = rows
+        .iter()
+        .map(|r| Series { label: label(r), points: vec![(r.kept_per_weight, r.random_per_weight)], lines: false })
+        .collect();
+    series.push(Series {
+        label: "Theorem 2's n at c = 1 for every layer (k = 1 … 32)".into(),
+        points: theorem2,
+        lines: true,
+    });
+    series.push(Series {
+        label: "Theorem 5: fewest random parameters (lower bound)".into(),
+        points: theorem5,
+        lines: true,
+    });
     plot::save(
         &a.out.join("frontier"),
         &Chart {
@@ -206,18 +226,59 @@ pub fn run(a: &FrontierArgs) -> Result<(), String> {
             log_x: true,
             log_y: true,
             y_range: None,
-            series: rows
-                .iter()
-                .map(|r| Series {
-                    label: label(r),
-                    points: vec![(r.kept_per_weight, r.random_per_weight)],
-                    lines: false,
-                })
-                .collect(),
+            series,
             marks: vec![(9.4, "Pensia et al. 2020: 9.4 kept / weight".into(), 9)],
         },
     )?;
     print!("{}", report::table(&head, &table));
     println!("wrote {}/frontier.csv, frontier.md, frontier.svg/png", a.out.display());
     Ok(())
+}
+
+/// Points (kept, random) per target weight.
+type Curve = Vec<(f64, f64)>;
+
+/// The paper's two curves in the plot's plane, per target weight, for k
+/// = 1 … 32 kept B edges per RFSS instance (A edges left out of x):
+/// - Theorem 2 at its measured constant (c = 1, docs/results/rfss.md): the
+///   construction's dense random network if each layer had
+///   n = log2(k/ε′)/H2(k/n);
+/// - Theorem 5's lower bound, layer by layer with d² its coefficients and
+///   k its kept edges: n ≥ (d²/2)·log2(k/ε′)/H2(k/n) random parameters.
+///
+/// ε′ is the tolerance in the units of Theorem 2's Uniform[−1, 1] samples:
+/// a layer's products a·b with B on [−S, S) have standard deviation S/3
+/// against 1/√3, so ε′ = ε·√3/S, S the scale sslth gives that k
+/// (docs/THEORY.md §3.2).
+fn theory_curves(
+    net: &sslth::network::Network,
+    nonneg: bool,
+    eps: f64,
+    weights: f64,
+) -> Result<(Curve, Curve), String> {
+    use rfss::theory::{smallest_n_from, theorem2_n, THEOREM5_LAMBDA};
+    let layers = sslth::ticket::augmented_layers(net, nonneg)?;
+    let (mut t2, mut t5) = (Vec::new(), Vec::new());
+    for k in 1..=32usize {
+        let (mut kept, mut random2, mut random5) = (0.0, 0.0, 0.0);
+        for l in &layers {
+            let c = &l.coefficients;
+            let instances: usize = (0..c.d_in)
+                .map(|j| {
+                    let nonzero = c.values.chunks_exact(c.d_in).filter(|row| row[j] != 0.0).count();
+                    nonzero * if l.nonneg[j] { 1 } else { 2 }
+                })
+                .sum();
+            let eps_rel = eps * 3f64.sqrt() / sslth::ticket::scale_for(c.max_abs(), k);
+            let n = theorem2_n(k, eps_rel, 1.0) as f64;
+            kept += (instances * k) as f64;
+            random2 += c.basis as f64 * 2.0 * n * c.d_in as f64 * (c.d_in + c.d_out) as f64;
+            let kk = instances * k;
+            let bits = c.values.len() as f64 / 2.0 * (kk as f64 / eps_rel).log2();
+            random5 += smallest_n_from(kk, bits, (kk as f64 / THEOREM5_LAMBDA).ceil() as u64) as f64;
+        }
+        t2.push((kept / weights, random2 / weights));
+        t5.push((kept / weights, random5 / weights));
+    }
+    Ok((t2, t5))
 }

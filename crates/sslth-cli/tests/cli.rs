@@ -673,7 +673,10 @@ fn frontier_tabulates_the_k_builds() {
         let w = rep["target_weights"].as_f64().unwrap();
         let kept: f64 = r[3].parse().unwrap();
         assert!((kept - rep["kept_edges"].as_f64().unwrap() / w).abs() < 1e-9, "k = {}", r[0]);
-        let bits: f64 = r[7].parse().unwrap();
+        let block: f64 = r[5].parse().unwrap();
+        assert!((block - rep["block_edges"].as_f64().unwrap() / w).abs() < 1e-9, "k = {}", r[0]);
+        assert!(block < r[4].parse::<f64>().unwrap());
+        let bits: f64 = r[8].parse().unwrap();
         let file = std::fs::metadata(p("c")).unwrap().len() as f64 * 8.0 / w;
         assert!((bits - file).abs() < 1e-9, "k = {}: {bits} vs {file}", r[0]);
     }

@@ -142,6 +142,13 @@ impl Pair {
     pub fn kept_edges(&self) -> u64 {
         (self.a.len() + self.b.len()) as u64
     }
+
+    /// Edges of the pair's blocks alone, as Pensia et al. (2020) count a
+    /// subset-sum construction's random network: A's pointwise edges (one
+    /// per hidden neuron) and all of B, H·(1 + |B|·d_out).
+    pub fn block_edges(&self) -> u64 {
+        self.hidden() as u64 * (1 + (self.basis * self.d_out) as u64)
+    }
 }
 
 /// The hidden neurons of block j split by the sign of a_h, with a_h.

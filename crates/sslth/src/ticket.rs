@@ -232,7 +232,7 @@ pub fn reach(scale: f64, k: usize) -> f64 {
 /// beyond the sum of the k largest products of some blocks: on a
 /// Fashion-MNIST 784-500-10 target, 6 of 789,511 instances missed by up to
 /// 1.4.)
-fn scale_for(max_abs: f64, k: usize) -> f64 {
+pub fn scale_for(max_abs: f64, k: usize) -> f64 {
     (max_abs / ((k as f64).sqrt() / 3.0)).max(1.0)
 }
 
@@ -671,6 +671,11 @@ impl Ticket {
     /// Edges kept.
     pub fn kept_edges(&self) -> u64 {
         self.pairs.iter().map(Pair::kept_edges).sum()
+    }
+
+    /// Edges of the pairs' blocks alone ([`Pair::block_edges`]).
+    pub fn block_edges(&self) -> u64 {
+        self.pairs.iter().map(Pair::block_edges).sum()
     }
 
     /// Density: kept / all edges of the random network.
