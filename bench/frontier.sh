@@ -17,7 +17,7 @@ digits=$out/digits-64-32-10.safetensors
 fashion=$out/fashion-784-500-10.safetensors
 [ -f $fashion ] || $sslth train --data fashion-mnist --arch 784-500-10 --bias --epochs 10 --seed 0 -o $fashion
 $sslth frontier --target $digits --weight-eps 0.01 --nonneg-input --out docs/results/frontier/digits
-# k = 1 needs n in the thousands on 784 inputs (billions of random edges): left out.
+# k = 1 would need n above 4,096, the sizing's limit (sslth build --k 1 says so): left out.
 $sslth frontier --target $fashion --weight-eps 0.01 --nonneg-input --ks 2,3,4,6,8,12,16 \
   --out docs/results/frontier/fashion
 {

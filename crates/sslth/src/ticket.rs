@@ -446,7 +446,8 @@ const BLOCK_MISS_CAP: f64 = 4.0 * MISS_RATE;
 /// of m neurons is measured by [`side_thresholds`]. A side holds
 /// Binomial(2n, ½) neurons, so the smallest sides of a wide layer fall a
 /// few standard deviations below n: the side sizes are regenerated, not
-/// bounded.
+/// bounded. (Smallest as found by a scan, and past 64 values by
+/// bisection: the condition is monotone in n only up to the draws.)
 pub fn measured_n(
     c: &Coefficients,
     nonneg: &[bool],
@@ -469,8 +470,14 @@ pub fn measured_n(
         .filter(|&(_, m)| m > 0.0)
         .collect();
     let instances: f64 = per_column.iter().map(|&(j, m)| m * if nonneg[j] { 1.0 } else { 2.0 }).sum();
-    let start = thresholds[thresholds.len() / 2].max(k);
-    (start..=MAX_N).find(|&n| {
+    // Where the scan starts: no n below it passes, up to sampling noise.
+    // Where an input has both sides, one holds at most n neurons, and it
+    // may miss at most BLOCK_MISS_CAP: n ≥ that quantile m of the
+    // thresholds. Inputs with only a P side may have more than n, by a
+    // few of its standard deviations √(n/2); start 3·√m lower.
+    let m = thresholds[((1.0 - BLOCK_MISS_CAP) * thresholds.len() as f64) as usize];
+    let start = if m == usize::MAX { MAX_N } else { m.saturating_sub((3.0 * (m as f64).sqrt()) as usize).max(k) };
+    let passes = |n: usize| {
         let mut expected = 0.0;
         for &(j, m) in &per_column {
             let sides = crate::construct::block_sides(seed, i, c, n, j);
@@ -483,7 +490,38 @@ pub fn measured_n(
             }
         }
         expected <= MISS_RATE / 2.0 * instances
-    })
+    };
+    // Each n regenerates every block: scan the first 64 values one by one,
+    // then (k = 1 needs n in the thousands) gallop and bisect, the
+    // condition being monotone in n up to the draws' noise.
+    let mut lo = start;
+    for n in start..(start + 64).min(MAX_N + 1) {
+        if passes(n) {
+            return Some(n);
+        }
+        lo = n;
+    }
+    let mut step = 64;
+    let mut hi = loop {
+        let n = lo + step;
+        if n > MAX_N {
+            return passes(MAX_N).then_some(MAX_N);
+        }
+        if passes(n) {
+            break n;
+        }
+        lo = n;
+        step *= 2;
+    };
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if passes(mid) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Some(hi)
 }
 
 /// For simulated instances like the layer's, the smallest side size at
