@@ -298,6 +298,7 @@ fn ticket_commands_refuse_bad_input_in_one_line() {
         (build(&t, ""), "--eps"),
         (build(&t, "--eps 1 --data cifar"), "unknown dataset"),
         (build(&t, "--weight-eps 0.01 --k 0"), "at least 1"),
+        (build(&t, "--weight-eps 0.01 --k 5000"), "more than any side"),
         (build(&t, "--weight-eps 0.01 --k 4 --density 0.1"), "cannot be used with"),
         (build(&t, "--weight-eps 0.01 --n 3 --k 4"), "1 <= k <= n"),
         (build(&t, "--weight-eps 0.01 --n 3"), "--k"),

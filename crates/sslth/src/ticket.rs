@@ -359,6 +359,9 @@ pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> 
         if k == 0 {
             return Err("--k must be at least 1".into());
         }
+        if k > MAX_N {
+            return Err(format!("--k {k} is more than any side the sizing tries holds ({MAX_N} neurons)"));
+        }
         return finish(sizes_at(k)?);
     }
     // A density: the densest ticket of the measured rule that is no denser
