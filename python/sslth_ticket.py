@@ -244,9 +244,10 @@ def load(path):
     if fmt not in ("sslth-ticket-full", "sslth-ticket-compact"):
         return _target(tensors, meta)
     info = json.loads(meta["sslth"])
-    if info["version"] not in (1, 2):
+    if info["version"] not in (1, 2, 3):
         raise ValueError(f"ticket version {info['version']} is not known to this loader")
-    bases = info.get("bases") or [IDENTITY] * len(info["pairs"])
+    chain = info.get("layers") or []
+    bases = info.get("bases") or [IDENTITY] * max(len(info["pairs"]), len(chain))
     pool = info.get("pool_after")
     model = {"layers": [], "points": info.get("points", 1), "pool_after": None if pool is None else 2 * pool + 1}
     if fmt == "sslth-ticket-full":
@@ -259,9 +260,14 @@ def load(path):
     encodings = json.loads(meta["masks"])
     derived = {}
     for l, enc in enumerate(encodings):
-        pair, basis = info["pairs"][l // 2], bases[l // 2]
-        hidden = 2 * pair["n"] * pair["d_in"]
-        rows, cols = (_basis_size(basis) * hidden, pair["d_in"]) if l % 2 == 0 else (pair["rows"], hidden)
+        if chain:
+            # Version 3: each layer says its shape, scale and law.
+            basis, layer = IDENTITY, chain[l]
+            rows, cols, hidden = layer["rows"], layer["cols"], layer["rows"]
+        else:
+            pair, basis = info["pairs"][l // 2], bases[l // 2]
+            hidden = 2 * pair["n"] * pair["d_in"]
+            rows, cols = (_basis_size(basis) * hidden, pair["d_in"]) if l % 2 == 0 else (pair["rows"], hidden)
         if enc == "from-b":
             # Pair l/2's B layer holds subset ranks; decode both layers now.
             derived[l + 1], idx = _decode_subsets(tensors[f"{2 * (l + 1)}.mask"], info, l // 2, basis,
@@ -270,8 +276,13 @@ def load(path):
             idx = derived.pop(l)
         else:
             idx = _mask_indices(tensors[f"{2 * l}.mask"], enc, rows * cols)
-        scale = 1.0 if l % 2 == 0 else pair["scale"]
-        vals = (weights(info["seed"], l, idx) * scale).astype(np.float32)
+        u = weights(info["seed"], l, idx)
+        if chain:
+            if chain[l]["law"] == "signed-constant":
+                u = np.where(u < 0, -1.0, 1.0)
+            vals = (u * chain[l]["scale"]).astype(np.float32)
+        else:
+            vals = (u * (1.0 if l % 2 == 0 else pair["scale"])).astype(np.float32)
         r, c = (idx // np.uint64(cols)).astype(np.int64), (idx % np.uint64(cols)).astype(np.int64)
         bias = None
         if l == 0 and info["bias"]:

@@ -9,6 +9,7 @@ mod demo;
 mod frontier_cmd;
 mod model_cmd;
 mod plot;
+mod popup_cmd;
 mod predict_cmd;
 mod progress;
 mod report;
@@ -54,6 +55,9 @@ enum Command {
     /// Tickets of one target across subset sizes k: kept and random edges,
     /// compact bits per weight, accuracy (CSV, table, plot).
     Frontier(frontier_cmd::FrontierArgs),
+    /// Find a ticket by training scores (edge-popup) in a random network of
+    /// the same generator, and write it as a ticket file.
+    Popup(popup_cmd::PopupArgs),
 }
 
 fn main() -> ExitCode {
@@ -90,6 +94,7 @@ fn main() -> ExitCode {
         Command::Expand(args) => ticket_cmd::run_expand(&args),
         Command::Verify(args) => ticket_cmd::run_verify(&args),
         Command::Frontier(args) => frontier_cmd::run(&args),
+        Command::Popup(args) => popup_cmd::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

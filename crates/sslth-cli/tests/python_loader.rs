@@ -106,3 +106,48 @@ fn numpy_loader_matches_sslth() {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+/// Version-3 tickets (`sslth popup`): a signed-constant chain, and the
+/// construction's own random network of the demo ticket (`--like`, with
+/// its constant input column), full and compact, agree with sslth.
+#[test]
+fn numpy_loader_runs_popup_tickets() {
+    let python = venv_python();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../python/sslth_ticket.py");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("pyloader-popup-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let sslth = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_sslth")).args(args).output().unwrap();
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    let demo = dir.join("demo").display().to_string();
+    sslth(&["demo", "--json", "--out", &demo]);
+    let like = format!("{demo}/ticket.safetensors");
+    let test = sslth::data::digits().test;
+    let (rows, d) = (100, test.dim);
+    let inputs = test.inputs[..rows * d].to_vec();
+    write_npy(&dir.join("x.npy"), &inputs, rows, d);
+    for (name, extra) in [
+        ("signed", vec!["--arch", "64-40-10", "--weights", "signed-constant"]),
+        ("like", vec!["--like", like.as_str()]),
+    ] {
+        for compact in [false, true] {
+            let out = dir.join(format!("{name}-{compact}.safetensors")).display().to_string();
+            let mut args = vec!["popup", "--epochs", "2", "--density", "0.3", "--json", "-o", out.as_str()];
+            args.extend(&extra);
+            if compact {
+                args.push("--compact");
+            }
+            sslth(&args);
+            let ours = sslth::format::read(Path::new(&out)).unwrap().net.forward_batch(&inputs, rows);
+            let y = dir.join(format!("py-{name}-{compact}.npy"));
+            let mut py = Command::new(&python);
+            py.arg(&script).arg(&out).arg(dir.join("x.npy")).arg(&y).arg("--scaled");
+            assert!(py.status().unwrap().success(), "the reference loader failed on {out}");
+            let gap = worst(&read_npy(&y), &ours);
+            assert!(gap < 1e-5, "{name} compact={compact}: numpy and sslth differ by {gap}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

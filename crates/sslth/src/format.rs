@@ -4,7 +4,7 @@
 
 use crate::model::{read_safetensors, ModelError};
 use crate::sparse::{SparseLayer, SparseNet};
-use crate::ticket::TicketMeta;
+use crate::ticket::{RandomLayer, TicketMeta};
 use crate::weights::weights_at;
 use rayon::prelude::*;
 use safetensors::{Dtype, SafeTensors};
@@ -20,6 +20,9 @@ pub const COMPACT: &str = "sslth-ticket-compact";
 /// q·out + o for basis element q; `[|B|·H, d_in]` and `[|B|·d_out, H]`),
 /// the constant-1 input column included in layer 0.
 pub fn random_shapes(meta: &TicketMeta) -> Vec<[usize; 2]> {
+    if !meta.layers.is_empty() {
+        return meta.layers.iter().map(|l| [l.rows, l.cols]).collect();
+    }
     meta.pairs
         .iter()
         .enumerate()
@@ -33,13 +36,30 @@ fn identity_of(meta: &TicketMeta, i: usize) -> usize {
     meta.basis(i).build().map_or(0, |b| b.identity())
 }
 
-/// The B-layer scale of random layer `l` (A layers are unscaled).
-fn layer_scale(meta: &TicketMeta, l: usize) -> f64 {
-    if l % 2 == 1 {
-        meta.pairs[l / 2].scale
-    } else {
-        1.0
+/// The random network of a ticket as a chain of layers: a version-3
+/// ticket's own, or a constructed ticket's pairs as A (uniform, scale 1)
+/// and B (uniform, the pair's scale) layers.
+pub fn random_layers(meta: &TicketMeta) -> Vec<RandomLayer> {
+    if !meta.layers.is_empty() {
+        return meta.layers.clone();
     }
+    random_shapes(meta)
+        .into_iter()
+        .enumerate()
+        .map(|(l, [rows, cols])| RandomLayer {
+            rows,
+            cols,
+            scale: if l % 2 == 1 { meta.pairs[l / 2].scale } else { 1.0 },
+            law: crate::weights::WeightLaw::Uniform,
+        })
+        .collect()
+}
+
+/// Random layer `l`'s weight for the generator's draw u.
+fn layer_weight(meta: &TicketMeta, l: usize) -> impl Fn(f64) -> f64 {
+    let r = &random_layers(meta)[l];
+    let (law, scale) = (r.law, r.scale);
+    move |u| law.apply(u) * scale
 }
 
 /// Kept edges of `net` as flat indices into the random layers' `[out, in]`
@@ -66,18 +86,18 @@ fn flat_indices(net: &SparseNet, meta: &TicketMeta) -> Vec<Vec<u64>> {
 
 /// The sparse net whose kept edges are `indices` (per random layer, flat,
 /// ascending), with weights regenerated from the seed.
-fn regenerate(meta: &TicketMeta, indices: &[Vec<u64>]) -> SparseNet {
+pub fn regenerate(meta: &TicketMeta, indices: &[Vec<u64>]) -> SparseNet {
     let shapes = random_shapes(meta);
     let layers = indices
         .par_iter()
         .enumerate()
         .map(|(l, idx)| {
             let [rows, cols] = shapes[l];
-            let scale = layer_scale(meta, l);
+            let weight = layer_weight(meta, l);
             // In chunks, each seeking once, so the work spreads over threads.
             let vals: Vec<f32> = idx
                 .par_chunks(1 << 16)
-                .flat_map_iter(|c| weights_at(meta.seed, l as u64, c).into_iter().map(move |w| (w * scale) as f32))
+                .flat_map_iter(|c| weights_at(meta.seed, l as u64, c).into_iter().map(|w| weight(w) as f32))
                 .collect();
             let fold = l == 0 && meta.bias;
             let basis = meta.basis(l / 2);
@@ -123,7 +143,7 @@ fn metadata(meta: &TicketMeta, format: &str, extra: Vec<(String, String)>) -> Ha
         ("sslth".to_string(), serde_json::to_string(meta).expect("metadata serialises")),
         ("seed".to_string(), meta.seed.to_string()),
         ("density".to_string(), meta.density.to_string()),
-        ("certified_error".to_string(), meta.certified_error.to_string()),
+        ("certified_error".to_string(), meta.certified_error.map_or("none".to_string(), |e| e.to_string())),
     ]);
     m.extend(extra);
     m
@@ -476,11 +496,17 @@ const MAX_RANDOM_EDGES: u64 = 1 << 40;
 /// next one's inputs), finite positive scales, and sizes whose products
 /// fit (see [`MAX_RANDOM_EDGES`]).
 fn check_meta(meta: &TicketMeta) -> Result<(), String> {
+    if meta.version == 3 {
+        return check_chain(meta);
+    }
     if meta.pairs.is_empty() {
         return Err("no layers".into());
     }
     if !(meta.version == 1 || meta.version == 2) {
-        return Err(format!("version {} is not one this sslth reads (1 or 2)", meta.version));
+        return Err(format!("version {} is not one this sslth reads (1, 2 or 3)", meta.version));
+    }
+    if !meta.layers.is_empty() {
+        return Err(format!("version {} with a chain of layers: it must say version 3", meta.version));
     }
     if !meta.bases.is_empty() && meta.bases.len() != meta.pairs.len() {
         return Err(format!("{} bases for {} pairs", meta.bases.len(), meta.pairs.len()));
@@ -522,6 +548,37 @@ fn check_meta(meta: &TicketMeta) -> Result<(), String> {
                 return Err(format!("pair {i} gives {channels} channels but pair {} takes {}", i + 1, next.d_in));
             }
         }
+    }
+    if total > MAX_RANDOM_EDGES {
+        return Err(format!("the random network has {total} edges, more than any ticket sslth writes"));
+    }
+    Ok(())
+}
+
+/// Version 3: a chain of random layers, each taking the previous one's
+/// outputs (layer 0 its inputs, plus the constant column with `bias`), no
+/// pairs, bases or pooling.
+fn check_chain(meta: &TicketMeta) -> Result<(), String> {
+    if meta.layers.is_empty() || !meta.pairs.is_empty() {
+        return Err("version 3 needs a chain of layers and no pairs".into());
+    }
+    if !meta.bases.is_empty() || meta.pool_after.is_some() || meta.points != 1 {
+        return Err("version 3 with bases, pooling or points".into());
+    }
+    let mut total = 0u64;
+    for (l, r) in meta.layers.iter().enumerate() {
+        if r.rows == 0 || r.cols == 0 || !(r.scale.is_finite() && r.scale > 0.0) {
+            return Err(format!("layer {l} has rows = {}, cols = {}, scale = {}", r.rows, r.cols, r.scale));
+        }
+        total = total.saturating_add((r.rows as u64).saturating_mul(r.cols as u64));
+        if let Some(next) = meta.layers.get(l + 1) {
+            if next.cols != r.rows {
+                return Err(format!("layer {l} gives {} outputs but layer {} takes {}", r.rows, l + 1, next.cols));
+            }
+        }
+    }
+    if meta.bias && meta.layers[0].cols < 2 {
+        return Err("layer 0 has no room for the constant column".into());
     }
     if total > MAX_RANDOM_EDGES {
         return Err(format!("the random network has {total} edges, more than any ticket sslth writes"));

@@ -1,10 +1,11 @@
 //! Sparse strong lottery tickets: networks with seekable random weights and
 //! the tickets found in them (docs/THEORY.md §3–§4).
 //!
-//! For now the crate holds the seekable generator that every random network
-//! is drawn from ([`weights`]) and the datasets ([`data`]: the embedded UCI
-//! digits, Fashion-MNIST through an IDX loader); the construction and the
-//! ticket format come on top of them.
+//! The seekable generator every random network is drawn from
+//! ([`weights`]), the data sets ([`data`]), targets ([`network`],
+//! [`train`]), the construction ([`construct`], [`ticket`]), tickets found
+//! by training scores instead ([`popup`]), and the ticket files
+//! ([`format`]).
 //!
 //! ```
 //! use sslth::weights::{uniform_weight, WeightStream};
@@ -26,6 +27,7 @@ pub mod model;
 pub mod network;
 pub mod npy;
 pub mod pipeline;
+pub mod popup;
 pub mod runnable;
 pub mod sparse;
 pub mod subsets;

@@ -14,7 +14,7 @@ pub enum Runnable {
     /// A target, as typed layers, and what its file says about its data.
     Target(Network, TargetInfo),
     /// A full or compact ticket.
-    Ticket(LoadedTicket),
+    Ticket(Box<LoadedTicket>),
 }
 
 /// The data set a target or ticket file records, read from its header
@@ -36,7 +36,7 @@ impl Runnable {
     /// input layout.
     pub fn load(path: &Path, shape: Option<InputShape>) -> Result<Runnable, ModelError> {
         if format::is_ticket(path) {
-            Ok(Runnable::Ticket(format::read(path)?))
+            Ok(Runnable::Ticket(Box::new(format::read(path)?)))
         } else {
             let (net, info) = crate::target::load(path, shape)?;
             Ok(Runnable::Target(net, info))

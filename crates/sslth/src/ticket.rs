@@ -810,8 +810,9 @@ impl Ticket {
             density: self.density(),
             kept_edges: self.kept_edges(),
             random_edges: self.random_edges(),
-            certified_error,
+            certified_error: Some(certified_error),
             misses: self.pairs.iter().map(|p| p.misses).sum(),
+            layers: Vec::new(),
         }
     }
 
@@ -1056,10 +1057,26 @@ impl PairMeta {
     }
 }
 
+/// One random layer of a version-3 ticket: weight [o, i] is
+/// `law(u)·scale`, u the generator's draw `o·cols + i` of stream l for
+/// layer l.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RandomLayer {
+    /// Outputs.
+    pub rows: usize,
+    /// Inputs (layer 0's constant-1 column included when `bias`).
+    pub cols: usize,
+    /// The weights' scale.
+    pub scale: f64,
+    /// How weights follow from the draws.
+    pub law: crate::weights::WeightLaw,
+}
+
 /// Everything a ticket file records besides its weights (docs/FORMAT.md).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TicketMeta {
-    /// Format version: 1 for dense tickets, 2 with other bases or pooling.
+    /// Format version: 1 for dense tickets, 2 with other bases or pooling,
+    /// 3 for a chain of random layers (`layers`).
     pub version: u32,
     /// The random generator (see [`crate::weights`]).
     pub generator: String,
@@ -1086,16 +1103,23 @@ pub struct TicketMeta {
     /// Points per input channel (version 2: H·W of images, N of sets).
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub points: usize,
-    /// Per target layer.
+    /// Per target layer (versions 1 and 2; empty in version 3).
+    #[serde(default)]
     pub pairs: Vec<PairMeta>,
+    /// Version 3, a ticket found in a chain of random layers rather than
+    /// constructed (`sslth popup`): each random layer in order, ReLU
+    /// between them; empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<RandomLayer>,
     /// kept / random edges.
     pub density: f64,
     /// Kept edges.
     pub kept_edges: u64,
     /// Edges of the random network.
     pub random_edges: u64,
-    /// Certified sup over the unit ball of ‖f(x) − g(x)‖.
-    pub certified_error: f64,
+    /// Certified sup over the unit ball of ‖f(x) − g(x)‖ (none for a
+    /// ticket with no target, version 3).
+    pub certified_error: Option<f64>,
     /// RFSS instances that missed their tolerance.
     pub misses: u64,
 }

@@ -13,6 +13,30 @@ use rand_chacha::ChaCha8Rng;
 /// Name of the generator, recorded in ticket files.
 pub const GENERATOR: &str = "chacha8-u64-uniform[-1,1)";
 
+/// How a random layer's weights follow from the generator's Uniform[−1, 1)
+/// draws u, before the layer's scale multiplies them (docs/FORMAT.md).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WeightLaw {
+    /// u itself: uniform on [−scale, scale).
+    #[default]
+    Uniform,
+    /// The sign of u (+1 for u ≥ 0): ±scale, each with probability ½
+    /// (edge-popup's "signed constant" initialisation).
+    SignedConstant,
+}
+
+impl WeightLaw {
+    /// The weight of draw u, before scaling.
+    pub fn apply(self, u: f64) -> f64 {
+        match self {
+            WeightLaw::Uniform => u,
+            WeightLaw::SignedConstant if u < 0.0 => -1.0,
+            WeightLaw::SignedConstant => 1.0,
+        }
+    }
+}
+
 /// The weights of one layer, read in order from a chosen position.
 #[derive(Clone, Debug)]
 pub struct WeightStream {

@@ -1,0 +1,206 @@
+//! `sslth popup` (issue 10): a ticket found by edge-popup in a random
+//! network drawn from the same generator as constructed tickets, written
+//! in the same ticket files (version 3, docs/FORMAT.md).
+
+use crate::model_cmd::{check_output, parse_arch, Arch};
+use crate::progress;
+use clap::Args;
+use sslth::popup::{chain, PopupConfig};
+use sslth::ticket::TicketMeta;
+use sslth::weights::WeightLaw;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Arguments of `sslth popup`.
+#[derive(Args, Debug)]
+#[command(allow_negative_numbers = true)]
+pub struct PopupArgs {
+    /// Dataset: digits (embedded) or fashion-mnist.
+    #[arg(long, default_value = "digits")]
+    pub data: String,
+    /// Widths of the random MLP, input first [default: INPUTS-300-100-10,
+    /// edge-popup's fully connected network].
+    #[arg(long, value_parser = parse_arch, conflicts_with = "like")]
+    pub arch: Option<Arch>,
+    /// Search the very random network of this constructed dense ticket
+    /// instead (same shapes, scales, seed and constant input column).
+    #[arg(long)]
+    pub like: Option<PathBuf>,
+    /// Fraction of every layer's edges KEPT, in (0, 1] (the top
+    /// ceil(density·edges) scores of each layer).
+    #[arg(long, default_value_t = 0.5)]
+    pub density: f64,
+    /// Passes over the training set.
+    #[arg(long, default_value_t = 20)]
+    pub epochs: usize,
+    /// Seed of the random weights, the scores and the batch order.
+    #[arg(long, default_value_t = 0, conflicts_with = "like")]
+    pub seed: u64,
+    /// The random weights: uniform on ±sqrt(6/fan_in) or the signed
+    /// constant ±sqrt(2/fan_in) (both Kaiming, as edge-popup).
+    #[arg(long, default_value = "uniform", value_parser = ["uniform", "signed-constant"], conflicts_with = "like")]
+    pub weights: String,
+    /// Initial learning rate of the scores (cosine schedule to 0).
+    #[arg(long, default_value_t = 0.1)]
+    pub lr: f64,
+    /// SGD momentum.
+    #[arg(long, default_value_t = 0.9)]
+    pub momentum: f64,
+    /// Weight decay on the scores.
+    #[arg(long, default_value_t = 5e-4)]
+    pub weight_decay: f64,
+    /// Rows per batch.
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch: u64,
+    /// The loss reads the logits times this (a softmax temperature; the
+    /// ticket's predictions do not depend on it) [default: 1 / the root
+    /// mean square of the training inputs' coordinates].
+    #[arg(long)]
+    pub logit_scale: Option<f64>,
+    /// Output ticket file.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Write the compact format (seed and mask) instead of the full one.
+    #[arg(long)]
+    pub compact: bool,
+    /// Replace the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `sslth popup` reports.
+#[derive(serde::Serialize)]
+struct Report<'a> {
+    output: &'a PathBuf,
+    data: &'a str,
+    widths: Vec<usize>,
+    law: WeightLaw,
+    density: f64,
+    kept_edges: u64,
+    random_edges: u64,
+    epochs: usize,
+    train_seconds: f64,
+    test_accuracy: f64,
+    test_rows: usize,
+    file_bytes: usize,
+}
+
+/// Runs `sslth popup`.
+pub fn run(args: &PopupArgs) -> Result<(), String> {
+    if args.like.as_ref() == Some(&args.output) {
+        return Err("--output must differ from --like (inputs are never overwritten)".into());
+    }
+    check_output(&args.output, args.force)?;
+    let split = sslth::data::load(&args.data).map_err(|e| e.to_string())?;
+    let (layers, bias, seed) = match &args.like {
+        Some(path) => {
+            let t = sslth::format::read(path).map_err(|e| e.to_string())?;
+            if t.meta.version != 1 {
+                return Err(format!("{} is not a constructed dense ticket (version 1)", path.display()));
+            }
+            let layers = sslth::format::random_layers(&t.meta);
+            (layers, t.meta.bias, t.meta.seed)
+        }
+        None => {
+            let law = if args.weights == "signed-constant" { WeightLaw::SignedConstant } else { WeightLaw::Uniform };
+            let classes = usize::from(*split.train.labels.iter().max().unwrap_or(&0)) + 1;
+            let widths =
+                args.arch.as_ref().map_or_else(|| vec![split.train.dim, 300, 100, classes], |a| a.widths.clone());
+            if args.arch.as_ref().is_some_and(|a| a.pool.is_some()) {
+                return Err("popup searches MLPs: drop the ':' from --arch".into());
+            }
+            (chain(&widths, law), false, args.seed)
+        }
+    };
+    let cfg = PopupConfig {
+        layers,
+        bias,
+        density: args.density,
+        epochs: args.epochs,
+        seed,
+        lr: args.lr,
+        momentum: args.momentum,
+        weight_decay: args.weight_decay,
+        batch: args.batch as usize,
+        logit_scale: args.logit_scale.unwrap_or_else(|| sslth::popup::logit_scale(&split.train)),
+    };
+    if !(cfg.logit_scale > 0.0 && cfg.logit_scale.is_finite()) {
+        return Err(format!("--logit-scale must be a finite number > 0, got {}", cfg.logit_scale));
+    }
+    let batches = split.train.len().div_ceil(cfg.batch) as u64;
+    let pb = progress::bar(batches * cfg.epochs as u64, "edge-popup", args.json);
+    let start = Instant::now();
+    let masks = sslth::popup::train(&split.train, &cfg, |_, _, _, loss| {
+        pb.inc(1);
+        pb.set_message(format!("loss {loss:.3}"));
+    })?;
+    pb.finish_and_clear();
+    let secs = start.elapsed().as_secs_f64();
+    let kept: u64 = masks.iter().map(|m| m.len() as u64).sum();
+    let random: u64 = cfg.layers.iter().map(|l| (l.rows * l.cols) as u64).sum();
+    let mut widths = vec![cfg.layers[0].cols - usize::from(bias)];
+    widths.extend(cfg.layers.iter().map(|l| l.rows));
+    let meta = TicketMeta {
+        version: 3,
+        generator: sslth::weights::GENERATOR.to_string(),
+        seed,
+        bias,
+        nonneg_input: false,
+        target_widths: widths.clone(),
+        input_scale: Some(split.train.scale),
+        data: Some(args.data.clone()),
+        bases: Vec::new(),
+        pool_after: None,
+        points: 1,
+        pairs: Vec::new(),
+        layers: cfg.layers.clone(),
+        density: kept as f64 / random as f64,
+        kept_edges: kept,
+        random_edges: random,
+        certified_error: None,
+        misses: 0,
+    };
+    let net = sslth::format::regenerate(&meta, &masks);
+    let accuracy = sslth::eval::accuracy(&net.forward_batch(&split.test.inputs, split.test.len()), &split.test);
+    let bytes =
+        if args.compact { sslth::format::compact_bytes(&net, &meta) } else { sslth::format::full_bytes(&net, &meta) };
+    sslth::io::write_atomic(&args.output, &bytes)
+        .map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
+    let report = Report {
+        output: &args.output,
+        data: &args.data,
+        widths,
+        law: cfg.layers[0].law,
+        density: meta.density,
+        kept_edges: kept,
+        random_edges: random,
+        epochs: cfg.epochs,
+        train_seconds: secs,
+        test_accuracy: accuracy,
+        test_rows: split.test.len(),
+        file_bytes: bytes.len(),
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&report).expect("serialisable"));
+    } else {
+        println!(
+            "edge-popup in a random {} network ({} weights), seed {seed}, {} epochs in {secs:.1} s\n\
+             kept {kept} of {random} edges (density {:.4}%, the top scores of each layer)\n\
+             test accuracy {:.2}% ({} test rows of {})\nwrote {} ({} ticket, {:.1} KiB)",
+            report.widths.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("-"),
+            if matches!(report.law, WeightLaw::Uniform) { "uniform" } else { "signed-constant" },
+            cfg.epochs,
+            100.0 * meta.density,
+            100.0 * accuracy,
+            split.test.len(),
+            args.data,
+            args.output.display(),
+            if args.compact { "compact" } else { "full" },
+            bytes.len() as f64 / 1024.0
+        );
+    }
+    Ok(())
+}
