@@ -9,8 +9,9 @@
 //! backward pass treats that top-k selection as the identity (the
 //! straight-through estimator): the effective weight is
 //! W ⊙ (mask + |s| − stop_gradient(|s|)), whose value is W ⊙ mask and whose
-//! gradient in s is W ⊙ sign(s) times the upstream one. The weights never
-//! change. Scores follow SGD with momentum and weight decay under a cosine
+//! gradient in s is W ⊙ sign(s) times the upstream one. sslth lets candle
+//! differentiate the loss in the effective weights W ⊙ mask and applies
+//! that product itself. The weights never change. Scores follow SGD with momentum and weight decay under a cosine
 //! schedule, one learning rate per epoch.
 //!
 //! Deterministic: the weights, the initial scores (stream 2⁴² + l) and the
@@ -97,18 +98,28 @@ pub fn kept(edges: usize, density: f64) -> usize {
     ((density * edges as f64).ceil() as usize).clamp(1, edges)
 }
 
-/// The `count` flat indices of largest |score| (ties to the smaller
-/// index), ascending.
-pub fn top_k(scores: &[f32], count: usize) -> Vec<u64> {
-    let mut order: Vec<u32> = (0..scores.len() as u32).collect();
-    let key = |i: &u32| scores[*i as usize].abs();
-    if count < order.len() {
-        order.select_nth_unstable_by(count, |a, b| key(b).total_cmp(&key(a)).then(a.cmp(b)));
-        order.truncate(count);
+/// The 0/1 mask (as f32, ready to multiply) of the `count` entries of
+/// largest |score|, ties to the earlier position: a selection for the
+/// threshold, then one pass, O(len). |score| is compared through its bits,
+/// which order non-negative floats as integers.
+pub fn top_mask(scores: &[f32], count: usize) -> Vec<f32> {
+    let count = count.min(scores.len());
+    if count == 0 {
+        return vec![0.0; scores.len()];
     }
-    let mut idx: Vec<u64> = order.into_iter().map(u64::from).collect();
-    idx.sort_unstable();
-    idx
+    let key = |v: &f32| v.to_bits() & 0x7fff_ffff;
+    let mut keys: Vec<u32> = scores.iter().map(key).collect();
+    let at = scores.len() - count;
+    let (_, &mut threshold, _) = keys.select_nth_unstable(at);
+    // Branch-free: everything above the threshold, then as many of the
+    // entries equal to it as are still needed, in order.
+    let mut mask: Vec<f32> = scores.iter().map(|v| f32::from(u8::from(key(v) > threshold))).collect();
+    let above = mask.iter().filter(|&&m| m > 0.0).count();
+    let ties = scores.iter().enumerate().filter(|(_, v)| key(v) == threshold).map(|(i, _)| i);
+    for i in ties.take(count - above) {
+        mask[i] = 1.0;
+    }
+    mask
 }
 
 fn err(e: candle_core::Error) -> String {
@@ -154,28 +165,26 @@ pub fn train(
 ) -> Result<Vec<Vec<u64>>, String> {
     check(data, cfg)?;
     let dev = Device::Cpu;
-    let weights: Vec<Tensor> = cfg
-        .layers
-        .iter()
-        .enumerate()
-        .map(|(l, r)| Tensor::from_vec(layer_weights(cfg.seed, l, r), (r.rows, r.cols), &dev))
-        .collect::<Result<_, _>>()
-        .map_err(err)?;
-    let scores: Vec<Var> = cfg
-        .layers
-        .iter()
-        .enumerate()
-        .map(|(l, r)| {
-            let mut u = vec![0.0f64; r.rows * r.cols];
-            WeightStream::new(cfg.seed, SCORE_STREAM + l as u64).fill(&mut u);
-            let bound = 1.0 / (r.cols as f64).sqrt();
-            let s: Vec<f32> = u.into_iter().map(|u| (u * bound) as f32).collect();
-            Var::from_tensor(&Tensor::from_vec(s, (r.rows, r.cols), &dev)?)
-        })
-        .collect::<Result<_, _>>()
-        .map_err(err)?;
+    // Every layer's weights and scores are held transposed, [cols, rows],
+    // so that the forward pass is h·(W ⊙ M)ᵀ with no transposed view: the
+    // gradients of a view come back strided, several times slower to use.
+    // Weights, scores and momentum live in plain vectors and the update is
+    // a loop: candle's SGD has neither momentum nor weight decay.
+    let transpose = |v: &[f32], rows: usize, cols: usize| -> Vec<f32> {
+        (0..cols * rows).map(|t| v[(t % rows) * cols + t / rows]).collect()
+    };
+    let mut weights = Vec::new();
+    let mut scores = Vec::new();
+    for (l, r) in cfg.layers.iter().enumerate() {
+        weights.push(transpose(&layer_weights(cfg.seed, l, r), r.rows, r.cols));
+        let mut u = vec![0.0f64; r.rows * r.cols];
+        WeightStream::new(cfg.seed, SCORE_STREAM + l as u64).fill(&mut u);
+        let bound = 1.0 / (r.cols as f64).sqrt();
+        let s: Vec<f32> = u.into_iter().map(|u| (u * bound) as f32).collect();
+        scores.push(transpose(&s, r.rows, r.cols));
+    }
     let counts: Vec<usize> = cfg.layers.iter().map(|r| kept(r.rows * r.cols, cfg.density)).collect();
-    let mut velocity: Vec<Tensor> = scores.iter().map(|s| s.zeros_like()).collect::<Result<_, _>>().map_err(err)?;
+    let mut velocity: Vec<Vec<f32>> = scores.iter().map(|s| vec![0.0; s.len()]).collect();
 
     let cols0 = cfg.layers[0].cols;
     let inputs: Vec<f32> = if cfg.bias {
@@ -189,59 +198,70 @@ pub fn train(
     let mut order: Vec<u32> = (0..data.len() as u32).collect();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(cfg.seed);
     let batches = data.len().div_ceil(cfg.batch);
-    let masks = |scores: &[Var]| -> Result<Vec<Vec<u64>>, String> {
-        scores
-            .iter()
-            .zip(&counts)
-            .map(|(s, &c)| Ok(top_k(&s.as_tensor().flatten_all().and_then(|t| t.to_vec1::<f32>()).map_err(err)?, c)))
-            .collect()
-    };
+    let (momentum, decay) = (cfg.momentum as f32, cfg.weight_decay as f32);
     for epoch in 0..cfg.epochs {
-        let lr = 0.5 * cfg.lr * (1.0 + (std::f64::consts::PI * epoch as f64 / cfg.epochs as f64).cos());
+        let lr = (0.5 * cfg.lr * (1.0 + (std::f64::consts::PI * epoch as f64 / cfg.epochs as f64).cos())) as f32;
         order.shuffle(&mut rng);
         for (b, chunk) in order.chunks(cfg.batch).enumerate() {
             let idx = Tensor::from_slice(chunk, chunk.len(), &dev).map_err(err)?;
             let mut h = x_all.index_select(&idx, 0).map_err(err)?;
             let y = y_all.index_select(&idx, 0).map_err(err)?;
-            let kept_now = masks(&scores)?;
-            for (l, ((w, s), kept_l)) in weights.iter().zip(&scores).zip(&kept_now).enumerate() {
+            // The effective weights W ⊙ M are the leaves candle
+            // differentiates; the straight-through gradient of a score is
+            // then theirs times W ⊙ sign(s), taken in the update loop.
+            let mut vars = Vec::with_capacity(scores.len());
+            for (l, (w, s)) in weights.iter().zip(&scores).enumerate() {
                 let r = &cfg.layers[l];
-                let mut m = vec![0.0f32; r.rows * r.cols];
-                for &i in kept_l {
-                    m[i as usize] = 1.0;
-                }
-                let mask = Tensor::from_vec(m, (r.rows, r.cols), &dev).map_err(err)?;
-                let a = s.as_tensor().abs().map_err(err)?;
-                let straight = (mask + (&a - a.detach()).map_err(err)?).map_err(err)?;
-                let effective = (w * straight).map_err(err)?;
-                h = h.matmul(&effective.t().map_err(err)?).map_err(err)?;
+                let mut effective = top_mask(s, counts[l]);
+                effective.iter_mut().zip(w).for_each(|(m, w)| *m *= w);
+                let var = Var::from_vec(effective, (r.cols, r.rows), &dev).map_err(err)?;
+                h = h.matmul(var.as_tensor()).map_err(err)?;
                 if l + 1 < weights.len() {
                     h = h.relu().map_err(err)?;
                 }
+                vars.push(var);
             }
             let loss = candle_nn::loss::cross_entropy(&(h * cfg.logit_scale).map_err(err)?, &y).map_err(err)?;
             let grads = loss.backward().map_err(err)?;
-            // SGD with momentum and weight decay, by hand: candle's SGD has
-            // neither.
-            for (s, v) in scores.iter().zip(velocity.iter_mut()) {
-                let Some(g) = grads.get(s.as_tensor()) else { continue };
-                let g = (g + (s.as_tensor() * cfg.weight_decay).map_err(err)?).map_err(err)?;
-                *v = ((&*v * cfg.momentum).map_err(err)? + g).map_err(err)?;
-                s.set(&(s.as_tensor() - (&*v * lr).map_err(err)?).map_err(err)?).map_err(err)?;
+            for (((var, w), s), v) in vars.iter().zip(&weights).zip(scores.iter_mut()).zip(velocity.iter_mut()) {
+                let Some(g) = grads.get(var.as_tensor()) else { continue };
+                let g = g.flatten_all().and_then(|t| t.to_vec1::<f32>()).map_err(err)?;
+                for (((s, v), g), w) in s.iter_mut().zip(v.iter_mut()).zip(g).zip(w) {
+                    let g = g * w * s.signum();
+                    *v = momentum * *v + g + decay * *s;
+                    *s -= lr * *v;
+                }
             }
             progress(epoch, b, batches, loss.to_dtype(DType::F32).and_then(|l| l.to_scalar::<f32>()).map_err(err)?);
         }
     }
-    masks(&scores)
+    // The kept edges as flat indices of each layer's [rows, cols] matrix.
+    Ok(cfg
+        .layers
+        .iter()
+        .zip(&scores)
+        .zip(&counts)
+        .map(|((r, s), &c)| {
+            let mut idx: Vec<u64> = top_mask(s, c)
+                .into_iter()
+                .enumerate()
+                .filter(|&(_, keep)| keep > 0.0)
+                .map(|(t, _)| ((t % r.rows) * r.cols + t / r.rows) as u64)
+                .collect();
+            idx.sort_unstable();
+            idx
+        })
+        .collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Against sorting: the top k by |score| with ties to the smaller index.
+    /// Against sorting: the top k by |score| with ties to the earlier
+    /// position (scores on a grid of quarters, so ties are common).
     #[test]
-    fn top_k_keeps_the_largest_magnitudes() {
+    fn top_mask_keeps_the_largest_magnitudes() {
         for t in 0..50u64 {
             let n = 1 + (t as usize * 7) % 40;
             let scores: Vec<f32> =
@@ -249,9 +269,11 @@ mod tests {
             let count = 1 + (t as usize) % n;
             let mut all: Vec<usize> = (0..n).collect();
             all.sort_by(|&a, &b| scores[b].abs().total_cmp(&scores[a].abs()).then(a.cmp(&b)));
-            let mut want: Vec<u64> = all[..count].iter().map(|&i| i as u64).collect();
-            want.sort_unstable();
-            assert_eq!(top_k(&scores, count), want, "n {n}, count {count}");
+            let mut want = vec![0.0; n];
+            for &i in &all[..count] {
+                want[i] = 1.0;
+            }
+            assert_eq!(top_mask(&scores, count), want, "n {n}, count {count}");
         }
     }
 
