@@ -5,6 +5,7 @@
 //! stderr and exit code 2, never a panic.
 
 mod build_cmd;
+mod compare_cmd;
 mod demo;
 mod frontier_cmd;
 mod model_cmd;
@@ -58,6 +59,9 @@ enum Command {
     /// Find a ticket by training scores (edge-popup) in a random network of
     /// the same generator, and write it as a ticket file.
     Popup(popup_cmd::PopupArgs),
+    /// A target, tickets constructed from it and tickets found by
+    /// edge-popup, at the same densities (CSV, table, plots).
+    Compare(compare_cmd::CompareArgs),
 }
 
 fn main() -> ExitCode {
@@ -95,6 +99,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => ticket_cmd::run_verify(&args),
         Command::Frontier(args) => frontier_cmd::run(&args),
         Command::Popup(args) => popup_cmd::run(&args),
+        Command::Compare(args) => compare_cmd::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

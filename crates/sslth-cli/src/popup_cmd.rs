@@ -6,7 +6,6 @@ use crate::model_cmd::{check_output, parse_arch, Arch};
 use crate::progress;
 use clap::Args;
 use sslth::popup::{chain, PopupConfig};
-use sslth::ticket::TicketMeta;
 use sslth::weights::WeightLaw;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -53,8 +52,8 @@ pub struct PopupArgs {
     #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u64).range(1..))]
     pub batch: u64,
     /// The loss reads the logits times this (a softmax temperature; the
-    /// ticket's predictions do not depend on it) [default: 1 / the root
-    /// mean square of the training inputs' coordinates].
+    /// ticket's predictions do not depend on it) [default: the factor that
+    /// gives the initial ticket's logits a root mean square of 1].
     #[arg(long)]
     pub logit_scale: Option<f64>,
     /// Output ticket file.
@@ -125,10 +124,10 @@ pub fn run(args: &PopupArgs) -> Result<(), String> {
         momentum: args.momentum,
         weight_decay: args.weight_decay,
         batch: args.batch as usize,
-        logit_scale: args.logit_scale.unwrap_or_else(|| sslth::popup::logit_scale(&split.train)),
+        logit_scale: args.logit_scale,
     };
-    if !(cfg.logit_scale > 0.0 && cfg.logit_scale.is_finite()) {
-        return Err(format!("--logit-scale must be a finite number > 0, got {}", cfg.logit_scale));
+    if let Some(f) = args.logit_scale.filter(|f| !(*f > 0.0 && f.is_finite())) {
+        return Err(format!("--logit-scale must be a finite number > 0, got {f}"));
     }
     let batches = split.train.len().div_ceil(cfg.batch) as u64;
     let pb = progress::bar(batches * cfg.epochs as u64, "edge-popup", args.json);
@@ -139,30 +138,8 @@ pub fn run(args: &PopupArgs) -> Result<(), String> {
     })?;
     pb.finish_and_clear();
     let secs = start.elapsed().as_secs_f64();
-    let kept: u64 = masks.iter().map(|m| m.len() as u64).sum();
-    let random: u64 = cfg.layers.iter().map(|l| (l.rows * l.cols) as u64).sum();
-    let mut widths = vec![cfg.layers[0].cols - usize::from(bias)];
-    widths.extend(cfg.layers.iter().map(|l| l.rows));
-    let meta = TicketMeta {
-        version: 3,
-        generator: sslth::weights::GENERATOR.to_string(),
-        seed,
-        bias,
-        nonneg_input: false,
-        target_widths: widths.clone(),
-        input_scale: Some(split.train.scale),
-        data: Some(args.data.clone()),
-        bases: Vec::new(),
-        pool_after: None,
-        points: 1,
-        pairs: Vec::new(),
-        layers: cfg.layers.clone(),
-        density: kept as f64 / random as f64,
-        kept_edges: kept,
-        random_edges: random,
-        certified_error: None,
-        misses: 0,
-    };
+    let meta = sslth::popup::ticket_meta(&cfg, &masks, &split.train);
+    let (kept, random) = (meta.kept_edges, meta.random_edges);
     let net = sslth::format::regenerate(&meta, &masks);
     let accuracy = sslth::eval::accuracy(&net.forward_batch(&split.test.inputs, split.test.len()), &split.test);
     let bytes =
@@ -172,7 +149,7 @@ pub fn run(args: &PopupArgs) -> Result<(), String> {
     let report = Report {
         output: &args.output,
         data: &args.data,
-        widths,
+        widths: meta.target_widths.clone(),
         law: cfg.layers[0].law,
         density: meta.density,
         kept_edges: kept,

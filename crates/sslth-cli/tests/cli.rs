@@ -746,3 +746,74 @@ fn popup_finds_tickets_that_the_ticket_commands_run() {
     assert_one_line_error(&["popup", "-o", &same], "exists");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `sslth compare`: the target, the constructed ticket, edge-popup in the
+/// construction's network and in a network of the target's shape, one
+/// CSV row each, with the densities and counts each method promises; a
+/// density the construction cannot reach is a row saying why; bad input
+/// is refused in one line.
+#[test]
+fn compare_puts_the_methods_side_by_side() {
+    let dir = std::env::temp_dir().join(format!("sslth-compare-{}", std::process::id()));
+    let out = dir.display().to_string();
+    let o = sslth(
+        &[
+            "compare",
+            "--arch",
+            "64-12-10",
+            "--target-epochs",
+            "5",
+            "--popup-epochs",
+            "2",
+            "--densities",
+            "0.1,0.6",
+            "--widths",
+            "1",
+            "--out",
+            &out,
+        ],
+        "",
+        2,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(dir.join("compare.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let methods: Vec<(&str, &str)> = rows.iter().map(|r| (r[0], r[1])).collect();
+    assert_eq!(
+        methods,
+        [
+            ("target", ""),
+            ("construction", "0.1"),
+            ("popup in the construction's network", "0.1"),
+            ("popup ×1 width", "0.1"),
+            ("construction", "0.6"),
+            ("popup in the construction's network", "0.6"),
+            ("popup ×1 width", "0.6"),
+        ]
+    );
+    let density = |r: &Vec<&str>| r[2].parse::<f64>().unwrap();
+    assert!(density(&rows[1]) <= 0.1 * 1.1, "{csv}");
+    // Edge-popup keeps ⌈0.1·768⌉ + ⌈0.1·120⌉ edges of a 64-12-10 network.
+    assert_eq!(rows[3][4], "89");
+    assert!((density(&rows[2]) - 0.1).abs() < 1e-3);
+    assert!(rows[4][9].contains("too high"), "{csv}");
+    for f in ["compare.md", "accuracy-density.svg", "accuracy-size.png"] {
+        assert!(dir.join(f).exists(), "{f}");
+    }
+    // Under a file, no folder can be created (even for root).
+    let blocked = format!("{}/c", dir.join("compare.csv").display());
+    let bad = |extra: &[&str], needle: &str| {
+        let mut args = vec!["compare", "--out", blocked.as_str()];
+        args.extend(extra);
+        if !args.contains(&"--arch") {
+            args.extend(["--arch", "64-12-10"]);
+        }
+        assert_one_line_error(&args, needle);
+    };
+    bad(&["--densities", "0"], "(0, 1]");
+    bad(&["--widths", "0"], "at least 1");
+    bad(&["--popup-epochs", "0"], "at least 1");
+    bad(&["--arch", "32-10"], "takes 32 inputs");
+    assert_one_line_error(&["compare", "--arch", "64-10", "--out", &blocked], "cannot create");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -52,27 +52,9 @@ pub struct PopupConfig {
     pub batch: usize,
     /// The loss reads the logits times this (a softmax temperature): the
     /// ticket's predictions do not depend on it, but its gradients do.
-    /// See [`logit_scale`].
-    pub logit_scale: f64,
-}
-
-/// The default [`PopupConfig::logit_scale`]: 1 / the root mean square of
-/// the training inputs' coordinates. sslth's inputs are scaled to ‖x‖ ≤ 1,
-/// so a coordinate is about 1/√d, and random weights never grow them:
-/// without the factor the logits stay near 0 and the loss almost flat
-/// (digits, 64-300-100-10 at density 0.5, 30 epochs: 47.9% test accuracy
-/// at factor 1, 93.3% at 8, 97.8% at 32; Fashion-MNIST after 2 epochs:
-/// 70.8%, 82.0% and 85.1% at 8, 32 and 128). For a bias-free ReLU network
-/// the factor is the same as scaling the inputs to unit root mean square,
-/// which is how edge-popup's own data pipelines feed it.
-pub fn logit_scale(data: &Dataset) -> f64 {
-    let sq: f64 = data.inputs.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
-    let rms = (sq / data.inputs.len().max(1) as f64).sqrt();
-    if rms > 0.0 {
-        1.0 / rms
-    } else {
-        1.0
-    }
+    /// `None`: the factor that gives the initial ticket's logits a root
+    /// mean square of 1 (see [`train`]).
+    pub logit_scale: Option<f64>,
 }
 
 /// A chain of random layers for widths d_0-…-d_ℓ with edge-popup's
@@ -186,6 +168,48 @@ pub fn train(
     let counts: Vec<usize> = cfg.layers.iter().map(|r| kept(r.rows * r.cols, cfg.density)).collect();
     let mut velocity: Vec<Vec<f32>> = scores.iter().map(|s| vec![0.0; s.len()]).collect();
 
+    // The default logit factor: 1 / the root mean square of the initial
+    // ticket's logits on the first 2,048 training rows. sslth's inputs
+    // have ‖x‖ ≤ 1 and a random network's gain is whatever its scales
+    // make it (Kaiming layers keep the inputs' small size; the
+    // construction's B layers multiply it), so the raw logits sit far from
+    // the softmax's working range: on digits, 64-300-100-10 at density 0.5
+    // for 30 epochs, edge-popup reached 47.9% test accuracy on raw logits
+    // and 95.5% with a unit-scale input, and in the construction's own
+    // network (B scaled by about 10) it stayed at chance.
+    let logit_scale = match cfg.logit_scale {
+        Some(f) => f,
+        None => {
+            let rows = data.len().min(2048);
+            let mut h: Vec<f32> = data.inputs[..rows * data.dim]
+                .chunks_exact(data.dim)
+                .flat_map(|row| row.iter().copied().chain(cfg.bias.then_some(1.0)))
+                .collect();
+            for (l, (w, s)) in weights.iter().zip(&scores).enumerate() {
+                let r = &cfg.layers[l];
+                let m = top_mask(s, counts[l]);
+                let mut next = vec![0.0f32; rows * r.rows];
+                for (x, y) in h.chunks_exact(r.cols).zip(next.chunks_exact_mut(r.rows)) {
+                    for (i, &xi) in x.iter().enumerate().filter(|(_, &v)| v != 0.0) {
+                        let (wi, mi) = (&w[i * r.rows..(i + 1) * r.rows], &m[i * r.rows..(i + 1) * r.rows]);
+                        for ((yo, &wo), &mo) in y.iter_mut().zip(wi).zip(mi) {
+                            *yo += xi * wo * mo;
+                        }
+                    }
+                }
+                if l + 1 < weights.len() {
+                    next.iter_mut().for_each(|v| *v = v.max(0.0));
+                }
+                h = next;
+            }
+            let rms = (h.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / h.len().max(1) as f64).sqrt();
+            if rms > 0.0 && rms.is_finite() {
+                1.0 / rms
+            } else {
+                1.0
+            }
+        }
+    };
     let cols0 = cfg.layers[0].cols;
     let inputs: Vec<f32> = if cfg.bias {
         data.inputs.chunks_exact(data.dim).flat_map(|row| row.iter().copied().chain([1.0])).collect()
@@ -221,7 +245,7 @@ pub fn train(
                 }
                 vars.push(var);
             }
-            let loss = candle_nn::loss::cross_entropy(&(h * cfg.logit_scale).map_err(err)?, &y).map_err(err)?;
+            let loss = candle_nn::loss::cross_entropy(&(h * logit_scale).map_err(err)?, &y).map_err(err)?;
             let grads = loss.backward().map_err(err)?;
             for (((var, w), s), v) in vars.iter().zip(&weights).zip(scores.iter_mut()).zip(velocity.iter_mut()) {
                 let Some(g) = grads.get(var.as_tensor()) else { continue };
@@ -252,6 +276,36 @@ pub fn train(
             idx
         })
         .collect())
+}
+
+/// What the ticket file of a trained configuration records (version 3,
+/// docs/FORMAT.md): its chain, the kept counts and the data it was trained
+/// on. Run it with [`crate::format::regenerate`].
+pub fn ticket_meta(cfg: &PopupConfig, masks: &[Vec<u64>], data: &Dataset) -> crate::ticket::TicketMeta {
+    let kept: u64 = masks.iter().map(|m| m.len() as u64).sum();
+    let random: u64 = cfg.layers.iter().map(|l| (l.rows * l.cols) as u64).sum();
+    let mut widths = vec![cfg.layers[0].cols - usize::from(cfg.bias)];
+    widths.extend(cfg.layers.iter().map(|l| l.rows));
+    crate::ticket::TicketMeta {
+        version: 3,
+        generator: crate::weights::GENERATOR.to_string(),
+        seed: cfg.seed,
+        bias: cfg.bias,
+        nonneg_input: false,
+        target_widths: widths,
+        input_scale: Some(data.scale),
+        data: Some(data.name.to_string()),
+        bases: Vec::new(),
+        pool_after: None,
+        points: 1,
+        pairs: Vec::new(),
+        layers: cfg.layers.clone(),
+        density: kept as f64 / random as f64,
+        kept_edges: kept,
+        random_edges: random,
+        certified_error: None,
+        misses: 0,
+    }
 }
 
 #[cfg(test)]
