@@ -11,12 +11,14 @@
 //! W ⊙ (mask + |s| − stop_gradient(|s|)), whose value is W ⊙ mask and whose
 //! gradient in s is W ⊙ sign(s) times the upstream one. sslth lets candle
 //! differentiate the loss in the effective weights W ⊙ mask and applies
-//! that product itself. The weights never change. Scores follow SGD with momentum and weight decay under a cosine
-//! schedule, one learning rate per epoch.
+//! that product itself. The weights never change. Scores follow SGD with
+//! momentum and weight decay under a cosine schedule, one learning rate
+//! per epoch. The loss reads the logits times a fixed factor
+//! ([`PopupConfig::logit_scale`]).
 //!
 //! Deterministic: the weights, the initial scores (stream 2⁴² + l) and the
 //! batch order (ChaCha8 from the seed) are seeded, and the top-k breaks
-//! ties by index.
+//! ties to the earlier input, then output.
 
 use crate::data::Dataset;
 use crate::ticket::RandomLayer;
@@ -172,11 +174,11 @@ pub fn train(
     // ticket's logits on the first 2,048 training rows. sslth's inputs
     // have ‖x‖ ≤ 1 and a random network's gain is whatever its scales
     // make it (Kaiming layers keep the inputs' small size; the
-    // construction's B layers multiply it), so the raw logits sit far from
-    // the softmax's working range: on digits, 64-300-100-10 at density 0.5
-    // for 30 epochs, edge-popup reached 47.9% test accuracy on raw logits
-    // and 95.5% with a unit-scale input, and in the construction's own
-    // network (B scaled by about 10) it stayed at chance.
+    // construction's B layers, on ±4.2 where Kaiming gives ±0.044 on
+    // digits, multiply it), so the raw logits sit far from the softmax's
+    // working range: on digits, 64-300-100-10 at density 0.5 for 30
+    // epochs, edge-popup reached 47.9% test accuracy on raw logits, 95.5%
+    // with the inputs scaled to unit root mean square, 97.2% with this.
     let logit_scale = match cfg.logit_scale {
         Some(f) => f,
         None => {
@@ -228,35 +230,16 @@ pub fn train(
         order.shuffle(&mut rng);
         for (b, chunk) in order.chunks(cfg.batch).enumerate() {
             let idx = Tensor::from_slice(chunk, chunk.len(), &dev).map_err(err)?;
-            let mut h = x_all.index_select(&idx, 0).map_err(err)?;
+            let x = x_all.index_select(&idx, 0).map_err(err)?;
             let y = y_all.index_select(&idx, 0).map_err(err)?;
-            // The effective weights W ⊙ M are the leaves candle
-            // differentiates; the straight-through gradient of a score is
-            // then theirs times W ⊙ sign(s), taken in the update loop.
-            let mut vars = Vec::with_capacity(scores.len());
-            for (l, (w, s)) in weights.iter().zip(&scores).enumerate() {
-                let r = &cfg.layers[l];
-                let mut effective = top_mask(s, counts[l]);
-                effective.iter_mut().zip(w).for_each(|(m, w)| *m *= w);
-                let var = Var::from_vec(effective, (r.cols, r.rows), &dev).map_err(err)?;
-                h = h.matmul(var.as_tensor()).map_err(err)?;
-                if l + 1 < weights.len() {
-                    h = h.relu().map_err(err)?;
-                }
-                vars.push(var);
-            }
-            let loss = candle_nn::loss::cross_entropy(&(h * logit_scale).map_err(err)?, &y).map_err(err)?;
-            let grads = loss.backward().map_err(err)?;
-            for (((var, w), s), v) in vars.iter().zip(&weights).zip(scores.iter_mut()).zip(velocity.iter_mut()) {
-                let Some(g) = grads.get(var.as_tensor()) else { continue };
-                let g = g.flatten_all().and_then(|t| t.to_vec1::<f32>()).map_err(err)?;
-                for (((s, v), g), w) in s.iter_mut().zip(v.iter_mut()).zip(g).zip(w) {
-                    let g = g * w * s.signum();
+            let (loss, grads) = step_gradients(&weights, &scores, &cfg.layers, &counts, &x, &y, logit_scale)?;
+            for ((s, v), g) in scores.iter_mut().zip(velocity.iter_mut()).zip(grads) {
+                for ((s, v), g) in s.iter_mut().zip(v.iter_mut()).zip(g) {
                     *v = momentum * *v + g + decay * *s;
                     *s -= lr * *v;
                 }
             }
-            progress(epoch, b, batches, loss.to_dtype(DType::F32).and_then(|l| l.to_scalar::<f32>()).map_err(err)?);
+            progress(epoch, b, batches, loss);
         }
     }
     // The kept edges as flat indices of each layer's [rows, cols] matrix.
@@ -276,6 +259,45 @@ pub fn train(
             idx
         })
         .collect())
+}
+
+/// One batch's loss and the straight-through gradient of every score, all
+/// in the transposed layouts of [`train`]. The effective weights W ⊙ M
+/// are the leaves candle differentiates; a score's gradient is then its
+/// effective weight's times W ⊙ sign(s).
+fn step_gradients(
+    weights: &[Vec<f32>],
+    scores: &[Vec<f32>],
+    layers: &[RandomLayer],
+    counts: &[usize],
+    x: &Tensor,
+    y: &Tensor,
+    logit_scale: f64,
+) -> Result<(f32, Vec<Vec<f32>>), String> {
+    let mut h = x.clone();
+    let mut vars = Vec::with_capacity(scores.len());
+    for (l, (w, s)) in weights.iter().zip(scores).enumerate() {
+        let r = &layers[l];
+        let mut effective = top_mask(s, counts[l]);
+        effective.iter_mut().zip(w).for_each(|(m, w)| *m *= w);
+        let var = Var::from_vec(effective, (r.cols, r.rows), x.device()).map_err(err)?;
+        h = h.matmul(var.as_tensor()).map_err(err)?;
+        if l + 1 < weights.len() {
+            h = h.relu().map_err(err)?;
+        }
+        vars.push(var);
+    }
+    let loss = candle_nn::loss::cross_entropy(&(h * logit_scale).map_err(err)?, y).map_err(err)?;
+    let grads = loss.backward().map_err(err)?;
+    let mut out = Vec::with_capacity(vars.len());
+    for ((var, w), s) in vars.iter().zip(weights).zip(scores) {
+        let g = match grads.get(var.as_tensor()) {
+            Some(g) => g.flatten_all().and_then(|t| t.to_vec1::<f32>()).map_err(err)?,
+            None => vec![0.0; s.len()],
+        };
+        out.push(g.iter().zip(w).zip(s).map(|((g, w), s)| g * w * s.signum()).collect());
+    }
+    Ok((loss.to_dtype(DType::F32).and_then(|l| l.to_scalar::<f32>()).map_err(err)?, out))
 }
 
 /// What the ticket file of a trained configuration records (version 3,
@@ -328,6 +350,54 @@ mod tests {
                 want[i] = 1.0;
             }
             assert_eq!(top_mask(&scores, count), want, "n {n}, count {count}");
+        }
+    }
+
+    /// The straight-through gradients against a second implementation:
+    /// candle differentiating W ⊙ (M + |s| − stop_gradient(|s|)) itself.
+    #[test]
+    fn score_gradients_are_the_straight_through_ones() {
+        let dev = Device::Cpu;
+        let layers = chain(&[5, 7, 4, 3], WeightLaw::Uniform);
+        let counts: Vec<usize> = layers.iter().map(|r| kept(r.rows * r.cols, 0.4)).collect();
+        let mut weights = Vec::new();
+        let mut scores = Vec::new();
+        for (l, r) in layers.iter().enumerate() {
+            let w = layer_weights(3, l, r);
+            weights.push((0..w.len()).map(|t| w[(t % r.rows) * r.cols + t / r.rows]).collect::<Vec<f32>>());
+            scores.push(
+                (0..w.len()).map(|t| crate::weights::uniform_weight(4, l as u64, t as u64) as f32).collect::<Vec<_>>(),
+            );
+        }
+        let rows = 6;
+        let xs: Vec<f32> = (0..rows * 5).map(|t| crate::weights::uniform_weight(5, 0, t as u64) as f32).collect();
+        let x = Tensor::from_vec(xs, (rows, 5), &dev).unwrap();
+        let y = Tensor::from_vec((0..rows as u32).map(|i| i % 3).collect::<Vec<u32>>(), rows, &dev).unwrap();
+        let (loss, ours) = step_gradients(&weights, &scores, &layers, &counts, &x, &y, 2.5).unwrap();
+
+        let mut h = x.clone();
+        let mut vars = Vec::new();
+        for (l, r) in layers.iter().enumerate() {
+            let s = Var::from_slice(&scores[l], (r.cols, r.rows), &dev).unwrap();
+            let mask = Tensor::from_vec(top_mask(&scores[l], counts[l]), (r.cols, r.rows), &dev).unwrap();
+            let w = Tensor::from_slice(&weights[l], (r.cols, r.rows), &dev).unwrap();
+            let a = s.as_tensor().abs().unwrap();
+            let straight = (mask + (&a - a.detach()).unwrap()).unwrap();
+            h = h.matmul(&(w * straight).unwrap()).unwrap();
+            if l + 1 < layers.len() {
+                h = h.relu().unwrap();
+            }
+            vars.push(s);
+        }
+        let theirs_loss = candle_nn::loss::cross_entropy(&(h * 2.5).unwrap(), &y).unwrap();
+        assert!((theirs_loss.to_scalar::<f32>().unwrap() - loss).abs() < 1e-6);
+        let grads = theirs_loss.backward().unwrap();
+        for (l, s) in vars.iter().enumerate() {
+            let theirs: Vec<f32> = grads.get(s.as_tensor()).unwrap().flatten_all().unwrap().to_vec1().unwrap();
+            assert!(theirs.iter().any(|g| g.abs() > 1e-4), "layer {l} has no gradient to compare");
+            for (a, b) in ours[l].iter().zip(&theirs) {
+                assert!((a - b).abs() < 1e-5, "layer {l}: {a} vs {b}");
+            }
         }
     }
 
