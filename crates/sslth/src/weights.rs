@@ -15,11 +15,10 @@ pub const GENERATOR: &str = "chacha8-u64-uniform[-1,1)";
 
 /// How a random layer's weights follow from the generator's Uniform[−1, 1)
 /// draws u, before the layer's scale multiplies them (docs/FORMAT.md).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum WeightLaw {
     /// u itself: uniform on [−scale, scale).
-    #[default]
     Uniform,
     /// The sign of u (+1 for u ≥ 0): ±scale, each with probability ½
     /// (edge-popup's "signed constant" initialisation).
