@@ -89,7 +89,7 @@ pub fn run(a: &CompareArgs) -> Result<(), String> {
         ));
     }
     std::fs::create_dir_all(&a.out).map_err(|e| format!("cannot create {}: {e}", a.out.display()))?;
-    let steps = 1 + a.densities.len() * (1 + 2 * a.widths.len());
+    let steps = 1 + a.densities.len() * (2 + a.widths.len());
     let pb = progress::bar(steps as u64, "comparing", false);
 
     // The target.
