@@ -5,11 +5,7 @@
 #   bash bench/frontier.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
-  apt-get install -y -q dataset-fashion-mnist >/dev/null
-fi
-cargo build -q --release -p sslth-cli
-sslth=target/release/sslth
+. bench/lib.sh
 out=bench/out
 mkdir -p $out docs/results/frontier
 digits=$out/digits-64-32-10.safetensors

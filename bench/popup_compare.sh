@@ -8,11 +8,7 @@
 #   bash bench/popup_compare.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
-  apt-get install -y -q dataset-fashion-mnist >/dev/null
-fi
-cargo build -q --release -p sslth-cli
-sslth=target/release/sslth
+. bench/lib.sh
 res=docs/results/popup-vs-construction
 mkdir -p $res/digits $res/fashion
 $sslth compare --data digits --arch 64-32-10 --target-epochs 50 --popup-epochs 30 --out $res/digits
