@@ -3,8 +3,8 @@
 use crate::model_cmd::check_output;
 use crate::{progress, report};
 use clap::Args;
-use sslth::network::Network;
-use sslth::ticket::{BuildConfig, Tolerance};
+use sslth::construction::{BuildConfig, Tolerance};
+use sslth::net::Network;
 use std::path::PathBuf;
 
 /// Arguments of `sslth build`.
@@ -80,11 +80,11 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
         return Err("--output must differ from --target (inputs are never overwritten)".into());
     }
     check_output(&args.output, args.force)?;
-    let recorded = sslth::runnable::recorded_data(&args.target);
+    let recorded = sslth::files::runnable::recorded_data(&args.target);
     let data = args.data.clone().or(recorded).filter(|d| d != "none");
     let split = data.as_deref().map(sslth::data::load).transpose().map_err(|e| e.to_string())?;
     let (net, info) =
-        sslth::target::load(&args.target, split.as_ref().map(|s| s.test.shape)).map_err(|e| e.to_string())?;
+        sslth::files::target::load(&args.target, split.as_ref().map(|s| s.test.shape)).map_err(|e| e.to_string())?;
     // The scale the ticket records: the data's, else the target's own.
     let input_scale = split.as_ref().map(|s| s.test.scale).or(info.input_scale);
     let tolerance = match (args.eps, args.weight_eps) {
@@ -105,7 +105,7 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
     let pb = progress::bar(0, "building", args.json);
     // Pixels are never negative: say what --nonneg-input would save.
     let nonneg_data = split.as_ref().filter(|s| s.train.inputs.iter().chain(&s.test.inputs).all(|&v| v >= 0.0));
-    let show_plan = |plans: &[sslth::ticket::LayerPlan]| {
+    let show_plan = |plans: &[sslth::construction::LayerPlan]| {
         if !args.json {
             print_plan(plans);
             if let (Some(s), false) = (nonneg_data, args.nonneg_input) {
@@ -119,14 +119,15 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
         pb.set_length(plans.iter().map(|p| p.target.rows() as u64).sum());
     };
     let test = split.as_ref().map(|s| &s.test);
-    let built = sslth::pipeline::build_and_measure(&net, &cfg, test, input_scale, show_plan, &|| pb.inc(1))?;
+    let built =
+        sslth::experiments::pipeline::build_and_measure(&net, &cfg, test, input_scale, show_plan, &|| pb.inc(1))?;
     pb.finish_and_clear();
     let bytes = if args.compact {
-        sslth::format::compact_bytes(&built.net, &built.meta)
+        sslth::files::compact_bytes(&built.net, &built.meta)
     } else {
-        sslth::format::full_bytes(&built.net, &built.meta)
+        sslth::files::full_bytes(&built.net, &built.meta)
     };
-    sslth::io::write_atomic(&args.output, &bytes)
+    sslth::files::write_atomic(&args.output, &bytes)
         .map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
     if args.json {
         println!(
@@ -147,7 +148,7 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
 }
 
 /// The sizing table printed before a build.
-pub fn print_plan(plans: &[sslth::ticket::LayerPlan]) {
+pub fn print_plan(plans: &[sslth::construction::LayerPlan]) {
     let rows: Vec<Vec<String>> = plans
         .iter()
         .enumerate()
@@ -188,7 +189,7 @@ pub fn print_plan(plans: &[sslth::ticket::LayerPlan]) {
 }
 
 /// The human report of a build.
-pub fn print_report(b: &sslth::pipeline::Built, target: &Network, data: Option<&str>) {
+pub fn print_report(b: &sslth::experiments::pipeline::Built, target: &Network, data: Option<&str>) {
     let (instances, misses) = b.instances();
     println!(
         "built in {} (certificate {}, evaluation {})",
@@ -251,7 +252,7 @@ pub fn print_report(b: &sslth::pipeline::Built, target: &Network, data: Option<&
 
 /// The JSON report of a build.
 pub fn report_json(
-    b: &sslth::pipeline::Built,
+    b: &sslth::experiments::pipeline::Built,
     target: &Network,
     data: Option<&str>,
     file_bytes: usize,
@@ -259,7 +260,7 @@ pub fn report_json(
     let (instances, misses) = b.instances();
     serde_json::json!({
         "data": data,
-        "target_kind": sslth::target::Kind::of(target),
+        "target_kind": sslth::net::Kind::of(target),
         "target_widths": target.widths(),
         "target_weights": target.weight_count(),
         "bases": b.ticket.bases,

@@ -7,9 +7,9 @@
 use crate::plot::{self, Chart, Series};
 use crate::{progress, report};
 use clap::Args;
-use sslth::popup::{chain, PopupConfig};
-use sslth::ticket::{BuildConfig, Tolerance};
-use sslth::train::TrainConfig;
+use sslth::construction::{BuildConfig, Tolerance};
+use sslth::learn::popup::{chain, PopupConfig};
+use sslth::learn::train::TrainConfig;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -94,7 +94,7 @@ pub fn run(a: &CompareArgs) -> Result<(), String> {
 
     // The target.
     let cfg = TrainConfig {
-        kind: sslth::target::Kind::Mlp,
+        kind: sslth::net::Kind::Mlp,
         arch: a.arch.widths.clone(),
         pool: 0,
         kernel: 3,
@@ -105,10 +105,11 @@ pub fn run(a: &CompareArgs) -> Result<(), String> {
         batch: 64,
     };
     let start = Instant::now();
-    let target = sslth::train::train(&split.train, &cfg, |_, _, _, _| {})?;
+    let target = sslth::learn::train::train(&split.train, &cfg, |_, _, _, _| {})?;
     let target_secs = start.elapsed().as_secs_f64();
     let weights = target.weight_count() as u64;
-    let target_acc = sslth::eval::accuracy(&target.forward_batch(&split.test.inputs, split.test.len()), &split.test);
+    let target_acc =
+        sslth::experiments::eval::accuracy(&target.forward_batch(&split.test.inputs, split.test.len()), &split.test);
     let mut rows = vec![Row {
         method: "target".into(),
         asked_density: None,
@@ -155,21 +156,22 @@ pub fn run(a: &CompareArgs) -> Result<(), String> {
             let mut best = -1.0;
             for candidate in [0.1, 0.01, 0.001] {
                 let cfg = make(candidate);
-                let masks = sslth::popup::train(&fit, &cfg, |_, _, _, _| {})?;
-                let net = sslth::format::regenerate(&sslth::popup::ticket_meta(&cfg, &masks, &fit), &masks);
-                let acc = sslth::eval::accuracy(&net.forward_batch(&held.inputs, held.len()), &held);
+                let masks = sslth::learn::popup::train(&fit, &cfg, |_, _, _, _| {})?;
+                let net = sslth::ticket::regenerate(&sslth::learn::popup::ticket_meta(&cfg, &masks, &fit), &masks);
+                let acc = sslth::experiments::eval::accuracy(&net.forward_batch(&held.inputs, held.len()), &held);
                 if acc > best {
                     (best, lr) = (acc, candidate);
                 }
             }
         }
         let cfg = make(lr);
-        let masks = sslth::popup::train(&split.train, &cfg, |_, _, _, _| {})?;
+        let masks = sslth::learn::popup::train(&split.train, &cfg, |_, _, _, _| {})?;
         let secs = start.elapsed().as_secs_f64();
-        let meta = sslth::popup::ticket_meta(&cfg, &masks, &split.train);
-        let net = sslth::format::regenerate(&meta, &masks);
-        let acc = sslth::eval::accuracy(&net.forward_batch(&split.test.inputs, split.test.len()), &split.test);
-        let compact = sslth::format::compact_bytes(&net, &meta).len();
+        let meta = sslth::learn::popup::ticket_meta(&cfg, &masks, &split.train);
+        let net = sslth::ticket::regenerate(&meta, &masks);
+        let acc =
+            sslth::experiments::eval::accuracy(&net.forward_batch(&split.test.inputs, split.test.len()), &split.test);
+        let compact = sslth::files::compact_bytes(&net, &meta).len();
         Ok((meta, acc, secs, compact, lr))
     };
     let popup_row = |method: String, d: f64, r: (sslth::ticket::TicketMeta, f64, f64, usize, f64), note: String| Row {
@@ -196,7 +198,7 @@ pub fn run(a: &CompareArgs) -> Result<(), String> {
             scale: None,
             accept_over_eps: false,
         };
-        match sslth::pipeline::build_and_measure(
+        match sslth::experiments::pipeline::build_and_measure(
             &target,
             &bcfg,
             Some(&split.test),
@@ -216,14 +218,14 @@ pub fn run(a: &CompareArgs) -> Result<(), String> {
                     kept_per_target_weight: built.ticket.kept_edges() as f64 / weights as f64,
                     test_accuracy: c.ticket_accuracy,
                     seconds: target_secs + built.build_time.as_secs_f64(),
-                    compact_bytes: Some(sslth::format::compact_bytes(&built.net, &built.meta).len()),
+                    compact_bytes: Some(sslth::files::compact_bytes(&built.net, &built.meta).len()),
                     note: format!("k = {k}, agreement with the target {:.2}%", 100.0 * c.agreement),
                 });
                 pb.inc(1);
                 let edges = built.ticket.random_edges();
                 if edges <= a.popup_max_edges {
                     let r =
-                        popup(sslth::format::random_layers(&built.meta), built.meta.bias, built.meta.seed, d, true)?;
+                        popup(sslth::ticket::random_layers(&built.meta), built.meta.bias, built.meta.seed, d, true)?;
                     let note = format!("learning rate {} (tuned)", r.4);
                     rows.push(popup_row("popup in the construction's network".into(), d, r, note));
                 } else {
@@ -348,7 +350,7 @@ fn write_outputs(a: &CompareArgs, data: &str, rows: &[Row]) -> Result<(), String
         table.iter().map(|r| format!("|{}|\n", r.join("|"))).collect::<String>()
     );
     let write = |f: &str, s: &str| {
-        sslth::io::write_atomic(&a.out.join(f), s.as_bytes()).map_err(|e| format!("cannot write {f}: {e}"))
+        sslth::files::write_atomic(&a.out.join(f), s.as_bytes()).map_err(|e| format!("cannot write {f}: {e}"))
     };
     write("compare.csv", &csv)?;
     write("compare.md", &md)?;

@@ -9,8 +9,8 @@ use crate::build_cmd::report_json;
 use crate::model_cmd::architecture;
 use crate::{progress, report};
 use clap::Args;
-use sslth::ticket::{BuildConfig, Tolerance};
-use sslth::train::{train, TrainConfig};
+use sslth::construction::{BuildConfig, Tolerance};
+use sslth::learn::train::{train, TrainConfig};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -68,21 +68,22 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
     prepare_folder(&args.out)?;
     let write = |name: &str, bytes: &[u8]| {
         let p = args.out.join(name);
-        sslth::io::write_atomic(&p, bytes).map_err(|e| format!("cannot write {}: {e}", p.display()))
+        sslth::files::write_atomic(&p, bytes).map_err(|e| format!("cannot write {}: {e}", p.display()))
     };
     let split = if args.model == "deepsets" { sslth::data::digit_sets() } else { sslth::data::digits() };
     let data_name = split.test.name;
     let (kind, arch, pool) = architecture(&args.model, None, &split.train)?;
     // Set networks learn slower (the mean couples the points): 200 epochs
     // take the digit-sets target from 62% to 85% test accuracy.
-    let epochs = if kind == sslth::target::Kind::Deepsets { 200 } else { 50 };
+    let epochs = if kind == sslth::net::Kind::Deepsets { 200 } else { 50 };
     let cfg = TrainConfig { kind, arch, pool, kernel: 3, bias: true, epochs, seed: args.seed, lr: 1e-2, batch: 64 };
     let pb = progress::bar((split.train.len().div_ceil(cfg.batch) * cfg.epochs) as u64, "training", args.json);
     let t0 = Instant::now();
     let target = train(&split.train, &cfg, |_, _, _, _| pb.inc(1))?;
     pb.finish_and_clear();
     let train_time = t0.elapsed();
-    let test_acc = sslth::eval::accuracy(&target.forward_batch(&split.test.inputs, split.test.len()), &split.test);
+    let test_acc =
+        sslth::experiments::eval::accuracy(&target.forward_batch(&split.test.inputs, split.test.len()), &split.test);
     let target_meta = HashMap::from([
         ("format".to_string(), "sslth-target".to_string()),
         ("data".to_string(), data_name.to_string()),
@@ -90,8 +91,8 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
         ("seed".to_string(), args.seed.to_string()),
         ("test_accuracy".to_string(), test_acc.to_string()),
     ]);
-    let shape = (cfg.kind != sslth::target::Kind::Mlp).then_some(split.train.shape);
-    let target_bytes = sslth::target::to_safetensors(&target, shape, target_meta);
+    let shape = (cfg.kind != sslth::net::Kind::Mlp).then_some(split.train.shape);
+    let target_bytes = sslth::files::target::to_safetensors(&target, shape, target_meta);
     write("target.safetensors", &target_bytes)?;
 
     let bcfg = BuildConfig {
@@ -105,7 +106,7 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
         accept_over_eps: false,
     };
     let pb = progress::bar(0, "building", args.json);
-    let built = sslth::pipeline::build_and_measure(
+    let built = sslth::experiments::pipeline::build_and_measure(
         &target,
         &bcfg,
         Some(&split.test),
@@ -114,8 +115,8 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
         &|| pb.inc(1),
     )?;
     pb.finish_and_clear();
-    let full = sslth::format::full_bytes(&built.net, &built.meta);
-    let compact = sslth::format::compact_bytes(&built.net, &built.meta);
+    let full = sslth::files::full_bytes(&built.net, &built.meta);
+    let compact = sslth::files::compact_bytes(&built.net, &built.meta);
     write("ticket.safetensors", &full)?;
     write("ticket.compact.safetensors", &compact)?;
     let mut rep = report_json(&built, &target, Some(data_name), full.len());
@@ -137,11 +138,9 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
     let pct = |x: f64| format!("{:.2}%", 100.0 * x);
     let kib = |n: usize| format!("{:.1} KiB", n as f64 / 1024.0);
     let what = match cfg.kind {
-        sslth::target::Kind::Mlp => "a 64-32-10 ReLU MLP".to_string(),
-        sslth::target::Kind::Cnn => {
-            "a CNN (circular 3x3 convolutions 1-8-16, global average pooling, dense 16-10)".into()
-        }
-        sslth::target::Kind::Deepsets => format!(
+        sslth::net::Kind::Mlp => "a 64-32-10 ReLU MLP".to_string(),
+        sslth::net::Kind::Cnn => "a CNN (circular 3x3 convolutions 1-8-16, global average pooling, dense 16-10)".into(),
+        sslth::net::Kind::Deepsets => format!(
             "a DeepSets network (set layers 3-32-32, mean pooling, dense 32-10) on the digits as sets of {} lit pixels",
             sslth::data::SET_POINTS
         ),

@@ -8,7 +8,7 @@
 use crate::plot::{self, Chart, Series};
 use crate::{progress, report};
 use clap::Args;
-use sslth::ticket::{BuildConfig, Tolerance};
+use sslth::construction::{BuildConfig, Tolerance};
 use std::path::PathBuf;
 
 /// Arguments of `sslth frontier`.
@@ -68,10 +68,10 @@ pub fn run(a: &FrontierArgs) -> Result<(), String> {
     if !(a.weight_eps > 0.0 && a.weight_eps.is_finite()) {
         return Err(format!("--weight-eps must be a finite number > 0, got {}", a.weight_eps));
     }
-    let recorded = sslth::runnable::recorded_data(&a.target);
+    let recorded = sslth::files::runnable::recorded_data(&a.target);
     let name = a.data.clone().or(recorded).ok_or("the target records no data set; give --data")?;
     let split = sslth::data::load(&name).map_err(|e| e.to_string())?;
-    let (net, _) = sslth::target::load(&a.target, Some(split.test.shape)).map_err(|e| e.to_string())?;
+    let (net, _) = sslth::files::target::load(&a.target, Some(split.test.shape)).map_err(|e| e.to_string())?;
     let weights = net.weight_count() as f64;
     std::fs::create_dir_all(&a.out).map_err(|e| format!("cannot create {}: {e}", a.out.display()))?;
     let pb = progress::bar(a.ks.len() as u64, "building", false);
@@ -87,7 +87,7 @@ pub fn run(a: &FrontierArgs) -> Result<(), String> {
             scale: None,
             accept_over_eps: false,
         };
-        let built = match sslth::pipeline::build_and_measure(
+        let built = match sslth::experiments::pipeline::build_and_measure(
             &net,
             &cfg,
             Some(&split.test),
@@ -102,7 +102,7 @@ pub fn run(a: &FrontierArgs) -> Result<(), String> {
                 continue;
             }
         };
-        let compact = sslth::format::compact_bytes(&built.net, &built.meta);
+        let compact = sslth::files::compact_bytes(&built.net, &built.meta);
         let (instances, misses) = built.instances();
         let c = built.comparison.as_ref().expect("measured on the test rows");
         rows.push(Row {
@@ -197,7 +197,7 @@ pub fn run(a: &FrontierArgs) -> Result<(), String> {
         table.iter().map(|r| format!("|{}|\n", r.join("|"))).collect::<String>()
     );
     let write = |f: &str, s: &str| {
-        sslth::io::write_atomic(&a.out.join(f), s.as_bytes()).map_err(|e| format!("cannot write {f}: {e}"))
+        sslth::files::write_atomic(&a.out.join(f), s.as_bytes()).map_err(|e| format!("cannot write {f}: {e}"))
     };
     write("frontier.csv", &csv)?;
     write("frontier.md", &md)?;
@@ -249,14 +249,9 @@ type Curve = Vec<(f64, f64)>;
 /// a layer's products a·b with B on [−S, S) have standard deviation S/3
 /// against 1/√3, so ε′ = ε·√3/S, S the scale sslth gives that k
 /// (docs/THEORY.md §3.2).
-fn theory_curves(
-    net: &sslth::network::Network,
-    nonneg: bool,
-    eps: f64,
-    weights: f64,
-) -> Result<(Curve, Curve), String> {
+fn theory_curves(net: &sslth::net::Network, nonneg: bool, eps: f64, weights: f64) -> Result<(Curve, Curve), String> {
     use rfss::theory::{theorem2_n, theorem5_n};
-    let layers = sslth::ticket::augmented_layers(net, nonneg)?;
+    let layers = sslth::construction::augmented_layers(net, nonneg)?;
     let (mut t2, mut t5) = (Vec::new(), Vec::new());
     for k in 1..=32usize {
         let (mut kept, mut random2, mut random5) = (0.0, 0.0, 0.0);
@@ -268,7 +263,7 @@ fn theory_curves(
                     nonzero * if l.nonneg[j] { 1 } else { 2 }
                 })
                 .sum();
-            let eps_rel = eps * 3f64.sqrt() / sslth::ticket::scale_for(c.max_abs(), k);
+            let eps_rel = eps * 3f64.sqrt() / sslth::construction::scale_for(c.max_abs(), k);
             let n = theorem2_n(k, eps_rel, 1.0) as f64;
             kept += (instances * k) as f64;
             random2 += c.basis as f64 * 2.0 * n * c.d_in as f64 * (c.d_in + c.d_out) as f64;

@@ -3,7 +3,7 @@
 use crate::progress;
 use clap::Args;
 use sslth::data;
-use sslth::train::{train, TrainConfig};
+use sslth::learn::train::{train, TrainConfig};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -118,8 +118,8 @@ pub fn architecture(
     kind: &str,
     arch: Option<&Arch>,
     data: &sslth::data::Dataset,
-) -> Result<(sslth::target::Kind, Vec<usize>, usize), String> {
-    use sslth::target::Kind;
+) -> Result<(sslth::net::Kind, Vec<usize>, usize), String> {
+    use sslth::net::Kind;
     let kind = match kind {
         "cnn" => Kind::Cnn,
         "deepsets" => Kind::Deepsets,
@@ -174,8 +174,10 @@ pub fn run_train(args: &TrainArgs) -> Result<(), String> {
     })?;
     pb.finish_and_clear();
     let secs = start.elapsed().as_secs_f64();
-    let test_acc = sslth::eval::accuracy(&net.forward_batch(&split.test.inputs, split.test.len()), &split.test);
-    let train_acc = sslth::eval::accuracy(&net.forward_batch(&split.train.inputs, split.train.len()), &split.train);
+    let test_acc =
+        sslth::experiments::eval::accuracy(&net.forward_batch(&split.test.inputs, split.test.len()), &split.test);
+    let train_acc =
+        sslth::experiments::eval::accuracy(&net.forward_batch(&split.train.inputs, split.train.len()), &split.train);
     let meta = HashMap::from([
         ("format".to_string(), "sslth-target".to_string()),
         ("data".to_string(), args.data.clone()),
@@ -184,8 +186,8 @@ pub fn run_train(args: &TrainArgs) -> Result<(), String> {
         ("epochs".to_string(), args.epochs.to_string()),
         ("test_accuracy".to_string(), test_acc.to_string()),
     ]);
-    let shape = (cfg.kind != sslth::target::Kind::Mlp).then_some(split.train.shape);
-    sslth::io::write_atomic(&args.output, &sslth::target::to_safetensors(&net, shape, meta))
+    let shape = (cfg.kind != sslth::net::Kind::Mlp).then_some(split.train.shape);
+    sslth::files::write_atomic(&args.output, &sslth::files::target::to_safetensors(&net, shape, meta))
         .map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
     if args.json {
         let v = serde_json::json!({"output": args.output, "train_accuracy": train_acc, "test_accuracy": test_acc, "seconds": secs, "weights": net.weight_count(), "kind": cfg.kind});
@@ -211,15 +213,16 @@ pub fn run_train(args: &TrainArgs) -> Result<(), String> {
 /// Runs `sslth eval` on a target.
 pub fn run_eval(args: &EvalArgs) -> Result<(), String> {
     let name = args.model.display().to_string();
-    let recorded = sslth::runnable::recorded_data(&args.model);
+    let recorded = sslth::files::runnable::recorded_data(&args.model);
     let data_name = args.data.clone().or(recorded).unwrap_or_else(|| "digits".into());
     let split = data::load(&data_name).map_err(|e| e.to_string())?;
-    let model = sslth::runnable::Runnable::load(&args.model, Some(split.test.shape)).map_err(|e| e.to_string())?;
+    let model =
+        sslth::files::runnable::Runnable::load(&args.model, Some(split.test.shape)).map_err(|e| e.to_string())?;
     let test = &split.test;
     test.expect_dim(model.d_in(), &name)?;
     let outputs = model.forward_batch(&test.inputs, test.len());
     let kind = model.kind();
-    let acc = sslth::eval::accuracy(&outputs, test);
+    let acc = sslth::experiments::eval::accuracy(&outputs, test);
     let rows = test.len();
     if args.json {
         println!(

@@ -5,7 +5,7 @@
 use crate::model_cmd::{check_output, parse_arch, Arch};
 use crate::progress;
 use clap::Args;
-use sslth::popup::{chain, PopupConfig};
+use sslth::learn::popup::{chain, PopupConfig};
 use sslth::weights::WeightLaw;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -96,11 +96,11 @@ pub fn run(args: &PopupArgs) -> Result<(), String> {
     let split = sslth::data::load(&args.data).map_err(|e| e.to_string())?;
     let (layers, bias, seed) = match &args.like {
         Some(path) => {
-            let t = sslth::format::read(path).map_err(|e| e.to_string())?;
+            let t = sslth::files::read_ticket(path).map_err(|e| e.to_string())?;
             if t.meta.version != 1 {
                 return Err(format!("{} is not a constructed dense ticket (version 1)", path.display()));
             }
-            let layers = sslth::format::random_layers(&t.meta);
+            let layers = sslth::ticket::random_layers(&t.meta);
             (layers, t.meta.bias, t.meta.seed)
         }
         None => {
@@ -132,19 +132,20 @@ pub fn run(args: &PopupArgs) -> Result<(), String> {
     let batches = split.train.len().div_ceil(cfg.batch) as u64;
     let pb = progress::bar(batches * cfg.epochs as u64, "edge-popup", args.json);
     let start = Instant::now();
-    let masks = sslth::popup::train(&split.train, &cfg, |_, _, _, loss| {
+    let masks = sslth::learn::popup::train(&split.train, &cfg, |_, _, _, loss| {
         pb.inc(1);
         pb.set_message(format!("loss {loss:.3}"));
     })?;
     pb.finish_and_clear();
     let secs = start.elapsed().as_secs_f64();
-    let meta = sslth::popup::ticket_meta(&cfg, &masks, &split.train);
+    let meta = sslth::learn::popup::ticket_meta(&cfg, &masks, &split.train);
     let (kept, random) = (meta.kept_edges, meta.random_edges);
-    let net = sslth::format::regenerate(&meta, &masks);
-    let accuracy = sslth::eval::accuracy(&net.forward_batch(&split.test.inputs, split.test.len()), &split.test);
+    let net = sslth::ticket::regenerate(&meta, &masks);
+    let accuracy =
+        sslth::experiments::eval::accuracy(&net.forward_batch(&split.test.inputs, split.test.len()), &split.test);
     let bytes =
-        if args.compact { sslth::format::compact_bytes(&net, &meta) } else { sslth::format::full_bytes(&net, &meta) };
-    sslth::io::write_atomic(&args.output, &bytes)
+        if args.compact { sslth::files::compact_bytes(&net, &meta) } else { sslth::files::full_bytes(&net, &meta) };
+    sslth::files::write_atomic(&args.output, &bytes)
         .map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
     let report = Report {
         output: &args.output,

@@ -2,8 +2,8 @@
 
 use crate::model_cmd::check_output;
 use clap::Args;
-use sslth::npy::{self, Matrix};
-use sslth::runnable::Runnable;
+use sslth::files::npy::{self, Matrix};
+use sslth::files::runnable::Runnable;
 use std::path::PathBuf;
 
 /// Arguments of `sslth predict`.
@@ -76,7 +76,7 @@ pub fn run(args: &PredictArgs) -> Result<(), String> {
     let logits = model.forward_batch(&inputs, x.rows);
     let cols = logits.len() / x.rows.max(1);
     let out = Matrix { rows: x.rows, cols, data: logits, inner: vec![cols] };
-    sslth::io::write_atomic(&args.output, &npy::to_bytes(&out))
+    sslth::files::write_atomic(&args.output, &npy::to_bytes(&out))
         .map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
     let how = match (args.scaled, scale) {
         (true, _) => "inputs taken as scaled (--scaled)".to_string(),

@@ -67,11 +67,11 @@ pub struct BoundsArgs {
 /// A basis named on the command line; its size and norm do not depend on
 /// the feature maps' size.
 #[derive(Clone, Debug)]
-struct BasisChoice(std::sync::Arc<dyn sslth::basis::Basis>);
+struct BasisChoice(std::sync::Arc<dyn sslth::net::Basis>);
 
 fn parse_basis(s: &str) -> Result<BasisChoice, String> {
-    use sslth::basis::{Conv2d, DeepSets, Identity};
-    let b: std::sync::Arc<dyn sslth::basis::Basis> = match s {
+    use sslth::net::{Conv2d, DeepSets, Identity};
+    let b: std::sync::Arc<dyn sslth::net::Basis> = match s {
         "dense" => std::sync::Arc::new(Identity),
         "deepsets" => std::sync::Arc::new(DeepSets),
         _ => match s.strip_prefix("conv2d:").map(str::parse::<usize>) {
@@ -212,7 +212,7 @@ pub fn run(a: &BoundsArgs) -> Result<(), String> {
         if !(a.gamma_prime > 0.0 && a.gamma_prime <= 0.5) {
             return Err(format!("gamma-prime must be in (0, 1/2], got {}", a.gamma_prime));
         }
-        let (net, _) = sslth::target::load(path, None).map_err(|e| e.to_string())?;
+        let (net, _) = sslth::files::target::load(path, None).map_err(|e| e.to_string())?;
         let linear = net.structure()?.linear;
         let mut per_layer = Vec::new();
         for (i, l) in linear.iter().enumerate() {

@@ -121,7 +121,7 @@ fn grid_ns(g: &GridArgs, dist: Dist, k: usize, eps: f64, span: f64) -> Vec<usize
 /// Writes `text` to `out/name` atomically.
 fn write(out: &Path, name: &str, text: &str) -> Result<(), String> {
     let p = out.join(name);
-    sslth::io::write_atomic(&p, text.as_bytes()).map_err(|e| format!("cannot write {}: {e}", p.display()))
+    sslth::files::write_atomic(&p, text.as_bytes()).map_err(|e| format!("cannot write {}: {e}", p.display()))
 }
 
 /// One measured curve.

@@ -96,7 +96,7 @@ fn figure1(a: &ReportArgs) -> Result<String, String> {
             ],
         },
     )?;
-    sslth::io::write_atomic(&a.out.join("figure1.csv"), csv.as_bytes()).map_err(|e| e.to_string())?;
+    sslth::files::write_atomic(&a.out.join("figure1.csv"), csv.as_bytes()).map_err(|e| e.to_string())?;
     Ok(format!(
         "Theorem 3 with c_amp = 1 for 784-500-10 at ε = 0.01: at γ′ = ½ (Pensia's constant-density regime) m/m_t = {:.0} at density {:.3}; at γ′ = 5·10⁻⁷ m/m_t = {:.3e} at density {:.3e}. The dashed lines mark ε/m_t = {:.2e}, the density of Theorem 3's regime that bridges towards Malach et al. (equal widths, n_i of order (m_t/ε)²), and ε²/m_t² = {:.2e}, the order of Malach et al.'s ticket density (constants dropped).",
         curve[0].1,
@@ -284,7 +284,7 @@ pub fn run(a: &ReportArgs) -> Result<(), String> {
     let _ = writeln!(md, "\n![Coverage against n](coverage.png)\n");
     let _ = writeln!(md, "## Figure 1\n\n{fig1}\n\n![Figure 1](figure1.png)\n");
     let page = a.out.join("rfss.md");
-    sslth::io::write_atomic(&page, md.as_bytes()).map_err(|e| format!("cannot write {}: {e}", page.display()))?;
+    sslth::files::write_atomic(&page, md.as_bytes()).map_err(|e| format!("cannot write {}: {e}", page.display()))?;
     println!("wrote {} in {secs:.0} s", page.display());
     Ok(())
 }

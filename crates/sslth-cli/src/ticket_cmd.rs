@@ -37,8 +37,8 @@ pub struct VerifyArgs {
 /// The target's input layout as a ticket's metadata imply it (for targets
 /// whose file records none).
 fn input_shape(meta: &sslth::ticket::TicketMeta) -> Option<sslth::data::InputShape> {
-    use sslth::basis::BasisSpec;
     use sslth::data::InputShape;
+    use sslth::net::BasisSpec;
     let channels = *meta.target_widths.first()?;
     match meta.basis(0) {
         BasisSpec::Conv2d { height, width, .. } => Some(InputShape::Image { channels, height, width }),
@@ -49,10 +49,10 @@ fn input_shape(meta: &sslth::ticket::TicketMeta) -> Option<sslth::data::InputSha
 
 /// The certificate recomputed from a ticket's kept edges against its
 /// target, after checking that the ticket is one of that target.
-fn recertify(t: &sslth::format::LoadedTicket, target: &std::path::Path) -> Result<f64, String> {
-    let (net, _) = sslth::target::load(target, input_shape(&t.meta)).map_err(|e| e.to_string())?;
-    let cert =
-        sslth::ticket::certify_file(&net, t).map_err(|e| format!("not a ticket of {}: {e}", target.display()))?;
+fn recertify(t: &sslth::files::LoadedTicket, target: &std::path::Path) -> Result<f64, String> {
+    let (net, _) = sslth::files::target::load(target, input_shape(&t.meta)).map_err(|e| e.to_string())?;
+    let cert = sslth::construction::certify_edges(&net, &t.net, &t.meta)
+        .map_err(|e| format!("not a ticket of {}: {e}", target.display()))?;
     Ok(cert.bound)
 }
 
@@ -62,12 +62,12 @@ pub fn run_expand(args: &ExpandArgs) -> Result<(), String> {
         return Err("--output must differ from --input (inputs are never overwritten)".into());
     }
     check_output(&args.output, args.force)?;
-    let t = sslth::format::read(&args.input).map_err(|e| e.to_string())?;
+    let t = sslth::files::read_ticket(&args.input).map_err(|e| e.to_string())?;
     if !t.compact {
         return Err(format!("{} is already a full ticket", args.input.display()));
     }
-    let bytes = sslth::format::full_bytes(&t.net, &t.meta);
-    sslth::io::write_atomic(&args.output, &bytes)
+    let bytes = sslth::files::full_bytes(&t.net, &t.meta);
+    sslth::files::write_atomic(&args.output, &bytes)
         .map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
     println!(
         "wrote {} (full ticket, {:.1} KiB, {} kept edges)",
@@ -80,8 +80,8 @@ pub fn run_expand(args: &ExpandArgs) -> Result<(), String> {
 
 /// Runs `sslth verify`; fails (exit 2) if anything does not match.
 pub fn run_verify(args: &VerifyArgs) -> Result<(), String> {
-    let t = sslth::format::read(&args.ticket).map_err(|e| e.to_string())?;
-    let v = sslth::format::verify(&t);
+    let t = sslth::files::read_ticket(&args.ticket).map_err(|e| e.to_string())?;
+    let v = sslth::files::verify(&t);
     let recomputed = match args.target.as_deref() {
         Some(p) => {
             let recorded = t.meta.certified_error.ok_or_else(|| {

@@ -238,7 +238,7 @@ fn train_build_verify_expand_eval() {
     );
     assert!(build("c.safetensors", 2, &["--compact"]).status.success());
     // Both kinds carry the runnable layer shapes (docs/FORMAT.md).
-    let shapes = |f: &str| sslth::model::header_metadata(std::path::Path::new(&p(f))).unwrap()["shapes"].clone();
+    let shapes = |f: &str| sslth::files::header_metadata(std::path::Path::new(&p(f))).unwrap()["shapes"].clone();
     assert_eq!(shapes("c.safetensors"), shapes("k2.safetensors"));
     assert!(shapes("c.safetensors").starts_with("[["), "{}", shapes("c.safetensors"));
     assert!(
@@ -320,10 +320,10 @@ fn ticket_commands_refuse_bad_input_in_one_line() {
             "not a valid",
         ),
     ];
-    let x3 = sslth::npy::Matrix { rows: 2, cols: 3, data: vec![0.0; 6], inner: vec![3] };
-    std::fs::write(p("x3.npy"), sslth::npy::to_bytes(&x3)).unwrap();
+    let x3 = sslth::files::npy::Matrix { rows: 2, cols: 3, data: vec![0.0; 6], inner: vec![3] };
+    std::fs::write(p("x3.npy"), sslth::files::npy::to_bytes(&x3)).unwrap();
     // The same header with dtype int64 (same length), then 2·3·8 bytes.
-    let header = sslth::npy::to_bytes(&sslth::npy::Matrix { data: vec![], ..x3 });
+    let header = sslth::files::npy::to_bytes(&sslth::files::npy::Matrix { data: vec![], ..x3 });
     let at = header.windows(3).position(|w| w == b"<f4").unwrap();
     let mut ints = header;
     ints[at..at + 3].copy_from_slice(b"<i8");
@@ -458,8 +458,12 @@ fn build_keeps_its_promises_or_refuses() {
 
     // A target with no metadata (as exported from PyTorch): built and
     // certified, not measured; the certificate states its domain.
-    let mlp = sslth::model::Mlp::load(std::path::Path::new(&t)).unwrap();
-    std::fs::write(p("plain.safetensors"), mlp.to_safetensors(Default::default())).unwrap();
+    let (net, _) = sslth::files::target::load(std::path::Path::new(&t), None).unwrap();
+    let mlp = net.linear_weights().unwrap();
+    let plain = |layers: &[sslth::net::LinearWeights]| {
+        sslth::files::target::to_safetensors(&sslth::net::Network::mlp(layers), None, Default::default())
+    };
+    std::fs::write(p("plain.safetensors"), plain(&mlp)).unwrap();
     let o = run(&format!(
         "build --target {} --weight-eps 0.02 --density 0.05 -o {}",
         p("plain.safetensors"),
@@ -474,8 +478,8 @@ fn build_keeps_its_promises_or_refuses() {
 
     // One corrupted weight of 2.9e38: refused at once, naming it.
     let mut bad = mlp.clone();
-    bad.layers[1].weight[13] = 2.9e38;
-    std::fs::write(p("bad.safetensors"), bad.to_safetensors(Default::default())).unwrap();
+    bad[1].weight[13] = 2.9e38;
+    std::fs::write(p("bad.safetensors"), plain(&bad)).unwrap();
     let start = std::time::Instant::now();
     let hostile = format!("build --target {} --weight-eps 0.01 -o {}", p("bad.safetensors"), p("bad-t.safetensors"));
     assert_one_line_error(&hostile.split_whitespace().collect::<Vec<_>>(), "2.weight[1, 5] = 2.9000e38");
@@ -589,7 +593,7 @@ fn equivariant_targets_train_build_and_refuse_bad_files() {
     let logits = |input: &str, out: &str| {
         let o = sslth(&["predict", "--model", &model, "--input", input, "--scaled", "-o", &p(out)], "", 2);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        sslth::npy::read(&dir.join(out)).unwrap()
+        sslth::files::npy::read(&dir.join(out)).unwrap()
     };
     assert_eq!(logits(&two_d, "y2.npy"), logits(&three_d, "y3.npy"));
     assert_eq!(logits(&small, "y20.npy").rows, rows);

@@ -33,12 +33,12 @@ fn make_venv() -> PathBuf {
 }
 
 fn write_npy(path: &Path, data: &[f32], rows: usize, cols: usize) {
-    let m = sslth::npy::Matrix { rows, cols, data: data.to_vec(), inner: vec![cols] };
-    std::fs::write(path, sslth::npy::to_bytes(&m)).unwrap();
+    let m = sslth::files::npy::Matrix { rows, cols, data: data.to_vec(), inner: vec![cols] };
+    std::fs::write(path, sslth::files::npy::to_bytes(&m)).unwrap();
 }
 
 fn read_npy(path: &Path) -> Vec<f32> {
-    sslth::npy::read(path).unwrap().data
+    sslth::files::npy::read(path).unwrap().data
 }
 
 /// The largest |a − b| relative to 1 + the largest |b|: float32 sums of
@@ -79,8 +79,8 @@ fn numpy_loader_matches_sslth() {
         // The same rows as raw values (input / input_scale).
         let raw: Vec<f32> = inputs.iter().map(|&v| (f64::from(v) / test.scale) as f32).collect();
         write_npy(&dir.join("raw.npy"), &raw, 2 * rows, d);
-        let full = sslth::format::read(&dir.join("ticket.safetensors")).unwrap();
-        let (target, _) = sslth::target::load(&dir.join("target.safetensors"), None).unwrap();
+        let full = sslth::files::read_ticket(&dir.join("ticket.safetensors")).unwrap();
+        let (target, _) = sslth::files::target::load(&dir.join("target.safetensors"), None).unwrap();
         let ticket_out = full.net.forward_batch(&inputs, 2 * rows);
         for (file, ours) in [
             ("ticket.safetensors", &ticket_out),
@@ -147,7 +147,7 @@ fn numpy_loader_runs_popup_tickets() {
                 args.push("--compact");
             }
             sslth(&args);
-            let ours = sslth::format::read(Path::new(&out)).unwrap().net.forward_batch(&inputs, rows);
+            let ours = sslth::files::read_ticket(Path::new(&out)).unwrap().net.forward_batch(&inputs, rows);
             let y = dir.join(format!("py-{name}-{compact}.npy"));
             let mut py = Command::new(&python);
             py.arg(&script).arg(&out).arg(dir.join("x.npy")).arg(&y).arg("--scaled");

@@ -1,12 +1,6 @@
 //! Sparse strong lottery tickets: networks with seekable random weights and
 //! the tickets found in them (docs/THEORY.md §3–§4).
 //!
-//! The seekable generator every random network is drawn from
-//! ([`weights`]), the data sets ([`data`]), targets ([`network`],
-//! [`train`]), the construction ([`construct`], [`ticket`]), tickets found
-//! by training scores instead ([`popup`]), and the ticket files
-//! ([`format`]).
-//!
 //! ```
 //! use sslth::weights::{uniform_weight, WeightStream};
 //!
@@ -16,22 +10,12 @@
 //! assert_eq!(uniform_weight(7, 2, 1000), in_order[1000]);
 //! ```
 
-pub mod basis;
-pub mod construct;
+pub mod construction;
 pub mod data;
-pub mod eval;
-pub mod format;
-pub mod io;
+pub mod experiments;
+pub mod files;
+pub mod learn;
 pub mod linalg;
-pub mod model;
-pub mod network;
-pub mod npy;
-pub mod pipeline;
-pub mod popup;
-pub mod runnable;
-pub mod sparse;
-pub mod subsets;
-pub mod target;
+pub mod net;
 pub mod ticket;
-pub mod train;
 pub mod weights;

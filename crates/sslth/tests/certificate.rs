@@ -8,12 +8,12 @@
 
 use nalgebra::DMatrix;
 use safetensors::SafeTensors;
-use sslth::model::Mlp;
-use sslth::ticket::{build, plan, BuildConfig, Tolerance};
+use sslth::construction::{build, plan, BuildConfig, Tolerance};
+use sslth::net::LinearWeights;
 
 mod common;
 
-fn mlp(widths: &[usize], seed: u64) -> Mlp {
+fn mlp(widths: &[usize], seed: u64) -> Vec<LinearWeights> {
     common::random_mlp(widths, seed, 0.7, true)
 }
 
@@ -34,13 +34,13 @@ fn i32s(b: &[u8]) -> Vec<i32> {
 }
 
 /// Per layer (σ(C), σ(E⁺), σ(E⁻), σ([E⁺ E⁻])) from the file and the target.
-fn norms_from_file(bytes: &[u8], mlp: &Mlp, nonneg_input: bool) -> Vec<[f64; 4]> {
+fn norms_from_file(bytes: &[u8], mlp: &[LinearWeights], nonneg_input: bool) -> Vec<[f64; 4]> {
     let st = SafeTensors::deserialize(bytes).unwrap();
     let (_, header) = SafeTensors::read_metadata(bytes).unwrap();
     let meta: serde_json::Value = serde_json::from_str(&header.metadata().as_ref().unwrap()["sslth"]).unwrap();
-    let last = mlp.layers.len() - 1;
+    let last = mlp.len() - 1;
     let mut out = Vec::new();
-    for (i, l) in mlp.layers.iter().enumerate() {
+    for (i, l) in mlp.iter().enumerate() {
         let pair = &meta["pairs"][i];
         let n = pair["n"].as_u64().unwrap() as usize;
         // The augmented target, written out here from the docs: [W b] and,
@@ -137,11 +137,11 @@ fn certificate_matches_an_independent_svd_recomputation_from_the_file() {
             scale: None,
             accept_over_eps: false,
         };
-        let net = sslth::network::Network::from_mlp(&target);
+        let net = sslth::net::Network::mlp(&target);
         let plans = plan(&net, &cfg).unwrap();
         let ticket = build(&net, &plans, cfg.seed, nonneg, &|| {});
         let cert = ticket.certificate(&net).unwrap();
-        let bytes = sslth::format::full_bytes(&ticket.to_sparse(), &ticket.meta(&net, cert.bound, None, None));
+        let bytes = sslth::files::full_bytes(&ticket.to_sparse(), &ticket.meta(&net, cert.bound, None, None));
         let norms = norms_from_file(&bytes, &target, nonneg);
         for (l, (mine, theirs)) in norms.iter().zip(&cert.layers).enumerate() {
             let sslth = [theirs.target_norm, theirs.err_pos, theirs.err_neg, theirs.err_joint];

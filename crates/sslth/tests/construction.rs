@@ -2,15 +2,15 @@
 //! regenerated random network, the algebra it should compute, the
 //! certificate, and exact counts.
 
-use sslth::model::Mlp;
-use sslth::network::Network;
-use sslth::ticket::{augmented_layers, build, plan, BuildConfig, Ticket, Tolerance};
+use sslth::construction::{augmented_layers, build, plan, BuildConfig, Ticket, Tolerance};
+use sslth::net::LinearWeights;
+use sslth::net::Network;
 use sslth::weights::uniform_weight;
 
 mod common;
 
 /// A small random MLP: 6-5-4-3.
-fn small_mlp(seed: u64, bias: bool) -> Mlp {
+fn small_mlp(seed: u64, bias: bool) -> Vec<LinearWeights> {
     common::random_mlp(&[6, 5, 4, 3], seed, 0.6, bias)
 }
 
@@ -27,8 +27,8 @@ fn config(n: usize, k: usize) -> BuildConfig {
     }
 }
 
-fn build_ticket(mlp: &Mlp, cfg: &BuildConfig) -> Ticket {
-    let net = Network::from_mlp(mlp);
+fn build_ticket(mlp: &[LinearWeights], cfg: &BuildConfig) -> Ticket {
+    let net = Network::mlp(mlp);
     let plans = plan(&net, cfg).unwrap();
     build(&net, &plans, cfg.seed, cfg.nonneg_input, &|| {})
 }
@@ -46,7 +46,7 @@ fn kept_weights_are_the_random_network_and_subsets_have_size_k() {
     let mlp = small_mlp(1, true);
     let (n, k) = (16, 4);
     let t = build_ticket(&mlp, &config(n, k));
-    let layers = augmented_layers(&Network::from_mlp(&mlp), false).unwrap();
+    let layers = augmented_layers(&Network::mlp(&mlp), false).unwrap();
     for (i, (p, l)) in t.pairs.iter().zip(&layers).enumerate() {
         let (c, nonneg) = (&l.coefficients, &l.nonneg);
         let hidden = 2 * n * c.d_in;
@@ -110,7 +110,7 @@ fn forward_pass_computes_the_sign_trick_algebra_and_meets_the_certificate() {
     for bias in [true, false] {
         let mlp = small_mlp(2, bias);
         let t = build_ticket(&mlp, &config(20, 5));
-        let cert = t.certificate(&Network::from_mlp(&mlp)).unwrap();
+        let cert = t.certificate(&Network::mlp(&mlp)).unwrap();
         assert!(cert.bound.is_finite() && cert.bound > 0.0);
         let rows = 500;
         let xs: Vec<f32> = (0..rows).flat_map(|r| ball_point(r, 6)).collect();
@@ -122,7 +122,7 @@ fn forward_pass_computes_the_sign_trick_algebra_and_meets_the_certificate() {
             for (a, b) in alg.iter().zip(&g[r * 3..(r + 1) * 3]) {
                 assert!((a - f64::from(*b)).abs() < 1e-4, "bias {bias}: {a} vs {b}");
             }
-            let f = mlp.forward(x);
+            let f = Network::mlp(&mlp).forward(x);
             let err = f.iter().zip(&g[r * 3..(r + 1) * 3]).map(|(a, b)| f64::from(a - b).powi(2)).sum::<f64>().sqrt();
             worst = worst.max(err);
         }
@@ -156,7 +156,7 @@ fn weight_errors_within_tolerance_when_nothing_is_missed() {
 #[test]
 fn sizing_takes_the_densest_k_within_the_requested_density() {
     let mlp = small_mlp(5, true);
-    let net = Network::from_mlp(&mlp);
+    let net = Network::mlp(&mlp);
     for density in [0.12, 0.15, 0.2] {
         let cfg = BuildConfig { density, n_k: None, ..config(0, 0) };
         let plans = plan(&net, &cfg).unwrap();
@@ -174,10 +174,10 @@ fn sizing_takes_the_densest_k_within_the_requested_density() {
     assert!(e.contains("too high"), "{e}");
     for bad in [0.0, -0.1, 1.5, f64::NAN] {
         let cfg = BuildConfig { density: bad, ..config(16, 4) };
-        assert!(plan(&Network::from_mlp(&mlp), &cfg).unwrap_err().contains("density"), "{bad}");
+        assert!(plan(&Network::mlp(&mlp), &cfg).unwrap_err().contains("density"), "{bad}");
     }
     let cfg = BuildConfig { tolerance: Tolerance::Weight(0.0), ..config(16, 4) };
-    assert!(plan(&Network::from_mlp(&mlp), &cfg).unwrap_err().contains("eps"));
+    assert!(plan(&Network::mlp(&mlp), &cfg).unwrap_err().contains("eps"));
 }
 
 #[test]
@@ -195,9 +195,9 @@ fn nonneg_inputs_halve_the_first_layer() {
 /// the target's), and three quarters of the samples miss clearly more.
 #[test]
 fn k_sizing_meets_its_miss_rate_when_built() {
-    use sslth::ticket::MISS_RATE;
+    use sslth::construction::MISS_RATE;
     let mlp = common::random_mlp(&[40, 30, 10], 11, 0.3, true);
-    let net = Network::from_mlp(&mlp);
+    let net = Network::mlp(&mlp);
     let missed = |t: &Ticket| t.pairs.iter().fold((0u64, 0u64), |(i, m), p| (i + p.instances, m + p.misses));
     for k in [2, 4] {
         let cfg = BuildConfig { k: Some(k), n_k: None, tolerance: Tolerance::Weight(1e-2), ..config(0, 0) };

@@ -4,11 +4,11 @@
 //! inputs, through the files, against a control that must fail: a dense
 //! ticket of the same layer written out as one matrix.
 
-use sslth::format::{self, LoadedTicket};
-use sslth::model::{Dense, Mlp};
-use sslth::network::{ConvWeights, Network, SetWeights};
-use sslth::sparse::SparseNet;
-use sslth::ticket::{build, certify_file, check_target, plan, BuildConfig, Ticket, Tolerance};
+use sslth::construction::{build, certify_edges, check_target, plan, BuildConfig, Ticket, Tolerance};
+use sslth::files::{self, LoadedTicket};
+use sslth::net::LinearWeights;
+use sslth::net::{ConvWeights, Network, SetWeights};
+use sslth::ticket::SparseNet;
 use sslth::weights::uniform_weight;
 
 const H: usize = 6;
@@ -19,8 +19,8 @@ fn draw(n: usize, stream: u64) -> Vec<f32> {
     (0..n).map(|i| (0.4 * uniform_weight(21, stream, i as u64)) as f32).collect()
 }
 
-fn head(d_in: usize) -> Mlp {
-    Mlp { layers: vec![Dense { d_in, d_out: 3, weight: draw(3 * d_in, 50), bias: Some(draw(3, 51)) }] }
+fn head(d_in: usize) -> Vec<LinearWeights> {
+    vec![LinearWeights { d_in, d_out: 3, weight: draw(3 * d_in, 50), bias: Some(draw(3, 51)) }]
 }
 
 /// Two circular 3×3 convolutions 2 → 3 → 4 channels on 6×5 maps; with
@@ -131,16 +131,16 @@ fn through_files(t: &Ticket, net: &Network, tag: &str) -> Vec<LoadedTicket> {
     let meta = t.meta(net, cert.bound, None, None);
     assert_eq!(meta.version, 2);
     let sparse = t.to_sparse();
-    let out = [("full", format::full_bytes(&sparse, &meta)), ("compact", format::compact_bytes(&sparse, &meta))]
+    let out = [("full", files::full_bytes(&sparse, &meta)), ("compact", files::compact_bytes(&sparse, &meta))]
         .into_iter()
         .map(|(name, bytes)| {
             let p = dir.join(format!("{name}.safetensors"));
             std::fs::write(&p, bytes).unwrap();
-            let loaded = format::read(&p).unwrap();
-            let v = format::verify(&loaded);
+            let loaded = files::read_ticket(&p).unwrap();
+            let v = files::verify(&loaded);
             assert!(v.mismatches == 0 && v.density_matches, "{tag} {name}: {v:?}");
             // The certificate, recomputed from the file's edges alone.
-            let again = certify_file(net, &loaded).unwrap().bound;
+            let again = certify_edges(net, &loaded.net, &loaded.meta).unwrap().bound;
             assert!((again - cert.bound).abs() <= 1e-9 * cert.bound, "{tag} {name}: {again} vs {}", cert.bound);
             loaded
         })
@@ -181,9 +181,9 @@ fn set_tickets_commute_with_permutations() {
 }
 
 /// The first conv layer as one dense matrix over the flattened maps.
-fn flattened_conv() -> Mlp {
+fn flattened_conv() -> Vec<LinearWeights> {
     let net = cnn(false);
-    let sslth::network::Layer::Equivariant(first) = &net.layers[0] else { panic!() };
+    let sslth::net::Layer::Equivariant(first) = &net.layers[0] else { panic!() };
     let (d_in, d_out) = (2 * H * W, 3 * H * W);
     let mut weight = vec![0.0f32; d_out * d_in];
     for col in 0..d_in {
@@ -198,7 +198,7 @@ fn flattened_conv() -> Mlp {
         }
     }
     let bias = Some((0..d_out).map(|r| first.bias.as_ref().unwrap()[r / (H * W)]).collect());
-    Mlp { layers: vec![Dense { d_in, d_out, weight, bias }] }
+    vec![LinearWeights { d_in, d_out, weight, bias }]
 }
 
 #[test]
@@ -218,7 +218,7 @@ fn a_ticket_does_not_check_against_another_kind_of_target() {
 
 #[test]
 fn a_dense_ticket_of_the_flattened_conv_is_not_equivariant() {
-    let flat = Network::from_mlp(&flattened_conv());
+    let flat = Network::mlp(&flattened_conv());
     // The flattened target itself is exactly the conv layer …
     let conv = cnn(false);
     let x = inputs(4, flat.d_in());

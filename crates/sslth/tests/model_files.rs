@@ -3,7 +3,7 @@
 
 mod common;
 
-use sslth::model::{Dense, Mlp};
+use sslth::net::{LinearWeights, Network};
 use std::path::PathBuf;
 
 fn tmp(name: &str) -> PathBuf {
@@ -39,22 +39,28 @@ fn f32s(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
-fn mlp() -> Mlp {
-    Mlp {
-        layers: vec![
-            Dense { d_in: 3, d_out: 2, weight: vec![0.5, -1.0, 2.0, 0.25, 0.0, -0.5], bias: Some(vec![0.1, -0.2]) },
-            Dense { d_in: 2, d_out: 1, weight: vec![1.5, -2.5], bias: None },
-        ],
-    }
+fn mlp() -> Vec<LinearWeights> {
+    vec![
+        LinearWeights { d_in: 3, d_out: 2, weight: vec![0.5, -1.0, 2.0, 0.25, 0.0, -0.5], bias: Some(vec![0.1, -0.2]) },
+        LinearWeights { d_in: 2, d_out: 1, weight: vec![1.5, -2.5], bias: None },
+    ]
+}
+
+/// A target file read as an MLP's dense layers.
+fn load_mlp(p: &std::path::Path) -> Result<Vec<LinearWeights>, String> {
+    let (net, _) = sslth::files::target::load(p, None).map_err(|e| e.to_string())?;
+    net.linear_weights().ok_or_else(|| "not an MLP".to_string())
 }
 
 #[test]
 fn round_trip_and_forward() {
     let m = mlp();
     let p = tmp("rt.safetensors");
-    std::fs::write(&p, m.to_safetensors(Default::default())).unwrap();
-    assert_eq!(Mlp::load(&p).unwrap(), m);
+    let net = Network::mlp(&m);
+    std::fs::write(&p, sslth::files::target::to_safetensors(&net, None, Default::default())).unwrap();
+    assert_eq!(load_mlp(&p).unwrap(), m);
     // f(x) by hand: h = relu([0.5-1+2+0.1, 0.25-0.5-0.2]) = [1.6, 0]; y = 1.5·1.6.
+    let m = net;
     let y = m.forward(&[1.0, 1.0, 1.0]);
     assert!((y[0] - 2.4).abs() < 1e-6);
     assert_eq!(m.widths(), vec![3, 2, 1]);
@@ -72,13 +78,13 @@ fn reads_a_pytorch_style_file_with_f64() {
             ("0.weight", "F32", vec![2, 3], f32s(&[0.5, -1.0, 2.0, 0.25, 0.0, -0.5])),
         ],
     );
-    assert_eq!(Mlp::load(&p).unwrap(), mlp());
+    assert_eq!(load_mlp(&p).unwrap(), mlp());
 }
 
 #[test]
 fn bad_files_get_one_line_errors() {
     let check = |p: PathBuf, needle: &str| {
-        let e = Mlp::load(&p).unwrap_err().to_string();
+        let e = load_mlp(&p).unwrap_err();
         assert!(e.contains(needle), "expected '{needle}' in: {e}");
         assert!(!e.contains('\n'));
     };
@@ -116,7 +122,7 @@ fn bad_files_get_one_line_errors() {
 
 #[test]
 fn tickets_with_impossible_metadata_are_refused_in_one_line() {
-    use sslth::ticket::{build, plan, BuildConfig, Tolerance};
+    use sslth::construction::{build, plan, BuildConfig, Tolerance};
     let mlp = common::random_mlp(&[5, 4, 3], 2, 0.5, true);
     let cfg = BuildConfig {
         seed: 1,
@@ -128,7 +134,7 @@ fn tickets_with_impossible_metadata_are_refused_in_one_line() {
         scale: None,
         accept_over_eps: false,
     };
-    let target = sslth::network::Network::from_mlp(&mlp);
+    let target = sslth::net::Network::mlp(&mlp);
     let ticket = build(&target, &plan(&target, &cfg).unwrap(), 1, false, &|| {});
     let net = ticket.to_sparse();
     let good = ticket.meta(&target, 1.0, None, None);
@@ -143,17 +149,17 @@ fn tickets_with_impossible_metadata_are_refused_in_one_line() {
         ("scale -1", |m| m.pairs[0].scale = -1.0),
     ];
     for (compact, bytes_of) in
-        [(true, sslth::format::compact_bytes as fn(&_, &_) -> Vec<u8>), (false, sslth::format::full_bytes)]
+        [(true, sslth::files::compact_bytes as fn(&_, &_) -> Vec<u8>), (false, sslth::files::full_bytes)]
     {
         let ok = tmp("ok-ticket.safetensors");
         std::fs::write(&ok, bytes_of(&net, &good)).unwrap();
-        assert!(sslth::format::read(&ok).is_ok());
+        assert!(sslth::files::read_ticket(&ok).is_ok());
         for (needle, f) in &corrupt {
             let mut m = good.clone();
             f(&mut m);
             let p = tmp("bad-ticket.safetensors");
             std::fs::write(&p, with_meta(&bytes_of(&net, &good), &m)).unwrap();
-            let e = sslth::format::read(&p).unwrap_err().to_string();
+            let e = sslth::files::read_ticket(&p).unwrap_err().to_string();
             assert!(e.contains("bad sslth metadata") && e.contains(needle), "compact {compact}, {needle}: {e}");
             assert!(!e.contains('\n'));
         }

@@ -1,11 +1,11 @@
 //! Helpers shared by the integration tests.
 
-use sslth::model::{Dense, Mlp};
+use sslth::net::LinearWeights;
 use sslth::weights::uniform_weight;
 
 /// An MLP with the given widths and weights (and biases, if asked)
 /// uniform in [−scale, scale), drawn from `seed`.
-pub fn random_mlp(widths: &[usize], seed: u64, scale: f64, bias: bool) -> Mlp {
+pub fn random_mlp(widths: &[usize], seed: u64, scale: f64, bias: bool) -> Vec<LinearWeights> {
     let layers = widths
         .windows(2)
         .enumerate()
@@ -13,7 +13,7 @@ pub fn random_mlp(widths: &[usize], seed: u64, scale: f64, bias: bool) -> Mlp {
             let draw = |n: usize, s: u64| {
                 (0..n).map(|t| (scale * uniform_weight(seed, s, t as u64)) as f32).collect::<Vec<_>>()
             };
-            Dense {
+            LinearWeights {
                 d_in: w[0],
                 d_out: w[1],
                 weight: draw(w[0] * w[1], 100 + i as u64),
@@ -21,5 +21,5 @@ pub fn random_mlp(widths: &[usize], seed: u64, scale: f64, bias: bool) -> Mlp {
             }
         })
         .collect();
-    Mlp { layers }
+    layers
 }

@@ -17,39 +17,12 @@
 //! size, which the file's `input` metadata gives (written by `sslth train`)
 //! or else the data set.
 
-use crate::basis::BasisSpec;
+use super::safetensors::{f32_bytes, read_safetensors, serialize_typed, tensor_f32, ModelError};
 use crate::data::InputShape;
-use crate::model::{read_safetensors, tensor_f32, Dense, Mlp, ModelError, TargetInfo};
-use crate::network::{ConvWeights, Layer, Network, SetWeights};
+use crate::net::{conv_weight, BasisSpec, ConvWeights, Kind, Layer, LinearWeights, Network, SetWeights};
 use safetensors::{Dtype, SafeTensors};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-
-/// The kinds of target sslth trains and builds tickets for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    /// Dense layers only.
-    Mlp,
-    /// Circular convolutions, global average pooling, a dense head.
-    Cnn,
-    /// Set layers, mean pooling, a dense head.
-    Deepsets,
-}
-
-impl Kind {
-    /// The kind of a network's first layer's basis.
-    pub fn of(net: &Network) -> Kind {
-        match net.layers.first() {
-            Some(Layer::Equivariant(l)) => match l.basis.spec() {
-                BasisSpec::Conv2d { .. } => Kind::Cnn,
-                BasisSpec::Deepsets => Kind::Deepsets,
-                BasisSpec::Identity => Kind::Mlp,
-            },
-            _ => Kind::Mlp,
-        }
-    }
-}
 
 /// One module's tensors, by role.
 #[derive(Default)]
@@ -59,6 +32,22 @@ struct Module {
     identity: Option<(Vec<usize>, Vec<f32>)>,
     identity_bias: Option<Vec<f32>>,
     mean: Option<(Vec<usize>, Vec<f32>)>,
+}
+
+/// Checks that dense layers chain: each takes the previous one's outputs.
+fn check_chain(head: &[LinearWeights]) -> Result<(), String> {
+    for (i, pair) in head.windows(2).enumerate() {
+        if pair[0].d_out != pair[1].d_in {
+            return Err(format!(
+                "shapes do not chain: layer {} outputs {} values but layer {} takes {}",
+                2 * i,
+                pair[0].d_out,
+                2 * i + 2,
+                pair[1].d_in
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Reads a target of any [`Kind`]. `shape` (the data's layout) sizes
@@ -124,7 +113,7 @@ pub fn load(path: &Path, shape: Option<InputShape>) -> Result<(Network, TargetIn
                     shape[0]
                 )));
             }
-            head.push(Dense { d_in: shape[1], d_out: shape[0], weight, bias: m.bias });
+            head.push(LinearWeights { d_in: shape[1], d_out: shape[0], weight, bias: m.bias });
             continue;
         }
         if head_start.is_some() {
@@ -166,25 +155,24 @@ pub fn load(path: &Path, shape: Option<InputShape>) -> Result<(Network, TargetIn
     if !convs.is_empty() && !sets.is_empty() {
         return Err(bad("the file mixes convolutions and set layers".into()));
     }
-    let head = Mlp { layers: head };
-    if head.layers.is_empty() {
+    if head.is_empty() {
         return Err(bad("no Linear layers: a target ends with a dense head".into()));
     }
-    head.validate().map_err(|e| bad(e.to_string()))?;
+    check_chain(&head).map_err(bad)?;
     let recorded: Option<InputShape> = md.get("input").and_then(|s| serde_json::from_str(s).ok());
     let shape = recorded.or(shape);
     let net = if !convs.is_empty() {
         let Some(InputShape::Image { height, width, .. }) = shape else {
             return Err(bad("a convolutional target needs its image size: the file records none; give --data".into()));
         };
-        Network::cnn(&convs, &head, height, width).map_err(|e| bad(e.to_string()))?
+        Network::cnn(&convs, &head, height, width).map_err(bad)?
     } else if !sets.is_empty() {
         let Some(InputShape::Set { points, .. }) = shape else {
             return Err(bad("a set target needs its set size: the file records none; give --data digit-sets".into()));
         };
-        Network::deepsets(&sets, &head, points).map_err(|e| bad(e.to_string()))?
+        Network::deepsets(&sets, &head, points).map_err(bad)?
     } else {
-        Network::from_mlp(&head)
+        Network::mlp(&head)
     };
     if let Some(s) = shape.filter(|_| Kind::of(&net) != Kind::Mlp) {
         if s.channels() != net.channels {
@@ -202,7 +190,7 @@ pub fn load(path: &Path, shape: Option<InputShape>) -> Result<(Network, TargetIn
 /// network's input layout (`input`) in the header.
 pub fn to_safetensors(net: &Network, shape: Option<InputShape>, mut metadata: HashMap<String, String>) -> Vec<u8> {
     let mut tensors: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
-    let bytes = crate::model::f32_bytes;
+    let bytes = f32_bytes;
     let mut index = 0usize;
     for layer in &net.layers {
         match layer {
@@ -216,7 +204,7 @@ pub fn to_safetensors(net: &Network, shape: Option<InputShape>, mut metadata: Ha
                         }
                     }
                     BasisSpec::Conv2d { kernel: k, .. } => {
-                        let w = crate::network::conv_weight(&l.coefficients, o, i, k);
+                        let w = conv_weight(&l.coefficients, o, i, k);
                         tensors.push((format!("{index}.weight"), Dtype::F32, vec![o, i, k, k], bytes(&w)));
                         if let Some(b) = &l.bias {
                             tensors.push((format!("{index}.bias"), Dtype::F32, vec![o], bytes(b)));
@@ -241,7 +229,27 @@ pub fn to_safetensors(net: &Network, shape: Option<InputShape>, mut metadata: Ha
     if let Some(s) = shape {
         metadata.insert("input".into(), serde_json::to_string(&s).expect("shape serialises"));
     }
-    crate::model::serialize_typed(tensors, metadata)
+    serialize_typed(tensors, metadata)
+}
+
+/// What a target file says about the data it was trained on (metadata
+/// written by `sslth train`; a PyTorch export has none).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TargetInfo {
+    /// The data set's name (`digits`, `fashion-mnist`).
+    pub data: Option<String>,
+    /// Raw input × `input_scale` = the network's input.
+    pub input_scale: Option<f64>,
+}
+
+impl TargetInfo {
+    /// What a target's `__metadata__` map says (empty if nothing).
+    pub(crate) fn from_metadata(md: &HashMap<String, String>) -> TargetInfo {
+        TargetInfo {
+            data: md.get("data").cloned(),
+            input_scale: md.get("input_scale").and_then(|s| s.parse().ok()).filter(|v: &f64| v.is_finite() && *v > 0.0),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -253,8 +261,8 @@ mod tests {
         (0..n).map(|i| (0.5 * uniform_weight(3, stream, i as u64)) as f32).collect()
     }
 
-    fn dense(d_in: usize, d_out: usize, s: u64) -> Dense {
-        Dense { d_in, d_out, weight: draw(d_in * d_out, s), bias: Some(draw(d_out, s + 100)) }
+    fn dense(d_in: usize, d_out: usize, s: u64) -> LinearWeights {
+        LinearWeights { d_in, d_out, weight: draw(d_in * d_out, s), bias: Some(draw(d_out, s + 100)) }
     }
 
     /// Written with its layout recorded, read back; and written as a
@@ -279,7 +287,7 @@ mod tests {
     #[test]
     fn cnn_and_deepsets_files_round_trip() {
         let convs = vec![ConvWeights { shape: vec![3, 2, 3, 3], weight: draw(54, 1), bias: Some(draw(3, 2)) }];
-        let head = Mlp { layers: vec![dense(3, 4, 5), dense(4, 2, 6)] };
+        let head = vec![dense(3, 4, 5), dense(4, 2, 6)];
         let cnn = Network::cnn(&convs, &head, 5, 6).unwrap();
         let shape = InputShape::Image { channels: 2, height: 5, width: 6 };
         let x = draw(2 * 30 * 4, 9);

@@ -302,7 +302,7 @@ fn step_gradients(
 
 /// What the ticket file of a trained configuration records (version 3,
 /// docs/FORMAT.md): its chain, the kept counts and the data it was trained
-/// on. Run it with [`crate::format::regenerate`].
+/// on. Run it with [`crate::ticket::regenerate`].
 pub fn ticket_meta(cfg: &PopupConfig, masks: &[Vec<u64>], data: &Dataset) -> crate::ticket::TicketMeta {
     let kept: u64 = masks.iter().map(|m| m.len() as u64).sum();
     let random: u64 = cfg.layers.iter().map(|l| (l.rows * l.cols) as u64).sum();

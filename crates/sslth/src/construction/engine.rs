@@ -356,8 +356,8 @@ mod tests {
             let samples: Vec<f64> = (0..m).map(|i| uniform_weight(t, 0, i as u64)).collect();
             let target = uniform_weight(t, 1, 0) * (k as f64).sqrt();
             let eps = 0.02 + 0.1 * uniform_weight(t, 2, 0).abs();
-            let count = crate::subsets::binomial(m, k).unwrap();
-            let oracle = (0..count).map(|r| crate::subsets::unrank(r, m, k)).find(|c| {
+            let count = crate::files::subsets::binomial(m, k).unwrap();
+            let oracle = (0..count).map(|r| crate::files::subsets::unrank(r, m, k)).find(|c| {
                 let s: f64 = c.iter().map(|&i| samples[i]).sum();
                 (s - target).abs() < eps
             });

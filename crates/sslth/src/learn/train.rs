@@ -10,10 +10,10 @@
 //! padding is done by concatenating the map's edge rows and columns
 //! (candle's conv2d pads with zeros only).
 
-use crate::basis::{Conv2d, DeepSets, Identity};
 use crate::data::{Dataset, InputShape};
-use crate::network::{conv_coefficients, conv_weight, Equivariant, Layer, Network};
-use crate::target::Kind;
+use crate::net::Kind;
+use crate::net::{conv_coefficients, conv_weight, Equivariant, Layer, Network};
+use crate::net::{Conv2d, DeepSets, Identity};
 use crate::weights::WeightStream;
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
@@ -82,7 +82,7 @@ pub fn init(cfg: &TrainConfig, shape: InputShape) -> Network {
             let bound = 1.0 / (fan_in as f64).sqrt();
             (0..n).map(|_| (s.next_weight() * bound) as f32).collect::<Vec<f32>>()
         };
-        let (basis, coefficients, fan_in): (Arc<dyn crate::basis::Basis>, Vec<f32>, usize) =
+        let (basis, coefficients, fan_in): (Arc<dyn crate::net::Basis>, Vec<f32>, usize) =
             match (i < equivariant, cfg.kind, shape) {
                 (true, Kind::Cnn, InputShape::Image { height, width, .. }) => {
                     let k = cfg.kernel;
@@ -234,11 +234,11 @@ fn params_of(net: &Network, dev: &Device) -> Result<Vec<Params>, String> {
         let b = l.bias.clone().map(|b| var(b, &[l.c_out])).transpose()?;
         let (o, i) = (l.c_out, l.c_in);
         params.push(match l.basis.spec() {
-            crate::basis::BasisSpec::Identity => Params::Dense { w: var(l.coefficients.clone(), &[o, i])?, b },
-            crate::basis::BasisSpec::Conv2d { kernel: k, .. } => {
+            crate::net::BasisSpec::Identity => Params::Dense { w: var(l.coefficients.clone(), &[o, i])?, b },
+            crate::net::BasisSpec::Conv2d { kernel: k, .. } => {
                 Params::Conv { w: var(conv_weight(&l.coefficients, o, i, k), &[o, i, k, k])?, b, k }
             }
-            crate::basis::BasisSpec::Deepsets => Params::Set {
+            crate::net::BasisSpec::Deepsets => Params::Set {
                 id: var(l.coefficients[..o * i].to_vec(), &[o, i])?,
                 mean: var(l.coefficients[o * i..].to_vec(), &[o, i])?,
                 b,

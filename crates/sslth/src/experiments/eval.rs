@@ -1,8 +1,8 @@
 //! Measured quality of a ticket against its target (issue 4, item 4).
 
 use crate::data::Dataset;
-use crate::network::Network;
-use crate::sparse::SparseNet;
+use crate::net::Network;
+use crate::ticket::SparseNet;
 use rayon::prelude::*;
 
 /// The target and the ticket side by side on one dataset.

@@ -1,11 +1,12 @@
 //! A target or a ticket, whichever a file holds: what `sslth eval` and
 //! `sslth predict` run.
 
-use crate::basis::BasisSpec;
+use super::safetensors::ModelError;
+use super::target::TargetInfo;
+use super::ticket_read::{self, LoadedTicket};
 use crate::data::InputShape;
-use crate::format::{self, LoadedTicket};
-use crate::model::{ModelError, TargetInfo};
-use crate::network::Network;
+use crate::net::BasisSpec;
+use crate::net::Network;
 use std::path::Path;
 
 /// A network read from a file, ready to run.
@@ -22,7 +23,7 @@ pub enum Runnable {
 /// data can be loaded before the model (a CNN or set target needs its
 /// input layout).
 pub fn recorded_data(path: &Path) -> Option<String> {
-    let md = crate::model::header_metadata(path)?;
+    let md = super::safetensors::header_metadata(path)?;
     if let Some(d) = md.get("data") {
         return Some(d.clone());
     }
@@ -35,10 +36,10 @@ impl Runnable {
     /// `shape` sizes a convolutional or set target whose file records no
     /// input layout.
     pub fn load(path: &Path, shape: Option<InputShape>) -> Result<Runnable, ModelError> {
-        if format::is_ticket(path) {
-            Ok(Runnable::Ticket(Box::new(format::read(path)?)))
+        if ticket_read::is_ticket(path) {
+            Ok(Runnable::Ticket(Box::new(ticket_read::read(path)?)))
         } else {
-            let (net, info) = crate::target::load(path, shape)?;
+            let (net, info) = crate::files::target::load(path, shape)?;
             Ok(Runnable::Target(net, info))
         }
     }
@@ -72,7 +73,7 @@ impl Runnable {
     pub fn set_features(&self) -> Option<usize> {
         match self {
             Runnable::Target(n, _) => match n.layers.first() {
-                Some(crate::network::Layer::Equivariant(l)) if l.basis.spec() == BasisSpec::Deepsets => Some(l.c_in),
+                Some(crate::net::Layer::Equivariant(l)) if l.basis.spec() == BasisSpec::Deepsets => Some(l.c_in),
                 _ => None,
             },
             Runnable::Ticket(t) => (t.meta.basis(0) == BasisSpec::Deepsets).then(|| t.net.layers[0].d_in),

@@ -6,8 +6,7 @@
 //! Activations of one example are channel-major: c channels × P points
 //! (P = 1 for dense layers, H·W for images, N for sets).
 
-use crate::basis::{Basis, Conv2d, DeepSets, Identity};
-use crate::model::{Mlp, ModelError};
+use super::basis::{Basis, BasisSpec, Conv2d, DeepSets, Identity};
 use rayon::prelude::*;
 use std::sync::Arc;
 
@@ -31,11 +30,11 @@ impl Equivariant {
     /// The layer on one example (`x`: c_in × P, channel-major).
     fn apply(&self, x: &[f32], points: usize) -> Vec<f32> {
         if points == 1 && self.basis.size() == 1 && self.basis.points() == Some(1) {
-            // Dense: one vectorised dot product per output (model::dot).
+            // Dense: one vectorised dot product per output ([`dot`]).
             return (0..self.c_out)
                 .map(|o| {
                     let row = &self.coefficients[o * self.c_in..(o + 1) * self.c_in];
-                    crate::model::dot(row, x) + self.bias.as_ref().map_or(0.0, |b| b[o])
+                    dot(row, x) + self.bias.as_ref().map_or(0.0, |b| b[o])
                 })
                 .collect();
         }
@@ -67,6 +66,33 @@ pub enum Layer {
     /// The mean over the points of each channel (global average pooling of
     /// images, the mean of a set): c × P becomes c × 1.
     MeanPool,
+}
+
+/// Σ a_i·b_i in eight interleaved f32 lanes (vectorised; the same result
+/// on every run and thread count).
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    for (x, y) in ca.zip(cb) {
+        for i in 0..8 {
+            lanes[i] += x[i] * y[i];
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
+}
+
+/// A dense layer's tensors as PyTorch's `Linear` stores them: x ↦ Wx + b.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinearWeights {
+    /// Input width.
+    pub d_in: usize,
+    /// Output width.
+    pub d_out: usize,
+    /// W, row-major `[d_out, d_in]`.
+    pub weight: Vec<f32>,
+    /// `[d_out]`, if the layer has a bias.
+    pub bias: Option<Vec<f32>>,
 }
 
 /// A convolution's tensors as PyTorch stores them.
@@ -214,24 +240,25 @@ impl Network {
         self.linear().iter().map(|l| l.coefficients.len()).sum()
     }
 
-    /// The network as an MLP, if it is one (dense layers, ReLU between,
-    /// no pooling).
-    pub fn to_mlp(&self) -> Option<Mlp> {
+    /// The dense layers' tensors, input first, if the network is a ReLU
+    /// MLP (dense layers, ReLU between, no pooling); the inverse of
+    /// [`Network::mlp`].
+    pub fn linear_weights(&self) -> Option<Vec<LinearWeights>> {
         let s = self.structure().ok()?;
-        if s.pool_after.is_some() || s.linear.iter().any(|l| l.basis.spec() != crate::basis::BasisSpec::Identity) {
+        if s.pool_after.is_some() || s.linear.iter().any(|l| l.basis.spec() != BasisSpec::Identity) {
             return None;
         }
         let layers = s
             .linear
             .iter()
-            .map(|l| crate::model::Dense {
+            .map(|l| LinearWeights {
                 d_in: l.c_in,
                 d_out: l.c_out,
                 weight: l.coefficients.clone(),
                 bias: l.bias.clone(),
             })
             .collect();
-        Some(Mlp { layers })
+        Some(layers)
     }
 
     fn linear(&self) -> Vec<&Equivariant> {
@@ -268,11 +295,13 @@ impl Network {
         inputs.par_chunks(self.d_in().max(1)).flat_map_iter(|x| self.forward(x)).collect()
     }
 
-    /// A ReLU MLP as a network of dense (identity-basis) layers.
-    pub fn from_mlp(mlp: &Mlp) -> Network {
-        let last = mlp.layers.len() - 1;
+    /// A ReLU MLP, f(x) = W_ℓ σ(… σ(W_1 x + b_1) …) + b_ℓ, as a network of
+    /// dense (identity-basis) layers. `layers` is not empty.
+    pub fn mlp(layers: &[LinearWeights]) -> Network {
+        let mlp = layers;
+        let last = mlp.len() - 1;
         let mut layers = Vec::new();
-        for (i, l) in mlp.layers.iter().enumerate() {
+        for (i, l) in mlp.iter().enumerate() {
             layers.push(Layer::Equivariant(Equivariant {
                 basis: Arc::new(Identity),
                 c_in: l.d_in,
@@ -284,15 +313,15 @@ impl Network {
                 layers.push(Layer::Relu);
             }
         }
-        Network { layers, channels: mlp.layers[0].d_in, points: 1 }
+        Network { layers, channels: mlp[0].d_in, points: 1 }
     }
 
     /// A DeepSets network on sets of `points` elements with `features`
     /// channels: `layers` are set layers (identity weight `[out, in]`,
     /// mean weight `[out, in]`, bias), each followed by ReLU, then the mean
     /// over the set, then the dense `head`.
-    pub fn deepsets(layers: &[SetWeights], head: &Mlp, points: usize) -> Result<Network, ModelError> {
-        let bad = |m: String| ModelError::Layout(m);
+    pub fn deepsets(layers: &[SetWeights], head: &[LinearWeights], points: usize) -> Result<Network, String> {
+        let bad = |m: String| m;
         let mut out = Vec::new();
         let mut c_prev = layers.first().map_or(0, |l| l.c_in);
         let channels = c_prev;
@@ -319,14 +348,16 @@ impl Network {
             out.push(Layer::Relu);
             c_prev = l.c_out;
         }
-        if head.layers.first().is_some_and(|l| l.d_in != c_prev) {
+        if head.first().is_some_and(|l| l.d_in != c_prev) {
             return Err(bad(format!(
                 "the dense head takes {} inputs but the last set layer gives {c_prev} channels",
-                head.layers[0].d_in
+                head[0].d_in
             )));
         }
         out.push(Layer::MeanPool);
-        out.extend(Network::from_mlp(head).layers);
+        if !head.is_empty() {
+            out.extend(Network::mlp(head).layers);
+        }
         Ok(Network { layers: out, channels, points })
     }
 
@@ -336,8 +367,8 @@ impl Network {
     /// then the dense layers of `head` (ReLU between them). Kernel offset
     /// (a, b) is basis element a·k + b, so the coefficients are the weight
     /// transposed to `[k·k, out, in]`.
-    pub fn cnn(convs: &[ConvWeights], head: &Mlp, height: usize, width: usize) -> Result<Network, ModelError> {
-        let bad = |m: String| ModelError::Layout(m);
+    pub fn cnn(convs: &[ConvWeights], head: &[LinearWeights], height: usize, width: usize) -> Result<Network, String> {
+        let bad = |m: String| m;
         let mut layers = Vec::new();
         let mut channels = None;
         let mut c_prev = 0;
@@ -367,14 +398,16 @@ impl Network {
             }));
             layers.push(Layer::Relu);
         }
-        if head.layers.first().is_some_and(|l| l.d_in != c_prev) {
+        if head.first().is_some_and(|l| l.d_in != c_prev) {
             return Err(bad(format!(
                 "the dense head takes {} inputs but the last conv gives {c_prev} channels",
-                head.layers[0].d_in
+                head[0].d_in
             )));
         }
         layers.push(Layer::MeanPool);
-        layers.extend(Network::from_mlp(head).layers);
+        if !head.is_empty() {
+            layers.extend(Network::mlp(head).layers);
+        }
         Ok(Network { layers, channels: channels.unwrap_or(c_prev), points: height * width })
     }
 }
@@ -382,33 +415,52 @@ impl Network {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Dense;
     use crate::weights::uniform_weight;
 
     fn draw(n: usize, seed: u64, stream: u64) -> Vec<f32> {
         (0..n).map(|i| (0.5 * uniform_weight(seed, stream, i as u64)) as f32).collect()
     }
 
-    fn mlp(widths: &[usize], seed: u64) -> Mlp {
-        let layers = widths
+    fn mlp(widths: &[usize], seed: u64) -> Vec<LinearWeights> {
+        widths
             .windows(2)
             .enumerate()
-            .map(|(i, w)| Dense {
+            .map(|(i, w)| LinearWeights {
                 d_in: w[0],
                 d_out: w[1],
                 weight: draw(w[0] * w[1], seed, 10 + i as u64),
                 bias: Some(draw(w[1], seed, 20 + i as u64)),
             })
-            .collect();
-        Mlp { layers }
+            .collect()
+    }
+
+    /// The textbook MLP: y = W x + b per layer, ReLU between, in f64.
+    fn textbook(layers: &[LinearWeights], x: &[f32]) -> Vec<f32> {
+        let mut cur: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+        for (i, l) in layers.iter().enumerate() {
+            cur = (0..l.d_out)
+                .map(|o| {
+                    let s: f64 = (0..l.d_in).map(|j| f64::from(l.weight[o * l.d_in + j]) * cur[j]).sum();
+                    let y = s + l.bias.as_ref().map_or(0.0, |b| f64::from(b[o]));
+                    if i + 1 < layers.len() {
+                        y.max(0.0)
+                    } else {
+                        y
+                    }
+                })
+                .collect();
+        }
+        cur.iter().map(|&v| v as f32).collect()
     }
 
     #[test]
     fn a_dense_network_is_the_mlp() {
         let m = mlp(&[7, 6, 5, 3], 1);
-        let net = Network::from_mlp(&m);
+        let net = Network::mlp(&m);
+        assert_eq!(net.linear_weights().unwrap(), m);
         let x = draw(7 * 20, 2, 0);
-        let (a, b) = (net.forward_batch(&x, 20), m.forward_batch(&x, 20));
+        let a = net.forward_batch(&x, 20);
+        let b: Vec<f32> = x.chunks(7).flat_map(|r| textbook(&m, r)).collect();
         assert!(a.iter().zip(&b).all(|(p, q)| (p - q).abs() < 1e-5), "{a:?} vs {b:?}");
     }
 

@@ -1,11 +1,12 @@
 //! The whole job for one target: plan, build, certify, and measure when
 //! data are at hand.
 
+use crate::construction::{build, plan, BuildConfig, Certificate, LayerPlan, Ticket, Tolerance};
 use crate::data::Dataset;
-use crate::eval::{compare, Comparison};
-use crate::network::Network;
-use crate::sparse::SparseNet;
-use crate::ticket::{build, plan, BuildConfig, Certificate, LayerPlan, Ticket, TicketMeta, Tolerance};
+use crate::experiments::eval::{compare, Comparison};
+use crate::net::Network;
+use crate::ticket::SparseNet;
+use crate::ticket::TicketMeta;
 use std::time::{Duration, Instant};
 
 /// A built ticket with everything measured about it.

@@ -7,7 +7,7 @@
 //! and channel o of the output is Σ_q b_q(Σ_j C_q[o, j]·x_j) + bias[o].
 //! Dense layers are the case |B| = 1 on one point.
 
-use crate::basis::BasisSpec;
+use crate::net::BasisSpec;
 use rayon::prelude::*;
 
 /// One sparse equivariant layer (see the module docs): the kept edges,

@@ -1,0 +1,187 @@
+//! Building a planned ticket: every target layer's pair from the engine,
+//! and the ticket's runnable form and file metadata.
+
+use super::certificate::{certify, Certificate};
+use super::engine::{build_pair, Pair, PairSpec};
+use super::sizing::LayerPlan;
+use crate::net::{BasisSpec, Network};
+use crate::ticket::{PairMeta, SparseLayer, SparseNet, TicketMeta};
+
+/// A ticket: the pruned random pairs of every target layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ticket {
+    /// Seed of the random network.
+    pub seed: u64,
+    /// Whether inputs get a constant-1 channel (the target has biases).
+    pub bias: bool,
+    /// Whether the first layer assumed x ≥ 0.
+    pub nonneg_input: bool,
+    /// The pairs, input first.
+    pub pairs: Vec<Pair>,
+    /// Each pair's basis.
+    pub bases: Vec<BasisSpec>,
+    /// Mean pooling after pair i's ReLU, as in the target.
+    pub pool_after: Option<usize>,
+    /// Points per input channel.
+    pub points: usize,
+}
+
+/// Builds the ticket of a planned target; `progress` is called once per
+/// finished row of each pair's B.
+pub fn build(
+    net: &Network,
+    plans: &[LayerPlan],
+    seed: u64,
+    nonneg_input: bool,
+    progress: &(dyn Fn() + Sync),
+) -> Ticket {
+    let structure = net.structure().expect("a planned network has a structure");
+    let pairs = plans
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let spec = PairSpec {
+                seed,
+                layer: i,
+                target: &p.target,
+                size: p.size,
+                nonneg: p.nonneg.clone(),
+                weight_eps: p.weight_eps,
+                budget_nodes: 2_000_000,
+            };
+            build_pair(&spec, progress)
+        })
+        .collect();
+    Ticket {
+        seed,
+        bias: net.has_bias(),
+        nonneg_input,
+        pairs,
+        bases: structure.linear.iter().map(|l| l.basis.spec()).collect(),
+        pool_after: structure.pool_after,
+        points: net.points,
+    }
+}
+
+impl Ticket {
+    /// Edges of the whole random network.
+    pub fn random_edges(&self) -> u64 {
+        self.pairs.iter().map(Pair::random_edges).sum()
+    }
+
+    /// Edges kept.
+    pub fn kept_edges(&self) -> u64 {
+        self.pairs.iter().map(Pair::kept_edges).sum()
+    }
+
+    /// Edges of the pairs' blocks alone ([`Pair::block_edges`]).
+    pub fn block_edges(&self) -> u64 {
+        self.pairs.iter().map(Pair::block_edges).sum()
+    }
+
+    /// Density: kept / all edges of the random network.
+    pub fn density(&self) -> f64 {
+        self.kept_edges() as f64 / self.random_edges() as f64
+    }
+
+    /// The runnable network: per pair an A layer (stacked rows
+    /// `[|B|·H, d_in]`, its edges all on the identity element) and a B
+    /// layer (`[|B|·d_out, H]`). With a constant-1 input channel its A
+    /// edges become the first layer's bias, so the network takes x itself.
+    pub fn to_sparse(&self) -> SparseNet {
+        let mut layers = Vec::with_capacity(2 * self.pairs.len());
+        for (i, (p, &basis)) in self.pairs.iter().zip(&self.bases).enumerate() {
+            let two_n = 2 * p.size.n;
+            let fold = i == 0 && self.bias;
+            let d_in = p.d_in - usize::from(fold);
+            let offset = (p.pointwise * p.hidden()) as u32;
+            let mut a = SparseLayer {
+                d_out: p.basis * p.hidden(),
+                d_in,
+                rows: vec![],
+                cols: vec![],
+                vals: vec![],
+                bias: None,
+                basis,
+            };
+            let mut bias = vec![0.0f32; p.hidden()];
+            for &(h, v) in &p.a {
+                let j = h as usize / two_n;
+                if fold && j == d_in {
+                    bias[h as usize] = v;
+                } else {
+                    a.rows.push(offset + h);
+                    a.cols.push(j as u32);
+                    a.vals.push(v);
+                }
+            }
+            if fold {
+                a.bias = Some(bias);
+            }
+            layers.push(a);
+            layers.push(SparseLayer {
+                d_out: p.basis * p.d_out,
+                d_in: p.hidden(),
+                rows: p.b.iter().map(|e| e.0).collect(),
+                cols: p.b.iter().map(|e| e.1).collect(),
+                vals: p.b.iter().map(|e| e.2).collect(),
+                bias: None,
+                basis,
+            });
+        }
+        SparseNet { layers, points: self.points, pool_after: self.pool_after.map(|i| 2 * i + 1) }
+    }
+
+    /// What a ticket file records besides its weights. Dense tickets are
+    /// version 1 (the fields for bases, pooling and points are left out,
+    /// so their files are byte for byte those of earlier sslth); any other
+    /// basis or a pooling makes version 2, which version-1 readers refuse.
+    pub fn meta(
+        &self,
+        net: &Network,
+        certified_error: f64,
+        input_scale: Option<f64>,
+        data: Option<&str>,
+    ) -> TicketMeta {
+        let dense = self.bases.iter().all(BasisSpec::is_identity) && self.pool_after.is_none() && self.points == 1;
+        TicketMeta {
+            version: if dense { 1 } else { 2 },
+            generator: crate::weights::GENERATOR.to_string(),
+            seed: self.seed,
+            bias: self.bias,
+            nonneg_input: self.nonneg_input,
+            target_widths: net.widths(),
+            input_scale,
+            data: data.map(String::from),
+            bases: if dense { Vec::new() } else { self.bases.clone() },
+            pool_after: self.pool_after,
+            points: self.points,
+            pairs: self
+                .pairs
+                .iter()
+                .map(|p| PairMeta {
+                    n: p.size.n,
+                    k: p.size.k,
+                    scale: p.size.scale,
+                    d_in: p.d_in,
+                    rows: p.basis * p.d_out,
+                })
+                .collect(),
+            density: self.density(),
+            kept_edges: self.kept_edges(),
+            random_edges: self.random_edges(),
+            certified_error: Some(certified_error),
+            misses: self.pairs.iter().map(|p| p.misses).sum(),
+            layers: Vec::new(),
+        }
+    }
+
+    /// The certified bound (docs/THEORY.md §6) against `net`: every
+    /// operator norm is an upper bound by construction (a sum over basis
+    /// elements of ‖b_q‖ times a [`spectral_norm_upper`]), and the
+    /// recursion only adds and multiplies them, so the bound is one too.
+    pub fn certificate(&self, net: &Network) -> Result<Certificate, String> {
+        let approx: Vec<(&[f64], &[f64])> = self.pairs.iter().map(|p| (&p.approx_pos[..], &p.approx_neg[..])).collect();
+        certify(net, self.nonneg_input, &approx)
+    }
+}

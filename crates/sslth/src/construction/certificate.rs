@@ -1,0 +1,228 @@
+//! The certificate (docs/THEORY.md §6): an upper bound by construction on
+//! sup ‖f(x) − g(x)‖ over the input ball, from the target and what each
+//! pair of a ticket computes, and the checks that a ticket file belongs to
+//! a target.
+
+use super::layers::augmented_layers;
+use crate::linalg::spectral_norm_upper;
+use crate::net::{BasisSpec, Network};
+use crate::ticket::{SparseNet, TicketMeta};
+
+/// Radius of the augmented input ball: ‖x‖ ≤ 1, plus the constant channel
+/// (1 at each of the P input points) when the target has biases.
+pub fn input_radius(net: &Network) -> f64 {
+    if net.has_bias() {
+        (1.0 + net.points as f64).sqrt()
+    } else {
+        1.0
+    }
+}
+
+/// The certified bound (docs/THEORY.md §6) of a ticket whose pairs compute
+/// `approx[i]` = (Ĉ⁺_i, Ĉ⁻_i) (flat like the augmented coefficients) against
+/// the target `net`; see [`Ticket::certificate`]. Ĉ⁻ is ignored on
+/// channels that are never negative.
+pub fn certify(net: &Network, nonneg_input: bool, approx: &[(&[f64], &[f64])]) -> Result<Certificate, String> {
+    let layers = augmented_layers(net, nonneg_input)?;
+    let pool_after = net.structure()?.pool_after;
+    let mut out = Vec::new();
+    for (l, &(pos, neg)) in layers.iter().zip(approx) {
+        let c = &l.coefficients;
+        let cols = c.d_in;
+        let e_pos: Vec<f64> = c.values.iter().zip(pos).map(|(t, a)| t - a).collect();
+        let e_neg: Vec<f64> = c
+            .values
+            .iter()
+            .zip(neg)
+            .enumerate()
+            .map(|(i, (t, a))| if l.nonneg[i % cols] { 0.0 } else { t - a })
+            .collect();
+        let mut joint = Vec::with_capacity(2 * e_pos.len());
+        for r in 0..c.rows() {
+            joint.extend_from_slice(&e_pos[r * cols..(r + 1) * cols]);
+            joint.extend_from_slice(&e_neg[r * cols..(r + 1) * cols]);
+        }
+        let coefficient_error = (0..c.basis)
+            .map(|q| spectral_norm_upper(l.block(&joint, q, 2 * cols), c.d_out, 2 * cols))
+            .fold(0.0, f64::max);
+        out.push(LayerCertificate {
+            err_pos: l.operator_bound(&e_pos, cols),
+            err_neg: l.operator_bound(&e_neg, cols),
+            err_joint: l.operator_bound(&joint, 2 * cols),
+            target_norm: l.operator_bound(&c.values, cols),
+            coefficient_error,
+            basis_norm: l.basis.norm(),
+            pool: (Some(out.len()) == pool_after).then_some(l.points),
+        });
+    }
+    let radius = input_radius(net);
+    let bound = certified_bound(&out, radius);
+    let ball =
+        if net.points == 1 { "|x|_2 <= 1".to_string() } else { format!("|x|_2 <= 1 (all {} values)", net.d_in()) };
+    let domain = if nonneg_input {
+        format!("every x >= 0 (each coordinate) with {ball}")
+    } else {
+        format!("every x with {ball}")
+    };
+    Ok(Certificate { layers: out, input_radius: radius, bound, domain })
+}
+
+/// Checks that a ticket file's metadata describe a ticket of `net`: as many
+/// pairs as linear layers, each over the same basis (kind and sizes), the
+/// same pooling, points, bias and (augmented) widths. The first difference
+/// is the error.
+pub fn check_target(meta: &TicketMeta, net: &Network) -> Result<(), String> {
+    let s = net.structure()?;
+    if s.linear.len() != meta.pairs.len() {
+        return Err(format!(
+            "the ticket has {} pairs but the target {} linear layers",
+            meta.pairs.len(),
+            s.linear.len()
+        ));
+    }
+    for (i, l) in s.linear.iter().enumerate() {
+        let (ours, theirs) = (meta.basis(i), l.basis.spec());
+        if ours != theirs {
+            let name = |b: BasisSpec| b.build().map(|b| b.name()).unwrap_or_else(|e| e);
+            return Err(format!(
+                "basis mismatch: the ticket's pair {i} is over {} but the target's layer {i} over {}",
+                name(ours),
+                name(theirs)
+            ));
+        }
+    }
+    if meta.pool_after != s.pool_after || meta.points != net.points || meta.bias != net.has_bias() {
+        return Err(format!(
+            "the ticket pools after {:?} on {} points (bias {}) but the target after {:?} on {} (bias {})",
+            meta.pool_after,
+            meta.points,
+            meta.bias,
+            s.pool_after,
+            net.points,
+            net.has_bias()
+        ));
+    }
+    for (i, (l, p)) in augmented_layers(net, meta.nonneg_input)?.iter().zip(&meta.pairs).enumerate() {
+        let c = &l.coefficients;
+        if (c.d_in, c.rows()) != (p.d_in, p.rows) {
+            return Err(format!(
+                "the ticket's pair {i} maps {} inputs to {} rows but the target's layer {i} {} to {}",
+                p.d_in,
+                p.rows,
+                c.d_in,
+                c.rows()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What each pair of a runnable ticket computes, read back from its kept
+/// edges (docs/THEORY.md §3.1, §4): Ĉ^±_q[o, j] = Σ a_h·B_q[o, h] over the
+/// kept B edges of the hidden channels h of block j (h / 2n = j) whose kept
+/// A weight a_h is positive (Ĉ⁺) or negative (Ĉ⁻). Refuses A edges that are
+/// not the construction's: off the identity element or outside their block.
+pub fn approximations(net: &SparseNet, meta: &TicketMeta) -> Result<Vec<[Vec<f64>; 2]>, String> {
+    let mut out = Vec::new();
+    for (i, p) in meta.pairs.iter().enumerate() {
+        let basis = meta.basis(i).build()?;
+        let (hidden, two_n) = (p.hidden(), 2 * p.n);
+        let (a_layer, b_layer) = (&net.layers[2 * i], &net.layers[2 * i + 1]);
+        let first = basis.identity() * hidden;
+        let mut a = vec![0.0f64; hidden];
+        for ((&r, &c), &v) in a_layer.rows.iter().zip(&a_layer.cols).zip(&a_layer.vals) {
+            let h = (r as usize).checked_sub(first).filter(|&h| h < hidden && h / two_n == c as usize);
+            let h = h.ok_or_else(|| format!("pair {i}: A edge ({r}, {c}) is not one the construction keeps"))?;
+            a[h] = f64::from(v);
+        }
+        if let Some(bias) = &a_layer.bias {
+            // The folded constant channel, the last input of pair 0.
+            for (h, &v) in bias.iter().enumerate().filter(|(_, &v)| v != 0.0) {
+                if h / two_n != p.d_in - 1 {
+                    return Err(format!("pair {i}: a bias on hidden channel {h}, outside the constant's block"));
+                }
+                a[h] = f64::from(v);
+            }
+        }
+        let (mut pos, mut neg) = (vec![0.0f64; p.rows * p.d_in], vec![0.0f64; p.rows * p.d_in]);
+        for ((&r, &h), &w) in b_layer.rows.iter().zip(&b_layer.cols).zip(&b_layer.vals) {
+            let (h, r) = (h as usize, r as usize);
+            let at = r * p.d_in + h / two_n;
+            let term = a[h] * f64::from(w);
+            if a[h] > 0.0 {
+                pos[at] += term;
+            } else if a[h] < 0.0 {
+                neg[at] += term;
+            }
+        }
+        out.push([pos, neg]);
+    }
+    Ok(out)
+}
+
+/// The certificate of a ticket given by its kept edges and metadata (as a
+/// file holds it), recomputed from those edges ([`approximations`]) against
+/// `target` after [`check_target`].
+pub fn certify_edges(target: &Network, net: &SparseNet, meta: &TicketMeta) -> Result<Certificate, String> {
+    check_target(meta, target)?;
+    let approx = approximations(net, meta)?;
+    let refs: Vec<(&[f64], &[f64])> = approx.iter().map(|[p, n]| (&p[..], &n[..])).collect();
+    certify(target, meta.nonneg_input, &refs)
+}
+
+/// The recursion of docs/THEORY.md §6 on per-layer norms: e_0 = 0,
+/// F_0 = `radius`, e_i = ‖C_i‖·e_{i−1} + ‖[E⁺ E⁻]_i‖·(F_{i−1} + e_{i−1}),
+/// F_i = ‖C_i‖·F_{i−1}, and a mean pooling over P points after layer i
+/// divides both by √P (its operator norm); returns e_ℓ. Every operation
+/// rounds up by at most one ulp, covered by a final factor 1 + 1e-12 (ℓ is
+/// far below 10³).
+pub fn certified_bound(layers: &[LayerCertificate], radius: f64) -> f64 {
+    let (mut f, mut e) = (radius, 0.0);
+    for l in layers {
+        e = l.target_norm * e + l.err_joint * (f + e);
+        f *= l.target_norm;
+        if let Some(p) = l.pool {
+            let shrink = (p as f64).sqrt();
+            e /= shrink;
+            f /= shrink;
+        }
+    }
+    e * (1.0 + 1e-12)
+}
+
+/// Certified errors of one layer: upper bounds on operator norms, each
+/// Σ_q ‖b_q‖·‖M_q‖₂ over the basis (for one element, ‖M‖₂ itself).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct LayerCertificate {
+    /// ‖Σ_q b_q ⊗ (C_q − Ĉ⁺_q)‖.
+    pub err_pos: f64,
+    /// ‖Σ_q b_q ⊗ (C_q − Ĉ⁻_q)‖ over the channels that can be negative.
+    pub err_neg: f64,
+    /// ‖Σ_q b_q ⊗ [C_q − Ĉ⁺_q, C_q − Ĉ⁻_q]‖, which bounds the layer's
+    /// error at ‖x‖ = 1; at most `basis_norm · coefficient_error`.
+    pub err_joint: f64,
+    /// ‖Σ_q b_q ⊗ C_q‖ of the augmented target layer.
+    pub target_norm: f64,
+    /// max_q ‖[C_q − Ĉ⁺_q, C_q − Ĉ⁻_q]‖₂: the coefficient error.
+    pub coefficient_error: f64,
+    /// ‖B‖ of the layer's basis.
+    pub basis_norm: f64,
+    /// Points averaged by a mean pooling after this layer, if any.
+    pub pool: Option<usize>,
+}
+
+/// The end-to-end bound: for every x in `domain` (‖x‖ ≤ 1, and x ≥ 0 too
+/// when the first layer assumed it), ‖f(x) − g(x)‖ ≤ `bound` (see
+/// [`certified_bound`]; F_0 is the input radius, √2 with the constant
+/// coordinate).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Certificate {
+    /// Per layer.
+    pub layers: Vec<LayerCertificate>,
+    /// Radius of the (augmented) input ball.
+    pub input_radius: f64,
+    /// The bound on the output error.
+    pub bound: f64,
+    /// The inputs the bound holds for, in words.
+    pub domain: String,
+}

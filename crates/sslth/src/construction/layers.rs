@@ -1,0 +1,89 @@
+//! The target as the construction sees it (docs/THEORY.md §3 and §4):
+//! each linear layer of a [`Network`] as augmented coefficients over its
+//! basis.
+//!
+//! Biases go through a constant-1 input channel carried through every
+//! layer: target layer i gets the bias as the coefficient of the constant
+//! channel on the basis's identity element, and (except the last layer) an
+//! extra output channel that copies the constant, so every layer of the
+//! random network is bias-free as in the paper. Exact zeros (the carried
+//! channel) keep no edge.
+
+use super::engine::Coefficients;
+use crate::linalg::spectral_norm_upper;
+use crate::net::{Basis, Network};
+use std::sync::Arc;
+
+/// One target layer as the construction sees it.
+#[derive(Clone, Debug)]
+pub struct TargetLayer {
+    /// The augmented coefficients (bias and carried constant included).
+    pub coefficients: Coefficients,
+    /// Which input channels are never negative.
+    pub nonneg: Vec<bool>,
+    /// The layer's basis.
+    pub basis: Arc<dyn Basis>,
+    /// Points per channel the layer acts on (1 after pooling).
+    pub points: usize,
+}
+
+impl TargetLayer {
+    /// Block q (`[d_out, cols]`) of a matrix stacked like the coefficients.
+    pub(crate) fn block<'a>(&self, values: &'a [f64], q: usize, cols: usize) -> &'a [f64] {
+        let size = self.coefficients.d_out * cols;
+        &values[q * size..(q + 1) * size]
+    }
+
+    /// Σ_q ‖b_q‖·‖M_q‖₂ over the blocks of `values` (flat like the
+    /// coefficients), each norm bounded above ([`spectral_norm_upper`]):
+    /// an upper bound on ‖Σ_q b_q ⊗ M_q‖.
+    pub(crate) fn operator_bound(&self, values: &[f64], cols: usize) -> f64 {
+        let rows = self.coefficients.d_out;
+        (0..self.coefficients.basis)
+            .map(|q| self.basis.element_norm(q) * spectral_norm_upper(self.block(values, q, cols), rows, cols))
+            .sum()
+    }
+}
+
+/// The augmented coefficients of a network's linear layers (see the module
+/// docs), or why the network is not one the construction takes.
+pub fn augmented_layers(net: &Network, nonneg_input: bool) -> Result<Vec<TargetLayer>, String> {
+    let structure = net.structure()?;
+    let bias = net.has_bias();
+    let last = structure.linear.len() - 1;
+    let mut points = net.points;
+    let mut out = Vec::new();
+    for (i, l) in structure.linear.iter().enumerate() {
+        let size = l.basis.size();
+        let id = l.basis.identity();
+        let d_in = l.c_in + usize::from(bias);
+        let carry = bias && i < last;
+        let d_out = l.c_out + usize::from(carry);
+        let mut values = vec![0.0; size * d_out * d_in];
+        for q in 0..size {
+            for o in 0..l.c_out {
+                for j in 0..l.c_in {
+                    values[(q * d_out + o) * d_in + j] = f64::from(l.coefficients[(q * l.c_out + o) * l.c_in + j]);
+                }
+            }
+        }
+        if bias {
+            for o in 0..l.c_out {
+                values[(id * d_out + o) * d_in + l.c_in] = l.bias.as_ref().map_or(0.0, |b| f64::from(b[o]));
+            }
+        }
+        if carry {
+            values[(id * d_out + l.c_out) * d_in + l.c_in] = 1.0;
+        }
+        let mut nonneg = vec![i > 0 || nonneg_input; d_in];
+        if bias {
+            nonneg[l.c_in] = true;
+        }
+        let coefficients = Coefficients { basis: size, pointwise: id, d_out, d_in, values };
+        out.push(TargetLayer { coefficients, nonneg, basis: l.basis.clone(), points });
+        if structure.pool_after == Some(i) {
+            points = 1;
+        }
+    }
+    Ok(out)
+}

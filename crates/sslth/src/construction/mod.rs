@@ -1,0 +1,24 @@
+//! The construction (docs/THEORY.md §3–§4, §6): a target [`Network`] as
+//! augmented coefficients ([`layers`]), sized ([`sizing`]), built pair by
+//! pair by the engine ([`engine`]) into a [`Ticket`] ([`build`]), and
+//! certified ([`certificate`]).
+//!
+//! Invariant: the engine touches only coefficients; it never sees a group
+//! or a basis element's action, so a new kind of layer adds a basis in
+//! [`crate::net`] and nothing here.
+//!
+//! [`Network`]: crate::net::Network
+
+pub mod build;
+pub mod certificate;
+pub mod engine;
+pub mod layers;
+pub mod sizing;
+
+pub use build::{build, Ticket};
+pub use certificate::{
+    approximations, certified_bound, certify, certify_edges, check_target, input_radius, Certificate, LayerCertificate,
+};
+pub use engine::{Coefficients, Pair, PairSize};
+pub use layers::{augmented_layers, TargetLayer};
+pub use sizing::{plan, scale_for, BuildConfig, LayerPlan, Tolerance, MISS_RATE};

@@ -1,0 +1,557 @@
+//! Sizing a ticket before it is built (docs/THEORY.md §3.2, Theorem 3 made
+//! computable): per target layer, n (samples per RFSS instance), k (kept
+//! B edges per instance), the scale of B and the per-coefficient
+//! tolerance, from a fixed (n, k), a fixed k with the measured miss-rate
+//! rule, or a density.
+
+use super::certificate::input_radius;
+use super::engine::{Coefficients, PairSize};
+use super::layers::augmented_layers;
+use crate::linalg::spectral_norm;
+use crate::net::Network;
+
+/// The tolerance asked for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Tolerance {
+    /// Every coefficient within this of its target (weight units).
+    Weight(f64),
+    /// A bound on sup over ‖x‖ ≤ 1 of ‖f(x) − g(x)‖, split into per-layer
+    /// weight tolerances (see [`plan`]).
+    Network(f64),
+}
+
+/// How to build a ticket.
+#[derive(Clone, Debug)]
+pub struct BuildConfig {
+    /// Seed of the random network.
+    pub seed: u64,
+    /// Target density (kept / all edges of the random network), in (0, 1].
+    pub density: f64,
+    /// Error tolerance.
+    pub tolerance: Tolerance,
+    /// Explicit (n, k) for every layer, overriding the sizing.
+    pub n_k: Option<(usize, usize)>,
+    /// A fixed subset size k (kept B edges per instance) for every layer,
+    /// each n_i the smallest whose measured miss rate is at most
+    /// [`MISS_RATE`] (see [`measured_n`]); overrides the density.
+    pub k: Option<usize>,
+    /// Treat the inputs as non-negative (pixels): no N side in the first
+    /// layer, and the certificate holds only for x ≥ 0.
+    pub nonneg_input: bool,
+    /// One fixed scale S of every B layer (B uniform on [−S, S)), chosen
+    /// by the user before seeing the target, so that the random network's
+    /// weights do not depend on the target (docs/THEORY.md §3.4). `None`:
+    /// a per-layer scale from the target's largest coefficient.
+    pub scale: Option<f64>,
+    /// With [`Tolerance::Network`], keep a ticket whose certificate exceeds
+    /// the tolerance (the report says so) instead of failing.
+    pub accept_over_eps: bool,
+}
+
+/// One target layer's coefficients and sizing, decided before building.
+#[derive(Clone, Debug)]
+pub struct LayerPlan {
+    /// The (augmented) target coefficients.
+    pub target: Coefficients,
+    /// Which input channels are never negative.
+    pub nonneg: Vec<bool>,
+    /// n, k and scale.
+    pub size: PairSize,
+    /// Tolerance per coefficient.
+    pub weight_eps: f64,
+}
+
+impl LayerPlan {
+    /// Hidden width 2n·d_in.
+    pub fn hidden(&self) -> usize {
+        2 * self.size.n * self.target.d_in
+    }
+
+    /// Edges of the random pair: |B|·H·(d_in + d_out).
+    pub fn random_edges(&self) -> u64 {
+        let t = &self.target;
+        (self.hidden() * t.basis * (t.d_in + t.d_out)) as u64
+    }
+
+    /// RFSS instances to solve: one per non-zero coefficient and side.
+    pub fn instances(&self) -> u64 {
+        LayerShape::new(&self.target, &self.nonneg).instances()
+    }
+
+    /// Predicted kept edges (see `LayerShape::predicted_kept`).
+    pub fn predicted_kept(&self) -> u64 {
+        LayerShape::new(&self.target, &self.nonneg).predicted_kept(self.size.n, self.size.k)
+    }
+}
+
+/// What sizing needs of a layer, read from its coefficients once: the
+/// largest |C|, and per input channel its non-zero coefficients and sides.
+struct LayerShape<'a> {
+    max_abs: f64,
+    basis: usize,
+    d_in: usize,
+    rows: usize,
+    nonzero: Vec<u32>,
+    nonneg: &'a [bool],
+}
+
+impl<'a> LayerShape<'a> {
+    fn new(c: &Coefficients, nonneg: &'a [bool]) -> Self {
+        let mut nonzero = vec![0u32; c.d_in];
+        for row in c.values.chunks_exact(c.d_in) {
+            for (z, &v) in nonzero.iter_mut().zip(row) {
+                *z += u32::from(v != 0.0);
+            }
+        }
+        LayerShape { max_abs: c.max_abs(), basis: c.basis, d_in: c.d_in, rows: c.rows(), nonzero, nonneg }
+    }
+
+    fn sides(&self, j: usize) -> u64 {
+        if self.nonneg[j] {
+            1
+        } else {
+            2
+        }
+    }
+
+    fn instances(&self) -> u64 {
+        self.nonzero.iter().enumerate().map(|(j, &m)| u64::from(m) * self.sides(j)).sum()
+    }
+
+    fn random_edges(&self, n: usize) -> u64 {
+        (2 * n * self.d_in * (self.basis * self.d_in + self.rows)) as u64
+    }
+
+    /// k B edges per instance, plus one A edge per hidden neuron that some
+    /// instance uses: a side of about n neurons serving m instances of k
+    /// picks each uses about n·(1 − (1 − k/n)^m) of them.
+    fn predicted_kept(&self, n: usize, k: usize) -> u64 {
+        let (nf, kf) = (n as f64, k as f64);
+        let a: f64 = self
+            .nonzero
+            .iter()
+            .enumerate()
+            .map(|(j, &m)| self.sides(j) as f64 * nf * (1.0 - (1.0 - (kf / nf).min(1.0)).powi(m as i32)))
+            .sum();
+        self.instances() * k as u64 + a.round() as u64
+    }
+}
+
+/// The largest |coefficient| that k-sums of products a·b reach at B scale
+/// S, in the sense of the paper's range: with samples of standard
+/// deviation σ, Theorem 2 covers |z| ≤ √3·σ·√k (that is √k for
+/// Uniform[−1, 1]); products |a|·b with |a| ~ U[0, 1], b ~ U[−S, S] have
+/// σ = S/3, so the range is S·√(k/3).
+pub fn reach(scale: f64, k: usize) -> f64 {
+    scale * (k as f64 / 3.0).sqrt()
+}
+
+/// Scale of B: k-sums of products a·b have standard deviation √k/3; the
+/// targets are kept within one of them. (Two let the largest targets fall
+/// beyond the sum of the k largest products of some blocks: on a
+/// Fashion-MNIST 784-500-10 target, 6 of 789,511 instances missed by up to
+/// 1.4.)
+pub fn scale_for(max_abs: f64, k: usize) -> f64 {
+    (max_abs / ((k as f64).sqrt() / 3.0)).max(1.0)
+}
+
+/// Decides n_i, k_i and the scales (docs/THEORY.md §3.2, Theorem 3 made
+/// computable). With explicit (n, k) those are used. With a subset size
+/// k, each n_i is the measured rule's ([`measured_n`]); with a density D,
+/// k is the largest whose ticket, so sized, is predicted no denser than D.
+/// `Tolerance::Network(ε)` gives layer i the per-coefficient tolerance
+/// ε / (ℓ·√(2·d_in·d_out)·Πothers), where Πothers bounds how the layer's
+/// error is amplified (the product of the other layers' operator norms and
+/// the input radius) and ‖B‖ the basis's: Frobenius bounds spectral, so
+/// each layer then contributes at most ε/ℓ to first order.
+pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> {
+    if !(cfg.density > 0.0 && cfg.density <= 1.0) {
+        return Err(format!("density must be in (0, 1], got {}", cfg.density));
+    }
+    let layers = augmented_layers(net, cfg.nonneg_input)?;
+    let ell = layers.len();
+    let eps: Vec<f64> = match cfg.tolerance {
+        Tolerance::Weight(e) if e > 0.0 && e.is_finite() => vec![e; ell],
+        Tolerance::Network(e) if e > 0.0 && e.is_finite() => {
+            let norms: Vec<f64> = layers
+                .iter()
+                .map(|l| {
+                    let c = &l.coefficients;
+                    (0..c.basis)
+                        .map(|q| {
+                            l.basis.element_norm(q) * spectral_norm(l.block(&c.values, q, c.d_in), c.d_out, c.d_in)
+                        })
+                        .sum()
+                })
+                .collect();
+            let radius = input_radius(net);
+            layers
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    let c = &l.coefficients;
+                    let others: f64 =
+                        norms.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, n)| n.max(1.0)).product();
+                    e / (ell as f64 * l.basis.norm() * (2.0 * (c.d_in * c.d_out) as f64).sqrt() * others * radius)
+                })
+                .collect()
+        }
+        Tolerance::Weight(e) | Tolerance::Network(e) => {
+            return Err(format!("eps must be a finite number > 0, got {e}"))
+        }
+    };
+    let shapes: Vec<LayerShape> = layers.iter().map(|l| LayerShape::new(&l.coefficients, &l.nonneg)).collect();
+    let make = |sizes: &[PairSize]| -> Vec<LayerPlan> {
+        layers
+            .iter()
+            .zip(sizes)
+            .zip(&eps)
+            .map(|((l, &size), &weight_eps)| LayerPlan {
+                target: l.coefficients.clone(),
+                nonneg: l.nonneg.clone(),
+                size,
+                weight_eps,
+            })
+            .collect()
+    };
+    if let Some(s) = cfg.scale {
+        if !(s > 0.0 && s.is_finite()) {
+            return Err(format!("--scale must be a finite number > 0, got {s}"));
+        }
+    }
+    let scale_of = |max_abs: f64, k: usize| cfg.scale.unwrap_or_else(|| scale_for(max_abs, k));
+    // With a fixed scale, every layer's largest coefficient must lie in the
+    // range its k-sums reach.
+    let check_reach = |k: usize| -> Result<(), String> {
+        let Some(s) = cfg.scale else { return Ok(()) };
+        for (i, shape) in shapes.iter().enumerate() {
+            if shape.max_abs > reach(s, k) {
+                return Err(format!(
+                    "--scale {s} cannot reach layer {i}'s largest coefficient {:.4} with k = {k}: k-sums reach {:.4}; \
+                     use --scale {:.4} or more",
+                    shape.max_abs,
+                    reach(s, k),
+                    shape.max_abs * (3.0 / k as f64).sqrt()
+                ));
+            }
+        }
+        Ok(())
+    };
+    // Explicit (n, k): used as given.
+    if let Some((n, k)) = cfg.n_k {
+        if k == 0 || n == 0 || k > n {
+            return Err(format!("--n and --k need 1 <= k <= n, got n = {n}, k = {k}"));
+        }
+        check_reach(k)?;
+        let sizes: Vec<PairSize> = shapes.iter().map(|s| PairSize { n, k, scale: scale_of(s.max_abs, k) }).collect();
+        let plans = make(&sizes);
+        check_resolution(net, &plans)?;
+        return Ok(plans);
+    }
+    // Every layer at subset size k, each n by the measured rule.
+    let sizes_at = |k: usize| -> Result<Vec<PairSize>, String> {
+        check_reach(k)?;
+        // A tolerance below float32 resolution would size without bound.
+        let provisional: Vec<PairSize> =
+            shapes.iter().map(|s| PairSize { n: k, k, scale: scale_of(s.max_abs, k) }).collect();
+        check_resolution(net, &make(&provisional))?;
+        layers
+            .iter()
+            .zip(&shapes)
+            .zip(&eps)
+            .enumerate()
+            .map(|(i, ((l, shape), &e))| {
+                let scale = scale_of(shape.max_abs, k);
+                let n = measured_n(&l.coefficients, &l.nonneg, cfg.seed, i, k, scale, e).ok_or_else(|| {
+                    format!("layer {i}: no n up to {MAX_N} reaches a miss rate of {MISS_RATE} with k = {k}")
+                })?;
+                Ok(PairSize { n, k, scale })
+            })
+            .collect()
+    };
+    let finish = |sizes: Vec<PairSize>| -> Result<Vec<LayerPlan>, String> {
+        let plans = make(&sizes);
+        check_resolution(net, &plans)?;
+        Ok(plans)
+    };
+    if let Some(k) = cfg.k {
+        if k == 0 {
+            return Err("--k must be at least 1".into());
+        }
+        if k > MAX_N {
+            return Err(format!("--k {k} is more than any side the sizing tries holds ({MAX_N} neurons)"));
+        }
+        return finish(sizes_at(k)?);
+    }
+    // A density: the densest ticket of the measured rule that is no denser
+    // than asked, that is the largest k whose predicted density is at most
+    // D (density grows with k, since n grows only like log k). k = 1 needs
+    // n in the thousands, so it is tried only when k = 2 is already too
+    // dense.
+    let density_of = |sizes: &[PairSize]| -> f64 {
+        let kept: u64 = shapes.iter().zip(sizes).map(|(s, z)| s.predicted_kept(z.n, z.k)).sum();
+        let all: u64 = shapes.iter().zip(sizes).map(|(s, z)| s.random_edges(z.n)).sum();
+        kept as f64 / all as f64
+    };
+    let mut chosen: Option<Vec<PairSize>> = None;
+    for k in 2..=MAX_DENSITY_K {
+        // A fixed scale reaches more with larger k.
+        if let Err(e) = check_reach(k) {
+            if k == MAX_DENSITY_K {
+                return Err(e);
+            }
+            continue;
+        }
+        let sizes = sizes_at(k)?;
+        let d = density_of(&sizes);
+        if d > cfg.density {
+            break;
+        }
+        if k == MAX_DENSITY_K {
+            return Err(format!(
+                "density {} is too high for this target: about {:.3}% (k = {k}) is the most the measured sizing \
+                 reaches",
+                cfg.density,
+                100.0 * d
+            ));
+        }
+        chosen = Some(sizes);
+    }
+    let sizes = match chosen {
+        Some(sizes) => sizes,
+        None => {
+            let sizes = sizes_at(1).map_err(|e| {
+                format!("density {} is too low for this target: even k = 1 is refused ({e})", cfg.density)
+            })?;
+            let d = density_of(&sizes);
+            if d > cfg.density {
+                return Err(format!(
+                    "density {} is too low for this target: about {:.4}% (k = 1) is the least the construction reaches",
+                    cfg.density,
+                    100.0 * d
+                ));
+            }
+            sizes
+        }
+    };
+    finish(sizes)
+}
+
+/// The largest k that `--density` sizing tries; a density that k does not
+/// exceed is refused as too high (n grows with k, so density levels off).
+const MAX_DENSITY_K: usize = 32;
+
+/// The miss rate the measured sizing aims at: at most this share of a
+/// layer's RFSS instances are expected to find no k-subset within
+/// tolerance (docs/THEORY.md §3.2).
+pub const MISS_RATE: f64 = 0.005;
+
+/// The largest n (and side size) the sizing tries.
+pub const MAX_N: usize = 1 << 12;
+
+/// Simulated instances per layer; the rule aims at half of [`MISS_RATE`]
+/// on them: a margin for their sampling noise (with 400 trials and the
+/// full rate, a Fashion-MNIST build missed 1.5% of its instances).
+const CALIBRATION_TRIALS: usize = 1000;
+
+/// No block may expect more than this share of its instances to miss: a
+/// block's misses are not independent (every row of B shares its
+/// neurons), and a side much smaller than the rest misses on most rows,
+/// by up to the whole range of its k-sums.
+const BLOCK_MISS_CAP: f64 = 4.0 * MISS_RATE;
+
+/// The measured rule's n for layer `i` of the random network of `seed` at
+/// subset size k (docs/THEORY.md §3.2): the smallest n at which this
+/// network's own blocks, with the side sizes its draws give them, are
+/// expected to miss on at most half of [`MISS_RATE`] of the layer's
+/// instances, no block above [`BLOCK_MISS_CAP`]. The miss rate of a side
+/// of m neurons is measured by [`side_thresholds`]. A side holds
+/// Binomial(2n, ½) neurons, so the smallest sides of a wide layer fall a
+/// few standard deviations below n: the side sizes are regenerated, not
+/// bounded. (Smallest as found by a scan, and past 64 values by
+/// bisection: the condition is monotone in n only up to the draws.)
+pub fn measured_n(
+    c: &Coefficients,
+    nonneg: &[bool],
+    seed: u64,
+    i: usize,
+    k: usize,
+    scale: f64,
+    eps: f64,
+) -> Option<usize> {
+    let mut thresholds = side_thresholds(c, k, scale, eps, seed ^ (i as u64) << 32);
+    if thresholds.is_empty() {
+        return Some(k);
+    }
+    thresholds.sort_unstable();
+    // Share of instances that miss with a side of m neurons.
+    let miss_rate = |m: usize| 1.0 - thresholds.partition_point(|&t| t <= m) as f64 / thresholds.len() as f64;
+    // Instances per input channel (each of its sides serves one per row).
+    let per_column: Vec<(usize, f64)> = (0..c.d_in)
+        .map(|j| (j, c.values.chunks_exact(c.d_in).filter(|row| row[j] != 0.0).count() as f64))
+        .filter(|&(_, m)| m > 0.0)
+        .collect();
+    let instances: f64 = per_column.iter().map(|&(j, m)| m * if nonneg[j] { 1.0 } else { 2.0 }).sum();
+    // Where the scan starts: no n below it passes, up to sampling noise.
+    // Where an input has both sides, one holds at most n neurons, and it
+    // may miss at most BLOCK_MISS_CAP: n ≥ that quantile m of the
+    // thresholds. Inputs with only a P side may have more than n, by a
+    // few of its standard deviations √(n/2); start 3·√m lower.
+    let m = thresholds[((1.0 - BLOCK_MISS_CAP) * thresholds.len() as f64) as usize];
+    let start = if m == usize::MAX { MAX_N } else { m.saturating_sub((3.0 * (m as f64).sqrt()) as usize).max(k) };
+    let passes = |n: usize| {
+        let mut expected = 0.0;
+        for &(j, m) in &per_column {
+            let sides = crate::construction::engine::block_sides(seed, i, c, n, j);
+            for side in &sides[..if nonneg[j] { 1 } else { 2 }] {
+                let rate = miss_rate(side.len());
+                if rate > BLOCK_MISS_CAP {
+                    return false;
+                }
+                expected += m * rate;
+            }
+        }
+        expected <= MISS_RATE / 2.0 * instances
+    };
+    // Each n regenerates every block: scan the first 64 values one by one,
+    // then (k = 1 needs n in the thousands) gallop and bisect, the
+    // condition being monotone in n up to the draws' noise.
+    let mut lo = start;
+    for n in start..(start + 64).min(MAX_N + 1) {
+        if passes(n) {
+            return Some(n);
+        }
+        lo = n;
+    }
+    let mut step = 64;
+    let mut hi = loop {
+        let n = lo + step;
+        if n > MAX_N {
+            return passes(MAX_N).then_some(MAX_N);
+        }
+        if passes(n) {
+            break n;
+        }
+        lo = n;
+        step *= 2;
+    };
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if passes(mid) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Some(hi)
+}
+
+/// For simulated instances like the layer's, the smallest side size at
+/// which each finds k products within `eps` (`usize::MAX` if none up to
+/// [`MAX_N`]); empty if every coefficient is zero. Each of
+/// [`CALIBRATION_TRIALS`] trials takes a non-zero coefficient of the layer
+/// (uniformly over its coefficients, deterministic in `seed`) and draws
+/// products a·b as the construction does — |a| and b i.i.d. uniform, b
+/// scaled by `scale`, both rounded to f32, from calibration streams that no
+/// random network uses (a side's products have the same law whatever its
+/// sign). A side of m neurons holds the trial's first m products, so more
+/// neurons only add subsets and success never stops once reached: the
+/// threshold is found by the exact solver, doubling from k, then
+/// bisection.
+pub fn side_thresholds(c: &Coefficients, k: usize, scale: f64, eps: f64, seed: u64) -> Vec<usize> {
+    use rayon::prelude::*;
+    let nonzero: Vec<f64> = c.values.iter().copied().filter(|&v| v != 0.0).collect();
+    if nonzero.is_empty() {
+        return Vec::new();
+    }
+    (0..CALIBRATION_TRIALS)
+        .into_par_iter()
+        .map_init(
+            || rfss::Solver::new(rfss::Budget { max_nodes: Some(200_000), time_limit: None }),
+            |solver, t| {
+                let u = (crate::weights::uniform_weight(seed, CALIBRATION_STREAM, t as u64) + 1.0) / 2.0;
+                let z = nonzero[((u * nonzero.len() as f64) as usize).min(nonzero.len() - 1)];
+                let base = (t as u64) << 24;
+                let draw = |h: u64| {
+                    let a = f64::from(crate::weights::uniform_weight(seed, CALIBRATION_STREAM + 1, base + h) as f32);
+                    let b = f64::from(
+                        (crate::weights::uniform_weight(seed, CALIBRATION_STREAM + 2, base + h) * scale) as f32,
+                    );
+                    a.abs() * b
+                };
+                let mut samples: Vec<f64> = Vec::new();
+                let mut found = |m: usize| {
+                    while samples.len() < m {
+                        samples.push(draw(samples.len() as u64));
+                    }
+                    let inst = rfss::Instance { samples: samples[..m].to_vec(), k, target: z, eps };
+                    solver.solve(&inst, rfss::Mode::Within).is_ok_and(|a| a.status == rfss::Status::Found)
+                };
+                let (mut lo, mut hi) = (k.max(1), k.max(1));
+                while !found(hi) {
+                    lo = hi + 1;
+                    hi *= 2;
+                    if hi > MAX_N {
+                        return usize::MAX;
+                    }
+                }
+                while lo < hi {
+                    let mid = (lo + hi) / 2;
+                    if found(mid) {
+                        hi = mid;
+                    } else {
+                        lo = mid + 1;
+                    }
+                }
+                hi
+            },
+        )
+        .collect()
+}
+
+/// First of the three streams of the calibration's draws: far from every
+/// random network's streams (2i, 2i + 1) and from training's (2⁴⁰ + i).
+const CALIBRATION_STREAM: u64 = 1 << 41;
+
+/// The smallest per-coefficient tolerance a layer can honour: its k-sums
+/// of products up to `scale` in size, run in float32 as ticket files are,
+/// resolve about k·scale·2⁻²⁴ and no finer.
+pub fn resolution(size: &PairSize) -> f64 {
+    size.k as f64 * size.scale * (-24f64).exp2()
+}
+
+/// Refuses a plan whose per-coefficient tolerance is finer than its
+/// layer's float32 resolution ([`resolution`]), naming the target weight
+/// that set the layer's scale: such a tolerance cannot be met, and asking
+/// for it would size instances without bound (one corrupted weight of
+/// 2.9·10³⁸ once planned n = 508, k = 230).
+fn check_resolution(net: &Network, plans: &[LayerPlan]) -> Result<(), String> {
+    let widths = net.widths();
+    for (i, p) in plans.iter().enumerate() {
+        let res = resolution(&p.size);
+        if p.weight_eps >= res {
+            continue;
+        }
+        let c = &p.target;
+        let at = c.values.iter().enumerate().fold(0, |b, (t, v)| if v.abs() > c.values[b].abs() { t } else { b });
+        let (q, o, j) = (at / (c.d_out * c.d_in), at / c.d_in % c.d_out, at % c.d_in);
+        let (c_in, c_out) = (widths[i], widths[i + 1]);
+        let name = if o >= c_out {
+            "the carried constant 1".to_string()
+        } else if j >= c_in && c.basis == 1 {
+            format!("{}.bias[{o}] = {:.4e}", 2 * i, c.values[at])
+        } else if j >= c_in {
+            format!("layer {i}'s bias[{o}] = {:.4e}", c.values[at])
+        } else if c.basis == 1 {
+            format!("{}.weight[{o}, {j}] = {:.4e}", 2 * i, c.values[at])
+        } else {
+            format!("layer {i}'s coefficient C_{q}[{o}, {j}] = {:.4e}", c.values[at])
+        };
+        return Err(format!(
+            "layer {i}: the per-weight tolerance {:.3e} is below float32 resolution at this layer's scale \
+             ({} products of size up to {:.3e} resolve only {res:.3e}); the scale is set by {name}",
+            p.weight_eps, p.size.k, p.size.scale
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,361 @@
+//! Compact ticket files (docs/FORMAT.md): the seed, the shapes and the
+//! mask, coded per pair as subset ranks where the kept edges are the
+//! construction's, else as packed bits or delta-coded indices; the weights
+//! are regenerated on load.
+
+use super::full::{metadata, shapes_entry};
+use super::safetensors::serialize_typed;
+use super::subsets;
+use crate::ticket::{flat_indices, identity_of, random_shapes, SparseNet, TicketMeta};
+use safetensors::Dtype;
+
+/// `format` metadata of a compact ticket.
+pub const COMPACT: &str = "sslth-ticket-compact";
+
+/// Packed bits of the flat indices `idx` over `len` positions, LSB first.
+fn pack_bits(idx: &[u64], len: u64) -> Vec<u8> {
+    let mut bits = vec![0u8; len.div_ceil(8) as usize];
+    for &i in idx {
+        bits[(i / 8) as usize] |= 1 << (i % 8);
+    }
+    bits
+}
+
+/// LEB128 varints of the gaps between ascending indices (the first index
+/// itself, then each index minus the previous one minus one).
+fn pack_deltas(idx: &[u64]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut prev: Option<u64> = None;
+    for &i in idx {
+        let mut gap = prev.map_or(i, |p| i - p - 1);
+        prev = Some(i);
+        loop {
+            let byte = (gap & 0x7f) as u8;
+            gap >>= 7;
+            if gap == 0 {
+                out.push(byte);
+                break;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+    out
+}
+
+pub(super) fn unpack_bits(bytes: &[u8], len: u64) -> Result<Vec<u64>, String> {
+    if bytes.len() as u64 != len.div_ceil(8) {
+        return Err(format!("bit mask has {} bytes, the layer needs {}", bytes.len(), len.div_ceil(8)));
+    }
+    let idx: Vec<u64> = (0..len).filter(|&i| bytes[(i / 8) as usize] >> (i % 8) & 1 == 1).collect();
+    if (len..bytes.len() as u64 * 8).any(|i| bytes[(i / 8) as usize] >> (i % 8) & 1 == 1) {
+        return Err("bit mask has bits set beyond the layer".into());
+    }
+    Ok(idx)
+}
+
+pub(super) fn unpack_deltas(bytes: &[u8], len: u64) -> Result<Vec<u64>, String> {
+    let mut out = Vec::new();
+    let (mut gap, mut shift, mut next) = (0u64, 0u32, 0u64);
+    for &b in bytes {
+        if shift > 63 {
+            return Err("delta mask has an over-long varint".into());
+        }
+        gap |= u64::from(b & 0x7f) << shift;
+        shift += 7;
+        if b & 0x80 == 0 {
+            let i = next.checked_add(gap).filter(|&i| i < len).ok_or("delta mask points outside the layer")?;
+            out.push(i);
+            next = i + 1;
+            gap = 0;
+            shift = 0;
+        }
+    }
+    if shift != 0 {
+        return Err("delta mask ends inside a varint".into());
+    }
+    Ok(out)
+}
+
+/// The bytes of a compact ticket: per random layer l, `{2l}.mask` (U8) and
+/// its encoding in the metadata list `masks`; the weights are regenerated
+/// on load. Per pair, when its kept edges are the construction's (k of a
+/// sign side per RFSS instance, A edges exactly the neurons B uses), the B
+/// layer is stored as subset ranks and the A layer derived from it
+/// (`subset-ranks`, `from-b`; docs/FORMAT.md); otherwise, and whenever that
+/// is not smaller, each layer as packed bits or delta-coded indices,
+/// whichever is smaller.
+pub fn compact_bytes(net: &SparseNet, meta: &TicketMeta) -> Vec<u8> {
+    let shapes = random_shapes(meta);
+    let indices = flat_indices(net, meta);
+    let mut masks: Vec<(&str, Vec<u8>)> = indices
+        .iter()
+        .enumerate()
+        .map(|(l, idx)| {
+            let len = (shapes[l][0] * shapes[l][1]) as u64;
+            let (bits, deltas) = (pack_bits(idx, len), pack_deltas(idx));
+            if bits.len() <= deltas.len() {
+                ("bits", bits)
+            } else {
+                ("delta-varint", deltas)
+            }
+        })
+        .collect();
+    for i in 0..meta.pairs.len() {
+        let layout = PairLayout::new(meta, i);
+        if let Some(choices) = layout.choices(&indices[2 * i], &indices[2 * i + 1]) {
+            let (encoding, ranks) = PairLayout::encode(&choices);
+            if ranks.len() < masks[2 * i].1.len() + masks[2 * i + 1].1.len() {
+                masks[2 * i] = ("from-b", Vec::new());
+                masks[2 * i + 1] = (encoding, ranks);
+            }
+        }
+    }
+    let encodings: Vec<&str> = masks.iter().map(|m| m.0).collect();
+    let tensors = masks
+        .into_iter()
+        .enumerate()
+        .map(|(l, (_, bytes))| (format!("{}.mask", 2 * l), Dtype::U8, vec![bytes.len()], bytes))
+        .collect();
+    let extra = vec![("masks".to_string(), serde_json::to_string(&encodings).expect("serialises")), shapes_entry(meta)];
+    serialize_typed(tensors, metadata(meta, COMPACT, extra))
+}
+
+/// What the subset-rank coding of pair i needs, all derived from the
+/// metadata and the seed: the sign sides of every block of hidden channels
+/// (a_h regenerated), which input channels have an N side, and sizes.
+pub(super) struct PairLayout {
+    /// Hidden channels H and the block size 2n.
+    hidden: usize,
+    two_n: usize,
+    d_in: usize,
+    rows: usize,
+    k: usize,
+    /// The first stacked row of A's identity element (A row first + h).
+    first: usize,
+    /// Per block j: the hidden channels with a_h > 0 and with a_h < 0,
+    /// ascending.
+    sides: Vec<[Vec<usize>; 2]>,
+    /// Per input channel: never negative, so no N side.
+    nonneg: Vec<bool>,
+}
+
+impl PairLayout {
+    pub(super) fn new(meta: &TicketMeta, i: usize) -> PairLayout {
+        let p = &meta.pairs[i];
+        let (hidden, two_n) = (p.hidden(), 2 * p.n);
+        let first = identity_of(meta, i) * hidden;
+        let idx: Vec<u64> = (0..hidden).map(|h| ((first + h) * p.d_in + h / two_n) as u64).collect();
+        let a = crate::weights::weights_at(meta.seed, 2 * i as u64, &idx);
+        let mut sides = vec![[Vec::new(), Vec::new()]; p.d_in];
+        for (h, &w) in a.iter().enumerate() {
+            let w = w as f32;
+            if w != 0.0 {
+                sides[h / two_n][usize::from(w < 0.0)].push(h);
+            }
+        }
+        let nonneg =
+            (0..p.d_in).map(|j| i > 0 || meta.nonneg_input || (meta.bias && i == 0 && j == p.d_in - 1)).collect();
+        PairLayout { hidden, two_n, d_in: p.d_in, rows: p.rows, k: p.k, first, sides, nonneg }
+    }
+
+    /// The instances in stream order: (row, block, side).
+    fn instances(&self) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+        (0..self.rows).flat_map(move |r| {
+            (0..self.d_in).flat_map(move |j| (0..if self.nonneg[j] { 1 } else { 2 }).map(move |s| (r, j, s)))
+        })
+    }
+
+    /// A's flat indices for the hidden channels `used` (ascending).
+    fn a_indices(&self, used: &[usize]) -> Vec<u64> {
+        used.iter().map(|&h| ((self.first + h) * self.d_in + h / self.two_n) as u64).collect()
+    }
+
+    /// Every instance's choice in stream order — `None` where it keeps no
+    /// edge, else (colex rank, C(m, κ)) — if B's kept edges `b` (flat,
+    /// ascending) are the construction's and A's kept edges `a` are derived
+    /// from them.
+    fn choices(&self, a: &[u64], b: &[u64]) -> Option<Vec<Option<(u64, u64)>>> {
+        // Position of every hidden channel in its side.
+        let mut place = vec![None; self.hidden];
+        for block in &self.sides {
+            for (s, side) in block.iter().enumerate() {
+                for (pos, &h) in side.iter().enumerate() {
+                    place[h] = Some((s, pos));
+                }
+            }
+        }
+        let mut chosen: std::collections::HashMap<(usize, usize, usize), Vec<usize>> = Default::default();
+        let mut used = vec![false; self.hidden];
+        for &e in b {
+            let (r, h) = ((e / self.hidden as u64) as usize, (e % self.hidden as u64) as usize);
+            let (s, pos) = place[h]?;
+            chosen.entry((r, h / self.two_n, s)).or_default().push(pos);
+            used[h] = true;
+        }
+        let used: Vec<usize> = (0..self.hidden).filter(|&h| used[h]).collect();
+        if self.a_indices(&used) != a {
+            return None;
+        }
+        let mut out = Vec::new();
+        let mut written = 0;
+        for key @ (_, j, s) in self.instances() {
+            let m = self.sides[j][s].len();
+            let kk = self.k.min(m);
+            match chosen.get(&key) {
+                Some(c) if c.len() == kk => {
+                    // Too many subsets for a u64 rank: this pair keeps its bit masks.
+                    let count = subsets::binomial(m, kk)?;
+                    let mut c = c.clone();
+                    c.sort_unstable();
+                    out.push(Some((subsets::rank(&c), count)));
+                    written += 1;
+                }
+                Some(_) => return None,
+                None => out.push(None),
+            }
+        }
+        // Every kept B edge belongs to an instance the stream visits.
+        (written == chosen.len()).then_some(out)
+    }
+
+    /// The shorter subset stream of these choices, and its encoding name:
+    /// `subset-ranks` (presence bit, rank in ⌈log2 C(m, κ)⌉ bits) or
+    /// `subset-ranks-eg` (the order g in 6 bits, then per instance 0 or
+    /// rank + 1 in the exponential-Golomb code of order g, g chosen to
+    /// minimise the stream).
+    fn encode(choices: &[Option<(u64, u64)>]) -> (&'static str, Vec<u8>) {
+        use subsets::{exp_golomb_len, width, BitWriter};
+        let value = |c: &Option<(u64, u64)>| c.map_or(0, |(r, _)| r + 1);
+        let eg_bits = |g: u32| choices.iter().map(|c| exp_golomb_len(value(c), g)).sum::<u64>();
+        let g = (0..64).min_by_key(|&g| eg_bits(g)).expect("non-empty range");
+        let fixed_bits: u64 = choices.iter().map(|c| 1 + c.map_or(0, |(_, count)| u64::from(width(count)))).sum();
+        let mut w = BitWriter::default();
+        if 6 + eg_bits(g) < fixed_bits {
+            w.write(u64::from(g), 6);
+            for c in choices {
+                w.write_exp_golomb(value(c), g);
+            }
+            ("subset-ranks-eg", w.finish())
+        } else {
+            for c in choices {
+                match c {
+                    Some((r, count)) => {
+                        w.write(1, 1);
+                        w.write(*r, width(*count));
+                    }
+                    None => w.write(0, 1),
+                }
+            }
+            ("subset-ranks", w.finish())
+        }
+    }
+
+    /// B's and A's flat indices from a subset stream in `encoding`.
+    pub(super) fn decode(&self, bytes: &[u8], encoding: &str) -> Result<(Vec<u64>, Vec<u64>), String> {
+        let mut reader = subsets::BitReader::new(bytes);
+        let golomb = match encoding {
+            "subset-ranks" => None,
+            "subset-ranks-eg" => Some(reader.read(6)? as u32),
+            other => return Err(format!("unknown subset encoding '{other}'")),
+        };
+        let mut b = Vec::new();
+        let mut used = vec![false; self.hidden];
+        for (r, j, s) in self.instances() {
+            let side = &self.sides[j][s];
+            let kk = self.k.min(side.len());
+            let count = || subsets::binomial(side.len(), kk).ok_or("a side too large for subset ranks");
+            let rank = match golomb {
+                None if reader.read(1)? == 0 => continue,
+                None => reader.read(subsets::width(count()?))?,
+                Some(g) => match reader.read_exp_golomb(g)? {
+                    0 => continue,
+                    v => v - 1,
+                },
+            };
+            if rank >= count()? {
+                return Err(format!("subset rank {rank} of row {r}, block {j} is not below C({}, {kk})", side.len()));
+            }
+            for pos in subsets::unrank(rank, side.len(), kk) {
+                let h = side[pos];
+                used[h] = true;
+                b.push((r * self.hidden + h) as u64);
+            }
+        }
+        reader.finish()?;
+        b.sort_unstable();
+        let used: Vec<usize> = (0..self.hidden).filter(|&h| used[h]).collect();
+        Ok((b, self.a_indices(&used)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subset_streams_round_trip_and_refuse_what_is_not_a_stream() {
+        use crate::net::LinearWeights;
+        let draw = |n: usize, s: u64| -> Vec<f32> {
+            (0..n).map(|i| (0.5 * crate::weights::uniform_weight(4, s, i as u64)) as f32).collect()
+        };
+        let net = crate::net::Network::mlp(&[
+            LinearWeights { d_in: 5, d_out: 4, weight: draw(20, 1), bias: Some(draw(4, 2)) },
+            LinearWeights { d_in: 4, d_out: 3, weight: draw(12, 3), bias: Some(draw(3, 4)) },
+        ]);
+        let cfg = crate::construction::BuildConfig {
+            seed: 8,
+            density: 1.0,
+            tolerance: crate::construction::Tolerance::Weight(1e-2),
+            n_k: Some((16, 4)),
+            k: None,
+            nonneg_input: false,
+            scale: None,
+            accept_over_eps: false,
+        };
+        let t = crate::construction::build(&net, &crate::construction::plan(&net, &cfg).unwrap(), 8, false, &|| {});
+        let meta = t.meta(&net, 1.0, None, None);
+        let idx = flat_indices(&t.to_sparse(), &meta);
+        for i in 0..meta.pairs.len() {
+            let layout = PairLayout::new(&meta, i);
+            let (a, b) = (&idx[2 * i], &idx[2 * i + 1]);
+            let choices = layout.choices(a, b).expect("a built ticket is the construction's");
+            let (encoding, bytes) = PairLayout::encode(&choices);
+            assert_eq!(encoding, "subset-ranks-eg", "colex-first choices have small ranks");
+            // Both encodings decode to the kept edges.
+            let mut fixed = subsets::BitWriter::default();
+            for c in &choices {
+                fixed.write(u64::from(c.is_some()), 1);
+                if let Some((r, count)) = c {
+                    fixed.write(*r, subsets::width(*count));
+                }
+            }
+            let fixed = fixed.finish();
+            assert!(bytes.len() < fixed.len());
+            for (enc, bytes) in [("subset-ranks-eg", &bytes), ("subset-ranks", &fixed)] {
+                assert_eq!(layout.decode(bytes, enc).unwrap(), (b.clone(), a.clone()));
+                let mut longer = bytes.clone();
+                longer.push(0);
+                assert!(layout.decode(&longer, enc).unwrap_err().contains("left over"));
+                assert!(layout.decode(&bytes[..bytes.len() - 1], enc).unwrap_err().contains("ends early"));
+            }
+            // One B edge fewer, or an A edge of an unused neuron: not a
+            // stream of choices, so the pair keeps its bit masks.
+            assert!(layout.choices(a, &b[..b.len() - 1]).is_none());
+            let mut more = a.clone();
+            more.push(a.last().unwrap() + 1);
+            assert!(layout.choices(&more, b).is_none());
+        }
+    }
+
+    #[test]
+    fn mask_encodings_round_trip() {
+        let idx = vec![0u64, 1, 2, 9, 130, 131, 20_000, 1 << 33];
+        let len = (1u64 << 33) + 5;
+        assert_eq!(unpack_deltas(&pack_deltas(&idx), len).unwrap(), idx);
+        let small = vec![0u64, 3, 8, 15];
+        assert_eq!(unpack_bits(&pack_bits(&small, 16), 16).unwrap(), small);
+        assert!(unpack_bits(&[0xff, 0xff], 12).unwrap_err().contains("beyond"));
+        assert!(unpack_deltas(&[0x80], 10).unwrap_err().contains("inside a varint"));
+        assert!(unpack_deltas(&[20], 10).unwrap_err().contains("outside"));
+    }
+}

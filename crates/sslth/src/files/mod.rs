@@ -1,0 +1,24 @@
+//! Files (docs/FORMAT.md): targets in PyTorch's `nn.Sequential` naming,
+//! full and compact tickets, `.npy` matrices, atomic writes, and
+//! [`Runnable`], whichever of a target or a ticket a file holds.
+//!
+//! Every reader names the file in its one-line error ([`ModelError`]);
+//! every writer returns bytes that are the same on every run.
+
+pub mod atomic;
+pub mod compact;
+pub mod full;
+pub mod npy;
+pub mod runnable;
+pub mod safetensors;
+pub mod subsets;
+pub mod target;
+pub mod ticket_read;
+
+pub use atomic::write_atomic;
+pub use compact::{compact_bytes, COMPACT};
+pub use full::{full_bytes, FULL};
+pub use runnable::{recorded_data, Runnable};
+pub use safetensors::{header_metadata, ModelError};
+pub use target::TargetInfo;
+pub use ticket_read::{is_ticket, read as read_ticket, verify, LoadedTicket, Verification};

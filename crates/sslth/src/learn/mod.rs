@@ -1,0 +1,6 @@
+//! Learning with candle: targets trained by gradient descent ([`train`])
+//! and tickets found by training scores instead of weights
+//! ([`popup`], edge-popup, docs/THEORY.md §7).
+
+pub mod popup;
+pub mod train;

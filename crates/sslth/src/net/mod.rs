@@ -1,0 +1,16 @@
+//! Networks and bases (docs/THEORY.md §4): every target is a [`Network`]
+//! of typed layers, its linear layers equivariant maps Σ_q b_q ⊗ C_q over
+//! a [`Basis`] (the identity for dense layers, kernel offsets for circular
+//! convolutions, identity and mean for set layers).
+//!
+//! This module knows nothing of files, random networks or tickets.
+
+mod basis;
+mod kind;
+mod network;
+
+pub use basis::{Basis, BasisSpec, Conv2d, DeepSets, Identity};
+pub use kind::Kind;
+pub use network::{
+    conv_coefficients, conv_weight, dot, ConvWeights, Equivariant, Layer, LinearWeights, Network, SetWeights, Structure,
+};
