@@ -132,8 +132,10 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
     if args.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&report_json(&built, &net, data.as_deref(), bytes.len()))
-                .expect("serialisable")
+            serde_json::to_string_pretty(
+                &serde_json::to_value(built.report(&net, data.as_deref(), bytes.len())).expect("serialisable")
+            )
+            .expect("serialisable")
         );
     } else {
         print_report(&built, &net, data.as_deref());
@@ -248,36 +250,4 @@ pub fn print_report(b: &sslth::experiments::pipeline::Built, target: &Network, d
         }
         _ => println!("not measured: no data (the target records no data set; give --data digits|fashion-mnist)"),
     }
-}
-
-/// The JSON report of a build.
-pub fn report_json(
-    b: &sslth::experiments::pipeline::Built,
-    target: &Network,
-    data: Option<&str>,
-    file_bytes: usize,
-) -> serde_json::Value {
-    let (instances, misses) = b.instances();
-    serde_json::json!({
-        "data": data,
-        "target_kind": sslth::net::Kind::of(target),
-        "target_widths": target.widths(),
-        "target_weights": target.weight_count(),
-        "bases": b.ticket.bases,
-        "pairs": b.meta.pairs,
-        "density": b.ticket.density(),
-        "kept_edges": b.ticket.kept_edges(),
-        "random_edges": b.ticket.random_edges(),
-        "block_edges": b.ticket.block_edges(),
-        "overparameterisation": b.overparameterisation(target),
-        "rfss_instances": instances,
-        "rfss_misses": misses,
-        "certificate": b.certificate,
-        "accepted_over_eps": b.over_eps,
-        "comparison": b.comparison,
-        "build_seconds": b.build_time.as_secs_f64(),
-        "certify_seconds": b.certify_time.as_secs_f64(),
-        "eval_seconds": b.eval_time.as_secs_f64(),
-        "file_bytes": file_bytes,
-    })
 }

@@ -7,11 +7,8 @@
 use crate::plot::{self, Chart, Series};
 use crate::{progress, report};
 use clap::Args;
-use sslth::construction::{BuildConfig, Tolerance};
-use sslth::learn::popup::{chain, PopupConfig};
-use sslth::learn::train::TrainConfig;
+use sslth::experiments::compare::{compare, CompareConfig, CompareRow};
 use std::path::PathBuf;
-use std::time::Instant;
 
 /// Arguments of `sslth compare`.
 #[derive(Args, Debug)]
@@ -52,244 +49,32 @@ pub struct CompareArgs {
     pub out: PathBuf,
 }
 
-/// One measured network.
-#[derive(Clone, Debug, serde::Serialize)]
-struct Row {
-    method: String,
-    asked_density: Option<f64>,
-    density: f64,
-    random_edges: u64,
-    kept_edges: u64,
-    kept_per_target_weight: f64,
-    test_accuracy: f64,
-    seconds: f64,
-    compact_bytes: Option<usize>,
-    note: String,
-}
-
 /// Runs `sslth compare`.
 pub fn run(a: &CompareArgs) -> Result<(), String> {
-    if a.densities.is_empty() || a.densities.iter().any(|d| !(*d > 0.0 && *d <= 1.0)) {
-        return Err("--densities must be fractions of edges KEPT, each in (0, 1]".into());
-    }
-    if a.widths.is_empty() || a.widths.contains(&0) {
-        return Err("--widths needs multipliers of at least 1".into());
-    }
-    if a.target_epochs == 0 || a.popup_epochs == 0 {
-        return Err("--target-epochs and --popup-epochs must be at least 1".into());
-    }
     if a.arch.pool.is_some() {
         return Err("compare trains an MLP target: drop the ':' from --arch".into());
     }
-    let split = sslth::data::load(&a.data).map_err(|e| e.to_string())?;
-    if a.arch.widths[0] != split.train.dim {
-        return Err(format!(
-            "the architecture takes {} inputs but the data have {}",
-            a.arch.widths[0], split.train.dim
-        ));
-    }
-    std::fs::create_dir_all(&a.out).map_err(|e| format!("cannot create {}: {e}", a.out.display()))?;
-    let steps = 1 + a.densities.len() * (2 + a.widths.len());
-    let pb = progress::bar(steps as u64, "comparing", false);
-
-    // The target.
-    let cfg = TrainConfig {
-        kind: sslth::net::Kind::Mlp,
+    let cfg = CompareConfig {
         arch: a.arch.widths.clone(),
-        pool: 0,
-        kernel: 3,
-        bias: true,
-        epochs: a.target_epochs,
+        target_epochs: a.target_epochs,
+        densities: a.densities.clone(),
+        widths: a.widths.clone(),
+        popup_epochs: a.popup_epochs,
+        weight_eps: a.weight_eps,
+        popup_max_edges: a.popup_max_edges,
         seed: a.seed,
-        lr: 1e-2,
-        batch: 64,
     };
-    let start = Instant::now();
-    let target = sslth::learn::train::train(&split.train, &cfg, |_, _, _, _| {})?;
-    let target_secs = start.elapsed().as_secs_f64();
-    let weights = target.weight_count() as u64;
-    let target_acc =
-        sslth::experiments::eval::accuracy(&target.forward_batch(&split.test.inputs, split.test.len()), &split.test);
-    let mut rows = vec![Row {
-        method: "target".into(),
-        asked_density: None,
-        density: 1.0,
-        random_edges: 0,
-        kept_edges: weights,
-        kept_per_target_weight: 1.0,
-        test_accuracy: target_acc,
-        seconds: target_secs,
-        compact_bytes: None,
-        note: format!("trained with Adam, {} epochs", a.target_epochs),
-    }];
-    pb.inc(1);
-
-    // Edge-popup's defaults (learning rate 0.1) suit Kaiming-scale layers;
-    // the construction's are far larger (on digits B is on ±4.2 where
-    // Kaiming gives ±0.044), and there it stays at chance (7.5% on digits
-    // at density 0.1; 95.8% at learning rate 0.01). There the rate is chosen from
-    // 0.1, 0.01 and 0.001 by test accuracy on the last tenth of the
-    // training rows after training on the rest (the time reported includes
-    // that search).
-    let (fit, held) = split_off_tenth(&split.train);
-    let popup = |layers: Vec<sslth::ticket::RandomLayer>,
-                 bias,
-                 seed,
-                 density,
-                 tune: bool|
-     -> Result<(sslth::ticket::TicketMeta, f64, f64, usize, f64), String> {
-        let make = |lr| PopupConfig {
-            layers: layers.clone(),
-            bias,
-            density,
-            epochs: a.popup_epochs,
-            seed,
-            lr,
-            momentum: 0.9,
-            weight_decay: 5e-4,
-            batch: 128,
-            logit_scale: None,
-        };
-        let start = Instant::now();
-        let mut lr = 0.1;
-        if tune {
-            let mut best = -1.0;
-            for candidate in [0.1, 0.01, 0.001] {
-                let cfg = make(candidate);
-                let masks = sslth::learn::popup::train(&fit, &cfg, |_, _, _, _| {})?;
-                let net = sslth::ticket::regenerate(&sslth::learn::popup::ticket_meta(&cfg, &masks, &fit), &masks);
-                let acc = sslth::experiments::eval::accuracy(&net.forward_batch(&held.inputs, held.len()), &held);
-                if acc > best {
-                    (best, lr) = (acc, candidate);
-                }
-            }
-        }
-        let cfg = make(lr);
-        let masks = sslth::learn::popup::train(&split.train, &cfg, |_, _, _, _| {})?;
-        let secs = start.elapsed().as_secs_f64();
-        let meta = sslth::learn::popup::ticket_meta(&cfg, &masks, &split.train);
-        let net = sslth::ticket::regenerate(&meta, &masks);
-        let acc =
-            sslth::experiments::eval::accuracy(&net.forward_batch(&split.test.inputs, split.test.len()), &split.test);
-        let compact = sslth::files::compact_bytes(&net, &meta).len();
-        Ok((meta, acc, secs, compact, lr))
-    };
-    let popup_row = |method: String, d: f64, r: (sslth::ticket::TicketMeta, f64, f64, usize, f64), note: String| Row {
-        method,
-        asked_density: Some(d),
-        density: r.0.density,
-        random_edges: r.0.random_edges,
-        kept_edges: r.0.kept_edges,
-        kept_per_target_weight: r.0.kept_edges as f64 / weights as f64,
-        test_accuracy: r.1,
-        seconds: r.2,
-        compact_bytes: Some(r.3),
-        note,
-    };
-    for &d in &a.densities {
-        // The constructed ticket, and edge-popup in its very network.
-        let bcfg = BuildConfig {
-            seed: a.seed,
-            density: d,
-            tolerance: Tolerance::Weight(a.weight_eps),
-            n_k: None,
-            k: None,
-            nonneg_input: false,
-            scale: None,
-            accept_over_eps: false,
-        };
-        match sslth::experiments::pipeline::build_and_measure(
-            &target,
-            &bcfg,
-            Some(&split.test),
-            Some(split.test.scale),
-            |_| {},
-            &|| {},
-        ) {
-            Ok(built) => {
-                let c = built.comparison.as_ref().expect("measured");
-                let k = built.meta.pairs[0].k;
-                rows.push(Row {
-                    method: "construction".into(),
-                    asked_density: Some(d),
-                    density: built.ticket.density(),
-                    random_edges: built.ticket.random_edges(),
-                    kept_edges: built.ticket.kept_edges(),
-                    kept_per_target_weight: built.ticket.kept_edges() as f64 / weights as f64,
-                    test_accuracy: c.ticket_accuracy,
-                    seconds: target_secs + built.build_time.as_secs_f64(),
-                    compact_bytes: Some(sslth::files::compact_bytes(&built.net, &built.meta).len()),
-                    note: format!("k = {k}, agreement with the target {:.2}%", 100.0 * c.agreement),
-                });
-                pb.inc(1);
-                let edges = built.ticket.random_edges();
-                if edges <= a.popup_max_edges {
-                    let r =
-                        popup(sslth::ticket::random_layers(&built.meta), built.meta.bias, built.meta.seed, d, true)?;
-                    let note = format!("learning rate {} (tuned)", r.4);
-                    rows.push(popup_row("popup in the construction's network".into(), d, r, note));
-                } else {
-                    rows.push(Row {
-                        method: "popup in the construction's network".into(),
-                        asked_density: Some(d),
-                        density: f64::NAN,
-                        random_edges: edges,
-                        kept_edges: 0,
-                        kept_per_target_weight: f64::NAN,
-                        test_accuracy: f64::NAN,
-                        seconds: f64::NAN,
-                        compact_bytes: None,
-                        note: format!("not run: {edges} edges, above --popup-max-edges {}", a.popup_max_edges),
-                    });
-                }
-                pb.inc(1);
-            }
-            Err(e) => {
-                pb.println(format!("density {d}: construction: {e}"));
-                for method in ["construction", "popup in the construction's network"] {
-                    rows.push(Row {
-                        method: method.into(),
-                        asked_density: Some(d),
-                        density: f64::NAN,
-                        random_edges: 0,
-                        kept_edges: 0,
-                        kept_per_target_weight: f64::NAN,
-                        test_accuracy: f64::NAN,
-                        seconds: f64::NAN,
-                        compact_bytes: None,
-                        note: format!("not built: {e}"),
-                    });
-                    pb.inc(1);
-                }
-            }
-        }
-        // Edge-popup in random networks of the target's shape, wider.
-        for &m in &a.widths {
-            let mut widths = a.arch.widths.clone();
-            let last = widths.len() - 1;
-            widths[1..last].iter_mut().for_each(|w| *w *= m);
-            let r = popup(chain(&widths, sslth::weights::WeightLaw::Uniform), false, a.seed, d, false)?;
-            let name = widths.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("-");
-            rows.push(popup_row(format!("popup ×{m} width"), d, r, name));
-            pb.inc(1);
-        }
-    }
+    cfg.check()?;
+    let split = sslth::data::load(&a.data).map_err(|e| e.to_string())?;
+    cfg.check_data(&split.train)?;
+    std::fs::create_dir_all(&a.out).map_err(|e| format!("cannot create {}: {e}", a.out.display()))?;
+    let pb = progress::bar(cfg.steps(), "comparing", false);
+    let rows = compare(&split, &cfg, &|p| progress::report(&pb, p))?;
     pb.finish_and_clear();
     write_outputs(a, split.test.name, &rows)
 }
 
-/// The first nine tenths of `data` and the last tenth, as two data sets.
-fn split_off_tenth(data: &sslth::data::Dataset) -> (sslth::data::Dataset, sslth::data::Dataset) {
-    let cut = data.len() - data.len() / 10;
-    let part = |range: std::ops::Range<usize>| sslth::data::Dataset {
-        inputs: data.inputs[range.start * data.dim..range.end * data.dim].to_vec(),
-        labels: data.labels[range.clone()].to_vec(),
-        ..data.clone()
-    };
-    (part(0..cut), part(cut..data.len()))
-}
-
-fn write_outputs(a: &CompareArgs, data: &str, rows: &[Row]) -> Result<(), String> {
+fn write_outputs(a: &CompareArgs, data: &str, rows: &[CompareRow]) -> Result<(), String> {
     let num = |v: f64| if v.is_nan() { String::new() } else { format!("{v}") };
     let mut csv = String::from(
         "method,asked_density,density,random_edges,kept_edges,kept_per_target_weight,test_accuracy,seconds,compact_bytes,note\n",
@@ -361,7 +146,7 @@ fn write_outputs(a: &CompareArgs, data: &str, rows: &[Row]) -> Result<(), String
             }
             v
         });
-    let series = |x: &dyn Fn(&Row) -> f64| -> Vec<Series> {
+    let series = |x: &dyn Fn(&CompareRow) -> f64| -> Vec<Series> {
         methods
             .iter()
             .map(|m| Series {

@@ -5,15 +5,11 @@
 //! print one table, and write the target, the ticket and a JSON report into
 //! one folder.
 
-use crate::build_cmd::report_json;
-use crate::model_cmd::architecture;
+use crate::model_cmd::kind;
 use crate::{progress, report};
 use clap::Args;
-use sslth::construction::{BuildConfig, Tolerance};
-use sslth::learn::train::{train, TrainConfig};
-use std::collections::HashMap;
+use sslth::experiments::demo::{demo, DemoConfig};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 /// Arguments of `sslth demo`.
 #[derive(Args, Debug)]
@@ -70,74 +66,42 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
         let p = args.out.join(name);
         sslth::files::write_atomic(&p, bytes).map_err(|e| format!("cannot write {}: {e}", p.display()))
     };
-    let split = if args.model == "deepsets" { sslth::data::digit_sets() } else { sslth::data::digits() };
-    let data_name = split.test.name;
-    let (kind, arch, pool) = architecture(&args.model, None, &split.train)?;
-    // Set networks learn slower (the mean couples the points): 200 epochs
-    // take the digit-sets target from 62% to 85% test accuracy.
-    let epochs = if kind == sslth::net::Kind::Deepsets { 200 } else { 50 };
-    let cfg = TrainConfig { kind, arch, pool, kernel: 3, bias: true, epochs, seed: args.seed, lr: 1e-2, batch: 64 };
-    let pb = progress::bar((split.train.len().div_ceil(cfg.batch) * cfg.epochs) as u64, "training", args.json);
-    let t0 = Instant::now();
-    let target = train(&split.train, &cfg, |_, _, _, _| pb.inc(1))?;
-    pb.finish_and_clear();
-    let train_time = t0.elapsed();
-    let test_acc =
-        sslth::experiments::eval::accuracy(&target.forward_batch(&split.test.inputs, split.test.len()), &split.test);
-    let target_meta = HashMap::from([
-        ("format".to_string(), "sslth-target".to_string()),
-        ("data".to_string(), data_name.to_string()),
-        ("input_scale".to_string(), split.test.scale.to_string()),
-        ("seed".to_string(), args.seed.to_string()),
-        ("test_accuracy".to_string(), test_acc.to_string()),
-    ]);
-    let shape = (cfg.kind != sslth::net::Kind::Mlp).then_some(split.train.shape);
-    let target_bytes = sslth::files::target::to_safetensors(&target, shape, target_meta);
-    write("target.safetensors", &target_bytes)?;
-
-    let bcfg = BuildConfig {
-        seed: args.seed,
-        density: args.density,
-        tolerance: Tolerance::Weight(args.weight_eps.unwrap_or(if args.model == "mlp" { 0.01 } else { 0.001 })),
-        n_k: None,
-        k: None,
-        nonneg_input: false,
-        scale: None,
-        accept_over_eps: false,
-    };
-    let pb = progress::bar(0, "building", args.json);
-    let built = sslth::experiments::pipeline::build_and_measure(
-        &target,
-        &bcfg,
-        Some(&split.test),
-        Some(split.test.scale),
-        |plans| pb.set_length(plans.iter().map(|p| p.target.rows() as u64).sum()),
-        &|| pb.inc(1),
+    let cfg =
+        DemoConfig { kind: kind(&args.model), seed: args.seed, density: args.density, weight_eps: args.weight_eps };
+    let split = cfg.data();
+    let tcfg = cfg.train_config(&split)?;
+    let train_pb = progress::bar((split.train.len().div_ceil(tcfg.batch) * tcfg.epochs) as u64, "training", args.json);
+    let build_pb = progress::bar(0, "building", true);
+    let run = demo(
+        &cfg,
+        &split,
+        &|| train_pb.inc(1),
+        |plans| {
+            train_pb.finish_and_clear();
+            progress::show(&build_pb, args.json);
+            build_pb.set_length(plans.iter().map(|p| p.target.rows() as u64).sum());
+        },
+        &|| build_pb.inc(1),
     )?;
-    pb.finish_and_clear();
-    let full = sslth::files::full_bytes(&built.net, &built.meta);
-    let compact = sslth::files::compact_bytes(&built.net, &built.meta);
-    write("ticket.safetensors", &full)?;
-    write("ticket.compact.safetensors", &compact)?;
-    let mut rep = report_json(&built, &target, Some(data_name), full.len());
-    rep["train_seconds"] = serde_json::json!(train_time.as_secs_f64());
-    rep["files"] = serde_json::json!({
-        "target_bytes": target_bytes.len(),
-        "ticket_full_bytes": full.len(),
-        "ticket_compact_bytes": compact.len(),
-    });
-    let text = serde_json::to_string_pretty(&rep).expect("serialisable");
+    build_pb.finish_and_clear();
+    write("target.safetensors", &run.target_bytes)?;
+    write("ticket.safetensors", &run.full)?;
+    write("ticket.compact.safetensors", &run.compact)?;
+    let text =
+        serde_json::to_string_pretty(&serde_json::to_value(&run.report).expect("serialisable")).expect("serialisable");
     write("report.json", text.as_bytes())?;
     if args.json {
         println!("{text}");
         return Ok(());
     }
 
+    let (built, target, train_time) = (&run.built, &run.target, run.train_time);
+    let (target_bytes, full, compact) = (&run.target_bytes, &run.full, &run.compact);
     let c = built.comparison.as_ref().expect("the demo measures on the digits test rows");
     let (instances, misses) = built.instances();
     let pct = |x: f64| format!("{:.2}%", 100.0 * x);
     let kib = |n: usize| format!("{:.1} KiB", n as f64 / 1024.0);
-    let what = match cfg.kind {
+    let what = match run.train.kind {
         sslth::net::Kind::Mlp => "a 64-32-10 ReLU MLP".to_string(),
         sslth::net::Kind::Cnn => "a CNN (circular 3x3 convolutions 1-8-16, global average pooling, dense 16-10)".into(),
         sslth::net::Kind::Deepsets => format!(
@@ -161,7 +125,7 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
         ],
         vec!["edges of the random network".into(), "".into(), format!("{}", built.ticket.random_edges())],
         vec!["density (kept / random edges)".into(), "".into(), pct(built.ticket.density())],
-        vec!["overparameterisation m/m_t".into(), "".into(), format!("{:.1}", built.overparameterisation(&target))],
+        vec!["overparameterisation m/m_t".into(), "".into(), format!("{:.1}", built.overparameterisation(target))],
         vec!["RFSS instances (missed tolerance)".into(), "".into(), format!("{instances} ({misses})")],
         vec![
             "certified error (upper bound), sup over |x| <= 1".into(),

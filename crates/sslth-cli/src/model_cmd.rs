@@ -72,15 +72,7 @@ pub struct EvalArgs {
     pub json: bool,
 }
 
-/// Layer widths d_0-d_1-…-d_ℓ, and how many layers come before the
-/// pooling (`:`), if any.
-#[derive(Clone, Debug)]
-pub struct Arch {
-    /// The widths.
-    pub widths: Vec<usize>,
-    /// Layers before the pooling.
-    pub pool: Option<usize>,
-}
+pub use sslth::learn::train::Arch;
 
 /// Parses widths such as 64-32-10 or 1-8-16:10.
 pub fn parse_arch(s: &str) -> Result<Arch, String> {
@@ -111,33 +103,12 @@ pub fn parse_arch(s: &str) -> Result<Arch, String> {
     Ok(Arch { widths, pool })
 }
 
-/// What `sslth train` and `sslth demo` train: the kind named `kind`
-/// (`mlp`, `cnn` or `deepsets`), with the given architecture or the kind's
-/// default for the data, as `(kind, widths, layers before the pooling)`.
-pub fn architecture(
-    kind: &str,
-    arch: Option<&Arch>,
-    data: &sslth::data::Dataset,
-) -> Result<(sslth::net::Kind, Vec<usize>, usize), String> {
-    use sslth::net::Kind;
-    let kind = match kind {
-        "cnn" => Kind::Cnn,
-        "deepsets" => Kind::Deepsets,
-        _ => Kind::Mlp,
-    };
-    let channels = data.shape.channels();
-    let default = match kind {
-        Kind::Mlp => Arch { widths: vec![64, 32, 10], pool: None },
-        Kind::Cnn => Arch { widths: vec![channels, 8, 16, 10], pool: Some(2) },
-        Kind::Deepsets => Arch { widths: vec![channels, 32, 32, 10], pool: Some(2) },
-    };
-    let arch = arch.cloned().unwrap_or(default);
-    match (kind, arch.pool) {
-        (Kind::Mlp, Some(_)) => Err("an mlp has no pooling: drop the ':' from --arch".into()),
-        (Kind::Cnn | Kind::Deepsets, None) => {
-            Err("a cnn or deepsets --arch marks its pooling with ':', e.g. 1-8-16:10".into())
-        }
-        _ => Ok((kind, arch.widths, arch.pool.unwrap_or(0))),
+/// The kind named on the command line (`mlp`, `cnn` or `deepsets`).
+pub fn kind(name: &str) -> sslth::net::Kind {
+    match name {
+        "cnn" => sslth::net::Kind::Cnn,
+        "deepsets" => sslth::net::Kind::Deepsets,
+        _ => sslth::net::Kind::Mlp,
     }
 }
 
@@ -153,7 +124,8 @@ pub fn check_output(path: &std::path::Path, force: bool) -> Result<(), String> {
 pub fn run_train(args: &TrainArgs) -> Result<(), String> {
     check_output(&args.output, args.force)?;
     let split = data::load(&args.data).map_err(|e| e.to_string())?;
-    let (kind, arch, pool) = architecture(&args.model, args.arch.as_ref(), &split.train)?;
+    let kind = kind(&args.model);
+    let (arch, pool) = sslth::learn::train::architecture(kind, args.arch.as_ref(), &split.train)?;
     let cfg = TrainConfig {
         kind,
         arch,

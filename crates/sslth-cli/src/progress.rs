@@ -2,6 +2,7 @@
 //! or when stderr is not a terminal (ARCHITECTURE.md, Long work).
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use sslth::experiments::Progress;
 use std::io::IsTerminal;
 
 /// A bar of `len` steps labelled `what`, drawn only where a person watches.
@@ -17,4 +18,20 @@ pub fn bar(len: u64, what: &str, quiet: bool) -> ProgressBar {
     );
     pb.set_message(what.to_string());
     pb
+}
+
+/// Draws a bar made quiet, from now on, where a person watches (unless
+/// `quiet`).
+pub fn show(pb: &ProgressBar, quiet: bool) {
+    if !quiet && std::io::stderr().is_terminal() {
+        pb.set_draw_target(ProgressDrawTarget::stderr());
+    }
+}
+
+/// Shows a library experiment's [`Progress`] on `pb`.
+pub fn report(pb: &ProgressBar, p: Progress<'_>) {
+    match p {
+        Progress::Step => pb.inc(1),
+        Progress::Note(line) => pb.println(line),
+    }
 }

@@ -7,4 +7,18 @@
 //! Python package format the rows.
 
 pub mod eval;
+pub mod frontier;
 pub mod pipeline;
+
+/// What a long experiment reports while it runs: a finished step (for a
+/// progress bar), or a note to show the user (a point that failed and was
+/// left out).
+#[derive(Clone, Copy, Debug)]
+pub enum Progress<'a> {
+    /// One step done.
+    Step,
+    /// A line for the user.
+    Note(&'a str),
+}
+pub mod compare;
+pub mod demo;

@@ -4,9 +4,11 @@
 use crate::construction::{build, plan, BuildConfig, Certificate, LayerPlan, Ticket, Tolerance};
 use crate::data::Dataset;
 use crate::experiments::eval::{compare, Comparison};
-use crate::net::Network;
+use crate::net::{BasisSpec, Kind, Network};
+use crate::ticket::PairMeta;
 use crate::ticket::SparseNet;
 use crate::ticket::TicketMeta;
+use serde::Serialize;
 use std::time::{Duration, Instant};
 
 /// A built ticket with everything measured about it.
@@ -103,4 +105,96 @@ impl Built {
     pub fn overparameterisation(&self, target: &Network) -> f64 {
         self.ticket.random_edges() as f64 / target.weight_count() as f64
     }
+
+    /// What `sslth build --json` reports: the build measured against
+    /// `target` (on `data`, if named), written as a file of `file_bytes`.
+    pub fn report(&self, target: &Network, data: Option<&str>, file_bytes: usize) -> BuildReport {
+        let (instances, misses) = self.instances();
+        BuildReport {
+            data: data.map(String::from),
+            target_kind: Kind::of(target),
+            target_widths: target.widths(),
+            target_weights: target.weight_count(),
+            bases: self.ticket.bases.clone(),
+            pairs: self.meta.pairs.clone(),
+            density: self.ticket.density(),
+            kept_edges: self.ticket.kept_edges(),
+            random_edges: self.ticket.random_edges(),
+            block_edges: self.ticket.block_edges(),
+            overparameterisation: self.overparameterisation(target),
+            rfss_instances: instances,
+            rfss_misses: misses,
+            certificate: self.certificate.clone(),
+            accepted_over_eps: self.over_eps,
+            comparison: self.comparison.clone(),
+            build_seconds: self.build_time.as_secs_f64(),
+            certify_seconds: self.certify_time.as_secs_f64(),
+            eval_seconds: self.eval_time.as_secs_f64(),
+            file_bytes,
+            train_seconds: None,
+            files: None,
+        }
+    }
+}
+
+/// The report of one build (`sslth build --json`, the demo's report.json).
+#[derive(Clone, Debug, Serialize)]
+pub struct BuildReport {
+    /// The data set measured on, if any.
+    pub data: Option<String>,
+    /// The target's kind.
+    pub target_kind: Kind,
+    /// The target's widths (channels for CNN and set layers).
+    pub target_widths: Vec<usize>,
+    /// The target's weights (biases not counted).
+    pub target_weights: usize,
+    /// Each pair's basis.
+    pub bases: Vec<BasisSpec>,
+    /// Each pair's sizes as the ticket file records them.
+    pub pairs: Vec<PairMeta>,
+    /// Kept / random edges.
+    pub density: f64,
+    /// Edges kept.
+    pub kept_edges: u64,
+    /// Edges of the random network.
+    pub random_edges: u64,
+    /// Edges of the pairs' blocks alone.
+    pub block_edges: u64,
+    /// Random edges / target weights.
+    pub overparameterisation: f64,
+    /// RFSS instances solved.
+    pub rfss_instances: u64,
+    /// RFSS instances that missed their tolerance.
+    pub rfss_misses: u64,
+    /// The certified bound.
+    pub certificate: Certificate,
+    /// The network tolerance exceeded, when the build accepted that.
+    pub accepted_over_eps: Option<f64>,
+    /// Target and ticket on the test rows, if measured.
+    pub comparison: Option<Comparison>,
+    /// Wall-clock seconds of the build (plan included).
+    pub build_seconds: f64,
+    /// Wall-clock seconds of the certificate.
+    pub certify_seconds: f64,
+    /// Wall-clock seconds of the evaluation.
+    pub eval_seconds: f64,
+    /// Bytes of the ticket file written.
+    pub file_bytes: usize,
+    /// Wall-clock seconds of training the target (the demo's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub train_seconds: Option<f64>,
+    /// Sizes of the files written (the demo's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files: Option<FileSizes>,
+}
+
+/// Bytes of the files the demo writes.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct FileSizes {
+    /// The target.
+    pub target_bytes: usize,
+    /// The full ticket.
+    pub ticket_full_bytes: usize,
+    /// The compact ticket.
+    pub ticket_compact_bytes: usize,
 }

@@ -46,6 +46,37 @@ pub struct TrainConfig {
     pub batch: usize,
 }
 
+/// A network's channel widths and, for CNN and DeepSets targets, how many
+/// equivariant layers come before the pooling (`64-32-10`, `1-8-16:10`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Arch {
+    /// The widths.
+    pub widths: Vec<usize>,
+    /// Layers before the pooling.
+    pub pool: Option<usize>,
+}
+
+/// What `sslth train` and `sslth demo` train: `kind` with the given
+/// architecture, or the kind's default for the data (mlp 64-32-10, cnn
+/// c-8-16:10, deepsets c-32-32:10), as `(widths, layers before the
+/// pooling)`; a pooling is refused for an mlp and required otherwise.
+pub fn architecture(kind: Kind, arch: Option<&Arch>, data: &Dataset) -> Result<(Vec<usize>, usize), String> {
+    let channels = data.shape.channels();
+    let default = match kind {
+        Kind::Mlp => Arch { widths: vec![64, 32, 10], pool: None },
+        Kind::Cnn => Arch { widths: vec![channels, 8, 16, 10], pool: Some(2) },
+        Kind::Deepsets => Arch { widths: vec![channels, 32, 32, 10], pool: Some(2) },
+    };
+    let arch = arch.cloned().unwrap_or(default);
+    match (kind, arch.pool) {
+        (Kind::Mlp, Some(_)) => Err("an mlp has no pooling: drop the ':' from --arch".into()),
+        (Kind::Cnn | Kind::Deepsets, None) => {
+            Err("a cnn or deepsets --arch marks its pooling with ':', e.g. 1-8-16:10".into())
+        }
+        _ => Ok((arch.widths, arch.pool.unwrap_or(0))),
+    }
+}
+
 /// Streams of the initial weights: far from those of random networks.
 const INIT_STREAM: u64 = 1 << 40;
 
