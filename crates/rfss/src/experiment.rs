@@ -18,7 +18,7 @@ pub fn wilson(s: u64, t: u64) -> (f64, f64) {
 }
 
 /// One grid point of an experiment.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Point {
     /// Samples per instance.
     pub n: usize,
@@ -131,7 +131,7 @@ pub fn default_grid(dist: Dist, k: usize, eps: f64, span: f64) -> Vec<usize> {
 
 /// The worst of several fixed targets at one n (an estimate of Theorem 2's
 /// c_thm for the c_hyp at that n).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Worst {
     /// The n measured (the first grid n with P ≥ ½).
     pub n: usize,
@@ -145,7 +145,7 @@ pub struct Worst {
 
 /// What one (law, k, ε) of a phase experiment measured, and what the
 /// paper's formulas say there (docs/THEORY.md §2, §5).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct PhaseSummary {
     /// Sample law.
     pub dist: Dist,

@@ -48,6 +48,7 @@ mod bnb;
 pub mod brute;
 mod dist;
 pub mod experiment;
+pub mod grid;
 mod instance;
 #[cfg(feature = "jsonl")]
 pub mod jsonl;

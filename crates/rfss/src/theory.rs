@@ -330,6 +330,24 @@ pub fn theorem4_n(
     largest_root(scale, gamma, c_amp)
 }
 
+/// Figure 1's curve: Theorem 3 with `c_amp` for `widths` at `eps`, γ′
+/// swept geometrically from ½ down by a factor 10 every `per_decade`
+/// points (`points` + 1 in all), as (γ′, density kept/m, overparameterisation
+/// m/m_t) with m the random network's parameters and m_t the target's
+/// weights.
+pub fn density_sweep(widths: &[usize], eps: f64, c_amp: f64, points: usize, per_decade: f64) -> Vec<(f64, f64, f64)> {
+    let mt: f64 = widths.windows(2).map(|w| (w[0] * w[1]) as f64).sum();
+    (0..=points)
+        .map(|i| {
+            let gp = 0.5 * 10f64.powf(-(i as f64) / per_decade);
+            let s = theorem3(widths, eps, gp, c_amp);
+            let m: f64 = s.iter().map(|l| l.params).sum();
+            let kept: f64 = s.iter().map(|l| l.kept).sum();
+            (gp, kept / m, m / mt)
+        })
+        .collect()
+}
+
 /// Theorem 3: for widths d_0-…-d_ℓ, tolerance ε and γ′ = k/n ∈ (0, ½],
 /// each n_i is the largest solution of
 /// n_i = c_amp·log2²(2ℓ·d_{i−1}·d_i·γ′·n_i/ε)/H2(γ′) (docs/THEORY.md §3;

@@ -2,8 +2,8 @@
 //! from the data written next to them. PNG text uses the bundled DejaVu
 //! Sans (assets/, Bitstream Vera licence), so no system font is needed.
 
-use crate::rfss_phase::Curve;
 use plotters::prelude::*;
+use rfss::grid::Curve;
 use std::path::Path;
 use std::sync::Once;
 

@@ -4,8 +4,9 @@
 
 use crate::{plot, progress, report};
 use clap::Args;
-use rfss::experiment::{self, PhaseSummary, Point};
-use rfss::{Budget, Dist};
+use rfss::experiment::{self, PhaseSummary};
+use rfss::grid::{coverage_grid, coverage_steps, phase_grid, Curve, Grid, PhaseGrid};
+use rfss::Dist;
 use std::path::{Path, PathBuf};
 
 /// Options shared by `phase` and `coverage`.
@@ -92,48 +93,32 @@ fn parse_dist(s: &str) -> Result<Dist, String> {
     s.parse()
 }
 
-/// Checks the grid: non-empty lists, k ≥ 1, ε in (0, 1), k ≤ n/2.
-fn check(g: &GridArgs) -> Result<(), String> {
-    if g.dist.is_empty() || g.k.is_empty() || g.eps.is_empty() || g.n.as_ref().is_some_and(|n| n.is_empty()) {
-        return Err("empty grid: give at least one distribution, k, eps (and n)".into());
-    }
-    if let Some(&k) = g.k.iter().find(|&&k| k == 0) {
-        return Err(format!("k must be at least 1, got {k}"));
-    }
-    if let Some(&e) = g.eps.iter().find(|&&e| !(e > 0.0 && e < 1.0)) {
-        return Err(format!("eps must be in (0, 1) (Theorem 2), got {e}"));
-    }
-    if let Some(ns) = &g.n {
-        let kmax = *g.k.iter().max().unwrap();
-        if let Some(&n) = ns.iter().find(|&&n| n < 2 * kmax) {
-            return Err(format!("n = {n} is below 2k = {} (Theorem 2 needs k <= n/2)", 2 * kmax));
+impl GridArgs {
+    /// The library's grid.
+    fn grid(&self) -> Grid {
+        Grid {
+            dists: self.dist.clone(),
+            ks: self.k.clone(),
+            eps: self.eps.clone(),
+            ns: self.n.clone(),
+            trials: self.trials,
+            seed: self.seed,
         }
     }
-    std::fs::create_dir_all(&g.out).map_err(|e| format!("cannot create {}: {e}", g.out.display()))
-}
 
-/// The n grid of one (dist, k, ε): the given one, or
-/// [`experiment::default_grid`].
-fn grid_ns(g: &GridArgs, dist: Dist, k: usize, eps: f64, span: f64) -> Vec<usize> {
-    g.n.clone().unwrap_or_else(|| experiment::default_grid(dist, k, eps, span))
+    /// The checked grid, with its output folder made.
+    fn prepare(&self) -> Result<Grid, String> {
+        let grid = self.grid();
+        grid.check()?;
+        std::fs::create_dir_all(&self.out).map_err(|e| format!("cannot create {}: {e}", self.out.display()))?;
+        Ok(grid)
+    }
 }
 
 /// Writes `text` to `out/name` atomically.
 fn write(out: &Path, name: &str, text: &str) -> Result<(), String> {
     let p = out.join(name);
     sslth::files::write_atomic(&p, text.as_bytes()).map_err(|e| format!("cannot write {}: {e}", p.display()))
-}
-
-/// One measured curve.
-pub struct Curve {
-    /// The law.
-    pub dist: Dist,
-    /// Subset size.
-    pub k: usize,
-    /// Tolerance.
-    pub eps: f64,
-    /// Its points.
-    pub points: Vec<Point>,
 }
 
 fn points_csv(curves: &[Curve]) -> String {
@@ -162,42 +147,15 @@ fn points_csv(curves: &[Curve]) -> String {
 /// Runs `sslth rfss phase`.
 pub fn run_phase(a: &PhaseArgs) -> Result<Vec<PhaseSummary>, String> {
     let g = &a.grid;
-    check(g)?;
-    let mut points: Vec<(usize, Dist, usize, f64)> = g
-        .dist
-        .iter()
-        .enumerate()
-        .flat_map(|(i, &d)| {
-            let grid = g.k.iter().flat_map(move |&k| g.eps.iter().map(move |&e| (k, e)));
-            grid.chain(a.also.iter().copied()).map(move |(k, e)| (i, d, k, e))
-        })
-        .collect();
-    // By law, then k, then ε from coarse to fine; each point once.
-    points.sort_by(|x, y| x.0.cmp(&y.0).then(x.2.cmp(&y.2)).then(y.3.total_cmp(&x.3)));
-    points.dedup_by(|x, y| x.0 == y.0 && x.2 == y.2 && x.3 == y.3);
-    let combos: Vec<(Dist, usize, f64, Vec<usize>)> =
-        points.into_iter().map(|(_, d, k, e)| (d, k, e, grid_ns(g, d, k, e, 3.0))).collect();
-    let total: u64 = combos.iter().map(|c| c.3.len() as u64 * g.trials).sum::<u64>()
-        + combos.len() as u64 * a.worst_targets as u64 * g.trials;
-    let pb = progress::bar(total, "phase", g.json);
-    let summaries: Vec<PhaseSummary> = combos
-        .into_iter()
-        .map(|(dist, k, eps, ns)| {
-            let budget = Budget { max_nodes: Some(a.max_nodes), time_limit: None };
-            experiment::phase_summary(
-                dist,
-                k,
-                eps,
-                &ns,
-                g.trials,
-                a.fixed_target,
-                a.worst_targets,
-                g.seed,
-                budget,
-                &|| pb.inc(1),
-            )
-        })
-        .collect();
+    let pg = PhaseGrid {
+        grid: g.prepare()?,
+        fixed_target: a.fixed_target,
+        worst_targets: a.worst_targets,
+        max_nodes: a.max_nodes,
+        also: a.also.clone(),
+    };
+    let pb = progress::bar(pg.steps(), "phase", g.json);
+    let summaries = phase_grid(&pg, &|| pb.inc(1))?;
     let f = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:.4}"));
     let mut summary = String::from(
         "dist,k,eps,n50,ratio_at_n50,c_hyp,first_moment_n,theorem2_n_c1,theorem5_n_d1,worst_n,worst_c_hyp,worst_target,worst_p,worst_lo,worst_hi,censored,c_hyp_lo,c_hyp_hi\n",
@@ -248,8 +206,7 @@ pub fn run_phase(a: &PhaseArgs) -> Result<Vec<PhaseSummary>, String> {
             "first_moment_n": r.first_moment_n, "theorem5_n": r.theorem5_n,
             "worst": r.worst.as_ref().map(|w| serde_json::json!({"n": w.n, "target": w.target, "p": w.point.p(), "interval": w.point.interval()}))}));
     }
-    let curves: Vec<Curve> =
-        summaries.iter().map(|r| Curve { dist: r.dist, k: r.k, eps: r.eps, points: r.points.clone() }).collect();
+    let curves: Vec<Curve> = summaries.iter().map(Curve::of).collect();
     pb.finish_and_clear();
     write(&g.out, "phase.csv", &points_csv(&curves))?;
     write(&g.out, "phase_summary.csv", &summary)?;
@@ -285,17 +242,9 @@ pub fn run_phase(a: &PhaseArgs) -> Result<Vec<PhaseSummary>, String> {
 /// Runs `sslth rfss coverage`.
 pub fn run_coverage(a: &CoverageArgs) -> Result<Vec<Curve>, String> {
     let g = &a.grid;
-    check(g)?;
-    let mut curves = Vec::new();
-    let combos: Vec<(Dist, usize, f64)> =
-        g.dist.iter().flat_map(|&d| g.k.iter().flat_map(move |&k| g.eps.iter().map(move |&e| (d, k, e)))).collect();
-    let total: u64 = combos.iter().map(|&(d, k, e)| grid_ns(g, d, k, e, 30.0).len() as u64 * g.trials).sum();
-    let pb = progress::bar(total, "coverage", g.json);
-    for (dist, k, eps) in combos {
-        let ns = grid_ns(g, dist, k, eps, 30.0);
-        let points = experiment::coverage(dist, k, eps, &ns, g.trials, g.seed, a.max_subsets, &|| pb.inc(1));
-        curves.push(Curve { dist, k, eps, points });
-    }
+    let grid = g.prepare()?;
+    let pb = progress::bar(coverage_steps(&grid), "coverage", g.json);
+    let curves = coverage_grid(&grid, a.max_subsets, &|| pb.inc(1))?;
     pb.finish_and_clear();
     write(&g.out, "coverage.csv", &points_csv(&curves))?;
     plot::coverage_curves(&g.out.join("coverage"), &curves)?;

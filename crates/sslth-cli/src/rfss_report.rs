@@ -53,13 +53,9 @@ fn figure1(a: &ReportArgs) -> Result<String, String> {
     let mt: f64 = widths.windows(2).map(|w| (w[0] * w[1]) as f64).sum();
     let mut curve = Vec::new();
     let mut csv = String::from("gamma_prime,density,overparameterisation\n");
-    for i in 0..=60 {
-        let gp = 0.5 * 10f64.powf(-(i as f64) / 10.0);
-        let s = theory::theorem3(&widths, eps, gp, 1.0);
-        let m: f64 = s.iter().map(|l| l.params).sum();
-        let kept: f64 = s.iter().map(|l| l.kept).sum();
-        curve.push((kept / m, m / mt));
-        let _ = writeln!(csv, "{gp},{},{}", kept / m, m / mt);
+    for (gp, density, over) in theory::density_sweep(&widths, eps, 1.0, 60, 10.0) {
+        curve.push((density, over));
+        let _ = writeln!(csv, "{gp},{density},{over}");
     }
     let mut series =
         vec![Series { label: "Theorem 3, c_amp = 1 (gamma' 1/2 to 5e-7)".into(), points: curve.clone(), lines: true }];
