@@ -1,6 +1,6 @@
 //! `sslth build`: a sparse ticket for a trained target (issue 4).
 
-use crate::model_cmd::check_output;
+use crate::args::check_output;
 use crate::{progress, report};
 use clap::Args;
 use sslth::construction::{BuildConfig, Tolerance};

@@ -17,8 +17,8 @@ pub struct CompareArgs {
     #[arg(long, default_value = "digits")]
     pub data: String,
     /// The target's widths (an MLP with biases, trained here).
-    #[arg(long, value_parser = crate::model_cmd::parse_arch)]
-    pub arch: crate::model_cmd::Arch,
+    #[arg(long, value_parser = crate::args::parse_arch)]
+    pub arch: crate::args::Arch,
     /// Epochs of the target's training (Adam, as `sslth train`).
     #[arg(long, default_value_t = 20)]
     pub target_epochs: usize,

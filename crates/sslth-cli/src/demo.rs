@@ -5,7 +5,7 @@
 //! print one table, and write the target, the ticket and a JSON report into
 //! one folder.
 
-use crate::model_cmd::kind;
+use crate::args::kind;
 use crate::{progress, report};
 use clap::Args;
 use sslth::experiments::demo::{demo, DemoConfig};

@@ -4,6 +4,7 @@
 //! tables by default, `--json` for scripts. Bad input gets one line on
 //! stderr and exit code 2, never a panic.
 
+mod args;
 mod build_cmd;
 mod compare_cmd;
 mod demo;

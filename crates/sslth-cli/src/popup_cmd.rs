@@ -2,7 +2,7 @@
 //! network drawn from the same generator as constructed tickets, written
 //! in the same ticket files (version 3, docs/FORMAT.md).
 
-use crate::model_cmd::{check_output, parse_arch, Arch};
+use crate::args::{check_output, parse_arch, Arch};
 use crate::progress;
 use clap::Args;
 use sslth::learn::popup::{chain, PopupConfig};

@@ -1,6 +1,6 @@
 //! `sslth predict`: a target or a ticket on the user's own inputs.
 
-use crate::model_cmd::check_output;
+use crate::args::check_output;
 use clap::Args;
 use sslth::files::npy::{self, Matrix};
 use sslth::files::runnable::Runnable;

@@ -1,7 +1,7 @@
 //! `sslth rfss bounds`: the paper's formulas as a calculator (docs/THEORY.md
 //! §2–§5, issue 5).
 
-use crate::model_cmd::Arch;
+use crate::args::Arch;
 use crate::report;
 use clap::Args;
 use rfss::theory::{self, SumLaw};
@@ -37,7 +37,7 @@ pub struct BoundsArgs {
     target: f64,
     /// Network widths d_0-…-d_ℓ for Theorem 3 (uses --eps, --c-amp and
     /// --gamma-prime).
-    #[arg(long, value_parser = crate::model_cmd::parse_arch)]
+    #[arg(long, value_parser = crate::args::parse_arch)]
     widths: Option<Arch>,
     /// γ′ = k_i/n_i of Theorem 3, in (0, 1/2].
     #[arg(long, default_value_t = 0.25)]

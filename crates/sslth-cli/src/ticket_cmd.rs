@@ -1,6 +1,6 @@
 //! `sslth expand` and `sslth verify`: ticket files (docs/FORMAT.md).
 
-use crate::model_cmd::check_output;
+use crate::args::check_output;
 use clap::Args;
 use std::path::PathBuf;
 

@@ -1,0 +1,49 @@
+//! Argument types and checks shared by several subcommands.
+
+pub use sslth::learn::train::Arch;
+
+/// Parses widths such as 64-32-10 or 1-8-16:10.
+pub fn parse_arch(s: &str) -> Result<Arch, String> {
+    let (before, after) = match s.split_once(':') {
+        Some((a, b)) => (a, Some(b)),
+        None => (s, None),
+    };
+    let parse = |part: &str| -> Option<Vec<usize>> {
+        part.split('-').map(|w| w.parse::<usize>().ok().filter(|&w| w > 0)).collect()
+    };
+    let bad = || format!("'{s}' is not a list of positive widths such as 64-32-10 or 1-8-16:10");
+    let mut widths = parse(before).ok_or_else(bad)?;
+    let pool = match after {
+        Some(a) => {
+            let head = parse(a).ok_or_else(bad)?;
+            let n = widths.len() - 1;
+            widths.extend(head);
+            Some(n)
+        }
+        None => None,
+    };
+    if widths.len() < 2 {
+        return Err(format!("'{s}' needs at least an input and an output width"));
+    }
+    if pool == Some(0) {
+        return Err(format!("'{s}' needs a layer before the pooling, e.g. 1-8-16:10"));
+    }
+    Ok(Arch { widths, pool })
+}
+
+/// The kind named on the command line (`mlp`, `cnn` or `deepsets`).
+pub fn kind(name: &str) -> sslth::net::Kind {
+    match name {
+        "cnn" => sslth::net::Kind::Cnn,
+        "deepsets" => sslth::net::Kind::Deepsets,
+        _ => sslth::net::Kind::Mlp,
+    }
+}
+
+/// Refuses to replace an existing file unless asked to.
+pub fn check_output(path: &std::path::Path, force: bool) -> Result<(), String> {
+    if path.exists() && !force {
+        return Err(format!("{} exists; pass --force to replace it", path.display()));
+    }
+    Ok(())
+}
