@@ -5,10 +5,9 @@
 use crate::args::{check_output, parse_arch, Arch};
 use crate::progress;
 use clap::Args;
-use sslth::learn::popup::{chain, PopupConfig};
+use sslth::experiments::popup::{popup, PopupNetwork, PopupSettings};
 use sslth::weights::WeightLaw;
 use std::path::PathBuf;
-use std::time::Instant;
 
 /// Arguments of `sslth popup`.
 #[derive(Args, Debug)]
@@ -94,57 +93,42 @@ pub fn run(args: &PopupArgs) -> Result<(), String> {
     }
     check_output(&args.output, args.force)?;
     let split = sslth::data::load(&args.data).map_err(|e| e.to_string())?;
-    let (layers, bias, seed) = match &args.like {
+    let network = match &args.like {
         Some(path) => {
             let t = sslth::files::read_ticket(path).map_err(|e| e.to_string())?;
             if t.meta.version != 1 {
                 return Err(format!("{} is not a constructed dense ticket (version 1)", path.display()));
             }
-            let layers = sslth::ticket::random_layers(&t.meta);
-            (layers, t.meta.bias, t.meta.seed)
+            PopupNetwork::Like(Box::new(t.meta))
         }
         None => {
-            let law = if args.weights == "signed-constant" { WeightLaw::SignedConstant } else { WeightLaw::Uniform };
-            let classes = usize::from(*split.train.labels.iter().max().unwrap_or(&0)) + 1;
-            let widths =
-                args.arch.as_ref().map_or_else(|| vec![split.train.dim, 300, 100, classes], |a| a.widths.clone());
             if args.arch.as_ref().is_some_and(|a| a.pool.is_some()) {
                 return Err("popup searches MLPs: drop the ':' from --arch".into());
             }
-            (chain(&widths, law), false, args.seed)
+            let law = if args.weights == "signed-constant" { WeightLaw::SignedConstant } else { WeightLaw::Uniform };
+            PopupNetwork::Chain { widths: args.arch.as_ref().map(|a| a.widths.clone()), law, seed: args.seed }
         }
     };
-    let cfg = PopupConfig {
-        layers,
-        bias,
+    let settings = PopupSettings {
         density: args.density,
         epochs: args.epochs,
-        seed,
         lr: args.lr,
         momentum: args.momentum,
         weight_decay: args.weight_decay,
         batch: args.batch as usize,
         logit_scale: args.logit_scale,
     };
-    if let Some(f) = args.logit_scale.filter(|f| !(*f > 0.0 && f.is_finite())) {
-        return Err(format!("--logit-scale must be a finite number > 0, got {f}"));
-    }
-    let batches = split.train.len().div_ceil(cfg.batch) as u64;
-    let pb = progress::bar(batches * cfg.epochs as u64, "edge-popup", args.json);
-    let start = Instant::now();
-    let masks = sslth::learn::popup::train(&split.train, &cfg, |_, _, _, loss| {
+    let batches = split.train.len().div_ceil(settings.batch) as u64;
+    let pb = progress::bar(batches * settings.epochs as u64, "edge-popup", args.json);
+    let run = popup(&split, &network, &settings, |loss| {
         pb.inc(1);
         pb.set_message(format!("loss {loss:.3}"));
     })?;
     pb.finish_and_clear();
-    let secs = start.elapsed().as_secs_f64();
-    let meta = sslth::learn::popup::ticket_meta(&cfg, &masks, &split.train);
+    let (cfg, meta, net, accuracy) = (&run.config, &run.meta, &run.net, run.test_accuracy);
+    let (secs, seed) = (run.train_time.as_secs_f64(), cfg.seed);
     let (kept, random) = (meta.kept_edges, meta.random_edges);
-    let net = sslth::ticket::regenerate(&meta, &masks);
-    let accuracy =
-        sslth::experiments::eval::accuracy(&net.forward_batch(&split.test.inputs, split.test.len()), &split.test);
-    let bytes =
-        if args.compact { sslth::files::compact_bytes(&net, &meta) } else { sslth::files::full_bytes(&net, &meta) };
+    let bytes = if args.compact { sslth::files::compact_bytes(net, meta) } else { sslth::files::full_bytes(net, meta) };
     sslth::files::write_atomic(&args.output, &bytes)
         .map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
     let report = Report {

@@ -42,38 +42,9 @@ pub fn run(args: &PredictArgs) -> Result<(), String> {
     let x = npy::read(&args.input)?;
     let name = args.model.display().to_string();
     let model = Runnable::load(&args.model, None).map_err(|e| e.to_string())?;
-    if x.rows == 0 {
-        return Err(format!("{} has no rows", args.input.display()));
-    }
-    // Sets in PyTorch's layout [rows, N, F], any N: transposed to the
-    // channel-major rows the network takes (F × N), the network sized to N.
-    let (model, data) = match (model.set_features(), &x.inner[..]) {
-        (Some(f), &[n, ff]) if ff == f => {
-            let mut t = vec![0.0f32; x.data.len()];
-            for (r, row) in x.data.chunks_exact(n * f).enumerate() {
-                for (p, point) in row.chunks_exact(f).enumerate() {
-                    for (c, &v) in point.iter().enumerate() {
-                        t[r * n * f + c * n + p] = v;
-                    }
-                }
-            }
-            (model.with_set_size(n).expect("a set network"), t)
-        }
-        (Some(f), &[_, ff]) => {
-            return Err(format!("{} has sets of {ff} features but {name} takes {f}", args.input.display()))
-        }
-        _ => (model, x.data.clone()),
-    };
-    let (d_in, scale, kind) = (model.d_in(), model.input_scale(), model.kind());
-    if x.cols != d_in {
-        return Err(format!("{} has {} values per row but {name} takes {d_in} inputs", args.input.display(), x.cols));
-    }
-    let factor = if args.scaled { None } else { scale };
-    let inputs: Vec<f32> = match factor {
-        Some(s) => data.iter().map(|&v| (f64::from(v) * s) as f32).collect(),
-        None => data,
-    };
-    let logits = model.forward_batch(&inputs, x.rows);
+    let (kind, scale) = (model.kind(), model.input_scale());
+    let names = (args.input.display().to_string(), name.clone());
+    let (logits, _) = model.predict(&x.data, x.rows, &x.inner, args.scaled, (&names.0, &names.1))?;
     let cols = logits.len() / x.rows.max(1);
     let out = Matrix { rows: x.rows, cols, data: logits, inner: vec![cols] };
     sslth::files::write_atomic(&args.output, &npy::to_bytes(&out))

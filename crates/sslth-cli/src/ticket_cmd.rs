@@ -2,6 +2,7 @@
 
 use crate::args::check_output;
 use clap::Args;
+use sslth::experiments::verify::verify_file;
 use std::path::PathBuf;
 
 /// Arguments of `sslth expand`.
@@ -34,28 +35,6 @@ pub struct VerifyArgs {
     pub json: bool,
 }
 
-/// The target's input layout as a ticket's metadata imply it (for targets
-/// whose file records none).
-fn input_shape(meta: &sslth::ticket::TicketMeta) -> Option<sslth::data::InputShape> {
-    use sslth::data::InputShape;
-    use sslth::net::BasisSpec;
-    let channels = *meta.target_widths.first()?;
-    match meta.basis(0) {
-        BasisSpec::Conv2d { height, width, .. } => Some(InputShape::Image { channels, height, width }),
-        BasisSpec::Deepsets => Some(InputShape::Set { features: channels, points: meta.points }),
-        BasisSpec::Identity => None,
-    }
-}
-
-/// The certificate recomputed from a ticket's kept edges against its
-/// target, after checking that the ticket is one of that target.
-fn recertify(t: &sslth::files::LoadedTicket, target: &std::path::Path) -> Result<f64, String> {
-    let (net, _) = sslth::files::target::load(target, input_shape(&t.meta)).map_err(|e| e.to_string())?;
-    let cert = sslth::construction::certify_edges(&net, &t.net, &t.meta)
-        .map_err(|e| format!("not a ticket of {}: {e}", target.display()))?;
-    Ok(cert.bound)
-}
-
 /// Runs `sslth expand`.
 pub fn run_expand(args: &ExpandArgs) -> Result<(), String> {
     if args.input == args.output {
@@ -80,28 +59,10 @@ pub fn run_expand(args: &ExpandArgs) -> Result<(), String> {
 
 /// Runs `sslth verify`; fails (exit 2) if anything does not match.
 pub fn run_verify(args: &VerifyArgs) -> Result<(), String> {
-    let t = sslth::files::read_ticket(&args.ticket).map_err(|e| e.to_string())?;
-    let v = sslth::files::verify(&t);
-    let recomputed = match args.target.as_deref() {
-        Some(p) => {
-            let recorded = t.meta.certified_error.ok_or_else(|| {
-                format!(
-                    "{} records no certificate: it was found by sslth popup, not constructed from a target",
-                    args.ticket.display()
-                )
-            })?;
-            Some((recertify(&t, p)?, recorded))
-        }
-        None => None,
-    };
-    // The file's certificate holds if recomputing it gives no more (up to
-    // summation order).
-    let holds = recomputed.is_none_or(|(b, recorded)| b <= recorded * (1.0 + 1e-9));
+    let (t, r) = verify_file(&args.ticket, args.target.as_deref())?;
+    let v = &r.verification;
     if args.json {
-        let mut j = serde_json::to_value(&v).expect("serialisable");
-        j["recomputed_certificate"] = serde_json::json!(recomputed.map(|r| r.0));
-        j["recorded_certificate"] = serde_json::json!(t.meta.certified_error);
-        println!("{j}");
+        println!("{}", serde_json::to_value(&r).expect("serialisable"));
     } else {
         println!(
             "{}: {} kept weights regenerated from seed {}, {} mismatches; density {:.6}% ({} of {} edges), {} the metadata",
@@ -114,14 +75,14 @@ pub fn run_verify(args: &VerifyArgs) -> Result<(), String> {
             t.meta.random_edges,
             if v.density_matches { "matching" } else { "NOT matching" }
         );
+        if let (Some(b), Some(recorded)) = (r.recomputed_certificate, r.recorded_certificate) {
+            println!(
+                "certificate recomputed from the kept edges against {}: {b:.6e} (the file records {recorded:.6e})",
+                args.target.as_ref().expect("a target").display(),
+            );
+        }
     }
-    if let (Some((b, recorded)), false) = (recomputed, args.json) {
-        println!(
-            "certificate recomputed from the kept edges against {}: {b:.6e} (the file records {recorded:.6e})",
-            args.target.as_ref().expect("a target").display(),
-        );
-    }
-    if v.mismatches > 0 || !v.density_matches || !holds {
+    if !r.passed() {
         return Err(format!("{} failed verification", args.ticket.display()));
     }
     Ok(())

@@ -22,3 +22,5 @@ pub enum Progress<'a> {
 }
 pub mod compare;
 pub mod demo;
+pub mod popup;
+pub mod verify;

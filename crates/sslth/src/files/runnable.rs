@@ -100,4 +100,50 @@ impl Runnable {
             Runnable::Ticket(_) => "ticket",
         }
     }
+
+    /// Outputs for `rows` inputs of shape `inner` each (row-major, flat in
+    /// `data`), as a caller holds them: a row of `d_in` values (a CNN's C×H×W
+    /// image flattened), or a set network's `[N, features]` points of any
+    /// set size N (PyTorch's layout, transposed here to the channel-major
+    /// rows the network takes). Raw inputs are multiplied by the file's
+    /// `input_scale` unless `scaled`. Errors name the inputs `input` and
+    /// the network `model`. Returns the logits and the input scale applied.
+    pub fn predict(
+        self,
+        data: &[f32],
+        rows: usize,
+        inner: &[usize],
+        scaled: bool,
+        (input, model): (&str, &str),
+    ) -> Result<(Vec<f32>, Option<f64>), String> {
+        if rows == 0 {
+            return Err(format!("{input} has no rows"));
+        }
+        let (net, data) = match (self.set_features(), inner) {
+            (Some(f), &[n, ff]) if ff == f => {
+                let mut t = vec![0.0f32; data.len()];
+                for (r, row) in data.chunks_exact(n * f).enumerate() {
+                    for (p, point) in row.chunks_exact(f).enumerate() {
+                        for (c, &v) in point.iter().enumerate() {
+                            t[r * n * f + c * n + p] = v;
+                        }
+                    }
+                }
+                (self.with_set_size(n).expect("a set network"), t)
+            }
+            (Some(f), &[_, ff]) => return Err(format!("{input} has sets of {ff} features but {model} takes {f}")),
+            _ => (self, data.to_vec()),
+        };
+        let cols = data.len() / rows;
+        let d_in = net.d_in();
+        if cols != d_in {
+            return Err(format!("{input} has {cols} values per row but {model} takes {d_in} inputs"));
+        }
+        let factor = if scaled { None } else { net.input_scale() };
+        let inputs: Vec<f32> = match factor {
+            Some(s) => data.iter().map(|&v| (f64::from(v) * s) as f32).collect(),
+            None => data,
+        };
+        Ok((net.forward_batch(&inputs, rows), factor))
+    }
 }
