@@ -41,7 +41,7 @@ pub fn run(args: &PredictArgs) -> Result<(), String> {
     check_output(&args.output, args.force)?;
     let x = npy::read(&args.input)?;
     let name = args.model.display().to_string();
-    let model = Runnable::load(&args.model, None).map_err(|e| e.to_string())?;
+    let mut model = Runnable::load(&args.model, None).map_err(|e| e.to_string())?;
     let (kind, scale) = (model.kind(), model.input_scale());
     let names = (args.input.display().to_string(), name.clone());
     let (logits, _) = model.predict(&x.data, x.rows, &x.inner, args.scaled, (&names.0, &names.1))?;

@@ -80,16 +80,21 @@ impl Runnable {
         }
     }
 
-    /// A set network on sets of `points` elements instead of the size it
-    /// was built for (its layers act on sets of any size); `None` for
-    /// other networks.
-    pub fn with_set_size(mut self, points: usize) -> Option<Runnable> {
-        self.set_features()?;
-        match &mut self {
+    /// Points per input channel.
+    fn points(&self) -> usize {
+        match self {
+            Runnable::Target(n, _) => n.points,
+            Runnable::Ticket(t) => t.net.points,
+        }
+    }
+
+    /// Runs a set network on sets of `points` elements instead of the size
+    /// it was built for (its layers act on sets of any size).
+    fn set_points(&mut self, points: usize) {
+        match self {
             Runnable::Target(n, _) => n.points = points,
             Runnable::Ticket(t) => t.net.points = points,
         }
-        Some(self)
     }
 
     /// `target`, `ticket` or `compact ticket`.
@@ -109,7 +114,7 @@ impl Runnable {
     /// `input_scale` unless `scaled`. Errors name the inputs `input` and
     /// the network `model`. Returns the logits and the input scale applied.
     pub fn predict(
-        self,
+        &mut self,
         data: &[f32],
         rows: usize,
         inner: &[usize],
@@ -119,7 +124,8 @@ impl Runnable {
         if rows == 0 {
             return Err(format!("{input} has no rows"));
         }
-        let (net, data) = match (self.set_features(), inner) {
+        let points = self.points();
+        let data = match (self.set_features(), inner) {
             (Some(f), &[n, ff]) if ff == f => {
                 let mut t = vec![0.0f32; data.len()];
                 for (r, row) in data.chunks_exact(n * f).enumerate() {
@@ -129,11 +135,26 @@ impl Runnable {
                         }
                     }
                 }
-                (self.with_set_size(n).expect("a set network"), t)
+                self.set_points(n);
+                t
             }
             (Some(f), &[_, ff]) => return Err(format!("{input} has sets of {ff} features but {model} takes {f}")),
-            _ => (self, data.to_vec()),
+            _ => data.to_vec(),
         };
+        let out = self.predict_rows(data, rows, scaled, (input, model));
+        self.set_points(points);
+        out
+    }
+
+    /// [`Runnable::predict`] on channel-major rows.
+    fn predict_rows(
+        &self,
+        data: Vec<f32>,
+        rows: usize,
+        scaled: bool,
+        (input, model): (&str, &str),
+    ) -> Result<(Vec<f32>, Option<f64>), String> {
+        let net = self;
         let cols = data.len() / rows;
         let d_in = net.d_in();
         if cols != d_in {

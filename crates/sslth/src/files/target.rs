@@ -55,13 +55,37 @@ fn check_chain(head: &[LinearWeights]) -> Result<(), String> {
 pub fn load(path: &Path, shape: Option<InputShape>) -> Result<(Network, TargetInfo), ModelError> {
     let bytes = read_safetensors(path)?;
     let p = path.display().to_string();
-    let bad = |m: String| ModelError::Layout(format!("{p}: {m}"));
     let st = SafeTensors::deserialize(&bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
     let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
     let md = header.metadata().clone().unwrap_or_default();
-    let info = TargetInfo::from_metadata(&md);
-    let mut modules: BTreeMap<usize, Module> = BTreeMap::new();
+    let mut tensors = Vec::new();
     for (name, view) in st.tensors() {
+        let values = tensor_f32(&name, &view)?;
+        tensors.push((name, view.shape().to_vec(), values));
+    }
+    from_tensors(tensors, &md, shape).map_err(|m| ModelError::Layout(format!("{p}: {m}")))
+}
+
+/// A target from named tensors `(name, shape, values)` in PyTorch's
+/// `nn.Sequential` naming (a `state_dict`), with a file's `__metadata__`
+/// map (`input`, `data`, `input_scale`; empty for a PyTorch export).
+/// `shape` (the data's layout) sizes convolutions and sets when `metadata`
+/// records none. Errors are one line.
+pub fn from_tensors(
+    tensors: Vec<(String, Vec<usize>, Vec<f32>)>,
+    md: &HashMap<String, String>,
+    shape: Option<InputShape>,
+) -> Result<(Network, TargetInfo), String> {
+    let bad = |m: String| m;
+    let info = TargetInfo::from_metadata(md);
+    let mut modules: BTreeMap<usize, Module> = BTreeMap::new();
+    for (name, shape, values) in tensors {
+        if shape.iter().product::<usize>() != values.len() {
+            return Err(format!("tensor {name} has {} values but shape {shape:?}", values.len()));
+        }
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            return Err(format!("tensor {name} has a non-finite value at flat index {i}"));
+        }
         let parsed = name.split_once('.').and_then(|(i, rest)| Some((i.parse::<usize>().ok()?, rest)));
         let Some((idx, role)) = parsed else {
             return Err(bad(format!(
@@ -69,8 +93,6 @@ pub fn load(path: &Path, shape: Option<InputShape>) -> Result<(Network, TargetIn
                  (nn.Sequential layout, docs/FORMAT.md)"
             )));
         };
-        let values = tensor_f32(&name, &view)?;
-        let shape = view.shape().to_vec();
         let m = modules.entry(idx).or_default();
         match role {
             "weight" => m.weight = Some((shape, values)),

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The PyTorch round trip of the Python package (issue 17, item 5): installs
+# torch (CPU wheels from PyPI, ~5 GB) in a venv of its own, builds the
+# package into it with maturin, and runs the pytest suite, whose torch
+# tests (a Linear MLP and a circular CNN made in torch, their
+# tickets loaded back into nn.Sequential) run only where torch imports.
+# Then trains a small MLP and CNN in torch on the digits and prints the
+# round trip's figures: max logit difference and agreement.
+#   bash bench/torch_round_trip.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=bench/.venv-torch
+[ -x $venv/bin/python ] || python3 -m venv $venv
+$venv/bin/pip install -q "maturin>=1.16,<2" numpy pytest safetensors torch
+cargo build -q --release -p sslth-cli
+VIRTUAL_ENV=$PWD/$venv PATH=$PWD/$venv/bin:$PATH maturin develop --release --quiet
+SSLTH_BIN=target/release/sslth $venv/bin/python -m pytest -q -p no:cacheprovider python/tests
+$venv/bin/python bench/torch_round_trip.py

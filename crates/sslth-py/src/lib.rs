@@ -1,0 +1,44 @@
+//! `sslth._sslth`: the Python face of the `sslth` and `rfss` crates.
+//!
+//! A thin PyO3 layer: it converts numpy arrays and Python values to the
+//! library's types and back, releases the GIL around Rust work, and maps
+//! the library's one-line errors to Python exceptions (`ValueError` for
+//! bad input, `OSError` for files that cannot be read or written). It
+//! holds no logic the CLI lacks; the Python package `sslth` (python/sslth)
+//! wraps it with docstrings and type stubs.
+
+mod nets;
+mod rfss_py;
+
+use pyo3::exceptions::{PyOSError, PyValueError};
+use pyo3::prelude::*;
+
+/// A library error (one line) as `ValueError`.
+pub(crate) fn value_error(e: impl std::fmt::Display) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
+/// A file error: unreadable or unwritable files are `OSError`, files that
+/// are not what they should be `ValueError`; the message is the CLI's.
+pub(crate) fn file_error(e: sslth::files::ModelError) -> PyErr {
+    match e {
+        sslth::files::ModelError::Io(..) => PyOSError::new_err(e.to_string()),
+        _ => PyValueError::new_err(e.to_string()),
+    }
+}
+
+/// Panics on purpose, so that tests can check that a panic in Rust becomes
+/// a Python exception and the interpreter survives.
+#[pyfunction]
+fn _panic_for_tests() {
+    panic!("deliberate panic for tests");
+}
+
+#[pymodule]
+fn _sslth(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
+    rfss_py::register(m)?;
+    nets::register(m)?;
+    Ok(())
+}

@@ -1,0 +1,252 @@
+//! Targets and tickets: load any file, make a target from a PyTorch
+//! `state_dict`, build a ticket, run either on numpy rows, save, export
+//! to PyTorch; and the experiments (`popup`, `frontier`, `compare`) as
+//! rows of dicts.
+
+use crate::{file_error, value_error};
+use numpy::{IntoPyArray, PyArray2, PyReadonlyArrayDyn, PyUntypedArrayMethods};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use sslth::construction::{BuildConfig, Tolerance};
+use sslth::data::InputShape;
+use sslth::experiments::pipeline::build_and_measure;
+use sslth::files::{compact_bytes, full_bytes, target, write_atomic, LoadedTicket, Runnable};
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// A serialisable value as Python objects (dicts, lists, numbers).
+fn to_py<'py>(py: Python<'py>, v: &impl serde::Serialize) -> PyResult<Bound<'py, PyAny>> {
+    let text = serde_json::to_string(v).map_err(value_error)?;
+    py.import("json")?.call_method1("loads", (text,))
+}
+
+/// A target or a ticket, loaded or built, ready to run.
+#[pyclass(module = "sslth._sslth")]
+pub struct Model {
+    inner: Runnable,
+    /// What the build reported, for tickets built here.
+    report: Option<String>,
+}
+
+impl Model {
+    fn ticket(&self) -> PyResult<&LoadedTicket> {
+        match &self.inner {
+            Runnable::Ticket(t) => Ok(t),
+            Runnable::Target(..) => Err(value_error("a target, not a ticket")),
+        }
+    }
+}
+
+#[pymethods]
+impl Model {
+    /// `target`, `ticket` or `compact ticket`.
+    #[getter]
+    fn kind(&self) -> &'static str {
+        self.inner.kind()
+    }
+
+    /// Values per input row.
+    #[getter]
+    fn d_in(&self) -> usize {
+        self.inner.d_in()
+    }
+
+    /// Raw input × this = network input, if recorded.
+    #[getter]
+    fn input_scale(&self) -> Option<f64> {
+        self.inner.input_scale()
+    }
+
+    /// Outputs (float32 logits `[rows, classes]`) for `x`: rows `[rows, d_in]`,
+    /// images `[rows, C, H, W]`, or sets `[rows, N, features]` (any N).
+    /// Raw inputs are multiplied by `input_scale` unless `scaled`.
+    #[pyo3(signature = (x, scaled=true))]
+    fn forward<'py>(
+        &mut self,
+        py: Python<'py>,
+        x: PyReadonlyArrayDyn<'py, f32>,
+        scaled: bool,
+    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        let shape = x.shape().to_vec();
+        if shape.is_empty() {
+            return Err(value_error("x needs a first axis of rows"));
+        }
+        let rows = shape[0];
+        let data = x.as_array().iter().copied().collect::<Vec<f32>>();
+        let inner = &mut self.inner;
+        let (logits, _) = py
+            .detach(|| inner.predict(&data, rows, &shape[1..], scaled, ("the input", "the model")))
+            .map_err(value_error)?;
+        let cols = logits.len() / rows.max(1);
+        Ok(numpy::ndarray::Array2::from_shape_vec((rows, cols), logits).expect("rows × cols").into_pyarray(py))
+    }
+
+    /// The ticket's file metadata (docs/FORMAT.md) as a dict.
+    #[getter]
+    fn meta<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.ticket()?.meta)
+    }
+
+    /// The build's report (plan, density, edges, misses, certificate,
+    /// comparison on test rows) for a ticket built here, else `None`.
+    #[getter]
+    fn report<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.report.as_ref().map(|r| py.import("json")?.call_method1("loads", (r,))).transpose()
+    }
+
+    /// Writes the ticket (full, or `compact`) to `path`, atomically;
+    /// refuses an existing file unless `force`.
+    #[pyo3(signature = (path, compact=false, force=false))]
+    fn save(&self, path: PathBuf, compact: bool, force: bool) -> PyResult<()> {
+        let t = self.ticket()?;
+        if path.exists() && !force {
+            return Err(pyo3::exceptions::PyFileExistsError::new_err(format!(
+                "{} exists; pass force=True to replace it",
+                path.display()
+            )));
+        }
+        let bytes = if compact { compact_bytes(&t.net, &t.meta) } else { full_bytes(&t.net, &t.meta) };
+        write_atomic(&path, &bytes)
+            .map_err(|e| pyo3::exceptions::PyOSError::new_err(format!("cannot write {}: {e}", path.display())))
+    }
+
+    /// The ticket as masked dense tensors in PyTorch naming, for an
+    /// `nn.Sequential` of Linear/Conv2d(circular)/ReLU (docs/FORMAT.md).
+    fn to_state_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let t = self.ticket()?;
+        let d = PyDict::new(py);
+        for (name, shape, values) in t.net.to_state_dict().map_err(value_error)? {
+            let a = numpy::ndarray::ArrayD::from_shape_vec(shape, values).expect("shape matches");
+            d.set_item(name, a.into_pyarray(py))?;
+        }
+        Ok(d)
+    }
+
+    fn __repr__(&self) -> String {
+        match &self.inner {
+            Runnable::Target(n, _) => format!("<sslth target {:?} {:?}>", sslth::net::Kind::of(n), n.widths()),
+            Runnable::Ticket(t) => format!(
+                "<sslth {} of {:?}: {} of {} edges kept>",
+                self.inner.kind(),
+                t.meta.target_widths,
+                t.meta.kept_edges,
+                t.meta.random_edges
+            ),
+        }
+    }
+}
+
+/// `(C, H, W)` is an image, `(N, F)` a set of N points of F features.
+fn input_shape(layout: Option<Vec<usize>>) -> PyResult<Option<InputShape>> {
+    Ok(match layout.as_deref() {
+        None => None,
+        Some(&[c, h, w]) => Some(InputShape::Image { channels: c, height: h, width: w }),
+        Some(&[n, f]) => Some(InputShape::Set { features: f, points: n }),
+        Some(other) => {
+            return Err(value_error(format!(
+                "input_shape {other:?} is neither (C, H, W) for images nor (N, F) for sets"
+            )))
+        }
+    })
+}
+
+/// Reads a target or a ticket (any kind and version) from a safetensors
+/// file; `input_shape` sizes a CNN or set target whose file records none.
+#[pyfunction]
+#[pyo3(signature = (path, input_shape=None))]
+fn load(py: Python<'_>, path: PathBuf, input_shape: Option<Vec<usize>>) -> PyResult<Model> {
+    let shape = self::input_shape(input_shape)?;
+    let inner = py.detach(|| Runnable::load(&path, shape)).map_err(file_error)?;
+    Ok(Model { inner, report: None })
+}
+
+/// A target from a PyTorch `state_dict` as `{name: ndarray}` (float32 or
+/// float64); `input_shape` as in [`load`] for CNN and set targets.
+#[pyfunction]
+#[pyo3(signature = (state_dict, input_shape=None, input_scale=None))]
+fn target_from_state_dict(
+    state_dict: &Bound<'_, PyDict>,
+    input_shape: Option<Vec<usize>>,
+    input_scale: Option<f64>,
+) -> PyResult<Model> {
+    let mut tensors = Vec::new();
+    for (k, v) in state_dict.iter() {
+        let name: String = k.extract()?;
+        let arr = v.call_method1("astype", ("float32",)).map_err(|_| {
+            value_error(format!("state_dict[{name:?}] is not an array (call .numpy() on torch tensors)"))
+        })?;
+        let arr: PyReadonlyArrayDyn<'_, f32> = arr.extract()?;
+        tensors.push((name, arr.shape().to_vec(), arr.as_array().iter().copied().collect()));
+    }
+    let mut md = HashMap::new();
+    if let Some(s) = input_scale {
+        md.insert("input_scale".to_string(), s.to_string());
+    }
+    let (net, info) = target::from_tensors(tensors, &md, self::input_shape(input_shape)?).map_err(value_error)?;
+    Ok(Model { inner: Runnable::Target(net, info), report: None })
+}
+
+/// Builds a ticket of `target` (see `sslth build`): `k` or `density`
+/// sizes it, `weight_eps` or `eps` sets the tolerance; it is measured on
+/// the test rows of `data` (default: the data set the target records;
+/// `"none"`: not measured), whose input scale the ticket records.
+#[pyfunction]
+#[pyo3(signature = (target, k=None, density=None, weight_eps=None, eps=None, nonneg_input=false, seed=0, scale=None, n=None, accept_over_eps=false, data=None))]
+#[allow(clippy::too_many_arguments)]
+fn build(
+    py: Python<'_>,
+    target: &Model,
+    k: Option<usize>,
+    density: Option<f64>,
+    weight_eps: Option<f64>,
+    eps: Option<f64>,
+    nonneg_input: bool,
+    seed: u64,
+    scale: Option<f64>,
+    n: Option<usize>,
+    accept_over_eps: bool,
+    data: Option<String>,
+) -> PyResult<Model> {
+    let Runnable::Target(net, info) = &target.inner else {
+        return Err(value_error("build takes a target, not a ticket"));
+    };
+    let tolerance = match (eps, weight_eps) {
+        (Some(_), Some(_)) => return Err(value_error("give eps or weight_eps, not both")),
+        (Some(e), None) => Tolerance::Network(e),
+        (None, Some(e)) => Tolerance::Weight(e),
+        (None, None) => return Err(value_error("give eps (the network's error) or weight_eps (each weight's)")),
+    };
+    if k.is_some() && density.is_some() {
+        return Err(value_error("give k or density, not both"));
+    }
+    if n.is_some() && k.is_none() {
+        return Err(value_error("n needs k"));
+    }
+    let cfg = BuildConfig {
+        seed,
+        density: density.unwrap_or(0.1),
+        tolerance,
+        n_k: n.zip(k),
+        k: if n.is_none() { k } else { None },
+        nonneg_input,
+        scale,
+        accept_over_eps,
+    };
+    let data = data.or_else(|| info.data.clone()).filter(|d| d != "none");
+    let split = data.as_deref().map(sslth::data::load).transpose().map_err(value_error)?;
+    let test = split.as_ref().map(|s| &s.test);
+    let input_scale = test.map(|t| t.scale).or(info.input_scale);
+    let built = py.detach(|| build_and_measure(net, &cfg, test, input_scale, |_| {}, &|| {})).map_err(value_error)?;
+    let bytes = full_bytes(&built.net, &built.meta).len();
+    let report = serde_json::to_string(&built.report(net, data.as_deref(), bytes)).map_err(value_error)?;
+    let loaded = LoadedTicket { net: built.net, meta: built.meta, compact: false };
+    Ok(Model { inner: Runnable::Ticket(Box::new(loaded)), report: Some(report) })
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Model>()?;
+    m.add_function(wrap_pyfunction!(load, m)?)?;
+    m.add_function(wrap_pyfunction!(target_from_state_dict, m)?)?;
+    m.add_function(wrap_pyfunction!(build, m)?)?;
+    Ok(())
+}

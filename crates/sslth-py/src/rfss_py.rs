@@ -1,0 +1,206 @@
+//! `sslth.rfss`: the exact RFSS solver on numpy arrays, and the paper's
+//! bounds (docs/THEORY.md §2–§5).
+
+use crate::value_error;
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::prelude::*;
+use rfss::{Answer, Budget, Instance, Mode, Status};
+use std::time::Duration;
+
+/// Instances solved between two checks for Ctrl-C in a batch.
+const CHUNK: usize = 1 << 16;
+
+fn mode(name: &str) -> PyResult<Mode> {
+    name.parse::<Mode>().map_err(value_error)
+}
+
+/// Status as a code: 1 found, 0 none (proved), −1 unknown (budget).
+fn code(s: Status) -> i8 {
+    match s {
+        Status::Found => 1,
+        Status::None => 0,
+        Status::Unknown => -1,
+    }
+}
+
+/// One instance: `(status, subset, sum, gap, optimal)`.
+#[pyfunction]
+#[pyo3(signature = (samples, k, target, eps, mode="within", max_nodes=None, time_limit=None))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn rfss_solve<'py>(
+    py: Python<'py>,
+    samples: PyReadonlyArray1<'py, f64>,
+    k: usize,
+    target: f64,
+    eps: f64,
+    mode: &str,
+    max_nodes: Option<u64>,
+    time_limit: Option<f64>,
+) -> PyResult<(&'static str, Bound<'py, PyArray1<i64>>, f64, f64, bool)> {
+    let mode = self::mode(mode)?;
+    if let Some(t) = time_limit.filter(|t| !(*t > 0.0 && t.is_finite())) {
+        return Err(value_error(format!("time_limit must be a finite number of seconds > 0, got {t}")));
+    }
+    let budget = Budget { max_nodes, time_limit: time_limit.map(Duration::from_secs_f64) };
+    let inst = Instance::new(samples.as_slice()?.to_vec(), k, target, eps).map_err(value_error)?;
+    let a: Answer = py.detach(|| rfss::Solver::new(budget).solve(&inst, mode)).map_err(value_error)?;
+    let subset: Vec<i64> = a.subset.iter().map(|&i| i as i64).collect();
+    Ok((a.status.name(), subset.into_pyarray(py), a.sum, a.gap, a.optimal))
+}
+
+/// Many instances of one (n, k, ε): rows of `samples` with their targets,
+/// solved in parallel with the GIL released, in chunks between which
+/// Ctrl-C is honoured. Returns `(status codes, subsets [m, k] with −1
+/// where none is returned, sums, gaps, optimal)`.
+#[pyfunction]
+#[pyo3(signature = (samples, k, targets, eps, mode="within", threads=None))]
+#[allow(clippy::type_complexity)]
+fn rfss_solve_batch<'py>(
+    py: Python<'py>,
+    samples: PyReadonlyArray2<'py, f64>,
+    k: usize,
+    targets: PyReadonlyArray1<'py, f64>,
+    eps: f64,
+    mode: &str,
+    threads: Option<usize>,
+) -> PyResult<(
+    Bound<'py, PyArray1<i8>>,
+    Bound<'py, PyArray2<i64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<bool>>,
+)> {
+    let mode = self::mode(mode)?;
+    let view = samples.as_array();
+    let m = view.nrows();
+    let targets = targets.as_slice()?;
+    if targets.len() != m {
+        return Err(value_error(format!("{} targets for {m} rows of samples", targets.len())));
+    }
+    if threads == Some(0) {
+        return Err(value_error("threads must be at least 1"));
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .map_err(|e| value_error(format!("cannot start {threads:?} threads: {e}")))?;
+    let mut items = Vec::with_capacity(m);
+    for (r, row) in view.rows().into_iter().enumerate() {
+        let inst = Instance::new(row.to_vec(), k, targets[r], eps).map_err(|e| value_error(format!("row {r}: {e}")))?;
+        items.push((inst, mode));
+    }
+    let (mut status, mut subsets) = (Vec::with_capacity(m), Vec::with_capacity(m * k));
+    let (mut sums, mut gaps, mut optimal) = (Vec::with_capacity(m), Vec::with_capacity(m), Vec::with_capacity(m));
+    for (c, chunk) in items.chunks(CHUNK).enumerate() {
+        let answers = py.detach(|| pool.install(|| rfss::solve_batch(chunk, Budget::default())));
+        for (r, a) in answers.into_iter().enumerate() {
+            let a = a.map_err(|e| value_error(format!("row {}: {e}", c * CHUNK + r)))?;
+            status.push(code(a.status));
+            if a.subset.len() == k {
+                subsets.extend(a.subset.iter().map(|&i| i as i64));
+            } else {
+                subsets.extend(std::iter::repeat_n(-1i64, k));
+            }
+            sums.push(a.sum);
+            gaps.push(a.gap);
+            optimal.push(a.optimal);
+        }
+        py.check_signals()?;
+    }
+    let subsets = numpy::ndarray::Array2::from_shape_vec((m, k), subsets).expect("m × k entries");
+    Ok((
+        status.into_pyarray(py),
+        subsets.into_pyarray(py),
+        sums.into_pyarray(py),
+        gaps.into_pyarray(py),
+        optimal.into_pyarray(py),
+    ))
+}
+
+/// Theorem 2's n = c·log2(k/ε)/H2(k/n).
+#[pyfunction]
+#[pyo3(signature = (k, eps, c=1.0))]
+fn theorem2_n(k: usize, eps: f64, c: f64) -> u64 {
+    rfss::theory::theorem2_n(k, eps, c)
+}
+
+/// Corollary 1's n = c_amp·log2²(k/ε)/H2(k/n).
+#[pyfunction]
+#[pyo3(signature = (k, eps, c_amp=1.0))]
+fn corollary1_n(k: usize, eps: f64, c_amp: f64) -> u64 {
+    rfss::theory::corollary1_n(k, eps, c_amp)
+}
+
+/// Corollary 2's n and whether its condition on k holds.
+#[pyfunction]
+#[pyo3(signature = (k, eps, c_amp=1.0))]
+fn corollary2_n(k: usize, eps: f64, c_amp: f64) -> (u64, bool) {
+    rfss::theory::corollary2_n(k, eps, c_amp)
+}
+
+/// Theorem 5's lower bound n = (d²/2)·log2(k/ε)/H2(k/n).
+#[pyfunction]
+#[pyo3(signature = (k, eps, d=1))]
+fn theorem5_n(k: usize, eps: f64, d: usize) -> u64 {
+    rfss::theory::theorem5_n(k, eps, d)
+}
+
+/// Theorem 4's hidden width (in stacked spaces) of a network of `layers`
+/// layers over `spaces` spaces, with a basis of `basis_size` elements and
+/// operator norm `basis_norm`.
+#[pyfunction]
+#[pyo3(signature = (layers, spaces, basis_size, basis_norm, gamma, eps, c_amp=1.0))]
+#[allow(clippy::too_many_arguments)]
+fn theorem4_n(
+    layers: usize,
+    spaces: usize,
+    basis_size: usize,
+    basis_norm: f64,
+    gamma: f64,
+    eps: f64,
+    c_amp: f64,
+) -> f64 {
+    rfss::theory::theorem4_n(layers, spaces, basis_size, basis_norm, gamma, eps, c_amp)
+}
+
+/// Theorem 3's sizing per layer of `widths`: dicts with d_in, d_out, n, k,
+/// hidden, params, kept.
+#[pyfunction]
+#[pyo3(signature = (widths, eps, gamma_prime, c_amp=1.0))]
+fn theorem3<'py>(
+    py: Python<'py>,
+    widths: Vec<usize>,
+    eps: f64,
+    gamma_prime: f64,
+    c_amp: f64,
+) -> PyResult<Vec<Bound<'py, pyo3::types::PyDict>>> {
+    if widths.len() < 2 {
+        return Err(value_error("widths needs at least an input and an output width"));
+    }
+    rfss::theory::theorem3(&widths, eps, gamma_prime, c_amp)
+        .into_iter()
+        .map(|s| {
+            let d = pyo3::types::PyDict::new(py);
+            d.set_item("d_in", s.d_in)?;
+            d.set_item("d_out", s.d_out)?;
+            d.set_item("n", s.n)?;
+            d.set_item("k", s.k)?;
+            d.set_item("hidden", s.hidden)?;
+            d.set_item("params", s.params)?;
+            d.set_item("kept", s.kept)?;
+            Ok(d)
+        })
+        .collect()
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(rfss_solve, m)?)?;
+    m.add_function(wrap_pyfunction!(rfss_solve_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(theorem2_n, m)?)?;
+    m.add_function(wrap_pyfunction!(corollary1_n, m)?)?;
+    m.add_function(wrap_pyfunction!(corollary2_n, m)?)?;
+    m.add_function(wrap_pyfunction!(theorem5_n, m)?)?;
+    m.add_function(wrap_pyfunction!(theorem4_n, m)?)?;
+    m.add_function(wrap_pyfunction!(theorem3, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,71 @@
+"""sslth: sparse strong lottery tickets.
+
+A trained network (the *target*) is approximated, within a certified error,
+by a sparse subnetwork (the *ticket*) of a random network drawn from a
+seekable generator, with no training (docs/THEORY.md in the repository).
+This package is the Python face of the Rust library; the ``sslth`` command
+line is the other, and both give the same bytes for the same seed.
+
+    import numpy as np, sslth
+    target = sslth.target_from_state_dict({k: v.numpy() for k, v in model.state_dict().items()})
+    ticket = sslth.build(target, k=4, weight_eps=0.01, seed=0)
+    print(ticket.report["density"], ticket.report["certificate"]["bound"])
+    logits = ticket.forward(np.asarray(x, dtype=np.float32))
+    ticket.save("ticket.safetensors", compact=True)
+    model.load_state_dict(...)  # ticket.to_state_dict(): masked dense tensors
+
+Functions raise ``ValueError`` for bad input and ``OSError`` for files that
+cannot be read or written, with the command line's one-line messages.
+"""
+
+from . import rfss
+from ._sslth import Model, __version__
+from ._sslth import build as _build
+from ._sslth import load as _load
+from ._sslth import target_from_state_dict as _target_from_state_dict
+
+__all__ = ["Model", "build", "load", "rfss", "target_from_state_dict", "__version__"]
+
+
+def load(path, input_shape=None):
+    """Read a target or a ticket (full or compact, any version) from a file.
+
+    ``input_shape`` sizes a convolutional target, ``(C, H, W)``, or a set
+    target, ``(N, F)``, whose file records no input layout (a plain
+    PyTorch export).
+    """
+    return _load(str(path), None if input_shape is None else list(input_shape))
+
+
+def target_from_state_dict(state_dict, input_shape=None, input_scale=None):
+    """A target from a PyTorch ``state_dict`` of numpy arrays.
+
+    Names follow ``nn.Sequential``: ``{i}.weight``/``{i}.bias`` for
+    ``Linear`` (``[out, in]``) and circular ``Conv2d`` (``[out, in, k, k]``),
+    ``{i}.identity.weight``, ``{i}.identity.bias`` and ``{i}.mean.weight``
+    for set layers. ``input_shape`` as in :func:`load`; ``input_scale``
+    (raw input times it is the network's input) is recorded in tickets.
+    """
+    arrays = {}
+    for name, value in state_dict.items():
+        if hasattr(value, "detach"):  # a torch tensor
+            value = value.detach().cpu().numpy()
+        arrays[name] = value
+    shape = None if input_shape is None else list(input_shape)
+    return _target_from_state_dict(arrays, shape, input_scale)
+
+
+def build(target, k=None, density=None, weight_eps=None, eps=None, nonneg_input=False, seed=0, scale=None,
+          n=None, accept_over_eps=False, data=None):
+    """Build a ticket of ``target`` inside a random network (``sslth build``).
+
+    Give ``weight_eps`` (each weight's tolerance) or ``eps`` (a bound on the
+    network's error over the unit ball), and ``k`` (kept edges per RFSS
+    instance) or ``density`` (fraction of edges KEPT, default 0.1). The
+    ticket's ``report`` holds the plan, density, kept and random edges,
+    misses and certificate, and, measured on the test rows of ``data``
+    (default: the data set the target's file records; ``"none"``: not
+    measured), accuracy and agreement. The same arguments give the same
+    file as ``sslth build``.
+    """
+    return _build(target, k, density, weight_eps, eps, nonneg_input, seed, scale, n, accept_over_eps, data)

@@ -1,0 +1,58 @@
+from os import PathLike
+from typing import Any, Dict, Mapping, Optional, Sequence, Union
+
+import numpy as np
+import numpy.typing as npt
+
+from . import rfss as rfss
+
+__version__: str
+
+class Model:
+    """A target or a ticket, loaded from a file or built."""
+
+    @property
+    def kind(self) -> str:
+        """``"target"``, ``"ticket"`` or ``"compact ticket"``."""
+    @property
+    def d_in(self) -> int:
+        """Values per input row."""
+    @property
+    def input_scale(self) -> Optional[float]:
+        """Raw input times this is the network's input, if recorded."""
+    @property
+    def meta(self) -> Dict[str, Any]:
+        """A ticket's file metadata (docs/FORMAT.md); ValueError for a target."""
+    @property
+    def report(self) -> Optional[Dict[str, Any]]:
+        """For a ticket built here: plan, density, edges, misses, certificate, comparison."""
+    def forward(self, x: npt.ArrayLike, scaled: bool = True) -> npt.NDArray[np.float32]:
+        """Logits ``[rows, classes]`` for rows ``[rows, d_in]``, images ``[rows, C, H, W]``
+        or sets ``[rows, N, F]``; raw inputs are multiplied by ``input_scale`` unless ``scaled``."""
+    def save(self, path: Union[str, PathLike], compact: bool = False, force: bool = False) -> None:
+        """Write the ticket (full or compact) atomically; FileExistsError unless ``force``."""
+    def to_state_dict(self) -> Dict[str, npt.NDArray[np.float32]]:
+        """The ticket as masked dense tensors of an ``nn.Sequential`` (Linear/Conv2d/ReLU)."""
+
+def load(path: Union[str, PathLike], input_shape: Optional[Sequence[int]] = None) -> Model:
+    """Read a target or a ticket; ``input_shape`` is ``(C, H, W)`` or ``(N, F)`` for files that record none."""
+
+def target_from_state_dict(
+    state_dict: Mapping[str, Any], input_shape: Optional[Sequence[int]] = None, input_scale: Optional[float] = None
+) -> Model:
+    """A target from a PyTorch ``state_dict`` (numpy arrays or torch tensors)."""
+
+def build(
+    target: Model,
+    k: Optional[int] = None,
+    density: Optional[float] = None,
+    weight_eps: Optional[float] = None,
+    eps: Optional[float] = None,
+    nonneg_input: bool = False,
+    seed: int = 0,
+    scale: Optional[float] = None,
+    n: Optional[int] = None,
+    accept_over_eps: bool = False,
+    data: Optional[str] = None,
+) -> Model:
+    """Build a ticket of ``target`` (``sslth build``); the same arguments give the CLI's file."""

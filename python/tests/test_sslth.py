@@ -1,0 +1,188 @@
+"""The Python package against independent oracles: brute force for the
+solver, the command line for batches and ticket bytes, numpy for the
+PyTorch export; bad input, a deliberate panic, thread counts."""
+
+import itertools
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sslth
+from sslth import rfss
+
+ROOT = Path(__file__).resolve().parents[2]
+SSLTH = os.environ.get("SSLTH_BIN", str(ROOT / "target" / "release" / "sslth"))
+
+
+def cli(*args, **kw):
+    return subprocess.run([SSLTH, *map(str, args)], check=True, capture_output=True, text=True, **kw)
+
+
+@pytest.fixture(scope="module")
+def target_file(tmp_path_factory):
+    d = tmp_path_factory.mktemp("target")
+    p = d / "t.safetensors"
+    cli("train", "--data", "digits", "--arch", "64-16-10", "--bias", "--epochs", "3", "-o", p)
+    return p
+
+
+def brute(samples, k, target):
+    best = min(itertools.combinations(range(len(samples)), k), key=lambda s: abs(sum(samples[i] for i in s) - target))
+    return abs(sum(samples[i] for i in best) - target)
+
+
+def test_solve_matches_brute_force():
+    rng = np.random.default_rng(1)
+    for _ in range(40):
+        n, k = int(rng.integers(4, 11)), int(rng.integers(1, 4))
+        x, z = rng.uniform(-1, 1, n), float(rng.uniform(-1, 1))
+        a = rfss.solve(x, k, z, 1e-3, mode="best")
+        assert a.status in ("found", "none") and a.optimal
+        assert abs(a.gap - brute(x, k, z)) < 1e-12
+        assert len(a.subset) == k and abs(x[a.subset].sum() - a.sum) < 1e-12
+        w = rfss.solve(x, k, z, 0.05)
+        assert (w.status == "found") == (brute(x, k, z) < 0.05)
+
+
+def test_batch_equals_the_cli_and_any_thread_count():
+    rng = np.random.default_rng(2)
+    m, n, k = 300, 14, 4
+    x, z = rng.uniform(-1, 1, (m, n)), rng.uniform(-1, 1, m)
+    one = rfss.solve_batch(x, k, z, 1e-4, threads=1)
+    two = rfss.solve_batch(x, k, z, 1e-4, threads=2)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+    lines = "".join(
+        json.dumps({"samples": list(map(float, x[i])), "k": k, "target": float(z[i]), "eps": 1e-4}) + "\n"
+        for i in range(m))
+    out = cli("rfss", "solve", "--batch", input=lines).stdout.splitlines()
+    code = {"found": 1, "none": 0, "unknown": -1}
+    for i, line in enumerate(out):
+        r = json.loads(line)
+        assert one.status[i] == code[r["status"]]
+        assert one.sums[i] == r["sum"] and one.gaps[i] == r["gap"] and bool(one.optimal[i]) == r["optimal"]
+        if len(r["subset"]) == k:
+            assert list(one.subsets[i]) == r["subset"]
+
+
+def test_bad_input_raises_one_line_errors(target_file):
+    x = np.zeros(5)
+    cases = [
+        lambda: rfss.solve(x, 0, 0.0, 0.1),
+        lambda: rfss.solve(x, 6, 0.0, 0.1),
+        lambda: rfss.solve(x, 2, 0.0, -1.0),
+        lambda: rfss.solve(np.array([0.0, np.nan, 1.0]), 1, 0.0, 0.1),
+        lambda: rfss.solve(x, 2, 0.0, 0.1, mode="fastest"),
+        lambda: rfss.solve_batch(np.zeros((3, 5)), 2, np.zeros(2), 0.1),
+        lambda: rfss.solve_batch(np.zeros((3, 5)), 2, np.zeros(3), 0.1, threads=0),
+        lambda: sslth.build(sslth.load(target_file), weight_eps=0.01, k=0),
+        lambda: sslth.build(sslth.load(target_file)),
+        lambda: sslth.load(target_file).forward(np.zeros((2, 7), dtype=np.float32)),
+        lambda: sslth.target_from_state_dict({"fc.weight": np.zeros((2, 3))}),
+    ]
+    for case in cases:
+        with pytest.raises(ValueError) as e:
+            case()
+        assert "\n" not in str(e.value) and str(e.value)
+    with pytest.raises(OSError):
+        sslth.load(ROOT / "no-such-file.safetensors")
+
+
+def test_a_panic_becomes_an_exception_and_the_interpreter_survives():
+    with pytest.raises(BaseException) as e:
+        sslth._sslth._panic_for_tests()
+    assert "deliberate panic" in str(e.value)
+    assert rfss.solve(np.array([0.1, 0.2, 0.3]), 1, 0.2, 0.01).status == "found"
+
+
+def test_a_ticket_built_in_python_is_the_clis_file(target_file, tmp_path):
+    for compact in (False, True):
+        ours, theirs = tmp_path / f"py-{compact}.safetensors", tmp_path / f"cli-{compact}.safetensors"
+        t = sslth.build(sslth.load(target_file), k=4, weight_eps=0.01, seed=3)
+        t.save(ours, compact=compact)
+        cli("build", "--target", target_file, "--k", "4", "--weight-eps", "0.01", "--seed", "3", "-o", theirs,
+            *(["--compact"] if compact else []))
+        assert ours.read_bytes() == theirs.read_bytes()
+        with pytest.raises(FileExistsError):
+            t.save(ours)
+    report = t.report
+    assert report["comparison"]["agreement"] > 0.9 and report["certificate"]["bound"] > 0
+
+
+def test_forward_equals_cli_predict(target_file, tmp_path):
+    x = np.random.default_rng(3).uniform(0, 16, (7, 64)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    cli("predict", "--model", target_file, "--input", tmp_path / "x.npy", "-o", tmp_path / "y.npy")
+    got = sslth.load(target_file).forward(x, scaled=False)
+    np.testing.assert_array_equal(got, np.load(tmp_path / "y.npy"))
+
+
+def test_state_dict_round_trips_and_the_export_runs_in_numpy(target_file):
+    from safetensors.numpy import load_file
+
+    arrays = load_file(str(target_file))
+    target = sslth.load(target_file)
+    again = sslth.target_from_state_dict(arrays)
+    x = np.random.default_rng(4).uniform(0, 0.1, (9, 64)).astype(np.float32)
+    np.testing.assert_array_equal(target.forward(x), again.forward(x))
+    ticket = sslth.build(again, density=0.1, weight_eps=0.01, data="none")
+    sd = ticket.to_state_dict()
+    h = x.astype(np.float64)
+    layers = sorted({int(k.split(".")[0]) for k in sd})
+    for i in layers:
+        h = h @ sd[f"{i}.weight"].T.astype(np.float64) + sd.get(f"{i}.bias", 0.0)
+        if i != layers[-1]:
+            h = np.maximum(h, 0.0)
+    np.testing.assert_allclose(h, ticket.forward(x), rtol=1e-4, atol=1e-4)
+    err = np.linalg.norm(target.forward(x) - ticket.forward(x), axis=1).max()
+    assert err <= ticket.report["certificate"]["bound"]
+
+
+def test_torch_round_trip():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(8, 6), torch.nn.ReLU(), torch.nn.Linear(6, 3))
+    target = sslth.target_from_state_dict(model.state_dict())
+    ticket = sslth.build(target, k=4, weight_eps=0.005)
+    net = torch_ticket(torch, ticket.to_state_dict())
+    x = torch.rand(16, 8) / 4
+    np.testing.assert_allclose(net(x).detach().numpy(), ticket.forward(x.numpy()), rtol=1e-4, atol=1e-4)
+
+def torch_ticket(torch, sd):
+    """An nn.Sequential for a ticket's state_dict: Linear or circular Conv2d
+    at the named indices, ReLU between, pooling and Flatten where the
+    indices skip two (docs/FORMAT.md, "A ticket in PyTorch")."""
+    keys = sorted({int(k.split(".")[0]) for k in sd})
+    layers = []
+    for j, i in enumerate(keys):
+        w, bias = sd[f"{i}.weight"], f"{i}.bias" in sd
+        if w.ndim == 4:
+            layers.append(torch.nn.Conv2d(w.shape[1], w.shape[0], w.shape[2], padding=w.shape[2] // 2,
+                                          padding_mode="circular", bias=bias))
+        else:
+            layers.append(torch.nn.Linear(w.shape[1], w.shape[0], bias=bias))
+        if j + 1 < len(keys):
+            layers.append(torch.nn.ReLU())
+            if keys[j + 1] == i + 4:
+                layers += [torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten()]
+    net = torch.nn.Sequential(*layers)
+    net.load_state_dict({k: torch.from_numpy(v) for k, v in sd.items()})
+    return net
+
+
+def test_torch_round_trip_cnn():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(1)
+    conv = lambda i, o: torch.nn.Conv2d(i, o, 3, padding=1, padding_mode="circular")
+    model = torch.nn.Sequential(conv(1, 4), torch.nn.ReLU(), conv(4, 6), torch.nn.ReLU(),
+                                torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(6, 3))
+    target = sslth.target_from_state_dict(model.state_dict(), input_shape=(1, 8, 8))
+    x = torch.rand(16, 1, 8, 8) / 8
+    np.testing.assert_allclose(model(x).detach().numpy(), target.forward(x.numpy()), rtol=1e-4, atol=1e-5)
+    ticket = sslth.build(target, k=4, weight_eps=0.005)
+    net = torch_ticket(torch, ticket.to_state_dict())
+    np.testing.assert_allclose(net(x).detach().numpy(), ticket.forward(x.numpy()), rtol=1e-4, atol=1e-4)
