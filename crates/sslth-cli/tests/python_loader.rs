@@ -5,6 +5,8 @@
 //! and DeepSets models. The test makes its own venv with
 //! numpy and safetensors (from PyPI) under Cargo's target folder.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -12,24 +14,7 @@ use std::process::Command;
 /// parallel, and two creating the same venv at once break it.
 fn venv_python() -> PathBuf {
     static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    PYTHON.get_or_init(make_venv).clone()
-}
-
-fn make_venv() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("py-venv");
-    let python = dir.join("bin/python");
-    let ready = dir.join(".ready");
-    if !ready.exists() {
-        let ok = Command::new("python3").args(["-m", "venv"]).arg(&dir).status().expect("python3 is installed");
-        assert!(ok.success(), "python3 -m venv failed");
-        let ok = Command::new(&python)
-            .args(["-m", "pip", "install", "-q", "numpy", "safetensors"])
-            .status()
-            .expect("pip runs");
-        assert!(ok.success(), "pip install numpy safetensors failed");
-        std::fs::write(&ready, b"").unwrap();
-    }
-    python
+    PYTHON.get_or_init(|| common::venv("py-venv", &["numpy", "safetensors"])).clone()
 }
 
 fn write_npy(path: &Path, data: &[f32], rows: usize, cols: usize) {

@@ -8,6 +8,8 @@
 //! maturin builds in a target folder of its own (`py-build`), so it never
 //! waits on the lock of the build that runs this test.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -15,23 +17,12 @@ use std::process::Command;
 fn python_package_passes_its_pytest_suite() {
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let venv = tmp.join("py-package");
-    let python = venv.join("bin/python");
-    let ready = venv.join(".ready");
-    if !ready.exists() {
-        let ok = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().expect("python3 is installed");
-        assert!(ok.success(), "python3 -m venv failed");
-        let ok = Command::new(&python)
-            .args(["-m", "pip", "install", "-q", "maturin>=1.16,<2", "numpy", "pytest", "safetensors"])
-            .status()
-            .expect("pip runs");
-        assert!(ok.success(), "pip install maturin numpy pytest safetensors failed");
-        std::fs::write(&ready, b"").unwrap();
-    }
+    let python = common::venv("py-package", &["maturin>=1.16,<2", "numpy", "pytest", "safetensors"]);
+    let venv = python.parent().and_then(Path::parent).expect("venv/bin/python");
     let ok = Command::new(venv.join("bin/maturin"))
         .args(["develop", "--release", "--quiet"])
         .current_dir(&root)
-        .env("VIRTUAL_ENV", &venv)
+        .env("VIRTUAL_ENV", venv)
         .env("CARGO_TARGET_DIR", tmp.join("py-build"))
         .status()
         .expect("maturin runs");
