@@ -23,7 +23,7 @@ test = np.arange(len(x)) % 5 == 4
 xt, yt = torch.from_numpy(x[~test]), torch.from_numpy(y[~test])
 
 
-def train(model, inputs, epochs=60):
+def train(model, inputs, epochs=300):
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     for _ in range(epochs):
         opt.zero_grad()

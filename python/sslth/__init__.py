@@ -21,10 +21,13 @@ cannot be read or written, with the command line's one-line messages.
 from . import rfss
 from ._sslth import Model, __version__
 from ._sslth import build as _build
+from ._sslth import compare as _compare
+from ._sslth import frontier as _frontier
+from ._sslth import popup as _popup
 from ._sslth import load as _load
 from ._sslth import target_from_state_dict as _target_from_state_dict
 
-__all__ = ["Model", "build", "load", "rfss", "target_from_state_dict", "__version__"]
+__all__ = ["Model", "build", "compare", "frontier", "load", "popup", "rfss", "target_from_state_dict", "__version__"]
 
 
 def load(path, input_shape=None):
@@ -69,3 +72,36 @@ def build(target, k=None, density=None, weight_eps=None, eps=None, nonneg_input=
     file as ``sslth build``.
     """
     return _build(target, k, density, weight_eps, eps, nonneg_input, seed, scale, n, accept_over_eps, data)
+
+
+def frontier(target, ks=(1, 2, 3, 4, 6, 8, 12, 16), weight_eps=0.01, nonneg_input=False, seed=0, data=None):
+    """Tickets of ``target`` for each subset size k (``sslth frontier``).
+
+    Returns a dict: ``rows`` (one dict per k built: n per layer, density,
+    kept and random edges per target weight, misses, compact bits per
+    weight beside Theorem 5's floor, accuracies, agreement, errors, build
+    seconds), ``target_weights``, and the ``theorem2``/``theorem5`` curves as
+    (kept, random) per target weight for k = 1..32.
+    """
+    return _frontier(target, list(ks), weight_eps, nonneg_input, seed, data)
+
+
+def compare(arch, data="digits", target_epochs=20, densities=(0.5, 0.3, 0.1, 0.05, 0.01), widths=(1, 2, 4),
+            popup_epochs=20, weight_eps=0.01, popup_max_edges=5_000_000, seed=0):
+    """A target of widths ``arch`` trained on ``data``, its constructed
+    tickets and edge-popup tickets at the same densities (``sslth
+    compare``); returns the rows as dicts (method, asked_density, density,
+    random_edges, kept_edges, kept_per_target_weight, test_accuracy,
+    seconds, compact_bytes, note)."""
+    return _compare(list(arch), data, target_epochs, list(densities), list(widths), popup_epochs, weight_eps,
+                    popup_max_edges, seed)
+
+
+def popup(data="digits", widths=None, weights="uniform", density=0.5, epochs=20, lr=0.1, momentum=0.9,
+          weight_decay=5e-4, batch=128, logit_scale=None, seed=0):
+    """Edge-popup (``sslth popup``): train scores in a random MLP of the
+    generator (``widths``, default inputs-300-100-classes; ``weights``
+    ``"uniform"`` or ``"signed-constant"``) and keep the top ``density`` of
+    each layer. Returns the ticket; its ``report`` has the test accuracy."""
+    return _popup(data, None if widths is None else list(widths), weights, density, epochs, lr, momentum,
+                  weight_decay, batch, logit_scale, seed)

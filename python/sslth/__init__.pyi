@@ -1,5 +1,5 @@
 from os import PathLike
-from typing import Any, Dict, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -56,3 +56,41 @@ def build(
     data: Optional[str] = None,
 ) -> Model:
     """Build a ticket of ``target`` (``sslth build``); the same arguments give the CLI's file."""
+
+def frontier(
+    target: Model,
+    ks: Sequence[int] = (1, 2, 3, 4, 6, 8, 12, 16),
+    weight_eps: float = 0.01,
+    nonneg_input: bool = False,
+    seed: int = 0,
+    data: Optional[str] = None,
+) -> Dict[str, Any]:
+    """Tickets of ``target`` across k: ``rows``, ``target_weights``, ``theorem2``, ``theorem5``."""
+
+def compare(
+    arch: Sequence[int],
+    data: str = "digits",
+    target_epochs: int = 20,
+    densities: Sequence[float] = (0.5, 0.3, 0.1, 0.05, 0.01),
+    widths: Sequence[int] = (1, 2, 4),
+    popup_epochs: int = 20,
+    weight_eps: float = 0.01,
+    popup_max_edges: int = 5_000_000,
+    seed: int = 0,
+) -> List[Dict[str, Any]]:
+    """A target, constructed tickets and edge-popup tickets at the same densities, as rows."""
+
+def popup(
+    data: str = "digits",
+    widths: Optional[Sequence[int]] = None,
+    weights: str = "uniform",
+    density: float = 0.5,
+    epochs: int = 20,
+    lr: float = 0.1,
+    momentum: float = 0.9,
+    weight_decay: float = 5e-4,
+    batch: int = 128,
+    logit_scale: Optional[float] = None,
+    seed: int = 0,
+) -> Model:
+    """Edge-popup in a random MLP; the ticket, with its test accuracy in ``report``."""

@@ -113,6 +113,26 @@ def test_a_ticket_built_in_python_is_the_clis_file(target_file, tmp_path):
     assert report["comparison"]["agreement"] > 0.9 and report["certificate"]["bound"] > 0
 
 
+def test_experiments_give_the_clis_rows(target_file, tmp_path):
+    f = sslth.frontier(sslth.load(target_file), ks=[2, 4])
+    cli("frontier", "--target", target_file, "--ks", "2,4", "--out", tmp_path / "frontier")
+    lines = (tmp_path / "frontier" / "frontier.csv").read_text().splitlines()
+    head = lines[0].split(",")
+    assert [r["k"] for r in f["rows"]] == [2, 4] and len(f["theorem2"]) == 32
+    for row, line in zip(f["rows"], lines[1:]):
+        cells = dict(zip(head, line.split(",")))
+        for key in ("density", "kept_per_weight", "random_per_weight", "compact_bits_per_weight", "agreement"):
+            assert float(cells[key]) == row[key], key
+    ours = sslth.popup(widths=[64, 40, 10], density=0.5, epochs=1)
+    ours.save(tmp_path / "py.safetensors")
+    cli("popup", "--data", "digits", "--arch", "64-40-10", "--density", "0.5", "--epochs", "1", "-o",
+        tmp_path / "cli.safetensors")
+    assert (tmp_path / "py.safetensors").read_bytes() == (tmp_path / "cli.safetensors").read_bytes()
+    assert 0.1 < ours.report["test_accuracy"] <= 1.0
+    with pytest.raises(ValueError):
+        sslth.compare([64, 10], densities=[1.5])
+
+
 def test_forward_equals_cli_predict(target_file, tmp_path):
     x = np.random.default_rng(3).uniform(0, 16, (7, 64)).astype(np.float32)
     np.save(tmp_path / "x.npy", x)

@@ -40,5 +40,6 @@ fn _sslth(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     rfss_py::register(m)?;
     nets::register(m)?;
+    nets::register_experiments(m)?;
     Ok(())
 }

@@ -250,3 +250,118 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(build, m)?)?;
     Ok(())
 }
+
+/// Runs `f` on the library's experiment `name` with the GIL released and
+/// returns its typed result as Python objects.
+fn rows<'py, T: serde::Serialize + Send>(
+    py: Python<'py>,
+    f: impl FnOnce() -> Result<T, String> + Send,
+) -> PyResult<Bound<'py, PyAny>> {
+    let result = py.detach(f).map_err(value_error)?;
+    to_py(py, &result)
+}
+
+/// `sslth frontier`: tickets of `target` for each k, measured on `data`
+/// (default: the data set the target records); returns a dict with `rows`
+/// (one per k), `target_weights`, `theorem2` and `theorem5`.
+#[pyfunction]
+#[pyo3(signature = (target, ks=vec![1, 2, 3, 4, 6, 8, 12, 16], weight_eps=0.01, nonneg_input=false, seed=0, data=None))]
+fn frontier<'py>(
+    py: Python<'py>,
+    target: &Model,
+    ks: Vec<usize>,
+    weight_eps: f64,
+    nonneg_input: bool,
+    seed: u64,
+    data: Option<String>,
+) -> PyResult<Bound<'py, PyAny>> {
+    use sslth::experiments::frontier::{frontier, FrontierConfig};
+    let Runnable::Target(net, info) = &target.inner else {
+        return Err(value_error("frontier takes a target, not a ticket"));
+    };
+    let cfg = FrontierConfig { weight_eps, ks, nonneg_input, seed };
+    cfg.check().map_err(value_error)?;
+    let name =
+        data.or_else(|| info.data.clone()).ok_or_else(|| value_error("the target records no data set; give data"))?;
+    let split = sslth::data::load(&name).map_err(value_error)?;
+    rows(py, || frontier(net, &split.test, &cfg, &|_| {}))
+}
+
+/// `sslth compare`: a target trained on `data`, constructed tickets and
+/// edge-popup tickets at the same densities; returns the rows.
+#[pyfunction]
+#[pyo3(signature = (arch, data="digits", target_epochs=20, densities=vec![0.5, 0.3, 0.1, 0.05, 0.01], widths=vec![1, 2, 4], popup_epochs=20, weight_eps=0.01, popup_max_edges=5_000_000, seed=0))]
+#[allow(clippy::too_many_arguments)]
+fn compare<'py>(
+    py: Python<'py>,
+    arch: Vec<usize>,
+    data: &str,
+    target_epochs: usize,
+    densities: Vec<f64>,
+    widths: Vec<usize>,
+    popup_epochs: usize,
+    weight_eps: f64,
+    popup_max_edges: u64,
+    seed: u64,
+) -> PyResult<Bound<'py, PyAny>> {
+    use sslth::experiments::compare::{compare, CompareConfig};
+    if arch.len() < 2 {
+        return Err(value_error("arch needs at least an input and an output width"));
+    }
+    let cfg = CompareConfig { arch, target_epochs, densities, widths, popup_epochs, weight_eps, popup_max_edges, seed };
+    cfg.check().map_err(value_error)?;
+    let split = sslth::data::load(data).map_err(value_error)?;
+    cfg.check_data(&split.train).map_err(value_error)?;
+    rows(py, || compare(&split, &cfg, &|_| {}))
+}
+
+/// `sslth popup`: edge-popup in a random MLP of the generator (`widths`,
+/// default inputs-300-100-classes; `weights` "uniform" or
+/// "signed-constant") on `data`; returns the ticket (a `Model` with a
+/// report of its test accuracy and training time).
+#[pyfunction]
+#[pyo3(signature = (data="digits", widths=None, weights="uniform", density=0.5, epochs=20, lr=0.1, momentum=0.9, weight_decay=5e-4, batch=128, logit_scale=None, seed=0))]
+#[allow(clippy::too_many_arguments)]
+fn popup(
+    py: Python<'_>,
+    data: &str,
+    widths: Option<Vec<usize>>,
+    weights: &str,
+    density: f64,
+    epochs: usize,
+    lr: f64,
+    momentum: f64,
+    weight_decay: f64,
+    batch: usize,
+    logit_scale: Option<f64>,
+    seed: u64,
+) -> PyResult<Model> {
+    use sslth::experiments::popup::{popup, PopupNetwork, PopupSettings};
+    use sslth::weights::WeightLaw;
+    let law = match weights {
+        "uniform" => WeightLaw::Uniform,
+        "signed-constant" => WeightLaw::SignedConstant,
+        other => return Err(value_error(format!("weights must be uniform or signed-constant, got {other:?}"))),
+    };
+    let split = sslth::data::load(data).map_err(value_error)?;
+    let network = PopupNetwork::Chain { widths, law, seed };
+    let settings = PopupSettings { density, epochs, lr, momentum, weight_decay, batch, logit_scale };
+    let run = py.detach(|| popup(&split, &network, &settings, |_| {})).map_err(value_error)?;
+    let report = serde_json::json!({
+        "data": data,
+        "density": run.meta.density,
+        "kept_edges": run.meta.kept_edges,
+        "random_edges": run.meta.random_edges,
+        "test_accuracy": run.test_accuracy,
+        "train_seconds": run.train_time.as_secs_f64(),
+    });
+    let loaded = LoadedTicket { net: run.net, meta: run.meta, compact: false };
+    Ok(Model { inner: Runnable::Ticket(Box::new(loaded)), report: Some(report.to_string()) })
+}
+
+pub(crate) fn register_experiments(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(frontier, m)?)?;
+    m.add_function(wrap_pyfunction!(compare, m)?)?;
+    m.add_function(wrap_pyfunction!(popup, m)?)?;
+    Ok(())
+}
