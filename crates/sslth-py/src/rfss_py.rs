@@ -72,7 +72,8 @@ fn rfss_solve_batch<'py>(
 )> {
     let mode = self::mode(mode)?;
     let view = samples.as_array();
-    let m = view.nrows();
+    let (m, n) = view.dim();
+    let flat = samples.as_slice().map_err(|_| value_error("samples must be a C-contiguous [m, n] array"))?;
     let targets = targets.as_slice()?;
     if targets.len() != m {
         return Err(value_error(format!("{} targets for {m} rows of samples", targets.len())));
@@ -84,27 +85,50 @@ fn rfss_solve_batch<'py>(
         .num_threads(threads.unwrap_or(0))
         .build()
         .map_err(|e| value_error(format!("cannot start {threads:?} threads: {e}")))?;
-    let mut items = Vec::with_capacity(m);
-    for (r, row) in view.rows().into_iter().enumerate() {
-        let inst = Instance::new(row.to_vec(), k, targets[r], eps).map_err(|e| value_error(format!("row {r}: {e}")))?;
-        items.push((inst, mode));
-    }
-    let (mut status, mut subsets) = (Vec::with_capacity(m), Vec::with_capacity(m * k));
-    let (mut sums, mut gaps, mut optimal) = (Vec::with_capacity(m), Vec::with_capacity(m), Vec::with_capacity(m));
-    for (c, chunk) in items.chunks(CHUNK).enumerate() {
-        let answers = py.detach(|| pool.install(|| rfss::solve_batch(chunk, Budget::default())));
-        for (r, a) in answers.into_iter().enumerate() {
-            let a = a.map_err(|e| value_error(format!("row {}: {e}", c * CHUNK + r)))?;
-            status.push(code(a.status));
-            if a.subset.len() == k {
-                subsets.extend(a.subset.iter().map(|&i| i as i64));
-            } else {
-                subsets.extend(std::iter::repeat_n(-1i64, k));
-            }
-            sums.push(a.sum);
-            gaps.push(a.gap);
-            optimal.push(a.optimal);
-        }
+    let mut status = vec![0i8; m];
+    let mut subsets = vec![-1i64; m * k];
+    let (mut sums, mut gaps, mut optimal) = (vec![0.0f64; m], vec![0.0f64; m], vec![false; m]);
+    // Chunk by chunk with the GIL released: the instances made, solved
+    // (rfss::solve_batch) and written into the outputs in parallel; Ctrl-C
+    // is checked between chunks.
+    for start in (0..m).step_by(CHUNK) {
+        let end = (start + CHUNK).min(m);
+        let out = (
+            &mut status[start..end],
+            &mut subsets[start * k..end * k],
+            &mut sums[start..end],
+            &mut gaps[start..end],
+            &mut optimal[start..end],
+        );
+        py.detach(|| {
+            pool.install(|| {
+                use rayon::prelude::*;
+                let items = (start..end)
+                    .into_par_iter()
+                    .map(|r| {
+                        let inst = Instance::new(flat[r * n..(r + 1) * n].to_vec(), k, targets[r], eps);
+                        inst.map(|i| (i, mode)).map_err(|e| format!("row {r}: {e}"))
+                    })
+                    .collect::<Result<Vec<_>, String>>()?;
+                let answers = rfss::solve_batch(&items, Budget::default());
+                let (st, sub, su, ga, op) = out;
+                answers
+                    .into_par_iter()
+                    .zip(st.par_iter_mut())
+                    .zip(sub.par_chunks_mut(k.max(1)))
+                    .zip(su.par_iter_mut().zip(ga.par_iter_mut()).zip(op.par_iter_mut()))
+                    .try_for_each(|(((a, st), sub), ((su, ga), op))| {
+                        let a = a.map_err(|e| e.to_string())?;
+                        *st = code(a.status);
+                        if a.subset.len() == k {
+                            sub.iter_mut().zip(&a.subset).for_each(|(s, &i)| *s = i as i64);
+                        }
+                        (*su, *ga, *op) = (a.sum, a.gap, a.optimal);
+                        Ok::<(), String>(())
+                    })
+            })
+        })
+        .map_err(value_error)?;
         py.check_signals()?;
     }
     let subsets = numpy::ndarray::Array2::from_shape_vec((m, k), subsets).expect("m × k entries");
