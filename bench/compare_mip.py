@@ -16,9 +16,13 @@ objective. CP-SAT needs integers: x_i and z are scaled by 1e12 and rounded
 (an error below 1e-11 on any sum), then the same two models (CP-SAT proves
 optimality by default).
 
-Two views, two tables:
+Three views, three tables:
 - library: sslth timed in process (median of repeated solves of one
   instance, crates/rfss/examples/time_jsonl.rs);
+- Python: what a Python user pays, `sslth.rfss.solve_batch(..., threads=1)`
+  in this process, the arrays already built, per instance: each shape's
+  instances repeated to 2,000 rows, wall clock of the call / rows (median
+  of 3); its gaps are checked equal to the library's;
 - user: what a user of the command line pays, `sslth rfss solve --batch`
   on one thread (JSON in and out, process start included), per instance:
   each shape's instances repeated to 2,000 lines, wall clock / lines.
@@ -39,7 +43,10 @@ import sys
 import time
 
 import highspy
+import numpy as np
 from ortools.sat.python import cp_model
+
+import sslth.rfss
 
 SCALE = 10**12
 
@@ -155,6 +162,22 @@ def main():
             runs.append((time.perf_counter() - t) / (len(lines) * reps))
         cli_per_instance[shape] = statistics.median(runs)
 
+    # The Python view: solve_batch on one thread, per shape.
+    py_per_instance = {}
+    for shape in sorted({(len(i["samples"]), i["k"], i["mode"]) for i in insts}):
+        group = [(i, o) for i, o in zip(insts, ours) if (len(i["samples"]), i["k"], i["mode"]) == shape]
+        reps = max(1, 2000 // len(group))
+        samples = np.array([i["samples"] for i, _ in group] * reps)
+        targets = np.array([i["target"] for i, _ in group] * reps)
+        runs = []
+        for _ in range(3):
+            t = time.perf_counter()
+            b = sslth.rfss.solve_batch(samples, shape[1], targets, 1e-2, mode=shape[2], threads=1)
+            runs.append((time.perf_counter() - t) / len(targets))
+        for j, (i, o) in enumerate(group):
+            assert abs(b.gaps[j] - gap_of(i, o["subset"])) <= 1e-15, (shape, j)
+        py_per_instance[shape] = statistics.median(runs)
+
     rows = []
     for idx, (inst, mine) in enumerate(zip(insts, ours)):
         row = {"n": len(inst["samples"]), "k": inst["k"], "mode": inst["mode"], "sslth_s": mine["ns"] * 1e-9,
@@ -173,6 +196,7 @@ def main():
             row[f"{name}_solved"] = solved
             row[f"{name}_s_counted"] = secs if solved else max(secs, args.time_limit)
         row["cli_s"] = cli_per_instance[(row["n"], row["k"], row["mode"])]
+        row["python_s"] = py_per_instance[(row["n"], row["k"], row["mode"])]
         rows.append(row)
         print(f"\r{idx + 1}/{len(insts)} instances", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
@@ -180,6 +204,8 @@ def main():
         json.dump(rows, f, indent=1)
 
     text = table(rows, "sslth_s", "library view: sslth in process", args.time_limit)
+    text += "\n\n" + table(rows, "python_s", "Python view: `sslth.rfss.solve_batch`, one thread, arrays in memory",
+                            args.time_limit)
     text += "\n\n" + table(rows, "cli_s", "user view: `sslth rfss solve --batch`, one thread, JSON in and out", args.time_limit)
     with open(f"{args.out}/mip_compare.md", "w") as f:
         f.write(text + "\n")

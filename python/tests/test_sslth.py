@@ -5,7 +5,10 @@ PyTorch export; bad input, a deliberate panic, thread counts."""
 import itertools
 import json
 import os
+import signal
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -97,6 +100,26 @@ def test_a_panic_becomes_an_exception_and_the_interpreter_survives():
         sslth._sslth._panic_for_tests()
     assert "deliberate panic" in str(e.value)
     assert rfss.solve(np.array([0.1, 0.2, 0.3]), 1, 0.2, 0.01).status == "found"
+
+
+def test_ctrl_c_interrupts_a_long_build():
+    rng = np.random.default_rng(5)
+    big = sslth.target_from_state_dict({
+        "0.weight": rng.uniform(-0.05, 0.05, (2000, 784)), "0.bias": rng.uniform(-0.05, 0.05, 2000),
+        "2.weight": rng.uniform(-0.05, 0.05, (10, 2000)),
+    })
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    start = time.perf_counter()
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            sslth.build(big, k=4, weight_eps=0.01, data="none")
+    finally:
+        timer.cancel()
+    # Uninterrupted, this call takes over a minute (about 11 s of build and
+    # a minute of certificate on 2 cores); stopped at the next built row
+    # once planning is done, it returns a second or so after the signal.
+    assert time.perf_counter() - start < 10
 
 
 def test_a_ticket_built_in_python_is_the_clis_file(target_file, tmp_path):

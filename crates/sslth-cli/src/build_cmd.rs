@@ -119,8 +119,10 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
         pb.set_length(plans.iter().map(|p| p.target.rows() as u64).sum());
     };
     let test = split.as_ref().map(|s| &s.test);
-    let built =
-        sslth::experiments::pipeline::build_and_measure(&net, &cfg, test, input_scale, show_plan, &|| pb.inc(1))?;
+    let built = sslth::experiments::pipeline::build_and_measure(&net, &cfg, test, input_scale, show_plan, &|| {
+        pb.inc(1);
+        true
+    })?;
     pb.finish_and_clear();
     let bytes = if args.compact {
         sslth::files::compact_bytes(&built.net, &built.meta)

@@ -81,7 +81,10 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
             progress::show(&build_pb, args.json);
             build_pb.set_length(plans.iter().map(|p| p.target.rows() as u64).sum());
         },
-        &|| build_pb.inc(1),
+        &|| {
+            build_pb.inc(1);
+            true
+        },
     )?;
     build_pb.finish_and_clear();
     write("target.safetensors", &run.target_bytes)?;

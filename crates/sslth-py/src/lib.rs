@@ -27,6 +27,33 @@ pub(crate) fn file_error(e: sslth::files::ModelError) -> PyErr {
     }
 }
 
+/// Runs `work` on a thread of its own with the GIL released, while this
+/// thread checks for Ctrl-C every 50 ms; on one, the flag `work` is given
+/// turns false (the library's builds stop at their next row) and, once
+/// `work` has returned, the `KeyboardInterrupt` is raised.
+pub(crate) fn interruptible<T: Send>(
+    py: Python<'_>,
+    work: impl FnOnce(&std::sync::atomic::AtomicBool) -> T + Send,
+) -> PyResult<T> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let go_on = AtomicBool::new(true);
+    std::thread::scope(|s| {
+        let handle = s.spawn(|| work(&go_on));
+        let mut interrupted = None;
+        while !handle.is_finished() {
+            if interrupted.is_none() {
+                if let Err(e) = py.check_signals() {
+                    go_on.store(false, Ordering::Relaxed);
+                    interrupted = Some(e);
+                }
+            }
+            py.detach(|| std::thread::sleep(std::time::Duration::from_millis(50)));
+        }
+        let out = handle.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        interrupted.map_or(Ok(out), Err)
+    })
+}
+
 /// Panics on purpose, so that tests can check that a panic in Rust becomes
 /// a Python exception and the interpreter survives.
 #[pyfunction]

@@ -13,6 +13,7 @@ use sslth::experiments::pipeline::build_and_measure;
 use sslth::files::{compact_bytes, full_bytes, target, write_atomic, LoadedTicket, Runnable};
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 
 /// A serialisable value as Python objects (dicts, lists, numbers).
 fn to_py<'py>(py: Python<'py>, v: &impl serde::Serialize) -> PyResult<Bound<'py, PyAny>> {
@@ -236,7 +237,10 @@ fn build(
     let split = data.as_deref().map(sslth::data::load).transpose().map_err(value_error)?;
     let test = split.as_ref().map(|s| &s.test);
     let input_scale = test.map(|t| t.scale).or(info.input_scale);
-    let built = py.detach(|| build_and_measure(net, &cfg, test, input_scale, |_| {}, &|| {})).map_err(value_error)?;
+    let built = crate::interruptible(py, |go_on| {
+        build_and_measure(net, &cfg, test, input_scale, |_| {}, &|| go_on.load(Ordering::Relaxed))
+    })?
+    .map_err(value_error)?;
     let bytes = full_bytes(&built.net, &built.meta).len();
     let report = serde_json::to_string(&built.report(net, data.as_deref(), bytes)).map_err(value_error)?;
     let loaded = LoadedTicket { net: built.net, meta: built.meta, compact: false };

@@ -61,7 +61,7 @@
 //!     accept_over_eps: false,
 //! };
 //! let plans = plan(&target, &cfg).unwrap();
-//! let ticket = build(&target, &plans, cfg.seed, cfg.nonneg_input, &|| {});
+//! let ticket = build(&target, &plans, cfg.seed, cfg.nonneg_input, &|| true).unwrap();
 //! let certificate = ticket.certificate(&target).unwrap();
 //! assert!(ticket.kept_edges() < ticket.random_edges());
 //! assert!(certificate.bound > 0.0 && certificate.bound < 1.0);
@@ -87,7 +87,7 @@
 //! # let target = Network::mlp(&[layer(6, 5), layer(5, 3)]);
 //! # let cfg = BuildConfig { seed: 1, density: 1.0, tolerance: Tolerance::Weight(0.01), n_k: None,
 //! #     k: Some(4), nonneg_input: false, scale: None, accept_over_eps: false };
-//! # let ticket = build(&target, &plan(&target, &cfg).unwrap(), 1, false, &|| {});
+//! # let ticket = build(&target, &plan(&target, &cfg).unwrap(), 1, false, &|| true).unwrap();
 //! # let certificate = ticket.certificate(&target).unwrap();
 //! use sslth::files::{full_bytes, read_ticket, verify, write_atomic, Runnable};
 //!

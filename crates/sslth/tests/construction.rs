@@ -30,7 +30,7 @@ fn config(n: usize, k: usize) -> BuildConfig {
 fn build_ticket(mlp: &[LinearWeights], cfg: &BuildConfig) -> Ticket {
     let net = Network::mlp(mlp);
     let plans = plan(&net, cfg).unwrap();
-    build(&net, &plans, cfg.seed, cfg.nonneg_input, &|| {})
+    build(&net, &plans, cfg.seed, cfg.nonneg_input, &|| true).unwrap()
 }
 
 /// A point of the unit ball with coordinates of both signs.
@@ -162,7 +162,7 @@ fn sizing_takes_the_densest_k_within_the_requested_density() {
         let plans = plan(&net, &cfg).unwrap();
         let k = plans[0].size.k;
         assert!(plans.iter().all(|p| p.size.k == k));
-        let t = build(&net, &plans, cfg.seed, false, &|| {});
+        let t = build(&net, &plans, cfg.seed, false, &|| true).unwrap();
         assert!(t.density() <= 1.1 * density, "asked {density}, got {} at k = {k}", t.density());
         let next = build_ticket(&mlp, &BuildConfig { k: Some(k + 1), n_k: None, ..config(0, 0) });
         assert!(next.density() > 0.9 * density, "asked {density}: k = {} gives only {}", k + 1, next.density());
@@ -203,13 +203,13 @@ fn k_sizing_meets_its_miss_rate_when_built() {
         let cfg = BuildConfig { k: Some(k), n_k: None, tolerance: Tolerance::Weight(1e-2), ..config(0, 0) };
         let plans = plan(&net, &cfg).unwrap();
         assert!(plans.iter().all(|p| p.size.k == k));
-        let (instances, misses) = missed(&build(&net, &plans, cfg.seed, false, &|| {}));
+        let (instances, misses) = missed(&build(&net, &plans, cfg.seed, false, &|| true).unwrap());
         let rate = misses as f64 / instances as f64;
         assert!(rate <= 3.0 * MISS_RATE, "k = {k}: {misses} of {instances} missed");
         let fewer = (plans[0].size.n * 3 / 4).max(k);
         let smaller =
             BuildConfig { n_k: Some((fewer, k)), k: None, tolerance: Tolerance::Weight(1e-2), ..config(0, 0) };
-        let (i2, m2) = missed(&build(&net, &plan(&net, &smaller).unwrap(), cfg.seed, false, &|| {}));
+        let (i2, m2) = missed(&build(&net, &plan(&net, &smaller).unwrap(), cfg.seed, false, &|| true).unwrap());
         assert!(m2 as f64 / i2 as f64 > 2.0 * rate, "k = {k}: n {fewer} missed {m2} of {i2}");
     }
     let zero = BuildConfig { k: Some(0), n_k: None, ..config(0, 0) };

@@ -63,7 +63,7 @@ fn ticket_of(net: &Network, eps: f64) -> Ticket {
         scale: None,
         accept_over_eps: false,
     };
-    build(net, &plan(net, &cfg).unwrap(), cfg.seed, false, &|| {})
+    build(net, &plan(net, &cfg).unwrap(), cfg.seed, false, &|| true).unwrap()
 }
 
 /// Rows of `channels` × `points` inputs of both signs.

@@ -135,7 +135,7 @@ fn tickets_with_impossible_metadata_are_refused_in_one_line() {
         accept_over_eps: false,
     };
     let target = sslth::net::Network::mlp(&mlp);
-    let ticket = build(&target, &plan(&target, &cfg).unwrap(), 1, false, &|| {});
+    let ticket = build(&target, &plan(&target, &cfg).unwrap(), 1, false, &|| true).unwrap();
     let net = ticket.to_sparse();
     let good = ticket.meta(&target, 1.0, None, None);
     type Corruption = fn(&mut sslth::ticket::TicketMeta);

@@ -27,14 +27,15 @@ pub struct Ticket {
 }
 
 /// Builds the ticket of a planned target; `progress` is called once per
-/// finished row of each pair's B.
+/// finished row of each pair's B, and the build stops (`None`) as soon as
+/// it returns false.
 pub fn build(
     net: &Network,
     plans: &[LayerPlan],
     seed: u64,
     nonneg_input: bool,
-    progress: &(dyn Fn() + Sync),
-) -> Ticket {
+    progress: &(dyn Fn() -> bool + Sync),
+) -> Option<Ticket> {
     let structure = net.structure().expect("a planned network has a structure");
     let pairs = plans
         .iter()
@@ -51,8 +52,8 @@ pub fn build(
             };
             build_pair(&spec, progress)
         })
-        .collect();
-    Ticket {
+        .collect::<Option<Vec<_>>>()?;
+    Some(Ticket {
         seed,
         bias: net.has_bias(),
         nonneg_input,
@@ -60,7 +61,7 @@ pub fn build(
         bases: structure.linear.iter().map(|l| l.basis.spec()).collect(),
         pool_after: structure.pool_after,
         points: net.points,
-    }
+    })
 }
 
 impl Ticket {

@@ -229,15 +229,16 @@ struct RowResult {
 
 /// Builds one pair (docs/THEORY.md §3.1), rows of B in parallel; the
 /// result does not depend on the thread count. `progress` is called once
-/// per finished row.
-pub fn build_pair(spec: &PairSpec<'_>, progress: &(dyn Fn() + Sync)) -> Pair {
+/// per finished row; when it returns false the build stops early and
+/// returns `None`.
+pub fn build_pair(spec: &PairSpec<'_>, progress: &(dyn Fn() -> bool + Sync)) -> Option<Pair> {
     let c = spec.target;
     let PairSize { n, k, scale } = spec.size;
     let hidden = 2 * n * c.d_in;
     let blocks: Vec<[Vec<(u32, f64)>; 2]> =
         (0..c.d_in).into_par_iter().map(|j| block_sides(spec.seed, spec.layer, c, n, j)).collect();
     let b_stream = 2 * spec.layer as u64 + 1;
-    let rows: Vec<RowResult> = (0..c.rows())
+    let rows: Option<Vec<RowResult>> = (0..c.rows())
         .into_par_iter()
         .map_init(
             || (Solver::new(Budget { max_nodes: Some(spec.budget_nodes), time_limit: None }), vec![0.0f64; hidden]),
@@ -298,11 +299,11 @@ pub fn build_pair(spec: &PairSpec<'_>, progress: &(dyn Fn() + Sync)) -> Pair {
                     }
                 }
                 out.kept.sort_unstable_by_key(|e| e.0);
-                progress();
-                out
+                progress().then_some(out)
             },
         )
         .collect();
+    let rows = rows?;
 
     let mut used = vec![false; hidden];
     let mut pair = Pair {
@@ -339,7 +340,7 @@ pub fn build_pair(spec: &PairSpec<'_>, progress: &(dyn Fn() + Sync)) -> Pair {
         }
     }
     pair.a.sort_unstable_by_key(|e| e.0);
-    pair
+    Some(pair)
 }
 
 #[cfg(test)]

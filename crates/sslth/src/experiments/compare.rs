@@ -226,7 +226,7 @@ pub fn compare(split: &Split, cfg: &CompareConfig, progress: &dyn Fn(Progress<'_
             scale: None,
             accept_over_eps: false,
         };
-        match build_and_measure(&target, &bcfg, Some(&split.test), Some(split.test.scale), |_| {}, &|| {}) {
+        match build_and_measure(&target, &bcfg, Some(&split.test), Some(split.test.scale), |_| {}, &|| true) {
             Ok(built) => {
                 let c = built.comparison.as_ref().expect("measured");
                 let k = built.meta.pairs[0].k;

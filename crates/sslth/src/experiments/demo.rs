@@ -81,13 +81,14 @@ impl DemoConfig {
 }
 
 /// Runs the demo on `split` (see [`DemoConfig::data`]). `on_batch` is called after every training batch,
-/// `show_plan` sees the sizing, `on_row` is called per built row.
+/// `show_plan` sees the sizing, `on_row` is called per built row (false
+/// stops the build).
 pub fn demo(
     cfg: &DemoConfig,
     split: &Split,
     on_batch: &dyn Fn(),
     show_plan: impl FnOnce(&[LayerPlan]),
-    on_row: &(dyn Fn() + Sync),
+    on_row: &(dyn Fn() -> bool + Sync),
 ) -> Result<Demo, String> {
     let tcfg = cfg.train_config(split)?;
     let t0 = Instant::now();

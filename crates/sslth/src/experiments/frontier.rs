@@ -115,7 +115,7 @@ pub fn frontier(
             scale: None,
             accept_over_eps: false,
         };
-        let built = match build_and_measure(net, &bcfg, Some(test), Some(test.scale), |_| {}, &|| {}) {
+        let built = match build_and_measure(net, &bcfg, Some(test), Some(test.scale), |_| {}, &|| true) {
             Ok(b) => b,
             Err(e) => {
                 progress(Progress::Note(&format!("k = {k}: {e}")));

@@ -40,7 +40,8 @@ pub struct Built {
 /// Plans (see [`plan`]), builds, certifies, and compares the ticket with
 /// the target on `test` when given; `input_scale` (raw input × scale =
 /// network input) is recorded in the ticket. `show_plan` sees the sizing
-/// before the build starts, `progress` is called once per built row.
+/// before the build starts, `progress` is called once per built row and
+/// stops the build ("interrupted") by returning false.
 ///
 /// With [`Tolerance::Network`]`(ε)`, a certificate above ε is an error
 /// (nothing is returned to write) unless the configuration accepts it.
@@ -50,7 +51,7 @@ pub fn build_and_measure(
     test: Option<&Dataset>,
     input_scale: Option<f64>,
     show_plan: impl FnOnce(&[LayerPlan]),
-    progress: &(dyn Fn() + Sync),
+    progress: &(dyn Fn() -> bool + Sync),
 ) -> Result<Built, String> {
     if let Some(t) = test {
         t.expect_dim(net.d_in(), "the target")?;
@@ -58,7 +59,7 @@ pub fn build_and_measure(
     let t0 = Instant::now();
     let plans = plan(net, cfg)?;
     show_plan(&plans);
-    let ticket = build(net, &plans, cfg.seed, cfg.nonneg_input, progress);
+    let ticket = build(net, &plans, cfg.seed, cfg.nonneg_input, progress).ok_or("interrupted")?;
     let build_time = t0.elapsed();
     let t1 = Instant::now();
     let certificate = ticket.certificate(net)?;

@@ -312,7 +312,8 @@ mod tests {
             scale: None,
             accept_over_eps: false,
         };
-        let t = crate::construction::build(&net, &crate::construction::plan(&net, &cfg).unwrap(), 8, false, &|| {});
+        let t = crate::construction::build(&net, &crate::construction::plan(&net, &cfg).unwrap(), 8, false, &|| true)
+            .unwrap();
         let meta = t.meta(&net, 1.0, None, None);
         let idx = flat_indices(&t.to_sparse(), &meta);
         for i in 0..meta.pairs.len() {
