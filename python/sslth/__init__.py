@@ -15,7 +15,11 @@ line is the other, and both give the same bytes for the same seed.
     model.load_state_dict(...)  # ticket.to_state_dict(): masked dense tensors
 
 Functions raise ``ValueError`` for bad input and ``OSError`` for files that
-cannot be read or written, with the command line's one-line messages.
+cannot be read or written, with the command line's one-line messages. Long
+work (``build``, ``frontier``, ``compare``, ``popup``, ``rfss.solve_batch``)
+runs with the GIL released and stops on Ctrl-C with ``KeyboardInterrupt``
+within about a second (at the next built row, training batch or chunk of
+instances).
 """
 
 from . import rfss

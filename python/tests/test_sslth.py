@@ -102,23 +102,38 @@ def test_a_panic_becomes_an_exception_and_the_interpreter_survives():
     assert rfss.solve(np.array([0.1, 0.2, 0.3]), 1, 0.2, 0.01).status == "found"
 
 
-def test_ctrl_c_interrupts_a_long_build():
+def big_target(*widths):
+    """A dense target with bias, random weights of a trained network's scale."""
     rng = np.random.default_rng(5)
-    big = sslth.target_from_state_dict({
-        "0.weight": rng.uniform(-0.05, 0.05, (2000, 784)), "0.bias": rng.uniform(-0.05, 0.05, 2000),
-        "2.weight": rng.uniform(-0.05, 0.05, (10, 2000)),
-    })
+    tensors = {}
+    for i, (a, b) in enumerate(zip(widths, widths[1:])):
+        tensors[f"{2 * i}.weight"] = rng.uniform(-0.05, 0.05, (b, a))
+        if i < len(widths) - 2:
+            tensors[f"{2 * i}.bias"] = rng.uniform(-0.05, 0.05, b)
+    return sslth.target_from_state_dict(tensors)
+
+
+# Uninterrupted on 2 cores: the build runs for over a minute (about 11 s
+# and its certificate a minute), the frontier 27 s, edge-popup 88 s;
+# stopped at the next built row or training batch, each returns a second
+# or so after the signal.
+LONG_JOBS = {
+    "build": lambda: sslth.build(big_target(784, 2000, 10), k=4, weight_eps=0.01, data="none"),
+    "frontier": lambda: sslth.frontier(big_target(64, 1000, 1000, 10), ks=[4, 8], data="digits"),
+    "popup": lambda: sslth.popup(widths=[64, 2000, 2000, 10], epochs=50),
+}
+
+
+@pytest.mark.parametrize("job", LONG_JOBS)
+def test_ctrl_c_interrupts_long_work(job):
     timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
     start = time.perf_counter()
     timer.start()
     try:
         with pytest.raises(KeyboardInterrupt):
-            sslth.build(big, k=4, weight_eps=0.01, data="none")
+            LONG_JOBS[job]()
     finally:
         timer.cancel()
-    # Uninterrupted, this call takes over a minute (about 11 s of build and
-    # a minute of certificate on 2 cores); stopped at the next built row
-    # once planning is done, it returns a second or so after the signal.
     assert time.perf_counter() - start < 10
 
 

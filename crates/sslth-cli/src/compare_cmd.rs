@@ -69,7 +69,7 @@ pub fn run(a: &CompareArgs) -> Result<(), String> {
     cfg.check_data(&split.train)?;
     std::fs::create_dir_all(&a.out).map_err(|e| format!("cannot create {}: {e}", a.out.display()))?;
     let pb = progress::bar(cfg.steps(), "comparing", false);
-    let rows = compare(&split, &cfg, &|p| progress::report(&pb, p))?;
+    let rows = compare(&split, &cfg, &|p| progress::report(&pb, p), &|| true)?;
     pb.finish_and_clear();
     write_outputs(a, split.test.name, &rows)
 }

@@ -49,7 +49,7 @@ pub fn run(a: &FrontierArgs) -> Result<(), String> {
     let (net, _) = sslth::files::target::load(&a.target, Some(split.test.shape)).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(&a.out).map_err(|e| format!("cannot create {}: {e}", a.out.display()))?;
     let pb = progress::bar(a.ks.len() as u64, "building", false);
-    let f = frontier(&net, &split.test, &cfg, &|p| progress::report(&pb, p))?;
+    let f = frontier(&net, &split.test, &cfg, &|p| progress::report(&pb, p), &|| true)?;
     pb.finish_and_clear();
     let (rows, weights) = (&f.rows, f.target_weights as f64);
     let mut csv = String::from("k,n,density,kept_per_weight,random_per_weight,block_random_per_weight,misses,instances,compact_bits_per_weight,theorem5_floor_bits,ticket_accuracy,target_accuracy,agreement,max_error,certified,build_seconds\n");

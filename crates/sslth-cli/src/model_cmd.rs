@@ -96,6 +96,7 @@ pub fn run_train(args: &TrainArgs) -> Result<(), String> {
     let net = train(&split.train, &cfg, |_, _, _, loss| {
         pb.inc(1);
         pb.set_message(format!("loss {loss:.3}"));
+        true
     })?;
     pb.finish_and_clear();
     let secs = start.elapsed().as_secs_f64();

@@ -123,6 +123,7 @@ pub fn run(args: &PopupArgs) -> Result<(), String> {
     let run = popup(&split, &network, &settings, |loss| {
         pb.inc(1);
         pb.set_message(format!("loss {loss:.3}"));
+        true
     })?;
     pb.finish_and_clear();
     let (cfg, meta, net, accuracy) = (&run.config, &run.meta, &run.net, run.test_accuracy);

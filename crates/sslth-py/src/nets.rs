@@ -255,13 +255,14 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// Runs `f` on the library's experiment `name` with the GIL released and
-/// returns its typed result as Python objects.
+/// Runs the library's experiment `f` with the GIL released, stopped by
+/// Ctrl-C (see [`crate::interruptible`]), and returns its typed result as
+/// Python objects.
 fn rows<'py, T: serde::Serialize + Send>(
     py: Python<'py>,
-    f: impl FnOnce() -> Result<T, String> + Send,
+    f: impl FnOnce(&(dyn Fn() -> bool + Sync)) -> Result<T, String> + Send,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let result = py.detach(f).map_err(value_error)?;
+    let result = crate::interruptible(py, |go_on| f(&|| go_on.load(Ordering::Relaxed)))?.map_err(value_error)?;
     to_py(py, &result)
 }
 
@@ -288,7 +289,7 @@ fn frontier<'py>(
     let name =
         data.or_else(|| info.data.clone()).ok_or_else(|| value_error("the target records no data set; give data"))?;
     let split = sslth::data::load(&name).map_err(value_error)?;
-    rows(py, || frontier(net, &split.test, &cfg, &|_| {}))
+    rows(py, |go_on| frontier(net, &split.test, &cfg, &|_| {}, go_on))
 }
 
 /// `sslth compare`: a target trained on `data`, constructed tickets and
@@ -316,7 +317,7 @@ fn compare<'py>(
     cfg.check().map_err(value_error)?;
     let split = sslth::data::load(data).map_err(value_error)?;
     cfg.check_data(&split.train).map_err(value_error)?;
-    rows(py, || compare(&split, &cfg, &|_| {}))
+    rows(py, |go_on| compare(&split, &cfg, &|_| {}, go_on))
 }
 
 /// `sslth popup`: edge-popup in a random MLP of the generator (`widths`,
@@ -350,7 +351,8 @@ fn popup(
     let split = sslth::data::load(data).map_err(value_error)?;
     let network = PopupNetwork::Chain { widths, law, seed };
     let settings = PopupSettings { density, epochs, lr, momentum, weight_decay, batch, logit_scale };
-    let run = py.detach(|| popup(&split, &network, &settings, |_| {})).map_err(value_error)?;
+    let run = crate::interruptible(py, |go_on| popup(&split, &network, &settings, |_| go_on.load(Ordering::Relaxed)))?
+        .map_err(value_error)?;
     let report = serde_json::json!({
         "data": data,
         "density": run.meta.density,

@@ -110,8 +110,15 @@ struct PopupRun {
 /// runs edge-popup in that ticket's random network and in random networks
 /// of the target's shape (hidden widths × each of `cfg.widths`), and
 /// measures every one on `split.test`. `progress` gets
-/// [`CompareConfig::steps`] steps and a note per failed construction.
-pub fn compare(split: &Split, cfg: &CompareConfig, progress: &dyn Fn(Progress<'_>)) -> Result<Vec<CompareRow>, String> {
+/// [`CompareConfig::steps`] steps and a note per failed construction;
+/// `go_on` is asked after every training batch and built row, and
+/// returning false stops the whole run ("interrupted").
+pub fn compare(
+    split: &Split,
+    cfg: &CompareConfig,
+    progress: &dyn Fn(Progress<'_>),
+    go_on: &(dyn Fn() -> bool + Sync),
+) -> Result<Vec<CompareRow>, String> {
     cfg.check()?;
     cfg.check_data(&split.train)?;
     // The target.
@@ -127,7 +134,7 @@ pub fn compare(split: &Split, cfg: &CompareConfig, progress: &dyn Fn(Progress<'_
         batch: 64,
     };
     let start = Instant::now();
-    let target = train(&split.train, &tcfg, |_, _, _, _| {})?;
+    let target = train(&split.train, &tcfg, |_, _, _, _| go_on())?;
     let target_secs = start.elapsed().as_secs_f64();
     let weights = target.weight_count() as u64;
     let target_acc = accuracy(&target.forward_batch(&split.test.inputs, split.test.len()), &split.test);
@@ -172,7 +179,7 @@ pub fn compare(split: &Split, cfg: &CompareConfig, progress: &dyn Fn(Progress<'_
             let mut best = -1.0;
             for candidate in [0.1, 0.01, 0.001] {
                 let pcfg = make(candidate);
-                let masks = popup::train(&fit, &pcfg, |_, _, _, _| {})?;
+                let masks = popup::train(&fit, &pcfg, |_, _, _, _| go_on())?;
                 let net = regenerate(&popup::ticket_meta(&pcfg, &masks, &fit), &masks);
                 let acc = accuracy(&net.forward_batch(&held.inputs, held.len()), &held);
                 if acc > best {
@@ -181,7 +188,7 @@ pub fn compare(split: &Split, cfg: &CompareConfig, progress: &dyn Fn(Progress<'_
             }
         }
         let pcfg = make(lr);
-        let masks = popup::train(&split.train, &pcfg, |_, _, _, _| {})?;
+        let masks = popup::train(&split.train, &pcfg, |_, _, _, _| go_on())?;
         let seconds = start.elapsed().as_secs_f64();
         let meta = popup::ticket_meta(&pcfg, &masks, &split.train);
         let net = regenerate(&meta, &masks);
@@ -226,7 +233,7 @@ pub fn compare(split: &Split, cfg: &CompareConfig, progress: &dyn Fn(Progress<'_
             scale: None,
             accept_over_eps: false,
         };
-        match build_and_measure(&target, &bcfg, Some(&split.test), Some(split.test.scale), |_| {}, &|| true) {
+        match build_and_measure(&target, &bcfg, Some(&split.test), Some(split.test.scale), |_| {}, go_on) {
             Ok(built) => {
                 let c = built.comparison.as_ref().expect("measured");
                 let k = built.meta.pairs[0].k;
@@ -254,6 +261,7 @@ pub fn compare(split: &Split, cfg: &CompareConfig, progress: &dyn Fn(Progress<'_
                 }
                 progress(Progress::Step);
             }
+            Err(_) if !go_on() => return Err("interrupted".into()),
             Err(e) => {
                 progress(Progress::Note(&format!("density {d}: construction: {e}")));
                 for method in ["construction", IN_CONSTRUCTION] {

@@ -92,7 +92,10 @@ pub fn demo(
 ) -> Result<Demo, String> {
     let tcfg = cfg.train_config(split)?;
     let t0 = Instant::now();
-    let target = train(&split.train, &tcfg, |_, _, _, _| on_batch())?;
+    let target = train(&split.train, &tcfg, |_, _, _, _| {
+        on_batch();
+        true
+    })?;
     let train_time = t0.elapsed();
     let test_acc = accuracy(&target.forward_batch(&split.test.inputs, split.test.len()), &split.test);
     let target_meta = HashMap::from([

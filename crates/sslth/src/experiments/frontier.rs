@@ -94,12 +94,15 @@ pub struct Frontier {
 
 /// Builds a ticket of `net` for every k of `cfg` and measures it on
 /// `test`. `progress` gets a step per k, and a note for a k that could not
-/// be built (which is left out); no k built is an error.
+/// be built (which is left out); no k built is an error. `go_on` is asked
+/// after every built row, and returning false stops the run
+/// ("interrupted").
 pub fn frontier(
     net: &Network,
     test: &Dataset,
     cfg: &FrontierConfig,
     progress: &dyn Fn(Progress<'_>),
+    go_on: &(dyn Fn() -> bool + Sync),
 ) -> Result<Frontier, String> {
     cfg.check()?;
     let weights = net.weight_count() as f64;
@@ -115,8 +118,9 @@ pub fn frontier(
             scale: None,
             accept_over_eps: false,
         };
-        let built = match build_and_measure(net, &bcfg, Some(test), Some(test.scale), |_| {}, &|| true) {
+        let built = match build_and_measure(net, &bcfg, Some(test), Some(test.scale), |_| {}, go_on) {
             Ok(b) => b,
+            Err(_) if !go_on() => return Err("interrupted".into()),
             Err(e) => {
                 progress(Progress::Note(&format!("k = {k}: {e}")));
                 progress(Progress::Step);

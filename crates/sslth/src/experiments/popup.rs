@@ -61,12 +61,13 @@ pub struct PopupRun {
 }
 
 /// Trains edge-popup's scores on `split.train` in `network` and measures
-/// the selected ticket on `split.test`; `on_batch` gets each batch's loss.
+/// the selected ticket on `split.test`; `on_batch` gets each batch's loss
+/// and stops the training ("interrupted") by returning false.
 pub fn popup(
     split: &Split,
     network: &PopupNetwork,
     s: &PopupSettings,
-    mut on_batch: impl FnMut(f32),
+    mut on_batch: impl FnMut(f32) -> bool,
 ) -> Result<PopupRun, String> {
     let (layers, bias, seed) = match network {
         PopupNetwork::Like(meta) => {

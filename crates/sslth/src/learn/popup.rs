@@ -141,11 +141,12 @@ fn check(data: &Dataset, cfg: &PopupConfig) -> Result<(), String> {
 /// Trains scores on `data` and returns each layer's kept edges (flat
 /// indices into its `[rows, cols]` matrix, ascending): the top
 /// ⌈density·edges⌉ by |score| after the last step. `progress(epoch,
-/// batch, batches, loss)` is called after every batch.
+/// batch, batches, loss)` is called after every batch; returning false
+/// stops the training ("interrupted").
 pub fn train(
     data: &Dataset,
     cfg: &PopupConfig,
-    mut progress: impl FnMut(usize, usize, usize, f32),
+    mut progress: impl FnMut(usize, usize, usize, f32) -> bool,
 ) -> Result<Vec<Vec<u64>>, String> {
     check(data, cfg)?;
     let dev = Device::Cpu;
@@ -239,7 +240,9 @@ pub fn train(
                     *s -= lr * *v;
                 }
             }
-            progress(epoch, b, batches, loss);
+            if !progress(epoch, b, batches, loss) {
+                return Err("interrupted".into());
+            }
         }
     }
     // The kept edges as flat indices of each layer's [rows, cols] matrix.

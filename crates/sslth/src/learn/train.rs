@@ -188,11 +188,12 @@ fn check(data: &Dataset, cfg: &TrainConfig) -> Result<(), String> {
 }
 
 /// Trains a network on `data`; `progress(epoch, batch, batches, loss)` is
-/// called after every batch.
+/// called after every batch, and returning false stops the training
+/// ("interrupted").
 pub fn train(
     data: &Dataset,
     cfg: &TrainConfig,
-    mut progress: impl FnMut(usize, usize, usize, f32),
+    mut progress: impl FnMut(usize, usize, usize, f32) -> bool,
 ) -> Result<Network, String> {
     check(data, cfg)?;
     let dev = Device::Cpu;
@@ -227,7 +228,10 @@ pub fn train(
             let h = forward(&params, cfg, data.shape, x).map_err(err)?;
             let loss = candle_nn::loss::cross_entropy(&h, &y).map_err(err)?;
             opt.backward_step(&loss).map_err(err)?;
-            progress(epoch, b, batches, loss.to_dtype(DType::F32).and_then(|l| l.to_scalar::<f32>()).map_err(err)?);
+            let loss = loss.to_dtype(DType::F32).and_then(|l| l.to_scalar::<f32>()).map_err(err)?;
+            if !progress(epoch, b, batches, loss) {
+                return Err("interrupted".into());
+            }
         }
     }
     let mut trained = params.iter();
@@ -363,7 +367,7 @@ mod tests {
             lr: 0.0,
             batch: 3,
         };
-        let trained = train(&data, &cfg, |_, _, _, _| {}).unwrap();
+        let trained = train(&data, &cfg, |_, _, _, _| true).unwrap();
         let boosted: Vec<f32> = data.inputs.iter().map(|v| v / 0.06).collect();
         let (a, b) = (trained.forward_batch(&data.inputs, rows), init(&cfg, shape).forward_batch(&boosted, rows));
         assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-5), "{a:?} vs {b:?}");
