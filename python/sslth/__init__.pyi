@@ -32,7 +32,7 @@ class Model:
     def save(self, path: Union[str, PathLike], compact: bool = False, force: bool = False) -> None:
         """Write the ticket (full or compact) atomically; FileExistsError unless ``force``."""
     def to_state_dict(self) -> Dict[str, npt.NDArray[np.float32]]:
-        """The ticket as masked dense tensors of an ``nn.Sequential`` (Linear/Conv2d/ReLU)."""
+        """The ticket as masked dense tensors of an ``nn.Sequential`` (Linear/Conv2d/set layers, ReLU)."""
 
 def load(path: Union[str, PathLike], input_shape: Optional[Sequence[int]] = None) -> Model:
     """Read a target or a ticket; ``input_shape`` is ``(C, H, W)`` or ``(N, F)`` for files that record none."""

@@ -200,6 +200,52 @@ def test_state_dict_round_trips_and_the_export_runs_in_numpy(target_file):
     assert err <= ticket.report["certificate"]["bound"]
 
 
+def numpy_sequential(sd, x):
+    """An independent forward pass of a state_dict in docs/FORMAT.md's
+    naming: Linear, circular Conv2d or set modules at the named indices,
+    ReLU between them, and where the indices skip, the pooling (a mean over
+    the pixels or the points)."""
+    keys = sorted({int(k.split(".")[0]) for k in sd})
+    h = x.astype(np.float64)
+    for j, i in enumerate(keys):
+        w = lambda name: sd[f"{i}.{name}"].astype(np.float64)
+        if f"{i}.identity.weight" in sd:  # h: [rows, N, in]
+            h = h @ w("identity.weight").T + h.mean(axis=1, keepdims=True) @ w("mean.weight").T
+            h = h + sd.get(f"{i}.identity.bias", 0.0)
+        elif w("weight").ndim == 4:  # h: [rows, C, H, W]
+            k = w("weight").shape[2]
+            out = 0.0
+            for a in range(k):
+                for b in range(k):
+                    shifted = np.roll(h, (k // 2 - a, k // 2 - b), axis=(2, 3))
+                    out = out + np.einsum("oc,rchw->rohw", w("weight")[:, :, a, b], shifted)
+            h = out + sd.get(f"{i}.bias", np.zeros(1))[None, :, None, None]
+        else:
+            h = h @ w("weight").T + sd.get(f"{i}.bias", 0.0)
+        if j + 1 < len(keys):
+            h = np.maximum(h, 0.0)
+            if keys[j + 1] > i + 2:
+                h = h.mean(axis=1) if h.ndim == 3 else h.mean(axis=(2, 3))
+    return h
+
+
+def test_set_and_conv_targets_and_tickets_run_in_numpy():
+    rng = np.random.default_rng(6)
+    u = lambda *s: rng.uniform(-0.3, 0.3, s).astype(np.float32)
+    sets = {"0.identity.weight": u(5, 3), "0.identity.bias": u(5), "0.mean.weight": u(5, 3),
+            "2.identity.weight": u(4, 5), "2.mean.weight": u(4, 5), "5.weight": u(3, 4), "5.bias": u(3)}
+    convs = {"0.weight": u(4, 1, 3, 3), "0.bias": u(4), "2.weight": u(5, 4, 3, 3), "6.weight": u(3, 5), "6.bias": u(3)}
+    for sd, layout in ((sets, (6, 3)), (convs, (1, 5, 5))):
+        target = sslth.target_from_state_dict(sd, input_shape=layout)
+        x = rng.uniform(0, 0.1, (11, *layout)).astype(np.float32)
+        np.testing.assert_allclose(numpy_sequential(sd, x), target.forward(x), rtol=1e-4, atol=1e-6)
+        ticket = sslth.build(target, k=4, weight_eps=0.01, data="none")
+        np.testing.assert_allclose(numpy_sequential(ticket.to_state_dict(), x), ticket.forward(x),
+                                   rtol=1e-4, atol=1e-5)
+        err = np.linalg.norm(target.forward(x) - ticket.forward(x), axis=1).max()
+        assert err <= ticket.report["certificate"]["bound"]
+
+
 def test_torch_round_trip():
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
@@ -210,23 +256,50 @@ def test_torch_round_trip():
     x = torch.rand(16, 8) / 4
     np.testing.assert_allclose(net(x).detach().numpy(), ticket.forward(x.numpy()), rtol=1e-4, atol=1e-4)
 
+def torch_set_modules(torch):
+    """The set layer of docs/FORMAT.md (children identity and mean) and the
+    mean over the points, as torch modules."""
+
+    class SetLayer(torch.nn.Module):
+        def __init__(self, c_in, c_out, bias):
+            super().__init__()
+            self.identity = torch.nn.Linear(c_in, c_out, bias=bias)
+            self.mean = torch.nn.Linear(c_in, c_out, bias=False)
+
+        def forward(self, x):
+            return self.identity(x) + self.mean(x.mean(dim=1, keepdim=True))
+
+    class MeanOverPoints(torch.nn.Module):
+        def forward(self, x):
+            return x.mean(dim=1)
+
+    return SetLayer, MeanOverPoints
+
+
 def torch_ticket(torch, sd):
-    """An nn.Sequential for a ticket's state_dict: Linear or circular Conv2d
-    at the named indices, ReLU between, pooling and Flatten where the
-    indices skip two (docs/FORMAT.md, "A ticket in PyTorch")."""
+    """An nn.Sequential for a ticket's state_dict: Linear, circular Conv2d
+    or set layers at the named indices, ReLU between, the pooling where the
+    indices skip (docs/FORMAT.md, "A ticket in PyTorch")."""
+    SetLayer, MeanOverPoints = torch_set_modules(torch)
     keys = sorted({int(k.split(".")[0]) for k in sd})
     layers = []
     for j, i in enumerate(keys):
-        w, bias = sd[f"{i}.weight"], f"{i}.bias" in sd
-        if w.ndim == 4:
+        if f"{i}.identity.weight" in sd:
+            w = sd[f"{i}.identity.weight"]
+            layers.append(SetLayer(w.shape[1], w.shape[0], f"{i}.identity.bias" in sd))
+        elif sd[f"{i}.weight"].ndim == 4:
+            w = sd[f"{i}.weight"]
             layers.append(torch.nn.Conv2d(w.shape[1], w.shape[0], w.shape[2], padding=w.shape[2] // 2,
-                                          padding_mode="circular", bias=bias))
+                                          padding_mode="circular", bias=f"{i}.bias" in sd))
         else:
-            layers.append(torch.nn.Linear(w.shape[1], w.shape[0], bias=bias))
+            w = sd[f"{i}.weight"]
+            layers.append(torch.nn.Linear(w.shape[1], w.shape[0], bias=f"{i}.bias" in sd))
         if j + 1 < len(keys):
             layers.append(torch.nn.ReLU())
             if keys[j + 1] == i + 4:
                 layers += [torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten()]
+            elif keys[j + 1] == i + 3:
+                layers.append(MeanOverPoints())
     net = torch.nn.Sequential(*layers)
     net.load_state_dict({k: torch.from_numpy(v) for k, v in sd.items()})
     return net
@@ -240,6 +313,20 @@ def test_torch_round_trip_cnn():
                                 torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(6, 3))
     target = sslth.target_from_state_dict(model.state_dict(), input_shape=(1, 8, 8))
     x = torch.rand(16, 1, 8, 8) / 8
+    np.testing.assert_allclose(model(x).detach().numpy(), target.forward(x.numpy()), rtol=1e-4, atol=1e-5)
+    ticket = sslth.build(target, k=4, weight_eps=0.005)
+    net = torch_ticket(torch, ticket.to_state_dict())
+    np.testing.assert_allclose(net(x).detach().numpy(), ticket.forward(x.numpy()), rtol=1e-4, atol=1e-4)
+
+
+def test_torch_round_trip_sets():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(2)
+    SetLayer, MeanOverPoints = torch_set_modules(torch)
+    model = torch.nn.Sequential(SetLayer(3, 6, True), torch.nn.ReLU(), SetLayer(6, 5, False), torch.nn.ReLU(),
+                                MeanOverPoints(), torch.nn.Linear(5, 3))
+    target = sslth.target_from_state_dict(model.state_dict(), input_shape=(7, 3))
+    x = torch.rand(16, 7, 3) / 5
     np.testing.assert_allclose(model(x).detach().numpy(), target.forward(x.numpy()), rtol=1e-4, atol=1e-5)
     ticket = sslth.build(target, k=4, weight_eps=0.005)
     net = torch_ticket(torch, ticket.to_state_dict())

@@ -135,7 +135,7 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
         println!(
             "{}",
             serde_json::to_string_pretty(
-                &serde_json::to_value(built.report(&net, data.as_deref(), bytes.len())).expect("serialisable")
+                &serde_json::to_value(built.report(&net, data.as_deref(), Some(bytes.len()))).expect("serialisable")
             )
             .expect("serialisable")
         );

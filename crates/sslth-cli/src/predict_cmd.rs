@@ -44,7 +44,7 @@ pub fn run(args: &PredictArgs) -> Result<(), String> {
     let mut model = Runnable::load(&args.model, None).map_err(|e| e.to_string())?;
     let (kind, scale) = (model.kind(), model.input_scale());
     let names = (args.input.display().to_string(), name.clone());
-    let (logits, _) = model.predict(&x.data, x.rows, &x.inner, args.scaled, (&names.0, &names.1))?;
+    let logits = model.predict(&x.data, x.rows, &x.inner, args.scaled, (&names.0, &names.1))?;
     let cols = logits.len() / x.rows.max(1);
     let out = Matrix { rows: x.rows, cols, data: logits, inner: vec![cols] };
     sslth::files::write_atomic(&args.output, &npy::to_bytes(&out))

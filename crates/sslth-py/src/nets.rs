@@ -75,7 +75,7 @@ impl Model {
         let rows = shape[0];
         let data = x.as_array().iter().copied().collect::<Vec<f32>>();
         let inner = &mut self.inner;
-        let (logits, _) = py
+        let logits = py
             .detach(|| inner.predict(&data, rows, &shape[1..], scaled, ("the input", "the model")))
             .map_err(value_error)?;
         let cols = logits.len() / rows.max(1);
@@ -112,11 +112,12 @@ impl Model {
     }
 
     /// The ticket as masked dense tensors in PyTorch naming, for an
-    /// `nn.Sequential` of Linear/Conv2d(circular)/ReLU (docs/FORMAT.md).
+    /// `nn.Sequential` of Linear/Conv2d(circular)/set layers and ReLU
+    /// (docs/FORMAT.md).
     fn to_state_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let t = self.ticket()?;
         let d = PyDict::new(py);
-        for (name, shape, values) in t.net.to_state_dict().map_err(value_error)? {
+        for (name, shape, values) in t.net.to_state_dict() {
             let a = numpy::ndarray::ArrayD::from_shape_vec(shape, values).expect("shape matches");
             d.set_item(name, a.into_pyarray(py))?;
         }
@@ -241,8 +242,7 @@ fn build(
         build_and_measure(net, &cfg, test, input_scale, |_| {}, &|| go_on.load(Ordering::Relaxed))
     })?
     .map_err(value_error)?;
-    let bytes = full_bytes(&built.net, &built.meta).len();
-    let report = serde_json::to_string(&built.report(net, data.as_deref(), bytes)).map_err(value_error)?;
+    let report = serde_json::to_string(&built.report(net, data.as_deref(), None)).map_err(value_error)?;
     let loaded = LoadedTicket { net: built.net, meta: built.meta, compact: false };
     Ok(Model { inner: Runnable::Ticket(Box::new(loaded)), report: Some(report) })
 }

@@ -120,7 +120,7 @@ pub fn demo(
     let built = build_and_measure(&target, &bcfg, Some(&split.test), Some(split.test.scale), show_plan, on_row)?;
     let full = full_bytes(&built.net, &built.meta);
     let compact = compact_bytes(&built.net, &built.meta);
-    let mut report = built.report(&target, Some(split.test.name), full.len());
+    let mut report = built.report(&target, Some(split.test.name), Some(full.len()));
     report.train_seconds = Some(train_time.as_secs_f64());
     report.files = Some(FileSizes {
         target_bytes: target_bytes.len(),

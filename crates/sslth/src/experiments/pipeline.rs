@@ -108,8 +108,9 @@ impl Built {
     }
 
     /// What `sslth build --json` reports: the build measured against
-    /// `target` (on `data`, if named), written as a file of `file_bytes`.
-    pub fn report(&self, target: &Network, data: Option<&str>, file_bytes: usize) -> BuildReport {
+    /// `target` (on `data`, if named), written as a file of `file_bytes`
+    /// (`None`: not written).
+    pub fn report(&self, target: &Network, data: Option<&str>, file_bytes: Option<usize>) -> BuildReport {
         let (instances, misses) = self.instances();
         BuildReport {
             data: data.map(String::from),
@@ -179,8 +180,9 @@ pub struct BuildReport {
     pub certify_seconds: f64,
     /// Wall-clock seconds of the evaluation.
     pub eval_seconds: f64,
-    /// Bytes of the ticket file written.
-    pub file_bytes: usize,
+    /// Bytes of the ticket file written (left out when none was).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_bytes: Option<usize>,
     /// Wall-clock seconds of training the target (the demo's).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub train_seconds: Option<f64>,

@@ -112,7 +112,7 @@ impl Runnable {
     /// set size N (PyTorch's layout, transposed here to the channel-major
     /// rows the network takes). Raw inputs are multiplied by the file's
     /// `input_scale` unless `scaled`. Errors name the inputs `input` and
-    /// the network `model`. Returns the logits and the input scale applied.
+    /// the network `model`. Returns the logits, `[rows, classes]` row-major.
     pub fn predict(
         &mut self,
         data: &[f32],
@@ -120,7 +120,7 @@ impl Runnable {
         inner: &[usize],
         scaled: bool,
         (input, model): (&str, &str),
-    ) -> Result<(Vec<f32>, Option<f64>), String> {
+    ) -> Result<Vec<f32>, String> {
         if rows == 0 {
             return Err(format!("{input} has no rows"));
         }
@@ -153,18 +153,17 @@ impl Runnable {
         rows: usize,
         scaled: bool,
         (input, model): (&str, &str),
-    ) -> Result<(Vec<f32>, Option<f64>), String> {
+    ) -> Result<Vec<f32>, String> {
         let net = self;
         let cols = data.len() / rows;
         let d_in = net.d_in();
         if cols != d_in {
             return Err(format!("{input} has {cols} values per row but {model} takes {d_in} inputs"));
         }
-        let factor = if scaled { None } else { net.input_scale() };
-        let inputs: Vec<f32> = match factor {
+        let inputs: Vec<f32> = match net.input_scale().filter(|_| !scaled) {
             Some(s) => data.iter().map(|&v| (f64::from(v) * s) as f32).collect(),
             None => data,
         };
-        Ok((net.forward_batch(&inputs, rows), factor))
+        Ok(net.forward_batch(&inputs, rows))
     }
 }

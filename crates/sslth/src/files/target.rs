@@ -76,7 +76,6 @@ pub fn from_tensors(
     md: &HashMap<String, String>,
     shape: Option<InputShape>,
 ) -> Result<(Network, TargetInfo), String> {
-    let bad = |m: String| m;
     let info = TargetInfo::from_metadata(md);
     let mut modules: BTreeMap<usize, Module> = BTreeMap::new();
     for (name, shape, values) in tensors {
@@ -88,10 +87,10 @@ pub fn from_tensors(
         }
         let parsed = name.split_once('.').and_then(|(i, rest)| Some((i.parse::<usize>().ok()?, rest)));
         let Some((idx, role)) = parsed else {
-            return Err(bad(format!(
+            return Err(format!(
                 "tensor '{name}' is not named N.weight, N.bias, N.identity.weight, N.identity.bias or N.mean.weight \
                  (nn.Sequential layout, docs/FORMAT.md)"
-            )));
+            ));
         };
         let m = modules.entry(idx).or_default();
         match role {
@@ -101,10 +100,10 @@ pub fn from_tensors(
             "identity.bias" => m.identity_bias = Some(values),
             "mean.weight" => m.mean = Some((shape, values)),
             _ => {
-                return Err(bad(format!(
+                return Err(format!(
                     "unknown tensor '{name}': expected N.weight, N.bias, N.identity.weight, N.identity.bias or \
                      N.mean.weight (docs/FORMAT.md)"
-                )))
+                ))
             }
         }
     }
@@ -118,91 +117,85 @@ pub fn from_tensors(
             let start = *head_start.get_or_insert(idx);
             let expected = start + 2 * head.len();
             if idx != expected || (convs.is_empty() && sets.is_empty() && start != 0) {
-                return Err(bad(format!(
+                return Err(format!(
                     "missing layer: expected {}.weight (Linear layers at consecutive even indices with ReLU \
                      between), found {idx}",
                     if convs.is_empty() && sets.is_empty() { expected.min(2 * pos) } else { expected }
-                )));
+                ));
             }
             let (shape, weight) = m.weight.unwrap();
             if m.identity.is_some() || m.mean.is_some() || m.identity_bias.is_some() {
-                return Err(bad(format!("module {idx} mixes a Linear weight with set-layer tensors")));
+                return Err(format!("module {idx} mixes a Linear weight with set-layer tensors"));
             }
             if m.bias.as_ref().is_some_and(|b| b.len() != shape[0]) {
-                return Err(bad(format!(
+                return Err(format!(
                     "{idx}.bias has {} values but {idx}.weight has {} rows",
                     m.bias.unwrap().len(),
                     shape[0]
-                )));
+                ));
             }
             head.push(LinearWeights { d_in: shape[1], d_out: shape[0], weight, bias: m.bias });
             continue;
         }
         if head_start.is_some() {
-            return Err(bad(format!("module {idx} comes after the dense head; only Linear layers may follow it")));
+            return Err(format!("module {idx} comes after the dense head; only Linear layers may follow it"));
         }
         if idx != 2 * pos {
-            return Err(bad(format!(
+            return Err(format!(
                 "missing layer: expected module {} (equivariant layers at 0, 2, 4, …), found {idx}",
                 2 * pos
-            )));
+            ));
         }
         match (m.weight, m.identity, m.mean) {
             (Some((shape, weight)), None, None) => {
                 if shape.len() != 4 {
-                    return Err(bad(format!(
-                        "{idx}.weight has shape {shape:?}, expected [out, in] or [out, in, k, k]"
-                    )));
+                    return Err(format!("{idx}.weight has shape {shape:?}, expected [out, in] or [out, in, k, k]"));
                 }
                 convs.push(ConvWeights { shape, weight, bias: m.bias });
             }
             (None, Some((si, identity)), Some((sm, mean))) => {
                 if si.len() != 2 || si != sm {
-                    return Err(bad(format!(
+                    return Err(format!(
                         "set layer {idx}: identity.weight {si:?} and mean.weight {sm:?} must both be [out, in]"
-                    )));
+                    ));
                 }
                 if m.bias.is_some() {
-                    return Err(bad(format!("set layer {idx}: the bias belongs in {idx}.identity.bias")));
+                    return Err(format!("set layer {idx}: the bias belongs in {idx}.identity.bias"));
                 }
                 sets.push(SetWeights { c_in: si[1], c_out: si[0], identity, mean, bias: m.identity_bias });
             }
             (None, Some(_), None) | (None, None, Some(_)) => {
-                return Err(bad(format!("set layer {idx} needs both {idx}.identity.weight and {idx}.mean.weight")))
+                return Err(format!("set layer {idx} needs both {idx}.identity.weight and {idx}.mean.weight"))
             }
-            (None, None, None) => return Err(bad(format!("{idx}.bias has no {idx}.weight"))),
-            _ => return Err(bad(format!("module {idx} mixes a weight with set-layer tensors"))),
+            (None, None, None) => return Err(format!("{idx}.bias has no {idx}.weight")),
+            _ => return Err(format!("module {idx} mixes a weight with set-layer tensors")),
         }
     }
     if !convs.is_empty() && !sets.is_empty() {
-        return Err(bad("the file mixes convolutions and set layers".into()));
+        return Err("the file mixes convolutions and set layers".into());
     }
     if head.is_empty() {
-        return Err(bad("no Linear layers: a target ends with a dense head".into()));
+        return Err("no Linear layers: a target ends with a dense head".into());
     }
-    check_chain(&head).map_err(bad)?;
+    check_chain(&head)?;
     let recorded: Option<InputShape> = md.get("input").and_then(|s| serde_json::from_str(s).ok());
     let shape = recorded.or(shape);
     let net = if !convs.is_empty() {
         let Some(InputShape::Image { height, width, .. }) = shape else {
-            return Err(bad("a convolutional target needs its image size: the file records none; give --data".into()));
+            return Err("a convolutional target needs its image size: the file records none; give --data".into());
         };
-        Network::cnn(&convs, &head, height, width).map_err(bad)?
+        Network::cnn(&convs, &head, height, width)?
     } else if !sets.is_empty() {
         let Some(InputShape::Set { points, .. }) = shape else {
-            return Err(bad("a set target needs its set size: the file records none; give --data digit-sets".into()));
+            return Err("a set target needs its set size: the file records none; give --data digit-sets".into());
         };
-        Network::deepsets(&sets, &head, points).map_err(bad)?
+        Network::deepsets(&sets, &head, points)?
     } else {
         Network::mlp(&head)
     };
     if let Some(s) = shape.filter(|_| Kind::of(&net) != Kind::Mlp) {
         if s.channels() != net.channels {
-            return Err(bad(format!(
-                "the target takes {} input channels but the data have {}",
-                net.channels,
-                s.channels()
-            )));
+            return Err(format!("the target takes {} input channels but the data have {}", net.channels, s.channels()));
         }
     }
     Ok((net, info))

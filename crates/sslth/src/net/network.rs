@@ -321,20 +321,16 @@ impl Network {
     /// mean weight `[out, in]`, bias), each followed by ReLU, then the mean
     /// over the set, then the dense `head`.
     pub fn deepsets(layers: &[SetWeights], head: &[LinearWeights], points: usize) -> Result<Network, String> {
-        let bad = |m: String| m;
         let mut out = Vec::new();
         let mut c_prev = layers.first().map_or(0, |l| l.c_in);
         let channels = c_prev;
         for (i, l) in layers.iter().enumerate() {
             let n = l.c_in * l.c_out;
             if l.identity.len() != n || l.mean.len() != n || l.bias.as_ref().is_some_and(|b| b.len() != l.c_out) {
-                return Err(bad(format!("set layer {i}: the weights do not match [{}, {}]", l.c_out, l.c_in)));
+                return Err(format!("set layer {i}: the weights do not match [{}, {}]", l.c_out, l.c_in));
             }
             if l.c_in != c_prev {
-                return Err(bad(format!(
-                    "set layer {i} takes {} channels but the previous layer gives {c_prev}",
-                    l.c_in
-                )));
+                return Err(format!("set layer {i} takes {} channels but the previous layer gives {c_prev}", l.c_in));
             }
             let mut coefficients = l.identity.clone();
             coefficients.extend_from_slice(&l.mean);
@@ -349,10 +345,10 @@ impl Network {
             c_prev = l.c_out;
         }
         if head.first().is_some_and(|l| l.d_in != c_prev) {
-            return Err(bad(format!(
+            return Err(format!(
                 "the dense head takes {} inputs but the last set layer gives {c_prev} channels",
                 head[0].d_in
-            )));
+            ));
         }
         out.push(Layer::MeanPool);
         if !head.is_empty() {
@@ -368,24 +364,23 @@ impl Network {
     /// (a, b) is basis element a·k + b, so the coefficients are the weight
     /// transposed to `[k·k, out, in]`.
     pub fn cnn(convs: &[ConvWeights], head: &[LinearWeights], height: usize, width: usize) -> Result<Network, String> {
-        let bad = |m: String| m;
         let mut layers = Vec::new();
         let mut channels = None;
         let mut c_prev = 0;
         for (i, ConvWeights { shape, weight, bias }) in convs.iter().enumerate() {
             let &[c_out, c_in, kh, kw] = &shape[..] else {
-                return Err(bad(format!("conv layer {i} has weight shape {shape:?}, expected [out, in, k, k]")));
+                return Err(format!("conv layer {i} has weight shape {shape:?}, expected [out, in, k, k]"));
             };
             if weight.len() != shape.iter().product::<usize>() || bias.as_ref().is_some_and(|b| b.len() != c_out) {
-                return Err(bad(format!("conv layer {i}: the weight or bias does not match the shape {shape:?}")));
+                return Err(format!("conv layer {i}: the weight or bias does not match the shape {shape:?}"));
             }
             if kh != kw {
-                return Err(bad(format!("conv layer {i} has a {kh}×{kw} kernel; only square kernels are supported")));
+                return Err(format!("conv layer {i} has a {kh}×{kw} kernel; only square kernels are supported"));
             }
             if i > 0 && c_in != c_prev {
-                return Err(bad(format!("conv layer {i} takes {c_in} channels but the previous layer gives {c_prev}")));
+                return Err(format!("conv layer {i} takes {c_in} channels but the previous layer gives {c_prev}"));
             }
-            let basis = Conv2d::new(kh, height, width).map_err(|e| bad(format!("conv layer {i}: {e}")))?;
+            let basis = Conv2d::new(kh, height, width).map_err(|e| format!("conv layer {i}: {e}"))?;
             let coefficients = conv_coefficients(weight, c_out, c_in, kh);
             channels.get_or_insert(c_in);
             c_prev = c_out;
@@ -399,10 +394,10 @@ impl Network {
             layers.push(Layer::Relu);
         }
         if head.first().is_some_and(|l| l.d_in != c_prev) {
-            return Err(bad(format!(
+            return Err(format!(
                 "the dense head takes {} inputs but the last conv gives {c_prev} channels",
                 head[0].d_in
-            )));
+            ));
         }
         layers.push(Layer::MeanPool);
         if !head.is_empty() {

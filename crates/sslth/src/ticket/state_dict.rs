@@ -6,49 +6,56 @@
 //! convolutional layers are `Conv2d(in, out, k, padding=(k−1)/2,
 //! padding_mode='circular', bias=...)` (`{i}.weight [out, in, k, k]`), and
 //! the pooling after layer l's ReLU is `AdaptiveAvgPool2d(1)` (module 2l + 2)
-//! and `Flatten` (2l + 3), which shifts the later modules by 2. Only the
-//! first layer has a bias (`0.bias`, the constant-1 channel folded in).
+//! and `Flatten` (2l + 3), which shifts the later modules by 2. Set layers
+//! take the target's naming (`{i}.identity.weight`, `{i}.mean.weight`,
+//! `{i}.identity.bias`), and their pooling is one module (a mean over the
+//! points), which shifts the later modules by 1. Only the first layer has a
+//! bias (the constant-1 channel folded in).
 
-use super::sparse::{SparseLayer, SparseNet};
+use super::sparse::SparseNet;
 use crate::net::{conv_weight, BasisSpec};
 
 /// A tensor in PyTorch naming: name, shape, row-major values.
 pub type NamedTensor = (String, Vec<usize>, Vec<f32>);
 
 impl SparseNet {
-    /// The ticket's tensors in PyTorch naming (see the module docs); set
-    /// layers, which PyTorch has no module for, are refused.
-    pub fn to_state_dict(&self) -> Result<Vec<NamedTensor>, String> {
+    /// The ticket's tensors in PyTorch naming (see the module docs).
+    pub fn to_state_dict(&self) -> Vec<NamedTensor> {
         let mut out = Vec::new();
+        let pool_modules = match self.layers.first().map(|l| l.basis) {
+            Some(BasisSpec::Deepsets) => 1,
+            _ => 2,
+        };
         for (l, layer) in self.layers.iter().enumerate() {
-            let shift = if self.pool_after.is_some_and(|p| l > p) { 2 } else { 0 };
+            let shift = if self.pool_after.is_some_and(|p| l > p) { pool_modules } else { 0 };
             let i = 2 * l + shift;
-            let (shape, weight) = dense_weight(layer)?;
-            out.push((format!("{i}.weight"), shape, weight));
+            let c_out = layer.d_out / layer.basis.size();
+            let mut stacked = vec![0.0f32; layer.d_out * layer.d_in];
+            for ((&r, &c), &v) in layer.rows.iter().zip(&layer.cols).zip(&layer.vals) {
+                stacked[r as usize * layer.d_in + c as usize] = v;
+            }
+            let bias_name = match layer.basis {
+                BasisSpec::Identity => {
+                    out.push((format!("{i}.weight"), vec![c_out, layer.d_in], stacked));
+                    format!("{i}.bias")
+                }
+                BasisSpec::Conv2d { kernel, .. } => {
+                    let w = conv_weight(&stacked, c_out, layer.d_in, kernel);
+                    out.push((format!("{i}.weight"), vec![c_out, layer.d_in, kernel, kernel], w));
+                    format!("{i}.bias")
+                }
+                BasisSpec::Deepsets => {
+                    // Stacked row q·c_out + o: q = 0 is the identity, 1 the mean.
+                    let mean = stacked.split_off(c_out * layer.d_in);
+                    out.push((format!("{i}.identity.weight"), vec![c_out, layer.d_in], stacked));
+                    out.push((format!("{i}.mean.weight"), vec![c_out, layer.d_in], mean));
+                    format!("{i}.identity.bias")
+                }
+            };
             if let Some(b) = &layer.bias {
-                out.push((format!("{i}.bias"), vec![b.len()], b.clone()));
+                out.push((bias_name, vec![b.len()], b.clone()));
             }
         }
-        Ok(out)
-    }
-}
-
-/// A layer's kept edges as a dense weight in PyTorch's shape, zeros
-/// elsewhere.
-fn dense_weight(l: &SparseLayer) -> Result<(Vec<usize>, Vec<f32>), String> {
-    let size = l.basis.size();
-    let c_out = l.d_out / size;
-    let mut stacked = vec![0.0f32; l.d_out * l.d_in];
-    for ((&r, &c), &v) in l.rows.iter().zip(&l.cols).zip(&l.vals) {
-        stacked[r as usize * l.d_in + c as usize] = v;
-    }
-    match l.basis {
-        BasisSpec::Identity => Ok((vec![c_out, l.d_in], stacked)),
-        BasisSpec::Conv2d { kernel, .. } => {
-            Ok((vec![c_out, l.d_in, kernel, kernel], conv_weight(&stacked, c_out, l.d_in, kernel)))
-        }
-        BasisSpec::Deepsets => Err("a set layer has no PyTorch module: to_state_dict takes dense and \
-                                    convolutional tickets"
-            .into()),
+        out
     }
 }
