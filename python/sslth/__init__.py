@@ -63,7 +63,7 @@ def target_from_state_dict(state_dict, input_shape=None, input_scale=None):
 
 
 def build(target, k=None, density=None, weight_eps=None, eps=None, nonneg_input=False, seed=0, scale=None,
-          n=None, accept_over_eps=False, data=None):
+          n=None, accept_over_eps=False, accept_misses=False, data=None):
     """Build a ticket of ``target`` inside a random network (``sslth build``).
 
     Give ``weight_eps`` (each weight's tolerance) or ``eps`` (a bound on the
@@ -72,10 +72,14 @@ def build(target, k=None, density=None, weight_eps=None, eps=None, nonneg_input=
     ticket's ``report`` holds the plan, density, kept and random edges,
     misses and certificate, and, measured on the test rows of ``data``
     (default: the data set the target's file records; ``"none"``: not
-    measured), accuracy and agreement. The same arguments give the same
-    file as ``sslth build``.
+    measured), accuracy and agreement. Every weight is within its
+    tolerance: an RFSS instance that misses makes the build raise that
+    layer's n and rebuild it, and one still missing fails the build unless
+    ``accept_misses``. The same arguments give the same file as ``sslth
+    build``.
     """
-    return _build(target, k, density, weight_eps, eps, nonneg_input, seed, scale, n, accept_over_eps, data)
+    return _build(target, k, density, weight_eps, eps, nonneg_input, seed, scale, n, accept_over_eps, accept_misses,
+                  data)
 
 
 def frontier(target, ks=(1, 2, 3, 4, 6, 8, 12, 16), weight_eps=0.01, nonneg_input=False, seed=0, data=None):

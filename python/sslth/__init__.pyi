@@ -53,6 +53,7 @@ def build(
     scale: Optional[float] = None,
     n: Optional[int] = None,
     accept_over_eps: bool = False,
+    accept_misses: bool = False,
     data: Optional[str] = None,
 ) -> Model:
     """Build a ticket of ``target`` (``sslth build``); the same arguments give the CLI's file."""

@@ -53,6 +53,11 @@ pub struct BuildArgs {
     /// eps (the report says so). Without it such a build fails.
     #[arg(long, requires = "eps")]
     pub accept_over_eps: bool,
+    /// Write the ticket even if some RFSS instances miss their tolerance
+    /// after the build has raised n to repair them (the report counts
+    /// them and gives the worst error). Without it such a build fails.
+    #[arg(long)]
+    pub accept_misses: bool,
     /// Data to measure the ticket on (test rows): digits, fashion-mnist,
     /// or none. Default: the data set the target records (sslth train
     /// writes it), else none; with none the ticket is built and certified
@@ -101,6 +106,7 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
         nonneg_input: args.nonneg_input,
         scale: args.scale,
         accept_over_eps: args.accept_over_eps,
+        accept_misses: args.accept_misses,
     };
     let pb = progress::bar(0, "building", args.json);
     // Pixels are never negative: say what --nonneg-input would save.
@@ -210,6 +216,14 @@ pub fn print_report(b: &sslth::experiments::pipeline::Built, target: &Network, d
         misses,
         instances
     );
+    for (i, (plan, pair)) in b.plans.iter().zip(&b.ticket.pairs).enumerate() {
+        if pair.size.n != plan.size.n {
+            println!(
+                "layer {i}: n raised from {} to {} to bring every weight within tolerance",
+                plan.size.n, pair.size.n
+            );
+        }
+    }
     for (i, ((l, p), basis)) in b.certificate.layers.iter().zip(&b.ticket.pairs).zip(&b.ticket.bases).enumerate() {
         if basis.is_identity() {
             println!(

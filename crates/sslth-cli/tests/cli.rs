@@ -430,7 +430,7 @@ fn build_keeps_its_promises_or_refuses() {
     let run = |line: &str| sslth(&line.split_whitespace().collect::<Vec<_>>(), "", 2);
 
     // A forced sizing whose certificate exceeds --eps: refused, nothing written…
-    let over = format!("build --target {t} --eps 1e-3 --n 4 --k 2 -o {}", p("over.safetensors"));
+    let over = format!("build --target {t} --eps 1e-3 --n 4 --k 2 --accept-misses -o {}", p("over.safetensors"));
     // (The plan is printed first, on stdout; the error is one line.)
     let o = run(&over);
     let err = String::from_utf8(o.stderr.clone()).unwrap();
@@ -444,12 +444,14 @@ fn build_keeps_its_promises_or_refuses() {
     let rep: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(rep["accepted_over_eps"], 1e-3);
     assert!(rep["certificate"]["bound"].as_f64().unwrap() > 1e-3);
-    let o = run(&format!("build --target {t} --eps 1e-3 --n 4 --k 2 --accept-over-eps -o {}", p("over2.safetensors")));
+    let o = run(&format!(
+        "build --target {t} --eps 1e-3 --n 4 --k 2 --accept-misses --accept-over-eps -o {}",
+        p("over2.safetensors")
+    ));
     assert!(stdout(&o).contains("exceeds --eps 0.001; written anyway"), "{}", stdout(&o));
 
     // One fixed scale for every B layer, recorded; too small a scale refused.
-    let o =
-        run(&format!("build --target {t} --weight-eps 0.02 --n 24 --k 4 --scale 20 --json -o {}", p("s.safetensors")));
+    let o = run(&format!("build --target {t} --weight-eps 0.02 --k 4 --scale 20 --json -o {}", p("s.safetensors")));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let rep: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert!(rep["pairs"].as_array().unwrap().iter().all(|q| q["scale"] == 20.0), "{rep}");
@@ -545,6 +547,7 @@ fn equivariant_targets_train_build_and_refuse_bad_files() {
         for compact in [false, true] {
             let ticket = p(&format!("{model}-{compact}.safetensors"));
             let mut args = vec!["build", "--target", &target, "--weight-eps", "0.001", "--n", "24", "--k", "6"];
+            args.push("--accept-misses");
             args.extend(["-o", &ticket, "--json"]);
             if compact {
                 args.push("--compact");

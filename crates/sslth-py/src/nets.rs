@@ -193,7 +193,7 @@ fn target_from_state_dict(
 /// the test rows of `data` (default: the data set the target records;
 /// `"none"`: not measured), whose input scale the ticket records.
 #[pyfunction]
-#[pyo3(signature = (target, k=None, density=None, weight_eps=None, eps=None, nonneg_input=false, seed=0, scale=None, n=None, accept_over_eps=false, data=None))]
+#[pyo3(signature = (target, k=None, density=None, weight_eps=None, eps=None, nonneg_input=false, seed=0, scale=None, n=None, accept_over_eps=false, accept_misses=false, data=None))]
 #[allow(clippy::too_many_arguments)]
 fn build(
     py: Python<'_>,
@@ -207,6 +207,7 @@ fn build(
     scale: Option<f64>,
     n: Option<usize>,
     accept_over_eps: bool,
+    accept_misses: bool,
     data: Option<String>,
 ) -> PyResult<Model> {
     let Runnable::Target(net, info) = &target.inner else {
@@ -233,6 +234,7 @@ fn build(
         nonneg_input,
         scale,
         accept_over_eps,
+        accept_misses,
     };
     let data = data.or_else(|| info.data.clone()).filter(|d| d != "none");
     let split = data.as_deref().map(sslth::data::load).transpose().map_err(value_error)?;

@@ -59,6 +59,7 @@
 //!     nonneg_input: false,
 //!     scale: None,
 //!     accept_over_eps: false,
+//!     accept_misses: false,
 //! };
 //! let plans = plan(&target, &cfg).unwrap();
 //! let ticket = build(&target, &plans, cfg.seed, cfg.nonneg_input, &|| true).unwrap();
@@ -86,7 +87,8 @@
 //! # };
 //! # let target = Network::mlp(&[layer(6, 5), layer(5, 3)]);
 //! # let cfg = BuildConfig { seed: 1, density: 1.0, tolerance: Tolerance::Weight(0.01), n_k: None,
-//! #     k: Some(4), nonneg_input: false, scale: None, accept_over_eps: false };
+//! #     k: Some(4), nonneg_input: false, scale: None, accept_over_eps: false,
+//! #     accept_misses: false };
 //! # let ticket = build(&target, &plan(&target, &cfg).unwrap(), 1, false, &|| true).unwrap();
 //! # let certificate = ticket.certificate(&target).unwrap();
 //! use sslth::files::{full_bytes, read_ticket, verify, write_atomic, Runnable};

@@ -136,6 +136,7 @@ fn certificate_matches_an_independent_svd_recomputation_from_the_file() {
             nonneg_input: nonneg,
             scale: None,
             accept_over_eps: false,
+            accept_misses: false,
         };
         let net = sslth::net::Network::mlp(&target);
         let plans = plan(&net, &cfg).unwrap();

@@ -24,6 +24,7 @@ fn config(n: usize, k: usize) -> BuildConfig {
         nonneg_input: false,
         scale: None,
         accept_over_eps: false,
+        accept_misses: false,
     }
 }
 
@@ -151,8 +152,8 @@ fn weight_errors_within_tolerance_when_nothing_is_missed() {
 }
 
 /// `--density D`: the largest k whose measured-rule ticket is predicted
-/// no denser than D; built, it is within 10% of that, and one more k
-/// would be denser.
+/// no denser than D; built, it is within 10% of that, and one more k,
+/// built as planned (repairs only lower a density), would be denser.
 #[test]
 fn sizing_takes_the_densest_k_within_the_requested_density() {
     let mlp = small_mlp(5, true);
@@ -164,7 +165,9 @@ fn sizing_takes_the_densest_k_within_the_requested_density() {
         assert!(plans.iter().all(|p| p.size.k == k));
         let t = build(&net, &plans, cfg.seed, false, &|| true).unwrap();
         assert!(t.density() <= 1.1 * density, "asked {density}, got {} at k = {k}", t.density());
-        let next = build_ticket(&mlp, &BuildConfig { k: Some(k + 1), n_k: None, ..config(0, 0) });
+        let mut next = plan(&net, &BuildConfig { k: Some(k + 1), n_k: None, ..config(0, 0) }).unwrap();
+        next.iter_mut().for_each(|p| p.repair = false);
+        let next = build(&net, &next, cfg.seed, false, &|| true).unwrap();
         assert!(next.density() > 0.9 * density, "asked {density}: k = {} gives only {}", k + 1, next.density());
     }
     let low = BuildConfig { density: 1e-7, n_k: None, ..config(0, 0) };
@@ -190,9 +193,10 @@ fn nonneg_inputs_halve_the_first_layer() {
 }
 
 /// `--k` sizing: each layer's n is the smallest whose expected miss rate
-/// is at most half of MISS_RATE. Building at that n misses about that
-/// often or less (the calibration simulates instances; the build solves
-/// the target's), and three quarters of the samples miss clearly more.
+/// is at most half of MISS_RATE. Building at that n (no repair) misses
+/// about that often or less (the calibration simulates instances; the
+/// build solves the target's), and three quarters of the samples miss
+/// clearly more.
 #[test]
 fn k_sizing_meets_its_miss_rate_when_built() {
     use sslth::construction::MISS_RATE;
@@ -201,8 +205,9 @@ fn k_sizing_meets_its_miss_rate_when_built() {
     let missed = |t: &Ticket| t.pairs.iter().fold((0u64, 0u64), |(i, m), p| (i + p.instances, m + p.misses));
     for k in [2, 4] {
         let cfg = BuildConfig { k: Some(k), n_k: None, tolerance: Tolerance::Weight(1e-2), ..config(0, 0) };
-        let plans = plan(&net, &cfg).unwrap();
-        assert!(plans.iter().all(|p| p.size.k == k));
+        let mut plans = plan(&net, &cfg).unwrap();
+        assert!(plans.iter().all(|p| p.size.k == k && p.repair));
+        plans.iter_mut().for_each(|p| p.repair = false);
         let (instances, misses) = missed(&build(&net, &plans, cfg.seed, false, &|| true).unwrap());
         let rate = misses as f64 / instances as f64;
         assert!(rate <= 3.0 * MISS_RATE, "k = {k}: {misses} of {instances} missed");
@@ -214,4 +219,81 @@ fn k_sizing_meets_its_miss_rate_when_built() {
     }
     let zero = BuildConfig { k: Some(0), n_k: None, ..config(0, 0) };
     assert!(plan(&net, &zero).unwrap_err().contains("at least 1"));
+}
+
+/// The effective weights of pair `i` of a dense ticket, recomputed from its
+/// kept edges alone: Σ_h B[o, h]·A[h, j] over the hidden neurons h with
+/// A[h, j] > 0 (the P side) and with A[h, j] < 0 (the N side), the first
+/// layer's bias (the folded constant input) as column d_in.
+fn effective_weights(t: &Ticket, i: usize) -> (Vec<f64>, Vec<f64>) {
+    let sparse = t.to_sparse();
+    let (a, b) = (&sparse.layers[2 * i], &sparse.layers[2 * i + 1]);
+    let cols = t.pairs[i].d_in;
+    let mut a_of = vec![Vec::new(); a.d_out];
+    for ((&h, &j), &v) in a.rows.iter().zip(&a.cols).zip(&a.vals) {
+        a_of[h as usize].push((j as usize, f64::from(v)));
+    }
+    if let Some(bias) = &a.bias {
+        for (h, &v) in bias.iter().enumerate().filter(|(_, &v)| v != 0.0) {
+            a_of[h].push((cols - 1, f64::from(v)));
+        }
+    }
+    let (mut pos, mut neg) = (vec![0.0; b.d_out * cols], vec![0.0; b.d_out * cols]);
+    for ((&o, &h), &w) in b.rows.iter().zip(&b.cols).zip(&b.vals) {
+        for &(j, av) in &a_of[h as usize] {
+            let side = if av > 0.0 { &mut pos } else { &mut neg };
+            side[o as usize * cols + j] += f64::from(w) * av;
+        }
+    }
+    (pos, neg)
+}
+
+/// A default build repairs its misses: the same sizing that misses when
+/// built as planned ends with none, every target weight (and bias) within
+/// its tolerance on every side that is built, recomputed from the kept
+/// edges; an explicit (n, k) is not repaired, and the pipeline refuses its
+/// misses unless told to accept them.
+#[test]
+fn default_builds_leave_no_weight_outside_its_tolerance() {
+    use sslth::experiments::pipeline::build_and_measure;
+    let mlp = common::random_mlp(&[40, 30, 10], 11, 0.3, true);
+    let net = Network::mlp(&mlp);
+    let eps = 1e-2;
+    let cfg = BuildConfig { k: Some(2), n_k: None, tolerance: Tolerance::Weight(eps), ..config(0, 0) };
+    let mut plans = plan(&net, &cfg).unwrap();
+    let repaired = build(&net, &plans, cfg.seed, false, &|| true).unwrap();
+    plans.iter_mut().for_each(|p| p.repair = false);
+    let as_planned = build(&net, &plans, cfg.seed, false, &|| true).unwrap();
+    assert!(as_planned.pairs.iter().map(|p| p.misses).sum::<u64>() > 0, "the test needs a build that misses");
+    for (i, (layer, pair)) in mlp.iter().zip(&repaired.pairs).enumerate() {
+        assert_eq!(pair.misses, 0, "layer {i}");
+        assert!(pair.size.n >= plans[i].size.n);
+        let (pos, neg) = effective_weights(&repaired, i);
+        let cols = pair.d_in;
+        for o in 0..layer.d_out {
+            for j in 0..cols {
+                let w = if j < layer.d_in { layer.weight[o * layer.d_in + j] } else { layer.bias.as_ref().unwrap()[o] };
+                let w = f64::from(w);
+                assert!(
+                    (pos[o * cols + j] - w).abs() < eps,
+                    "layer {i} [{o}, {j}]: P side {} vs {w}",
+                    pos[o * cols + j]
+                );
+                if i == 0 && j < layer.d_in {
+                    assert!(
+                        (neg[o * cols + j] - w).abs() < eps,
+                        "layer {i} [{o}, {j}]: N side {} vs {w}",
+                        neg[o * cols + j]
+                    );
+                }
+            }
+        }
+    }
+    // An explicit (n, k) small enough to miss: kept as built, refused.
+    let small = BuildConfig { n_k: Some((4, 2)), k: None, ..cfg.clone() };
+    assert!(plan(&net, &small).unwrap().iter().all(|p| !p.repair));
+    let e = build_and_measure(&net, &small, None, None, |_| {}, &|| true).unwrap_err();
+    assert!(e.contains("missed their tolerance") && e.contains("--accept-misses"), "{e}");
+    let kept = build_and_measure(&net, &BuildConfig { accept_misses: true, ..small }, None, None, |_| {}, &|| true);
+    assert!(kept.unwrap().instances().1 > 0);
 }

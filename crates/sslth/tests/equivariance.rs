@@ -62,6 +62,7 @@ fn ticket_of(net: &Network, eps: f64) -> Ticket {
         nonneg_input: false,
         scale: None,
         accept_over_eps: false,
+        accept_misses: false,
     };
     build(net, &plan(net, &cfg).unwrap(), cfg.seed, false, &|| true).unwrap()
 }

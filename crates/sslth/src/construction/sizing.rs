@@ -46,6 +46,10 @@ pub struct BuildConfig {
     /// With [`Tolerance::Network`], keep a ticket whose certificate exceeds
     /// the tolerance (the report says so) instead of failing.
     pub accept_over_eps: bool,
+    /// Keep a ticket some of whose RFSS instances missed their tolerance
+    /// even after the build's repair (see [`LayerPlan::repair`]) instead of
+    /// failing.
+    pub accept_misses: bool,
 }
 
 /// One target layer's coefficients and sizing, decided before building.
@@ -59,6 +63,9 @@ pub struct LayerPlan {
     pub size: PairSize,
     /// Tolerance per coefficient.
     pub weight_eps: f64,
+    /// Whether the build may raise n when an instance misses its
+    /// tolerance (every sizing but an explicit (n, k)).
+    pub repair: bool,
 }
 
 impl LayerPlan {
@@ -211,6 +218,7 @@ pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> 
                 nonneg: l.nonneg.clone(),
                 size,
                 weight_eps,
+                repair: cfg.n_k.is_none(),
             })
             .collect()
     };

@@ -232,6 +232,7 @@ pub fn compare(
             nonneg_input: false,
             scale: None,
             accept_over_eps: false,
+            accept_misses: false,
         };
         match build_and_measure(&target, &bcfg, Some(&split.test), Some(split.test.scale), |_| {}, go_on) {
             Ok(built) => {

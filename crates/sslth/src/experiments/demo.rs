@@ -116,6 +116,7 @@ pub fn demo(
         nonneg_input: false,
         scale: None,
         accept_over_eps: false,
+        accept_misses: false,
     };
     let built = build_and_measure(&target, &bcfg, Some(&split.test), Some(split.test.scale), show_plan, on_row)?;
     let full = full_bytes(&built.net, &built.meta);

@@ -117,6 +117,7 @@ pub fn frontier(
             nonneg_input: cfg.nonneg_input,
             scale: None,
             accept_over_eps: false,
+            accept_misses: false,
         };
         let built = match build_and_measure(net, &bcfg, Some(test), Some(test.scale), |_| {}, go_on) {
             Ok(b) => b,

@@ -61,6 +61,26 @@ pub fn build_and_measure(
     show_plan(&plans);
     let ticket = build(net, &plans, cfg.seed, cfg.nonneg_input, progress).ok_or("interrupted")?;
     let build_time = t0.elapsed();
+    let misses: u64 = ticket.pairs.iter().map(|p| p.misses).sum();
+    if misses > 0 && !cfg.accept_misses {
+        let instances: u64 = ticket.pairs.iter().map(|p| p.instances).sum();
+        let (i, worst) = ticket
+            .pairs
+            .iter()
+            .zip(&plans)
+            .enumerate()
+            .map(|(i, (p, plan))| (i, p.max_weight_error / plan.weight_eps))
+            .fold((0, 0.0), |a, b| if b.1 > a.1 { b } else { a });
+        let (how, fix) = if plans.iter().any(|p| p.repair) {
+            ("even with n raised", "a larger --k")
+        } else {
+            ("at the given --n", "a larger --n")
+        };
+        return Err(format!(
+            "{misses} of {instances} RFSS instances missed their tolerance {how} (worst: layer {i}, {worst:.1}× its \
+             tolerance); nothing written ({fix}, or --accept-misses to keep this ticket)"
+        ));
+    }
     let t1 = Instant::now();
     let certificate = ticket.certificate(net)?;
     let certify_time = t1.elapsed();

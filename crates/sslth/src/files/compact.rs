@@ -311,6 +311,7 @@ mod tests {
             nonneg_input: false,
             scale: None,
             accept_over_eps: false,
+            accept_misses: false,
         };
         let t = crate::construction::build(&net, &crate::construction::plan(&net, &cfg).unwrap(), 8, false, &|| true)
             .unwrap();
