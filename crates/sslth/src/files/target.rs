@@ -12,7 +12,7 @@
 //!
 //! Equivariant layers (conv or set) sit at 0, 2, 4, … with ReLU between;
 //! then come parameter-free modules (pooling, flatten) and the `Linear`
-//! head at consecutive even offsets from its first index. A file with only
+//! head at every second index from its first one. A file with only
 //! `Linear` layers is an MLP (at 0, 2, 4, …). Convolutions need the map's
 //! size, which the file's `input` metadata gives (written by `sslth train`)
 //! or else the data set.
@@ -118,8 +118,8 @@ pub fn from_tensors(
             let expected = start + 2 * head.len();
             if idx != expected || (convs.is_empty() && sets.is_empty() && start != 0) {
                 return Err(format!(
-                    "missing layer: expected {}.weight (Linear layers at consecutive even indices with ReLU \
-                     between), found {idx}",
+                    "missing layer: expected {}.weight (Linear layers at every second index with ReLU between), \
+                     found {idx}",
                     if convs.is_empty() && sets.is_empty() { expected.min(2 * pos) } else { expected }
                 ));
             }
