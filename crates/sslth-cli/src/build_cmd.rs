@@ -90,8 +90,10 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
     let split = data.as_deref().map(sslth::data::load).transpose().map_err(|e| e.to_string())?;
     let (net, info) =
         sslth::files::target::load(&args.target, split.as_ref().map(|s| s.test.shape)).map_err(|e| e.to_string())?;
-    // The scale the ticket records: the data's, else the target's own.
-    let input_scale = split.as_ref().map(|s| s.test.scale).or(info.input_scale);
+    // The scale the ticket records is the target's own: an export records
+    // none, and a ticket measured with --data must not scale inputs its
+    // target takes as they are.
+    let input_scale = info.input_scale;
     let tolerance = match (args.eps, args.weight_eps) {
         (Some(e), _) => Tolerance::Network(e),
         (_, Some(e)) => Tolerance::Weight(e),

@@ -2,6 +2,7 @@
 
 use crate::args::check_output;
 use clap::Args;
+use sslth::data::InputShape;
 use sslth::files::npy::{self, Matrix};
 use sslth::files::runnable::Runnable;
 use std::path::PathBuf;
@@ -17,7 +18,9 @@ pub struct PredictArgs {
     /// ([rows, inputs], C order; a 1-D array is one example; a CNN's row
     /// is its C×H×W image, [rows, C, H, W] too; a set network takes
     /// [rows, N, features] with any N, or 2-D rows of features × points,
-    /// channel-major, docs/FORMAT.md). Raw values
+    /// channel-major, docs/FORMAT.md). A PyTorch export of a CNN or set
+    /// network, which records no input layout, takes it from a 4-D or 3-D
+    /// input; other shapes are refused. Raw values
     /// (pixels) are multiplied by the model's recorded input_scale.
     #[arg(long)]
     pub input: PathBuf,
@@ -41,7 +44,14 @@ pub fn run(args: &PredictArgs) -> Result<(), String> {
     check_output(&args.output, args.force)?;
     let x = npy::read(&args.input)?;
     let name = args.model.display().to_string();
-    let mut model = Runnable::load(&args.model, None).map_err(|e| e.to_string())?;
+    // A PyTorch export records no input layout: an input of images or
+    // sets gives it (a file that records one keeps its own).
+    let layout = match x.inner[..] {
+        [c, h, w] => Some(InputShape::Image { channels: c, height: h, width: w }),
+        [n, f] => Some(InputShape::Set { features: f, points: n }),
+        _ => None,
+    };
+    let mut model = Runnable::load(&args.model, layout).map_err(|e| e.to_string())?;
     let (kind, scale) = (model.kind(), model.input_scale());
     let names = (args.input.display().to_string(), name.clone());
     let logits = model.predict(&x.data, x.rows, &x.inner, args.scaled, (&names.0, &names.1))?;

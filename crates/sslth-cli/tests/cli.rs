@@ -824,3 +824,72 @@ fn compare_puts_the_methods_side_by_side() {
     assert_one_line_error(&["compare", "--arch", "64-10", "--out", &blocked], "cannot create");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A float32 .npy file of any shape.
+fn npy_file(path: &std::path::Path, shape: &[usize], data: &[f32]) -> String {
+    let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
+    let mut h = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({},), }}", dims.join(", "));
+    while (10 + h.len() + 1) % 64 != 0 {
+        h.push(' ');
+    }
+    h.push('\n');
+    let mut b = b"\x93NUMPY\x01\x00".to_vec();
+    b.extend_from_slice(&(h.len() as u16).to_le_bytes());
+    b.extend_from_slice(h.as_bytes());
+    b.extend(data.iter().flat_map(|v| v.to_le_bytes()));
+    std::fs::write(path, b).unwrap();
+    path.display().to_string()
+}
+
+/// A plain PyTorch export of a CNN (no metadata: no input layout, no
+/// input scale) runs in `predict` on images `[rows, C, H, W]`, which give
+/// its layout, with the logits of the file it was exported from; flat rows
+/// are refused with a one-line error saying what it takes, and so are
+/// examples of the wrong shape for a dense model. Built with `--data`, its
+/// ticket records no input scale, like its target, so both take the same
+/// raw inputs.
+#[test]
+fn pytorch_exports_run_in_predict_and_keep_one_input_scale() {
+    let d = tmpdir("exports");
+    let p = |n: &str| d.join(n).display().to_string();
+    let cnn = p("cnn.safetensors");
+    let o = sslth(&["train", "--model", "cnn", "--data", "digits", "--bias", "--epochs", "2", "-o", &cnn], "", 2);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (net, info) = sslth::files::target::load(std::path::Path::new(&cnn), None).unwrap();
+    assert!(info.input_scale.is_some());
+    let export = p("export.safetensors");
+    std::fs::write(&export, sslth::files::target::to_safetensors(&net, None, Default::default())).unwrap();
+
+    let test = sslth::data::digits().test;
+    let rows = 5;
+    let x = &test.inputs[..rows * 64];
+    let images = npy_file(&d.join("x4.npy"), &[rows, 1, 8, 8], x);
+    let flat = npy_file(&d.join("x2.npy"), &[rows, 64], x);
+    let squares = npy_file(&d.join("x3.npy"), &[rows, 8, 8], x);
+    let logits = |model: &str, input: &str, extra: &[&str], out: &str| {
+        let mut args = vec!["predict", "--model", model, "--input", input, "-o"];
+        let out = p(out);
+        args.push(&out);
+        args.extend(extra);
+        let o = sslth(&args, "", 2);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        sslth::files::npy::read(std::path::Path::new(&out)).unwrap().data
+    };
+    // The export takes the (already scaled) images as they are; the
+    // original, told --scaled, gives the same logits.
+    assert_eq!(logits(&export, &images, &[], "y1.npy"), logits(&cnn, &images, &["--scaled"], "y2.npy"));
+    assert_one_line_error(&["predict", "--model", &export, "--input", &flat, "-o", &p("y3.npy")], "[rows, C, H, W]");
+
+    let mlp = p("mlp.safetensors");
+    let o = sslth(&["train", "--data", "digits", "--arch", "64-8-10", "--epochs", "1", "-o", &mlp], "", 2);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_one_line_error(&["predict", "--model", &mlp, "--input", &squares, "-o", &p("y4.npy")], "shaped [8, 8]");
+    assert_one_line_error(&["predict", "--model", &cnn, "--input", &squares, "-o", &p("y5.npy")], "[rows, 1, 8, 8]");
+
+    let ticket = p("ticket.safetensors");
+    let args = ["build", "--target", &export, "--data", "digits", "--k", "4", "--weight-eps", "0.01", "-o", &ticket];
+    let o = sslth(&args, "", 2);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let t = sslth::files::read_ticket(std::path::Path::new(&ticket)).unwrap();
+    assert_eq!((t.meta.input_scale, t.meta.data.as_deref()), (None, Some("digits")));
+}

@@ -191,7 +191,8 @@ fn target_from_state_dict(
 /// Builds a ticket of `target` (see `sslth build`): `k` or `density`
 /// sizes it, `weight_eps` or `eps` sets the tolerance; it is measured on
 /// the test rows of `data` (default: the data set the target records;
-/// `"none"`: not measured), whose input scale the ticket records.
+/// `"none"`: not measured). The ticket records its target's input scale
+/// (none for an export), so that both take the same inputs.
 #[pyfunction]
 #[pyo3(signature = (target, k=None, density=None, weight_eps=None, eps=None, nonneg_input=false, seed=0, scale=None, n=None, accept_over_eps=false, accept_misses=false, data=None))]
 #[allow(clippy::too_many_arguments)]
@@ -239,7 +240,7 @@ fn build(
     let data = data.or_else(|| info.data.clone()).filter(|d| d != "none");
     let split = data.as_deref().map(sslth::data::load).transpose().map_err(value_error)?;
     let test = split.as_ref().map(|s| &s.test);
-    let input_scale = test.map(|t| t.scale).or(info.input_scale);
+    let input_scale = info.input_scale;
     let built = crate::interruptible(py, |go_on| {
         build_and_measure(net, &cfg, test, input_scale, |_| {}, &|| go_on.load(Ordering::Relaxed))
     })?

@@ -68,15 +68,31 @@ impl Runnable {
         }
     }
 
+    /// The first layer's basis and input channels.
+    fn first_layer(&self) -> (BasisSpec, usize) {
+        match self {
+            Runnable::Target(n, _) => match n.layers.first() {
+                Some(crate::net::Layer::Equivariant(l)) => (l.basis.spec(), l.c_in),
+                _ => (BasisSpec::Identity, n.d_in()),
+            },
+            Runnable::Ticket(t) => (t.meta.basis(0), t.net.layers[0].d_in),
+        }
+    }
+
     /// The features per point of a set network (its first layer is a
     /// DeepSets layer), or `None`.
     pub fn set_features(&self) -> Option<usize> {
-        match self {
-            Runnable::Target(n, _) => match n.layers.first() {
-                Some(crate::net::Layer::Equivariant(l)) if l.basis.spec() == BasisSpec::Deepsets => Some(l.c_in),
-                _ => None,
-            },
-            Runnable::Ticket(t) => (t.meta.basis(0) == BasisSpec::Deepsets).then(|| t.net.layers[0].d_in),
+        match self.first_layer() {
+            (BasisSpec::Deepsets, c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The image layout `[C, H, W]` of a convolutional network, or `None`.
+    pub fn image_shape(&self) -> Option<[usize; 3]> {
+        match self.first_layer() {
+            (BasisSpec::Conv2d { height, width, .. }, c) => Some([c, height, width]),
+            _ => None,
         }
     }
 
@@ -108,9 +124,10 @@ impl Runnable {
 
     /// Outputs for `rows` inputs of shape `inner` each (row-major, flat in
     /// `data`), as a caller holds them: a row of `d_in` values (a CNN's C×H×W
-    /// image flattened), or a set network's `[N, features]` points of any
-    /// set size N (PyTorch's layout, transposed here to the channel-major
-    /// rows the network takes). Raw inputs are multiplied by the file's
+    /// image flattened), a CNN's `[C, H, W]` image, or a set network's
+    /// `[N, features]` points of any set size N (PyTorch's layout,
+    /// transposed here to the channel-major rows the network takes); any
+    /// other shape is refused, even one with `d_in` values. Raw inputs are multiplied by the file's
     /// `input_scale` unless `scaled`. Errors name the inputs `input` and
     /// the network `model`. Returns the logits, `[rows, classes]` row-major.
     pub fn predict(
@@ -139,7 +156,16 @@ impl Runnable {
                 t
             }
             (Some(f), &[_, ff]) => return Err(format!("{input} has sets of {ff} features but {model} takes {f}")),
-            _ => data.to_vec(),
+            (_, &[_]) => data.to_vec(),
+            (None, &[c, h, w]) if self.image_shape() == Some([c, h, w]) => data.to_vec(),
+            _ => {
+                let takes = match (self.set_features(), self.image_shape()) {
+                    (Some(f), _) => format!("sets [rows, N, {f}] or rows of {} values", self.d_in()),
+                    (_, Some([c, h, w])) => format!("images [rows, {c}, {h}, {w}] or rows of {} values", self.d_in()),
+                    _ => format!("rows of {} values", self.d_in()),
+                };
+                return Err(format!("{input} has examples shaped {inner:?} but {model} takes {takes}"));
+            }
         };
         let out = self.predict_rows(data, rows, scaled, (input, model));
         self.set_points(points);

@@ -182,12 +182,20 @@ pub fn from_tensors(
     let shape = recorded.or(shape);
     let net = if !convs.is_empty() {
         let Some(InputShape::Image { height, width, .. }) = shape else {
-            return Err("a convolutional target needs its image size: the file records none; give --data".into());
+            return Err(
+                "a convolutional target needs its image size: the file records none (give the data set, or inputs \
+                 shaped [rows, C, H, W])"
+                    .into(),
+            );
         };
         Network::cnn(&convs, &head, height, width)?
     } else if !sets.is_empty() {
         let Some(InputShape::Set { points, .. }) = shape else {
-            return Err("a set target needs its set size: the file records none; give --data digit-sets".into());
+            return Err(
+                "a set target needs its set size: the file records none (give the data set, digit-sets, or inputs \
+                 shaped [rows, N, features])"
+                    .into(),
+            );
         };
         Network::deepsets(&sets, &head, points)?
     } else {
