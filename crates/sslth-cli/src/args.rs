@@ -40,10 +40,16 @@ pub fn kind(name: &str) -> sslth::net::Kind {
     }
 }
 
-/// Refuses to replace an existing file unless asked to.
+/// Refuses to replace an existing file unless asked to, and a path whose
+/// folder does not exist.
 pub fn check_output(path: &std::path::Path, force: bool) -> Result<(), String> {
     if path.exists() && !force {
         return Err(format!("{} exists; pass --force to replace it", path.display()));
+    }
+    // Refused now rather than after the work: a folder that is not there.
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    if !dir.is_dir() {
+        return Err(format!("cannot write {}: no folder {}", path.display(), dir.display()));
     }
     Ok(())
 }

@@ -149,6 +149,6 @@ pub fn run(a: &FrontierArgs) -> Result<(), String> {
         },
     )?;
     print!("{}", report::table(&head, &table));
-    println!("wrote {}/frontier.csv, frontier.md, frontier.svg/png", a.out.display());
+    println!("wrote {}, frontier.md, frontier.svg/png", a.out.join("frontier.csv").display());
     Ok(())
 }

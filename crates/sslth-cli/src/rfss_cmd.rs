@@ -176,6 +176,14 @@ fn solve(args: &SolveArgs) -> Result<(), String> {
         writeln!(out, "{}", serde_json::to_string(&reply).expect("serialisable"))
     } else {
         let values: Vec<String> = answer.subset.iter().map(|&i| format!("{:.6}", inst.samples[i])).collect();
+        // `status` answers "is some k-subset within eps?"; `optimal` says
+        // whether the subset shown is the closest of all, which it can be
+        // when none is within eps.
+        let status = match answer.status {
+            rfss::Status::Found => "found (this k-subset is within eps)",
+            rfss::Status::None => "none (no k-subset is within eps; shown: the closest)",
+            rfss::Status::Unknown => "unknown (the search stopped before deciding; shown: the closest so far)",
+        };
         let optimal = match (answer.optimal, stopped) {
             (true, _) => "yes (no k-subset is closer)",
             (false, true) => "not proved (interrupted by Ctrl-C: the best subset so far)",
@@ -184,7 +192,7 @@ fn solve(args: &SolveArgs) -> Result<(), String> {
         writeln!(
             out,
             "status   {}\nsubset   {:?} (0-based; k = {} of n = {})\nvalues   [{}]\nsum      {}\ntarget   {}\ngap      {:.3e} (eps = {:.3e})\noptimal  {}\nmode     {}\nsearch   {} nodes in {} (wall clock)",
-            answer.status,
+            status,
             answer.subset,
             inst.k,
             inst.n(),

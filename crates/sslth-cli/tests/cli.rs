@@ -79,6 +79,24 @@ fn readable_answer_for_random_samples() {
     let text = stdout(&o);
     assert!(text.starts_with("status   found"), "{text}");
     assert!(text.contains("k = 6 of n = 24"), "{text}");
+    // Nothing within eps, in best mode: the closest subset, said to be that.
+    let args = [
+        "rfss",
+        "solve",
+        "--samples",
+        "0.1,0.2,0.3,0.4",
+        "--k",
+        "2",
+        "--target",
+        "5",
+        "--eps",
+        "0.01",
+        "--mode",
+        "best",
+    ];
+    let text = stdout(&sslth(&args, "", 1));
+    assert!(text.starts_with("status   none (no k-subset is within eps; shown: the closest)"), "{text}");
+    assert!(text.contains("subset   [2, 3]") && text.contains("optimal  yes"), "{text}");
 }
 
 #[test]
@@ -302,6 +320,7 @@ fn ticket_commands_refuse_bad_input_in_one_line() {
         (build(&t, "--weight-eps 0.01 --k 4 --density 0.1"), "cannot be used with"),
         (build(&t, "--weight-eps 0.01 --n 3 --k 4"), "1 <= k <= n"),
         (build(&t, "--weight-eps 0.01 --n 3"), "--k"),
+        (words(&format!("build --target {t} --weight-eps 0.01 -o {}", p("nodir/x"))), "no folder"),
         (words(&format!("build --target {t} --eps 1 -o {t}")), "must differ"),
         (words(&format!("build --target {t} --eps 1 -o {t} --force")), "must differ"),
         (words(&format!("train --data mnist -o {}", p("x"))), "unknown dataset"),
@@ -733,10 +752,12 @@ fn popup_finds_tickets_that_the_ticket_commands_run() {
         &["verify", "--ticket", &p("one.safetensors"), "--target", &p("t.safetensors")],
         "records no certificate",
     );
+    let never = p("never-written.safetensors");
     let bad = |extra: &[&str], needle: &str| {
-        let mut args = vec!["popup", "-o", "/nonexistent-dir/x.safetensors"];
+        let mut args = vec!["popup", "-o", &never];
         args.extend(extra);
         assert_one_line_error(&args, needle);
+        assert!(!std::path::Path::new(&never).exists());
     };
     bad(&["--density", "0"], "(0, 1]");
     bad(&["--density", "1.5"], "(0, 1]");
@@ -892,4 +913,7 @@ fn pytorch_exports_run_in_predict_and_keep_one_input_scale() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let t = sslth::files::read_ticket(std::path::Path::new(&ticket)).unwrap();
     assert_eq!((t.meta.input_scale, t.meta.data.as_deref()), (None, Some("digits")));
+    // A ticket where a target belongs is named as such.
+    let again = ["build", "--target", &ticket, "--k", "4", "--weight-eps", "0.01", "-o", &p("t2.safetensors")];
+    assert_one_line_error(&again, "is a ticket, not a target");
 }

@@ -58,6 +58,9 @@ pub fn load(path: &Path, shape: Option<InputShape>) -> Result<(Network, TargetIn
     let st = SafeTensors::deserialize(&bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
     let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
     let md = header.metadata().clone().unwrap_or_default();
+    if md.get("format").is_some_and(|f| f.starts_with("sslth-ticket")) {
+        return Err(ModelError::Layout(format!("{p} is a ticket, not a target (the trained network to approximate)")));
+    }
     let mut tensors = Vec::new();
     for (name, view) in st.tensors() {
         let values = tensor_f32(&name, &view)?;
