@@ -606,11 +606,10 @@ fn equivariant_targets_train_build_and_refuse_bad_files() {
     let n = sslth::data::SET_POINTS;
     let rows = 5;
     let flat = &sets.inputs[..rows * 3 * n];
-    let f32s = |v: &[f32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
     let torch: Vec<f32> = (0..rows * n * 3).map(|i| flat[(i / (3 * n)) * 3 * n + (i % 3) * n + (i / 3) % n]).collect();
-    let two_d = npy("sets2d.npy", "<f4", &format!("({rows}, {})", 3 * n), &f32s(flat));
-    let three_d = npy("sets3d.npy", "<f4", &format!("({rows}, {n}, 3)"), &f32s(&torch));
-    let small = npy("sets20.npy", "<f4", &format!("({rows}, 20, 3)"), &f32s(&torch[..rows * 60]));
+    let two_d = npy_file(&dir.join("sets2d.npy"), &[rows, 3 * n], flat);
+    let three_d = npy_file(&dir.join("sets3d.npy"), &[rows, n, 3], &torch);
+    let small = npy_file(&dir.join("sets20.npy"), &[rows, 20, 3], &torch[..rows * 60]);
     let model = p("deepsets.safetensors");
     let logits = |input: &str, out: &str| {
         let o = sslth(&["predict", "--model", &model, "--input", input, "--scaled", "-o", &p(out)], "", 2);
@@ -846,19 +845,11 @@ fn compare_puts_the_methods_side_by_side() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// A float32 .npy file of any shape.
+/// A float32 .npy file of shape `[rows, inner…]`.
 fn npy_file(path: &std::path::Path, shape: &[usize], data: &[f32]) -> String {
-    let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
-    let mut h = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({},), }}", dims.join(", "));
-    while (10 + h.len() + 1) % 64 != 0 {
-        h.push(' ');
-    }
-    h.push('\n');
-    let mut b = b"\x93NUMPY\x01\x00".to_vec();
-    b.extend_from_slice(&(h.len() as u16).to_le_bytes());
-    b.extend_from_slice(h.as_bytes());
-    b.extend(data.iter().flat_map(|v| v.to_le_bytes()));
-    std::fs::write(path, b).unwrap();
+    let (rows, inner) = (shape[0], shape[1..].to_vec());
+    let m = sslth::files::npy::Matrix { rows, cols: inner.iter().product(), data: data.to_vec(), inner };
+    std::fs::write(path, sslth::files::npy::to_bytes(&m)).unwrap();
     path.display().to_string()
 }
 

@@ -99,9 +99,11 @@ pub fn read(path: &std::path::Path) -> Result<Matrix, String> {
     parse(&bytes, &path.display().to_string())
 }
 
-/// The bytes of a float32 `.npy` file (format 1.0) of shape `[rows, cols]`.
+/// The bytes of a float32 `.npy` file (format 1.0) of shape `[rows, inner…]`
+/// (`[rows, cols]` for 2-D rows).
 pub fn to_bytes(m: &Matrix) -> Vec<u8> {
-    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({}, {}), }}", m.rows, m.cols);
+    let dims: Vec<String> = std::iter::once(m.rows).chain(m.inner.iter().copied()).map(|d| d.to_string()).collect();
+    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({}), }}", dims.join(", "));
     // Preamble (10 bytes) + header + newline is a multiple of 64.
     while (10 + header.len() + 1) % 64 != 0 {
         header.push(' ');
