@@ -72,7 +72,10 @@ def build(target, k=None, density=None, weight_eps=None, eps=None, nonneg_input=
     ticket's ``report`` holds the plan, density, kept and random edges,
     misses and certificate, and, measured on the test rows of ``data``
     (default: the data set the target's file records; ``"none"``: not
-    measured), accuracy and agreement. Every weight is within its
+    measured), accuracy and agreement, and ``tight_certificate``: the
+    largest logit error over the data's box of valid inputs (``bound``) and
+    the share of test rows whose prediction provably carries over
+    (``certified_agreement``). Every weight is within its
     tolerance: an RFSS instance that misses makes the build raise that
     layer's n and rebuild it, and one still missing fails the build unless
     ``accept_misses``. The same arguments give the same file as ``sslth

@@ -149,6 +149,14 @@ def test_a_ticket_built_in_python_is_the_clis_file(target_file, tmp_path):
             t.save(ours)
     report = t.report
     assert report["comparison"]["agreement"] > 0.9 and report["certificate"]["bound"] > 0
+    # The tight certificate: below the ball's, its certified rows a subset
+    # of the agreeing ones, and no raw digit image of the box beyond it.
+    tight = report["tight_certificate"]
+    assert 0 < tight["bound"] <= report["certificate"]["bound"]
+    assert 0.5 <= tight["certified_agreement"] <= report["comparison"]["agreement"]
+    x = np.random.default_rng(5).choice([0.0, 16.0], (500, 64)).astype(np.float32)
+    target = sslth.load(target_file)
+    assert np.abs(target.forward(x, scaled=False) - t.forward(x, scaled=False)).max() <= tight["bound"]
 
 
 def test_experiments_give_the_clis_rows(target_file, tmp_path):

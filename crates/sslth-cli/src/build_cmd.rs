@@ -265,6 +265,15 @@ pub fn print_report(b: &sslth::experiments::pipeline::Built, target: &Network, d
                 100.0 * c.ticket_accuracy,
                 100.0 * c.agreement
             );
+            if let Some(t) = &b.tight {
+                println!(
+                    "tight certificate: |f(x) - g(x)|_inf <= {:.3e} for {} of {data}; certified agreement {:.2}% (test \
+                     rows whose target margin exceeds twice the bound: the ticket provably predicts their class)",
+                    t.bound,
+                    t.domain,
+                    100.0 * t.certified_agreement.unwrap_or(0.0)
+                );
+            }
         }
         _ => println!("not measured: no data (the target records no data set; give --data digits|fashion-mnist)"),
     }

@@ -2,6 +2,7 @@
 
 use crate::args::check_output;
 use clap::Args;
+use sslth::experiments::attack::AttackConfig;
 use sslth::experiments::verify::verify_file;
 use std::path::PathBuf;
 
@@ -27,9 +28,27 @@ pub struct VerifyArgs {
     pub ticket: PathBuf,
     /// The target it was built from: also check that the ticket is one of
     /// it (same bases, pooling and widths) and recompute the certificate
-    /// from the file's kept edges against it.
+    /// from the file's kept edges against it; with data, also the tight
+    /// certificate over the data's box.
     #[arg(long)]
     pub target: Option<PathBuf>,
+    /// Data whose box of valid inputs the tight certificate holds on, and
+    /// whose test rows give the certified agreement: digits,
+    /// fashion-mnist or digit-sets. Default: the data the ticket records.
+    #[arg(long, requires = "target")]
+    pub data: Option<String>,
+    /// Attack the tight certificate: projected gradient ascent on
+    /// |f(x) - g(x)|_inf over the data's box; verification fails if it
+    /// finds more than the bound.
+    #[arg(long, requires = "target")]
+    pub attack: bool,
+    /// Starting points of the attack (half the test rows where target and
+    /// ticket differ most, half random points of the box).
+    #[arg(long, default_value_t = 32, requires = "attack")]
+    pub starts: usize,
+    /// Ascent steps from each start.
+    #[arg(long, default_value_t = 40, requires = "attack")]
+    pub steps: usize,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -59,7 +78,8 @@ pub fn run_expand(args: &ExpandArgs) -> Result<(), String> {
 
 /// Runs `sslth verify`; fails (exit 2) if anything does not match.
 pub fn run_verify(args: &VerifyArgs) -> Result<(), String> {
-    let (t, r) = verify_file(&args.ticket, args.target.as_deref())?;
+    let attack = args.attack.then_some(AttackConfig { starts: args.starts, steps: args.steps, seed: 0 });
+    let (t, r) = verify_file(&args.ticket, args.target.as_deref(), args.data.as_deref(), attack.as_ref())?;
     let v = &r.verification;
     if args.json {
         println!("{}", serde_json::to_value(&r).expect("serialisable"));
@@ -79,6 +99,28 @@ pub fn run_verify(args: &VerifyArgs) -> Result<(), String> {
             println!(
                 "certificate recomputed from the kept edges against {}: {b:.6e} (the file records {recorded:.6e})",
                 args.target.as_ref().expect("a target").display(),
+            );
+        }
+        if let Some(c) = &r.tight_certificate {
+            println!(
+                "tight certificate from the kept edges: |f(x) - g(x)|_inf <= {:.4e} for {}; certified agreement {:.2}% \
+                 of the test rows (their target margin exceeds twice the bound)",
+                c.bound,
+                c.domain,
+                100.0 * c.certified_agreement.unwrap_or(0.0)
+            );
+        }
+        if let Some(a) = &r.attack {
+            println!(
+                "attack: largest |f(x) - g(x)|_inf found {:.4e} ({:.4e} on the test rows; {} forward passes), {}",
+                a.best_error,
+                a.test_rows_error,
+                a.evaluations,
+                match &r.tight_certificate {
+                    Some(c) if a.within(c) =>
+                        format!("within the bound ({:.1}x below it)", c.bound / a.best_error.max(f64::MIN_POSITIVE)),
+                    _ => "ABOVE THE BOUND".to_string(),
+                }
             );
         }
     }

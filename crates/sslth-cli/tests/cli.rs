@@ -271,6 +271,26 @@ fn train_build_verify_expand_eval() {
         assert_eq!(v["mismatches"], 0);
         assert_eq!(v["density_matches"], true);
     }
+    // With the target: both certificates from the kept edges (the tight one
+    // over the digits' box the ticket records, as the build reported it),
+    // and an attack that stays under the tight bound.
+    let target = p("t.safetensors");
+    let o = sslth(&["verify", "--ticket", &p("c.safetensors"), "--target", &target, "--attack", "--json"], "", 2);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let tight = &v["tight_certificate"];
+    assert_eq!(tight["bound"], rep["tight_certificate"]["bound"]);
+    assert_eq!(tight["certified_agreement"], rep["tight_certificate"]["certified_agreement"]);
+    let found = v["attack"]["best_error"].as_f64().unwrap();
+    assert!(found > 0.0 && found <= tight["bound"].as_f64().unwrap(), "{v}");
+    assert!(
+        tight["certified_agreement"].as_f64().unwrap() <= rep["comparison"]["agreement"].as_f64().unwrap(),
+        "certified rows are agreeing rows"
+    );
+    let o = sslth(&["verify", "--ticket", &p("c.safetensors"), "--target", &target, "--data", "mnist"], "", 2);
+    assert!(!o.status.success() && stdout(&o).is_empty());
+    let o = sslth(&["verify", "--ticket", &p("c.safetensors"), "--attack"], "", 2);
+    assert_eq!(o.status.code(), Some(2), "an attack needs the target");
     let o = sslth(&["expand", "--input", &p("c.safetensors"), "-o", &p("e.safetensors")], "", 2);
     assert!(o.status.success());
     assert_eq!(std::fs::read(p("e.safetensors")).unwrap(), std::fs::read(p("k2.safetensors")).unwrap());

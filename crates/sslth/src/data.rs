@@ -27,6 +27,9 @@ pub struct Dataset {
     pub dim: usize,
     /// The factor that mapped raw pixels to inputs: x = scale · p.
     pub scale: f64,
+    /// Every valid input value lies in [0, input_max] (the largest raw
+    /// value × `scale`): the box the tight certificate holds on.
+    pub input_max: f64,
     /// The data set's name as [`load`] takes it (`digits`,
     /// `fashion-mnist`, `digit-sets`).
     pub name: &'static str,
@@ -107,7 +110,7 @@ impl Dataset {
         let scale = 1.0 / (max_pixel * (dim as f64).sqrt());
         let inputs = pixels.iter().map(|&p| (f64::from(p) * scale) as f32).collect();
         let shape = InputShape::Image { channels: 1, height: side[0], width: side[1] };
-        Dataset { inputs, labels, dim, scale, name, shape }
+        Dataset { inputs, labels, dim, scale, input_max: max_pixel * scale, name, shape }
     }
 }
 
@@ -228,6 +231,8 @@ pub fn digit_sets() -> Split {
             labels: ds.labels.clone(),
             dim: 3 * n,
             scale,
+            // Every feature is at most 1 before scaling.
+            input_max: scale,
             name: "digit-sets",
             shape: InputShape::Set { features: 3, points: n },
         }

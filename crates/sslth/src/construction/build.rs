@@ -4,6 +4,7 @@
 use super::certificate::{certify, Certificate};
 use super::engine::{build_pair, Pair, PairSpec};
 use super::sizing::{LayerPlan, MAX_N};
+use super::tight::{certify_box, TightCertificate};
 use crate::net::{BasisSpec, Network};
 use crate::ticket::{PairMeta, SparseLayer, SparseNet, TicketMeta};
 
@@ -204,5 +205,18 @@ impl Ticket {
     pub fn certificate(&self, net: &Network) -> Result<Certificate, String> {
         let approx: Vec<(&[f64], &[f64])> = self.pairs.iter().map(|p| (&p.approx_pos[..], &p.approx_neg[..])).collect();
         certify(net, self.nonneg_input, &approx)
+    }
+
+    /// The tight certificate against `net` over inputs in [0, `input_max`]
+    /// ([`certify_box`]), capped by `ball_bound` (this ticket's
+    /// [`Ticket::certificate`] bound).
+    pub fn tight_certificate(
+        &self,
+        net: &Network,
+        input_max: f64,
+        ball_bound: f64,
+    ) -> Result<TightCertificate, String> {
+        let approx: Vec<(&[f64], &[f64])> = self.pairs.iter().map(|p| (&p.approx_pos[..], &p.approx_neg[..])).collect();
+        certify_box(net, self.nonneg_input, &approx, input_max, ball_bound)
     }
 }

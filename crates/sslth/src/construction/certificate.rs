@@ -160,14 +160,28 @@ pub fn approximations(net: &SparseNet, meta: &TicketMeta) -> Result<Vec<[Vec<f64
     Ok(out)
 }
 
-/// The certificate of a ticket given by its kept edges and metadata (as a
-/// file holds it), recomputed from those edges ([`approximations`]) against
-/// `target` after [`check_target`].
-pub fn certify_edges(target: &Network, net: &SparseNet, meta: &TicketMeta) -> Result<Certificate, String> {
+/// What each pair of a ticket file computes ([`approximations`]), after
+/// [`check_target`] found it a ticket of `target`.
+pub fn checked_approximations(
+    target: &Network,
+    net: &SparseNet,
+    meta: &TicketMeta,
+) -> Result<Vec<[Vec<f64>; 2]>, String> {
     check_target(meta, target)?;
-    let approx = approximations(net, meta)?;
-    let refs: Vec<(&[f64], &[f64])> = approx.iter().map(|[p, n]| (&p[..], &n[..])).collect();
-    certify(target, meta.nonneg_input, &refs)
+    approximations(net, meta)
+}
+
+/// The certificate of a ticket given by its kept edges and metadata (as a
+/// file holds it), recomputed from those edges against `target`
+/// ([`checked_approximations`]).
+pub fn certify_edges(target: &Network, net: &SparseNet, meta: &TicketMeta) -> Result<Certificate, String> {
+    let approx = checked_approximations(target, net, meta)?;
+    certify(target, meta.nonneg_input, &as_pairs(&approx))
+}
+
+/// Borrowed (Ĉ⁺, Ĉ⁻) per pair, as [`certify`] takes them.
+pub fn as_pairs(approx: &[[Vec<f64>; 2]]) -> Vec<(&[f64], &[f64])> {
+    approx.iter().map(|[p, n]| (&p[..], &n[..])).collect()
 }
 
 /// The recursion of docs/THEORY.md §6 on per-layer norms: e_0 = 0,

@@ -1,7 +1,8 @@
 //! The construction (docs/THEORY.md §3–§4, §6): a target [`Network`] as
 //! augmented coefficients ([`layers`]), sized ([`sizing`]), built pair by
 //! pair by the engine ([`engine`]) into a [`Ticket`] ([`build`]), and
-//! certified ([`certificate`]).
+//! certified ([`certificate`] over the input ball, [`tight`] over the
+//! data's box).
 //!
 //! Invariant: the engine touches only coefficients; it never sees a group
 //! or a basis element's action, so a new kind of layer adds a basis in
@@ -14,11 +15,14 @@ pub mod certificate;
 pub mod engine;
 pub mod layers;
 pub mod sizing;
+pub mod tight;
 
 pub use build::{build, Ticket};
 pub use certificate::{
-    approximations, certified_bound, certify, certify_edges, check_target, input_radius, Certificate, LayerCertificate,
+    approximations, as_pairs, certified_bound, certify, certify_edges, check_target, checked_approximations,
+    input_radius, Certificate, LayerCertificate,
 };
 pub use engine::{Coefficients, Pair, PairSize};
 pub use layers::{augmented_layers, TargetLayer};
 pub use sizing::{plan, scale_for, BuildConfig, LayerPlan, Tolerance, MISS_RATE};
+pub use tight::{certified_share, certify_box, TightCertificate};

@@ -1,7 +1,8 @@
 //! Whole jobs that return typed results (`Serialize` structs): plan →
 //! build → certify → measure for one target ([`pipeline`]), a ticket
 //! measured against its target ([`eval`]), tickets across k
-//! ([`frontier`]), constructed against edge-popup tickets ([`compare`]).
+//! ([`frontier`]), constructed against edge-popup tickets ([`compare`]),
+//! a certificate attacked ([`attack`]).
 //!
 //! Invariant: nothing here prints, plots or writes CSV; the CLI and the
 //! Python package format the rows.
@@ -20,6 +21,7 @@ pub enum Progress<'a> {
     /// A line for the user.
     Note(&'a str),
 }
+pub mod attack;
 pub mod compare;
 pub mod demo;
 pub mod popup;

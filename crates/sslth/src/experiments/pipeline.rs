@@ -1,7 +1,9 @@
 //! The whole job for one target: plan, build, certify, and measure when
 //! data are at hand.
 
-use crate::construction::{build, plan, BuildConfig, Certificate, LayerPlan, Ticket, Tolerance};
+use crate::construction::{
+    build, certified_share, plan, BuildConfig, Certificate, LayerPlan, Ticket, TightCertificate, Tolerance,
+};
 use crate::data::Dataset;
 use crate::experiments::eval::{compare, Comparison};
 use crate::net::{BasisSpec, Kind, Network};
@@ -22,6 +24,9 @@ pub struct Built {
     pub net: SparseNet,
     /// The certified bound.
     pub certificate: Certificate,
+    /// The tight bound over the test data's box, with its certified
+    /// agreement, if data were given.
+    pub tight: Option<TightCertificate>,
     /// Target and ticket on the test data, if data were given.
     pub comparison: Option<Comparison>,
     /// The requested network tolerance when the certificate exceeds it and
@@ -83,6 +88,7 @@ pub fn build_and_measure(
     }
     let t1 = Instant::now();
     let certificate = ticket.certificate(net)?;
+    let mut tight = test.map(|t| ticket.tight_certificate(net, t.input_max, certificate.bound)).transpose()?;
     let certify_time = t1.elapsed();
     let mut over_eps = None;
     if let Tolerance::Network(e) = cfg.tolerance {
@@ -99,7 +105,13 @@ pub fn build_and_measure(
     }
     let t2 = Instant::now();
     let sparse = ticket.to_sparse();
-    let comparison = test.map(|t| compare(net, &sparse, t));
+    let comparison = test.map(|t| {
+        let fx = net.forward_batch(&t.inputs, t.len());
+        if let Some(tight) = &mut tight {
+            tight.certified_agreement = Some(certified_share(&fx, fx.len() / t.len().max(1), tight.bound));
+        }
+        compare(&fx, &sparse, t)
+    });
     let eval_time = t2.elapsed();
     let meta = ticket.meta(net, certificate.bound, input_scale, test.map(|t| t.name));
     Ok(Built {
@@ -107,6 +119,7 @@ pub fn build_and_measure(
         ticket,
         net: sparse,
         certificate,
+        tight,
         comparison,
         over_eps,
         meta,
@@ -147,6 +160,7 @@ impl Built {
             rfss_instances: instances,
             rfss_misses: misses,
             certificate: self.certificate.clone(),
+            tight_certificate: self.tight.clone(),
             accepted_over_eps: self.over_eps,
             comparison: self.comparison.clone(),
             build_seconds: self.build_time.as_secs_f64(),
@@ -190,6 +204,10 @@ pub struct BuildReport {
     pub rfss_misses: u64,
     /// The certified bound.
     pub certificate: Certificate,
+    /// The tight bound over the data's box and its certified agreement
+    /// (left out without data).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tight_certificate: Option<TightCertificate>,
     /// The network tolerance exceeded, when the build accepted that.
     pub accepted_over_eps: Option<f64>,
     /// Target and ticket on the test rows, if measured.

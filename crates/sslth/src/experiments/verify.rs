@@ -1,9 +1,11 @@
 //! `sslth verify` as one call: a ticket file checked against its
 //! regenerated random network and, given its target, its certificate
-//! recomputed from the kept edges alone.
+//! recomputed from the kept edges alone; given data too, the tight
+//! certificate over the data's box, and an attack on it.
 
-use crate::construction::certify_edges;
-use crate::data::InputShape;
+use crate::construction::{as_pairs, certified_share, certify, certify_box, checked_approximations, TightCertificate};
+use crate::data::{Dataset, InputShape};
+use crate::experiments::attack::{attack, AttackConfig, AttackResult};
 use crate::files::{read_ticket, target, verify, LoadedTicket, Verification};
 use crate::net::BasisSpec;
 use crate::ticket::TicketMeta;
@@ -20,18 +22,31 @@ pub struct VerifyReport {
     pub recomputed_certificate: Option<f64>,
     /// The certificate the file records.
     pub recorded_certificate: Option<f64>,
+    /// The tight certificate recomputed from the kept edges over the
+    /// data's box, with its certified agreement on the test rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tight_certificate: Option<TightCertificate>,
+    /// What an attack on the tight certificate found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attack: Option<AttackResult>,
 }
 
 impl VerifyReport {
     /// Whether everything checked holds: no mismatched weight, the density
-    /// the metadata say, and (with a target) a recomputed certificate no
-    /// larger than the recorded one (up to summation order).
+    /// the metadata say, (with a target) a recomputed certificate no
+    /// larger than the recorded one (up to summation order), and (with an
+    /// attack) no error found above the tight bound (up to
+    /// [`ATTACK_SLACK`]).
     pub fn passed(&self) -> bool {
         let holds = match (self.recomputed_certificate, self.recorded_certificate) {
             (Some(b), Some(recorded)) => b <= recorded * (1.0 + 1e-9),
             _ => true,
         };
-        self.verification.mismatches == 0 && self.verification.density_matches && holds
+        let unbroken = match (&self.attack, &self.tight_certificate) {
+            (Some(a), Some(t)) => a.within(t),
+            _ => true,
+        };
+        self.verification.mismatches == 0 && self.verification.density_matches && holds && unbroken
     }
 }
 
@@ -46,22 +61,66 @@ fn input_shape(meta: &TicketMeta) -> Option<InputShape> {
     }
 }
 
+/// What a ticket's kept edges certify against its target.
+struct Recertified {
+    ball: f64,
+    tight: Option<TightCertificate>,
+    attack: Option<AttackResult>,
+}
+
 /// The certificate recomputed from a ticket's kept edges against the
-/// target in `target_path`, after checking that the ticket is one of it.
-pub fn recertify(t: &LoadedTicket, target_path: &Path) -> Result<f64, String> {
+/// target in `target_path`, after checking that the ticket is one of it;
+/// with `data`, the tight certificate over its box too (with the certified
+/// agreement on its rows), attacked when `attack_cfg` is given.
+fn recertify(
+    t: &LoadedTicket,
+    target_path: &Path,
+    data: Option<&Dataset>,
+    attack_cfg: Option<&AttackConfig>,
+) -> Result<Recertified, String> {
     let (net, _) = target::load(target_path, input_shape(&t.meta)).map_err(|e| e.to_string())?;
-    let cert =
-        certify_edges(&net, &t.net, &t.meta).map_err(|e| format!("not a ticket of {}: {e}", target_path.display()))?;
-    Ok(cert.bound)
+    let not_of = |e: String| format!("not a ticket of {}: {e}", target_path.display());
+    let approx = checked_approximations(&net, &t.net, &t.meta).map_err(not_of)?;
+    let refs = as_pairs(&approx);
+    let ball = certify(&net, t.meta.nonneg_input, &refs)?.bound;
+    let (mut tight, mut attacked) = (None, None);
+    if let Some(d) = data {
+        d.expect_dim(net.d_in(), "the target")?;
+        let mut c = certify_box(&net, t.meta.nonneg_input, &refs, d.input_max, ball)?;
+        let fx = net.forward_batch(&d.inputs, d.len());
+        c.certified_agreement = Some(certified_share(&fx, fx.len() / d.len().max(1), c.bound));
+        tight = Some(c);
+        if let Some(cfg) = attack_cfg {
+            attacked = Some(attack(&net, &t.net, d, cfg, &|| true)?);
+        }
+    }
+    Ok(Recertified { ball, tight, attack: attacked })
 }
 
 /// Reads and verifies the ticket at `ticket_path`, and recomputes its
 /// certificate against `target_path` if given (a ticket with no recorded
-/// certificate, found by edge-popup, is refused then).
-pub fn verify_file(ticket_path: &Path, target_path: Option<&Path>) -> Result<(LoadedTicket, VerifyReport), String> {
+/// certificate, found by edge-popup, is refused then). With a target, the
+/// tight certificate too over the box of the data named `data` (default:
+/// the data the ticket records, if any), with the certified agreement on
+/// its test rows, and with `attack_cfg` an attack on it.
+pub fn verify_file(
+    ticket_path: &Path,
+    target_path: Option<&Path>,
+    data: Option<&str>,
+    attack_cfg: Option<&AttackConfig>,
+) -> Result<(LoadedTicket, VerifyReport), String> {
     let t = read_ticket(ticket_path).map_err(|e| e.to_string())?;
     let verification = verify(&t);
-    let recomputed = match target_path {
+    let name = data.or(t.meta.data.as_deref());
+    if attack_cfg.is_some() && (name.is_none() || target_path.is_none()) {
+        return Err("an attack needs the target (--target) and data (--data, or data the ticket records)".into());
+    }
+    let split = match (name, target_path) {
+        (Some(n), Some(_)) => Some(crate::data::load(n).map_err(|e| e.to_string())?),
+        _ => None,
+    };
+    let data = split.as_ref().map(|s| &s.test);
+    let recertified = match target_path {
         Some(p) => {
             t.meta.certified_error.ok_or_else(|| {
                 format!(
@@ -69,11 +128,17 @@ pub fn verify_file(ticket_path: &Path, target_path: Option<&Path>) -> Result<(Lo
                     ticket_path.display()
                 )
             })?;
-            Some(recertify(&t, p)?)
+            Some(recertify(&t, p, data, attack_cfg)?)
         }
         None => None,
     };
-    let report =
-        VerifyReport { verification, recomputed_certificate: recomputed, recorded_certificate: t.meta.certified_error };
+    let (ball, tight, attack) = recertified.map_or((None, None, None), |r| (Some(r.ball), r.tight, r.attack));
+    let report = VerifyReport {
+        verification,
+        recomputed_certificate: ball,
+        recorded_certificate: t.meta.certified_error,
+        tight_certificate: tight,
+        attack,
+    };
     Ok((t, report))
 }

@@ -355,7 +355,15 @@ mod tests {
         let shape = InputShape::Image { channels: 1, height: 4, width: 5 };
         let rows = 6;
         let inputs: Vec<f32> = (0..rows * 20).map(|i| (i % 7) as f32 * 0.01).collect();
-        let data = Dataset { inputs, labels: (0..rows as u8).collect(), dim: 20, scale: 1.0, name: "test", shape };
+        let data = Dataset {
+            inputs,
+            labels: (0..rows as u8).collect(),
+            dim: 20,
+            scale: 1.0,
+            input_max: 1.0,
+            name: "test",
+            shape,
+        };
         let cfg = TrainConfig {
             kind: Kind::Cnn,
             arch: vec![1, 3, 6],
@@ -390,7 +398,15 @@ mod tests {
             let dim = shape.dim();
             let x: Vec<f32> = (0..rows * dim).map(|i| ((i * 37 % 19) as f32 - 9.0) / 10.0).collect();
             let want = net.forward_batch(&x, rows);
-            let data = Dataset { inputs: x.clone(), labels: vec![0; rows], dim, scale: 1.0, name: "test", shape };
+            let data = Dataset {
+                inputs: x.clone(),
+                labels: vec![0; rows],
+                dim,
+                scale: 1.0,
+                input_max: 1.0,
+                name: "test",
+                shape,
+            };
             let params = params_of(&net, &dev).unwrap();
             let xt = Tensor::from_vec(data.inputs.clone(), (rows, dim), &dev).unwrap();
             let got: Vec<f32> = forward(&params, &cfg, shape, xt).unwrap().flatten_all().unwrap().to_vec1().unwrap();

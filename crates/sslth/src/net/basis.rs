@@ -25,6 +25,12 @@ pub trait Basis: std::fmt::Debug + Send + Sync {
     /// `out += c · b_q(x)` for one channel `x` (`out` as long as `x`).
     fn apply_add(&self, q: usize, c: f32, x: &[f32], out: &mut [f32]);
 
+    /// [`Basis::apply_add`] in f64 (the tight certificate's interval
+    /// arithmetic). Every element here is a matrix of non-negative entries
+    /// (a permutation, the mean map), so `c = |C_q[o, j]|` applied to a
+    /// radius bounds |b_q ⊗ C_q| applied to it.
+    fn apply_add_f64(&self, q: usize, c: f64, x: &[f64], out: &mut [f64]);
+
     /// ‖B‖: the largest ℓ2 operator norm of Σ_q β_q b_q over |β_q| ≤ 1.
     fn norm(&self) -> f64;
 
@@ -44,6 +50,31 @@ pub trait Basis: std::fmt::Debug + Send + Sync {
 
     /// A short description for reports.
     fn name(&self) -> String;
+}
+
+/// The two float types a basis acts on: one generic action per basis
+/// serves the f32 forward pass and the f64 certificate alike.
+trait Real: Copy + std::ops::AddAssign + std::ops::Mul<Output = Self> {
+    fn from_f64(v: f64) -> Self;
+    fn to_f64(self) -> f64;
+}
+
+impl Real for f32 {
+    fn from_f64(v: f64) -> f32 {
+        v as f32
+    }
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl Real for f64 {
+    fn from_f64(v: f64) -> f64 {
+        v
+    }
+    fn to_f64(self) -> f64 {
+        self
+    }
 }
 
 /// A basis as files record it (`{"kind": "conv2d", "kernel": 3, …}`).
@@ -109,6 +140,11 @@ impl Basis for Identity {
         out[0] += c * x[0];
     }
 
+    fn apply_add_f64(&self, q: usize, c: f64, x: &[f64], out: &mut [f64]) {
+        debug_assert_eq!(q, 0);
+        out[0] += c * x[0];
+    }
+
     fn norm(&self) -> f64 {
         1.0
     }
@@ -162,18 +198,9 @@ impl Conv2d {
     pub fn kernel(&self) -> usize {
         self.k
     }
-}
 
-impl Basis for Conv2d {
-    fn size(&self) -> usize {
-        self.k * self.k
-    }
-
-    fn points(&self) -> Option<usize> {
-        Some(self.height * self.width)
-    }
-
-    fn apply_add(&self, q: usize, c: f32, x: &[f32], out: &mut [f32]) {
+    /// `out += c · b_q(x)` in either float type.
+    fn act<T: Real>(&self, q: usize, c: T, x: &[T], out: &mut [T]) {
         let (h, w, p) = (self.height, self.width, self.k / 2);
         let (a, b) = (q / self.k, q % self.k);
         // Row i of the output reads row (i + a − p) mod H, shifted by b − p.
@@ -186,6 +213,24 @@ impl Basis for Conv2d {
             head.iter_mut().zip(&src[db..]).for_each(|(y, &v)| *y += c * v);
             tail.iter_mut().zip(&src[..db]).for_each(|(y, &v)| *y += c * v);
         }
+    }
+}
+
+impl Basis for Conv2d {
+    fn size(&self) -> usize {
+        self.k * self.k
+    }
+
+    fn points(&self) -> Option<usize> {
+        Some(self.height * self.width)
+    }
+
+    fn apply_add(&self, q: usize, c: f32, x: &[f32], out: &mut [f32]) {
+        self.act(q, c, x, out);
+    }
+
+    fn apply_add_f64(&self, q: usize, c: f64, x: &[f64], out: &mut [f64]) {
+        self.act(q, c, x, out);
     }
 
     fn norm(&self) -> f64 {
@@ -216,6 +261,20 @@ impl Basis for Conv2d {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DeepSets;
 
+impl DeepSets {
+    /// `out += c · b_q(x)` in either float type.
+    fn act<T: Real>(q: usize, c: T, x: &[T], out: &mut [T]) {
+        match q {
+            0 => out.iter_mut().zip(x).for_each(|(y, &v)| *y += c * v),
+            _ => {
+                let mean = x.iter().map(|&v| v.to_f64()).sum::<f64>() / x.len().max(1) as f64;
+                let add = c * T::from_f64(mean);
+                out.iter_mut().for_each(|y| *y += add);
+            }
+        }
+    }
+}
+
 impl Basis for DeepSets {
     fn size(&self) -> usize {
         2
@@ -226,14 +285,11 @@ impl Basis for DeepSets {
     }
 
     fn apply_add(&self, q: usize, c: f32, x: &[f32], out: &mut [f32]) {
-        match q {
-            0 => out.iter_mut().zip(x).for_each(|(y, &v)| *y += c * v),
-            _ => {
-                let mean = x.iter().map(|&v| f64::from(v)).sum::<f64>() / x.len().max(1) as f64;
-                let add = c * mean as f32;
-                out.iter_mut().for_each(|y| *y += add);
-            }
-        }
+        DeepSets::act(q, c, x, out);
+    }
+
+    fn apply_add_f64(&self, q: usize, c: f64, x: &[f64], out: &mut [f64]) {
+        DeepSets::act(q, c, x, out);
     }
 
     fn norm(&self) -> f64 {
@@ -380,7 +436,20 @@ mod tests {
             for q in 0..b.size() {
                 let mut beta = vec![0.0f32; b.size()];
                 beta[q] = 1.0;
-                let norm = spectral_norm_upper(&matrix(&*b, &beta, points), points, points);
+                let m = matrix(&*b, &beta, points);
+                // The tight certificate needs elements with non-negative entries.
+                assert!(m.iter().all(|&v| v >= 0.0), "{} element {q}", b.name());
+                // The f64 action is the f32 one.
+                let x64: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+                let (mut y32, mut y64) = (vec![0.25f32; points], vec![0.25f64; points]);
+                b.apply_add(q, -0.75, &x, &mut y32);
+                b.apply_add_f64(q, -0.75, &x64, &mut y64);
+                assert!(
+                    y32.iter().zip(&y64).all(|(a, b)| (f64::from(*a) - b).abs() < 1e-6),
+                    "{} element {q}",
+                    b.name()
+                );
+                let norm = spectral_norm_upper(&m, points, points);
                 assert!((norm - b.element_norm(q)).abs() < 1e-6, "{} element {q}", b.name());
                 sum += b.element_norm(q);
             }
