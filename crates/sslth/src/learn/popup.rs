@@ -9,9 +9,9 @@
 //! backward pass treats that top-k selection as the identity (the
 //! straight-through estimator): the effective weight is
 //! W ⊙ (mask + |s| − stop_gradient(|s|)), whose value is W ⊙ mask and whose
-//! gradient in s is W ⊙ sign(s) times the upstream one. sslth lets candle
-//! differentiate the loss in the effective weights W ⊙ mask and applies
-//! that product itself. The weights never change. Scores follow SGD with
+//! gradient in s is W ⊙ sign(s) times the upstream one. sslth
+//! differentiates the loss in the effective weights W ⊙ mask
+//! ([`super::backprop`]) and applies that product itself. The weights never change. Scores follow SGD with
 //! momentum and weight decay under a cosine schedule, one learning rate
 //! per epoch. The loss reads the logits times a fixed factor
 //! ([`PopupConfig::logit_scale`]).
@@ -20,10 +20,11 @@
 //! batch order (ChaCha8 from the seed) are seeded, and the top-k breaks
 //! ties to the earlier input, then output.
 
+use super::backprop::loss_and_gradients;
 use crate::data::Dataset;
+use crate::net::{LinearWeights, Network};
 use crate::ticket::RandomLayer;
 use crate::weights::{WeightLaw, WeightStream};
-use candle_core::{DType, Device, Tensor, Var};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
@@ -106,10 +107,6 @@ pub fn top_mask(scores: &[f32], count: usize) -> Vec<f32> {
     mask
 }
 
-fn err(e: candle_core::Error) -> String {
-    format!("edge-popup training failed: {e}")
-}
-
 /// The random weights of layer l, `[rows, cols]` row-major.
 pub fn layer_weights(seed: u64, l: usize, layer: &RandomLayer) -> Vec<f32> {
     let mut u = vec![0.0f64; layer.rows * layer.cols];
@@ -149,12 +146,8 @@ pub fn train(
     mut progress: impl FnMut(usize, usize, usize, f32) -> bool,
 ) -> Result<Vec<Vec<u64>>, String> {
     check(data, cfg)?;
-    let dev = Device::Cpu;
-    // Every layer's weights and scores are held transposed, [cols, rows],
-    // so that the forward pass is h·(W ⊙ M)ᵀ with no transposed view: the
-    // gradients of a view come back strided, several times slower to use.
-    // Weights, scores and momentum live in plain vectors and the update is
-    // a loop: candle's SGD has neither momentum nor weight decay.
+    // Every layer's weights and scores are held transposed, [cols, rows]
+    // (input-major), which fixes the order the top-k breaks ties in.
     let transpose = |v: &[f32], rows: usize, cols: usize| -> Vec<f32> {
         (0..cols * rows).map(|t| v[(t % rows) * cols + t / rows]).collect()
     };
@@ -219,10 +212,7 @@ pub fn train(
     } else {
         data.inputs.clone()
     };
-    let x_all = Tensor::from_vec(inputs, (data.len(), cols0), &dev).map_err(err)?;
-    let y_all = Tensor::from_vec(data.labels.iter().map(|&l| u32::from(l)).collect::<Vec<u32>>(), data.len(), &dev)
-        .map_err(err)?;
-    let mut order: Vec<u32> = (0..data.len() as u32).collect();
+    let mut order: Vec<usize> = (0..data.len()).collect();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(cfg.seed);
     let batches = data.len().div_ceil(cfg.batch);
     let (momentum, decay) = (cfg.momentum as f32, cfg.weight_decay as f32);
@@ -230,10 +220,9 @@ pub fn train(
         let lr = (0.5 * cfg.lr * (1.0 + (std::f64::consts::PI * epoch as f64 / cfg.epochs as f64).cos())) as f32;
         order.shuffle(&mut rng);
         for (b, chunk) in order.chunks(cfg.batch).enumerate() {
-            let idx = Tensor::from_slice(chunk, chunk.len(), &dev).map_err(err)?;
-            let x = x_all.index_select(&idx, 0).map_err(err)?;
-            let y = y_all.index_select(&idx, 0).map_err(err)?;
-            let (loss, grads) = step_gradients(&weights, &scores, &cfg.layers, &counts, &x, &y, logit_scale)?;
+            let x: Vec<f32> = chunk.iter().flat_map(|&r| &inputs[r * cols0..(r + 1) * cols0]).copied().collect();
+            let y: Vec<u8> = chunk.iter().map(|&r| data.labels[r]).collect();
+            let (loss, grads) = step_gradients(&weights, &scores, &cfg.layers, &counts, &x, &y, logit_scale);
             for ((s, v), g) in scores.iter_mut().zip(velocity.iter_mut()).zip(grads) {
                 for ((s, v), g) in s.iter_mut().zip(v.iter_mut()).zip(g) {
                     *v = momentum * *v + g + decay * *s;
@@ -265,42 +254,37 @@ pub fn train(
 }
 
 /// One batch's loss and the straight-through gradient of every score, all
-/// in the transposed layouts of [`train`]. The effective weights W ⊙ M
-/// are the leaves candle differentiates; a score's gradient is then its
-/// effective weight's times W ⊙ sign(s).
+/// in the transposed layouts of [`train`]: the loss's gradient in the
+/// effective weights W ⊙ M times W ⊙ sign(s).
 fn step_gradients(
     weights: &[Vec<f32>],
     scores: &[Vec<f32>],
     layers: &[RandomLayer],
     counts: &[usize],
-    x: &Tensor,
-    y: &Tensor,
+    x: &[f32],
+    y: &[u8],
     logit_scale: f64,
-) -> Result<(f32, Vec<Vec<f32>>), String> {
-    let mut h = x.clone();
-    let mut vars = Vec::with_capacity(scores.len());
-    for (l, (w, s)) in weights.iter().zip(scores).enumerate() {
-        let r = &layers[l];
-        let mut effective = top_mask(s, counts[l]);
-        effective.iter_mut().zip(w).for_each(|(m, w)| *m *= w);
-        let var = Var::from_vec(effective, (r.cols, r.rows), x.device()).map_err(err)?;
-        h = h.matmul(var.as_tensor()).map_err(err)?;
-        if l + 1 < weights.len() {
-            h = h.relu().map_err(err)?;
-        }
-        vars.push(var);
-    }
-    let loss = candle_nn::loss::cross_entropy(&(h * logit_scale).map_err(err)?, y).map_err(err)?;
-    let grads = loss.backward().map_err(err)?;
-    let mut out = Vec::with_capacity(vars.len());
-    for ((var, w), s) in vars.iter().zip(weights).zip(scores) {
-        let g = match grads.get(var.as_tensor()) {
-            Some(g) => g.flatten_all().and_then(|t| t.to_vec1::<f32>()).map_err(err)?,
-            None => vec![0.0; s.len()],
-        };
-        out.push(g.iter().zip(w).zip(s).map(|((g, w), s)| g * w * s.signum()).collect());
-    }
-    Ok((loss.to_dtype(DType::F32).and_then(|l| l.to_scalar::<f32>()).map_err(err)?, out))
+) -> (f32, Vec<Vec<f32>>) {
+    // [cols, rows] ↔ [rows, cols].
+    let flip = |v: &[f32], from_rows: usize, from_cols: usize| -> Vec<f32> {
+        (0..from_rows * from_cols).map(|t| v[(t % from_rows) * from_cols + t / from_rows]).collect()
+    };
+    let dense: Vec<LinearWeights> = (weights.iter().zip(scores).enumerate())
+        .map(|(l, (w, s))| {
+            let r = &layers[l];
+            let mut effective = top_mask(s, counts[l]);
+            effective.iter_mut().zip(w).for_each(|(m, w)| *m *= w);
+            LinearWeights { d_in: r.cols, d_out: r.rows, weight: flip(&effective, r.cols, r.rows), bias: None }
+        })
+        .collect();
+    let (loss, grads) = loss_and_gradients(&Network::mlp(&dense), x, y, logit_scale as f32);
+    let out = (grads.coefficients.iter().zip(weights).zip(scores).enumerate())
+        .map(|(l, ((g, w), s))| {
+            let g = flip(g, layers[l].rows, layers[l].cols);
+            g.iter().zip(w).zip(s).map(|((g, w), s)| g * w * s.signum()).collect()
+        })
+        .collect();
+    (loss, out)
 }
 
 /// What the ticket file of a trained configuration records (version 3,
@@ -356,11 +340,11 @@ mod tests {
         }
     }
 
-    /// The straight-through gradients against a second implementation:
-    /// candle differentiating W ⊙ (M + |s| − stop_gradient(|s|)) itself.
+    /// The straight-through gradients against finite differences: the
+    /// loss of the masked network with one effective weight w·m moved by
+    /// ±h gives ∂L/∂(w·m); a score's gradient is that times w·sign(s).
     #[test]
     fn score_gradients_are_the_straight_through_ones() {
-        let dev = Device::Cpu;
         let layers = chain(&[5, 7, 4, 3], WeightLaw::Uniform);
         let counts: Vec<usize> = layers.iter().map(|r| kept(r.rows * r.cols, 0.4)).collect();
         let mut weights = Vec::new();
@@ -373,35 +357,45 @@ mod tests {
             );
         }
         let rows = 6;
-        let xs: Vec<f32> = (0..rows * 5).map(|t| crate::weights::uniform_weight(5, 0, t as u64) as f32).collect();
-        let x = Tensor::from_vec(xs, (rows, 5), &dev).unwrap();
-        let y = Tensor::from_vec((0..rows as u32).map(|i| i % 3).collect::<Vec<u32>>(), rows, &dev).unwrap();
-        let (loss, ours) = step_gradients(&weights, &scores, &layers, &counts, &x, &y, 2.5).unwrap();
-
-        let mut h = x.clone();
-        let mut vars = Vec::new();
-        for (l, r) in layers.iter().enumerate() {
-            let s = Var::from_slice(&scores[l], (r.cols, r.rows), &dev).unwrap();
-            let mask = Tensor::from_vec(top_mask(&scores[l], counts[l]), (r.cols, r.rows), &dev).unwrap();
-            let w = Tensor::from_slice(&weights[l], (r.cols, r.rows), &dev).unwrap();
-            let a = s.as_tensor().abs().unwrap();
-            let straight = (mask + (&a - a.detach()).unwrap()).unwrap();
-            h = h.matmul(&(w * straight).unwrap()).unwrap();
-            if l + 1 < layers.len() {
-                h = h.relu().unwrap();
+        let x: Vec<f32> = (0..rows * 5).map(|t| crate::weights::uniform_weight(5, 0, t as u64) as f32).collect();
+        let y: Vec<u8> = (0..rows as u8).map(|i| i % 3).collect();
+        let (_, ours) = step_gradients(&weights, &scores, &layers, &counts, &x, &y, 2.5);
+        // The masked network with effective weight t of layer l moved by h.
+        let loss = |l: usize, t: usize, h: f32| -> f64 {
+            let dense: Vec<LinearWeights> = (0..layers.len())
+                .map(|k| {
+                    let r = &layers[k];
+                    let mut e = top_mask(&scores[k], counts[k]);
+                    e.iter_mut().zip(&weights[k]).for_each(|(m, w)| *m *= w);
+                    if k == l {
+                        e[t] += h;
+                    }
+                    let weight = (0..e.len()).map(|u| e[(u % r.cols) * r.rows + u / r.cols]).collect();
+                    LinearWeights { d_in: r.cols, d_out: r.rows, weight, bias: None }
+                })
+                .collect();
+            f64::from(loss_and_gradients(&Network::mlp(&dense), &x, &y, 2.5).0)
+        };
+        // Entries where the loss has a kink at the point (a hidden unit at
+        // exactly 0 on some row: its two one-sided slopes differ) have no
+        // single derivative to compare; there must be few.
+        let mut kinks = 0;
+        for l in 0..layers.len() {
+            assert!(ours[l].iter().any(|g| g.abs() > 1e-3), "layer {l} has no gradient to compare");
+            for t in 0..ours[l].len() {
+                let h = 2e-3;
+                let (down, at, up) = (loss(l, t, -h), loss(l, t, 0.0), loss(l, t, h));
+                let (left, right) = ((at - down) / f64::from(h), (up - at) / f64::from(h));
+                if (left - right).abs() > 1e-3 + 1e-2 * right.abs() {
+                    kinks += 1;
+                    continue;
+                }
+                let want = 0.5 * (left + right) * f64::from(weights[l][t] * scores[l][t].signum());
+                let got = f64::from(ours[l][t]);
+                assert!((got - want).abs() <= 2e-3 + 2e-2 * want.abs(), "layer {l} entry {t}: {got} vs {want}");
             }
-            vars.push(s);
         }
-        let theirs_loss = candle_nn::loss::cross_entropy(&(h * 2.5).unwrap(), &y).unwrap();
-        assert!((theirs_loss.to_scalar::<f32>().unwrap() - loss).abs() < 1e-6);
-        let grads = theirs_loss.backward().unwrap();
-        for (l, s) in vars.iter().enumerate() {
-            let theirs: Vec<f32> = grads.get(s.as_tensor()).unwrap().flatten_all().unwrap().to_vec1().unwrap();
-            assert!(theirs.iter().any(|g| g.abs() > 1e-4), "layer {l} has no gradient to compare");
-            for (a, b) in ours[l].iter().zip(&theirs) {
-                assert!((a - b).abs() < 1e-5, "layer {l}: {a} vs {b}");
-            }
-        }
+        assert!(kinks <= 3, "{kinks} kinks");
     }
 
     #[test]

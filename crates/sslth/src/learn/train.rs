@@ -1,22 +1,20 @@
-//! Training targets with candle (issue 4, Targets; issue 8): ReLU MLPs,
-//! CNNs of circular convolutions with global average pooling and a dense
-//! head, and DeepSets networks with mean pooling and a dense head.
+//! Training targets: ReLU MLPs, CNNs of circular convolutions with global
+//! average pooling and a dense head, and DeepSets networks with mean
+//! pooling and a dense head, all as [`Network`]s trained through their own
+//! layers ([`super::backprop`]).
 //!
 //! Seeded and repeatable: initial weights come from the ChaCha streams of
-//! [`crate::weights`] (candle's CPU generator cannot be seeded), PyTorch's
-//! default initialisation U[−1/√fan_in, 1/√fan_in] (fan_in = in·k² for a
-//! convolution; each of a set layer's two maps has fan_in = in); the
-//! batches are a ChaCha-seeded shuffle; Adam does the rest. Circular
-//! padding is done by concatenating the map's edge rows and columns
-//! (candle's conv2d pads with zeros only).
+//! [`crate::weights`], PyTorch's default initialisation
+//! U[−1/√fan_in, 1/√fan_in] (fan_in = in·k² for a convolution; each of a
+//! set layer's two maps has fan_in = in); the batches are a ChaCha-seeded
+//! shuffle; Adam does the rest.
 
+use super::backprop::{loss_and_gradients, Adam};
 use crate::data::{Dataset, InputShape};
 use crate::net::Kind;
-use crate::net::{conv_coefficients, conv_weight, Equivariant, Layer, Network};
+use crate::net::{conv_coefficients, Equivariant, Layer, Network};
 use crate::net::{Conv2d, DeepSets, Identity};
 use crate::weights::WeightStream;
-use candle_core::{DType, Device, Tensor, Var};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use std::sync::Arc;
@@ -79,26 +77,6 @@ pub fn architecture(kind: Kind, arch: Option<&Arch>, data: &Dataset) -> Result<(
 
 /// Streams of the initial weights: far from those of random networks.
 const INIT_STREAM: u64 = 1 << 40;
-
-/// One layer's trainable tensors (PyTorch layouts).
-enum Params {
-    Dense { w: Var, b: Option<Var> },
-    Conv { w: Var, b: Option<Var>, k: usize },
-    Set { id: Var, mean: Var, b: Option<Var> },
-}
-
-impl Params {
-    fn vars(&self) -> Vec<Var> {
-        match self {
-            Params::Dense { w, b } | Params::Conv { w, b, .. } => std::iter::once(w.clone()).chain(b.clone()).collect(),
-            Params::Set { id, mean, b } => [id.clone(), mean.clone()].into_iter().chain(b.clone()).collect(),
-        }
-    }
-}
-
-fn err(e: candle_core::Error) -> String {
-    format!("training failed: {e}")
-}
 
 /// The initial network: layer i draws from stream INIT_STREAM + i its
 /// weights (a set layer: W_id, then W_mean), then its bias.
@@ -196,12 +174,8 @@ pub fn train(
     mut progress: impl FnMut(usize, usize, usize, f32) -> bool,
 ) -> Result<Network, String> {
     check(data, cfg)?;
-    let dev = Device::Cpu;
-    let mut start = init(cfg, data.shape);
-    let params = params_of(&start, &dev)?;
-    let all: Vec<Var> = params.iter().flat_map(Params::vars).collect();
-    let mut opt = AdamW::new(all, ParamsAdamW { lr: cfg.lr, weight_decay: 0.0, ..Default::default() }).map_err(err)?;
-
+    let mut net = init(cfg, data.shape);
+    let mut adam = Adam::new(&net, cfg.lr);
     // Equivariant networks train on inputs × s, s = 1/max|x| (pixels then
     // reach 1), and s is folded into the first layer's coefficients
     // afterwards, so the network computes the same function of the scaled
@@ -212,135 +186,27 @@ pub fn train(
         Kind::Mlp => 1.0,
         _ => 1.0 / data.inputs.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(f32::MIN_POSITIVE),
     };
-    let inputs: Vec<f32> = data.inputs.iter().map(|v| v * boost).collect();
-    let x_all = Tensor::from_vec(inputs, (data.len(), data.dim), &dev).map_err(err)?;
-    let y_all = Tensor::from_vec(data.labels.iter().map(|&l| u32::from(l)).collect::<Vec<u32>>(), data.len(), &dev)
-        .map_err(err)?;
-    let mut order: Vec<u32> = (0..data.len() as u32).collect();
+    let mut order: Vec<usize> = (0..data.len()).collect();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(cfg.seed);
     let batches = data.len().div_ceil(cfg.batch);
     for epoch in 0..cfg.epochs {
         order.shuffle(&mut rng);
         for (b, chunk) in order.chunks(cfg.batch).enumerate() {
-            let idx = Tensor::from_slice(chunk, chunk.len(), &dev).map_err(err)?;
-            let x = x_all.index_select(&idx, 0).map_err(err)?;
-            let y = y_all.index_select(&idx, 0).map_err(err)?;
-            let h = forward(&params, cfg, data.shape, x).map_err(err)?;
-            let loss = candle_nn::loss::cross_entropy(&h, &y).map_err(err)?;
-            opt.backward_step(&loss).map_err(err)?;
-            let loss = loss.to_dtype(DType::F32).and_then(|l| l.to_scalar::<f32>()).map_err(err)?;
+            let x: Vec<f32> = chunk.iter().flat_map(|&r| data.input(r).iter().map(|v| v * boost)).collect();
+            let y: Vec<u8> = chunk.iter().map(|&r| data.labels[r]).collect();
+            let (loss, grads) = loss_and_gradients(&net, &x, &y, 1.0);
+            adam.step(&mut net, &grads);
             if !progress(epoch, b, batches, loss) {
                 return Err("interrupted".into());
             }
         }
     }
-    let mut trained = params.iter();
-    let mut first = true;
-    for layer in &mut start.layers {
-        let Layer::Equivariant(l) = layer else { continue };
-        let values = |v: &Var| v.as_tensor().flatten_all().and_then(|t| t.to_vec1::<f32>()).map_err(err);
-        let (o, i) = (l.c_out, l.c_in);
-        let (coefficients, bias) = match trained.next().expect("one parameter set per layer") {
-            Params::Dense { w, b } => (values(w)?, b),
-            Params::Conv { w, b, k } => (conv_coefficients(&values(w)?, o, i, *k), b),
-            Params::Set { id, mean, b } => {
-                let mut c = values(id)?;
-                c.extend(values(mean)?);
-                (c, b)
-            }
-        };
-        l.coefficients = coefficients;
-        if std::mem::take(&mut first) && boost != 1.0 {
-            l.coefficients.iter_mut().for_each(|c| *c *= boost);
-        }
-        l.bias = bias.as_ref().map(values).transpose()?;
-    }
-    Ok(start)
-}
-
-/// The network's layers as trainable tensors in PyTorch's layouts.
-fn params_of(net: &Network, dev: &Device) -> Result<Vec<Params>, String> {
-    let mut params = Vec::new();
-    for layer in &net.layers {
-        let Layer::Equivariant(l) = layer else { continue };
-        let var = |v: Vec<f32>, shape: &[usize]| -> Result<Var, String> {
-            Var::from_tensor(&Tensor::from_vec(v, shape, dev).map_err(err)?).map_err(err)
-        };
-        let b = l.bias.clone().map(|b| var(b, &[l.c_out])).transpose()?;
-        let (o, i) = (l.c_out, l.c_in);
-        params.push(match l.basis.spec() {
-            crate::net::BasisSpec::Identity => Params::Dense { w: var(l.coefficients.clone(), &[o, i])?, b },
-            crate::net::BasisSpec::Conv2d { kernel: k, .. } => {
-                Params::Conv { w: var(conv_weight(&l.coefficients, o, i, k), &[o, i, k, k])?, b, k }
-            }
-            crate::net::BasisSpec::Deepsets => Params::Set {
-                id: var(l.coefficients[..o * i].to_vec(), &[o, i])?,
-                mean: var(l.coefficients[o * i..].to_vec(), &[o, i])?,
-                b,
-            },
-        });
-    }
-    Ok(params)
-}
-
-/// Circular padding by p on both sides of dimension `dim`.
-fn pad_circular(x: &Tensor, dim: usize, p: usize) -> candle_core::Result<Tensor> {
-    if p == 0 {
-        return Ok(x.clone());
-    }
-    let n = x.dim(dim)?;
-    Tensor::cat(&[&x.narrow(dim, n - p, p)?, x, &x.narrow(dim, 0, p)?], dim)
-}
-
-/// The logits of a batch `x` (`[batch, dim]`).
-fn forward(params: &[Params], cfg: &TrainConfig, shape: InputShape, x: Tensor) -> candle_core::Result<Tensor> {
-    let batch = x.dim(0)?;
-    let mut h = match (cfg.kind, shape) {
-        (Kind::Mlp, _) => x,
-        (_, InputShape::Image { channels, height, width }) => x.reshape((batch, channels, height, width))?,
-        (_, InputShape::Set { features, points }) => {
-            x.reshape((batch, features, points))?.transpose(1, 2)?.contiguous()?
-        }
-    };
-    let last = params.len() - 1;
-    for (i, p) in params.iter().enumerate() {
-        h = match p {
-            Params::Dense { w, b } => {
-                let y = h.matmul(&w.as_tensor().t()?)?;
-                match b {
-                    Some(b) => y.broadcast_add(b.as_tensor())?,
-                    None => y,
-                }
-            }
-            Params::Conv { w, b, k } => {
-                let padded = pad_circular(&pad_circular(&h, 2, k / 2)?, 3, k / 2)?;
-                let y = padded.conv2d(w.as_tensor(), 0, 1, 1, 1)?;
-                match b {
-                    Some(b) => y.broadcast_add(&b.as_tensor().reshape((1, (), 1, 1))?)?,
-                    None => y,
-                }
-            }
-            Params::Set { id, mean, b } => {
-                let y = h.broadcast_matmul(&id.as_tensor().t()?)?;
-                let m = h.mean_keepdim(1)?.broadcast_matmul(&mean.as_tensor().t()?)?;
-                let y = y.broadcast_add(&m)?;
-                match b {
-                    Some(b) => y.broadcast_add(b.as_tensor())?,
-                    None => y,
-                }
-            }
-        };
-        if i < last {
-            h = h.relu()?;
-        }
-        if cfg.kind != Kind::Mlp && i + 1 == cfg.pool {
-            h = match cfg.kind {
-                Kind::Cnn => h.mean((2, 3))?,
-                _ => h.mean(1)?,
-            };
+    if boost != 1.0 {
+        if let Some(Layer::Equivariant(first)) = net.layers.first_mut() {
+            first.coefficients.iter_mut().for_each(|c| *c *= boost);
         }
     }
-    Ok(h)
+    Ok(net)
 }
 
 #[cfg(test)]
@@ -379,41 +245,5 @@ mod tests {
         let boosted: Vec<f32> = data.inputs.iter().map(|v| v / 0.06).collect();
         let (a, b) = (trained.forward_batch(&data.inputs, rows), init(&cfg, shape).forward_batch(&boosted, rows));
         assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-5), "{a:?} vs {b:?}");
-    }
-
-    /// candle's forward pass (circular padding, set means, pooling) and
-    /// sslth's own Network forward agree on the initial networks.
-    #[test]
-    fn candle_forward_matches_the_network_forward() {
-        let dev = Device::Cpu;
-        let cases = [
-            (Kind::Cnn, vec![2, 3, 4, 5], 2, InputShape::Image { channels: 2, height: 5, width: 6 }),
-            (Kind::Deepsets, vec![3, 4, 4, 5], 2, InputShape::Set { features: 3, points: 7 }),
-            (Kind::Mlp, vec![6, 4, 5], 0, InputShape::Set { features: 6, points: 1 }),
-        ];
-        for (kind, arch, pool, shape) in cases {
-            let cfg = TrainConfig { kind, arch, pool, kernel: 3, bias: true, epochs: 0, seed: 4, lr: 0.0, batch: 1 };
-            let net = init(&cfg, shape);
-            let rows = 3;
-            let dim = shape.dim();
-            let x: Vec<f32> = (0..rows * dim).map(|i| ((i * 37 % 19) as f32 - 9.0) / 10.0).collect();
-            let want = net.forward_batch(&x, rows);
-            let data = Dataset {
-                inputs: x.clone(),
-                labels: vec![0; rows],
-                dim,
-                scale: 1.0,
-                input_max: 1.0,
-                name: "test",
-                shape,
-            };
-            let params = params_of(&net, &dev).unwrap();
-            let xt = Tensor::from_vec(data.inputs.clone(), (rows, dim), &dev).unwrap();
-            let got: Vec<f32> = forward(&params, &cfg, shape, xt).unwrap().flatten_all().unwrap().to_vec1().unwrap();
-            assert_eq!(got.len(), want.len());
-            for (a, b) in got.iter().zip(&want) {
-                assert!((a - b).abs() < 1e-5, "{kind:?}: {a} vs {b}");
-            }
-        }
     }
 }

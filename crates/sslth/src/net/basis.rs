@@ -31,6 +31,11 @@ pub trait Basis: std::fmt::Debug + Send + Sync {
     /// radius bounds |b_q ⊗ C_q| applied to it.
     fn apply_add_f64(&self, q: usize, c: f64, x: &[f64], out: &mut [f64]);
 
+    /// The element b_qᵀ: every basis here is closed under transposition
+    /// (the inverse shift of a convolution offset; the identity and the
+    /// mean map are symmetric). Backpropagation acts with it.
+    fn transpose(&self, q: usize) -> usize;
+
     /// ‖B‖: the largest ℓ2 operator norm of Σ_q β_q b_q over |β_q| ≤ 1.
     fn norm(&self) -> f64;
 
@@ -145,6 +150,10 @@ impl Basis for Identity {
         out[0] += c * x[0];
     }
 
+    fn transpose(&self, q: usize) -> usize {
+        q
+    }
+
     fn norm(&self) -> f64 {
         1.0
     }
@@ -233,6 +242,12 @@ impl Basis for Conv2d {
         self.act(q, c, x, out);
     }
 
+    /// Offset (a, b) reads x at (i + a − p, j + b − p); its transpose
+    /// reads at (i − a + p, j − b + p): offset (k − 1 − a, k − 1 − b).
+    fn transpose(&self, q: usize) -> usize {
+        self.k * self.k - 1 - q
+    }
+
     fn norm(&self) -> f64 {
         (self.k * self.k) as f64
     }
@@ -290,6 +305,10 @@ impl Basis for DeepSets {
 
     fn apply_add_f64(&self, q: usize, c: f64, x: &[f64], out: &mut [f64]) {
         DeepSets::act(q, c, x, out);
+    }
+
+    fn transpose(&self, q: usize) -> usize {
+        q
     }
 
     fn norm(&self) -> f64 {
@@ -449,6 +468,13 @@ mod tests {
                     "{} element {q}",
                     b.name()
                 );
+                // b_qᵀ is the element transpose(q).
+                let mut beta_t = vec![0.0f32; b.size()];
+                beta_t[b.transpose(q)] = 1.0;
+                let mt = matrix(&*b, &beta_t, points);
+                for (r, c) in (0..points).flat_map(|r| (0..points).map(move |c| (r, c))) {
+                    assert_eq!(m[r * points + c], mt[c * points + r], "{} element {q}", b.name());
+                }
                 let norm = spectral_norm_upper(&m, points, points);
                 assert!((norm - b.element_norm(q)).abs() < 1e-6, "{} element {q}", b.name());
                 sum += b.element_norm(q);

@@ -28,7 +28,7 @@ pub struct Equivariant {
 
 impl Equivariant {
     /// The layer on one example (`x`: c_in × P, channel-major).
-    fn apply(&self, x: &[f32], points: usize) -> Vec<f32> {
+    pub(crate) fn apply(&self, x: &[f32], points: usize) -> Vec<f32> {
         if points == 1 && self.basis.size() == 1 && self.basis.points() == Some(1) {
             // Dense: one vectorised dot product per output ([`dot`]).
             return (0..self.c_out)
