@@ -20,7 +20,7 @@ use crate::net::{Equivariant, Layer, Network};
 use rayon::prelude::*;
 
 /// Rows per chunk of a batch.
-const CHUNK: usize = 8;
+const CHUNK: usize = 16;
 
 /// Gradients laid out like the network's equivariant layers' parameters.
 #[derive(Clone, Debug, PartialEq)]
@@ -71,10 +71,7 @@ pub fn loss_and_gradients(net: &Network, x: &[f32], labels: &[u8], scale: f32) -
         .zip(labels.par_chunks(CHUNK))
         .map(|(xs, ys)| {
             let mut g = Gradients::zeros(net);
-            let mut loss = 0.0f64;
-            for (row, &y) in xs.chunks_exact(d).zip(ys) {
-                loss += f64::from(example(net, row, usize::from(y), scale, rows as f32, &mut g));
-            }
+            let loss = chunk(net, xs, ys, scale, rows as f32, &mut g);
             (loss, g)
         })
         .collect();
@@ -87,84 +84,109 @@ pub fn loss_and_gradients(net: &Network, x: &[f32], labels: &[u8], scale: f32) -
     ((loss / rows.max(1) as f64) as f32, total)
 }
 
-/// One row: adds its gradients (of its loss / `rows`) to `g` and returns
-/// its loss.
-fn example(net: &Network, x: &[f32], label: usize, scale: f32, rows: f32, g: &mut Gradients) -> f32 {
-    // Forward, keeping every layer's input and its points per channel.
-    let mut inputs: Vec<(Vec<f32>, usize)> = Vec::with_capacity(net.layers.len());
-    let (mut cur, mut points) = (x.to_vec(), net.points);
+/// A chunk of rows, layer by layer (so a dense layer's weights and
+/// gradients are read once for all its rows): adds their gradients (of
+/// their losses / `rows`) to `g` and returns the sum of their losses.
+fn chunk(net: &Network, xs: &[f32], ys: &[u8], scale: f32, rows: f32, g: &mut Gradients) -> f64 {
+    // Forward, keeping every layer's inputs and their points per channel.
+    let mut inputs: Vec<(Vec<Vec<f32>>, usize)> = Vec::with_capacity(net.layers.len());
+    let mut cur: Vec<Vec<f32>> = xs.chunks_exact(net.d_in()).map(<[f32]>::to_vec).collect();
+    let mut points = net.points;
     for layer in &net.layers {
-        let next = match layer {
-            Layer::Equivariant(l) => l.apply(&cur, points),
-            Layer::Relu => cur.iter().map(|v| v.max(0.0)).collect(),
-            Layer::MeanPool => cur.chunks_exact(points).map(|c| c.iter().sum::<f32>() / points as f32).collect(),
-        };
+        let next = cur
+            .iter()
+            .map(|h| match layer {
+                Layer::Equivariant(l) => l.apply(h, points),
+                Layer::Relu => h.iter().map(|v| v.max(0.0)).collect(),
+                Layer::MeanPool => h.chunks_exact(points).map(|c| c.iter().sum::<f32>() / points as f32).collect(),
+            })
+            .collect();
         inputs.push((std::mem::replace(&mut cur, next), points));
         if matches!(layer, Layer::MeanPool) {
             points = 1;
         }
     }
     // Softmax cross-entropy of scale·logits: ∂/∂logit = scale·(p − onehot).
-    let top = cur.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(scale * v));
-    let exps: Vec<f32> = cur.iter().map(|&v| (scale * v - top).exp()).collect();
-    let sum: f32 = exps.iter().sum();
-    let loss = sum.ln() + top - scale * cur[label];
-    let mut grad: Vec<f32> = exps.iter().map(|e| scale * e / sum / rows).collect();
-    grad[label] -= scale / rows;
+    let mut loss = 0.0f64;
+    let mut grads: Vec<Vec<f32>> = Vec::with_capacity(cur.len());
+    for (logits, &y) in cur.iter().zip(ys) {
+        let top = logits.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(scale * v));
+        let exps: Vec<f32> = logits.iter().map(|&v| (scale * v - top).exp()).collect();
+        let sum: f32 = exps.iter().sum();
+        loss += f64::from(sum.ln() + top - scale * logits[usize::from(y)]);
+        let mut grad: Vec<f32> = exps.iter().map(|e| scale * e / sum / rows).collect();
+        grad[usize::from(y)] -= scale / rows;
+        grads.push(grad);
+    }
     // Backward.
     let mut k = g.coefficients.len();
     for (layer, (input, points)) in net.layers.iter().zip(&inputs).rev() {
-        grad = match layer {
-            Layer::Relu => grad.iter().zip(input).map(|(&d, &v)| if v > 0.0 { d } else { 0.0 }).collect(),
-            Layer::MeanPool => grad.iter().flat_map(|&d| std::iter::repeat_n(d / *points as f32, *points)).collect(),
+        grads = match layer {
+            Layer::Relu => (grads.iter().zip(input))
+                .map(|(gr, x)| gr.iter().zip(x).map(|(&d, &v)| if v > 0.0 { d } else { 0.0 }).collect())
+                .collect(),
+            Layer::MeanPool => (grads.iter())
+                .map(|gr| gr.iter().flat_map(|&d| std::iter::repeat_n(d / *points as f32, *points)).collect())
+                .collect(),
             Layer::Equivariant(l) => {
                 k -= 1;
-                linear_backward(l, input, *points, &grad, &mut g.coefficients[k], g.biases[k].as_deref_mut())
+                linear_backward(l, input, *points, &grads, &mut g.coefficients[k], g.biases[k].as_deref_mut())
             }
         };
     }
     loss
 }
 
-/// Adds one layer's parameter gradients and returns ∂input (see the
-/// module docs).
+/// Adds one layer's parameter gradients over the chunk's rows (inputs `x`,
+/// output gradients `gy`) and returns each row's ∂input (see the module
+/// docs).
 fn linear_backward(
     l: &Equivariant,
-    x: &[f32],
+    x: &[Vec<f32>],
     p: usize,
-    gy: &[f32],
+    gy: &[Vec<f32>],
     gc: &mut [f32],
     gb: Option<&mut [f32]>,
-) -> Vec<f32> {
+) -> Vec<Vec<f32>> {
     let (c_in, c_out) = (l.c_in, l.c_out);
     if let Some(gb) = gb {
-        for (o, b) in gb.iter_mut().enumerate() {
-            *b += gy[o * p..(o + 1) * p].iter().sum::<f32>();
+        for gr in gy {
+            for (o, b) in gb.iter_mut().enumerate() {
+                *b += gr[o * p..(o + 1) * p].iter().sum::<f32>();
+            }
         }
     }
-    let mut gx = vec![0.0f32; c_in * p];
+    let mut gx = vec![vec![0.0f32; c_in * p]; x.len()];
     if p == 1 && l.basis.size() == 1 {
-        // Dense: an outer product and a transposed product.
-        for (o, &d) in gy.iter().enumerate().filter(|(_, &d)| d != 0.0) {
-            let row = &l.coefficients[o * c_in..(o + 1) * c_in];
-            gc[o * c_in..(o + 1) * c_in].iter_mut().zip(x).for_each(|(g, &v)| *g += d * v);
-            gx.iter_mut().zip(row).for_each(|(g, &c)| *g += d * c);
+        // Dense: per output, one pass over its weights and gradients for
+        // all rows (an outer product and a transposed product).
+        for o in 0..c_out {
+            let (row, grow) = (&l.coefficients[o * c_in..(o + 1) * c_in], &mut gc[o * c_in..(o + 1) * c_in]);
+            for ((xr, gr), gxr) in x.iter().zip(gy).zip(gx.iter_mut()) {
+                let d = gr[o];
+                if d != 0.0 {
+                    grow.iter_mut().zip(xr).for_each(|(g, &v)| *g += d * v);
+                    gxr.iter_mut().zip(row).for_each(|(g, &c)| *g += d * c);
+                }
+            }
         }
         return gx;
     }
     let mut moved = vec![0.0f32; p];
-    for q in 0..l.basis.size() {
-        let qt = l.basis.transpose(q);
-        for j in 0..c_in {
-            moved.iter_mut().for_each(|v| *v = 0.0);
-            l.basis.apply_add(q, 1.0, &x[j * p..(j + 1) * p], &mut moved);
-            for o in 0..c_out {
-                let at = (q * c_out + o) * c_in + j;
-                let gyo = &gy[o * p..(o + 1) * p];
-                gc[at] += gyo.iter().zip(&moved).map(|(a, b)| a * b).sum::<f32>();
-                let c = l.coefficients[at];
-                if c != 0.0 {
-                    l.basis.apply_add(qt, c, gyo, &mut gx[j * p..(j + 1) * p]);
+    for ((xr, gr), gxr) in x.iter().zip(gy).zip(gx.iter_mut()) {
+        for q in 0..l.basis.size() {
+            let qt = l.basis.transpose(q);
+            for j in 0..c_in {
+                moved.iter_mut().for_each(|v| *v = 0.0);
+                l.basis.apply_add(q, 1.0, &xr[j * p..(j + 1) * p], &mut moved);
+                for o in 0..c_out {
+                    let at = (q * c_out + o) * c_in + j;
+                    let gyo = &gr[o * p..(o + 1) * p];
+                    gc[at] += gyo.iter().zip(&moved).map(|(a, b)| a * b).sum::<f32>();
+                    let c = l.coefficients[at];
+                    if c != 0.0 {
+                        l.basis.apply_add(qt, c, gyo, &mut gxr[j * p..(j + 1) * p]);
+                    }
                 }
             }
         }
