@@ -46,11 +46,7 @@ pub fn run(args: &PredictArgs) -> Result<(), String> {
     let name = args.model.display().to_string();
     // A PyTorch export records no input layout: an input of images or
     // sets gives it (a file that records one keeps its own).
-    let layout = match x.inner[..] {
-        [c, h, w] => Some(InputShape::Image { channels: c, height: h, width: w }),
-        [n, f] => Some(InputShape::Set { features: f, points: n }),
-        _ => None,
-    };
+    let layout = InputShape::from_dims(&x.inner);
     let mut model = Runnable::load(&args.model, layout).map_err(|e| e.to_string())?;
     let (kind, scale) = (model.kind(), model.input_scale());
     let names = (args.input.display().to_string(), name.clone());

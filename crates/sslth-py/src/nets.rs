@@ -140,16 +140,13 @@ impl Model {
 
 /// `(C, H, W)` is an image, `(N, F)` a set of N points of F features.
 fn input_shape(layout: Option<Vec<usize>>) -> PyResult<Option<InputShape>> {
-    Ok(match layout.as_deref() {
-        None => None,
-        Some(&[c, h, w]) => Some(InputShape::Image { channels: c, height: h, width: w }),
-        Some(&[n, f]) => Some(InputShape::Set { features: f, points: n }),
-        Some(other) => {
-            return Err(value_error(format!(
-                "input_shape {other:?} is neither (C, H, W) for images nor (N, F) for sets"
-            )))
-        }
-    })
+    layout
+        .map(|dims| {
+            InputShape::from_dims(&dims).ok_or_else(|| {
+                value_error(format!("input_shape {dims:?} is neither (C, H, W) for images nor (N, F) for sets"))
+            })
+        })
+        .transpose()
 }
 
 /// Reads a target or a ticket (any kind and version) from a safetensors

@@ -63,6 +63,17 @@ pub enum InputShape {
 }
 
 impl InputShape {
+    /// The layout an example's own dimensions give: `[C, H, W]` images
+    /// (PyTorch's layout), `[N, F]` sets (N points of F features); `None`
+    /// for any other number of dimensions.
+    pub fn from_dims(dims: &[usize]) -> Option<InputShape> {
+        match *dims {
+            [channels, height, width] => Some(InputShape::Image { channels, height, width }),
+            [points, features] => Some(InputShape::Set { features, points }),
+            _ => None,
+        }
+    }
+
     /// Values per row.
     pub fn dim(&self) -> usize {
         match *self {

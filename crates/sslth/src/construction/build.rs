@@ -101,6 +101,11 @@ impl Ticket {
         self.pairs.iter().map(Pair::block_edges).sum()
     }
 
+    /// RFSS instances solved and those that missed their tolerance.
+    pub fn instances(&self) -> (u64, u64) {
+        (self.pairs.iter().map(|p| p.instances).sum(), self.pairs.iter().map(|p| p.misses).sum())
+    }
+
     /// Density: kept / all edges of the random network.
     pub fn density(&self) -> f64 {
         self.kept_edges() as f64 / self.random_edges() as f64
@@ -193,7 +198,7 @@ impl Ticket {
             kept_edges: self.kept_edges(),
             random_edges: self.random_edges(),
             certified_error: Some(certified_error),
-            misses: self.pairs.iter().map(|p| p.misses).sum(),
+            misses: self.instances().1,
             layers: Vec::new(),
         }
     }

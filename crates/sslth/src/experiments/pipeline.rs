@@ -66,9 +66,8 @@ pub fn build_and_measure(
     show_plan(&plans);
     let ticket = build(net, &plans, cfg.seed, cfg.nonneg_input, progress).ok_or("interrupted")?;
     let build_time = t0.elapsed();
-    let misses: u64 = ticket.pairs.iter().map(|p| p.misses).sum();
+    let (instances, misses) = ticket.instances();
     if misses > 0 && !cfg.accept_misses {
-        let instances: u64 = ticket.pairs.iter().map(|p| p.instances).sum();
         let (i, worst) = ticket
             .pairs
             .iter()
@@ -132,7 +131,7 @@ pub fn build_and_measure(
 impl Built {
     /// Total RFSS instances and those that missed their tolerance.
     pub fn instances(&self) -> (u64, u64) {
-        (self.ticket.pairs.iter().map(|p| p.instances).sum(), self.ticket.pairs.iter().map(|p| p.misses).sum())
+        self.ticket.instances()
     }
 
     /// Overparameterisation m/m_t: random edges over target weights.
