@@ -30,8 +30,11 @@ from ._sslth import frontier as _frontier
 from ._sslth import popup as _popup
 from ._sslth import load as _load
 from ._sslth import target_from_state_dict as _target_from_state_dict
+from ._sslth import verify as _verify
 
-__all__ = ["Model", "build", "compare", "frontier", "load", "popup", "rfss", "target_from_state_dict", "__version__"]
+__all__ = [
+    "Model", "build", "compare", "frontier", "load", "popup", "rfss", "target_from_state_dict", "verify", "__version__"
+]
 
 
 def load(path, input_shape=None):
@@ -116,3 +119,16 @@ def popup(data="digits", widths=None, weights="uniform", density=0.5, epochs=20,
     each layer. Returns the ticket; its ``report`` has the test accuracy."""
     return _popup(data, None if widths is None else list(widths), weights, density, epochs, lr, momentum,
                   weight_decay, batch, logit_scale, seed)
+
+
+def verify(ticket, target=None, data=None, attack=False, starts=32, steps=40):
+    """Check a ticket file (``sslth verify``): every kept weight regenerated
+    from the seed and the density; with ``target`` (a path), both
+    certificates recomputed from the file's kept edges, the tight one over
+    the box of ``data`` (default: the data the ticket records) with its
+    certified agreement; with ``attack``, projected gradient ascent from
+    ``starts`` points for ``steps`` steps looks for a larger error. Returns
+    the report as a dict; ``report["passed"]`` is False if anything does
+    not hold (a mismatched weight, a certificate above the recorded one,
+    an attack above the tight bound)."""
+    return _verify(str(ticket), None if target is None else str(target), data, attack, starts, steps)

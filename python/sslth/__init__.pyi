@@ -95,3 +95,12 @@ def popup(
     seed: int = 0,
 ) -> Model:
     """Edge-popup in a random MLP; the ticket, with its test accuracy in ``report``."""
+def verify(
+    ticket: Union[str, PathLike],
+    target: Optional[Union[str, PathLike]] = None,
+    data: Optional[str] = None,
+    attack: bool = False,
+    starts: int = 32,
+    steps: int = 40,
+) -> Dict[str, Any]:
+    """A ticket file checked (``sslth verify``); the report's ``passed`` says whether everything holds."""

@@ -157,6 +157,17 @@ def test_a_ticket_built_in_python_is_the_clis_file(target_file, tmp_path):
     x = np.random.default_rng(5).choice([0.0, 16.0], (500, 64)).astype(np.float32)
     target = sslth.load(target_file)
     assert np.abs(target.forward(x, scaled=False) - t.forward(x, scaled=False)).max() <= tight["bound"]
+    # verify recomputes it from the file and an attack stays under it; a
+    # tampered weight fails; an attack needs the target.
+    v = sslth.verify(ours, target_file, attack=True, starts=4, steps=5)
+    assert v["passed"] and v["tight_certificate"]["bound"] == tight["bound"]
+    assert 0 < v["attack"]["best_error"] <= tight["bound"]
+    bad = bytearray((tmp_path / "py-False.safetensors").read_bytes())
+    bad[-3] ^= 0x40
+    (tmp_path / "bad.safetensors").write_bytes(bytes(bad))
+    assert not sslth.verify(tmp_path / "bad.safetensors")["passed"]
+    with pytest.raises(ValueError):
+        sslth.verify(ours, data="digits", attack=True)
 
 
 def test_experiments_give_the_clis_rows(target_file, tmp_path):

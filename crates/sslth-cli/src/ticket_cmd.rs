@@ -124,7 +124,7 @@ pub fn run_verify(args: &VerifyArgs) -> Result<(), String> {
             );
         }
     }
-    if !r.passed() {
+    if !r.passed {
         return Err(format!("{} failed verification", args.ticket.display()));
     }
     Ok(())

@@ -320,6 +320,30 @@ fn compare<'py>(
     rows(py, |go_on| compare(&split, &cfg, &|_| {}, go_on))
 }
 
+/// `sslth verify`: a ticket file against its regenerated random network;
+/// with `target`, both certificates recomputed from its kept edges (the
+/// tight one over the box of `data`, default the data the ticket records),
+/// and with `attack` an attack on the tight one. Returns the report (its
+/// `passed` says whether everything checked holds).
+#[pyfunction]
+#[pyo3(signature = (ticket, target=None, data=None, attack=false, starts=32, steps=40))]
+fn verify<'py>(
+    py: Python<'py>,
+    ticket: PathBuf,
+    target: Option<PathBuf>,
+    data: Option<String>,
+    attack: bool,
+    starts: usize,
+    steps: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    use sslth::experiments::attack::AttackConfig;
+    let cfg = attack.then_some(AttackConfig { starts, steps, seed: 0 });
+    let report = py
+        .detach(|| sslth::experiments::verify::verify_file(&ticket, target.as_deref(), data.as_deref(), cfg.as_ref()))
+        .map_err(value_error)?;
+    to_py(py, &report.1)
+}
+
 /// `sslth popup`: edge-popup in a random MLP of the generator (`widths`,
 /// default inputs-300-100-classes; `weights` "uniform" or
 /// "signed-constant") on `data`; returns the ticket (a `Model` with a
@@ -369,5 +393,6 @@ pub(crate) fn register_experiments(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(frontier, m)?)?;
     m.add_function(wrap_pyfunction!(compare, m)?)?;
     m.add_function(wrap_pyfunction!(popup, m)?)?;
+    m.add_function(wrap_pyfunction!(verify, m)?)?;
     Ok(())
 }

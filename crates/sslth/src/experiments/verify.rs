@@ -29,6 +29,8 @@ pub struct VerifyReport {
     /// What an attack on the tight certificate found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attack: Option<AttackResult>,
+    /// Whether everything checked holds ([`VerifyReport::holds`]).
+    pub passed: bool,
 }
 
 impl VerifyReport {
@@ -36,8 +38,8 @@ impl VerifyReport {
     /// the metadata say, (with a target) a recomputed certificate no
     /// larger than the recorded one (up to summation order), and (with an
     /// attack) no error found above the tight bound (up to
-    /// [`ATTACK_SLACK`]).
-    pub fn passed(&self) -> bool {
+    /// [`crate::experiments::attack::ATTACK_SLACK`]).
+    pub fn holds(&self) -> bool {
         let holds = match (self.recomputed_certificate, self.recorded_certificate) {
             (Some(b), Some(recorded)) => b <= recorded * (1.0 + 1e-9),
             _ => true,
@@ -133,12 +135,14 @@ pub fn verify_file(
         None => None,
     };
     let (ball, tight, attack) = recertified.map_or((None, None, None), |r| (Some(r.ball), r.tight, r.attack));
-    let report = VerifyReport {
+    let mut report = VerifyReport {
         verification,
         recomputed_certificate: ball,
         recorded_certificate: t.meta.certified_error,
         tight_certificate: tight,
         attack,
+        passed: false,
     };
+    report.passed = report.holds();
     Ok((t, report))
 }
