@@ -328,6 +328,32 @@ def forward(model, x):
     return h.reshape(h.shape[0], -1).astype(np.float32)
 
 
+def weights_digest(model):
+    """docs/FORMAT.md "Weights digest" of a loaded ticket: FNV-1a 64 over each
+    layer's kept edge count, its edges sorted by (row, column) as u32 row,
+    u32 column and f32 weight, then its bias; little-endian."""
+    h = 0xCBF29CE484222325
+    for r, c, v, bias, _, _ in model["layers"]:
+        order = np.lexsort((c, r))
+        edges = np.empty(len(order), dtype=[("r", "<u4"), ("c", "<u4"), ("v", "<f4")])
+        edges["r"], edges["c"], edges["v"] = r[order], c[order], v[order]
+        data = np.uint64(len(order)).astype("<u8").tobytes() + edges.tobytes()
+        if bias is not None:
+            data += np.asarray(bias, dtype="<f4").tobytes()
+        for b in data:
+            h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"fnv1a64:{h:016x}"
+
+
+def check_digest(path):
+    """Raises ValueError if a ticket file's weights (a compact file's
+    regenerated) lack the digest it records; files without one pass."""
+    with safe_open(path, framework="numpy") as f:
+        recorded = (f.metadata() or {}).get("weights_digest")
+    if recorded is not None and weights_digest(load(path)) != recorded:
+        raise ValueError(f"{path}: weights digest {weights_digest(load(path))} differs from the recorded {recorded}")
+
+
 def predict(path, x, scaled=False):
     """The model's logits for inputs x, raw (times input_scale) unless scaled."""
     x = np.asarray(x, dtype=np.float64)
@@ -340,4 +366,5 @@ def predict(path, x, scaled=False):
 
 if __name__ == "__main__":
     model, inputs, outputs = sys.argv[1:4]
+    check_digest(model)
     np.save(outputs, predict(model, np.load(inputs), scaled="--scaled" in sys.argv[4:]))

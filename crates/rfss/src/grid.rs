@@ -74,6 +74,23 @@ pub struct PhaseGrid {
 }
 
 impl PhaseGrid {
+    /// [`Grid::check`], and the extra points too: with a given n grid,
+    /// every n ≥ 2k of each extra k.
+    pub fn check(&self) -> Result<(), String> {
+        self.grid.check()?;
+        if let Some(ns) = &self.grid.ns {
+            for &(k, _) in &self.also {
+                if let Some(&n) = ns.iter().find(|&&n| n < 2 * k) {
+                    return Err(format!(
+                        "n = {n} is below 2k = {} of --also k = {k} (Theorem 2 needs k <= n/2)",
+                        2 * k
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The points to run with their n grids: by law, then k, then ε from
     /// coarse to fine; each point once.
     fn points(&self) -> Vec<(Dist, usize, f64, Vec<usize>)> {
@@ -104,7 +121,7 @@ impl PhaseGrid {
 /// Runs [`experiment::phase_summary`] at every point of `g`; `progress` is
 /// called once per trial. Deterministic for the grid's seed.
 pub fn phase_grid(g: &PhaseGrid, progress: &(dyn Fn() + Sync)) -> Result<Vec<PhaseSummary>, String> {
-    g.grid.check()?;
+    g.check()?;
     let budget = Budget { max_nodes: Some(g.max_nodes), time_limit: None };
     Ok(g.points()
         .into_iter()

@@ -124,6 +124,7 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
                 );
             }
         }
+        pb.set_position(0);
         pb.set_length(plans.iter().map(|p| p.target.rows() as u64).sum());
     };
     let test = split.as_ref().map(|s| &s.test);

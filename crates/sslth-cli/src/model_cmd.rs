@@ -27,9 +27,9 @@ pub struct TrainArgs {
     /// (deepsets on 3-feature sets).
     #[arg(long, value_parser = parse_arch)]
     pub arch: Option<Arch>,
-    /// Kernel size of the convolutions (odd).
-    #[arg(long, default_value_t = 3)]
-    pub kernel: usize,
+    /// Kernel size of the convolutions (odd; --model cnn only; default 3).
+    #[arg(long)]
+    pub kernel: Option<usize>,
     /// Give every layer a bias.
     #[arg(long)]
     pub bias: bool,
@@ -78,12 +78,15 @@ pub fn run_train(args: &TrainArgs) -> Result<(), String> {
     check_output(&args.output, args.force)?;
     let split = data::load(&args.data).map_err(|e| e.to_string())?;
     let kind = kind(&args.model);
+    if args.kernel.is_some() && kind != sslth::net::Kind::Cnn {
+        return Err(format!("--kernel sets a convolution's size: --model {} has none", args.model));
+    }
     let (arch, pool) = sslth::learn::train::architecture(kind, args.arch.as_ref(), &split.train)?;
     let cfg = TrainConfig {
         kind,
         arch,
         pool,
-        kernel: args.kernel,
+        kernel: args.kernel.unwrap_or(3),
         bias: args.bias,
         epochs: args.epochs,
         seed: args.seed,

@@ -47,12 +47,13 @@ pub struct BoundsArgs {
     /// --gamma-prime.
     #[arg(long, value_parser = parse_basis)]
     basis: Option<BasisChoice>,
-    /// Stacked feature spaces (channels) per target layer, for Theorem 4.
-    #[arg(long, default_value_t = 16)]
-    spaces: usize,
-    /// Target layers ℓ, for Theorem 4.
-    #[arg(long, default_value_t = 2)]
-    layers: usize,
+    /// Stacked feature spaces (channels) per target layer, for Theorem 4
+    /// with --basis (default 16).
+    #[arg(long, requires = "basis")]
+    spaces: Option<usize>,
+    /// Target layers ℓ, for Theorem 4 with --basis (default 2).
+    #[arg(long, requires = "basis")]
+    layers: Option<usize>,
     /// A target file (dense, CNN or DeepSets): Theorem 4's hidden width
     /// for each of its layers, with that layer's basis (|B|, ‖B‖) and
     /// max(c_in, c_out) spaces, ℓ its number of layers; uses --eps, --c-amp
@@ -187,10 +188,11 @@ pub fn run(a: &BoundsArgs) -> Result<(), String> {
         if !(a.gamma_prime > 0.0 && a.gamma_prime <= 0.5) {
             return Err(format!("gamma-prime must be in (0, 1/2], got {}", a.gamma_prime));
         }
-        if a.spaces == 0 || a.layers == 0 {
+        let (spaces, layers) = (a.spaces.unwrap_or(16), a.layers.unwrap_or(2));
+        if spaces == 0 || layers == 0 {
             return Err("--spaces and --layers must be at least 1".into());
         }
-        let n = theory::theorem4_n(a.layers, a.spaces, b.size(), b.norm(), a.gamma_prime, eps, a.c_amp);
+        let n = theory::theorem4_n(layers, spaces, b.size(), b.norm(), a.gamma_prime, eps, a.c_amp);
         rows.push(vec![
             "Theorem 4: hidden width (stacked spaces)".into(),
             format!("{n:.1}"),
@@ -199,13 +201,13 @@ pub fn run(a: &BoundsArgs) -> Result<(), String> {
                 b.name(),
                 b.size(),
                 b.norm(),
-                a.spaces,
-                a.layers,
+                spaces,
+                layers,
                 a.gamma_prime
             ),
         ]);
         json["theorem4"] = serde_json::json!({"basis": b.name(), "basis_size": b.size(), "basis_norm": b.norm(),
-            "spaces": a.spaces, "layers": a.layers, "gamma": a.gamma_prime, "hidden_spaces": n});
+            "spaces": spaces, "layers": layers, "gamma": a.gamma_prime, "hidden_spaces": n});
     }
     let mut layer_rows = Vec::new();
     if let Some(path) = &a.network {

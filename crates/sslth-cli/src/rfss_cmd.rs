@@ -56,12 +56,13 @@ pub struct SolveArgs {
     #[arg(long, value_name = "N", group = "source", conflicts_with = "batch", value_parser = positive_count)]
     random: Option<usize>,
     /// Distribution for --random: uniform (U[-1,1]), gauss (N(0,1)) or
-    /// product (U[0,1]·U[-1,1], the dense construction's samples).
-    #[arg(long, default_value = "product", value_parser = parse_dist)]
-    dist: Dist,
-    /// Seed for --random (ChaCha8, stream 0).
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    /// product (U[0,1]·U[-1,1], the dense construction's samples; the
+    /// default).
+    #[arg(long, value_parser = parse_dist)]
+    dist: Option<Dist>,
+    /// Seed for --random (ChaCha8, stream 0; default 0).
+    #[arg(long)]
+    seed: Option<u64>,
     /// Subset size k (1 <= k <= n).
     #[arg(long, required_unless_present = "batch", conflicts_with = "batch")]
     k: Option<usize>,
@@ -126,6 +127,10 @@ pub fn run(cmd: RfssCommand) -> Result<(), String> {
 }
 
 fn solve(args: &SolveArgs) -> Result<(), String> {
+    // clap's `requires` does not fire for members of the samples group.
+    if (args.dist.is_some() || args.seed.is_some()) && args.random.is_none() {
+        return Err("--dist and --seed draw the samples of --random: give --random N, or leave them out".into());
+    }
     let budget = Budget { max_nodes: args.max_nodes, time_limit: args.time_limit };
     if args.batch {
         if io::stdin().is_terminal() {
@@ -225,7 +230,7 @@ fn read_samples(args: &SolveArgs) -> Result<Vec<f64>, String> {
         return parse_samples(&text).map_err(|e| format!("samples file {}: {e}", path.display()));
     }
     if let Some(n) = args.random {
-        return Ok(rfss::draw(args.dist, n, args.seed, 0));
+        return Ok(rfss::draw(args.dist.unwrap_or(Dist::Product), n, args.seed.unwrap_or(0), 0));
     }
     Err("no samples: give --samples, --samples-file, --random or --batch".into())
 }

@@ -154,6 +154,7 @@ pub fn run_phase(a: &PhaseArgs) -> Result<Vec<PhaseSummary>, String> {
         max_nodes: a.max_nodes,
         also: a.also.clone(),
     };
+    pg.check()?;
     let pb = progress::bar(pg.steps(), "phase", g.json);
     let summaries = phase_grid(&pg, &|| pb.inc(1))?;
     let f = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:.4}"));

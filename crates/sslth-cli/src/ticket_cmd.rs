@@ -95,6 +95,14 @@ pub fn run_verify(args: &VerifyArgs) -> Result<(), String> {
             t.meta.random_edges,
             if v.density_matches { "matching" } else { "NOT matching" }
         );
+        println!(
+            "weights digest: {}",
+            match r.digest_matches {
+                Some(true) => "matches the one recorded at build time",
+                Some(false) => "DIFFERS from the one recorded at build time (an edited seed, scale or mask?)",
+                None => "none recorded (a file from before digests: a compact file's weights cannot be checked)",
+            }
+        );
         if let (Some(b), Some(recorded)) = (r.recomputed_certificate, r.recorded_certificate) {
             println!(
                 "certificate recomputed from the kept edges against {}: {b:.6e} (the file records {recorded:.6e})",

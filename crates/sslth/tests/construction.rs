@@ -3,6 +3,7 @@
 //! certificate, and exact counts.
 
 use sslth::construction::{augmented_layers, build, plan, BuildConfig, Ticket, Tolerance};
+use sslth::experiments::pipeline::build_and_measure;
 use sslth::net::LinearWeights;
 use sslth::net::Network;
 use sslth::weights::uniform_weight;
@@ -151,25 +152,45 @@ fn weight_errors_within_tolerance_when_nothing_is_missed() {
     }
 }
 
-/// `--density D`: the largest k whose measured-rule ticket is predicted
-/// no denser than D; built, it is within 10% of that, and one more k,
-/// built as planned (repairs only lower a density), would be denser.
+/// `--density` D is a ceiling: the pipeline's ticket never keeps more than
+/// D of its random edges, also at D exactly the predicted density of some
+/// k (where a ticket keeping a few more A edges than predicted would
+/// exceed it), and it is the densest k that stays below: one more k, built
+/// as planned (repairs only lower a density), would be denser than 0.9·D.
 #[test]
 fn sizing_takes_the_densest_k_within_the_requested_density() {
+    // Seed 8's k = 2 ticket keeps 0.8323% where sizing predicts 0.8283%:
+    // asked that, it is refused (k = 1 cannot be sized), not kept.
+    for seed in [5, 8] {
+        let net = Network::mlp(&small_mlp(seed, true));
+        let predicted = |k: usize| {
+            let plans = plan(&net, &BuildConfig { k: Some(k), n_k: None, ..config(0, 0) }).unwrap();
+            let kept: u64 = plans.iter().map(|p| p.predicted_kept()).sum();
+            kept as f64 / plans.iter().map(|p| p.random_edges()).sum::<u64>() as f64
+        };
+        let limits: Vec<f64> = (2..=5).map(predicted).collect();
+        for density in [0.12, 0.15, 0.2].into_iter().chain(limits.clone()) {
+            let cfg = BuildConfig { density, n_k: None, ..config(0, 0) };
+            let built = match build_and_measure(&net, &cfg, None, None, |_| {}, &|| true) {
+                Ok(built) => built,
+                // Seed 8 at its k = 2 prediction: k = 1 cannot be sized.
+                Err(e) => {
+                    assert!(e.contains("too low") && (seed, density) == (8, limits[0]), "seed {seed} {density}: {e}");
+                    continue;
+                }
+            };
+            let k = built.plans[0].size.k;
+            assert!(built.plans.iter().all(|p| p.size.k == k));
+            let got = built.ticket.density();
+            assert!(got <= density, "seed {seed}: asked {density}, got {got} at k = {k}");
+            let mut next = plan(&net, &BuildConfig { k: Some(k + 1), n_k: None, ..config(0, 0) }).unwrap();
+            next.iter_mut().for_each(|p| p.repair = false);
+            let next = build(&net, &next, cfg.seed, false, &|| true).unwrap();
+            assert!(next.density() > 0.9 * density, "asked {density}: k = {} gives only {}", k + 1, next.density());
+        }
+    }
     let mlp = small_mlp(5, true);
     let net = Network::mlp(&mlp);
-    for density in [0.12, 0.15, 0.2] {
-        let cfg = BuildConfig { density, n_k: None, ..config(0, 0) };
-        let plans = plan(&net, &cfg).unwrap();
-        let k = plans[0].size.k;
-        assert!(plans.iter().all(|p| p.size.k == k));
-        let t = build(&net, &plans, cfg.seed, false, &|| true).unwrap();
-        assert!(t.density() <= 1.1 * density, "asked {density}, got {} at k = {k}", t.density());
-        let mut next = plan(&net, &BuildConfig { k: Some(k + 1), n_k: None, ..config(0, 0) }).unwrap();
-        next.iter_mut().for_each(|p| p.repair = false);
-        let next = build(&net, &next, cfg.seed, false, &|| true).unwrap();
-        assert!(next.density() > 0.9 * density, "asked {density}: k = {} gives only {}", k + 1, next.density());
-    }
     let low = BuildConfig { density: 1e-7, n_k: None, ..config(0, 0) };
     assert!(plan(&net, &low).unwrap_err().contains("too low"));
     let high = BuildConfig { density: 0.9, n_k: None, ..config(0, 0) };
@@ -193,10 +214,11 @@ fn nonneg_inputs_halve_the_first_layer() {
 }
 
 /// `--k` sizing: each layer's n is the smallest whose expected miss rate
-/// is at most half of MISS_RATE. Building at that n (no repair) misses
-/// about that often or less (the calibration simulates instances; the
-/// build solves the target's), and three quarters of the samples miss
-/// clearly more.
+/// is at most half of MISS_RATE. Building at that n (no repair) misses at
+/// most three times MISS_RATE, as the README states (the calibration
+/// simulates instances; the build solves the target's), and three quarters
+/// of the samples miss clearly more. What a default build guarantees, no
+/// miss at all, is `default_builds_leave_no_weight_outside_its_tolerance`.
 #[test]
 fn k_sizing_meets_its_miss_rate_when_built() {
     use sslth::construction::MISS_RATE;
@@ -255,7 +277,6 @@ fn effective_weights(t: &Ticket, i: usize) -> (Vec<f64>, Vec<f64>) {
 /// misses unless told to accept them.
 #[test]
 fn default_builds_leave_no_weight_outside_its_tolerance() {
-    use sslth::experiments::pipeline::build_and_measure;
     let mlp = common::random_mlp(&[40, 30, 10], 11, 0.3, true);
     let net = Network::mlp(&mlp);
     let eps = 1e-2;

@@ -87,7 +87,7 @@ pub fn demo(
     cfg: &DemoConfig,
     split: &Split,
     on_batch: &dyn Fn(),
-    show_plan: impl FnOnce(&[LayerPlan]),
+    show_plan: impl Fn(&[LayerPlan]),
     on_row: &(dyn Fn() -> bool + Sync),
 ) -> Result<Demo, String> {
     let tcfg = cfg.train_config(split)?;

@@ -45,7 +45,8 @@ pub struct Built {
 /// Plans (see [`plan`]), builds, certifies, and compares the ticket with
 /// the target on `test` when given; `input_scale` (raw input × scale =
 /// network input) is recorded in the ticket. `show_plan` sees the sizing
-/// before the build starts, `progress` is called once per built row and
+/// before the build starts (again if a ticket over `cfg.density` is built
+/// again one k lower), `progress` is called once per built row and
 /// stops the build ("interrupted") by returning false.
 ///
 /// With [`Tolerance::Network`]`(ε)`, a certificate above ε is an error
@@ -55,16 +56,39 @@ pub fn build_and_measure(
     cfg: &BuildConfig,
     test: Option<&Dataset>,
     input_scale: Option<f64>,
-    show_plan: impl FnOnce(&[LayerPlan]),
+    show_plan: impl Fn(&[LayerPlan]),
     progress: &(dyn Fn() -> bool + Sync),
 ) -> Result<Built, String> {
     if let Some(t) = test {
         t.expect_dim(net.d_in(), "the target")?;
     }
     let t0 = Instant::now();
-    let plans = plan(net, cfg)?;
+    let mut plans = plan(net, cfg)?;
     show_plan(&plans);
-    let ticket = build(net, &plans, cfg.seed, cfg.nonneg_input, progress).ok_or("interrupted")?;
+    let mut ticket = build(net, &plans, cfg.seed, cfg.nonneg_input, progress).ok_or("interrupted")?;
+    // `density` is a ceiling: sizing predicts the kept edges, and where the
+    // built ticket keeps more, it is built again one k lower.
+    let by_density = cfg.k.is_none() && cfg.n_k.is_none();
+    while by_density && ticket.density() > cfg.density {
+        let k = plans[0].size.k;
+        if k <= 1 {
+            return Err(format!(
+                "density {} is too low for this target: the k = 1 ticket keeps {:.4}%",
+                cfg.density,
+                100.0 * ticket.density()
+            ));
+        }
+        plans = plan(net, &BuildConfig { k: Some(k - 1), ..cfg.clone() }).map_err(|e| {
+            format!(
+                "density {} is too low for this target: the k = {k} ticket keeps {:.4}% and k = {} is refused ({e})",
+                cfg.density,
+                100.0 * ticket.density(),
+                k - 1
+            )
+        })?;
+        show_plan(&plans);
+        ticket = build(net, &plans, cfg.seed, cfg.nonneg_input, progress).ok_or("interrupted")?;
+    }
     let build_time = t0.elapsed();
     let (instances, misses) = ticket.instances();
     if misses > 0 && !cfg.accept_misses {

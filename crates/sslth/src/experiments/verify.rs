@@ -6,7 +6,9 @@
 use crate::construction::{as_pairs, certified_share, certify, certify_box, checked_approximations, TightCertificate};
 use crate::data::{Dataset, InputShape};
 use crate::experiments::attack::{attack, AttackConfig, AttackResult};
-use crate::files::{read_ticket, target, verify, LoadedTicket, Verification};
+use crate::files::{
+    header_metadata, read_ticket, target, verify, weights_digest, LoadedTicket, Verification, DIGEST_KEY,
+};
 use crate::net::BasisSpec;
 use crate::ticket::TicketMeta;
 use serde::Serialize;
@@ -22,6 +24,10 @@ pub struct VerifyReport {
     pub recomputed_certificate: Option<f64>,
     /// The certificate the file records.
     pub recorded_certificate: Option<f64>,
+    /// Whether the weights the file gives (a compact file's regenerated
+    /// from its seed, scales and masks) have the digest it records; `None`
+    /// for a file that records none (written before digests).
+    pub digest_matches: Option<bool>,
     /// The tight certificate recomputed from the kept edges over the
     /// data's box, with its certified agreement on the test rows.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -35,7 +41,7 @@ pub struct VerifyReport {
 
 impl VerifyReport {
     /// Whether everything checked holds: no mismatched weight, the density
-    /// the metadata say, (with a target) a recomputed certificate no
+    /// the metadata say, the recorded weights digest, (with a target) a recomputed certificate no
     /// larger than the recorded one (up to summation order), and (with an
     /// attack) no error found above the tight bound (up to
     /// [`crate::experiments::attack::ATTACK_SLACK`]).
@@ -48,7 +54,11 @@ impl VerifyReport {
             (Some(a), Some(t)) => a.within(t),
             _ => true,
         };
-        self.verification.mismatches == 0 && self.verification.density_matches && holds && unbroken
+        self.verification.mismatches == 0
+            && self.verification.density_matches
+            && self.digest_matches != Some(false)
+            && holds
+            && unbroken
     }
 }
 
@@ -113,6 +123,8 @@ pub fn verify_file(
 ) -> Result<(LoadedTicket, VerifyReport), String> {
     let t = read_ticket(ticket_path).map_err(|e| e.to_string())?;
     let verification = verify(&t);
+    let recorded = header_metadata(ticket_path).and_then(|m| m.get(DIGEST_KEY).cloned());
+    let digest_matches = recorded.map(|d| d == weights_digest(&t.net));
     let name = data.or(t.meta.data.as_deref());
     if attack_cfg.is_some() && (name.is_none() || target_path.is_none()) {
         return Err("an attack needs the target (--target) and data (--data, or data the ticket records)".into());
@@ -139,6 +151,7 @@ pub fn verify_file(
         verification,
         recomputed_certificate: ball,
         recorded_certificate: t.meta.certified_error,
+        digest_matches,
         tight_certificate: tight,
         attack,
         passed: false,

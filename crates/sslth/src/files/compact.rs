@@ -117,7 +117,7 @@ pub fn compact_bytes(net: &SparseNet, meta: &TicketMeta) -> Vec<u8> {
         .map(|(l, (_, bytes))| (format!("{}.mask", 2 * l), Dtype::U8, vec![bytes.len()], bytes))
         .collect();
     let extra = vec![("masks".to_string(), serde_json::to_string(&encodings).expect("serialises")), shapes_entry(meta)];
-    serialize_typed(tensors, metadata(meta, COMPACT, extra))
+    serialize_typed(tensors, metadata(meta, net, COMPACT, extra))
 }
 
 /// What the subset-rank coding of pair i needs, all derived from the

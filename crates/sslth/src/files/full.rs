@@ -1,6 +1,7 @@
 //! Full ticket files (docs/FORMAT.md): the kept weights themselves, in
 //! PyTorch naming, runnable without sslth.
 
+use super::digest::{weights_digest, DIGEST_KEY};
 use super::safetensors::{f32_bytes, serialize_typed};
 use crate::ticket::{random_shapes, SparseNet, TicketMeta};
 use safetensors::Dtype;
@@ -9,8 +10,17 @@ use std::collections::HashMap;
 /// `format` metadata of a full ticket.
 pub const FULL: &str = "sslth-ticket-full";
 
-pub(super) fn metadata(meta: &TicketMeta, format: &str, extra: Vec<(String, String)>) -> HashMap<String, String> {
+/// A ticket file's metadata: its format, the metadata JSON, a few fields
+/// repeated for readers that read no JSON, the weights digest of `net`
+/// ([`weights_digest`]) and `extra`.
+pub(super) fn metadata(
+    meta: &TicketMeta,
+    net: &SparseNet,
+    format: &str,
+    extra: Vec<(String, String)>,
+) -> HashMap<String, String> {
     let mut m = HashMap::from([
+        (DIGEST_KEY.to_string(), weights_digest(net)),
         ("format".to_string(), format.to_string()),
         ("sslth".to_string(), serde_json::to_string(meta).expect("metadata serialises")),
         ("seed".to_string(), meta.seed.to_string()),
@@ -40,7 +50,7 @@ pub fn full_bytes(net: &SparseNet, meta: &TicketMeta) -> Vec<u8> {
             tensors.push((format!("{}.bias", 2 * l), Dtype::F32, vec![b.len()], f32_bytes(b)));
         }
     }
-    serialize_typed(tensors, metadata(meta, FULL, vec![shapes_entry(meta)]))
+    serialize_typed(tensors, metadata(meta, net, FULL, vec![shapes_entry(meta)]))
 }
 
 /// The `shapes` metadata: `[out, in]` of each runnable layer (layer 0

@@ -7,6 +7,7 @@
 
 pub mod atomic;
 pub mod compact;
+pub mod digest;
 pub mod full;
 pub mod npy;
 pub mod runnable;
@@ -17,6 +18,7 @@ pub mod ticket_read;
 
 pub use atomic::write_atomic;
 pub use compact::{compact_bytes, COMPACT};
+pub use digest::{weights_digest, DIGEST_KEY};
 pub use full::{full_bytes, FULL};
 pub use runnable::{recorded_data, Runnable};
 pub use safetensors::{header_metadata, ModelError};
