@@ -570,12 +570,11 @@ fn build_keeps_its_promises_or_refuses() {
     let mut bad = mlp.clone();
     bad[1].weight[13] = 2.9e38;
     std::fs::write(p("bad.safetensors"), plain(&bad)).unwrap();
-    let start = std::time::Instant::now();
+    // Refused by validation, before any sizing could run on such a weight.
     let hostile = format!("build --target {} --weight-eps 0.01 -o {}", p("bad.safetensors"), p("bad-t.safetensors"));
     assert_one_line_error(&hostile.split_whitespace().collect::<Vec<_>>(), "2.weight[1, 5] = 2.9000e38");
     let hostile = format!("build --target {} --eps 1 -o {}", p("bad.safetensors"), p("bad-t.safetensors"));
     assert_one_line_error(&hostile.split_whitespace().collect::<Vec<_>>(), "below float32 resolution");
-    assert!(start.elapsed().as_secs() < 60);
     std::fs::remove_dir_all(&d).unwrap();
 }
 
@@ -588,7 +587,17 @@ fn ctrl_c_prints_the_best_subset_so_far() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // Interrupt once the solver has installed its Ctrl-C handler (SIGINT,
+    // signal 2, is then in /proc's caught mask), however loaded the machine:
+    // the search itself runs for minutes.
+    let caught = || {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+        let mask = status.lines().find_map(|l| l.strip_prefix("SigCgt:")).map(str::trim).unwrap_or("0");
+        u64::from_str_radix(mask, 16).unwrap_or(0) & 0b10 != 0
+    };
+    while !caught() {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let ok = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(ok.success());
     let o = child.wait_with_output().unwrap();

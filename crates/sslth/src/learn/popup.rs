@@ -148,18 +148,15 @@ pub fn train(
     check(data, cfg)?;
     // Every layer's weights and scores are held transposed, [cols, rows]
     // (input-major), which fixes the order the top-k breaks ties in.
-    let transpose = |v: &[f32], rows: usize, cols: usize| -> Vec<f32> {
-        (0..cols * rows).map(|t| v[(t % rows) * cols + t / rows]).collect()
-    };
     let mut weights = Vec::new();
     let mut scores = Vec::new();
     for (l, r) in cfg.layers.iter().enumerate() {
-        weights.push(transpose(&layer_weights(cfg.seed, l, r), r.rows, r.cols));
+        weights.push(flip(&layer_weights(cfg.seed, l, r), r.rows, r.cols));
         let mut u = vec![0.0f64; r.rows * r.cols];
         WeightStream::new(cfg.seed, SCORE_STREAM + l as u64).fill(&mut u);
         let bound = 1.0 / (r.cols as f64).sqrt();
         let s: Vec<f32> = u.into_iter().map(|u| (u * bound) as f32).collect();
-        scores.push(transpose(&s, r.rows, r.cols));
+        scores.push(flip(&s, r.rows, r.cols));
     }
     let counts: Vec<usize> = cfg.layers.iter().map(|r| kept(r.rows * r.cols, cfg.density)).collect();
     let mut velocity: Vec<Vec<f32>> = scores.iter().map(|s| vec![0.0; s.len()]).collect();
@@ -177,27 +174,11 @@ pub fn train(
         Some(f) => f,
         None => {
             let rows = data.len().min(2048);
-            let mut h: Vec<f32> = data.inputs[..rows * data.dim]
+            let x: Vec<f32> = data.inputs[..rows * data.dim]
                 .chunks_exact(data.dim)
                 .flat_map(|row| row.iter().copied().chain(cfg.bias.then_some(1.0)))
                 .collect();
-            for (l, (w, s)) in weights.iter().zip(&scores).enumerate() {
-                let r = &cfg.layers[l];
-                let m = top_mask(s, counts[l]);
-                let mut next = vec![0.0f32; rows * r.rows];
-                for (x, y) in h.chunks_exact(r.cols).zip(next.chunks_exact_mut(r.rows)) {
-                    for (i, &xi) in x.iter().enumerate().filter(|(_, &v)| v != 0.0) {
-                        let (wi, mi) = (&w[i * r.rows..(i + 1) * r.rows], &m[i * r.rows..(i + 1) * r.rows]);
-                        for ((yo, &wo), &mo) in y.iter_mut().zip(wi).zip(mi) {
-                            *yo += xi * wo * mo;
-                        }
-                    }
-                }
-                if l + 1 < weights.len() {
-                    next.iter_mut().for_each(|v| *v = v.max(0.0));
-                }
-                h = next;
-            }
+            let h = masked_network(&weights, &scores, &cfg.layers, &counts).forward_batch(&x, rows);
             let rms = (h.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / h.len().max(1) as f64).sqrt();
             if rms > 0.0 && rms.is_finite() {
                 1.0 / rms
@@ -253,6 +234,25 @@ pub fn train(
         .collect())
 }
 
+/// `[cols, rows]` ↔ `[rows, cols]`: `v` has `from_rows` rows.
+fn flip(v: &[f32], from_rows: usize, from_cols: usize) -> Vec<f32> {
+    (0..from_rows * from_cols).map(|t| v[(t % from_rows) * from_cols + t / from_rows]).collect()
+}
+
+/// The current ticket as a network: each layer's weights W ⊙ M (the top
+/// entries by |score|), from the transposed layouts of [`train`].
+fn masked_network(weights: &[Vec<f32>], scores: &[Vec<f32>], layers: &[RandomLayer], counts: &[usize]) -> Network {
+    let dense: Vec<LinearWeights> = (weights.iter().zip(scores).enumerate())
+        .map(|(l, (w, s))| {
+            let r = &layers[l];
+            let mut effective = top_mask(s, counts[l]);
+            effective.iter_mut().zip(w).for_each(|(m, w)| *m *= w);
+            LinearWeights { d_in: r.cols, d_out: r.rows, weight: flip(&effective, r.cols, r.rows), bias: None }
+        })
+        .collect();
+    Network::mlp(&dense)
+}
+
 /// One batch's loss and the straight-through gradient of every score, all
 /// in the transposed layouts of [`train`]: the loss's gradient in the
 /// effective weights W ⊙ M times W ⊙ sign(s).
@@ -265,19 +265,8 @@ fn step_gradients(
     y: &[u8],
     logit_scale: f64,
 ) -> (f32, Vec<Vec<f32>>) {
-    // [cols, rows] ↔ [rows, cols].
-    let flip = |v: &[f32], from_rows: usize, from_cols: usize| -> Vec<f32> {
-        (0..from_rows * from_cols).map(|t| v[(t % from_rows) * from_cols + t / from_rows]).collect()
-    };
-    let dense: Vec<LinearWeights> = (weights.iter().zip(scores).enumerate())
-        .map(|(l, (w, s))| {
-            let r = &layers[l];
-            let mut effective = top_mask(s, counts[l]);
-            effective.iter_mut().zip(w).for_each(|(m, w)| *m *= w);
-            LinearWeights { d_in: r.cols, d_out: r.rows, weight: flip(&effective, r.cols, r.rows), bias: None }
-        })
-        .collect();
-    let (loss, grads) = loss_and_gradients(&Network::mlp(&dense), x, y, logit_scale as f32);
+    let net = masked_network(weights, scores, layers, counts);
+    let (loss, grads) = loss_and_gradients(&net, x, y, logit_scale as f32);
     let out = (grads.coefficients.iter().zip(weights).zip(scores).enumerate())
         .map(|(l, ((g, w), s))| {
             let g = flip(g, layers[l].rows, layers[l].cols);
