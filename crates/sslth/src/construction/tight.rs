@@ -46,12 +46,8 @@ struct Interval {
 }
 
 impl Interval {
-    fn point(v: Vec<f64>) -> Interval {
-        Interval { lo: v.clone(), hi: v }
-    }
-
     fn zeros(len: usize) -> Interval {
-        Interval::point(vec![0.0; len])
+        Interval { lo: vec![0.0; len], hi: vec![0.0; len] }
     }
 
     /// The box of the positive parts v⁺ (`sign` 1) or negative parts v⁻
@@ -215,15 +211,16 @@ impl Affine {
 
     /// Averages the `points` neurons of each channel.
     fn mean_pool(&self, points: usize) -> Affine {
-        let n = self.terms();
-        let pool = |v: &[f64], len: usize| -> Vec<f64> {
-            v.chunks(len).flat_map(|row| row.chunks(points).map(|c| c.iter().sum::<f64>() / points as f64)).collect()
+        let pool = |v: &[f64]| -> Vec<f64> {
+            v.chunks(self.len)
+                .flat_map(|row| row.chunks(points).map(|c| c.iter().sum::<f64>() / points as f64))
+                .collect()
         };
         Affine {
-            lower: pool(&self.lower, self.len),
-            upper: pool(&self.upper, self.len),
-            magnitude: pool(&self.magnitude, self.len),
-            len: if n == 0 { 0 } else { self.len / points },
+            lower: pool(&self.lower),
+            upper: pool(&self.upper),
+            magnitude: pool(&self.magnitude),
+            len: self.len / points,
         }
     }
 }
