@@ -260,7 +260,7 @@ pub fn build_pair(spec: &PairSpec<'_>, progress: &(dyn Fn() -> bool + Sync)) -> 
                     let target = c.values[r * c.d_in + j];
                     for (side, members) in sides.iter().enumerate() {
                         let approx = if side == 0 { &mut out.pos[j] } else { &mut out.neg[j] };
-                        if (side == 1 && spec.nonneg[j]) || target == 0.0 {
+                        if side >= crate::ticket::sides(spec.nonneg[j]) || target == 0.0 {
                             // No N side, or an exact zero: no edge, no error.
                             *approx = target;
                             continue;

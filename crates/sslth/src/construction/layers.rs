@@ -12,6 +12,7 @@
 use super::engine::Coefficients;
 use crate::linalg::spectral_norm_upper;
 use crate::net::{Basis, Network};
+use crate::ticket::nonneg_channels;
 use std::sync::Arc;
 
 /// One target layer as the construction sees it.
@@ -75,10 +76,7 @@ pub fn augmented_layers(net: &Network, nonneg_input: bool) -> Result<Vec<TargetL
         if carry {
             values[(id * d_out + l.c_out) * d_in + l.c_in] = 1.0;
         }
-        let mut nonneg = vec![i > 0 || nonneg_input; d_in];
-        if bias {
-            nonneg[l.c_in] = true;
-        }
+        let nonneg = nonneg_channels(i, d_in, nonneg_input, bias);
         let coefficients = Coefficients { basis: size, pointwise: id, d_out, d_in, values };
         out.push(TargetLayer { coefficients, nonneg, basis: l.basis.clone(), points });
         if structure.pool_after == Some(i) {

@@ -9,6 +9,7 @@ use super::engine::{Coefficients, PairSize};
 use super::layers::augmented_layers;
 use crate::linalg::spectral_norm;
 use crate::net::Network;
+use crate::ticket::sides;
 
 /// The tolerance asked for.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -114,11 +115,7 @@ impl<'a> LayerShape<'a> {
     }
 
     fn sides(&self, j: usize) -> u64 {
-        if self.nonneg[j] {
-            1
-        } else {
-            2
-        }
+        sides(self.nonneg[j]) as u64
     }
 
     fn instances(&self) -> u64 {

@@ -6,7 +6,7 @@
 use super::full::{metadata, shapes_entry};
 use super::safetensors::serialize_typed;
 use super::subsets;
-use crate::ticket::{flat_indices, identity_of, random_shapes, SparseNet, TicketMeta};
+use crate::ticket::{flat_indices, identity_of, nonneg_channels, random_shapes, sides, SparseNet, TicketMeta};
 use safetensors::Dtype;
 
 /// `format` metadata of a compact ticket.
@@ -153,16 +153,14 @@ impl PairLayout {
                 sides[h / two_n][usize::from(w < 0.0)].push(h);
             }
         }
-        let nonneg =
-            (0..p.d_in).map(|j| i > 0 || meta.nonneg_input || (meta.bias && i == 0 && j == p.d_in - 1)).collect();
+        let nonneg = nonneg_channels(i, p.d_in, meta.nonneg_input, meta.bias);
         PairLayout { hidden, two_n, d_in: p.d_in, rows: p.rows, k: p.k, first, sides, nonneg }
     }
 
     /// The instances in stream order: (row, block, side).
     fn instances(&self) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
-        (0..self.rows).flat_map(move |r| {
-            (0..self.d_in).flat_map(move |j| (0..if self.nonneg[j] { 1 } else { 2 }).map(move |s| (r, j, s)))
-        })
+        (0..self.rows)
+            .flat_map(move |r| (0..self.d_in).flat_map(move |j| (0..sides(self.nonneg[j])).map(move |s| (r, j, s))))
     }
 
     /// A's flat indices for the hidden channels `used` (ascending).

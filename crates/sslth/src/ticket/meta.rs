@@ -93,6 +93,24 @@ pub struct TicketMeta {
     pub misses: u64,
 }
 
+/// Which input channels of pair `i` (of `d_in`, the constant last with
+/// `bias`) are never negative and so have no N side: all of them after the
+/// first pair (ReLU outputs and the carried constant), all of pair 0's
+/// with `nonneg_input`, and the constant channel.
+pub fn nonneg_channels(i: usize, d_in: usize, nonneg_input: bool, bias: bool) -> Vec<bool> {
+    (0..d_in).map(|j| i > 0 || nonneg_input || (bias && j + 1 == d_in)).collect()
+}
+
+/// Sign sides, and so RFSS instances per non-zero coefficient, of an input
+/// channel: P alone if it is never negative, else P and N.
+pub fn sides(nonneg: bool) -> usize {
+    if nonneg {
+        1
+    } else {
+        2
+    }
+}
+
 fn one() -> usize {
     1
 }

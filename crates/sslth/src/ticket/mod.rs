@@ -10,7 +10,7 @@ mod random;
 mod sparse;
 mod state_dict;
 
-pub use meta::{PairMeta, RandomLayer, TicketMeta};
+pub use meta::{nonneg_channels, sides, PairMeta, RandomLayer, TicketMeta};
 pub(crate) use random::identity_of;
 pub use random::{flat_indices, net_of, random_layers, random_shapes, regenerate};
 pub use sparse::{SparseLayer, SparseNet};
