@@ -12,8 +12,10 @@
 //! d = ẑ − z = Ĉ⁺ δ − E⁺ u⁺ + E⁻ u⁻ (δ = 0 at the input, and u⁻ = 0 after
 //! the input since every later channel is a ReLU output or the constant).
 //! At the first layer d is an exact affine function of x; later, Ĉ⁺ δ
-//! maps the affine bounds (lower through positive coefficients, upper
-//! through negative ones) and the E terms, small, enter as a box. Boxes
+//! maps the affine bounds (a lower bound of Ĉ⁺ δ takes δ's lower bounds
+//! through positive coefficients and its upper ones through negative
+//! coefficients; an upper bound the reverse) and the E terms, small,
+//! enter as a box. Boxes
 //! of linear maps are bounded in centre–radius form (every basis element
 //! has non-negative entries).
 //!

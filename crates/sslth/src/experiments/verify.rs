@@ -41,10 +41,10 @@ pub struct VerifyReport {
 
 impl VerifyReport {
     /// Whether everything checked holds: no mismatched weight, the density
-    /// the metadata say, the recorded weights digest, (with a target) a recomputed certificate no
-    /// larger than the recorded one (up to summation order), and (with an
-    /// attack) no error found above the tight bound (up to
-    /// [`crate::experiments::attack::ATTACK_SLACK`]).
+    /// the metadata say, the recorded weights digest, (with a target) a
+    /// recomputed certificate no larger than the recorded one (up to
+    /// summation order), and (with an attack) no error found above the
+    /// tight bound (up to [`crate::experiments::attack::ATTACK_SLACK`]).
     pub fn holds(&self) -> bool {
         let holds = match (self.recomputed_certificate, self.recorded_certificate) {
             (Some(b), Some(recorded)) => b <= recorded * (1.0 + 1e-9),
