@@ -208,8 +208,13 @@ impl Ticket {
     /// elements of ‖b_q‖ times a [`spectral_norm_upper`]), and the
     /// recursion only adds and multiplies them, so the bound is one too.
     pub fn certificate(&self, net: &Network) -> Result<Certificate, String> {
-        let approx: Vec<(&[f64], &[f64])> = self.pairs.iter().map(|p| (&p.approx_pos[..], &p.approx_neg[..])).collect();
-        certify(net, self.nonneg_input, &approx)
+        certify(net, self.nonneg_input, &self.approximations())
+    }
+
+    /// What each pair computes, (Ĉ⁺, Ĉ⁻) flat like the augmented
+    /// coefficients, as the certificates take it.
+    fn approximations(&self) -> Vec<(&[f64], &[f64])> {
+        self.pairs.iter().map(|p| (&p.approx_pos[..], &p.approx_neg[..])).collect()
     }
 
     /// The tight certificate against `net` over inputs in [0, `input_max`]
@@ -221,7 +226,6 @@ impl Ticket {
         input_max: f64,
         ball_bound: f64,
     ) -> Result<TightCertificate, String> {
-        let approx: Vec<(&[f64], &[f64])> = self.pairs.iter().map(|p| (&p.approx_pos[..], &p.approx_neg[..])).collect();
-        certify_box(net, self.nonneg_input, &approx, input_max, ball_bound)
+        certify_box(net, self.nonneg_input, &self.approximations(), input_max, ball_bound)
     }
 }

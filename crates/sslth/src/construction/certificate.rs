@@ -29,14 +29,7 @@ pub fn certify(net: &Network, nonneg_input: bool, approx: &[(&[f64], &[f64])]) -
     for (l, &(pos, neg)) in layers.iter().zip(approx) {
         let c = &l.coefficients;
         let cols = c.d_in;
-        let e_pos: Vec<f64> = c.values.iter().zip(pos).map(|(t, a)| t - a).collect();
-        let e_neg: Vec<f64> = c
-            .values
-            .iter()
-            .zip(neg)
-            .enumerate()
-            .map(|(i, (t, a))| if l.nonneg[i % cols] { 0.0 } else { t - a })
-            .collect();
+        let [e_pos, e_neg] = l.errors(pos, neg);
         let mut joint = Vec::with_capacity(2 * e_pos.len());
         for r in 0..c.rows() {
             joint.extend_from_slice(&e_pos[r * cols..(r + 1) * cols]);

@@ -35,6 +35,17 @@ impl TargetLayer {
         &values[q * size..(q + 1) * size]
     }
 
+    /// The errors [E⁺, E⁻] = [C − Ĉ⁺, C − Ĉ⁻] of approximations `pos`
+    /// and `neg` (flat like the coefficients), E⁻ = 0 on channels that are
+    /// never negative (they have no N side).
+    pub fn errors(&self, pos: &[f64], neg: &[f64]) -> [Vec<f64>; 2] {
+        let (c, cols) = (&self.coefficients.values, self.coefficients.d_in);
+        let e_pos = c.iter().zip(pos).map(|(t, a)| t - a).collect();
+        let e_neg =
+            c.iter().zip(neg).enumerate().map(|(i, (t, a))| if self.nonneg[i % cols] { 0.0 } else { t - a }).collect();
+        [e_pos, e_neg]
+    }
+
     /// Σ_q ‖b_q‖·‖M_q‖₂ over the blocks of `values` (flat like the
     /// coefficients), each norm bounded above ([`spectral_norm_upper`]):
     /// an upper bound on ‖Σ_q b_q ⊗ M_q‖.

@@ -298,14 +298,10 @@ pub fn certify_box(
     let (mut delta, mut delta_affine) = (Interval::zeros(len), Affine::zeros(len, dim + 1));
     let mut per_layer = Vec::with_capacity(layers.len());
     for (i, (layer, &(pos, neg))) in layers.iter().zip(approx).enumerate() {
-        let c = &layer.coefficients;
-        let cols = c.d_in;
-        let z = linear_box(layer, &c.values, &u);
+        let z = linear_box(layer, &layer.coefficients.values, &u);
         // d = Ĉ⁺ δ − E⁺ u⁺ + E⁻ u⁻, as a box and as affine bounds.
-        let minus_e_pos: Vec<f64> = c.values.iter().zip(pos).map(|(t, a)| a - t).collect();
-        let e_neg: Vec<f64> = (c.values.iter().zip(neg).enumerate())
-            .map(|(k, (t, a))| if layer.nonneg[k % cols] { 0.0 } else { t - a })
-            .collect();
+        let [e_pos, e_neg] = layer.errors(pos, neg);
+        let minus_e_pos: Vec<f64> = e_pos.iter().map(|v| -v).collect();
         let (u_pos, u_neg) = (u.part(1.0), u.part(-1.0));
         let mut e_box = linear_box(layer, &minus_e_pos, &u_pos);
         e_box.add(&linear_box(layer, &e_neg, &u_neg));
@@ -370,6 +366,15 @@ pub fn certified_share(outputs: &[f32], classes: usize, bound: f64) -> f64 {
         })
         .count();
     certified as f64 / rows as f64
+}
+
+impl TightCertificate {
+    /// Fills in the certified agreement from the target's outputs on the
+    /// test rows (row-major, `rows` of them): [`certified_share`].
+    pub fn measure_agreement(&mut self, target_outputs: &[f32], rows: usize) {
+        let classes = target_outputs.len() / rows.max(1);
+        self.certified_agreement = Some(certified_share(target_outputs, classes, self.bound));
+    }
 }
 
 /// The bound over the data's box (see the module docs), beside the §6

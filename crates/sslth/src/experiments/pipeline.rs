@@ -1,9 +1,7 @@
 //! The whole job for one target: plan, build, certify, and measure when
 //! data are at hand.
 
-use crate::construction::{
-    build, certified_share, plan, BuildConfig, Certificate, LayerPlan, Ticket, TightCertificate, Tolerance,
-};
+use crate::construction::{build, plan, BuildConfig, Certificate, LayerPlan, Ticket, TightCertificate, Tolerance};
 use crate::data::Dataset;
 use crate::experiments::eval::{compare, Comparison};
 use crate::net::{BasisSpec, Kind, Network};
@@ -131,7 +129,7 @@ pub fn build_and_measure(
     let comparison = test.map(|t| {
         let fx = net.forward_batch(&t.inputs, t.len());
         if let Some(tight) = &mut tight {
-            tight.certified_agreement = Some(certified_share(&fx, fx.len() / t.len().max(1), tight.bound));
+            tight.measure_agreement(&fx, t.len());
         }
         compare(&fx, &sparse, t)
     });

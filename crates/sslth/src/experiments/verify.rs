@@ -3,7 +3,7 @@
 //! recomputed from the kept edges alone; given data too, the tight
 //! certificate over the data's box, and an attack on it.
 
-use crate::construction::{as_pairs, certified_share, certify, certify_box, checked_approximations, TightCertificate};
+use crate::construction::{as_pairs, certify, certify_box, checked_approximations, TightCertificate};
 use crate::data::{Dataset, InputShape};
 use crate::experiments::attack::{attack, AttackConfig, AttackResult};
 use crate::files::{
@@ -99,8 +99,7 @@ fn recertify(
     if let Some(d) = data {
         d.expect_dim(net.d_in(), "the target")?;
         let mut c = certify_box(&net, t.meta.nonneg_input, &refs, d.input_max, ball)?;
-        let fx = net.forward_batch(&d.inputs, d.len());
-        c.certified_agreement = Some(certified_share(&fx, fx.len() / d.len().max(1), c.bound));
+        c.measure_agreement(&net.forward_batch(&d.inputs, d.len()), d.len());
         tight = Some(c);
         if let Some(cfg) = attack_cfg {
             attacked = Some(attack(&net, &t.net, d, cfg, &|| true)?);
