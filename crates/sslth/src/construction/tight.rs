@@ -87,27 +87,6 @@ impl Interval {
     }
 }
 
-/// The box of relu(z + d) − relu(z) for z in `z` and d in `d`.
-fn relu_difference(z: &Interval, d: &Interval) -> Interval {
-    let relu = |v: f64| v.max(0.0);
-    let n = z.lo.len();
-    let (mut lo, mut hi) = (vec![0.0; n], vec![0.0; n]);
-    for i in 0..n {
-        let (zl, zh, dl, dh) = (z.lo[i], z.hi[i], d.lo[i], d.hi[i]);
-        let (l, h) = if zh <= 0.0 && zh + dh <= 0.0 {
-            (0.0, 0.0) // both inactive
-        } else if zl >= 0.0 && zl + dl >= 0.0 {
-            (dl, dh) // both active
-        } else {
-            // 1-Lipschitz and monotone, intersected with the two ranges.
-            (dl.min(0.0).max(relu(zl + dl) - relu(zh)), dh.max(0.0).min(relu(zh + dh) - relu(zl)))
-        };
-        lo[i] = l;
-        hi[i] = h;
-    }
-    Interval { lo, hi }
-}
-
 /// Σ_q b_q ⊗ M_q x for one example `x` (channels × points), M flat like
 /// the layer's coefficients; input channels that are all zero are skipped.
 fn apply(layer: &TargetLayer, m: &[f64], x: &[f64]) -> Vec<f64> {
@@ -227,18 +206,30 @@ impl Affine {
     }
 }
 
-/// The bounds of δ' = relu(z + d) − relu(z) from those of d (see the
-/// module docs), given the boxes of z and d.
-fn relu_difference_affine(z: &Interval, d: &Interval, da: &Affine) -> Affine {
+/// The box and the affine bounds of δ' = relu(z + d) − relu(z) (see the
+/// module docs), from the boxes of z and d and the affine bounds of d.
+fn relu_difference(z: &Interval, d: &Interval, da: &Affine) -> (Interval, Affine) {
+    let relu = |v: f64| v.max(0.0);
     let (n, len) = (da.terms(), da.len);
     let mut out = Affine::zeros(len, n);
     out.magnitude.clone_from(&da.magnitude);
+    let (mut lo, mut hi) = (vec![0.0; len], vec![0.0; len]);
     for i in 0..len {
         let (zl, zh, dl, dh) = (z.lo[i], z.hi[i], d.lo[i], d.hi[i]);
+        let inactive = zh <= 0.0 && zh + dh <= 0.0;
+        let active = zl >= 0.0 && zl + dl >= 0.0;
+        (lo[i], hi[i]) = if inactive {
+            (0.0, 0.0)
+        } else if active {
+            (dl, dh)
+        } else {
+            // 1-Lipschitz and monotone, intersected with the two ranges.
+            (dl.min(0.0).max(relu(zl + dl) - relu(zh)), dh.max(0.0).min(relu(zh + dh) - relu(zl)))
+        };
         // δ' ≥ a·(lower of d) + b and δ' ≤ c·(upper of d) + e.
-        let ((a, b), (c, e)) = if zh <= 0.0 && zh + dh <= 0.0 {
+        let ((a, b), (c, e)) = if inactive {
             ((0.0, 0.0), (0.0, 0.0))
-        } else if (zl >= 0.0 && zl + dl >= 0.0) || (dl >= 0.0 && dh <= 0.0) {
+        } else if active || (dl >= 0.0 && dh <= 0.0) {
             ((1.0, 0.0), (1.0, 0.0))
         } else if dl >= 0.0 {
             ((0.0, 0.0), (1.0, 0.0))
@@ -255,7 +246,7 @@ fn relu_difference_affine(z: &Interval, d: &Interval, da: &Affine) -> Affine {
         out.lower[(n - 1) * len + i] += b;
         out.upper[(n - 1) * len + i] += e;
     }
-    out
+    (Interval { lo, hi }, out)
 }
 
 /// The box of Σ_q b_q ⊗ M_q v over v in `x`, widened for rounding.
@@ -321,8 +312,9 @@ pub fn certify_box(
             per_layer.push(delta.max_abs());
             break;
         }
-        delta_affine = relu_difference_affine(&z, &d, &d_affine);
-        delta = relu_difference(&z, &d).intersect(&delta_affine.concretize(input_max));
+        let (relu_box, relu_affine) = relu_difference(&z, &d, &d_affine);
+        delta = relu_box.intersect(&relu_affine.concretize(input_max));
+        delta_affine = relu_affine;
         u = z.part(1.0);
         if pool_after == Some(i) {
             u = u.mean_pool(layer.points);

@@ -40,7 +40,10 @@ pub fn weights_digest(net: &SparseNet) -> String {
     for layer in &net.layers {
         let mut edges: Vec<(u32, u32, f32)> =
             layer.rows.iter().zip(&layer.cols).zip(&layer.vals).map(|((&r, &c), &v)| (r, c, v)).collect();
-        edges.sort_by_key(|e| (e.0, e.1));
+        // Layers keep their edges sorted (`SparseLayer`); sort only if not.
+        if !edges.is_sorted_by_key(|e| (e.0, e.1)) {
+            edges.sort_by_key(|e| (e.0, e.1));
+        }
         eat(&(edges.len() as u64).to_le_bytes());
         for (r, c, v) in edges {
             eat(&r.to_le_bytes());
