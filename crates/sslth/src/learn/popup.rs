@@ -340,7 +340,7 @@ mod tests {
         let mut scores = Vec::new();
         for (l, r) in layers.iter().enumerate() {
             let w = layer_weights(3, l, r);
-            weights.push((0..w.len()).map(|t| w[(t % r.rows) * r.cols + t / r.rows]).collect::<Vec<f32>>());
+            weights.push(flip(&w, r.rows, r.cols));
             scores.push(
                 (0..w.len()).map(|t| crate::weights::uniform_weight(4, l as u64, t as u64) as f32).collect::<Vec<_>>(),
             );
@@ -359,7 +359,7 @@ mod tests {
                     if k == l {
                         e[t] += h;
                     }
-                    let weight = (0..e.len()).map(|u| e[(u % r.cols) * r.rows + u / r.cols]).collect();
+                    let weight = flip(&e, r.cols, r.rows);
                     LinearWeights { d_in: r.cols, d_out: r.rows, weight, bias: None }
                 })
                 .collect();
