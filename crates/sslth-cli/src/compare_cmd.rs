@@ -8,6 +8,7 @@ use crate::plot::{self, Chart, Series};
 use crate::{progress, report};
 use clap::Args;
 use sslth::experiments::compare::{compare, CompareConfig, CompareRow};
+use sslth::weights::WeightLaw;
 use std::path::PathBuf;
 
 /// Arguments of `sslth compare`.
@@ -29,9 +30,26 @@ pub struct CompareArgs {
     /// shape (hidden widths times each).
     #[arg(long, default_value = "1,2,4", value_delimiter = ',')]
     pub widths: Vec<usize>,
-    /// Epochs of edge-popup.
+    /// Weight laws of edge-popup's networks of the target's shape
+    /// (uniform, signed-constant), comma-separated.
+    #[arg(long, default_value = "uniform,signed-constant", value_delimiter = ',',
+          value_parser = ["uniform", "signed-constant"])]
+    pub laws: Vec<String>,
+    /// Epochs of edge-popup's final run in every network.
     #[arg(long, default_value_t = 20)]
     pub popup_epochs: usize,
+    /// Learning rates edge-popup's search tries in every network (each
+    /// trained on nine tenths of the training rows, scored on the last
+    /// tenth), comma-separated.
+    #[arg(long, default_value = "0.1,0.01,0.001", value_delimiter = ',')]
+    pub lrs: Vec<f64>,
+    /// Epochs of each learning rate's trial [default: --popup-epochs].
+    #[arg(long)]
+    pub tune_epochs: Option<usize>,
+    /// Seeds per cell (seed, seed + 1, …): each cell reports the mean and
+    /// spread of its test accuracy over them.
+    #[arg(long, default_value_t = 3)]
+    pub seeds: usize,
     /// Tolerance of every weight of the constructed tickets.
     #[arg(long, default_value_t = 0.01)]
     pub weight_eps: f64,
@@ -59,7 +77,11 @@ pub fn run(a: &CompareArgs) -> Result<(), String> {
         target_epochs: a.target_epochs,
         densities: a.densities.clone(),
         widths: a.widths.clone(),
+        laws: a.laws.iter().map(|l| WeightLaw::parse(l)).collect::<Result<_, _>>()?,
         popup_epochs: a.popup_epochs,
+        lrs: a.lrs.clone(),
+        tune_epochs: a.tune_epochs.unwrap_or(a.popup_epochs),
+        seeds: a.seeds,
         weight_eps: a.weight_eps,
         popup_max_edges: a.popup_max_edges,
         seed: a.seed,
@@ -77,18 +99,23 @@ pub fn run(a: &CompareArgs) -> Result<(), String> {
 fn write_outputs(a: &CompareArgs, data: &str, rows: &[CompareRow]) -> Result<(), String> {
     let num = |v: f64| if v.is_nan() { String::new() } else { format!("{v}") };
     let mut csv = String::from(
-        "method,asked_density,density,random_edges,kept_edges,kept_per_target_weight,test_accuracy,seconds,compact_bytes,note\n",
+        "method,law,asked_density,density,random_edges,kept_edges,kept_per_target_weight,runs,test_accuracy,accuracy_sd,accuracy_min,accuracy_max,seconds,compact_bytes,note\n",
     );
     for r in rows {
         csv += &format!(
-            "{},{},{},{},{},{},{},{},{},\"{}\"\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},\"{}\"\n",
             r.method,
+            r.law.as_deref().unwrap_or(""),
             r.asked_density.map_or(String::new(), num),
             num(r.density),
             r.random_edges,
             r.kept_edges,
             num(r.kept_per_target_weight),
+            r.runs,
             num(r.test_accuracy),
+            num(r.accuracy_sd),
+            num(r.accuracy_min),
+            num(r.accuracy_max),
             num(r.seconds),
             r.compact_bytes.map_or(String::new(), |b| b.to_string()),
             r.note.replace('"', "'")
@@ -96,22 +123,35 @@ fn write_outputs(a: &CompareArgs, data: &str, rows: &[CompareRow]) -> Result<(),
     }
     let head = [
         "method",
+        "law",
         "asked density",
         "density",
         "random edges",
         "kept edges",
         "kept / target weight",
-        "test accuracy",
+        "test accuracy, mean ± sd (min–max)",
         "wall s",
         "compact KiB",
         "note",
     ];
     let pct = |v: f64| if v.is_nan() { "—".to_string() } else { format!("{:.2}%", 100.0 * v) };
+    let accuracy = |r: &CompareRow| match r.runs {
+        0 => "—".to_string(),
+        1 => pct(r.test_accuracy),
+        n => format!(
+            "{:.2} ± {:.2}% ({:.2}–{:.2}, {n} seeds)",
+            100.0 * r.test_accuracy,
+            100.0 * r.accuracy_sd,
+            100.0 * r.accuracy_min,
+            100.0 * r.accuracy_max
+        ),
+    };
     let table: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
             vec![
                 r.method.clone(),
+                r.law.clone().unwrap_or_else(|| "—".into()),
                 r.asked_density.map_or("—".into(), |d| format!("{d}")),
                 pct(r.density),
                 if r.random_edges == 0 { "—".into() } else { r.random_edges.to_string() },
@@ -121,7 +161,7 @@ fn write_outputs(a: &CompareArgs, data: &str, rows: &[CompareRow]) -> Result<(),
                 } else {
                     format!("{:.2}", r.kept_per_target_weight)
                 },
-                pct(r.test_accuracy),
+                accuracy(r),
                 if r.seconds.is_nan() { "—".into() } else { format!("{:.1}", r.seconds) },
                 r.compact_bytes.map_or("—".into(), |b| format!("{:.1}", b as f64 / 1024.0)),
                 r.note.clone(),
@@ -139,13 +179,16 @@ fn write_outputs(a: &CompareArgs, data: &str, rows: &[CompareRow]) -> Result<(),
     };
     write("compare.csv", &csv)?;
     write("compare.md", &md)?;
-    let methods: Vec<String> =
-        rows.iter().filter(|r| r.method != "target").map(|r| r.method.clone()).fold(Vec::new(), |mut v, m| {
-            if !v.contains(&m) {
-                v.push(m);
-            }
-            v
-        });
+    let label = |r: &CompareRow| match &r.law {
+        Some(l) if r.method != "popup in the construction's network" => format!("{}, {l}", r.method),
+        _ => r.method.clone(),
+    };
+    let methods: Vec<String> = rows.iter().filter(|r| r.method != "target").map(label).fold(Vec::new(), |mut v, m| {
+        if !v.contains(&m) {
+            v.push(m);
+        }
+        v
+    });
     let series = |x: &dyn Fn(&CompareRow) -> f64| -> Vec<Series> {
         methods
             .iter()
@@ -153,7 +196,7 @@ fn write_outputs(a: &CompareArgs, data: &str, rows: &[CompareRow]) -> Result<(),
                 label: m.clone(),
                 points: rows
                     .iter()
-                    .filter(|r| &r.method == m && !r.test_accuracy.is_nan())
+                    .filter(|r| &label(r) == m && !r.test_accuracy.is_nan())
                     .map(|r| (x(r), 100.0 * r.test_accuracy))
                     .collect(),
                 lines: true,

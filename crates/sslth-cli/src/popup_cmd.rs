@@ -105,7 +105,7 @@ pub fn run(args: &PopupArgs) -> Result<(), String> {
             if args.arch.as_ref().is_some_and(|a| a.pool.is_some()) {
                 return Err("popup searches MLPs: drop the ':' from --arch".into());
             }
-            let law = if args.weights == "signed-constant" { WeightLaw::SignedConstant } else { WeightLaw::Uniform };
+            let law = WeightLaw::parse(&args.weights)?;
             PopupNetwork::Chain { widths: args.arch.as_ref().map(|a| a.widths.clone()), law, seed: args.seed }
         }
     };
@@ -154,7 +154,7 @@ pub fn run(args: &PopupArgs) -> Result<(), String> {
              kept {kept} of {random} edges (density {:.4}%, the top scores of each layer)\n\
              test accuracy {:.2}% ({} test rows of {})\nwrote {} ({} ticket, {:.1} KiB)",
             report.widths.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("-"),
-            if matches!(report.law, WeightLaw::Uniform) { "uniform" } else { "signed-constant" },
+            report.law.name(),
             cfg.epochs,
             100.0 * meta.density,
             100.0 * accuracy,

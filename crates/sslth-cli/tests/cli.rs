@@ -874,6 +874,12 @@ fn compare_puts_the_methods_side_by_side() {
             "0.1,0.6",
             "--widths",
             "1",
+            "--seeds",
+            "2",
+            "--lrs",
+            "0.1,0.01",
+            "--tune-epochs",
+            "1",
             "--out",
             &out,
         ],
@@ -883,25 +889,36 @@ fn compare_puts_the_methods_side_by_side() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let csv = std::fs::read_to_string(dir.join("compare.csv")).unwrap();
     let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
-    let methods: Vec<(&str, &str)> = rows.iter().map(|r| (r[0], r[1])).collect();
+    let methods: Vec<(&str, &str, &str)> = rows.iter().map(|r| (r[0], r[1], r[2])).collect();
+    let inside = "popup in the construction's network";
     assert_eq!(
         methods,
         [
-            ("target", ""),
-            ("construction", "0.1"),
-            ("popup in the construction's network", "0.1"),
-            ("popup ×1 width", "0.1"),
-            ("construction", "0.6"),
-            ("popup in the construction's network", "0.6"),
-            ("popup ×1 width", "0.6"),
+            ("target", "", ""),
+            ("construction", "", "0.1"),
+            (inside, "uniform", "0.1"),
+            ("popup ×1 width", "uniform", "0.1"),
+            ("popup ×1 width", "signed-constant", "0.1"),
+            ("construction", "", "0.6"),
+            (inside, "", "0.6"),
+            ("popup ×1 width", "uniform", "0.6"),
+            ("popup ×1 width", "signed-constant", "0.6"),
         ]
     );
-    let density = |r: &Vec<&str>| r[2].parse::<f64>().unwrap();
-    assert!(density(&rows[1]) <= 0.1, "the construction keeps at most the density asked: {csv}");
+    let num = |r: &Vec<&str>, i: usize| r[i].parse::<f64>().unwrap();
+    assert!(num(&rows[1], 3) <= 0.1, "the construction keeps at most the density asked: {csv}");
     // Edge-popup keeps ⌈0.1·768⌉ + ⌈0.1·120⌉ edges of a 64-12-10 network.
-    assert_eq!(rows[3][4], "89");
-    assert!((density(&rows[2]) - 0.1).abs() < 1e-3);
-    assert!(rows[4][9].contains("too high"), "{csv}");
+    assert_eq!(rows[3][5], "89");
+    assert!((num(&rows[2], 3) - 0.1).abs() < 1e-3);
+    assert!(rows[5][14].contains("too high"), "{csv}");
+    // Every popup network ran the search once per seed, and each cell's
+    // mean lies within its runs' range.
+    for r in rows.iter().filter(|r| r[0].starts_with("popup") && r[7] != "0") {
+        assert_eq!(r[7], "2", "{csv}");
+        assert_eq!(r[14..].join(",").matches("lr 0.").count(), 2, "{csv}");
+        let (mean, sd, lo, hi) = (num(r, 8), num(r, 9), num(r, 10), num(r, 11));
+        assert!(lo <= mean && mean <= hi && sd >= 0.0 && sd <= hi - lo + 1e-12, "{csv}");
+    }
     for f in ["compare.md", "accuracy-density.svg", "accuracy-size.png"] {
         assert!(dir.join(f).exists(), "{f}");
     }
@@ -918,6 +935,8 @@ fn compare_puts_the_methods_side_by_side() {
     bad(&["--densities", "0"], "(0, 1]");
     bad(&["--widths", "0"], "at least 1");
     bad(&["--popup-epochs", "0"], "at least 1");
+    bad(&["--seeds", "0"], "at least 1");
+    bad(&["--lrs", "0"], "learning rates > 0");
     bad(&["--arch", "32-10"], "takes 32 inputs");
     assert_one_line_error(&["compare", "--arch", "64-10", "--out", &blocked], "cannot create");
     std::fs::remove_dir_all(&dir).unwrap();

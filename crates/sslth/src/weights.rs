@@ -26,6 +26,26 @@ pub enum WeightLaw {
 }
 
 impl WeightLaw {
+    /// Both laws, in the order the tools list them.
+    pub const ALL: [WeightLaw; 2] = [WeightLaw::Uniform, WeightLaw::SignedConstant];
+
+    /// The law's name on the command line and in files: `uniform` or
+    /// `signed-constant`.
+    pub fn name(self) -> &'static str {
+        match self {
+            WeightLaw::Uniform => "uniform",
+            WeightLaw::SignedConstant => "signed-constant",
+        }
+    }
+
+    /// The law of a name given by [`WeightLaw::name`].
+    pub fn parse(name: &str) -> Result<WeightLaw, String> {
+        WeightLaw::ALL
+            .into_iter()
+            .find(|l| l.name() == name)
+            .ok_or_else(|| format!("weights must be uniform or signed-constant, got {name:?}"))
+    }
+
     /// The weight of draw u, before scaling.
     pub fn apply(self, u: f64) -> f64 {
         match self {

@@ -11,7 +11,7 @@ use crate::files::compact_bytes;
 use crate::learn::popup::{self, chain, PopupConfig};
 use crate::learn::train::{train, TrainConfig};
 use crate::net::Kind;
-use crate::ticket::{random_layers, regenerate, RandomLayer, TicketMeta};
+use crate::ticket::{random_layers, regenerate, RandomLayer};
 use crate::weights::WeightLaw;
 use serde::Serialize;
 use std::time::Instant;
@@ -28,25 +28,36 @@ pub struct CompareConfig {
     /// Multipliers of the hidden widths of edge-popup's random networks of
     /// the target's shape.
     pub widths: Vec<usize>,
-    /// Epochs of edge-popup.
+    /// Weight laws of edge-popup's networks of the target's shape.
+    pub laws: Vec<WeightLaw>,
+    /// Epochs of edge-popup's final run.
     pub popup_epochs: usize,
+    /// Learning rates edge-popup's search tries, for every network.
+    pub lrs: Vec<f64>,
+    /// Epochs of each learning rate's trial in the search.
+    pub tune_epochs: usize,
+    /// Seeds per cell: `seed`, `seed + 1`, … (random networks, score
+    /// initialisation and batch order; the target is trained once).
+    pub seeds: usize,
     /// Tolerance of every weight of the constructed tickets.
     pub weight_eps: f64,
     /// Run edge-popup in the construction's own random network only when
     /// it has at most this many edges.
     pub popup_max_edges: u64,
-    /// Seed of every random network, training and batch order.
+    /// Seed of the target's training and the first seed of every cell.
     pub seed: u64,
 }
 
 impl CompareConfig {
-    /// Steps `compare` reports: the target, then per density the
-    /// construction, popup in its network, and one popup per width.
+    /// Steps `compare` reports: the target, then per density and seed the
+    /// construction, popup in its network, and one popup per width and
+    /// law.
     pub fn steps(&self) -> u64 {
-        (1 + self.densities.len() * (2 + self.widths.len())) as u64
+        (1 + self.densities.len() * self.seeds * (2 + self.widths.len() * self.laws.len())) as u64
     }
 
-    /// Refuses densities outside (0, 1], empty lists, zero widths or epochs.
+    /// Refuses densities outside (0, 1], empty lists, zero widths, epochs
+    /// or seeds, and learning rates that are not positive.
     pub fn check(&self) -> Result<(), String> {
         if self.densities.is_empty() || self.densities.iter().any(|d| !(*d > 0.0 && *d <= 1.0)) {
             return Err("--densities must be fractions of edges KEPT, each in (0, 1]".into());
@@ -54,8 +65,17 @@ impl CompareConfig {
         if self.widths.is_empty() || self.widths.contains(&0) {
             return Err("--widths needs multipliers of at least 1".into());
         }
-        if self.target_epochs == 0 || self.popup_epochs == 0 {
-            return Err("--target-epochs and --popup-epochs must be at least 1".into());
+        if self.laws.is_empty() {
+            return Err("--laws needs at least one weight law".into());
+        }
+        if self.target_epochs == 0 || self.popup_epochs == 0 || self.tune_epochs == 0 {
+            return Err("--target-epochs, --popup-epochs and --tune-epochs must be at least 1".into());
+        }
+        if self.lrs.is_empty() || self.lrs.iter().any(|r| !(*r > 0.0 && r.is_finite())) {
+            return Err("--lrs needs learning rates > 0".into());
+        }
+        if self.seeds == 0 {
+            return Err("--seeds must be at least 1".into());
         }
         Ok(())
     }
@@ -69,50 +89,109 @@ impl CompareConfig {
     }
 }
 
-/// One measured network.
+/// One method at one density, over the seeds that ran.
 #[derive(Clone, Debug, Serialize)]
 pub struct CompareRow {
     /// `target`, `construction`, `popup in the construction's network` or
     /// `popup ×m width`.
     pub method: String,
+    /// Weight law of the random network (none for the target and the
+    /// construction).
+    pub law: Option<String>,
     /// The density asked (none for the target).
     pub asked_density: Option<f64>,
-    /// Kept / random edges (NaN when not built).
+    /// Kept / random edges, mean over the runs (NaN when none ran).
     pub density: f64,
-    /// Edges of the random network.
+    /// Edges of the random network (mean over the runs, rounded).
     pub random_edges: u64,
-    /// Edges kept.
+    /// Edges kept (mean over the runs, rounded).
     pub kept_edges: u64,
-    /// Kept edges per target weight.
+    /// Kept edges per target weight (mean).
     pub kept_per_target_weight: f64,
-    /// Test accuracy.
+    /// Runs (seeds) measured.
+    pub runs: usize,
+    /// Test accuracy, mean over the runs.
     pub test_accuracy: f64,
-    /// Wall-clock seconds (a constructed ticket's include the target's
-    /// training; a tuned popup's its learning-rate search).
+    /// Sample standard deviation of the test accuracy (0 for one run).
+    pub accuracy_sd: f64,
+    /// Lowest test accuracy of the runs.
+    pub accuracy_min: f64,
+    /// Highest test accuracy of the runs.
+    pub accuracy_max: f64,
+    /// Wall-clock seconds, mean (a constructed ticket's include the
+    /// target's training; a popup's its learning-rate search).
     pub seconds: f64,
-    /// Bytes of the compact ticket file.
+    /// Bytes of the compact ticket file (mean, rounded).
     pub compact_bytes: Option<usize>,
-    /// What else to know about the row.
+    /// What else to know about the row: per seed, the chosen learning rate
+    /// or the construction's k and agreement, and any failure.
     pub note: String,
 }
 
-/// A popup run: its ticket's metadata, test accuracy, seconds, compact
-/// bytes and learning rate.
-struct PopupRun {
-    meta: TicketMeta,
+/// One measured network of a cell.
+struct Run {
+    density: f64,
+    random_edges: u64,
+    kept_edges: u64,
     accuracy: f64,
     seconds: f64,
     compact: usize,
-    lr: f64,
+    /// The construction's k and agreement, or popup's learning rate.
+    detail: String,
 }
 
-/// Trains the target on `split.train`, then per density builds its ticket,
-/// runs edge-popup in that ticket's random network and in random networks
-/// of the target's shape (hidden widths × each of `cfg.widths`), and
-/// measures every one on `split.test`. `progress` gets
-/// [`CompareConfig::steps`] steps and a note per failed construction;
-/// `go_on` is asked after every training batch and built row, and
-/// returning false stops the whole run ("interrupted").
+/// The row of `runs` (failures, one line each, go to the note).
+fn cell(
+    method: &str,
+    law: Option<WeightLaw>,
+    d: Option<f64>,
+    weights: f64,
+    runs: &[Run],
+    failed: &[String],
+) -> CompareRow {
+    let n = runs.len();
+    let mean = |f: &dyn Fn(&Run) -> f64| if n == 0 { f64::NAN } else { runs.iter().map(f).sum::<f64>() / n as f64 };
+    let acc = mean(&|r| r.accuracy);
+    let sd = match n {
+        0 => f64::NAN,
+        1 => 0.0,
+        _ => (runs.iter().map(|r| (r.accuracy - acc).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt(),
+    };
+    let (min, max) = runs.iter().fold((f64::NAN, f64::NAN), |(lo, hi), r| (lo.min(r.accuracy), hi.max(r.accuracy)));
+    let details: Vec<&str> = runs.iter().map(|r| r.detail.as_str()).collect();
+    let mut note = details.join("; ");
+    for f in failed {
+        note += &format!("{}{f}", if note.is_empty() { "" } else { "; " });
+    }
+    let kept = mean(&|r| r.kept_edges as f64);
+    CompareRow {
+        method: method.into(),
+        law: law.map(|l| l.name().into()),
+        asked_density: d,
+        density: mean(&|r| r.density),
+        random_edges: if n == 0 { 0 } else { mean(&|r| r.random_edges as f64).round() as u64 },
+        kept_edges: if n == 0 { 0 } else { kept.round() as u64 },
+        kept_per_target_weight: kept / weights,
+        runs: n,
+        test_accuracy: acc,
+        accuracy_sd: sd,
+        accuracy_min: min,
+        accuracy_max: max,
+        seconds: mean(&|r| r.seconds),
+        compact_bytes: (n > 0).then(|| mean(&|r| r.compact as f64).round() as usize),
+        note,
+    }
+}
+
+/// Trains the target on `split.train`, then per density and seed builds
+/// its ticket, runs edge-popup in that ticket's random network and in
+/// random networks of the target's shape (hidden widths × each of
+/// `cfg.widths`, each of `cfg.laws`), every popup network after the same
+/// learning-rate search, and measures every one on `split.test`; one row
+/// per method and density, its accuracy the mean and spread over the
+/// seeds. `progress` gets [`CompareConfig::steps`] steps and a note per
+/// failed construction; `go_on` is asked after every training batch and
+/// built row, and returning false stops the whole run ("interrupted").
 pub fn compare(
     split: &Split,
     cfg: &CompareConfig,
@@ -136,36 +215,36 @@ pub fn compare(
     let start = Instant::now();
     let target = train(&split.train, &tcfg, |_, _, _, _| go_on())?;
     let target_secs = start.elapsed().as_secs_f64();
-    let weights = target.weight_count() as u64;
+    let weights = target.weight_count() as f64;
     let target_acc = accuracy(&target.forward_batch(&split.test.inputs, split.test.len()), &split.test);
-    let mut rows = vec![CompareRow {
-        method: "target".into(),
-        asked_density: None,
+    let target_run = Run {
         density: 1.0,
         random_edges: 0,
-        kept_edges: weights,
-        kept_per_target_weight: 1.0,
-        test_accuracy: target_acc,
+        kept_edges: weights as u64,
+        accuracy: target_acc,
         seconds: target_secs,
-        compact_bytes: None,
-        note: format!("trained with Adam, {} epochs", cfg.target_epochs),
-    }];
+        compact: 0,
+        detail: format!("trained with Adam, {} epochs", cfg.target_epochs),
+    };
+    let mut rows = vec![CompareRow { compact_bytes: None, ..cell("target", None, None, weights, &[target_run], &[]) }];
     progress(Progress::Step);
 
-    // Edge-popup's defaults (learning rate 0.1) suit Kaiming-scale layers;
-    // the construction's are far larger (on digits B is on ±4.2 where
-    // Kaiming gives ±0.044), and there it stays at chance (7.5% on digits
-    // at density 0.1; 95.8% at learning rate 0.01). There the rate is chosen from
-    // 0.1, 0.01 and 0.001 by test accuracy on the last tenth of the
-    // training rows after training on the rest (the time reported includes
-    // that search).
+    // Edge-popup's default learning rate (0.1) suits Kaiming-scale layers
+    // at moderate density; the construction's layers are far larger (on
+    // digits B is on ±4.2 where Kaiming gives ±0.044), and at low density
+    // even Kaiming-scale networks need a smaller rate. So every popup
+    // network gets the same search: each rate of `cfg.lrs` trains
+    // `cfg.tune_epochs` epochs on the first nine tenths of the training
+    // rows and is scored on the last tenth; the best (ties to the earlier)
+    // then trains `cfg.popup_epochs` epochs on all of them. The time
+    // reported includes the search.
     let (fit, held) = split_off_tenth(&split.train);
-    let popup = |layers: Vec<RandomLayer>, bias, seed, density, tune: bool| -> Result<PopupRun, String> {
-        let make = |lr| PopupConfig {
+    let popup = |layers: Vec<RandomLayer>, bias, seed, density| -> Result<Run, String> {
+        let make = |lr, epochs| PopupConfig {
             layers: layers.clone(),
             bias,
             density,
-            epochs: cfg.popup_epochs,
+            epochs,
             seed,
             lr,
             momentum: 0.9,
@@ -174,112 +253,105 @@ pub fn compare(
             logit_scale: None,
         };
         let start = Instant::now();
-        let mut lr = 0.1;
-        if tune {
-            let mut best = -1.0;
-            for candidate in [0.1, 0.01, 0.001] {
-                let pcfg = make(candidate);
-                let masks = popup::train(&fit, &pcfg, |_, _, _, _| go_on())?;
-                let net = regenerate(&popup::ticket_meta(&pcfg, &masks, &fit), &masks);
-                let acc = accuracy(&net.forward_batch(&held.inputs, held.len()), &held);
-                if acc > best {
-                    (best, lr) = (acc, candidate);
-                }
+        let (mut lr, mut best) = (cfg.lrs[0], -1.0);
+        for &candidate in &cfg.lrs {
+            let pcfg = make(candidate, cfg.tune_epochs);
+            let masks = popup::train(&fit, &pcfg, |_, _, _, _| go_on())?;
+            let net = regenerate(&popup::ticket_meta(&pcfg, &masks, &fit), &masks);
+            let acc = accuracy(&net.forward_batch(&held.inputs, held.len()), &held);
+            if acc > best {
+                (best, lr) = (acc, candidate);
             }
         }
-        let pcfg = make(lr);
+        let pcfg = make(lr, cfg.popup_epochs);
         let masks = popup::train(&split.train, &pcfg, |_, _, _, _| go_on())?;
         let seconds = start.elapsed().as_secs_f64();
         let meta = popup::ticket_meta(&pcfg, &masks, &split.train);
         let net = regenerate(&meta, &masks);
         let acc = accuracy(&net.forward_batch(&split.test.inputs, split.test.len()), &split.test);
-        let compact = compact_bytes(&net, &meta).len();
-        Ok(PopupRun { meta, accuracy: acc, seconds, compact, lr })
-    };
-    let popup_row = |method: String, d: f64, r: PopupRun, note: String| CompareRow {
-        method,
-        asked_density: Some(d),
-        density: r.meta.density,
-        random_edges: r.meta.random_edges,
-        kept_edges: r.meta.kept_edges,
-        kept_per_target_weight: r.meta.kept_edges as f64 / weights as f64,
-        test_accuracy: r.accuracy,
-        seconds: r.seconds,
-        compact_bytes: Some(r.compact),
-        note,
-    };
-    let missing = |method: &str, d: f64, random_edges: u64, note: String| CompareRow {
-        method: method.into(),
-        asked_density: Some(d),
-        density: f64::NAN,
-        random_edges,
-        kept_edges: 0,
-        kept_per_target_weight: f64::NAN,
-        test_accuracy: f64::NAN,
-        seconds: f64::NAN,
-        compact_bytes: None,
-        note,
+        Ok(Run {
+            density: meta.density,
+            random_edges: meta.random_edges,
+            kept_edges: meta.kept_edges,
+            accuracy: acc,
+            seconds,
+            compact: compact_bytes(&net, &meta).len(),
+            detail: format!("lr {lr}"),
+        })
     };
     const IN_CONSTRUCTION: &str = "popup in the construction's network";
+    let seeds: Vec<u64> = (0..cfg.seeds as u64).map(|i| cfg.seed + i).collect();
     for &d in &cfg.densities {
-        // The constructed ticket, and edge-popup in its very network.
-        let bcfg = BuildConfig {
-            seed: cfg.seed,
-            density: d,
-            tolerance: Tolerance::Weight(cfg.weight_eps),
-            n_k: None,
-            k: None,
-            nonneg_input: false,
-            scale: None,
-            accept_over_eps: false,
-            accept_misses: false,
-        };
-        match build_and_measure(&target, &bcfg, Some(&split.test), Some(split.test.scale), |_| {}, go_on) {
-            Ok(built) => {
-                let c = built.comparison.as_ref().expect("measured");
-                let k = built.meta.pairs[0].k;
-                rows.push(CompareRow {
-                    method: "construction".into(),
-                    asked_density: Some(d),
-                    density: built.ticket.density(),
-                    random_edges: built.ticket.random_edges(),
-                    kept_edges: built.ticket.kept_edges(),
-                    kept_per_target_weight: built.ticket.kept_edges() as f64 / weights as f64,
-                    test_accuracy: c.ticket_accuracy,
-                    seconds: target_secs + built.build_time.as_secs_f64(),
-                    compact_bytes: Some(compact_bytes(&built.net, &built.meta).len()),
-                    note: format!("k = {k}, agreement with the target {:.2}%", 100.0 * c.agreement),
-                });
-                progress(Progress::Step);
-                let edges = built.ticket.random_edges();
-                if edges <= cfg.popup_max_edges {
-                    let r = popup(random_layers(&built.meta), built.meta.bias, built.meta.seed, d, true)?;
-                    let note = format!("learning rate {} (tuned)", r.lr);
-                    rows.push(popup_row(IN_CONSTRUCTION.into(), d, r, note));
-                } else {
-                    let note = format!("not run: {edges} edges, above --popup-max-edges {}", cfg.popup_max_edges);
-                    rows.push(missing(IN_CONSTRUCTION, d, edges, note));
+        // The constructed tickets, and edge-popup in their very networks.
+        let (mut built_runs, mut inside_runs) = (Vec::new(), Vec::new());
+        let (mut built_failed, mut inside_failed) = (Vec::new(), Vec::new());
+        let mut inside_law = None;
+        for &seed in &seeds {
+            let bcfg = BuildConfig {
+                seed,
+                density: d,
+                tolerance: Tolerance::Weight(cfg.weight_eps),
+                n_k: None,
+                k: None,
+                nonneg_input: false,
+                scale: None,
+                accept_over_eps: false,
+                accept_misses: false,
+            };
+            match build_and_measure(&target, &bcfg, Some(&split.test), Some(split.test.scale), |_| {}, go_on) {
+                Ok(built) => {
+                    let c = built.comparison.as_ref().expect("measured");
+                    built_runs.push(Run {
+                        density: built.ticket.density(),
+                        random_edges: built.ticket.random_edges(),
+                        kept_edges: built.ticket.kept_edges(),
+                        accuracy: c.ticket_accuracy,
+                        seconds: target_secs + built.build_time.as_secs_f64(),
+                        compact: compact_bytes(&built.net, &built.meta).len(),
+                        detail: format!("k {} agreement {:.2}%", built.meta.pairs[0].k, 100.0 * c.agreement),
+                    });
+                    progress(Progress::Step);
+                    let edges = built.ticket.random_edges();
+                    if edges <= cfg.popup_max_edges {
+                        let layers = random_layers(&built.meta);
+                        inside_law = Some(layers[0].law);
+                        inside_runs.push(popup(layers, built.meta.bias, built.meta.seed, d)?);
+                    } else {
+                        inside_failed.push(format!(
+                            "seed {seed} not run: {edges} edges, above --popup-max-edges {}",
+                            cfg.popup_max_edges
+                        ));
+                    }
+                    progress(Progress::Step);
                 }
-                progress(Progress::Step);
-            }
-            Err(_) if !go_on() => return Err("interrupted".into()),
-            Err(e) => {
-                progress(Progress::Note(&format!("density {d}: construction: {e}")));
-                for method in ["construction", IN_CONSTRUCTION] {
-                    rows.push(missing(method, d, 0, format!("not built: {e}")));
+                Err(_) if !go_on() => return Err("interrupted".into()),
+                Err(e) => {
+                    progress(Progress::Note(&format!("density {d}, seed {seed}: construction: {e}")));
+                    built_failed.push(format!("seed {seed} not built: {e}"));
+                    inside_failed.push(format!("seed {seed} not built"));
+                    progress(Progress::Step);
                     progress(Progress::Step);
                 }
             }
         }
+        rows.push(cell("construction", None, Some(d), weights, &built_runs, &built_failed));
+        rows.push(cell(IN_CONSTRUCTION, inside_law, Some(d), weights, &inside_runs, &inside_failed));
         // Edge-popup in random networks of the target's shape, wider.
         for &m in &cfg.widths {
             let mut widths = cfg.arch.clone();
             let last = widths.len() - 1;
             widths[1..last].iter_mut().for_each(|w| *w *= m);
-            let r = popup(chain(&widths, WeightLaw::Uniform), false, cfg.seed, d, false)?;
             let name = widths.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("-");
-            rows.push(popup_row(format!("popup ×{m} width"), d, r, name));
-            progress(Progress::Step);
+            for &law in &cfg.laws {
+                let mut runs = Vec::new();
+                for &seed in &seeds {
+                    runs.push(popup(chain(&widths, law), false, seed, d)?);
+                    progress(Progress::Step);
+                }
+                let mut row = cell(&format!("popup ×{m} width"), Some(law), Some(d), weights, &runs, &[]);
+                row.note = format!("{name}; {}", row.note);
+                rows.push(row);
+            }
         }
     }
     Ok(rows)
