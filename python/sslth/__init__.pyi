@@ -61,12 +61,15 @@ def build(
 def frontier(
     target: Model,
     ks: Sequence[int] = (1, 2, 3, 4, 6, 8, 12, 16),
-    weight_eps: float = 0.01,
-    nonneg_input: bool = False,
+    ns: Sequence[int] = (),
+    weight_eps: Sequence[float] = (0.01,),
+    inputs: Sequence[str] = ("signed",),
     seed: int = 0,
     data: Optional[str] = None,
 ) -> Dict[str, Any]:
-    """Tickets of ``target`` across k: ``rows``, ``target_weights``, ``theorem2``, ``theorem5``."""
+    """Tickets of ``target`` per input assumption ("signed", "nonneg"), tolerance and k, at the
+    measured rule's n and each n of ``ns``: ``rows`` (``on_front`` marks the Pareto front),
+    ``target_weights``, ``theory`` (Theorem 2 and 5 curves per assumption and tolerance)."""
 
 def compare(
     arch: Sequence[int],

@@ -175,7 +175,7 @@ def test_experiments_give_the_clis_rows(target_file, tmp_path):
     cli("frontier", "--target", target_file, "--ks", "2,4", "--out", tmp_path / "frontier")
     lines = (tmp_path / "frontier" / "frontier.csv").read_text().splitlines()
     head = lines[0].split(",")
-    assert [r["k"] for r in f["rows"]] == [2, 4] and len(f["theorem2"]) == 32
+    assert [r["k"] for r in f["rows"]] == [2, 4] and len(f["theory"][0]["theorem2"]) == 32
     for row, line in zip(f["rows"], lines[1:]):
         cells = dict(zip(head, line.split(",")))
         for key in ("density", "kept_per_weight", "random_per_weight", "compact_bits_per_weight", "agreement"):

@@ -739,53 +739,79 @@ fn equivariant_targets_train_build_and_refuse_bad_files() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// `sslth frontier`: one row per k, each the ticket `sslth build --k` makes
-/// (same kept edges), compact bits per weight from the file it would write.
+/// `sslth frontier`: one row per input assumption, k and n, each the
+/// ticket `sslth build` makes with those options (same kept and block
+/// edges), compact bits per weight from the file it would write.
 #[test]
-fn frontier_tabulates_the_k_builds() {
+fn frontier_tabulates_the_builds_it_names() {
     let dir = std::env::temp_dir().join(format!("sslth-frontier-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = |name: &str| dir.join(name).display().to_string();
     let o = sslth(&["train", "--arch", "64-12-10", "--bias", "--epochs", "5", "-o", &p("t.safetensors")], "", 2);
     assert!(o.status.success());
-    let o = sslth(&["frontier", "--target", &p("t.safetensors"), "--ks", "2,4", "--out", &p("f")], "", 2);
+    let (t, c) = (p("t.safetensors"), p("c"));
+    let args = ["frontier", "--target", &t, "--ks", "2,4", "--ns", "8", "--inputs", "signed,nonneg", "--out", &p("f")];
+    let o = sslth(&args, "", 2);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let csv = std::fs::read_to_string(dir.join("f/frontier.csv")).unwrap();
     let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
-    assert_eq!(rows.iter().map(|r| r[0]).collect::<Vec<_>>(), ["2", "4"]);
+    let points: Vec<(&str, &str, &str)> = rows.iter().map(|r| (r[0], r[2], r[4])).collect();
+    assert_eq!(
+        points,
+        [
+            ("signed", "2", "true"),
+            ("signed", "2", "false"),
+            ("signed", "4", "true"),
+            ("signed", "4", "false"),
+            ("nonneg", "2", "true"),
+            ("nonneg", "2", "false"),
+            ("nonneg", "4", "true"),
+            ("nonneg", "4", "false"),
+        ]
+    );
     for r in &rows {
-        let o = sslth(
-            &[
-                "build",
-                "--target",
-                &p("t.safetensors"),
-                "--weight-eps",
-                "0.01",
-                "--k",
-                r[0],
-                "--compact",
-                "-o",
-                &p("c"),
-                "--force",
-                "--json",
-            ],
-            "",
-            2,
-        );
+        let mut args = vec![
+            "build",
+            "--target",
+            &t,
+            "--weight-eps",
+            r[1],
+            "--k",
+            r[2],
+            "--compact",
+            "-o",
+            &c,
+            "--force",
+            "--json",
+        ];
+        if r[4] == "false" {
+            assert_eq!(r[3], "8 8");
+            args.extend(["--n", "8", "--accept-misses"]);
+        }
+        if r[0] == "nonneg" {
+            args.push("--nonneg-input");
+        }
+        let o = sslth(&args, "", 2);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let rep: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
         let w = rep["target_weights"].as_f64().unwrap();
-        let kept: f64 = r[3].parse().unwrap();
-        assert!((kept - rep["kept_edges"].as_f64().unwrap() / w).abs() < 1e-9, "k = {}", r[0]);
-        let block: f64 = r[5].parse().unwrap();
-        assert!((block - rep["block_edges"].as_f64().unwrap() / w).abs() < 1e-9, "k = {}", r[0]);
-        assert!(block < r[4].parse::<f64>().unwrap());
-        let bits: f64 = r[8].parse().unwrap();
-        let file = std::fs::metadata(p("c")).unwrap().len() as f64 * 8.0 / w;
-        assert!((bits - file).abs() < 1e-9, "k = {}: {bits} vs {file}", r[0]);
+        let num = |i: usize| r[i].parse::<f64>().unwrap();
+        assert!((num(6) - rep["kept_edges"].as_f64().unwrap() / w).abs() < 1e-9, "{r:?}");
+        assert!((num(8) - rep["block_edges"].as_f64().unwrap() / w).abs() < 1e-9, "{r:?}");
+        assert_eq!(num(9), rep["rfss_misses"].as_f64().unwrap(), "{r:?}");
+        assert!(num(8) < num(7));
+        let file = std::fs::metadata(&c).unwrap().len() as f64 * 8.0 / w;
+        assert!((num(11) - file).abs() < 1e-9, "{r:?}: {} vs {file}", r[11]);
+        // The front holds only tickets with no miss and 99.5% agreement.
+        if r[19] == "true" {
+            assert!(num(9) == 0.0 && num(15) >= 0.995, "{r:?}");
+        }
     }
+    assert!(rows.iter().any(|r| r[19] == "true"), "{csv}");
     assert!(std::path::Path::new(&p("f/frontier.svg")).exists() && std::path::Path::new(&p("f/frontier.md")).exists());
-    assert_one_line_error(&["frontier", "--target", &p("t.safetensors"), "--ks", "0", "--out", &p("g")], "at least 1");
+    assert_one_line_error(&["frontier", "--target", &t, "--ks", "0", "--out", &p("g")], "at least 1");
+    assert_one_line_error(&["frontier", "--target", &t, "--ns", "0", "--out", &p("g")], "at least 1");
+    assert_one_line_error(&["frontier", "--target", &t, "--weight-eps", "0", "--out", &p("g")], "> 0");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

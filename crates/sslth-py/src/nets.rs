@@ -266,17 +266,21 @@ fn rows<'py, T: serde::Serialize + Send>(
     to_py(py, &result)
 }
 
-/// `sslth frontier`: tickets of `target` for each k, measured on `data`
-/// (default: the data set the target records); returns a dict with `rows`
-/// (one per k), `target_weights`, `theorem2` and `theorem5`.
+/// `sslth frontier`: tickets of `target` for each input assumption
+/// (`inputs`: "signed", "nonneg"), tolerance and k, at the measured rule's
+/// n and at each n of `ns`, measured on `data` (default: the data set the
+/// target records); returns a dict with `rows` (`on_front` marks the
+/// Pareto front), `target_weights` and `theory` (the paper's curves).
 #[pyfunction]
-#[pyo3(signature = (target, ks=vec![1, 2, 3, 4, 6, 8, 12, 16], weight_eps=0.01, nonneg_input=false, seed=0, data=None))]
+#[pyo3(signature = (target, ks=vec![1, 2, 3, 4, 6, 8, 12, 16], ns=vec![], weight_eps=vec![0.01], inputs=vec!["signed".to_string()], seed=0, data=None))]
+#[allow(clippy::too_many_arguments)]
 fn frontier<'py>(
     py: Python<'py>,
     target: &Model,
     ks: Vec<usize>,
-    weight_eps: f64,
-    nonneg_input: bool,
+    ns: Vec<usize>,
+    weight_eps: Vec<f64>,
+    inputs: Vec<String>,
     seed: u64,
     data: Option<String>,
 ) -> PyResult<Bound<'py, PyAny>> {
@@ -284,7 +288,15 @@ fn frontier<'py>(
     let Runnable::Target(net, info) = &target.inner else {
         return Err(value_error("frontier takes a target, not a ticket"));
     };
-    let cfg = FrontierConfig { weight_eps, ks, nonneg_input, seed };
+    let nonneg_input = inputs
+        .iter()
+        .map(|i| match i.as_str() {
+            "signed" => Ok(false),
+            "nonneg" => Ok(true),
+            other => Err(value_error(format!("inputs must be signed or nonneg, got {other:?}"))),
+        })
+        .collect::<PyResult<Vec<bool>>>()?;
+    let cfg = FrontierConfig { weight_eps, ks, ns, nonneg_input, seed };
     cfg.check().map_err(value_error)?;
     let name =
         data.or_else(|| info.data.clone()).ok_or_else(|| value_error("the target records no data set; give data"))?;

@@ -1,8 +1,11 @@
-//! Tickets of one target across subset sizes k (docs/THEORY.md §5,
-//! docs/results/frontier.md): each k sized by the measured rule, and per
-//! ticket kept and random edges per target weight, misses, compact bits
-//! per target weight beside Theorem 5's floor, accuracy, agreement, errors
-//! and build time; with the paper's two curves in the same plane.
+//! Tickets of one target across subset sizes k, sample counts n,
+//! tolerances ε and both input assumptions (docs/THEORY.md §5,
+//! docs/results/frontier.md): per ticket kept and random edges per target
+//! weight, misses, compact bits per target weight beside Theorem 5's floor,
+//! accuracy, agreement, errors and build time; the Pareto front of the
+//! plane (kept, random) among the tickets that miss nothing and agree with
+//! the target on at least [`FRONT_AGREEMENT`] of the rows; and the paper's
+//! two curves in the same plane.
 
 use super::pipeline::build_and_measure;
 use super::Progress;
@@ -12,28 +15,48 @@ use crate::files::compact_bytes;
 use crate::net::Network;
 use serde::Serialize;
 
-/// What `frontier` builds.
+/// Least agreement with the target of a ticket on the Pareto front.
+pub const FRONT_AGREEMENT: f64 = 0.995;
+
+/// What `frontier` builds: every (input assumption, ε, k) with n from the
+/// measured rule, and with each n of `ns` as well.
 #[derive(Clone, Debug)]
 pub struct FrontierConfig {
-    /// Tolerance of every weight.
-    pub weight_eps: f64,
+    /// Tolerances of every weight.
+    pub weight_eps: Vec<f64>,
     /// Subset sizes to build.
     pub ks: Vec<usize>,
-    /// Treat the inputs as non-negative (no N side in the first layer).
-    pub nonneg_input: bool,
+    /// Sample counts to build beside the sized one (the same n for every
+    /// layer, no repair: misses are kept and counted); n below k is
+    /// skipped.
+    pub ns: Vec<usize>,
+    /// Input assumptions: `false` for signed inputs (both sides in every
+    /// layer), `true` for non-negative inputs (`--nonneg-input`).
+    pub nonneg_input: Vec<bool>,
     /// Seed of the random networks.
     pub seed: u64,
 }
 
 impl FrontierConfig {
-    /// Refuses an empty k list, k = 0, and a tolerance that is not a
+    /// Tickets to build (some may be skipped or fail).
+    pub fn builds(&self) -> u64 {
+        (self.nonneg_input.len() * self.weight_eps.len() * self.ks.len() * (1 + self.ns.len())) as u64
+    }
+
+    /// Refuses empty lists, k = 0, n = 0 and a tolerance that is not a
     /// positive finite number.
     pub fn check(&self) -> Result<(), String> {
         if self.ks.is_empty() || self.ks.contains(&0) {
             return Err("--ks needs subset sizes of at least 1".into());
         }
-        if !(self.weight_eps > 0.0 && self.weight_eps.is_finite()) {
-            return Err(format!("--weight-eps must be a finite number > 0, got {}", self.weight_eps));
+        if self.ns.contains(&0) {
+            return Err("--ns needs sample counts of at least 1".into());
+        }
+        if self.weight_eps.is_empty() || self.weight_eps.iter().any(|e| !(*e > 0.0 && e.is_finite())) {
+            return Err("--weight-eps must be finite numbers > 0".into());
+        }
+        if self.nonneg_input.is_empty() {
+            return Err("--inputs needs signed, nonneg or both".into());
         }
         Ok(())
     }
@@ -42,10 +65,16 @@ impl FrontierConfig {
 /// One ticket of the frontier.
 #[derive(Clone, Debug, Serialize)]
 pub struct FrontierRow {
+    /// Built with `--nonneg-input` (the certificate holds for x ≥ 0 only).
+    pub nonneg_input: bool,
+    /// Tolerance of every weight.
+    pub weight_eps: f64,
     /// Subset size.
     pub k: usize,
     /// n of each layer.
     pub n: Vec<usize>,
+    /// n chosen by the measured rule (with repair), not given.
+    pub sized: bool,
     /// Kept / random edges.
     pub density: f64,
     /// Kept edges per target weight.
@@ -74,29 +103,47 @@ pub struct FrontierRow {
     pub certified: f64,
     /// Wall-clock seconds of the build (plan included).
     pub build_seconds: f64,
+    /// On the Pareto front of its input assumption: no miss, agreement at
+    /// least [`FRONT_AGREEMENT`], and no other such ticket has at most its
+    /// kept and block random edges per weight with one of them fewer.
+    pub on_front: bool,
 }
 
 /// Points (kept, random) per target weight.
 pub type Curve = Vec<(f64, f64)>;
 
-/// The frontier of one target.
+/// The paper's curves for one input assumption and tolerance (see
+/// [`theory_curves`]).
 #[derive(Clone, Debug, Serialize)]
-pub struct Frontier {
-    /// One row per k that could be built, in the order asked.
-    pub rows: Vec<FrontierRow>,
-    /// The target's weights (biases not counted).
-    pub target_weights: usize,
-    /// Theorem 2 at c = 1 for k = 1 … 32 (see [`theory_curves`]).
+pub struct TheoryCurves {
+    /// The input assumption.
+    pub nonneg_input: bool,
+    /// The tolerance.
+    pub weight_eps: f64,
+    /// Theorem 2 at c = 1 for k = 1 … 32.
     pub theorem2: Curve,
     /// Theorem 5 per weight (d = 1) for k = 1 … 32.
     pub theorem5: Curve,
 }
 
-/// Builds a ticket of `net` for every k of `cfg` and measures it on
-/// `test`. `progress` gets a step per k, and a note for a k that could not
-/// be built (which is left out); no k built is an error. `go_on` is asked
-/// after every built row, and returning false stops the run
-/// ("interrupted").
+/// The frontier of one target.
+#[derive(Clone, Debug, Serialize)]
+pub struct Frontier {
+    /// One row per ticket that could be built, in the order of the
+    /// configuration's loops (input assumption, ε, k, then the sized n
+    /// and each n asked).
+    pub rows: Vec<FrontierRow>,
+    /// The target's weights (biases not counted).
+    pub target_weights: usize,
+    /// The paper's curves, one per input assumption and tolerance.
+    pub theory: Vec<TheoryCurves>,
+}
+
+/// Builds a ticket of `net` for every point of `cfg` and measures it on
+/// `test`. `progress` gets a step per point, and a note for a point that
+/// could not be built (which is left out); no ticket built is an error.
+/// `go_on` is asked after every built row, and returning false stops the
+/// run ("interrupted").
 pub fn frontier(
     net: &Network,
     test: &Dataset,
@@ -107,62 +154,109 @@ pub fn frontier(
     cfg.check()?;
     let weights = net.weight_count() as f64;
     let mut rows = Vec::new();
-    for &k in &cfg.ks {
-        let bcfg = BuildConfig {
-            seed: cfg.seed,
-            density: 1.0,
-            tolerance: Tolerance::Weight(cfg.weight_eps),
-            n_k: None,
-            k: Some(k),
-            nonneg_input: cfg.nonneg_input,
-            scale: None,
-            accept_over_eps: false,
-            accept_misses: false,
-        };
-        let built = match build_and_measure(net, &bcfg, Some(test), Some(test.scale), |_| {}, go_on) {
-            Ok(b) => b,
-            Err(_) if !go_on() => return Err("interrupted".into()),
-            Err(e) => {
-                progress(Progress::Note(&format!("k = {k}: {e}")));
-                progress(Progress::Step);
-                continue;
+    let mut theory = Vec::new();
+    for &nonneg in &cfg.nonneg_input {
+        for &eps in &cfg.weight_eps {
+            for &k in &cfg.ks {
+                let sizes = std::iter::once(None).chain(cfg.ns.iter().map(|&n| Some(n)));
+                for n in sizes {
+                    let name = format!(
+                        "{} inputs, ε {eps}, k = {k}{}",
+                        if nonneg { "non-negative" } else { "signed" },
+                        n.map_or(String::new(), |n| format!(", n = {n}"))
+                    );
+                    if n.is_some_and(|n| n < k) {
+                        progress(Progress::Note(&format!("{name}: n below k, skipped")));
+                        progress(Progress::Step);
+                        continue;
+                    }
+                    let bcfg = BuildConfig {
+                        seed: cfg.seed,
+                        density: 1.0,
+                        tolerance: Tolerance::Weight(eps),
+                        n_k: n.map(|n| (n, k)),
+                        k: Some(k),
+                        nonneg_input: nonneg,
+                        scale: None,
+                        accept_over_eps: false,
+                        accept_misses: n.is_some(),
+                    };
+                    let built = match build_and_measure(net, &bcfg, Some(test), Some(test.scale), |_| {}, go_on) {
+                        Ok(b) => b,
+                        Err(_) if !go_on() => return Err("interrupted".into()),
+                        Err(e) => {
+                            progress(Progress::Note(&format!("{name}: {e}")));
+                            progress(Progress::Step);
+                            continue;
+                        }
+                    };
+                    let compact = compact_bytes(&built.net, &built.meta);
+                    let (instances, misses) = built.instances();
+                    let c = built.comparison.as_ref().expect("measured on the test rows");
+                    rows.push(FrontierRow {
+                        nonneg_input: nonneg,
+                        weight_eps: eps,
+                        k,
+                        n: built.meta.pairs.iter().map(|p| p.n).collect(),
+                        sized: n.is_none(),
+                        density: built.ticket.density(),
+                        kept_per_weight: built.ticket.kept_edges() as f64 / weights,
+                        random_per_weight: built.ticket.random_edges() as f64 / weights,
+                        block_random_per_weight: built.ticket.block_edges() as f64 / weights,
+                        misses,
+                        instances,
+                        compact_bits_per_weight: compact.len() as f64 * 8.0 / weights,
+                        theorem5_floor_bits: ((k as f64).sqrt() / (2.0 * eps)).log2(),
+                        ticket_accuracy: c.ticket_accuracy,
+                        target_accuracy: c.target_accuracy,
+                        agreement: c.agreement,
+                        max_error: c.max_error,
+                        certified: built.certificate.bound,
+                        build_seconds: built.build_time.as_secs_f64(),
+                        on_front: false,
+                    });
+                    progress(Progress::Step);
+                }
             }
-        };
-        let compact = compact_bytes(&built.net, &built.meta);
-        let (instances, misses) = built.instances();
-        let c = built.comparison.as_ref().expect("measured on the test rows");
-        rows.push(FrontierRow {
-            k,
-            n: built.meta.pairs.iter().map(|p| p.n).collect(),
-            density: built.ticket.density(),
-            kept_per_weight: built.ticket.kept_edges() as f64 / weights,
-            random_per_weight: built.ticket.random_edges() as f64 / weights,
-            block_random_per_weight: built.ticket.block_edges() as f64 / weights,
-            misses,
-            instances,
-            compact_bits_per_weight: compact.len() as f64 * 8.0 / weights,
-            theorem5_floor_bits: ((k as f64).sqrt() / (2.0 * cfg.weight_eps)).log2(),
-            ticket_accuracy: c.ticket_accuracy,
-            target_accuracy: c.target_accuracy,
-            agreement: c.agreement,
-            max_error: c.max_error,
-            certified: built.certificate.bound,
-            build_seconds: built.build_time.as_secs_f64(),
-        });
-        progress(Progress::Step);
+            let (theorem2, theorem5) = theory_curves(net, nonneg, eps, weights)?;
+            theory.push(TheoryCurves { nonneg_input: nonneg, weight_eps: eps, theorem2, theorem5 });
+        }
     }
     if rows.is_empty() {
-        return Err("no k could be built".into());
+        return Err("no ticket could be built".into());
     }
-    let (theorem2, theorem5) = theory_curves(net, cfg.nonneg_input, cfg.weight_eps, weights)?;
-    Ok(Frontier { rows, target_weights: net.weight_count(), theorem2, theorem5 })
+    mark_front(&mut rows);
+    Ok(Frontier { rows, target_weights: net.weight_count(), theory })
 }
 
-/// The paper's two curves in the plane (kept, random) per target weight,
-/// for k = 1 … 32 kept B edges per RFSS instance (A edges left out of x):
+/// Sets `on_front` on the rows that are Pareto-optimal in (kept, block
+/// random) per weight among the rows of their input assumption with no
+/// miss and agreement at least [`FRONT_AGREEMENT`]. Equal points are all
+/// on the front.
+pub fn mark_front(rows: &mut [FrontierRow]) {
+    let good = |r: &FrontierRow| r.misses == 0 && r.agreement >= FRONT_AGREEMENT;
+    let point = |r: &FrontierRow| (r.kept_per_weight, r.block_random_per_weight);
+    let on: Vec<bool> = rows
+        .iter()
+        .map(|r| {
+            let (k, b) = point(r);
+            good(r)
+                && !rows.iter().any(|o| {
+                    let (ok, ob) = point(o);
+                    good(o) && o.nonneg_input == r.nonneg_input && ok <= k && ob <= b && (ok < k || ob < b)
+                })
+        })
+        .collect();
+    rows.iter_mut().zip(on).for_each(|(r, on)| r.on_front = on);
+}
+
+/// The paper's two curves in the plane (kept, block random) per target
+/// weight, for k = 1 … 32 kept B edges per RFSS instance (A edges left out
+/// of kept):
 /// - Theorem 2 at its measured constant (c = 1, docs/results/rfss.md): the
-///   construction's dense random network if each layer had
-///   n = log2(k/ε′)/H2(k/n);
+///   construction's blocks (2n hidden neurons per input channel, one A
+///   edge each and all of their B edges, as [`FrontierRow`]'s block count)
+///   if each layer had n = log2(k/ε′)/H2(k/n);
 /// - Theorem 5's lower bound for one coefficient at a time (d = 1, as in
 ///   the floor of the bits column): each RFSS instance needs
 ///   n ≥ ½·log2(k/ε′)/H2(k/n) random parameters of its own. (The d × d
@@ -190,11 +284,60 @@ pub fn theory_curves(net: &Network, nonneg: bool, eps: f64, weights: f64) -> Res
             let eps_rel = eps * 3f64.sqrt() / scale_for(c.max_abs(), k);
             let n = theorem2_n(k, eps_rel, 1.0) as f64;
             kept += (instances * k) as f64;
-            random2 += c.basis as f64 * 2.0 * n * c.d_in as f64 * (c.d_in + c.d_out) as f64;
+            random2 += 2.0 * n * c.d_in as f64 * (1 + c.basis * c.d_out) as f64;
             random5 += (instances as u64 * theorem5_n(k, eps_rel, 1)) as f64;
         }
         t2.push((kept / weights, random2 / weights));
         t5.push((kept / weights, random5 / weights));
     }
     Ok((t2, t5))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(nonneg: bool, kept: f64, block: f64, misses: u64, agreement: f64) -> FrontierRow {
+        FrontierRow {
+            nonneg_input: nonneg,
+            weight_eps: 0.01,
+            k: 4,
+            n: vec![8],
+            sized: true,
+            density: 0.1,
+            kept_per_weight: kept,
+            random_per_weight: 3.0 * block,
+            block_random_per_weight: block,
+            misses,
+            instances: 100,
+            compact_bits_per_weight: 12.0,
+            theorem5_floor_bits: 6.6,
+            ticket_accuracy: 0.9,
+            target_accuracy: 0.9,
+            agreement,
+            max_error: 0.1,
+            certified: 1.0,
+            build_seconds: 0.1,
+            on_front: true,
+        }
+    }
+
+    /// The front by hand: dominated, missing and disagreeing tickets are
+    /// off it; each input assumption has its own; equal points both stay.
+    #[test]
+    fn the_front_keeps_the_undominated_good_tickets_of_each_assumption() {
+        let mut rows = vec![
+            row(false, 4.0, 60.0, 0, 1.0),   // on
+            row(false, 8.0, 20.0, 0, 0.996), // on
+            row(false, 8.0, 60.0, 0, 1.0),   // dominated by the first
+            row(false, 3.0, 10.0, 1, 1.0),   // a miss
+            row(false, 5.0, 30.0, 0, 0.99),  // agreement below 99.5%
+            row(false, 4.0, 60.0, 0, 1.0),   // equal to the first: on
+            row(true, 9.0, 70.0, 0, 1.0),    // dominated only by signed rows: on
+            row(true, 9.0, 80.0, 0, 1.0),    // dominated by the one before
+        ];
+        mark_front(&mut rows);
+        let on: Vec<bool> = rows.iter().map(|r| r.on_front).collect();
+        assert_eq!(on, [true, true, false, false, false, true, true, false]);
+    }
 }
