@@ -88,27 +88,44 @@ def build(target, k=None, density=None, weight_eps=None, eps=None, nonneg_input=
                   data)
 
 
-def frontier(target, ks=(1, 2, 3, 4, 6, 8, 12, 16), weight_eps=0.01, nonneg_input=False, seed=0, data=None):
-    """Tickets of ``target`` for each subset size k (``sslth frontier``).
+def frontier(target, ks=(1, 2, 3, 4, 6, 8, 12, 16), ns=(), weight_eps=(0.01,), inputs=("signed",), seed=0,
+             data=None):
+    """Tickets of ``target`` (``sslth frontier``) for each input assumption
+    in ``inputs`` (``"signed"``, ``"nonneg"``), tolerance in ``weight_eps``
+    and subset size in ``ks``, each at the n of the measured rule and at
+    every n of ``ns`` (misses counted, not repaired).
 
-    Returns a dict: ``rows`` (one dict per k built: n per layer, density,
-    kept and random edges per target weight, misses, compact bits per
-    weight beside Theorem 5's floor, accuracies, agreement, errors, build
-    seconds), ``target_weights``, and the ``theorem2``/``theorem5`` curves as
-    (kept, random) per target weight for k = 1..32.
+    Returns a dict: ``rows`` (one dict per ticket built: input assumption,
+    tolerance, k, n per layer, whether n came from the rule, density, kept
+    and random edges per target weight, misses, compact bits per weight
+    beside Theorem 5's floor, accuracies, agreement, errors, build seconds,
+    and ``on_front``: on its input assumption's Pareto front in (kept, block
+    random) per weight among the tickets with no miss and at least 99.5%
+    agreement), ``target_weights``, and ``theory``: per input assumption and
+    tolerance the ``theorem2``/``theorem5`` curves as (kept, block random)
+    per target weight for k = 1..32.
     """
-    return _frontier(target, list(ks), weight_eps, nonneg_input, seed, data)
+    return _frontier(target, ks=list(ks), ns=list(ns), weight_eps=list(weight_eps), inputs=list(inputs), seed=seed,
+                     data=data)
 
 
 def compare(arch, data="digits", target_epochs=20, densities=(0.5, 0.3, 0.1, 0.05, 0.01), widths=(1, 2, 4),
-            popup_epochs=20, weight_eps=0.01, popup_max_edges=5_000_000, seed=0):
+            laws=("uniform", "signed-constant"), popup_epochs=20, lrs=(0.1, 0.01, 0.001), tune_epochs=None, seeds=3,
+            weight_eps=0.01, popup_max_edges=5_000_000, seed=0):
     """A target of widths ``arch`` trained on ``data``, its constructed
     tickets and edge-popup tickets at the same densities (``sslth
-    compare``); returns the rows as dicts (method, asked_density, density,
-    random_edges, kept_edges, kept_per_target_weight, test_accuracy,
-    seconds, compact_bytes, note)."""
-    return _compare(list(arch), data, target_epochs, list(densities), list(widths), popup_epochs, weight_eps,
-                    popup_max_edges, seed)
+    compare``): every popup network (each width in ``widths`` and weight law
+    in ``laws``, and the construction's own network) gets the same
+    learning-rate search over ``lrs`` (``tune_epochs`` epochs each, default
+    ``popup_epochs``, on nine tenths of the training rows, scored on the
+    last tenth), and every cell runs ``seeds`` seeds. Returns the rows as
+    dicts (method, law, asked_density, density, random_edges, kept_edges,
+    kept_per_target_weight, runs, test_accuracy (the mean), accuracy_sd,
+    accuracy_min, accuracy_max, seconds, compact_bytes, note)."""
+    return _compare(list(arch), data=data, target_epochs=target_epochs, densities=list(densities),
+                    widths=list(widths), laws=list(laws), popup_epochs=popup_epochs, lrs=list(lrs),
+                    tune_epochs=tune_epochs, seeds=seeds, weight_eps=weight_eps, popup_max_edges=popup_max_edges,
+                    seed=seed)
 
 
 def popup(data="digits", widths=None, weights="uniform", density=0.5, epochs=20, lr=0.1, momentum=0.9,
