@@ -5,7 +5,8 @@
 # non-negative inputs, two tolerances, k from 2 to 16, each with the
 # measured rule's n and with fixed n; the Pareto front in (kept, block
 # random) per target weight beside Pensia et al.'s published point. About
-# 35 minutes on 2 cores (Fashion-MNIST; digits takes seconds).
+# 45 minutes on 2 cores shared with other work (Fashion-MNIST, 96
+# tickets; digits takes 20 seconds).
 #   bash bench/frontier.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,11 +38,13 @@ $sslth frontier --target $fashion $scan --out docs/results/frontier/fashion
   echo "each input assumption's Pareto front in (kept, block random) per weight among the tickets that miss"
   echo "no weight and agree with the target on at least 99.5% of the test rows. The plot draws every ticket"
   echo "in that plane, both fronts, Theorem 2's n at its measured constant c = 1 and Theorem 5's lower bound"
-  echo "for signed inputs at each ε (in the units of Theorem 2's samples, ε′ = ε·√3/S, and in block edges),"
+  echo "for signed inputs at the smallest ε, 0.01 (in the units of Theorem 2's samples, ε′ = ε·√3/S, and in"
+  echo "block edges),"
   echo "and Pensia et al.'s published point: an MNIST 784-500-10 target (397k weights, 97.19%) approximated"
   echo "at the same accuracy by pruning a random network of 8.34 M parameters to 3.73 M, 9.39 kept and 21.0"
   echo "random per target weight (their code's README, Experiment 1). MNIST is not on this machine; the"
-  echo "Fashion-MNIST target below has the same shape and number of weights."
+  echo "Fashion-MNIST target below has the same shape and number of weights. What the fronts show beside"
+  echo "that point, like with like: [README.md, \"Reading of frontier.md\"](README.md#reading-of-frontiermd-seed-0-the-page-is-regenerated-this-note-is-not)."
   echo
   echo "## Digits, 64-32-10"
   echo
