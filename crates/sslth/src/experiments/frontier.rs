@@ -3,7 +3,7 @@
 //! docs/results/frontier.md): per ticket kept and random edges per target
 //! weight, misses, compact bits per target weight beside Theorem 5's floor,
 //! accuracy, agreement, errors and build time; the Pareto front of the
-//! plane (kept, random) among the tickets that miss nothing and agree with
+//! plane (kept, block random) among the tickets that miss nothing and agree with
 //! the target on at least [`FRONT_AGREEMENT`] of the rows; and the paper's
 //! two curves in the same plane.
 
