@@ -56,7 +56,9 @@ pub struct FrontierArgs {
 
 /// Runs `sslth frontier`.
 pub fn run(a: &FrontierArgs) -> Result<(), String> {
+    // Signed first, each assumption once.
     let mut modes: Vec<bool> = a.inputs.iter().map(|i| i == "nonneg").collect();
+    modes.sort();
     modes.dedup();
     let cfg = FrontierConfig {
         weight_eps: a.weight_eps.clone(),

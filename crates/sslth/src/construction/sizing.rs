@@ -53,6 +53,26 @@ pub struct BuildConfig {
     pub accept_misses: bool,
 }
 
+impl BuildConfig {
+    /// A build sized for `density` with every weight within `weight_eps`,
+    /// and every other option off (no fixed n or k, signed inputs, the
+    /// per-layer scale, no accepted misses or excess): what the
+    /// experiments start from.
+    pub fn for_density(seed: u64, density: f64, weight_eps: f64) -> BuildConfig {
+        BuildConfig {
+            seed,
+            density,
+            tolerance: Tolerance::Weight(weight_eps),
+            n_k: None,
+            k: None,
+            nonneg_input: false,
+            scale: None,
+            accept_over_eps: false,
+            accept_misses: false,
+        }
+    }
+}
+
 /// One target layer's coefficients and sizing, decided before building.
 #[derive(Clone, Debug)]
 pub struct LayerPlan {

@@ -5,7 +5,7 @@
 use super::eval::accuracy;
 use super::pipeline::build_and_measure;
 use super::Progress;
-use crate::construction::{BuildConfig, Tolerance};
+use crate::construction::BuildConfig;
 use crate::data::{Dataset, Split};
 use crate::files::compact_bytes;
 use crate::learn::popup::{self, chain, PopupConfig};
@@ -287,17 +287,7 @@ pub fn compare(
         let (mut built_failed, mut inside_failed) = (Vec::new(), Vec::new());
         let mut inside_law = None;
         for &seed in &seeds {
-            let bcfg = BuildConfig {
-                seed,
-                density: d,
-                tolerance: Tolerance::Weight(cfg.weight_eps),
-                n_k: None,
-                k: None,
-                nonneg_input: false,
-                scale: None,
-                accept_over_eps: false,
-                accept_misses: false,
-            };
+            let bcfg = BuildConfig::for_density(seed, d, cfg.weight_eps);
             match build_and_measure(&target, &bcfg, Some(&split.test), Some(split.test.scale), |_| {}, go_on) {
                 Ok(built) => {
                     let c = built.comparison.as_ref().expect("measured");

@@ -5,7 +5,7 @@
 
 use super::eval::accuracy;
 use super::pipeline::{build_and_measure, BuildReport, Built, FileSizes};
-use crate::construction::{BuildConfig, LayerPlan, Tolerance};
+use crate::construction::{BuildConfig, LayerPlan};
 use crate::data::Split;
 use crate::files::{compact_bytes, full_bytes, target};
 use crate::learn::train::{architecture, train, TrainConfig};
@@ -107,17 +107,8 @@ pub fn demo(
     ]);
     let shape = (tcfg.kind != Kind::Mlp).then_some(split.train.shape);
     let target_bytes = target::to_safetensors(&target, shape, target_meta);
-    let bcfg = BuildConfig {
-        seed: cfg.seed,
-        density: cfg.density,
-        tolerance: Tolerance::Weight(cfg.weight_eps.unwrap_or(if cfg.kind == Kind::Mlp { 0.01 } else { 0.001 })),
-        n_k: None,
-        k: None,
-        nonneg_input: false,
-        scale: None,
-        accept_over_eps: false,
-        accept_misses: false,
-    };
+    let weight_eps = cfg.weight_eps.unwrap_or(if cfg.kind == Kind::Mlp { 0.01 } else { 0.001 });
+    let bcfg = BuildConfig::for_density(cfg.seed, cfg.density, weight_eps);
     let built = build_and_measure(&target, &bcfg, Some(&split.test), Some(split.test.scale), show_plan, on_row)?;
     let full = full_bytes(&built.net, &built.meta);
     let compact = compact_bytes(&built.net, &built.meta);

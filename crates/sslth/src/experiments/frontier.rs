@@ -9,7 +9,7 @@
 
 use super::pipeline::build_and_measure;
 use super::Progress;
-use crate::construction::{augmented_layers, scale_for, BuildConfig, Tolerance};
+use crate::construction::{augmented_layers, scale_for, BuildConfig};
 use crate::data::Dataset;
 use crate::files::compact_bytes;
 use crate::net::Network;
@@ -171,15 +171,11 @@ pub fn frontier(
                         continue;
                     }
                     let bcfg = BuildConfig {
-                        seed: cfg.seed,
-                        density: 1.0,
-                        tolerance: Tolerance::Weight(eps),
                         n_k: n.map(|n| (n, k)),
                         k: Some(k),
                         nonneg_input: nonneg,
-                        scale: None,
-                        accept_over_eps: false,
                         accept_misses: n.is_some(),
+                        ..BuildConfig::for_density(cfg.seed, 1.0, eps)
                     };
                     let built = match build_and_measure(net, &bcfg, Some(test), Some(test.scale), |_| {}, go_on) {
                         Ok(b) => b,
