@@ -1,0 +1,302 @@
+//! Dense products for the certificate: dot products of rows, taken four
+//! rows by four rows, on all cores.
+//!
+//! Hand-rolled rather than taken from a BLAS-grade crate because a
+//! certificate stored in a ticket file must come out bit for bit the same
+//! whatever the thread count or machine: every entry here is one dot
+//! product summed in one fixed order ([`dot`]'s), with no fused
+//! multiply-add (Rust never contracts `a * b + c`), so a tile, a single
+//! [`dot`], any tiling and any schedule give the same bits. Any order of
+//! summation has the same γ_n error bound, which is all the certificate
+//! uses. On x86-64 with AVX2 the same code is compiled a second time with
+//! AVX2 enabled and chosen at run time; the operations, and so the
+//! results, are the same, only the registers are wider.
+
+use rayon::prelude::*;
+
+/// The width of the interleaved partial sums.
+const LANES: usize = 4;
+/// Rows per side of a tile.
+const TILE: usize = 4;
+
+/// Σ aᵢbᵢ over the common length: four interleaved partial sums ℓ₀…ℓ₃
+/// (term i goes to ℓ_{i mod 4} while four whole terms remain), then
+/// (ℓ₀ + ℓ₁) + (ℓ₂ + ℓ₃), then the remaining terms in order.
+pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+    tile::<1, 1>([a], [b])[0][0]
+}
+
+/// The R × C dot products of R rows of `a` with C rows of `b` (all of one
+/// length), each summed exactly as [`dot`] sums it.
+#[inline(always)]
+fn tile<const R: usize, const C: usize>(a: [&[f64]; R], b: [&[f64]; C]) -> [[f64; C]; R] {
+    let len = a.first().map_or(0, |r| r.len());
+    let whole = len / LANES * LANES;
+    let mut acc = [[[0.0f64; LANES]; C]; R];
+    let mut at = 0;
+    while at < whole {
+        let xa: [[f64; LANES]; R] = std::array::from_fn(|i| a[i][at..at + LANES].try_into().unwrap());
+        let xb: [[f64; LANES]; C] = std::array::from_fn(|j| b[j][at..at + LANES].try_into().unwrap());
+        for i in 0..R {
+            for j in 0..C {
+                for l in 0..LANES {
+                    acc[i][j][l] += xa[i][l] * xb[j][l];
+                }
+            }
+        }
+        at += LANES;
+    }
+    std::array::from_fn(|i| {
+        std::array::from_fn(|j| {
+            let s = &acc[i][j];
+            let mut out = (s[0] + s[1]) + (s[2] + s[3]);
+            for t in whole..len {
+                out += a[i][t] * b[j][t];
+            }
+            out
+        })
+    })
+}
+
+/// [`tile`] for a full 4 × 4 tile, compiled with AVX2 when the machine has
+/// it (same operations, same results; see the module docs).
+fn tile4(a: [&[f64]; TILE], b: [&[f64]; TILE]) -> [[f64; TILE]; TILE] {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2")]
+        unsafe fn wide(a: [&[f64]; TILE], b: [&[f64]; TILE]) -> [[f64; TILE]; TILE] {
+            tile(a, b)
+        }
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2, checked just above.
+            return unsafe { wide(a, b) };
+        }
+    }
+    tile(a, b)
+}
+
+/// The dot products of rows `ri` of `a` with rows `rj` of `b` (row-major,
+/// each `len` long, only the first `upto` entries of each row used), as a
+/// `ri.len() × rj.len()` block written through `put(i, j, value)`. Full
+/// tiles go through [`tile4`], the edges through [`dot`]; both sum alike.
+#[allow(clippy::too_many_arguments)]
+fn block(
+    a: &[f64],
+    b: &[f64],
+    len: usize,
+    upto: usize,
+    ri: std::ops::Range<usize>,
+    rj: std::ops::Range<usize>,
+    mut put: impl FnMut(usize, usize, f64),
+) {
+    fn row(m: &[f64], r: usize, len: usize, upto: usize) -> &[f64] {
+        &m[r * len..r * len + upto]
+    }
+    let mut i = ri.start;
+    while i < ri.end {
+        let mut j = rj.start;
+        while j < rj.end {
+            if i + TILE <= ri.end && j + TILE <= rj.end {
+                let t = tile4(
+                    std::array::from_fn(|x| row(a, i + x, len, upto)),
+                    std::array::from_fn(|y| row(b, j + y, len, upto)),
+                );
+                for (x, r) in t.iter().enumerate() {
+                    for (y, &v) in r.iter().enumerate() {
+                        put(i + x, j + y, v);
+                    }
+                }
+            } else {
+                for x in i..(i + TILE).min(ri.end) {
+                    for y in j..(j + TILE).min(rj.end) {
+                        put(x, y, dot(row(a, x, len, upto), row(b, y, len, upto)));
+                    }
+                }
+            }
+            j += TILE;
+        }
+        i += TILE;
+    }
+}
+
+/// The Gram matrix of the `n` rows (each `len` long) of row-major `m`: the
+/// symmetric n × n matrix of their dot products, M·Mᵀ. The upper triangle
+/// is computed (on all cores, a strip of four rows per task) and mirrored,
+/// so the result is exactly symmetric.
+pub fn gram(m: &[f64], n: usize, len: usize) -> Vec<f64> {
+    assert_eq!(m.len(), n * len);
+    let strips: Vec<Vec<f64>> = (0..n.div_ceil(TILE))
+        .into_par_iter()
+        .map(|s| {
+            let (i0, i1) = (s * TILE, (s * TILE + TILE).min(n));
+            let mut strip = vec![0.0; (i1 - i0) * n];
+            block(m, m, len, len, i0..i1, i0..n, |i, j, v| strip[(i - i0) * n + j] = v);
+            strip
+        })
+        .collect();
+    let mut out = vec![0.0; n * n];
+    for (s, strip) in strips.iter().enumerate() {
+        for (x, r) in strip.chunks_exact(n).enumerate() {
+            let i = s * TILE + x;
+            for j in i..n {
+                out[i * n + j] = r[j];
+                out[j * n + i] = r[j];
+            }
+        }
+    }
+    out
+}
+
+/// M·v for a row-major `rows × cols` matrix, each entry a [`dot`], rows
+/// shared among the cores.
+pub fn matvec(m: &[f64], cols: usize, v: &[f64]) -> Vec<f64> {
+    m.par_chunks_exact(cols).map(|r| dot(r, v)).collect()
+}
+
+/// Lower-triangular Cholesky factorization in place of the symmetric
+/// positive definite `d × d` row-major `a` (only its lower triangle is
+/// read; the factor L, A = L·Lᵀ, overwrites it and the strict upper
+/// triangle is left as it was). Stops at the first pivot that is not
+/// positive (or not a number), returning its column j: the matrix was not
+/// found positive definite, and rows 0..=j then hold L's first j columns
+/// (see [`negative_direction`]).
+///
+/// Left-looking by panels of 32 columns: a panel's entries first subtract
+/// the dot products of their rows' earlier part (a tile product over all
+/// rows below, on all cores), then the panel is finished column by column
+/// (its diagonal block first, then every row below, on all cores). Each
+/// entry L[i][j] = (A[i][j] − Σ_{k<j} L[i][k]·L[j][k]) / L[j][j] is thus
+/// one sum in a fixed order whatever the thread count.
+pub fn cholesky(a: &mut [f64], d: usize) -> Result<(), usize> {
+    const PANEL: usize = 32;
+    assert_eq!(a.len(), d * d);
+    for j0 in (0..d).step_by(PANEL) {
+        let j1 = (j0 + PANEL).min(d);
+        // Every row i ≥ j0: A[i][j] −= Σ_{k<j0} L[i][k]·L[j][k], j in the
+        // panel and j ≤ i.
+        if j0 > 0 {
+            let panel_rows: Vec<f64> = a[j0 * d..j1 * d].to_vec();
+            a[j0 * d..].par_chunks_mut(TILE * d).enumerate().for_each(|(s, strip)| {
+                let (i0, rows, width) = (j0 + s * TILE, strip.len() / d, j1 - j0);
+                let mut sums = vec![0.0; rows * width];
+                block(strip, &panel_rows, d, j0, 0..rows, 0..width, |x, y, v| sums[x * width + y] = v);
+                for x in 0..rows {
+                    for y in 0..width.min((i0 + x + 1).saturating_sub(j0)) {
+                        strip[x * d + j0 + y] -= sums[x * width + y];
+                    }
+                }
+            });
+        }
+        // The diagonal block, column by column.
+        for j in j0..j1 {
+            let mut p = a[j * d + j];
+            for k in j0..j {
+                p -= a[j * d + k] * a[j * d + k];
+            }
+            if p.is_nan() || p <= 0.0 {
+                return Err(j);
+            }
+            a[j * d + j] = p.sqrt();
+            for i in j + 1..j1 {
+                let mut v = a[i * d + j];
+                for k in j0..j {
+                    v -= a[i * d + k] * a[j * d + k];
+                }
+                a[i * d + j] = v / a[j * d + j];
+            }
+        }
+        // The rows below the panel.
+        let (top, below) = a.split_at_mut(j1 * d);
+        let diag = &top[j0 * d..];
+        below.par_chunks_mut(d).for_each(|row| {
+            for j in j0..j1 {
+                let mut v = row[j];
+                for k in j0..j {
+                    v -= row[k] * diag[(j - j0) * d + k];
+                }
+                row[j] = v / diag[(j - j0) * d + j];
+            }
+        });
+    }
+    Ok(())
+}
+
+/// After [`cholesky`] stopped at column j of A: the vector
+/// x = (−A₁₁⁻¹a, 1, 0, …), A₁₁ the leading j × j block and a the first j
+/// entries of row j, for which xᵀAx is the failed pivot (≤ 0, exactly).
+/// Row j of the factor holds w = L₁₁⁻¹a, so A₁₁⁻¹a = L₁₁⁻ᵀw, one back
+/// substitution.
+pub fn negative_direction(l: &[f64], d: usize, j: usize) -> Vec<f64> {
+    let mut x = vec![0.0; d];
+    x[j] = 1.0;
+    for i in (0..j).rev() {
+        let mut z = l[j * d + i];
+        for k in i + 1..j {
+            z -= l[k * d + i] * -x[k];
+        }
+        x[i] = -z / l[i * d + i];
+    }
+    x
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::weights::uniform_weight;
+
+    fn random(len: usize, seed: u64) -> Vec<f64> {
+        (0..len).map(|i| uniform_weight(seed, 0, i as u64)).collect()
+    }
+
+    #[test]
+    fn tiles_sum_like_a_single_dot_and_gram_is_m_mt() {
+        for (n, len) in [(1, 1), (3, 7), (9, 13), (17, 64), (6, 3)] {
+            let m = random(n * len, n as u64);
+            let g = gram(&m, n, len);
+            for i in 0..n {
+                for j in 0..n {
+                    let a = &m[i * len..(i + 1) * len];
+                    let b = &m[j * len..(j + 1) * len];
+                    // Bit for bit the same sum as one dot product.
+                    assert_eq!(g[i * n + j].to_bits(), dot(a, b).to_bits());
+                    // And the dot product is the dot product.
+                    let plain: f64 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+                    assert!((g[i * n + j] - plain).abs() <= 1e-12 * len as f64);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn cholesky_factors_positive_definite_matrices_and_refuses_others() {
+        for d in [1, 5, 33, 70] {
+            // A = B·Bᵀ + I is positive definite.
+            let b = random(d * d, 7 + d as u64);
+            let mut a = gram(&b, d, d);
+            (0..d).for_each(|i| a[i * d + i] += 1.0);
+            let orig = a.clone();
+            assert!(cholesky(&mut a, d).is_ok(), "{d}");
+            for i in 0..d {
+                for j in 0..=i {
+                    let llt: f64 = (0..=j).map(|k| a[i * d + k] * a[j * d + k]).sum();
+                    assert!((llt - orig[i * d + j]).abs() < 1e-9 * d as f64, "{d}: ({i}, {j})");
+                }
+            }
+            // A − 2·λ_max·I is not (λ_max ≤ the largest row sum of |A|).
+            let big = (0..d).map(|i| (0..d).map(|j| orig[i * d + j].abs()).sum::<f64>()).fold(0.0, f64::max);
+            let mut neg = orig.clone();
+            (0..d).for_each(|i| neg[i * d + i] -= 2.0 * big);
+            let j = cholesky(&mut neg, d).unwrap_err();
+            // The direction it leaves has xᵀAx < 0.
+            let x = negative_direction(&neg, d, j);
+            let mut shifted = orig.clone();
+            (0..d).for_each(|i| shifted[i * d + i] -= 2.0 * big);
+            let ax = matvec(&shifted, d, &x);
+            assert!(dot(&x, &ax) < 0.0, "{d}");
+        }
+        // [[1, 2], [2, 1]]: stops at column 1; x = (−2, 1), xᵀAx = −3.
+        let mut m = vec![1.0, 2.0, 2.0, 1.0];
+        assert_eq!(cholesky(&mut m, 2), Err(1));
+        assert_eq!(negative_direction(&m, 2, 1), vec![-2.0, 1.0]);
+    }
+}
