@@ -7,6 +7,7 @@ use super::full::{metadata, shapes_entry};
 use super::safetensors::serialize_typed;
 use super::subsets;
 use crate::ticket::{flat_indices, identity_of, nonneg_channels, random_shapes, sides, SparseNet, TicketMeta};
+use rayon::prelude::*;
 use safetensors::Dtype;
 
 /// `format` metadata of a compact ticket.
@@ -21,14 +22,27 @@ fn pack_bits(idx: &[u64], len: u64) -> Vec<u8> {
     bits
 }
 
+/// The gaps [`pack_deltas`] codes: the first index itself, then each
+/// index minus the previous one minus one.
+fn gap(idx: &[u64], t: usize) -> u64 {
+    if t == 0 {
+        idx[0]
+    } else {
+        idx[t] - idx[t - 1] - 1
+    }
+}
+
+/// The length of [`pack_deltas`]'s bytes, without making them.
+fn deltas_len(idx: &[u64]) -> usize {
+    (0..idx.len()).into_par_iter().map(|t| (64 - gap(idx, t).leading_zeros()).div_ceil(7).max(1) as usize).sum()
+}
+
 /// LEB128 varints of the gaps between ascending indices (the first index
 /// itself, then each index minus the previous one minus one).
 fn pack_deltas(idx: &[u64]) -> Vec<u8> {
     let mut out = Vec::new();
-    let mut prev: Option<u64> = None;
-    for &i in idx {
-        let mut gap = prev.map_or(i, |p| i - p - 1);
-        prev = Some(i);
+    for t in 0..idx.len() {
+        let mut gap = gap(idx, t);
         loop {
             let byte = (gap & 0x7f) as u8;
             gap >>= 7;
@@ -87,27 +101,37 @@ pub(super) fn unpack_deltas(bytes: &[u8], len: u64) -> Result<Vec<u64>, String> 
 pub fn compact_bytes(net: &SparseNet, meta: &TicketMeta) -> Vec<u8> {
     let shapes = random_shapes(meta);
     let indices = flat_indices(net, meta);
-    let mut masks: Vec<(&str, Vec<u8>)> = indices
-        .iter()
+    // Per layer, packed bits or delta varints, whichever is smaller (their
+    // sizes first: only the bytes written are made).
+    let plain: Vec<(bool, usize)> = indices
+        .par_iter()
         .enumerate()
         .map(|(l, idx)| {
-            let len = (shapes[l][0] * shapes[l][1]) as u64;
-            let (bits, deltas) = (pack_bits(idx, len), pack_deltas(idx));
-            if bits.len() <= deltas.len() {
-                ("bits", bits)
-            } else {
-                ("delta-varint", deltas)
-            }
+            let bits = (shapes[l][0] * shapes[l][1]).div_ceil(8);
+            let deltas = deltas_len(idx);
+            (bits <= deltas, bits.min(deltas))
         })
         .collect();
-    for i in 0..meta.pairs.len() {
-        let layout = PairLayout::new(meta, i);
-        if let Some(choices) = layout.choices(&indices[2 * i], &indices[2 * i + 1]) {
+    let ranked: Vec<Option<(&str, Vec<u8>)>> = (0..meta.pairs.len())
+        .map(|i| {
+            let layout = PairLayout::new(meta, i);
+            let choices = layout.choices(&indices[2 * i], &indices[2 * i + 1])?;
             let (encoding, ranks) = PairLayout::encode(&choices);
-            if ranks.len() < masks[2 * i].1.len() + masks[2 * i + 1].1.len() {
-                masks[2 * i] = ("from-b", Vec::new());
-                masks[2 * i + 1] = (encoding, ranks);
-            }
+            (ranks.len() < plain[2 * i].1 + plain[2 * i + 1].1).then_some((encoding, ranks))
+        })
+        .collect();
+    let mut masks: Vec<(&str, Vec<u8>)> = Vec::new();
+    for (i, ranks) in ranked.into_iter().enumerate() {
+        match ranks {
+            Some(r) => masks.extend([("from-b", Vec::new()), r]),
+            None => masks.extend([2 * i, 2 * i + 1].map(|l| {
+                let len = (shapes[l][0] * shapes[l][1]) as u64;
+                if plain[l].0 {
+                    ("bits", pack_bits(&indices[l], len))
+                } else {
+                    ("delta-varint", pack_deltas(&indices[l]))
+                }
+            })),
         }
     }
     let encodings: Vec<&str> = masks.iter().map(|m| m.0).collect();
@@ -119,6 +143,10 @@ pub fn compact_bytes(net: &SparseNet, meta: &TicketMeta) -> Vec<u8> {
     let extra = vec![("masks".to_string(), serde_json::to_string(&encodings).expect("serialises")), shapes_entry(meta)];
     serialize_typed(tensors, metadata(meta, net, COMPACT, extra))
 }
+
+/// One RFSS instance's choice: none (it keeps no edge), or its subset's
+/// colex rank and the number of subsets, C(m, κ).
+type Choice = Option<(u64, u64)>;
 
 /// What the subset-rank coding of pair i needs, all derived from the
 /// metadata and the seed: the sign sides of every block of hidden channels
@@ -172,7 +200,7 @@ impl PairLayout {
     /// edge, else (colex rank, C(m, κ)) — if B's kept edges `b` (flat,
     /// ascending) are the construction's and A's kept edges `a` are derived
     /// from them.
-    fn choices(&self, a: &[u64], b: &[u64]) -> Option<Vec<Option<(u64, u64)>>> {
+    fn choices(&self, a: &[u64], b: &[u64]) -> Option<Vec<Choice>> {
         // Position of every hidden channel in its side.
         let mut place = vec![None; self.hidden];
         for block in &self.sides {
@@ -182,38 +210,52 @@ impl PairLayout {
                 }
             }
         }
-        let mut chosen: std::collections::HashMap<(usize, usize, usize), Vec<usize>> = Default::default();
         let mut used = vec![false; self.hidden];
-        for &e in b {
-            let (r, h) = ((e / self.hidden as u64) as usize, (e % self.hidden as u64) as usize);
-            let (s, pos) = place[h]?;
-            chosen.entry((r, h / self.two_n, s)).or_default().push(pos);
-            used[h] = true;
-        }
+        b.iter().for_each(|&e| used[(e % self.hidden as u64) as usize] = true);
         let used: Vec<usize> = (0..self.hidden).filter(|&h| used[h]).collect();
-        if self.a_indices(&used) != a {
+        if self.a_indices(&used) != a || b.last().is_some_and(|&e| e >= (self.rows * self.hidden) as u64) {
             return None;
         }
-        let mut out = Vec::new();
-        let mut written = 0;
-        for key @ (_, j, s) in self.instances() {
-            let m = self.sides[j][s].len();
-            let kk = self.k.min(m);
-            match chosen.get(&key) {
-                Some(c) if c.len() == kk => {
-                    // Too many subsets for a u64 rank: this pair keeps its bit masks.
-                    let count = subsets::binomial(m, kk)?;
-                    let mut c = c.clone();
-                    c.sort_unstable();
-                    out.push(Some((subsets::rank(&c), count)));
-                    written += 1;
+        // Row by row on all cores (b is ascending, so a row's edges are one
+        // run, in ascending block order), concatenated in stream order.
+        let start = |r: usize| b.partition_point(|&e| e < (r * self.hidden) as u64);
+        let rows: Option<Vec<Vec<Choice>>> = (0..self.rows)
+            .into_par_iter()
+            .map(|r| {
+                let edges = &b[start(r)..start(r + 1)];
+                let mut out = Vec::new();
+                let mut at = 0;
+                for j in 0..self.d_in {
+                    let mut chosen: [Vec<usize>; 2] = Default::default();
+                    while at < edges.len() && (edges[at] as usize - r * self.hidden) / self.two_n == j {
+                        let (s, pos) = place[edges[at] as usize - r * self.hidden]?;
+                        chosen[s].push(pos);
+                        at += 1;
+                    }
+                    for (s, c) in chosen.iter_mut().enumerate() {
+                        let m = self.sides[j][s].len();
+                        let kk = self.k.min(m);
+                        if s >= sides(self.nonneg[j]) {
+                            // An edge on a side the stream never visits.
+                            if !c.is_empty() {
+                                return None;
+                            }
+                        } else if c.is_empty() {
+                            out.push(None);
+                        } else if c.len() == kk {
+                            // Too many subsets for a u64 rank: this pair keeps its bit masks.
+                            let count = subsets::binomial(m, kk)?;
+                            c.sort_unstable();
+                            out.push(Some((subsets::rank(c), count)));
+                        } else {
+                            return None;
+                        }
+                    }
                 }
-                Some(_) => return None,
-                None => out.push(None),
-            }
-        }
-        // Every kept B edge belongs to an instance the stream visits.
-        (written == chosen.len()).then_some(out)
+                Some(out)
+            })
+            .collect();
+        Some(rows?.concat())
     }
 
     /// The shorter subset stream of these choices, and its encoding name:
@@ -221,12 +263,17 @@ impl PairLayout {
     /// `subset-ranks-eg` (the order g in 6 bits, then per instance 0 or
     /// rank + 1 in the exponential-Golomb code of order g, g chosen to
     /// minimise the stream).
-    fn encode(choices: &[Option<(u64, u64)>]) -> (&'static str, Vec<u8>) {
+    fn encode(choices: &[Choice]) -> (&'static str, Vec<u8>) {
         use subsets::{exp_golomb_len, width, BitWriter};
-        let value = |c: &Option<(u64, u64)>| c.map_or(0, |(r, _)| r + 1);
-        let eg_bits = |g: u32| choices.iter().map(|c| exp_golomb_len(value(c), g)).sum::<u64>();
+        let value = |c: &Choice| c.map_or(0, |(r, _)| r + 1);
+        // The stream's length at each order g, from how often each value
+        // occurs (colex-first ranks are few and small): sorted, then runs.
+        let mut values: Vec<u64> = choices.par_iter().map(value).collect();
+        values.par_sort_unstable();
+        let runs: Vec<(u64, u64)> = values.chunk_by(|x, y| x == y).map(|run| (run[0], run.len() as u64)).collect();
+        let eg_bits = |g: u32| runs.iter().map(|&(v, n)| n * exp_golomb_len(v, g)).sum::<u64>();
         let g = (0..64).min_by_key(|&g| eg_bits(g)).expect("non-empty range");
-        let fixed_bits: u64 = choices.iter().map(|c| 1 + c.map_or(0, |(_, count)| u64::from(width(count)))).sum();
+        let fixed_bits: u64 = choices.par_iter().map(|c| 1 + c.map_or(0, |(_, count)| u64::from(width(count)))).sum();
         let mut w = BitWriter::default();
         if 6 + eg_bits(g) < fixed_bits {
             w.write(u64::from(g), 6);
