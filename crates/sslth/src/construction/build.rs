@@ -49,43 +49,66 @@ pub fn build(
     nonneg_input: bool,
     progress: &(dyn Fn() -> bool + Sync),
 ) -> Option<Ticket> {
-    let structure = net.structure().expect("a planned network has a structure");
     let pairs = plans
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let mut spec = PairSpec {
-                seed,
-                layer: i,
-                target: &p.target,
-                size: p.size,
-                nonneg: p.nonneg.clone(),
-                weight_eps: p.weight_eps,
-                budget_nodes: 2_000_000,
-            };
-            let mut pair = build_pair(&spec, progress)?;
-            for _ in 0..REPAIRS {
-                if pair.misses == 0 || !p.repair || spec.size.n >= MAX_N {
-                    break;
-                }
-                spec.size.n = (spec.size.n + spec.size.n.div_ceil(4)).min(MAX_N);
-                pair = build_pair(&spec, progress)?;
-            }
-            Some(pair)
+            let spec = pair_spec(p, i, seed);
+            let pair = build_pair(&spec, progress)?;
+            repaired(&spec, p, pair, progress)
         })
         .collect::<Option<Vec<_>>>()?;
-    Some(Ticket {
+    Some(Ticket::of_pairs(net, seed, nonneg_input, pairs))
+}
+
+/// What the engine needs to build pair `i` of plan `p`.
+pub(super) fn pair_spec(p: &LayerPlan, i: usize, seed: u64) -> PairSpec<'_> {
+    PairSpec {
         seed,
-        bias: net.has_bias(),
-        nonneg_input,
-        pairs,
-        bases: structure.linear.iter().map(|l| l.basis.spec()).collect(),
-        pool_after: structure.pool_after,
-        points: net.points,
-    })
+        layer: i,
+        target: &p.target,
+        size: p.size,
+        nonneg: p.nonneg.clone(),
+        weight_eps: p.weight_eps,
+        budget_nodes: 2_000_000,
+    }
+}
+
+/// The repair of [`build`]: `pair`, built at the planned n, or, if it
+/// missed and the plan allows it, the first rebuild with n raised by a
+/// quarter that misses nothing (or the last one tried).
+pub(super) fn repaired(
+    spec: &PairSpec<'_>,
+    p: &LayerPlan,
+    mut pair: Pair,
+    progress: &(dyn Fn() -> bool + Sync),
+) -> Option<Pair> {
+    let mut spec = spec.clone();
+    for _ in 0..REPAIRS {
+        if pair.misses == 0 || !p.repair || spec.size.n >= MAX_N {
+            break;
+        }
+        spec.size.n = (spec.size.n + spec.size.n.div_ceil(4)).min(MAX_N);
+        pair = build_pair(&spec, progress)?;
+    }
+    Some(pair)
 }
 
 impl Ticket {
+    /// The ticket of `net` made of `pairs` (input first).
+    pub(super) fn of_pairs(net: &Network, seed: u64, nonneg_input: bool, pairs: Vec<Pair>) -> Ticket {
+        let structure = net.structure().expect("a planned network has a structure");
+        Ticket {
+            seed,
+            bias: net.has_bias(),
+            nonneg_input,
+            pairs,
+            bases: structure.linear.iter().map(|l| l.basis.spec()).collect(),
+            pool_after: structure.pool_after,
+            points: net.points,
+        }
+    }
+
     /// Edges of the whole random network.
     pub fn random_edges(&self) -> u64 {
         self.pairs.iter().map(Pair::random_edges).sum()

@@ -217,14 +217,34 @@ pub fn first_in_colex(samples: &[f64], k: usize, target: f64, eps: f64) -> Optio
     None
 }
 
-/// What one row (q, o) of B contributes.
-struct RowResult {
-    kept: Vec<(u32, f32)>,
-    pos: Vec<f64>,
-    neg: Vec<f64>,
-    instances: u64,
-    misses: u64,
-    max_err: f64,
+/// What one row (q, o) of B contributes: the unit of work that a build
+/// shares among threads, and a sharded build among machines.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RowResult {
+    /// Kept B edges of the row: (hidden neuron h, value), ascending h.
+    pub kept: Vec<(u32, f32)>,
+    /// Ĉ⁺ of the row's d_in coefficients.
+    pub pos: Vec<f64>,
+    /// Ĉ⁻ of the row's coefficients.
+    pub neg: Vec<f64>,
+    /// RFSS instances solved.
+    pub instances: u64,
+    /// Instances missed.
+    pub misses: u64,
+    /// Largest |C − Ĉ±| of the row.
+    pub max_err: f64,
+}
+
+/// The hidden neurons of every block of a pair, split by sign
+/// ([`block_sides`]): what every row of B needs.
+pub type Blocks = Vec<[Vec<(u32, f64)>; 2]>;
+
+/// [`block_sides`] of every input channel of the pair.
+pub fn pair_blocks(spec: &PairSpec<'_>) -> Blocks {
+    (0..spec.target.d_in)
+        .into_par_iter()
+        .map(|j| block_sides(spec.seed, spec.layer, spec.target, spec.size.n, j))
+        .collect()
 }
 
 /// Builds one pair (docs/THEORY.md §3.1), rows of B in parallel; the
@@ -232,14 +252,24 @@ struct RowResult {
 /// per finished row; when it returns false the build stops early and
 /// returns `None`.
 pub fn build_pair(spec: &PairSpec<'_>, progress: &(dyn Fn() -> bool + Sync)) -> Option<Pair> {
+    let blocks = pair_blocks(spec);
+    let rows = build_rows(spec, &blocks, 0..spec.target.rows(), progress)?;
+    Some(assemble(spec, &blocks, rows))
+}
+
+/// The rows `rows` of the pair's B (each row's RFSS instances), in
+/// parallel; `progress` as in [`build_pair`].
+pub fn build_rows(
+    spec: &PairSpec<'_>,
+    blocks: &Blocks,
+    rows: std::ops::Range<usize>,
+    progress: &(dyn Fn() -> bool + Sync),
+) -> Option<Vec<RowResult>> {
     let c = spec.target;
     let PairSize { n, k, scale } = spec.size;
     let hidden = 2 * n * c.d_in;
-    let blocks: Vec<[Vec<(u32, f64)>; 2]> =
-        (0..c.d_in).into_par_iter().map(|j| block_sides(spec.seed, spec.layer, c, n, j)).collect();
     let b_stream = 2 * spec.layer as u64 + 1;
-    let rows: Option<Vec<RowResult>> = (0..c.rows())
-        .into_par_iter()
+    rows.into_par_iter()
         .map_init(
             || (Solver::new(Budget { max_nodes: Some(spec.budget_nodes), time_limit: None }), vec![0.0f64; hidden]),
             |(solver, brow), r| {
@@ -302,8 +332,15 @@ pub fn build_pair(spec: &PairSpec<'_>, progress: &(dyn Fn() -> bool + Sync)) -> 
                 progress().then_some(out)
             },
         )
-        .collect();
-    let rows = rows?;
+        .collect()
+}
+
+/// The pair from all its rows, in order (as [`build_rows`] gives them):
+/// B's kept edges row by row, A's kept edges exactly the hidden neurons
+/// some row of B uses.
+pub fn assemble(spec: &PairSpec<'_>, blocks: &Blocks, rows: Vec<RowResult>) -> Pair {
+    let c = spec.target;
+    let hidden = 2 * spec.size.n * c.d_in;
 
     let mut used = vec![false; hidden];
     let mut pair = Pair {
@@ -332,7 +369,7 @@ pub fn build_pair(spec: &PairSpec<'_>, progress: &(dyn Fn() -> bool + Sync)) -> 
         pair.misses += row.misses;
         pair.max_weight_error = pair.max_weight_error.max(row.max_err);
     }
-    for block in &blocks {
+    for block in blocks {
         for &(h, a) in block.iter().flatten() {
             if used[h as usize] {
                 pair.a.push((h, a as f32));
@@ -340,7 +377,7 @@ pub fn build_pair(spec: &PairSpec<'_>, progress: &(dyn Fn() -> bool + Sync)) -> 
         }
     }
     pair.a.sort_unstable_by_key(|e| e.0);
-    Some(pair)
+    pair
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod build;
 pub mod certificate;
 pub mod engine;
 pub mod layers;
+pub mod shard;
 pub mod sizing;
 pub mod tight;
 
@@ -24,5 +25,6 @@ pub use certificate::{
 };
 pub use engine::{Coefficients, Pair, PairSize};
 pub use layers::{augmented_layers, TargetLayer};
+pub use shard::{build_shard, merge, shard_rows, ShardId, ShardPart};
 pub use sizing::{plan, scale_for, BuildConfig, LayerPlan, Tolerance, MISS_RATE};
 pub use tight::{certified_share, certify_box, TightCertificate};
