@@ -77,6 +77,16 @@ pub struct BuildArgs {
     /// Print one JSON report instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Build only share I of N (0 <= I < N) of the rows, into a shard
+    /// file for `sslth merge` (docs/FORMAT.md); the N shares, run anywhere
+    /// with the same options, merge into exactly this command's ticket.
+    #[arg(long, value_name = "I/N", conflicts_with = "compact")]
+    pub shard: Option<String>,
+    /// With --shard: the shard files of all earlier rounds of this build;
+    /// this share then builds the next round, the pairs they leave to
+    /// repair (at the larger n a one-machine build would use).
+    #[arg(long, requires = "shard", num_args = 1..)]
+    pub after: Vec<PathBuf>,
 }
 
 /// Runs `sslth build`.
@@ -110,6 +120,9 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
         accept_over_eps: args.accept_over_eps,
         accept_misses: args.accept_misses,
     };
+    if let Some(shard) = &args.shard {
+        return run_shard(args, &net, &cfg, sslth::construction::ShardId::parse(shard)?);
+    }
     let pb = progress::bar(0, "building", args.json);
     // Pixels are never negative: say what --nonneg-input would save.
     let nonneg_data = split.as_ref().filter(|s| s.train.inputs.iter().chain(&s.test.inputs).all(|&v| v >= 0.0));
@@ -133,27 +146,84 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
         true
     })?;
     pb.finish_and_clear();
-    let bytes = if args.compact {
+    write_ticket(&built, &net, data.as_deref(), &args.output, args.compact, args.json)
+}
+
+/// Writes a built (or merged) ticket to `output`, full or compact, and
+/// prints its report (text, or JSON with `json`).
+pub fn write_ticket(
+    built: &sslth::experiments::pipeline::Built,
+    net: &Network,
+    data: Option<&str>,
+    output: &std::path::Path,
+    compact: bool,
+    json: bool,
+) -> Result<(), String> {
+    let bytes = if compact {
         sslth::files::compact_bytes(&built.net, &built.meta)
     } else {
         sslth::files::full_bytes(&built.net, &built.meta)
     };
+    sslth::files::write_atomic(output, &bytes).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+    if json {
+        let report = serde_json::to_value(built.report(net, data, Some(bytes.len()))).expect("serialisable");
+        println!("{}", serde_json::to_string_pretty(&report).expect("serialisable"));
+    } else {
+        print_report(built, net, data);
+        println!(
+            "wrote {} ({} ticket, {:.1} KiB)",
+            output.display(),
+            if compact { "compact" } else { "full" },
+            bytes.len() as f64 / 1024.0
+        );
+    }
+    Ok(())
+}
+
+/// `sslth build --shard I/N`: one share, written as a shard file.
+fn run_shard(
+    args: &BuildArgs,
+    net: &Network,
+    cfg: &BuildConfig,
+    shard: sslth::construction::ShardId,
+) -> Result<(), String> {
+    let pb = progress::bar(0, &format!("shard {shard}"), args.json);
+    let earlier = sslth::experiments::shard::read_shard_files(&args.after)?;
+    let show_rows = |rows: usize| pb.set_length(rows as u64);
+    let (bytes, report) = sslth::experiments::shard::build_shard_file(net, cfg, shard, earlier, show_rows, &|| {
+        pb.inc(1);
+        true
+    })?;
+    pb.finish_and_clear();
     sslth::files::write_atomic(&args.output, &bytes)
         .map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(
-                &serde_json::to_value(built.report(&net, data.as_deref(), Some(bytes.len()))).expect("serialisable")
-            )
-            .expect("serialisable")
-        );
+        println!("{}", serde_json::to_string_pretty(&report).expect("serialisable"));
     } else {
-        print_report(&built, &net, data.as_deref());
+        let what: Vec<String> = report.attempts.iter().map(|a| format!("pair {} at n = {}", a.pair, a.n)).collect();
         println!(
-            "wrote {} ({} ticket, {:.1} KiB)",
+            "round {} builds {}",
+            report.round,
+            if what.is_empty() { "nothing: no pair is left to repair".to_string() } else { what.join(", ") }
+        );
+        println!(
+            "shard {}: {} rows, {} RFSS instances, {} missed, {} kept edges, built in {}",
+            report.shard,
+            report.rows,
+            report.rfss_instances,
+            report.rfss_misses,
+            report.kept_edges,
+            report::duration(std::time::Duration::from_secs_f64(report.build_seconds))
+        );
+        if report.rfss_misses > 0 {
+            println!(
+                "(a pair with a miss is built again with a larger n: by a next round, sslth build --shard I/N \
+                 --after all shard files so far, or else by sslth merge)"
+            );
+        }
+        println!(
+            "wrote {} ({:.1} KiB); join the shares with sslth merge",
             args.output.display(),
-            if args.compact { "compact" } else { "full" },
             bytes.len() as f64 / 1024.0
         );
     }

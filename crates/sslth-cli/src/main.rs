@@ -9,6 +9,7 @@ mod build_cmd;
 mod compare_cmd;
 mod demo;
 mod frontier_cmd;
+mod merge_cmd;
 mod model_cmd;
 mod plot;
 mod popup_cmd;
@@ -50,6 +51,9 @@ enum Command {
     Predict(predict_cmd::PredictArgs),
     /// Build a sparse ticket for a target inside a random network.
     Build(build_cmd::BuildArgs),
+    /// Join the shard files of `sslth build --shard I/N` into the ticket a
+    /// one-machine build writes.
+    Merge(merge_cmd::MergeArgs),
     /// Turn a compact ticket into a full one.
     Expand(ticket_cmd::ExpandArgs),
     /// Check a ticket against its regenerated random network.
@@ -96,6 +100,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => model_cmd::run_eval(&args),
         Command::Predict(args) => predict_cmd::run(&args),
         Command::Build(args) => build_cmd::run(&args),
+        Command::Merge(args) => merge_cmd::run(&args),
         Command::Expand(args) => ticket_cmd::run_expand(&args),
         Command::Verify(args) => ticket_cmd::run_verify(&args),
         Command::Frontier(args) => frontier_cmd::run(&args),

@@ -1031,3 +1031,123 @@ fn pytorch_exports_run_in_predict_and_keep_one_input_scale() {
     let again = ["build", "--target", &ticket, "--k", "4", "--weight-eps", "0.01", "-o", &p("t2.safetensors")];
     assert_one_line_error(&again, "is a ticket, not a target");
 }
+
+/// `build --shard I/N` and `merge`: the shares of any count, merged in any
+/// order, with or without repair rounds, give the one-machine ticket's
+/// bytes; what is not one build's shares is refused in one line.
+#[test]
+fn sharded_builds_merge_into_the_one_machine_ticket() {
+    let d = tmpdir("shards");
+    let p = |n: &str| d.join(n).to_str().unwrap().to_string();
+    for (name, seed) in [("t.safetensors", "0"), ("other.safetensors", "1")] {
+        let o =
+            sslth(&["train", "--arch", "64-12-10", "--bias", "--epochs", "3", "--seed", seed, "-o", &p(name)], "", 2);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let target = p("t.safetensors");
+    let opts = ["--k", "3", "--weight-eps", "0.02", "--seed", "5", "--data", "none"];
+    let run = |extra: &[&str]| {
+        let mut args = vec!["build", "--target", target.as_str()];
+        args.extend_from_slice(&opts);
+        args.extend_from_slice(extra);
+        let o = sslth(&args, "", 2);
+        assert!(o.status.success(), "{extra:?}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    let merge = |out: &str, shards: &[String], extra: &[&str]| {
+        let out = p(out);
+        let mut args = vec!["merge", "--target", target.as_str(), "--data", "none", "--force", "-o", out.as_str()];
+        args.extend(shards.iter().map(String::as_str));
+        args.extend_from_slice(extra);
+        let o = sslth(&args, "", 2);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read(out).unwrap()
+    };
+    let (full, compact) = (p("one.safetensors"), p("one-c.safetensors"));
+    run(&["-o", &full]);
+    run(&["-o", &compact, "--compact"]);
+    let (full, compact) = (std::fs::read(full).unwrap(), std::fs::read(compact).unwrap());
+    let mut repaired_by_rounds = false;
+    for count in [1usize, 3, 7] {
+        let shards: Vec<String> = (0..count).map(|i| p(&format!("r1-{i}-of-{count}"))).collect();
+        for (i, s) in shards.iter().enumerate() {
+            run(&["--shard", &format!("{i}/{count}"), "-o", s]);
+        }
+        let reversed: Vec<String> = shards.iter().rev().cloned().collect();
+        assert_eq!(merge("m.safetensors", &reversed, &[]), full, "{count} shards");
+        assert_eq!(merge("mc.safetensors", &shards, &["--compact"]), compact, "{count} shards, compact");
+        // Repair rounds on two shards each, until a round has nothing
+        // left; merged with them all, the same bytes.
+        let mut all = shards.clone();
+        for round in 2..10 {
+            let next: Vec<String> = (0..2).map(|i| p(&format!("r{round}-{i}-of-{count}"))).collect();
+            for (i, s) in next.iter().enumerate() {
+                let mut extra = vec!["--shard".to_string(), format!("{i}/2"), "-o".into(), s.clone(), "--after".into()];
+                extra.extend(all.iter().cloned());
+                run(&extra.iter().map(String::as_str).collect::<Vec<_>>());
+            }
+            let parts = |s: &String| sslth::files::header_metadata(std::path::Path::new(s)).unwrap()["parts"].clone();
+            let empty = next.iter().all(|s| parts(s) == "[]");
+            all.extend(next);
+            if empty {
+                break;
+            }
+            repaired_by_rounds = true;
+        }
+        assert_eq!(merge("mr.safetensors", &all, &[]), full, "{count} shards with repair rounds");
+    }
+    assert!(repaired_by_rounds, "no pair of this build needed a repair round");
+
+    // Refusals.
+    let base = ["merge", "--target", target.as_str(), "--data", "none", "-o"];
+    let refuse = |out: &str, shards: &[&str], needle: &str| {
+        let out = p(out);
+        let mut args = base.to_vec();
+        args.push(&out);
+        args.extend_from_slice(shards);
+        assert_one_line_error(&args, needle);
+    };
+    let (s0, s1, s2) = (p("r1-0-of-3"), p("r1-1-of-3"), p("r1-2-of-3"));
+    refuse("x1", &[&s0, &s2], "shard 1/3 of round 1 is missing");
+    refuse("x2", &[&s0, &s1, &s2, &s1], "are both shard 1/3");
+    refuse("x3", &[&s0, &s1, &p("one.safetensors")], "is not an sslth shard");
+    refuse("x4", &[&s0, &s1, &p("nothing.shard")], "cannot read");
+    // Another seed (other options), another target.
+    let other = p("seed6.shard");
+    let mut args = vec!["build", "--target", target.as_str(), "--k", "3", "--weight-eps", "0.02", "--seed", "6"];
+    args.extend(["--shard", "2/3", "-o", other.as_str()]);
+    assert!(sslth(&args, "", 2).status.success());
+    refuse("x5", &[&s0, &s1, &other], "another build");
+    let foreign = p("foreign.shard");
+    let other_target = p("other.safetensors");
+    let mut args = vec!["build", "--target", other_target.as_str()];
+    args.extend_from_slice(&opts);
+    args.extend(["--shard", "0/1", "-o", foreign.as_str()]);
+    assert!(sslth(&args, "", 2).status.success());
+    refuse("x6", &[&foreign], "another target");
+    assert_one_line_error(
+        &["build", "--target", &target, "--k", "3", "--weight-eps", "0.02", "--shard", "3/3", "-o", &p("y")],
+        "I/N",
+    );
+    assert_one_line_error(
+        &[
+            "build",
+            "--target",
+            &target,
+            "--k",
+            "4",
+            "--weight-eps",
+            "0.02",
+            "--seed",
+            "5",
+            "--shard",
+            "0/1",
+            "-o",
+            &p("y"),
+            "--after",
+            &s0,
+            &s1,
+            &s2,
+        ],
+        "other options",
+    );
+}

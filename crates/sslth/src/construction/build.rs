@@ -84,14 +84,24 @@ pub(super) fn repaired(
     progress: &(dyn Fn() -> bool + Sync),
 ) -> Option<Pair> {
     let mut spec = spec.clone();
-    for _ in 0..REPAIRS {
-        if pair.misses == 0 || !p.repair || spec.size.n >= MAX_N {
-            break;
-        }
-        spec.size.n = (spec.size.n + spec.size.n.div_ceil(4)).min(MAX_N);
+    let mut attempt = 0;
+    while !is_final(p, attempt, spec.size.n, pair.misses) {
+        attempt += 1;
+        spec.size.n = next_n(spec.size.n);
         pair = build_pair(&spec, progress)?;
     }
     Some(pair)
+}
+
+/// Whether a pair built at repair attempt `attempt` (0: the plan's n) with
+/// `n` and `misses` is the ticket's, or is built again with [`next_n`].
+pub(super) fn is_final(p: &LayerPlan, attempt: usize, n: usize, misses: u64) -> bool {
+    misses == 0 || !p.repair || n >= MAX_N || attempt >= REPAIRS
+}
+
+/// The n of the repair attempt after one at `n`: a quarter more.
+pub(super) fn next_n(n: usize) -> usize {
+    (n + n.div_ceil(4)).min(MAX_N)
 }
 
 impl Ticket {

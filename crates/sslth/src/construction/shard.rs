@@ -1,20 +1,27 @@
 //! A build shared among processes or machines: shard I of N builds a
-//! fixed share of the rows of every pair's B, and [`merge`] joins the
-//! shares into exactly the [`Ticket`] that [`build`](super::build) makes.
+//! fixed share of the rows of the pairs' B, and [`merge`] joins the shares
+//! into exactly the [`Ticket`] that [`build`](super::build) makes.
 //!
 //! Every RFSS instance is independent and every random weight regenerates
 //! from (seed, stream, index), so a share needs only the plan, which every
-//! shard computes alike from the target and the configuration. The rows of
-//! all pairs, pair 0's first, are cut into N contiguous runs of about equal
-//! cost (a row of pair i draws H_i = 2n_i·d_in samples); shard I builds run
-//! I at the planned n. Repair (a pair with a missed instance is rebuilt
-//! with a larger n) needs the whole pair's misses, so it happens in
-//! [`merge`], on one machine, exactly as in [`build`](super::build).
+//! shard computes alike from the target and the configuration. The work of
+//! a round is a list of [`Attempt`]s (a pair at an n); their rows, the
+//! first attempt's first, are cut into N contiguous runs of about equal
+//! cost (a row draws H = 2n·d_in samples), and shard I builds run I.
+//!
+//! Repair (a pair with a missed instance is rebuilt with n raised by a
+//! quarter) needs the whole pair's misses, so it is a second round: the
+//! first round builds every pair at the planned n ([`pending`] of no
+//! parts); [`pending`] of the first round's parts names the pairs to build
+//! again and at which n, and so on. [`merge`] builds whatever attempt is
+//! still missing itself, so one round is enough for a correct ticket and
+//! more rounds only move the repair work off the merging machine.
 
-use super::build::{pair_spec, repaired, Ticket};
-use super::engine::{assemble, build_rows, pair_blocks, RowResult};
+use super::build::{is_final, next_n, pair_spec, Ticket};
+use super::engine::{assemble, build_pair, build_rows, pair_blocks, RowResult};
 use super::sizing::LayerPlan;
 use crate::net::Network;
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 /// Shard `index` of `count` (0-based: 0 ≤ index < count).
@@ -45,12 +52,21 @@ impl std::fmt::Display for ShardId {
     }
 }
 
-/// The rows of one pair's B that a shard built, at the planned n.
+/// One pair built at one n: the plan's, or a repair's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct Attempt {
+    /// The pair (target layer) index.
+    pub pair: usize,
+    /// Its n.
+    pub n: usize,
+}
+
+/// The rows of one attempt that a shard built.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ShardPart {
     /// The pair (target layer) index.
     pub pair: usize,
-    /// The pair's n when built (the plan's).
+    /// The pair's n when built.
     pub n: usize,
     /// The first row built; the rows follow in order.
     pub first_row: usize,
@@ -58,95 +74,162 @@ pub struct ShardPart {
     pub rows: Vec<RowResult>,
 }
 
-/// The rows of each pair that `shard` builds (empty ranges for pairs it
-/// has no share of): the concatenation of all pairs' rows cut into
-/// `shard.count` contiguous runs of about equal cost, a row of pair i
-/// costing its hidden width H_i.
-pub fn shard_rows(plans: &[LayerPlan], shard: ShardId) -> Vec<Range<usize>> {
-    let cost = |p: &LayerPlan| (2 * p.size.n * p.target.d_in) as u128;
-    let total: u128 = plans.iter().map(|p| cost(p) * p.target.rows() as u128).sum();
+/// The rows of each attempt of `todo` that `shard` builds (attempts it has
+/// no share of left out): all their rows, in order, cut into
+/// `shard.count` contiguous runs of about equal cost, a row costing its
+/// pair's hidden width 2n·d_in.
+pub fn shard_rows(plans: &[LayerPlan], todo: &[Attempt], shard: ShardId) -> Vec<(Attempt, Range<usize>)> {
+    let cost = |a: &Attempt| (2 * a.n * plans[a.pair].target.d_in) as u128;
+    let rows = |a: &Attempt| plans[a.pair].target.rows();
+    let total: u128 = todo.iter().map(|a| cost(a) * rows(a) as u128).sum();
     let (lo, hi) =
         (total * shard.index as u128 / shard.count as u128, total * (shard.index + 1) as u128 / shard.count as u128);
     let mut before = 0u128;
-    plans
-        .iter()
-        .map(|p| {
-            let (c, rows) = (cost(p), p.target.rows());
-            // Row r belongs to the shard whose run holds its start.
-            let first = |at: u128| (at.saturating_sub(before).div_ceil(c) as usize).min(rows);
-            let range = first(lo)..first(hi);
-            before += c * rows as u128;
-            range
-        })
-        .collect()
+    let mut out = Vec::new();
+    for a in todo {
+        let (c, rows) = (cost(a), rows(a));
+        // Row r belongs to the shard whose run holds its start.
+        let first = |at: u128| (at.saturating_sub(before).div_ceil(c) as usize).min(rows);
+        let range = first(lo)..first(hi);
+        before += c * rows as u128;
+        if !range.is_empty() {
+            out.push((*a, range));
+        }
+    }
+    out
 }
 
-/// Builds `shard`'s share of the planned ticket: its rows of every pair at
-/// the planned n, with no repair. `progress` is called once per built row;
-/// `None` when it returned false.
+/// Builds `shard`'s share of the attempts `todo` (see [`pending`]): its
+/// rows of each. `progress` is called once per built row; `None` when it
+/// returned false.
 pub fn build_shard(
     plans: &[LayerPlan],
     seed: u64,
+    todo: &[Attempt],
     shard: ShardId,
     progress: &(dyn Fn() -> bool + Sync),
 ) -> Option<Vec<ShardPart>> {
     let mut parts = Vec::new();
-    for (i, (p, rows)) in plans.iter().zip(shard_rows(plans, shard)).enumerate() {
-        if rows.is_empty() {
-            continue;
-        }
-        let spec = pair_spec(p, i, seed);
+    for (a, rows) in shard_rows(plans, todo, shard) {
+        let mut spec = pair_spec(&plans[a.pair], a.pair, seed);
+        spec.size.n = a.n;
         let first_row = rows.start;
         let built = build_rows(&spec, &pair_blocks(&spec), rows, progress)?;
-        parts.push(ShardPart { pair: i, n: p.size.n, first_row, rows: built });
+        parts.push(ShardPart { pair: a.pair, n: a.n, first_row, rows: built });
     }
     Some(parts)
 }
 
-/// Joins the parts of every shard (in any order) into the ticket that
-/// [`build`](super::build) makes of these plans: each pair assembled from
-/// its rows, then repaired where it missed, here. Errors if the parts are
-/// not exactly one cover of every pair's rows at the planned n. `Ok(None)`
-/// if `progress` stopped a repair.
+/// The parts of one build, by attempt and first row; rows taken out as
+/// each attempt is assembled.
+struct Shelf(BTreeMap<Attempt, Vec<ShardPart>>);
+
+impl Shelf {
+    fn new(parts: Vec<ShardPart>, plans: &[LayerPlan]) -> Result<Shelf, String> {
+        let mut shelf = BTreeMap::<Attempt, Vec<ShardPart>>::new();
+        for part in parts {
+            if part.pair >= plans.len() {
+                return Err(format!("a shard holds pair {} but the plan has {} pairs", part.pair, plans.len()));
+            }
+            shelf.entry(Attempt { pair: part.pair, n: part.n }).or_default().push(part);
+        }
+        shelf.values_mut().for_each(|v| v.sort_by_key(|p| p.first_row));
+        Ok(Shelf(shelf))
+    }
+
+    /// Whether any shard built attempt `a`.
+    fn has(&self, a: Attempt) -> bool {
+        self.0.contains_key(&a)
+    }
+
+    /// Missed instances of attempt `a`, if its parts cover every row once.
+    fn misses(&self, a: Attempt, rows: usize) -> Result<u64, String> {
+        let parts = &self.0[&a];
+        let mut next = 0;
+        for part in parts {
+            if part.first_row != next {
+                let (what, at) = if part.first_row < next { ("twice", part.first_row) } else { ("in no shard", next) };
+                return Err(format!(
+                    "row {at} of pair {} (n = {}) is {what}: the shards are not one build's shares",
+                    a.pair, a.n
+                ));
+            }
+            next += part.rows.len();
+        }
+        if next != rows {
+            return Err(format!("pair {} has {rows} rows but the shards hold {next}: a shard is missing", a.pair));
+        }
+        Ok(parts.iter().flat_map(|p| &p.rows).map(|r| r.misses).sum())
+    }
+
+    /// The rows of attempt `a`, in order (after [`Shelf::misses`]).
+    fn take(&mut self, a: Attempt) -> Vec<RowResult> {
+        self.0.remove(&a).unwrap_or_default().into_iter().flat_map(|p| p.rows).collect()
+    }
+}
+
+/// The attempts still to build after `parts`: for each pair, the first
+/// attempt of its repair sequence (the plan's n, then each [`next_n`] while
+/// the last one missed and the plan allows repair) that no shard built.
+/// With no parts, every pair at the plan's n: the first round.
+pub fn pending(plans: &[LayerPlan], parts: Vec<ShardPart>) -> Result<Vec<Attempt>, String> {
+    let shelf = Shelf::new(parts, plans)?;
+    let mut todo = Vec::new();
+    for (i, p) in plans.iter().enumerate() {
+        let mut a = Attempt { pair: i, n: p.size.n };
+        for attempt in 0.. {
+            if !shelf.has(a) {
+                todo.push(a);
+                break;
+            }
+            if is_final(p, attempt, a.n, shelf.misses(a, p.target.rows())?) {
+                break;
+            }
+            a.n = next_n(a.n);
+        }
+    }
+    Ok(todo)
+}
+
+/// Joins the parts of every shard (any rounds, in any order) into the
+/// ticket that [`build`](super::build) makes of these plans: each pair's
+/// repair sequence walked as the build walks it, an attempt no shard built
+/// built here. Errors if an attempt's parts are not exactly one cover of
+/// its rows, or if no shard built a pair at the plan's n. `Ok(None)` if
+/// `progress` stopped a build here.
 pub fn merge(
     net: &Network,
     plans: &[LayerPlan],
     seed: u64,
     nonneg_input: bool,
-    mut parts: Vec<ShardPart>,
+    parts: Vec<ShardPart>,
     progress: &(dyn Fn() -> bool + Sync),
 ) -> Result<Option<Ticket>, String> {
-    parts.sort_by_key(|p| (p.pair, p.first_row));
+    let mut shelf = Shelf::new(parts, plans)?;
     let mut pairs = Vec::new();
     for (i, p) in plans.iter().enumerate() {
-        let mut rows: Vec<RowResult> = Vec::with_capacity(p.target.rows());
-        for part in parts.iter_mut().filter(|q| q.pair == i) {
-            if part.n != p.size.n {
-                return Err(format!("a shard built pair {i} with n = {} but the plan has n = {}", part.n, p.size.n));
+        let mut spec = pair_spec(p, i, seed);
+        let mut attempt = 0;
+        let pair = loop {
+            let a = Attempt { pair: i, n: spec.size.n };
+            let pair = if shelf.has(a) {
+                shelf.misses(a, p.target.rows())?;
+                assemble(&spec, &pair_blocks(&spec), shelf.take(a))
+            } else if attempt == 0 {
+                return Err(format!("no shard holds pair {i} at the plan's n = {}: a shard is missing", a.n));
+            } else {
+                match build_pair(&spec, progress) {
+                    Some(pair) => pair,
+                    None => return Ok(None),
+                }
+            };
+            if is_final(p, attempt, spec.size.n, pair.misses) {
+                break pair;
             }
-            if part.first_row != rows.len() {
-                let (what, at) =
-                    if part.first_row < rows.len() { ("twice", part.first_row) } else { ("in no shard", rows.len()) };
-                return Err(format!("row {at} of pair {i} is {what}: the shards are not one build's shares"));
-            }
-            rows.append(&mut part.rows);
-        }
-        if rows.len() != p.target.rows() {
-            return Err(format!(
-                "pair {i} has {} rows but the shards hold {}: a shard is missing",
-                p.target.rows(),
-                rows.len()
-            ));
-        }
-        let spec = pair_spec(p, i, seed);
-        let pair = assemble(&spec, &pair_blocks(&spec), rows);
-        match repaired(&spec, p, pair, progress) {
-            Some(pair) => pairs.push(pair),
-            None => return Ok(None),
-        }
-    }
-    if let Some(extra) = parts.iter().find(|q| q.pair >= plans.len()) {
-        return Err(format!("a shard holds pair {} but the plan has {} pairs", extra.pair, plans.len()));
+            attempt += 1;
+            spec.size.n = next_n(spec.size.n);
+        };
+        pairs.push(pair);
     }
     Ok(Some(Ticket::of_pairs(net, seed, nonneg_input, pairs)))
 }
@@ -182,19 +265,40 @@ mod tests {
             let whole = build(&net, &plans, seed, false, &|| true).unwrap();
             repairs += whole.pairs.iter().zip(&plans).filter(|(w, p)| w.size.n != p.size.n).count();
             let shards: Vec<ShardId> = (0..count).map(|index| ShardId { index, count }).collect();
+            let first = pending(&plans, Vec::new()).unwrap();
+            assert_eq!(first.len(), plans.len());
             // Every row of every pair in exactly one shard.
-            for (i, p) in plans.iter().enumerate() {
-                let mut covered = vec![0; p.target.rows()];
+            for a in &first {
+                let mut covered = vec![0; plans[a.pair].target.rows()];
                 for &s in &shards {
-                    shard_rows(&plans, s)[i].clone().for_each(|r| covered[r] += 1);
+                    for (b, rows) in shard_rows(&plans, &first, s) {
+                        if b == *a {
+                            rows.for_each(|r| covered[r] += 1);
+                        }
+                    }
                 }
-                assert!(covered.iter().all(|&c| c == 1), "{count} shards, pair {i}: {covered:?}");
+                assert!(covered.iter().all(|&c| c == 1), "{count} shards, {a:?}: {covered:?}");
             }
-            // Merged in any order: the same ticket.
-            let mut parts: Vec<ShardPart> =
-                shards.iter().rev().flat_map(|&s| build_shard(&plans, seed, s, &|| true).unwrap()).collect();
+            // Merged in any order: the same ticket, repaired here.
+            let round = |todo: &[Attempt]| -> Vec<ShardPart> {
+                shards.iter().rev().flat_map(|&s| build_shard(&plans, seed, todo, s, &|| true).unwrap()).collect()
+            };
+            let mut parts = round(&first);
             let merged = merge(&net, &plans, seed, false, parts.clone(), &|| true).unwrap().unwrap();
             assert_eq!(merged, whole, "{count} shards");
+            // Or repaired by the shards in further rounds, until nothing
+            // is pending; then the merge builds nothing.
+            let mut all = parts.clone();
+            loop {
+                let todo = pending(&plans, all.clone()).unwrap();
+                if todo.is_empty() {
+                    break;
+                }
+                assert!(todo.iter().all(|a| a.n > plans[a.pair].size.n));
+                all.extend(round(&todo));
+            }
+            let stopped = merge(&net, &plans, seed, false, all, &|| false).unwrap();
+            assert_eq!(stopped, Some(whole.clone()), "{count} shards, repaired in rounds");
             if count > 1 {
                 // A shard left out, or given twice, is refused.
                 let dropped: Vec<ShardPart> = parts[1..].to_vec();

@@ -12,7 +12,7 @@ use crate::net::Network;
 use crate::ticket::sides;
 
 /// The tolerance asked for.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Tolerance {
     /// Every coefficient within this of its target (weight units).
     Weight(f64),
@@ -22,7 +22,7 @@ pub enum Tolerance {
 }
 
 /// How to build a ticket.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BuildConfig {
     /// Seed of the random network.
     pub seed: u64,

@@ -10,6 +10,7 @@
 pub mod eval;
 pub mod frontier;
 pub mod pipeline;
+pub mod shard;
 
 /// What a long experiment reports while it runs: a finished step (for a
 /// progress bar), or a note to show the user (a point that failed and was

@@ -1,7 +1,9 @@
 //! The whole job for one target: plan, build, certify, and measure when
 //! data are at hand.
 
-use crate::construction::{build, plan, BuildConfig, Certificate, LayerPlan, Ticket, TightCertificate, Tolerance};
+use crate::construction::{
+    build, merge, plan, BuildConfig, Certificate, LayerPlan, ShardPart, Ticket, TightCertificate, Tolerance,
+};
 use crate::data::Dataset;
 use crate::experiments::eval::{compare, Comparison};
 use crate::net::{BasisSpec, Kind, Network};
@@ -61,9 +63,48 @@ pub fn build_and_measure(
         t.expect_dim(net.d_in(), "the target")?;
     }
     let t0 = Instant::now();
-    let mut plans = plan(net, cfg)?;
+    let plans = plan(net, cfg)?;
     show_plan(&plans);
-    let mut ticket = build(net, &plans, cfg.seed, cfg.nonneg_input, progress).ok_or("interrupted")?;
+    let ticket = build(net, &plans, cfg.seed, cfg.nonneg_input, progress).ok_or("interrupted")?;
+    measure(net, cfg, (plans, ticket, t0), test, input_scale, show_plan, progress)
+}
+
+/// [`build_and_measure`] from the shares of a sharded build
+/// ([`crate::construction::shard`]) built with `cfg`: planned again here,
+/// merged into the one-machine ticket, then checked, certified and
+/// measured alike.
+pub fn merge_and_measure(
+    net: &Network,
+    cfg: &BuildConfig,
+    parts: Vec<ShardPart>,
+    test: Option<&Dataset>,
+    input_scale: Option<f64>,
+    show_plan: impl Fn(&[LayerPlan]),
+    progress: &(dyn Fn() -> bool + Sync),
+) -> Result<Built, String> {
+    if let Some(t) = test {
+        t.expect_dim(net.d_in(), "the target")?;
+    }
+    let t0 = Instant::now();
+    let plans = plan(net, cfg)?;
+    show_plan(&plans);
+    let ticket = merge(net, &plans, cfg.seed, cfg.nonneg_input, parts, progress)?.ok_or("interrupted")?;
+    measure(net, cfg, (plans, ticket, t0), test, input_scale, show_plan, progress)
+}
+
+/// What both [`build_and_measure`] and [`merge_and_measure`] do with the
+/// first ticket (`built`: its plans, itself, when building started):
+/// the density ceiling, the misses, the certificate and the measurements.
+fn measure(
+    net: &Network,
+    cfg: &BuildConfig,
+    built: (Vec<LayerPlan>, Ticket, Instant),
+    test: Option<&Dataset>,
+    input_scale: Option<f64>,
+    show_plan: impl Fn(&[LayerPlan]),
+    progress: &(dyn Fn() -> bool + Sync),
+) -> Result<Built, String> {
+    let (mut plans, mut ticket, t0) = built;
     // `density` is a ceiling: sizing predicts the kept edges, and where the
     // built ticket keeps more, it is built again one k lower.
     let by_density = cfg.k.is_none() && cfg.n_k.is_none();

@@ -18,18 +18,23 @@ use crate::ticket::SparseNet;
 pub const DIGEST_KEY: &str = "weights_digest";
 
 /// FNV-1a, 64 bits.
-struct Fnv(u64);
+pub(crate) struct Fnv(u64);
 
 impl Fnv {
-    fn new() -> Fnv {
+    pub(crate) fn new() -> Fnv {
         Fnv(0xcbf2_9ce4_8422_2325)
     }
 
-    fn eat(&mut self, bytes: &[u8]) {
+    pub(crate) fn eat(&mut self, bytes: &[u8]) {
         for &b in bytes {
             self.0 ^= u64::from(b);
             self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
         }
+    }
+
+    /// `fnv1a64:` and 16 hex digits.
+    pub(crate) fn hex(&self) -> String {
+        format!("fnv1a64:{:016x}", self.0)
     }
 }
 
@@ -54,7 +59,7 @@ pub fn weights_digest(net: &SparseNet) -> String {
             eat(&v.to_bits().to_le_bytes());
         }
     }
-    format!("fnv1a64:{:016x}", fnv.0)
+    fnv.hex()
 }
 
 #[cfg(test)]

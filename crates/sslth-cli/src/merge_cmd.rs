@@ -1,0 +1,65 @@
+//! `sslth merge`: the shares of a sharded build (`sslth build --shard I/N`)
+//! joined into the ticket a one-machine `sslth build` writes.
+
+use crate::args::check_output;
+use crate::build_cmd::{print_plan, write_ticket};
+use crate::progress;
+use clap::Args;
+use std::path::PathBuf;
+
+/// Arguments of `sslth merge`.
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The target the shares were built from.
+    #[arg(long)]
+    pub target: PathBuf,
+    /// The shard files: all N shares of each round of one build (round 1:
+    /// the plan's n; further rounds: repairs, `build --shard I/N --after`),
+    /// in any order. Repairs no round built are built here.
+    #[arg(required = true, num_args = 1..)]
+    pub shards: Vec<PathBuf>,
+    /// Data to measure the ticket on, as for sslth build.
+    #[arg(long)]
+    pub data: Option<String>,
+    /// Output ticket file.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Write the compact format.
+    #[arg(long)]
+    pub compact: bool,
+    /// Replace the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Print one JSON report instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `sslth merge`.
+pub fn run(args: &MergeArgs) -> Result<(), String> {
+    if args.output == args.target || args.shards.contains(&args.output) {
+        return Err("--output must differ from --target and the shards (inputs are never overwritten)".into());
+    }
+    check_output(&args.output, args.force)?;
+    let recorded = sslth::files::runnable::recorded_data(&args.target);
+    let data = args.data.clone().or(recorded).filter(|d| d != "none");
+    let split = data.as_deref().map(sslth::data::load).transpose().map_err(|e| e.to_string())?;
+    let (net, info) =
+        sslth::files::target::load(&args.target, split.as_ref().map(|s| s.test.shape)).map_err(|e| e.to_string())?;
+    let shards = sslth::experiments::shard::read_shard_files(&args.shards)?;
+    let (cfg, parts) = sslth::experiments::shard::checked(&net, shards, None)?;
+    let pb = progress::bar(0, "repairing", args.json);
+    let show_plan = |plans: &[sslth::construction::LayerPlan]| {
+        if !args.json {
+            print_plan(plans);
+        }
+    };
+    let test = split.as_ref().map(|s| &s.test);
+    let built =
+        sslth::experiments::pipeline::merge_and_measure(&net, &cfg, parts, test, info.input_scale, show_plan, &|| {
+            pb.inc(1);
+            true
+        })?;
+    pb.finish_and_clear();
+    write_ticket(&built, &net, data.as_deref(), &args.output, args.compact, args.json)
+}
