@@ -25,15 +25,18 @@ instances).
 from . import rfss
 from ._sslth import Model, __version__
 from ._sslth import build as _build
+from ._sslth import build_shard as _build_shard
 from ._sslth import compare as _compare
 from ._sslth import frontier as _frontier
 from ._sslth import popup as _popup
 from ._sslth import load as _load
+from ._sslth import merge as _merge
 from ._sslth import target_from_state_dict as _target_from_state_dict
 from ._sslth import verify as _verify
 
 __all__ = [
-    "Model", "build", "compare", "frontier", "load", "popup", "rfss", "target_from_state_dict", "verify", "__version__"
+    "Model", "build", "build_shard", "compare", "frontier", "load", "merge", "popup", "rfss", "target_from_state_dict",
+    "verify", "__version__"
 ]
 
 
@@ -86,6 +89,37 @@ def build(target, k=None, density=None, weight_eps=None, eps=None, nonneg_input=
     """
     return _build(target, k, density, weight_eps, eps, nonneg_input, seed, scale, n, accept_over_eps, accept_misses,
                   data)
+
+
+def build_shard(target, shard, after=(), k=None, density=None, weight_eps=None, eps=None, nonneg_input=False, seed=0,
+                scale=None, n=None, accept_over_eps=False, accept_misses=False):
+    """Build share ``shard = (I, N)`` (0 <= I < N) of a build of ``target``
+    with the options of :func:`build` (``sslth build --shard I/N``).
+
+    The rows of the pairs are cut into N runs of equal cost; share I builds
+    run I. Returns ``(shard_bytes, report)``: the bytes of the shard file
+    (docs/FORMAT.md) and a dict (``round``, ``attempts`` built as
+    ``{"pair", "n"}``, ``rows``, ``rfss_instances``, ``rfss_misses``,
+    ``kept_edges``, ``build_seconds``, ``file_bytes``). With ``after`` (the
+    bytes of every shard of all earlier rounds) it builds the next round:
+    the pairs that missed, again at a larger n, as a one-machine build
+    repairs them; a round with nothing to repair has no ``attempts``.
+    :func:`merge` joins the shares; :func:`sslth.dask.build` runs them on a
+    Dask cluster.
+    """
+    return _build_shard(target, tuple(shard), after=[bytes(a) for a in after], k=k, density=density,
+                        weight_eps=weight_eps, eps=eps, nonneg_input=nonneg_input, seed=seed, scale=scale, n=n,
+                        accept_over_eps=accept_over_eps, accept_misses=accept_misses)
+
+
+def merge(target, shards, data=None):
+    """The ticket :func:`build` makes, from the shard files ``shards``
+    (bytes of every share of every round of one build of ``target``, any
+    order; ``sslth merge``): byte for byte the same file once saved. Pairs
+    still to repair after the last round are built here. ``data`` as in
+    :func:`build`.
+    """
+    return _merge(target, [bytes(s) for s in shards], data=data)
 
 
 def frontier(target, ks=(1, 2, 3, 4, 6, 8, 12, 16), ns=(), weight_eps=(0.01,), inputs=("signed",), seed=0,

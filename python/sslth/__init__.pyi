@@ -58,6 +58,26 @@ def build(
 ) -> Model:
     """Build a ticket of ``target`` (``sslth build``); the same arguments give the CLI's file."""
 
+def build_shard(
+    target: Model,
+    shard: Sequence[int],
+    after: Sequence[bytes] = (),
+    k: Optional[int] = None,
+    density: Optional[float] = None,
+    weight_eps: Optional[float] = None,
+    eps: Optional[float] = None,
+    nonneg_input: bool = False,
+    seed: int = 0,
+    scale: Optional[float] = None,
+    n: Optional[int] = None,
+    accept_over_eps: bool = False,
+    accept_misses: bool = False,
+) -> "tuple[bytes, Dict[str, Any]]":
+    """Share ``(I, N)`` of a build (``sslth build --shard I/N [--after]``): the shard file's bytes and a report."""
+
+def merge(target: Model, shards: Sequence[bytes], data: Optional[str] = None) -> Model:
+    """The ticket ``build`` makes, from every share of every round of one build (``sslth merge``)."""
+
 def frontier(
     target: Model,
     ks: Sequence[int] = (1, 2, 3, 4, 6, 8, 12, 16),

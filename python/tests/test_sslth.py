@@ -350,3 +350,64 @@ def test_torch_round_trip_sets():
     ticket = sslth.build(target, k=4, weight_eps=0.005)
     net = torch_ticket(torch, ticket.to_state_dict())
     np.testing.assert_allclose(net(x).detach().numpy(), ticket.forward(x.numpy()), rtol=1e-4, atol=1e-4)
+
+
+SHARDED = dict(k=3, weight_eps=0.02, seed=5)
+
+
+def test_shards_merge_into_the_one_machine_ticket(target_file, tmp_path):
+    target = sslth.load(target_file)
+    whole = tmp_path / "whole.safetensors"
+    sslth.build(target, **SHARDED).save(whole)
+    files, rounds = [], 0
+    while True:
+        results = [sslth.build_shard(target, (i, 3), after=files, **SHARDED) for i in range(3)]
+        if not results[0][1]["attempts"]:
+            break
+        rounds += 1
+        assert [r["shard"] for _, r in results] == ["0/3", "1/3", "2/3"]
+        assert all(r["round"] == rounds for _, r in results)
+        files += [b for b, _ in results]
+    merged = tmp_path / "merged.safetensors"
+    sslth.merge(target, files[::-1]).save(merged)
+    assert merged.read_bytes() == whole.read_bytes()
+    # The first round alone: the merge repairs; the same bytes.
+    sslth.merge(target, files[:3]).save(merged, force=True)
+    assert merged.read_bytes() == whole.read_bytes()
+    with pytest.raises(ValueError, match="shard 1/3 of round 1 is missing"):
+        sslth.merge(target, [files[0], files[2]])
+    with pytest.raises(ValueError, match="not a valid shard file"):
+        sslth.merge(target, [b"not a shard"])
+    with pytest.raises(ValueError, match="I/N"):
+        sslth.build_shard(target, (3, 3), **SHARDED)
+
+
+DASK_SCRIPT = """
+import sys, time
+from dask.distributed import Client, LocalCluster
+import sslth, sslth.dask
+
+if __name__ == "__main__":
+    target, out = sys.argv[1], sys.argv[2]
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \\
+            Client(cluster) as client:
+        rounds = []
+        t0 = time.perf_counter()
+        ticket = sslth.dask.build(target, client, shards=3, on_round=rounds.append, k=3, weight_eps=0.02, seed=5)
+        print(len(rounds), time.perf_counter() - t0)
+        ticket.save(out)
+"""
+
+
+def test_dask_local_cluster_builds_the_one_machine_ticket(target_file, tmp_path):
+    pytest.importorskip("distributed")
+    whole = tmp_path / "whole.safetensors"
+    sslth.build(sslth.load(target_file), **SHARDED).save(whole)
+    script, out = tmp_path / "run_dask.py", tmp_path / "dask.safetensors"
+    script.write_text(DASK_SCRIPT)
+    import sys
+    done = subprocess.run([sys.executable, script, target_file, out], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    rounds, seconds = done.stdout.split()
+    assert int(rounds) >= 2, "this build repairs a pair on the cluster"
+    assert out.read_bytes() == whole.read_bytes()

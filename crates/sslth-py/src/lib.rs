@@ -9,6 +9,7 @@
 
 mod nets;
 mod rfss_py;
+mod shards;
 
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
@@ -68,5 +69,6 @@ fn _sslth(m: &Bound<'_, PyModule>) -> PyResult<()> {
     rfss_py::register(m)?;
     nets::register(m)?;
     nets::register_experiments(m)?;
+    shards::register(m)?;
     Ok(())
 }

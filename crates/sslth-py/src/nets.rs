@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
 /// A serialisable value as Python objects (dicts, lists, numbers).
-fn to_py<'py>(py: Python<'py>, v: &impl serde::Serialize) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn to_py<'py>(py: Python<'py>, v: &impl serde::Serialize) -> PyResult<Bound<'py, PyAny>> {
     let text = serde_json::to_string(v).map_err(value_error)?;
     py.import("json")?.call_method1("loads", (text,))
 }
@@ -208,9 +208,34 @@ fn build(
     accept_misses: bool,
     data: Option<String>,
 ) -> PyResult<Model> {
-    let Runnable::Target(net, info) = &target.inner else {
-        return Err(value_error("build takes a target, not a ticket"));
-    };
+    let (net, info) = target.target("build")?;
+    let cfg = build_config(k, density, weight_eps, eps, nonneg_input, seed, scale, n, accept_over_eps, accept_misses)?;
+    let data = data.or_else(|| info.data.clone()).filter(|d| d != "none");
+    let split = data.as_deref().map(sslth::data::load).transpose().map_err(value_error)?;
+    let test = split.as_ref().map(|s| &s.test);
+    let input_scale = info.input_scale;
+    let built = crate::interruptible(py, |go_on| {
+        build_and_measure(net, &cfg, test, input_scale, |_| {}, &|| go_on.load(Ordering::Relaxed))
+    })?
+    .map_err(value_error)?;
+    Model::built(built, net, data.as_deref())
+}
+
+/// The build options of [`build`] (and of a sharded build) as the
+/// library's configuration, with the CLI's refusals.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn build_config(
+    k: Option<usize>,
+    density: Option<f64>,
+    weight_eps: Option<f64>,
+    eps: Option<f64>,
+    nonneg_input: bool,
+    seed: u64,
+    scale: Option<f64>,
+    n: Option<usize>,
+    accept_over_eps: bool,
+    accept_misses: bool,
+) -> PyResult<BuildConfig> {
     let tolerance = match (eps, weight_eps) {
         (Some(_), Some(_)) => return Err(value_error("give eps or weight_eps, not both")),
         (Some(e), None) => Tolerance::Network(e),
@@ -223,7 +248,7 @@ fn build(
     if n.is_some() && k.is_none() {
         return Err(value_error("n needs k"));
     }
-    let cfg = BuildConfig {
+    Ok(BuildConfig {
         seed,
         density: density.unwrap_or(0.1),
         tolerance,
@@ -233,18 +258,28 @@ fn build(
         scale,
         accept_over_eps,
         accept_misses,
-    };
-    let data = data.or_else(|| info.data.clone()).filter(|d| d != "none");
-    let split = data.as_deref().map(sslth::data::load).transpose().map_err(value_error)?;
-    let test = split.as_ref().map(|s| &s.test);
-    let input_scale = info.input_scale;
-    let built = crate::interruptible(py, |go_on| {
-        build_and_measure(net, &cfg, test, input_scale, |_| {}, &|| go_on.load(Ordering::Relaxed))
-    })?
-    .map_err(value_error)?;
-    let report = serde_json::to_string(&built.report(net, data.as_deref(), None)).map_err(value_error)?;
-    let loaded = LoadedTicket { net: built.net, meta: built.meta, compact: false };
-    Ok(Model { inner: Runnable::Ticket(Box::new(loaded)), report: Some(report) })
+    })
+}
+
+impl Model {
+    /// The target inside, for `what` (a function that takes targets).
+    pub(crate) fn target(&self, what: &str) -> PyResult<(&sslth::net::Network, &target::TargetInfo)> {
+        match &self.inner {
+            Runnable::Target(net, info) => Ok((net, info)),
+            _ => Err(value_error(format!("{what} takes a target, not a ticket"))),
+        }
+    }
+
+    /// A built (or merged) ticket with its report.
+    pub(crate) fn built(
+        built: sslth::experiments::pipeline::Built,
+        net: &sslth::net::Network,
+        data: Option<&str>,
+    ) -> PyResult<Model> {
+        let report = serde_json::to_string(&built.report(net, data, None)).map_err(value_error)?;
+        let loaded = LoadedTicket { net: built.net, meta: built.meta, compact: false };
+        Ok(Model { inner: Runnable::Ticket(Box::new(loaded)), report: Some(report) })
+    }
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
