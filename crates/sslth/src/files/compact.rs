@@ -120,20 +120,22 @@ pub fn compact_bytes(net: &SparseNet, meta: &TicketMeta) -> Vec<u8> {
             (ranks.len() < plain[2 * i].1 + plain[2 * i + 1].1).then_some((encoding, ranks))
         })
         .collect();
+    let plain_mask = |l: usize| {
+        if plain[l].0 {
+            ("bits", pack_bits(&indices[l], (shapes[l][0] * shapes[l][1]) as u64))
+        } else {
+            ("delta-varint", pack_deltas(&indices[l]))
+        }
+    };
+    // Layers of no pair (a popup ticket has none) are plain too.
     let mut masks: Vec<(&str, Vec<u8>)> = Vec::new();
     for (i, ranks) in ranked.into_iter().enumerate() {
         match ranks {
             Some(r) => masks.extend([("from-b", Vec::new()), r]),
-            None => masks.extend([2 * i, 2 * i + 1].map(|l| {
-                let len = (shapes[l][0] * shapes[l][1]) as u64;
-                if plain[l].0 {
-                    ("bits", pack_bits(&indices[l], len))
-                } else {
-                    ("delta-varint", pack_deltas(&indices[l]))
-                }
-            })),
+            None => masks.extend([plain_mask(2 * i), plain_mask(2 * i + 1)]),
         }
     }
+    masks.extend((masks.len()..indices.len()).map(plain_mask));
     let encodings: Vec<&str> = masks.iter().map(|m| m.0).collect();
     let tensors = masks
         .into_iter()
