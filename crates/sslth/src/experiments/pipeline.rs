@@ -36,8 +36,12 @@ pub struct Built {
     pub meta: TicketMeta,
     /// Wall-clock time of building (plan included).
     pub build_time: Duration,
-    /// Wall-clock time of the certificate.
+    /// Of it, sizing (every plan made).
+    pub plan_time: Duration,
+    /// Wall-clock time of the certificates.
     pub certify_time: Duration,
+    /// Of it, the tight certificate over the data's box.
+    pub tight_time: Duration,
     /// Wall-clock time of the evaluation.
     pub eval_time: Duration,
 }
@@ -64,9 +68,10 @@ pub fn build_and_measure(
     }
     let t0 = Instant::now();
     let plans = plan(net, cfg)?;
+    let sizing = t0.elapsed();
     show_plan(&plans);
     let ticket = build(net, &plans, cfg.seed, cfg.nonneg_input, progress).ok_or("interrupted")?;
-    measure(net, cfg, (plans, ticket, t0), test, input_scale, show_plan, progress)
+    measure(net, cfg, (plans, ticket, t0, sizing), test, input_scale, show_plan, progress)
 }
 
 /// [`build_and_measure`] from the shares of a sharded build
@@ -87,24 +92,26 @@ pub fn merge_and_measure(
     }
     let t0 = Instant::now();
     let plans = plan(net, cfg)?;
+    let sizing = t0.elapsed();
     show_plan(&plans);
     let ticket = merge(net, &plans, cfg.seed, cfg.nonneg_input, parts, progress)?.ok_or("interrupted")?;
-    measure(net, cfg, (plans, ticket, t0), test, input_scale, show_plan, progress)
+    measure(net, cfg, (plans, ticket, t0, sizing), test, input_scale, show_plan, progress)
 }
 
 /// What both [`build_and_measure`] and [`merge_and_measure`] do with the
-/// first ticket (`built`: its plans, itself, when building started):
+/// first ticket (`built`: its plans, itself, when building started, how
+/// long sizing took):
 /// the density ceiling, the misses, the certificate and the measurements.
 fn measure(
     net: &Network,
     cfg: &BuildConfig,
-    built: (Vec<LayerPlan>, Ticket, Instant),
+    built: (Vec<LayerPlan>, Ticket, Instant, Duration),
     test: Option<&Dataset>,
     input_scale: Option<f64>,
     show_plan: impl Fn(&[LayerPlan]),
     progress: &(dyn Fn() -> bool + Sync),
 ) -> Result<Built, String> {
-    let (mut plans, mut ticket, t0) = built;
+    let (mut plans, mut ticket, t0, mut plan_time) = built;
     // `density` is a ceiling: sizing predicts the kept edges, and where the
     // built ticket keeps more, it is built again one k lower.
     let by_density = cfg.k.is_none() && cfg.n_k.is_none();
@@ -117,6 +124,7 @@ fn measure(
                 100.0 * ticket.density()
             ));
         }
+        let t = Instant::now();
         plans = plan(net, &BuildConfig { k: Some(k - 1), ..cfg.clone() }).map_err(|e| {
             format!(
                 "density {} is too low for this target: the k = {k} ticket keeps {:.4}% and k = {} is refused ({e})",
@@ -125,6 +133,7 @@ fn measure(
                 k - 1
             )
         })?;
+        plan_time += t.elapsed();
         show_plan(&plans);
         ticket = build(net, &plans, cfg.seed, cfg.nonneg_input, progress).ok_or("interrupted")?;
     }
@@ -150,8 +159,9 @@ fn measure(
     }
     let t1 = Instant::now();
     let certificate = ticket.certificate(net)?;
+    let tight_start = Instant::now();
     let mut tight = test.map(|t| ticket.tight_certificate(net, t.input_max, certificate.bound)).transpose()?;
-    let certify_time = t1.elapsed();
+    let (certify_time, tight_time) = (t1.elapsed(), tight_start.elapsed());
     let mut over_eps = None;
     if let Tolerance::Network(e) = cfg.tolerance {
         if certificate.bound > e {
@@ -186,7 +196,9 @@ fn measure(
         over_eps,
         meta,
         build_time,
+        plan_time,
         certify_time,
+        tight_time,
         eval_time,
     })
 }
@@ -226,7 +238,9 @@ impl Built {
             accepted_over_eps: self.over_eps,
             comparison: self.comparison.clone(),
             build_seconds: self.build_time.as_secs_f64(),
+            sizing_seconds: self.plan_time.as_secs_f64(),
             certify_seconds: self.certify_time.as_secs_f64(),
+            tight_seconds: self.tight_time.as_secs_f64(),
             eval_seconds: self.eval_time.as_secs_f64(),
             file_bytes,
             train_seconds: None,
@@ -276,8 +290,12 @@ pub struct BuildReport {
     pub comparison: Option<Comparison>,
     /// Wall-clock seconds of the build (plan included).
     pub build_seconds: f64,
-    /// Wall-clock seconds of the certificate.
+    /// Of them, sizing (every plan made).
+    pub sizing_seconds: f64,
+    /// Wall-clock seconds of the certificates.
     pub certify_seconds: f64,
+    /// Of them, the tight certificate over the data's box (0 without data).
+    pub tight_seconds: f64,
     /// Wall-clock seconds of the evaluation.
     pub eval_seconds: f64,
     /// Bytes of the ticket file written (left out when none was).
