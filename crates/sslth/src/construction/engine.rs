@@ -182,14 +182,169 @@ const COLEX_TRIES: u32 = 1 << 16;
 /// arbitrary solution would cost log2 C(m, k) (docs/THEORY.md §5).
 ///
 /// Colex order visits every subset of the first p samples before any that
-/// uses sample p. The successor of c_0 < … < c_{k−1} raises the lowest c_t
-/// that can rise (c_t + 1 < c_{t+1}, or < m for the last) and resets
-/// c_0 … c_{t−1} to 0 … t − 1; with the subset's suffix sums kept, each
-/// step costs O(t).
+/// uses sample p: it chooses c_{k−1} first (ascending), then c_{k−2} below
+/// it, and so on, and the subset's rank is Σ_t C(c_t, t + 1). The search
+/// walks that order depth first, summing s_{c_t} + (s_{c_{t+1}} + …) as it
+/// descends, and skips a whole subtree (c_t fixed with every choice below
+/// it) when the t samples still to choose, all below c_t, cannot bring the
+/// sum within `eps` of `target`: their sum lies between the t smallest and
+/// the t largest of the first c_t samples (a bound widened by far more
+/// than any rounding). Skipping a subtree that holds no solution leaves the
+/// first solution in colex order unchanged; the ranks beyond
+/// [`COLEX_TRIES`] are never tried.
 pub fn first_in_colex(samples: &[f64], k: usize, target: f64, eps: f64) -> Option<Vec<usize>> {
     let m = samples.len();
     if k == 0 || k > m {
         return None;
+    }
+    // Most instances at small k pass within a few hundred subsets, where
+    // stepping is cheapest; the rest take the pruned walk from the start.
+    match colex_walk(samples, k, target, eps, PLAIN_TRIES.min(COLEX_TRIES)) {
+        Walk::Found(c) => return Some(c),
+        Walk::Exhausted => return None,
+        Walk::Stop => {}
+    }
+    let bounds = PrefixBounds::new(samples, k);
+    let slack = 1e-9 * (samples.iter().map(|s| s.abs()).sum::<f64>() + target.abs());
+    let mut c = vec![0; k];
+    let mut search = ColexSearch { samples, target, eps, slack, bounds: &bounds, c: &mut c };
+    match search.level(k - 1, m, 0.0, 0) {
+        Walk::Found(()) => Some(c),
+        Walk::Stop | Walk::Exhausted => None,
+    }
+}
+
+/// Subsets tried one by one before [`first_in_colex`] prunes.
+const PLAIN_TRIES: u32 = 512;
+
+/// How a walk in colex order (or a subtree of it) ended.
+enum Walk<T> {
+    /// A subset within tolerance.
+    Found(T),
+    /// Every rank from here on is at least [`COLEX_TRIES`].
+    Stop,
+    /// No subset of the subtree is within tolerance.
+    Exhausted,
+}
+
+/// Sums of the t smallest and the t largest of the first p samples, for
+/// t ≤ k and every p.
+struct PrefixBounds {
+    k: usize,
+    low: Vec<f64>,
+    high: Vec<f64>,
+}
+
+impl PrefixBounds {
+    fn new(samples: &[f64], k: usize) -> PrefixBounds {
+        let width = k + 1;
+        let (mut low, mut high) = (vec![0.0; (samples.len() + 1) * width], vec![0.0; (samples.len() + 1) * width]);
+        let mut sorted: Vec<f64> = Vec::with_capacity(samples.len());
+        for p in 0..=samples.len() {
+            for t in 1..=k.min(p) {
+                low[p * width + t] = low[p * width + t - 1] + sorted[t - 1];
+                high[p * width + t] = high[p * width + t - 1] + sorted[p - t];
+            }
+            if let Some(&s) = samples.get(p) {
+                let at = sorted.partition_point(|&x| x < s);
+                sorted.insert(at, s);
+            }
+        }
+        PrefixBounds { k, low, high }
+    }
+
+    /// (smallest, largest) sum of t of the first p samples.
+    fn range(&self, p: usize, t: usize) -> (f64, f64) {
+        let at = p * (self.k + 1) + t;
+        (self.low[at], self.high[at])
+    }
+}
+
+/// The state of [`first_in_colex`]'s walk.
+struct ColexSearch<'a> {
+    samples: &'a [f64],
+    target: f64,
+    eps: f64,
+    slack: f64,
+    bounds: &'a PrefixBounds,
+    c: &'a mut [usize],
+}
+
+impl ColexSearch<'_> {
+    /// Chooses c_t < `upper` in ascending order, given the sum `above` of
+    /// the samples chosen above it (s_{c_{t+1}} + (… )) and the rank
+    /// `rank` those contribute.
+    fn level(&mut self, t: usize, upper: usize, above: f64, rank: u64) -> Walk<()> {
+        for ct in t..upper {
+            let here = rank + binomial_capped(ct, t + 1);
+            if here >= u64::from(COLEX_TRIES) {
+                return Walk::Stop;
+            }
+            self.c[t] = ct;
+            let sum = self.samples[ct] + above;
+            if t == 0 {
+                if (sum - self.target).abs() < self.eps {
+                    let exact: f64 = self.c.iter().map(|&j| self.samples[j]).sum();
+                    if (exact - self.target).abs() < self.eps {
+                        return Walk::Found(());
+                    }
+                }
+                continue;
+            }
+            let (lo, hi) = self.bounds.range(ct, t);
+            let need = self.target - sum;
+            if need < lo - self.eps - self.slack || need > hi + self.eps + self.slack {
+                continue;
+            }
+            match self.level(t - 1, ct, sum, here) {
+                Walk::Exhausted => {}
+                done => return done,
+            }
+        }
+        Walk::Exhausted
+    }
+}
+
+/// C(n, j), saturating at [`COLEX_TRIES`] (all a rank is compared with),
+/// from a table made once for the sides the sizing makes (n ≤ 4096,
+/// its `MAX_N`) and j ≤ 33.
+fn binomial_capped(n: usize, j: usize) -> u64 {
+    static TABLE: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
+    const N: usize = 4096;
+    const J: usize = 34;
+    if n <= N && j < J {
+        let table = TABLE.get_or_init(|| (0..=N).flat_map(|n| (0..J).map(move |j| binomial_direct(n, j))).collect());
+        return table[n * J + j];
+    }
+    binomial_direct(n, j)
+}
+
+/// [`binomial_capped`] computed.
+fn binomial_direct(n: usize, j: usize) -> u64 {
+    let cap = u64::from(COLEX_TRIES);
+    if j > n {
+        return 0;
+    }
+    let mut b: u64 = 1;
+    for i in 0..j.min(n - j) as u64 {
+        // b·(n − i)/(i + 1) is C(n, i + 1), exact; the sequence rises.
+        b = b * (n as u64 - i) / (i + 1);
+        if b >= cap {
+            return cap;
+        }
+    }
+    b
+}
+
+/// The first `tries` subsets in colex order, one successor step at a
+/// time: the successor of c_0 < … < c_{k−1} raises the lowest c_t that can
+/// rise (c_t + 1 < c_{t+1}, or < m for the last) and resets c_0 … c_{t−1}
+/// to 0 … t − 1; with the subset's suffix sums kept, each step costs O(t).
+/// `Stop` if none of them passes and more remain.
+fn colex_walk(samples: &[f64], k: usize, target: f64, eps: f64, tries: u32) -> Walk<Vec<usize>> {
+    let m = samples.len();
+    if k == 0 || k > m {
+        return Walk::Exhausted;
     }
     let mut c: Vec<usize> = (0..k).collect();
     // suffix[t] = Σ_{i ≥ t} samples[c_i].
@@ -197,14 +352,16 @@ pub fn first_in_colex(samples: &[f64], k: usize, target: f64, eps: f64) -> Optio
     for t in (0..k).rev() {
         suffix[t] = suffix[t + 1] + samples[c[t]];
     }
-    for _ in 0..COLEX_TRIES {
+    for _ in 0..tries {
         if (suffix[0] - target).abs() < eps {
             let exact: f64 = c.iter().map(|&i| samples[i]).sum();
             if (exact - target).abs() < eps {
-                return Some(c);
+                return Walk::Found(c);
             }
         }
-        let t = (0..k).find(|&t| c[t] + 1 < if t + 1 < k { c[t + 1] } else { m })?;
+        let Some(t) = (0..k).find(|&t| c[t] + 1 < if t + 1 < k { c[t + 1] } else { m }) else {
+            return Walk::Exhausted;
+        };
         c[t] += 1;
         for (i, ci) in c[..t].iter_mut().enumerate() {
             *ci = i;
@@ -214,7 +371,7 @@ pub fn first_in_colex(samples: &[f64], k: usize, target: f64, eps: f64) -> Optio
             suffix[i] = samples[i] + suffix[i + 1];
         }
     }
-    None
+    Walk::Stop
 }
 
 /// What one row (q, o) of B contributes: the unit of work that a build
@@ -383,6 +540,28 @@ pub fn assemble(spec: &PairSpec<'_>, blocks: &Blocks, rows: Vec<RowResult>) -> P
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pruned_walk_finds_what_stepping_through_colex_order_finds() {
+        // Larger sides and k than enumeration affords, tolerances from
+        // easy to hopeless (then both give up at COLEX_TRIES): the pruned
+        // walk against the plain one, which tries every rank in order.
+        let mut pruned = 0;
+        for t in 0..400u64 {
+            let m = 14 + (t % 23) as usize;
+            let k = 2 + (t as usize / 23) % 8;
+            let samples: Vec<f64> = (0..m).map(|i| uniform_weight(t, 3, i as u64)).collect();
+            let target = uniform_weight(t, 4, 0) * (k as f64).sqrt();
+            let eps = [0.05, 0.005, 0.0005, 1e-6][(t % 4) as usize];
+            let plain = match colex_walk(&samples, k, target, eps, COLEX_TRIES) {
+                Walk::Found(c) => Some(c),
+                _ => None,
+            };
+            pruned += usize::from(!matches!(colex_walk(&samples, k, target, eps, PLAIN_TRIES), Walk::Found(_)));
+            assert_eq!(first_in_colex(&samples, k, target, eps), plain, "m {m}, k {k}, eps {eps}");
+        }
+        assert!(pruned > 100, "only {pruned} instances reached the pruned walk");
+    }
 
     /// Against enumeration: the subsets in colex order (by rank), the
     /// first within ε, on random instances.
