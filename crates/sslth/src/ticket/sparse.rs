@@ -185,13 +185,7 @@ impl SparseNet {
                             out[o * b..(o + 1) * b].iter_mut().for_each(|y| *y = v);
                         }
                     }
-                    for &(r, c, w) in &t.edges {
-                        let (r, c) = (r as usize, c as usize);
-                        let src = &act[c * b..(c + 1) * b];
-                        for (y, &s) in out[r * b..(r + 1) * b].iter_mut().zip(src) {
-                            *y += w * s;
-                        }
-                    }
+                    accumulate(&t.edges, &act, &mut out, b);
                     if i < last {
                         out.iter_mut().for_each(|v| *v = v.max(0.0));
                     }
@@ -209,6 +203,36 @@ impl SparseNet {
             .collect();
         chunks.concat()
     }
+}
+
+/// out[r] += w·act[c] over the rows of a chunk (channel-major, `b` rows),
+/// for each edge (r, c, w) in order. On x86-64 with AVX2 the same code is
+/// compiled a second time with AVX2 enabled and chosen at run time: the
+/// same operations in the same order (no fused multiply-add), so the same
+/// bits, eight lanes instead of four.
+fn accumulate(edges: &[(u32, u32, f32)], act: &[f32], out: &mut [f32], b: usize) {
+    #[inline(always)]
+    fn plain(edges: &[(u32, u32, f32)], act: &[f32], out: &mut [f32], b: usize) {
+        for &(r, c, w) in edges {
+            let (r, c) = (r as usize, c as usize);
+            let src = &act[c * b..(c + 1) * b];
+            for (y, &s) in out[r * b..(r + 1) * b].iter_mut().zip(src) {
+                *y += w * s;
+            }
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2")]
+        unsafe fn wide(edges: &[(u32, u32, f32)], act: &[f32], out: &mut [f32], b: usize) {
+            plain(edges, act, out, b)
+        }
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2, checked just above.
+            return unsafe { wide(edges, act, out, b) };
+        }
+    }
+    plain(edges, act, out, b)
 }
 
 /// A layer's edges by stacked row: (row, [(column, weight)]), rows ascending.
