@@ -187,6 +187,9 @@ fn run_shard(
     cfg: &BuildConfig,
     shard: sslth::construction::ShardId,
 ) -> Result<(), String> {
+    if args.after.contains(&args.output) {
+        return Err("--output must differ from the --after shards (inputs are never overwritten)".into());
+    }
     let pb = progress::bar(0, &format!("shard {shard}"), args.json);
     let earlier = sslth::experiments::shard::read_shard_files(&args.after)?;
     let show_rows = |rows: usize| pb.set_length(rows as u64);

@@ -1150,4 +1150,27 @@ fn sharded_builds_merge_into_the_one_machine_ticket() {
         ],
         "other options",
     );
+    assert_one_line_error(
+        &[
+            "build",
+            "--target",
+            &target,
+            "--k",
+            "3",
+            "--weight-eps",
+            "0.02",
+            "--seed",
+            "5",
+            "--shard",
+            "0/1",
+            "-o",
+            &s0,
+            "--force",
+            "--after",
+            &s0,
+            &s1,
+            &s2,
+        ],
+        "never overwritten",
+    );
 }
