@@ -1,6 +1,26 @@
 //! Argument types and checks shared by several subcommands.
 
 pub use sslth::learn::train::Arch;
+use std::path::PathBuf;
+
+/// The options of every subcommand that writes a ticket: where, in which
+/// format, whether to replace, and how to report.
+#[derive(clap::Args, Debug)]
+pub struct TicketOutput {
+    /// Output ticket file.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Write the compact format (seed, layer shapes and mask; weights
+    /// regenerated on load, docs/FORMAT.md) instead of the full one.
+    #[arg(long)]
+    pub compact: bool,
+    /// Replace the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Print one JSON report instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// Parses widths such as 64-32-10 or 1-8-16:10.
 pub fn parse_arch(s: &str) -> Result<Arch, String> {

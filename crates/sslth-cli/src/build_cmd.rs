@@ -1,6 +1,6 @@
 //! `sslth build`: a sparse ticket for a trained target (issue 4).
 
-use crate::args::check_output;
+use crate::args::{check_output, TicketOutput};
 use crate::{progress, report};
 use clap::Args;
 use sslth::construction::{BuildConfig, Tolerance};
@@ -64,19 +64,9 @@ pub struct BuildArgs {
     /// but not measured.
     #[arg(long)]
     pub data: Option<String>,
-    /// Output ticket file.
-    #[arg(short, long)]
-    pub output: PathBuf,
-    /// Write the compact format (seed, layer shapes and mask; weights
-    /// regenerated on load, docs/FORMAT.md) instead of the full one.
-    #[arg(long)]
-    pub compact: bool,
-    /// Replace the output file if it exists.
-    #[arg(long)]
-    pub force: bool,
-    /// Print one JSON report instead of text.
-    #[arg(long)]
-    pub json: bool,
+    /// The ticket file written, and how the command reports.
+    #[command(flatten)]
+    pub out: TicketOutput,
     /// Build only share I of N (0 <= I < N) of the rows, into a shard
     /// file for `sslth merge` (docs/FORMAT.md); the N shares, run anywhere
     /// with the same options, merge into exactly this command's ticket.
@@ -91,10 +81,10 @@ pub struct BuildArgs {
 
 /// Runs `sslth build`.
 pub fn run(args: &BuildArgs) -> Result<(), String> {
-    if args.output == args.target {
+    if args.out.output == args.target {
         return Err("--output must differ from --target (inputs are never overwritten)".into());
     }
-    check_output(&args.output, args.force)?;
+    check_output(&args.out.output, args.out.force)?;
     let recorded = sslth::files::runnable::recorded_data(&args.target);
     let data = args.data.clone().or(recorded).filter(|d| d != "none");
     let split = data.as_deref().map(sslth::data::load).transpose().map_err(|e| e.to_string())?;
@@ -123,11 +113,11 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
     if let Some(shard) = &args.shard {
         return run_shard(args, &net, &cfg, sslth::construction::ShardId::parse(shard)?);
     }
-    let pb = progress::bar(0, "building", args.json);
+    let pb = progress::bar(0, "building", args.out.json);
     // Pixels are never negative: say what --nonneg-input would save.
     let nonneg_data = split.as_ref().filter(|s| s.train.inputs.iter().chain(&s.test.inputs).all(|&v| v >= 0.0));
     let show_plan = |plans: &[sslth::construction::LayerPlan]| {
-        if !args.json {
+        if !args.out.json {
             print_plan(plans);
             if let (Some(s), false) = (nonneg_data, args.nonneg_input) {
                 println!(
@@ -146,7 +136,7 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
         true
     })?;
     pb.finish_and_clear();
-    write_ticket(&built, &net, data.as_deref(), &args.output, args.compact, args.json)
+    write_ticket(&built, &net, data.as_deref(), &args.out.output, args.out.compact, args.out.json)
 }
 
 /// Writes a built (or merged) ticket to `output`, full or compact, and
@@ -187,10 +177,10 @@ fn run_shard(
     cfg: &BuildConfig,
     shard: sslth::construction::ShardId,
 ) -> Result<(), String> {
-    if args.after.contains(&args.output) {
+    if args.after.contains(&args.out.output) {
         return Err("--output must differ from the --after shards (inputs are never overwritten)".into());
     }
-    let pb = progress::bar(0, &format!("shard {shard}"), args.json);
+    let pb = progress::bar(0, &format!("shard {shard}"), args.out.json);
     let earlier = sslth::experiments::shard::read_shard_files(&args.after)?;
     let show_rows = |rows: usize| pb.set_length(rows as u64);
     let (bytes, report) = sslth::experiments::shard::build_shard_file(net, cfg, shard, earlier, show_rows, &|| {
@@ -198,9 +188,9 @@ fn run_shard(
         true
     })?;
     pb.finish_and_clear();
-    sslth::files::write_atomic(&args.output, &bytes)
-        .map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
-    if args.json {
+    sslth::files::write_atomic(&args.out.output, &bytes)
+        .map_err(|e| format!("cannot write {}: {e}", args.out.output.display()))?;
+    if args.out.json {
         println!("{}", serde_json::to_string_pretty(&report).expect("serialisable"));
     } else {
         let what: Vec<String> = report.attempts.iter().map(|a| format!("pair {} at n = {}", a.pair, a.n)).collect();
@@ -226,7 +216,7 @@ fn run_shard(
         }
         println!(
             "wrote {} ({:.1} KiB); join the shares with sslth merge",
-            args.output.display(),
+            args.out.output.display(),
             bytes.len() as f64 / 1024.0
         );
     }

@@ -1,7 +1,7 @@
 //! `sslth merge`: the shares of a sharded build (`sslth build --shard I/N`)
 //! joined into the ticket a one-machine `sslth build` writes.
 
-use crate::args::check_output;
+use crate::args::{check_output, TicketOutput};
 use crate::build_cmd::{print_plan, write_ticket};
 use crate::progress;
 use clap::Args;
@@ -21,26 +21,17 @@ pub struct MergeArgs {
     /// Data to measure the ticket on, as for sslth build.
     #[arg(long)]
     pub data: Option<String>,
-    /// Output ticket file.
-    #[arg(short, long)]
-    pub output: PathBuf,
-    /// Write the compact format.
-    #[arg(long)]
-    pub compact: bool,
-    /// Replace the output file if it exists.
-    #[arg(long)]
-    pub force: bool,
-    /// Print one JSON report instead of text.
-    #[arg(long)]
-    pub json: bool,
+    /// The ticket file written, and how the command reports.
+    #[command(flatten)]
+    pub out: TicketOutput,
 }
 
 /// Runs `sslth merge`.
 pub fn run(args: &MergeArgs) -> Result<(), String> {
-    if args.output == args.target || args.shards.contains(&args.output) {
+    if args.out.output == args.target || args.shards.contains(&args.out.output) {
         return Err("--output must differ from --target and the shards (inputs are never overwritten)".into());
     }
-    check_output(&args.output, args.force)?;
+    check_output(&args.out.output, args.out.force)?;
     let recorded = sslth::files::runnable::recorded_data(&args.target);
     let data = args.data.clone().or(recorded).filter(|d| d != "none");
     let split = data.as_deref().map(sslth::data::load).transpose().map_err(|e| e.to_string())?;
@@ -48,9 +39,9 @@ pub fn run(args: &MergeArgs) -> Result<(), String> {
         sslth::files::target::load(&args.target, split.as_ref().map(|s| s.test.shape)).map_err(|e| e.to_string())?;
     let shards = sslth::experiments::shard::read_shard_files(&args.shards)?;
     let (cfg, parts) = sslth::experiments::shard::checked(&net, shards, None)?;
-    let pb = progress::bar(0, "repairing", args.json);
+    let pb = progress::bar(0, "repairing", args.out.json);
     let show_plan = |plans: &[sslth::construction::LayerPlan]| {
-        if !args.json {
+        if !args.out.json {
             print_plan(plans);
         }
     };
@@ -61,5 +52,5 @@ pub fn run(args: &MergeArgs) -> Result<(), String> {
             true
         })?;
     pb.finish_and_clear();
-    write_ticket(&built, &net, data.as_deref(), &args.output, args.compact, args.json)
+    write_ticket(&built, &net, data.as_deref(), &args.out.output, args.out.compact, args.out.json)
 }

@@ -2,7 +2,7 @@
 //! network drawn from the same generator as constructed tickets, written
 //! in the same ticket files (version 3, docs/FORMAT.md).
 
-use crate::args::{check_output, parse_arch, Arch};
+use crate::args::{check_output, parse_arch, Arch, TicketOutput};
 use crate::progress;
 use clap::Args;
 use sslth::experiments::popup::{popup, PopupNetwork, PopupSettings};
@@ -55,18 +55,9 @@ pub struct PopupArgs {
     /// gives the initial ticket's logits a root mean square of 1].
     #[arg(long)]
     pub logit_scale: Option<f64>,
-    /// Output ticket file.
-    #[arg(short, long)]
-    pub output: PathBuf,
-    /// Write the compact format (seed and mask) instead of the full one.
-    #[arg(long)]
-    pub compact: bool,
-    /// Replace the output file if it exists.
-    #[arg(long)]
-    pub force: bool,
-    /// Print one JSON object instead of text.
-    #[arg(long)]
-    pub json: bool,
+    /// The ticket file written, and how the command reports.
+    #[command(flatten)]
+    pub out: TicketOutput,
 }
 
 /// What `sslth popup` reports.
@@ -88,10 +79,10 @@ struct Report<'a> {
 
 /// Runs `sslth popup`.
 pub fn run(args: &PopupArgs) -> Result<(), String> {
-    if args.like.as_ref() == Some(&args.output) {
+    if args.like.as_ref() == Some(&args.out.output) {
         return Err("--output must differ from --like (inputs are never overwritten)".into());
     }
-    check_output(&args.output, args.force)?;
+    check_output(&args.out.output, args.out.force)?;
     let split = sslth::data::load(&args.data).map_err(|e| e.to_string())?;
     let network = match &args.like {
         Some(path) => {
@@ -119,7 +110,7 @@ pub fn run(args: &PopupArgs) -> Result<(), String> {
         logit_scale: args.logit_scale,
     };
     let batches = split.train.len().div_ceil(settings.batch) as u64;
-    let pb = progress::bar(batches * settings.epochs as u64, "edge-popup", args.json);
+    let pb = progress::bar(batches * settings.epochs as u64, "edge-popup", args.out.json);
     let run = popup(&split, &network, &settings, |loss| {
         pb.inc(1);
         pb.set_message(format!("loss {loss:.3}"));
@@ -129,11 +120,12 @@ pub fn run(args: &PopupArgs) -> Result<(), String> {
     let (cfg, meta, net, accuracy) = (&run.config, &run.meta, &run.net, run.test_accuracy);
     let (secs, seed) = (run.train_time.as_secs_f64(), cfg.seed);
     let (kept, random) = (meta.kept_edges, meta.random_edges);
-    let bytes = if args.compact { sslth::files::compact_bytes(net, meta) } else { sslth::files::full_bytes(net, meta) };
-    sslth::files::write_atomic(&args.output, &bytes)
-        .map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
+    let bytes =
+        if args.out.compact { sslth::files::compact_bytes(net, meta) } else { sslth::files::full_bytes(net, meta) };
+    sslth::files::write_atomic(&args.out.output, &bytes)
+        .map_err(|e| format!("cannot write {}: {e}", args.out.output.display()))?;
     let report = Report {
-        output: &args.output,
+        output: &args.out.output,
         data: &args.data,
         widths: meta.target_widths.clone(),
         law: cfg.layers[0].law,
@@ -146,7 +138,7 @@ pub fn run(args: &PopupArgs) -> Result<(), String> {
         test_rows: split.test.len(),
         file_bytes: bytes.len(),
     };
-    if args.json {
+    if args.out.json {
         println!("{}", serde_json::to_string(&report).expect("serialisable"));
     } else {
         println!(
@@ -160,8 +152,8 @@ pub fn run(args: &PopupArgs) -> Result<(), String> {
             100.0 * accuracy,
             split.test.len(),
             args.data,
-            args.output.display(),
-            if args.compact { "compact" } else { "full" },
+            args.out.output.display(),
+            if args.out.compact { "compact" } else { "full" },
             bytes.len() as f64 / 1024.0
         );
     }

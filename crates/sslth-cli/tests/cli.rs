@@ -1128,49 +1128,13 @@ fn sharded_builds_merge_into_the_one_machine_ticket() {
         &["build", "--target", &target, "--k", "3", "--weight-eps", "0.02", "--shard", "3/3", "-o", &p("y")],
         "I/N",
     );
-    assert_one_line_error(
-        &[
-            "build",
-            "--target",
-            &target,
-            "--k",
-            "4",
-            "--weight-eps",
-            "0.02",
-            "--seed",
-            "5",
-            "--shard",
-            "0/1",
-            "-o",
-            &p("y"),
-            "--after",
-            &s0,
-            &s1,
-            &s2,
-        ],
-        "other options",
-    );
-    assert_one_line_error(
-        &[
-            "build",
-            "--target",
-            &target,
-            "--k",
-            "3",
-            "--weight-eps",
-            "0.02",
-            "--seed",
-            "5",
-            "--shard",
-            "0/1",
-            "-o",
-            &s0,
-            "--force",
-            "--after",
-            &s0,
-            &s1,
-            &s2,
-        ],
-        "never overwritten",
-    );
+    // A next round with other options than the earlier rounds', or over
+    // one of them.
+    let (y, after) = (p("y"), [s0.as_str(), s1.as_str(), s2.as_str()]);
+    for (k, out, needle) in [("4", y.as_str(), "other options"), ("3", s0.as_str(), "never overwritten")] {
+        let mut args = vec!["build", "--target", &target, "--k", k, "--weight-eps", "0.02", "--seed", "5"];
+        args.extend(["--shard", "0/1", "-o", out, "--force", "--after"]);
+        args.extend(after);
+        assert_one_line_error(&args, needle);
+    }
 }

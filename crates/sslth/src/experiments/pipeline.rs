@@ -63,15 +63,9 @@ pub fn build_and_measure(
     show_plan: impl Fn(&[LayerPlan]),
     progress: &(dyn Fn() -> bool + Sync),
 ) -> Result<Built, String> {
-    if let Some(t) = test {
-        t.expect_dim(net.d_in(), "the target")?;
-    }
-    let t0 = Instant::now();
-    let plans = plan(net, cfg)?;
-    let sizing = t0.elapsed();
-    show_plan(&plans);
-    let ticket = build(net, &plans, cfg.seed, cfg.nonneg_input, progress).ok_or("interrupted")?;
-    measure(net, cfg, (plans, ticket, t0, sizing), test, input_scale, show_plan, progress)
+    let first =
+        |plans: &[LayerPlan]| build(net, plans, cfg.seed, cfg.nonneg_input, progress).ok_or("interrupted".into());
+    measure(net, cfg, first, test, input_scale, show_plan, progress)
 }
 
 /// [`build_and_measure`] from the shares of a sharded build
@@ -87,31 +81,32 @@ pub fn merge_and_measure(
     show_plan: impl Fn(&[LayerPlan]),
     progress: &(dyn Fn() -> bool + Sync),
 ) -> Result<Built, String> {
-    if let Some(t) = test {
-        t.expect_dim(net.d_in(), "the target")?;
-    }
-    let t0 = Instant::now();
-    let plans = plan(net, cfg)?;
-    let sizing = t0.elapsed();
-    show_plan(&plans);
-    let ticket = merge(net, &plans, cfg.seed, cfg.nonneg_input, parts, progress)?.ok_or("interrupted")?;
-    measure(net, cfg, (plans, ticket, t0, sizing), test, input_scale, show_plan, progress)
+    let first = |plans: &[LayerPlan]| {
+        merge(net, plans, cfg.seed, cfg.nonneg_input, parts, progress)?.ok_or_else(|| "interrupted".to_string())
+    };
+    measure(net, cfg, first, test, input_scale, show_plan, progress)
 }
 
-/// What both [`build_and_measure`] and [`merge_and_measure`] do with the
-/// first ticket (`built`: its plans, itself, when building started, how
-/// long sizing took):
-/// the density ceiling, the misses, the certificate and the measurements.
+/// What both [`build_and_measure`] and [`merge_and_measure`] do: plan,
+/// make the first ticket of the plan (`first`: built, or merged), then the
+/// density ceiling, the misses, the certificate and the measurements.
 fn measure(
     net: &Network,
     cfg: &BuildConfig,
-    built: (Vec<LayerPlan>, Ticket, Instant, Duration),
+    first: impl FnOnce(&[LayerPlan]) -> Result<Ticket, String>,
     test: Option<&Dataset>,
     input_scale: Option<f64>,
     show_plan: impl Fn(&[LayerPlan]),
     progress: &(dyn Fn() -> bool + Sync),
 ) -> Result<Built, String> {
-    let (mut plans, mut ticket, t0, mut plan_time) = built;
+    if let Some(t) = test {
+        t.expect_dim(net.d_in(), "the target")?;
+    }
+    let t0 = Instant::now();
+    let mut plans = plan(net, cfg)?;
+    let mut plan_time = t0.elapsed();
+    show_plan(&plans);
+    let mut ticket = first(&plans)?;
     // `density` is a ceiling: sizing predicts the kept edges, and where the
     // built ticket keeps more, it is built again one k lower.
     let by_density = cfg.k.is_none() && cfg.n_k.is_none();
