@@ -3,8 +3,8 @@
 //! pair of a ticket computes, and the checks that a ticket file belongs to
 //! a target.
 
-use super::layers::augmented_layers;
-use crate::linalg::spectral_norm_upper;
+use super::layers::{augmented_layers, TargetLayer};
+use crate::linalg::{spectral_norm_upper, spectral_norm_upper_zero_padded};
 use crate::net::{BasisSpec, Network};
 use crate::ticket::{SparseNet, TicketMeta};
 
@@ -25,39 +25,101 @@ pub fn input_radius(net: &Network) -> f64 {
 pub fn certify(net: &Network, nonneg_input: bool, approx: &[(&[f64], &[f64])]) -> Result<Certificate, String> {
     let layers = augmented_layers(net, nonneg_input)?;
     let pool_after = net.structure()?.pool_after;
-    let mut out = Vec::new();
-    for (l, &(pos, neg)) in layers.iter().zip(approx) {
-        let c = &l.coefficients;
-        let cols = c.d_in;
+    let certified = layers.iter().zip(approx).enumerate().map(|(i, (l, &(pos, neg)))| {
         let [e_pos, e_neg] = l.errors(pos, neg);
+        certify_layer(l, Some(i) == pool_after, e_pos, e_neg)
+    });
+    Ok(finish_certificate(net, nonneg_input, certified.collect()))
+}
+
+/// The certificate of one layer from its errors E⁺ = C − Ĉ⁺ and E⁻
+/// ([`TargetLayer::errors`], flat like the coefficients), `pooled` when a
+/// mean pooling follows the layer. Where E⁻ = 0 (no input channel of the layer
+/// is ever negative), ‖[E⁺ E⁻]‖ = ‖E⁺‖ and one bound serves both, computed
+/// on E⁺ padded in place ([`spectral_norm_upper_zero_padded`]: the same
+/// bits as on [E⁺ E⁻]); otherwise the four norms are bounded apart.
+pub fn certify_layer(l: &TargetLayer, pooled: bool, e_pos: Vec<f64>, e_neg: Vec<f64>) -> LayerCertificate {
+    let c = &l.coefficients;
+    let (cols, rows) = (c.d_in, c.d_out);
+    // Small layers bound their norms two at a time on two threads (each is
+    // deterministic, so the order changes nothing); large ones one after
+    // the other, each already on all cores, to hold one Gram matrix at a
+    // time.
+    let par = c.values.len() < 1 << 22;
+    // The joint blocks' norms give both the coefficient error (their
+    // maximum) and the joint operator bound (their Σ_q ‖b_q‖·‖·‖).
+    let target_norm = || l.operator_bound(&c.values, cols);
+    let (joint_norms, target_norm, err_pos, err_neg) = if e_neg.iter().all(|&v| v == 0.0) {
+        drop(e_neg);
+        let stored = cols.next_multiple_of(4);
+        let padded = pad_rows(e_pos, cols, stored);
+        let joint = || -> Vec<f64> {
+            (0..c.basis)
+                .map(|q| spectral_norm_upper_zero_padded(l.block(&padded, q, stored), rows, stored, 2 * cols))
+                .collect()
+        };
+        let (joint_norms, target_norm) = join_if(par, joint, target_norm);
+        // ‖E⁺‖ = ‖[E⁺ 0]‖: the joint bound is a bound on it too.
+        let err_pos = joint_norms.iter().enumerate().map(|(q, n)| l.basis.element_norm(q) * n).sum();
+        (joint_norms, target_norm, err_pos, 0.0)
+    } else {
         let mut joint = Vec::with_capacity(2 * e_pos.len());
         for r in 0..c.rows() {
             joint.extend_from_slice(&e_pos[r * cols..(r + 1) * cols]);
             joint.extend_from_slice(&e_neg[r * cols..(r + 1) * cols]);
         }
-        // The four norms are independent: two at a time on two threads
-        // (each is deterministic, so the order changes nothing). The
-        // joint blocks' norms give both the coefficient error (their
-        // maximum) and the joint operator bound (their Σ_q ‖b_q‖·‖·‖).
         let joint_norms = || -> Vec<f64> {
-            (0..c.basis).map(|q| spectral_norm_upper(l.block(&joint, q, 2 * cols), c.d_out, 2 * cols)).collect()
+            (0..c.basis).map(|q| spectral_norm_upper(l.block(&joint, q, 2 * cols), rows, 2 * cols)).collect()
         };
-        let ((joint_norms, target_norm), (err_pos, err_neg)) = rayon::join(
-            || rayon::join(joint_norms, || l.operator_bound(&c.values, cols)),
-            || rayon::join(|| l.operator_bound(&e_pos, cols), || l.operator_bound(&e_neg, cols)),
+        let ((joint_norms, target_norm), (err_pos, err_neg)) = join_if(
+            par,
+            || join_if(par, joint_norms, target_norm),
+            || join_if(par, || l.operator_bound(&e_pos, cols), || l.operator_bound(&e_neg, cols)),
         );
-        out.push(LayerCertificate {
-            err_pos,
-            err_neg,
-            err_joint: joint_norms.iter().enumerate().map(|(q, n)| l.basis.element_norm(q) * n).sum(),
-            target_norm,
-            coefficient_error: joint_norms.iter().copied().fold(0.0, f64::max),
-            basis_norm: l.basis.norm(),
-            pool: (Some(out.len()) == pool_after).then_some(l.points),
-        });
+        (joint_norms, target_norm, err_pos, err_neg)
+    };
+    LayerCertificate {
+        err_pos,
+        err_neg,
+        err_joint: joint_norms.iter().enumerate().map(|(q, n)| l.basis.element_norm(q) * n).sum(),
+        target_norm,
+        coefficient_error: joint_norms.iter().copied().fold(0.0, f64::max),
+        basis_norm: l.basis.norm(),
+        pool: pooled.then_some(l.points),
     }
+}
+
+/// `a` and `b`, on two threads when `par`, else one after the other.
+fn join_if<A: Send, B: Send>(par: bool, a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+    if par {
+        rayon::join(a, b)
+    } else {
+        (a(), b())
+    }
+}
+
+/// `m` (rows `cols` long) with every row widened to `stored` by zeros, in
+/// the same allocation where the allocator can grow it.
+fn pad_rows(mut m: Vec<f64>, cols: usize, stored: usize) -> Vec<f64> {
+    if stored == cols || cols == 0 {
+        return m;
+    }
+    let rows = m.len() / cols;
+    m.resize(rows * stored, 0.0);
+    // Back to front, so no row is overwritten before it moves.
+    for r in (0..rows).rev() {
+        m.copy_within(r * cols..(r + 1) * cols, r * stored);
+        m[r * stored + cols..(r + 1) * stored].fill(0.0);
+    }
+    m
+}
+
+/// The certificate of a target from its layers' ([`certify_layer`], input
+/// first): the bound of [`certified_bound`] over the input ball, and the
+/// domain in words.
+pub fn finish_certificate(net: &Network, nonneg_input: bool, layers: Vec<LayerCertificate>) -> Certificate {
     let radius = input_radius(net);
-    let bound = certified_bound(&out, radius);
+    let bound = certified_bound(&layers, radius);
     let ball =
         if net.points == 1 { "|x|_2 <= 1".to_string() } else { format!("|x|_2 <= 1 (all {} values)", net.d_in()) };
     let domain = if nonneg_input {
@@ -65,7 +127,7 @@ pub fn certify(net: &Network, nonneg_input: bool, approx: &[(&[f64], &[f64])]) -
     } else {
         format!("every x with {ball}")
     };
-    Ok(Certificate { layers: out, input_radius: radius, bound, domain })
+    Certificate { layers, input_radius: radius, bound, domain }
 }
 
 /// Checks that a ticket file's metadata describe a ticket of `net`: as many

@@ -121,27 +121,19 @@ fn block(
 
 /// The Gram matrix of the `n` rows (each `len` long) of row-major `m`: the
 /// symmetric n × n matrix of their dot products, M·Mᵀ. The upper triangle
-/// is computed (on all cores, a strip of four rows per task) and mirrored,
-/// so the result is exactly symmetric.
+/// is computed into the result itself (on all cores, a strip of four rows
+/// per task) and mirrored, so the result is exactly symmetric and no
+/// second n × n buffer is needed.
 pub fn gram(m: &[f64], n: usize, len: usize) -> Vec<f64> {
     assert_eq!(m.len(), n * len);
-    let strips: Vec<Vec<f64>> = (0..n.div_ceil(TILE))
-        .into_par_iter()
-        .map(|s| {
-            let (i0, i1) = (s * TILE, (s * TILE + TILE).min(n));
-            let mut strip = vec![0.0; (i1 - i0) * n];
-            block(m, m, len, len, i0..i1, i0..n, |i, j, v| strip[(i - i0) * n + j] = v);
-            strip
-        })
-        .collect();
     let mut out = vec![0.0; n * n];
-    for (s, strip) in strips.iter().enumerate() {
-        for (x, r) in strip.chunks_exact(n).enumerate() {
-            let i = s * TILE + x;
-            for j in i..n {
-                out[i * n + j] = r[j];
-                out[j * n + i] = r[j];
-            }
+    out.par_chunks_mut(TILE * n.max(1)).enumerate().for_each(|(s, strip)| {
+        let (i0, i1) = (s * TILE, (s * TILE + TILE).min(n));
+        block(m, m, len, len, i0..i1, i0..n, |i, j, v| strip[(i - i0) * n + j] = v);
+    });
+    for i in 0..n {
+        for j in i + 1..n {
+            out[j * n + i] = out[i * n + j];
         }
     }
     out

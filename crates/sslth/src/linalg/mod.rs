@@ -100,24 +100,62 @@ pub fn spectral_norm_upper(m: &[f64], rows: usize, cols: usize) -> f64 {
     if m.iter().all(|&v| v == 0.0) {
         return 0.0;
     }
-    let frob = frobenius_upper(m);
-    let (d, long) = (rows.min(cols), rows.max(cols));
     // Ĝ: the Gram matrix of M's columns (MᵀM) or of its rows (MMᵀ).
-    let mut h = if cols <= rows {
-        let columns: Vec<f64> = (0..cols).flat_map(|j| (0..rows).map(move |r| m[r * cols + j])).collect();
-        kernel::gram(&columns, cols, rows)
-    } else {
-        kernel::gram(m, rows, cols)
+    let gram = || {
+        if cols <= rows {
+            let columns: Vec<f64> = (0..cols).flat_map(|j| (0..rows).map(move |r| m[r * cols + j])).collect();
+            kernel::gram(&columns, cols, rows)
+        } else {
+            kernel::gram(m, rows, cols)
+        }
     };
+    upper_from_gram(gram, rows.min(cols), rows.max(cols), frobenius_upper(m))
+}
+
+/// [`spectral_norm_upper`] of the `rows × cols` matrix whose row r is row r
+/// of `m` (stored `stored` wide) followed by zeros, bit for bit, without
+/// forming it: when `stored` is a multiple of 4, at most ⌊cols/4⌋·4 and
+/// `cols > rows`, every dot product of its rows ([`kernel::dot`]) puts the
+/// same products in the same partial sums (the zeros add +0, which changes
+/// no sum), and so does the sum of squares of the Frobenius bound. In any
+/// other case the matrix is formed. The certificate uses it for [E⁺ E⁻]
+/// when E⁻ = 0 (a layer whose inputs are never negative), half the memory.
+pub fn spectral_norm_upper_zero_padded(m: &[f64], rows: usize, stored: usize, cols: usize) -> f64 {
+    assert!(m.len() == rows * stored && stored <= cols);
+    if stored % 4 != 0 || stored > cols / 4 * 4 || cols <= rows {
+        let full: Vec<f64> = m
+            .chunks_exact(stored.max(1))
+            .flat_map(|r| r.iter().copied().chain(std::iter::repeat_n(0.0, cols - stored)))
+            .collect();
+        return spectral_norm_upper(&full, rows, cols);
+    }
+    if m.iter().all(|&v| v == 0.0) {
+        return 0.0;
+    }
+    let frob = m.iter().map(|x| x * x).sum::<f64>().sqrt() * (1.0 + (rows * cols + 3) as f64 * U);
+    upper_from_gram(|| kernel::gram(m, rows, stored), rows, cols, frob)
+}
+
+/// Steps 2 and 3 of [`spectral_norm_upper`] from its Gram matrix (made by
+/// `gram`, `d × d`, again whenever a failed factorization needs it, so that
+/// only one `d × d` matrix is held), the long side and the Frobenius bound.
+fn upper_from_gram(gram: impl Fn() -> Vec<f64>, d: usize, long: usize, frob: f64) -> f64 {
     let gram_err = gamma(long) * frob * frob;
+    let mut h = gram();
     let scale = pow2_above(frobenius_upper(&h).max(f64::MIN_POSITIVE));
-    h.iter_mut().for_each(|v| *v /= scale);
+    let scaled = |mut h: Vec<f64>| {
+        h.iter_mut().for_each(|v| *v /= scale);
+        h
+    };
+    h = scaled(h);
     let mut theta = lanczos::top_eigenvalue(&h, d, &lanczos::start_vector(d)).max(f64::MIN_POSITIVE);
     let mut delta = 1e-11;
     let mut lambda = f64::INFINITY;
     for _ in 0..12 {
         let mu = theta * (1.0 + delta);
-        let mut a: Vec<f64> = h.iter().map(|&v| -v).collect();
+        // A = fl(μI − H), made in H's own memory.
+        let mut a = h;
+        a.iter_mut().for_each(|v| *v = -*v);
         (0..d).for_each(|i| a[i * d + i] += mu);
         let max_diag = (0..d).map(|i| a[i * d + i].abs()).fold(0.0, f64::max);
         match kernel::cholesky(&mut a, d) {
@@ -135,6 +173,7 @@ pub fn spectral_norm_upper(m: &[f64], rows: usize, cols: usize) -> f64 {
                 // top; if it finds nothing higher, θ was right and δ too
                 // small for the rounding.
                 let x = kernel::negative_direction(&a, d, j);
+                h = scaled(gram());
                 let again = lanczos::top_eigenvalue(&h, d, &x);
                 if again > theta * (1.0 + delta / 2.0) {
                     theta = again;
@@ -198,6 +237,31 @@ mod tests {
                 let xx: f64 = x.iter().map(|v| v * v).sum();
                 assert!((mx / xx).sqrt() <= up);
             }
+        }
+    }
+
+    #[test]
+    fn zero_padded_bound_is_the_bound_of_the_padded_matrix_bit_for_bit() {
+        // Rows widened by zeros to `cols`: the padded path where it applies
+        // (stored a multiple of 4, cols > rows), the formed matrix where not.
+        for (rows, stored_cols, cols, seed) in
+            [(5, 7, 14, 1), (9, 12, 26, 2), (30, 17, 34, 3), (3, 4, 8, 4), (40, 9, 18, 5)]
+        {
+            let m: Vec<f64> =
+                (0..rows * stored_cols).map(|i| crate::weights::uniform_weight(seed, 1, i as u64)).collect();
+            let stored = usize::next_multiple_of(stored_cols, 4);
+            let padded: Vec<f64> = m
+                .chunks_exact(stored_cols)
+                .flat_map(|r| r.iter().copied().chain(std::iter::repeat_n(0.0, stored - stored_cols)))
+                .collect();
+            let full: Vec<f64> = m
+                .chunks_exact(stored_cols)
+                .flat_map(|r| r.iter().copied().chain(std::iter::repeat_n(0.0, cols - stored_cols)))
+                .collect();
+            let want = spectral_norm_upper(&full, rows, cols);
+            let got = spectral_norm_upper_zero_padded(&padded, rows, stored, cols);
+            assert_eq!(got.to_bits(), want.to_bits(), "{rows} x {cols}");
+            assert!(got >= spectral_norm(&m, rows, stored_cols));
         }
     }
 }
