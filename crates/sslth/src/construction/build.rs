@@ -2,7 +2,7 @@
 //! and the ticket's runnable form and file metadata.
 
 use super::certificate::{certify, Certificate};
-use super::engine::{build_pair, Pair, PairSpec};
+use super::engine::{assemble, build_pair, build_rows, pair_blocks, Pair, PairSpec};
 use super::sizing::{LayerPlan, MAX_N};
 use super::tight::{certify_box, TightCertificate};
 use crate::net::{BasisSpec, Network};
@@ -52,11 +52,7 @@ pub fn build(
     let pairs = plans
         .iter()
         .enumerate()
-        .map(|(i, p)| {
-            let spec = pair_spec(p, i, seed);
-            let pair = build_pair(&spec, progress)?;
-            repaired(&spec, p, pair, progress)
-        })
+        .map(|(i, p)| repaired(pair_spec(p, i, seed), p, progress))
         .collect::<Option<Vec<_>>>()?;
     Some(Ticket::of_pairs(net, seed, nonneg_input, pairs))
 }
@@ -74,24 +70,52 @@ pub(super) fn pair_spec(p: &LayerPlan, i: usize, seed: u64) -> PairSpec<'_> {
     }
 }
 
-/// The repair of [`build`]: `pair`, built at the planned n, or, if it
+/// The repair of [`build`]: the pair built at the planned n, or, if it
 /// missed and the plan allows it, the first rebuild with n raised by a
-/// quarter that misses nothing (or the last one tried).
-pub(super) fn repaired(
-    spec: &PairSpec<'_>,
-    p: &LayerPlan,
-    mut pair: Pair,
-    progress: &(dyn Fn() -> bool + Sync),
-) -> Option<Pair> {
-    let mut spec = spec.clone();
+/// quarter that misses nothing (or the last one tried). An attempt that
+/// one miss would send to the next n stops at its first missed row: what
+/// it would have built is never used.
+fn repaired(mut spec: PairSpec<'_>, p: &LayerPlan, progress: &(dyn Fn() -> bool + Sync)) -> Option<Pair> {
     let mut attempt = 0;
-    while !is_final(p, attempt, spec.size.n, pair.misses) {
+    loop {
+        let doomed = !is_final(p, attempt, spec.size.n, 1);
+        if let Some(pair) = build_unless_missed(&spec, doomed, progress)? {
+            if is_final(p, attempt, spec.size.n, pair.misses) {
+                return Some(pair);
+            }
+        }
         attempt += 1;
         spec.size.n = next_n(spec.size.n);
-        pair = build_pair(&spec, progress)?;
     }
-    Some(pair)
 }
+
+/// The pair of `spec` ([`build_pair`]), or, with `stop_on_miss`, `None` as
+/// soon as a block of rows holds a missed instance (rows built 32 at a
+/// time). `None` outside: interrupted by `progress`.
+fn build_unless_missed(
+    spec: &PairSpec<'_>,
+    stop_on_miss: bool,
+    progress: &(dyn Fn() -> bool + Sync),
+) -> Option<Option<Pair>> {
+    if !stop_on_miss {
+        return build_pair(spec, progress).map(Some);
+    }
+    let blocks = pair_blocks(spec);
+    let total = spec.target.rows();
+    let mut rows = Vec::with_capacity(total);
+    for start in (0..total).step_by(ROWS_PER_CHECK) {
+        let part = build_rows(spec, &blocks, start..(start + ROWS_PER_CHECK).min(total), progress)?;
+        if part.iter().any(|r| r.misses > 0) {
+            return Some(None);
+        }
+        rows.extend(part);
+    }
+    Some(Some(assemble(spec, &blocks, rows)))
+}
+
+/// Rows built between two looks for a miss: enough to keep every core
+/// busy, few enough to stop early.
+const ROWS_PER_CHECK: usize = 32;
 
 /// Whether a pair built at repair attempt `attempt` (0: the plan's n) with
 /// `n` and `misses` is the ticket's, or is built again with [`next_n`].

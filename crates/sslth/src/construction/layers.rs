@@ -18,8 +18,9 @@ use std::sync::Arc;
 /// One target layer as the construction sees it.
 #[derive(Clone, Debug)]
 pub struct TargetLayer {
-    /// The augmented coefficients (bias and carried constant included).
-    pub coefficients: Coefficients,
+    /// The augmented coefficients (bias and carried constant included),
+    /// shared with the plans made from them.
+    pub coefficients: Arc<Coefficients>,
     /// Which input channels are never negative.
     pub nonneg: Vec<bool>,
     /// The layer's basis.
@@ -88,7 +89,7 @@ pub fn augmented_layers(net: &Network, nonneg_input: bool) -> Result<Vec<TargetL
             values[(id * d_out + l.c_out) * d_in + l.c_in] = 1.0;
         }
         let nonneg = nonneg_channels(i, d_in, nonneg_input, bias);
-        let coefficients = Coefficients { basis: size, pointwise: id, d_out, d_in, values };
+        let coefficients = Arc::new(Coefficients { basis: size, pointwise: id, d_out, d_in, values });
         out.push(TargetLayer { coefficients, nonneg, basis: l.basis.clone(), points });
         if structure.pool_after == Some(i) {
             points = 1;

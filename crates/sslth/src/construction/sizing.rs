@@ -6,10 +6,12 @@
 
 use super::certificate::input_radius;
 use super::engine::{Coefficients, PairSize};
-use super::layers::augmented_layers;
+use super::layers::{augmented_layers, TargetLayer};
 use crate::linalg::spectral_norm;
+use crate::net::Basis;
 use crate::net::Network;
 use crate::ticket::sides;
+use std::sync::Arc;
 
 /// The tolerance asked for.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -76,8 +78,9 @@ impl BuildConfig {
 /// One target layer's coefficients and sizing, decided before building.
 #[derive(Clone, Debug)]
 pub struct LayerPlan {
-    /// The (augmented) target coefficients.
-    pub target: Coefficients,
+    /// The (augmented) target coefficients, shared with the target layer
+    /// they come from.
+    pub target: Arc<Coefficients>,
     /// Which input channels are never negative.
     pub nonneg: Vec<bool>,
     /// n, k and scale.
@@ -87,9 +90,23 @@ pub struct LayerPlan {
     /// Whether the build may raise n when an instance misses its
     /// tolerance (every sizing but an explicit (n, k)).
     pub repair: bool,
+    /// The layer's basis.
+    pub basis: Arc<dyn Basis>,
+    /// Points per channel the layer acts on.
+    pub points: usize,
 }
 
 impl LayerPlan {
+    /// The target layer planned (its coefficients shared, not copied).
+    pub fn target_layer(&self) -> TargetLayer {
+        TargetLayer {
+            coefficients: Arc::clone(&self.target),
+            nonneg: self.nonneg.clone(),
+            basis: Arc::clone(&self.basis),
+            points: self.points,
+        }
+    }
+
     /// Hidden width 2n·d_in.
     pub fn hidden(&self) -> usize {
         2 * self.size.n * self.target.d_in
@@ -231,7 +248,9 @@ pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> 
             .zip(sizes)
             .zip(&eps)
             .map(|((l, &size), &weight_eps)| LayerPlan {
-                target: l.coefficients.clone(),
+                target: Arc::clone(&l.coefficients),
+                basis: Arc::clone(&l.basis),
+                points: l.points,
                 nonneg: l.nonneg.clone(),
                 size,
                 weight_eps,
