@@ -3,8 +3,9 @@
 //! construction's, else as packed bits or delta-coded indices; the weights
 //! are regenerated on load.
 
+use super::digest::weights_digest;
 use super::full::{metadata, shapes_entry};
-use super::safetensors::serialize_typed;
+use super::safetensors::{serialize_typed, NamedTensor};
 use super::subsets;
 use crate::ticket::{flat_indices, identity_of, nonneg_channels, random_shapes, sides, SparseNet, TicketMeta};
 use rayon::prelude::*;
@@ -99,6 +100,15 @@ pub(super) fn unpack_deltas(bytes: &[u8], len: u64) -> Result<Vec<u64>, String> 
 /// is not smaller, each layer as packed bits or delta-coded indices,
 /// whichever is smaller.
 pub fn compact_bytes(net: &SparseNet, meta: &TicketMeta) -> Vec<u8> {
+    // The digest is one sequential pass over every weight: it runs beside
+    // the masks' coding.
+    let (digest, (tensors, encodings)) = rayon::join(|| weights_digest(net), || compact_masks(net, meta));
+    let extra = vec![("masks".to_string(), serde_json::to_string(&encodings).expect("serialises")), shapes_entry(meta)];
+    serialize_typed(tensors, metadata(meta, digest, COMPACT, extra))
+}
+
+/// The `{2l}.mask` tensors of [`compact_bytes`] and their encodings.
+fn compact_masks(net: &SparseNet, meta: &TicketMeta) -> (Vec<NamedTensor>, Vec<&'static str>) {
     let shapes = random_shapes(meta);
     let indices = flat_indices(net, meta);
     // Per layer, packed bits or delta varints, whichever is smaller (their
@@ -142,8 +152,7 @@ pub fn compact_bytes(net: &SparseNet, meta: &TicketMeta) -> Vec<u8> {
         .enumerate()
         .map(|(l, (_, bytes))| (format!("{}.mask", 2 * l), Dtype::U8, vec![bytes.len()], bytes))
         .collect();
-    let extra = vec![("masks".to_string(), serde_json::to_string(&encodings).expect("serialises")), shapes_entry(meta)];
-    serialize_typed(tensors, metadata(meta, net, COMPACT, extra))
+    (tensors, encodings)
 }
 
 /// One RFSS instance's choice: none (it keeps no edge), or its subset's

@@ -72,16 +72,26 @@ pub struct BitWriter {
 }
 
 impl BitWriter {
-    /// Appends the low `width` bits of `value`.
+    /// Appends the low `width` bits of `value` (a byte at a time: the
+    /// stream of a large ticket holds 10⁸ codes).
     pub fn write(&mut self, value: u64, width: u32) {
-        for b in 0..width {
-            if self.bits % 8 == 0 {
-                self.bytes.push(0);
-            }
-            if value >> b & 1 == 1 {
-                *self.bytes.last_mut().expect("pushed") |= 1 << (self.bits % 8);
-            }
-            self.bits += 1;
+        let mut v = if width >= 64 { value } else { value & ((1u64 << width) - 1) };
+        let mut w = width.min(64);
+        let used = (self.bits % 8) as u32;
+        if used != 0 && w > 0 {
+            // Fill the last byte's free high bits first.
+            let take = (8 - used).min(w);
+            *self.bytes.last_mut().expect("a partial byte") |= (v << used) as u8;
+            v = if take == 64 { 0 } else { v >> take };
+            w -= take;
+            self.bits += u64::from(take);
+        }
+        while w > 0 {
+            self.bytes.push(v as u8);
+            let take = w.min(8);
+            v = if take == 64 { 0 } else { v >> take };
+            w -= take;
+            self.bits += u64::from(take);
         }
     }
 
@@ -92,9 +102,7 @@ impl BitWriter {
     pub fn write_exp_golomb(&mut self, v: u64, g: u32) {
         let x = u128::from(v) + (1u128 << g);
         let l = 127 - x.leading_zeros();
-        for _ in g..l {
-            self.write(0, 1);
-        }
+        self.write(0, l - g);
         self.write(1, 1);
         self.write((x - (1u128 << l)) as u64, l);
     }
@@ -158,6 +166,29 @@ impl<'a> BitReader<'a> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn the_byte_writer_writes_what_writing_bit_by_bit_writes() {
+        // The reference: one bit at a time, LSB first (docs/FORMAT.md).
+        let mut want: Vec<u8> = Vec::new();
+        let mut bits = 0u64;
+        let mut w = BitWriter::default();
+        for t in 0..3000u64 {
+            let width = (t * 7 % 65) as u32;
+            let value = t.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (t << 40);
+            w.write(value, width);
+            for b in 0..width {
+                if bits % 8 == 0 {
+                    want.push(0);
+                }
+                if value >> b & 1 == 1 {
+                    *want.last_mut().unwrap() |= 1 << (bits % 8);
+                }
+                bits += 1;
+            }
+        }
+        assert_eq!(w.finish(), want);
+    }
 
     /// Every k-subset of {0..m}, in colex order (by largest member, then
     /// the next, …).
