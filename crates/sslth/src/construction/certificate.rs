@@ -271,7 +271,8 @@ pub fn certified_bound(layers: &[LayerCertificate], radius: f64) -> f64 {
 /// Σ_q ‖b_q‖·‖M_q‖₂ over the basis (for one element, ‖M‖₂ itself).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct LayerCertificate {
-    /// ‖Σ_q b_q ⊗ (C_q − Ĉ⁺_q)‖.
+    /// ‖Σ_q b_q ⊗ (C_q − Ĉ⁺_q)‖ (bounded above; with no N side, the
+    /// joint bound `err_joint`, which bounds it too).
     pub err_pos: f64,
     /// ‖Σ_q b_q ⊗ (C_q − Ĉ⁻_q)‖ over the channels that can be negative.
     pub err_neg: f64,
