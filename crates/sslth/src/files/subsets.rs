@@ -82,14 +82,14 @@ impl BitWriter {
             // Fill the last byte's free high bits first.
             let take = (8 - used).min(w);
             *self.bytes.last_mut().expect("a partial byte") |= (v << used) as u8;
-            v = if take == 64 { 0 } else { v >> take };
+            v >>= take;
             w -= take;
             self.bits += u64::from(take);
         }
         while w > 0 {
             self.bytes.push(v as u8);
             let take = w.min(8);
-            v = if take == 64 { 0 } else { v >> take };
+            v >>= take;
             w -= take;
             self.bits += u64::from(take);
         }
