@@ -3,7 +3,8 @@
 use crate::args::{check_output, TicketOutput};
 use crate::{progress, report};
 use clap::Args;
-use sslth::construction::{BuildConfig, Tolerance};
+use sslth::construction::{BuildConfig, LayerPlan, Tolerance};
+use sslth::experiments::pipeline::BuildReport;
 use sslth::net::Network;
 use std::path::PathBuf;
 
@@ -130,11 +131,23 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
         pb.set_position(0);
         pb.set_length(plans.iter().map(|p| p.target.rows() as u64).sum());
     };
-    let test = split.as_ref().map(|s| &s.test);
-    let built = sslth::experiments::pipeline::build_and_measure(&net, &cfg, test, input_scale, show_plan, &|| {
+    let step = || {
         pb.inc(1);
         true
-    })?;
+    };
+    // A compact ticket measured on no data is built holding choices, not
+    // edges (the same file; memory for targets of 10⁸ weights).
+    if split.is_none() && args.out.compact {
+        if let Some(s) = sslth::experiments::pipeline::build_streamed(&net, &cfg, input_scale, show_plan, &step)? {
+            pb.finish_and_clear();
+            let bytes = s.compact_bytes()?;
+            let max_errors: Vec<f64> = s.ticket.pairs.iter().map(|p| p.max_weight_error).collect();
+            let report = s.report(&net, Some(bytes.len()));
+            return write_and_report(&bytes, &report, &s.plans, &max_errors, &args.out.output, true, args.out.json);
+        }
+    }
+    let test = split.as_ref().map(|s| &s.test);
+    let built = sslth::experiments::pipeline::build_and_measure(&net, &cfg, test, input_scale, show_plan, &step)?;
     pb.finish_and_clear();
     write_ticket(&built, &net, data.as_deref(), &args.out.output, args.out.compact, args.out.json)
 }
@@ -154,12 +167,27 @@ pub fn write_ticket(
     } else {
         sslth::files::full_bytes(&built.net, &built.meta)
     };
-    sslth::files::write_atomic(output, &bytes).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+    let report = built.report(net, data, Some(bytes.len()));
+    let max_errors: Vec<f64> = built.ticket.pairs.iter().map(|p| p.max_weight_error).collect();
+    write_and_report(&bytes, &report, &built.plans, &max_errors, output, compact, json)
+}
+
+/// Writes `bytes` to `output` and prints `report` (text, or JSON with
+/// `json`); `plans` and each pair's largest weight error for the text.
+fn write_and_report(
+    bytes: &[u8],
+    report: &BuildReport,
+    plans: &[LayerPlan],
+    max_errors: &[f64],
+    output: &std::path::Path,
+    compact: bool,
+    json: bool,
+) -> Result<(), String> {
+    sslth::files::write_atomic(output, bytes).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
     if json {
-        let report = serde_json::to_value(built.report(net, data, Some(bytes.len()))).expect("serialisable");
-        println!("{}", serde_json::to_string_pretty(&report).expect("serialisable"));
+        println!("{}", serde_json::to_string_pretty(report).expect("serialisable"));
     } else {
-        print_report(built, net, data);
+        print_report(report, plans, max_errors);
         println!(
             "wrote {} ({} ticket, {:.1} KiB)",
             output.display(),
@@ -264,37 +292,35 @@ pub fn print_plan(plans: &[sslth::construction::LayerPlan]) {
     );
 }
 
-/// The human report of a build.
-pub fn print_report(b: &sslth::experiments::pipeline::Built, target: &Network, data: Option<&str>) {
-    let (instances, misses) = b.instances();
+/// The human report of a build: `report`, with the plans (to say where n
+/// was raised) and each pair's largest weight error.
+pub fn print_report(r: &BuildReport, plans: &[LayerPlan], max_errors: &[f64]) {
+    let secs = std::time::Duration::from_secs_f64;
     println!(
         "built in {} (certificate {}, evaluation {})",
-        report::duration(b.build_time),
-        report::duration(b.certify_time),
-        report::duration(b.eval_time)
+        report::duration(secs(r.build_seconds)),
+        report::duration(secs(r.certify_seconds)),
+        report::duration(secs(r.eval_seconds))
     );
     println!(
         "density {:.4}% ({} of {} random edges kept), m/m_t = {:.1}, {} of {} RFSS instances missed their tolerance",
-        100.0 * b.ticket.density(),
-        b.ticket.kept_edges(),
-        b.ticket.random_edges(),
-        b.overparameterisation(target),
-        misses,
-        instances
+        100.0 * r.density,
+        r.kept_edges,
+        r.random_edges,
+        r.overparameterisation,
+        r.rfss_misses,
+        r.rfss_instances
     );
-    for (i, (plan, pair)) in b.plans.iter().zip(&b.ticket.pairs).enumerate() {
-        if pair.size.n != plan.size.n {
-            println!(
-                "layer {i}: n raised from {} to {} to bring every weight within tolerance",
-                plan.size.n, pair.size.n
-            );
+    for (i, (plan, pair)) in plans.iter().zip(&r.pairs).enumerate() {
+        if pair.n != plan.size.n {
+            println!("layer {i}: n raised from {} to {} to bring every weight within tolerance", plan.size.n, pair.n);
         }
     }
-    for (i, ((l, p), basis)) in b.certificate.layers.iter().zip(&b.ticket.pairs).zip(&b.ticket.bases).enumerate() {
+    for (i, ((l, max_error), basis)) in r.certificate.layers.iter().zip(max_errors).zip(&r.bases).enumerate() {
         if basis.is_identity() {
             println!(
                 "layer {i}: |W - W+|_2 <= {:.3e}, |W - W-|_2 <= {:.3e}, joint <= {:.3e}, |W|_2 <= {:.3}, max weight error {:.3e}",
-                l.err_pos, l.err_neg, l.err_joint, l.target_norm, p.max_weight_error
+                l.err_pos, l.err_neg, l.err_joint, l.target_norm, max_error
             );
         } else {
             println!(
@@ -306,18 +332,18 @@ pub fn print_report(b: &sslth::experiments::pipeline::Built, target: &Network, d
                 l.coefficient_error,
                 l.err_joint,
                 l.target_norm,
-                p.max_weight_error
+                max_error
             );
         }
     }
     println!(
         "certified error: |f(x) - g(x)|_2 <= {:.3e} for {} (operator norms bounded above by construction)",
-        b.certificate.bound, b.certificate.domain
+        r.certificate.bound, r.certificate.domain
     );
-    if let Some(e) = b.over_eps {
+    if let Some(e) = r.accepted_over_eps {
         println!("note: the certified error exceeds --eps {e}; written anyway because of --accept-over-eps");
     }
-    match (&b.comparison, data) {
+    match (&r.comparison, &r.data) {
         (Some(c), Some(data)) => {
             println!(
                 "measured on {} test rows of {data}: max error {:.3e}, mean {:.3e}",
@@ -329,7 +355,7 @@ pub fn print_report(b: &sslth::experiments::pipeline::Built, target: &Network, d
                 100.0 * c.ticket_accuracy,
                 100.0 * c.agreement
             );
-            if let Some(t) = &b.tight {
+            if let Some(t) = &r.tight_certificate {
                 println!(
                     "tight certificate: |f(x) - g(x)|_inf <= {:.3e} for {} of {data}; certified agreement {:.2}% (test \
                      rows whose target margin exceeds twice the bound: the ticket provably predicts their class)",

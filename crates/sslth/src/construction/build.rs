@@ -115,7 +115,7 @@ fn build_unless_missed(
 
 /// Rows built between two looks for a miss: enough to keep every core
 /// busy, few enough to stop early.
-const ROWS_PER_CHECK: usize = 32;
+pub(super) const ROWS_PER_CHECK: usize = 32;
 
 /// Whether a pair built at repair attempt `attempt` (0: the plan's n) with
 /// `n` and `misses` is the ticket's, or is built again with [`next_n`].
@@ -126,6 +126,45 @@ pub(super) fn is_final(p: &LayerPlan, attempt: usize, n: usize, misses: u64) -> 
 /// The n of the repair attempt after one at `n`: a quarter more.
 pub(super) fn next_n(n: usize) -> usize {
     (n + n.div_ceil(4)).min(MAX_N)
+}
+
+/// What a ticket file records besides its weights, for a ticket of `net`
+/// (its bases, pooling and points) with `pairs` and (kept edges, random
+/// edges, misses) `counts`; see [`Ticket::meta`].
+#[allow(clippy::too_many_arguments)]
+pub(super) fn ticket_meta(
+    net: &Network,
+    seed: u64,
+    nonneg_input: bool,
+    pairs: Vec<PairMeta>,
+    (kept, random, misses): (u64, u64, u64),
+    certified_error: f64,
+    input_scale: Option<f64>,
+    data: Option<&str>,
+) -> TicketMeta {
+    let structure = net.structure().expect("a planned network has a structure");
+    let bases: Vec<BasisSpec> = structure.linear.iter().map(|l| l.basis.spec()).collect();
+    let dense = bases.iter().all(BasisSpec::is_identity) && structure.pool_after.is_none() && net.points == 1;
+    TicketMeta {
+        version: if dense { 1 } else { 2 },
+        generator: crate::weights::GENERATOR.to_string(),
+        seed,
+        bias: net.has_bias(),
+        nonneg_input,
+        target_widths: net.widths(),
+        input_scale,
+        data: data.map(String::from),
+        bases: if dense { Vec::new() } else { bases },
+        pool_after: structure.pool_after,
+        points: net.points,
+        pairs,
+        density: kept as f64 / random as f64,
+        kept_edges: kept,
+        random_edges: random,
+        certified_error: Some(certified_error),
+        misses,
+        layers: Vec::new(),
+    }
 }
 
 impl Ticket {
@@ -227,37 +266,13 @@ impl Ticket {
         input_scale: Option<f64>,
         data: Option<&str>,
     ) -> TicketMeta {
-        let dense = self.bases.iter().all(BasisSpec::is_identity) && self.pool_after.is_none() && self.points == 1;
-        TicketMeta {
-            version: if dense { 1 } else { 2 },
-            generator: crate::weights::GENERATOR.to_string(),
-            seed: self.seed,
-            bias: self.bias,
-            nonneg_input: self.nonneg_input,
-            target_widths: net.widths(),
-            input_scale,
-            data: data.map(String::from),
-            bases: if dense { Vec::new() } else { self.bases.clone() },
-            pool_after: self.pool_after,
-            points: self.points,
-            pairs: self
-                .pairs
-                .iter()
-                .map(|p| PairMeta {
-                    n: p.size.n,
-                    k: p.size.k,
-                    scale: p.size.scale,
-                    d_in: p.d_in,
-                    rows: p.basis * p.d_out,
-                })
-                .collect(),
-            density: self.density(),
-            kept_edges: self.kept_edges(),
-            random_edges: self.random_edges(),
-            certified_error: Some(certified_error),
-            misses: self.instances().1,
-            layers: Vec::new(),
-        }
+        let pairs = self
+            .pairs
+            .iter()
+            .map(|p| PairMeta { n: p.size.n, k: p.size.k, scale: p.size.scale, d_in: p.d_in, rows: p.basis * p.d_out })
+            .collect();
+        let counts = (self.kept_edges(), self.random_edges(), self.instances().1);
+        ticket_meta(net, self.seed, self.nonneg_input, pairs, counts, certified_error, input_scale, data)
     }
 
     /// The certified bound (docs/THEORY.md §6) against `net`: every

@@ -134,8 +134,7 @@ impl Pair {
     /// Edges (equivariant parameters) of the random pair before pruning:
     /// |B|·H·d_in + |B|·d_out·H.
     pub fn random_edges(&self) -> u64 {
-        let h = self.hidden() as u64;
-        self.basis as u64 * h * (self.d_in + self.d_out) as u64
+        random_edges(self.basis, self.hidden(), self.d_in, self.d_out)
     }
 
     /// Edges kept.
@@ -147,8 +146,19 @@ impl Pair {
     /// subset-sum construction's random network: A's pointwise edges (one
     /// per hidden neuron) and all of B, H·(1 + |B|·d_out).
     pub fn block_edges(&self) -> u64 {
-        self.hidden() as u64 * (1 + (self.basis * self.d_out) as u64)
+        block_edges(self.basis, self.hidden(), self.d_out)
     }
+}
+
+/// Edges of a random pair of `hidden` channels over a basis of `basis`
+/// elements: |B|·H·d_in + |B|·d_out·H.
+pub(crate) fn random_edges(basis: usize, hidden: usize, d_in: usize, d_out: usize) -> u64 {
+    basis as u64 * hidden as u64 * (d_in + d_out) as u64
+}
+
+/// Edges of a pair's blocks alone ([`Pair::block_edges`]): H·(1 + |B|·d_out).
+pub(crate) fn block_edges(basis: usize, hidden: usize, d_out: usize) -> u64 {
+    hidden as u64 * (1 + (basis * d_out) as u64)
 }
 
 /// The hidden neurons of block j split by the sign of a_h, with a_h.
@@ -573,8 +583,8 @@ mod tests {
             let samples: Vec<f64> = (0..m).map(|i| uniform_weight(t, 0, i as u64)).collect();
             let target = uniform_weight(t, 1, 0) * (k as f64).sqrt();
             let eps = 0.02 + 0.1 * uniform_weight(t, 2, 0).abs();
-            let count = crate::files::subsets::binomial(m, k).unwrap();
-            let oracle = (0..count).map(|r| crate::files::subsets::unrank(r, m, k)).find(|c| {
+            let count = crate::ticket::subsets::binomial(m, k).unwrap();
+            let oracle = (0..count).map(|r| crate::ticket::subsets::unrank(r, m, k)).find(|c| {
                 let s: f64 = c.iter().map(|&i| samples[i]).sum();
                 (s - target).abs() < eps
             });

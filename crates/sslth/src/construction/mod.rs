@@ -16,6 +16,7 @@ pub mod engine;
 pub mod layers;
 pub mod shard;
 pub mod sizing;
+pub mod stream;
 pub mod tight;
 
 pub use build::{build, Ticket};
@@ -27,4 +28,5 @@ pub use engine::{Coefficients, Pair, PairSize};
 pub use layers::{augmented_layers, TargetLayer};
 pub use shard::{build_shard, merge, pending, shard_rows, Attempt, ShardId, ShardPart};
 pub use sizing::{plan, scale_for, BuildConfig, LayerPlan, Tolerance, MISS_RATE};
+pub use stream::{build_streamed, StreamedPair, StreamedTicket};
 pub use tight::{certified_share, certify_box, TightCertificate};

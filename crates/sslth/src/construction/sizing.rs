@@ -6,8 +6,9 @@
 
 use super::certificate::input_radius;
 use super::engine::{Coefficients, PairSize};
-use super::layers::augmented_layers;
+use super::layers::{augmented_layers, TargetLayer};
 use crate::linalg::spectral_norm;
+use crate::net::Basis;
 use crate::net::Network;
 use crate::ticket::sides;
 use std::sync::Arc;
@@ -89,9 +90,23 @@ pub struct LayerPlan {
     /// Whether the build may raise n when an instance misses its
     /// tolerance (every sizing but an explicit (n, k)).
     pub repair: bool,
+    /// The layer's basis.
+    pub basis: Arc<dyn Basis>,
+    /// Points per channel the layer acts on.
+    pub points: usize,
 }
 
 impl LayerPlan {
+    /// The target layer planned (its coefficients shared, not copied).
+    pub fn target_layer(&self) -> TargetLayer {
+        TargetLayer {
+            coefficients: Arc::clone(&self.target),
+            nonneg: self.nonneg.clone(),
+            basis: Arc::clone(&self.basis),
+            points: self.points,
+        }
+    }
+
     /// Hidden width 2n·d_in.
     pub fn hidden(&self) -> usize {
         2 * self.size.n * self.target.d_in
@@ -234,6 +249,8 @@ pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> 
             .zip(&eps)
             .map(|((l, &size), &weight_eps)| LayerPlan {
                 target: Arc::clone(&l.coefficients),
+                basis: Arc::clone(&l.basis),
+                points: l.points,
                 nonneg: l.nonneg.clone(),
                 size,
                 weight_eps,

@@ -1,12 +1,16 @@
 //! The whole job for one target: plan, build, certify, and measure when
 //! data are at hand.
 
+use crate::construction::stream::{build_streamed as stream, streamable};
 use crate::construction::{
-    build, merge, plan, BuildConfig, Certificate, LayerPlan, ShardPart, Ticket, TightCertificate, Tolerance,
+    build, merge, plan, BuildConfig, Certificate, LayerPlan, ShardPart, StreamedTicket, Ticket, TightCertificate,
+    Tolerance,
 };
 use crate::data::Dataset;
 use crate::experiments::eval::{compare, Comparison};
+use crate::files::compact_bytes_of_choices;
 use crate::net::{BasisSpec, Kind, Network};
+use crate::ticket::PairChoices;
 use crate::ticket::PairMeta;
 use crate::ticket::SparseNet;
 use crate::ticket::TicketMeta;
@@ -102,74 +106,17 @@ fn measure(
     if let Some(t) = test {
         t.expect_dim(net.d_in(), "the target")?;
     }
-    let t0 = Instant::now();
-    let mut plans = plan(net, cfg)?;
-    let mut plan_time = t0.elapsed();
-    show_plan(&plans);
-    let mut ticket = first(&plans)?;
-    // `density` is a ceiling: sizing predicts the kept edges, and where the
-    // built ticket keeps more, it is built again one k lower.
-    let by_density = cfg.k.is_none() && cfg.n_k.is_none();
-    while by_density && ticket.density() > cfg.density {
-        let k = plans[0].size.k;
-        if k <= 1 {
-            return Err(format!(
-                "density {} is too low for this target: the k = 1 ticket keeps {:.4}%",
-                cfg.density,
-                100.0 * ticket.density()
-            ));
-        }
-        let t = Instant::now();
-        plans = plan(net, &BuildConfig { k: Some(k - 1), ..cfg.clone() }).map_err(|e| {
-            format!(
-                "density {} is too low for this target: the k = {k} ticket keeps {:.4}% and k = {} is refused ({e})",
-                cfg.density,
-                100.0 * ticket.density(),
-                k - 1
-            )
-        })?;
-        plan_time += t.elapsed();
-        show_plan(&plans);
-        ticket = build(net, &plans, cfg.seed, cfg.nonneg_input, progress).ok_or("interrupted")?;
-    }
-    let build_time = t0.elapsed();
-    let (instances, misses) = ticket.instances();
-    if misses > 0 && !cfg.accept_misses {
-        let (i, worst) = ticket
-            .pairs
-            .iter()
-            .zip(&plans)
-            .enumerate()
-            .map(|(i, (p, plan))| (i, p.max_weight_error / plan.weight_eps))
-            .fold((0, 0.0), |a, b| if b.1 > a.1 { b } else { a });
-        let (how, fix) = if plans.iter().any(|p| p.repair) {
-            ("even with n raised", "a larger --k")
-        } else {
-            ("at the given --n", "a larger --n")
-        };
-        return Err(format!(
-            "{misses} of {instances} RFSS instances missed their tolerance {how} (worst: layer {i}, {worst:.1}× its \
-             tolerance); nothing written ({fix}, or --accept-misses to keep this ticket)"
-        ));
-    }
+    let again =
+        |plans: &[LayerPlan]| build(net, plans, cfg.seed, cfg.nonneg_input, progress).ok_or("interrupted".into());
+    let (plans, ticket, plan_time, build_time) = plan_and_make(net, cfg, first, again, Ticket::density, show_plan)?;
+    let worst = ticket.pairs.iter().map(|p| p.max_weight_error);
+    refuse_misses(cfg, &plans, ticket.instances(), worst)?;
     let t1 = Instant::now();
     let certificate = ticket.certificate(net)?;
     let tight_start = Instant::now();
     let mut tight = test.map(|t| ticket.tight_certificate(net, t.input_max, certificate.bound)).transpose()?;
     let (certify_time, tight_time) = (t1.elapsed(), tight_start.elapsed());
-    let mut over_eps = None;
-    if let Tolerance::Network(e) = cfg.tolerance {
-        if certificate.bound > e {
-            if !cfg.accept_over_eps {
-                return Err(format!(
-                    "the certified error {:.4e} exceeds --eps {e}; nothing written (a finer sizing, or \
-                     --accept-over-eps to keep this ticket)",
-                    certificate.bound
-                ));
-            }
-            over_eps = Some(e);
-        }
-    }
+    let over_eps = over_eps(cfg, certificate.bound)?;
     let t2 = Instant::now();
     let sparse = ticket.to_sparse();
     let comparison = test.map(|t| {
@@ -196,6 +143,197 @@ fn measure(
         tight_time,
         eval_time,
     })
+}
+
+/// Plans, makes the first ticket of the plan (`first`), and, when only a
+/// density is asked for, makes it again one k lower (`again`) while it
+/// keeps more than that density: sizing predicts the kept edges, and the
+/// density is a ceiling. Returns the plans, the ticket, the sizing time
+/// and the whole time (sizing included).
+fn plan_and_make<T, E: From<String>>(
+    net: &Network,
+    cfg: &BuildConfig,
+    first: impl FnOnce(&[LayerPlan]) -> Result<T, E>,
+    again: impl Fn(&[LayerPlan]) -> Result<T, E>,
+    density: impl Fn(&T) -> f64,
+    show_plan: impl Fn(&[LayerPlan]),
+) -> Result<(Vec<LayerPlan>, T, Duration, Duration), E> {
+    let t0 = Instant::now();
+    let mut plans = plan(net, cfg)?;
+    let mut plan_time = t0.elapsed();
+    show_plan(&plans);
+    let mut ticket = first(&plans)?;
+    let by_density = cfg.k.is_none() && cfg.n_k.is_none();
+    while by_density && density(&ticket) > cfg.density {
+        let k = plans[0].size.k;
+        if k <= 1 {
+            return Err(E::from(format!(
+                "density {} is too low for this target: the k = 1 ticket keeps {:.4}%",
+                cfg.density,
+                100.0 * density(&ticket)
+            )));
+        }
+        let t = Instant::now();
+        plans = plan(net, &BuildConfig { k: Some(k - 1), ..cfg.clone() }).map_err(|e| {
+            format!(
+                "density {} is too low for this target: the k = {k} ticket keeps {:.4}% and k = {} is refused ({e})",
+                cfg.density,
+                100.0 * density(&ticket),
+                k - 1
+            )
+        })?;
+        plan_time += t.elapsed();
+        show_plan(&plans);
+        ticket = again(&plans)?;
+    }
+    Ok((plans, ticket, plan_time, t0.elapsed()))
+}
+
+/// Refuses a ticket with missed instances unless the configuration
+/// accepts them; `max_errors` is each pair's largest |C − Ĉ±|.
+fn refuse_misses(
+    cfg: &BuildConfig,
+    plans: &[LayerPlan],
+    (instances, misses): (u64, u64),
+    max_errors: impl Iterator<Item = f64>,
+) -> Result<(), String> {
+    if misses == 0 || cfg.accept_misses {
+        return Ok(());
+    }
+    let (i, worst) = max_errors
+        .zip(plans)
+        .enumerate()
+        .map(|(i, (e, plan))| (i, e / plan.weight_eps))
+        .fold((0, 0.0), |a, b| if b.1 > a.1 { b } else { a });
+    let (how, fix) = if plans.iter().any(|p| p.repair) {
+        ("even with n raised", "a larger --k")
+    } else {
+        ("at the given --n", "a larger --n")
+    };
+    Err(format!(
+        "{misses} of {instances} RFSS instances missed their tolerance {how} (worst: layer {i}, {worst:.1}× its \
+         tolerance); nothing written ({fix}, or --accept-misses to keep this ticket)"
+    ))
+}
+
+/// With a network tolerance ε, a certified `bound` above it: an error,
+/// or, if the configuration accepts it, ε (recorded in the report).
+fn over_eps(cfg: &BuildConfig, bound: f64) -> Result<Option<f64>, String> {
+    match cfg.tolerance {
+        Tolerance::Network(e) if bound > e && !cfg.accept_over_eps => Err(format!(
+            "the certified error {bound:.4e} exceeds --eps {e}; nothing written (a finer sizing, or \
+             --accept-over-eps to keep this ticket)"
+        )),
+        Tolerance::Network(e) if bound > e => Ok(Some(e)),
+        _ => Ok(None),
+    }
+}
+
+/// A ticket built by [`build_streamed`]: certified, not evaluated (no
+/// data), held as choices.
+#[derive(Debug)]
+pub struct Streamed {
+    /// The sizing used.
+    pub plans: Vec<LayerPlan>,
+    /// The ticket as choices, with its certificate.
+    pub ticket: StreamedTicket,
+    /// The requested network tolerance when the certificate exceeds it and
+    /// the build accepted that.
+    pub over_eps: Option<f64>,
+    /// What the ticket file records.
+    pub meta: TicketMeta,
+    /// Wall-clock time of building (plan included, certificate not).
+    pub build_time: Duration,
+    /// Of it, sizing.
+    pub plan_time: Duration,
+}
+
+/// Why the streamed build did not give a ticket: it does not apply (build
+/// whole), or an error.
+enum Halt {
+    Whole,
+    Error(String),
+}
+
+impl From<String> for Halt {
+    fn from(e: String) -> Halt {
+        Halt::Error(e)
+    }
+}
+
+/// [`build_and_measure`] without data and without holding the kept edges
+/// ([`crate::construction::build_streamed`]): the same plans, ticket,
+/// checks and certificate, and, from [`Streamed::compact_bytes`], the same
+/// compact file. `Ok(None)` when some pair could need subset ranks beyond
+/// 64 bits ([`crate::construction::stream::streamable`]): build it with
+/// [`build_and_measure`].
+pub fn build_streamed(
+    net: &Network,
+    cfg: &BuildConfig,
+    input_scale: Option<f64>,
+    show_plan: impl Fn(&[LayerPlan]),
+    progress: &(dyn Fn() -> bool + Sync),
+) -> Result<Option<Streamed>, String> {
+    let make = |plans: &[LayerPlan]| -> Result<StreamedTicket, Halt> {
+        if !streamable(plans) {
+            return Err(Halt::Whole);
+        }
+        stream(net, plans, cfg.seed, cfg.nonneg_input, progress)?.ok_or_else(|| Halt::Error("interrupted".into()))
+    };
+    let (plans, ticket, plan_time, build_time) =
+        match plan_and_make(net, cfg, make, make, StreamedTicket::density, show_plan) {
+            Ok(made) => made,
+            Err(Halt::Whole) => return Ok(None),
+            Err(Halt::Error(e)) => return Err(e),
+        };
+    let worst = ticket.pairs.iter().map(|p| p.max_weight_error);
+    refuse_misses(cfg, &plans, ticket.instances(), worst)?;
+    let over_eps = over_eps(cfg, ticket.certificate.bound)?;
+    let meta = ticket.meta(net, input_scale);
+    // Certified pair by pair inside the build; reported apart, as `Built`.
+    let build_time = build_time.saturating_sub(ticket.certify_time);
+    Ok(Some(Streamed { plans, ticket, over_eps, meta, build_time, plan_time }))
+}
+
+impl Streamed {
+    /// The compact file's bytes ([`crate::files::compact_bytes_of_choices`]).
+    pub fn compact_bytes(&self) -> Result<Vec<u8>, String> {
+        let choices: Vec<&PairChoices> = self.ticket.pairs.iter().map(|p| &p.choices).collect();
+        compact_bytes_of_choices(&self.meta, &choices)
+    }
+
+    /// What `sslth build --json` reports, as [`Built::report`] does.
+    pub fn report(&self, target: &Network, file_bytes: Option<usize>) -> BuildReport {
+        let t = &self.ticket;
+        let (instances, misses) = t.instances();
+        BuildReport {
+            data: None,
+            target_kind: Kind::of(target),
+            target_widths: target.widths(),
+            target_weights: target.weight_count(),
+            bases: target.structure().map(|s| s.linear.iter().map(|l| l.basis.spec()).collect()).unwrap_or_default(),
+            pairs: self.meta.pairs.clone(),
+            density: t.density(),
+            kept_edges: t.kept_edges(),
+            random_edges: t.random_edges(),
+            block_edges: t.block_edges(),
+            overparameterisation: t.random_edges() as f64 / target.weight_count() as f64,
+            rfss_instances: instances,
+            rfss_misses: misses,
+            certificate: t.certificate.clone(),
+            tight_certificate: None,
+            accepted_over_eps: self.over_eps,
+            comparison: None,
+            build_seconds: self.build_time.as_secs_f64(),
+            sizing_seconds: self.plan_time.as_secs_f64(),
+            certify_seconds: t.certify_time.as_secs_f64(),
+            tight_seconds: 0.0,
+            eval_seconds: 0.0,
+            file_bytes,
+            train_seconds: None,
+            files: None,
+        }
+    }
 }
 
 impl Built {

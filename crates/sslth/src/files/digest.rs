@@ -12,7 +12,7 @@
 //! eight lines that an outside reader reimplements from the document
 //! alone, and it guards against edits and mix-ups, not forgery.
 
-use crate::ticket::SparseNet;
+use crate::ticket::{SparseLayer, SparseNet};
 
 /// The metadata key.
 pub const DIGEST_KEY: &str = "weights_digest";
@@ -41,25 +41,37 @@ impl Fnv {
 /// `fnv1a64:` and 16 hex digits, the digest of `net`'s kept weights.
 pub fn weights_digest(net: &SparseNet) -> String {
     let mut fnv = Fnv::new();
-    let mut eat = |bytes: &[u8]| fnv.eat(bytes);
     for layer in &net.layers {
+        fnv.eat_layer(layer);
+    }
+    fnv.hex()
+}
+
+impl Fnv {
+    /// One runnable layer: its kept edge count, its edges sorted by (row,
+    /// column), then its bias.
+    pub(crate) fn eat_layer(&mut self, layer: &SparseLayer) {
         let mut edges: Vec<(u32, u32, f32)> =
             layer.rows.iter().zip(&layer.cols).zip(&layer.vals).map(|((&r, &c), &v)| (r, c, v)).collect();
         // Layers keep their edges sorted (`SparseLayer`); sort only if not.
         if !edges.is_sorted_by_key(|e| (e.0, e.1)) {
             edges.sort_by_key(|e| (e.0, e.1));
         }
-        eat(&(edges.len() as u64).to_le_bytes());
+        self.eat(&(edges.len() as u64).to_le_bytes());
         for (r, c, v) in edges {
-            eat(&r.to_le_bytes());
-            eat(&c.to_le_bytes());
-            eat(&v.to_bits().to_le_bytes());
+            self.eat_edge(r, c, v);
         }
         for v in layer.bias.iter().flatten() {
-            eat(&v.to_bits().to_le_bytes());
+            self.eat(&v.to_bits().to_le_bytes());
         }
     }
-    fnv.hex()
+
+    /// One kept edge: row, column, the weight's bits.
+    pub(crate) fn eat_edge(&mut self, r: u32, c: u32, v: f32) {
+        self.eat(&r.to_le_bytes());
+        self.eat(&c.to_le_bytes());
+        self.eat(&v.to_bits().to_le_bytes());
+    }
 }
 
 #[cfg(test)]

@@ -12,12 +12,11 @@ pub mod full;
 pub mod npy;
 pub mod runnable;
 pub mod safetensors;
-pub mod subsets;
 pub mod target;
 pub mod ticket_read;
 
 pub use atomic::write_atomic;
-pub use compact::{compact_bytes, COMPACT};
+pub use compact::{compact_bytes, compact_bytes_of_choices, COMPACT};
 pub use digest::{weights_digest, DIGEST_KEY};
 pub use full::{full_bytes, FULL};
 pub use runnable::{recorded_data, Runnable};

@@ -80,7 +80,7 @@ pub fn f32_bytes(v: &[f32]) -> Vec<u8> {
 }
 
 /// A named tensor to write: name, dtype, shape and little-endian bytes.
-pub type NamedTensor = (String, Dtype, Vec<usize>, Vec<u8>);
+pub type TensorBytes = (String, Dtype, Vec<usize>, Vec<u8>);
 
 /// Serialises named tensors `(name, dtype, shape, little-endian bytes)`
 /// with `metadata` in the header, as the safetensors format: an 8-byte
@@ -88,7 +88,7 @@ pub type NamedTensor = (String, Dtype, Vec<usize>, Vec<u8>);
 /// multiple of 8), then the data in the given order. Written here rather
 /// than by the `safetensors` crate so that the header's key order, and so
 /// the file's bytes, are the same on every run.
-pub fn serialize_typed(tensors: Vec<NamedTensor>, metadata: HashMap<String, String>) -> Vec<u8> {
+pub fn serialize_typed(tensors: Vec<TensorBytes>, metadata: HashMap<String, String>) -> Vec<u8> {
     let mut header = serde_json::Map::new();
     let meta: BTreeMap<String, String> = metadata.into_iter().collect();
     header.insert("__metadata__".into(), serde_json::json!(meta));

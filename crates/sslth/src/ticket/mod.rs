@@ -5,13 +5,16 @@
 //!
 //! This module knows nothing of targets, sizing or file bytes.
 
+mod choices;
 mod meta;
 mod random;
 mod sparse;
 mod state_dict;
+pub mod subsets;
 
+pub use choices::PairChoices;
 pub use meta::{nonneg_channels, sides, PairMeta, RandomLayer, TicketMeta};
-pub(crate) use random::identity_of;
-pub use random::{flat_indices, net_of, random_layers, random_shapes, regenerate};
+pub use random::{flat_indices, net_of, random_layers, random_shapes, regenerate, regenerate_layer};
+pub(crate) use random::{identity_of, layer_weight};
 pub use sparse::{SparseLayer, SparseNet};
 pub use state_dict::NamedTensor;

@@ -47,7 +47,7 @@ pub fn random_layers(meta: &TicketMeta) -> Vec<RandomLayer> {
 }
 
 /// Random layer `l`'s weight for the generator's draw u.
-fn layer_weight(meta: &TicketMeta, l: usize) -> impl Fn(f64) -> f64 {
+pub(crate) fn layer_weight(meta: &TicketMeta, l: usize) -> impl Fn(f64) -> f64 {
     let r = &random_layers(meta)[l];
     let (law, scale) = (r.law, r.scale);
     move |u| law.apply(u) * scale
@@ -78,49 +78,49 @@ pub fn flat_indices(net: &SparseNet, meta: &TicketMeta) -> Vec<Vec<u64>> {
 /// The sparse net whose kept edges are `indices` (per random layer, flat,
 /// ascending), with weights regenerated from the seed.
 pub fn regenerate(meta: &TicketMeta, indices: &[Vec<u64>]) -> SparseNet {
-    let shapes = random_shapes(meta);
-    let layers = indices
-        .par_iter()
-        .enumerate()
-        .map(|(l, idx)| {
-            let [rows, cols] = shapes[l];
-            let weight = layer_weight(meta, l);
-            // In chunks, each seeking once, so the work spreads over threads.
-            let vals: Vec<f32> = idx
-                .par_chunks(1 << 16)
-                .flat_map_iter(|c| weights_at(meta.seed, l as u64, c).into_iter().map(|w| weight(w) as f32))
-                .collect();
-            let fold = l == 0 && meta.bias;
-            let basis = meta.basis(l / 2);
-            let mut layer = SparseLayer {
-                d_out: rows,
-                d_in: cols - usize::from(fold),
-                rows: vec![],
-                cols: vec![],
-                vals: vec![],
-                bias: None,
-                basis,
-            };
-            let channels = rows / basis.size();
-            let mut bias = vec![0.0f32; channels];
-            for (&i, &v) in idx.iter().zip(&vals) {
-                let (r, c) = ((i / cols as u64) as usize, (i % cols as u64) as usize);
-                if fold && c == cols - 1 {
-                    // check_fold made sure r is in the identity block.
-                    bias[r % channels] = v;
-                } else {
-                    layer.rows.push(r as u32);
-                    layer.cols.push(c as u32);
-                    layer.vals.push(v);
-                }
-            }
-            if fold {
-                layer.bias = Some(bias);
-            }
-            layer
-        })
-        .collect();
+    let layers = indices.par_iter().enumerate().map(|(l, idx)| regenerate_layer(meta, l, idx)).collect();
     net_of(meta, layers)
+}
+
+/// Random layer `l` of a ticket with kept edges `idx` (flat, ascending),
+/// weights regenerated from the seed; layer 0's constant column folded
+/// into its bias.
+pub fn regenerate_layer(meta: &TicketMeta, l: usize, idx: &[u64]) -> SparseLayer {
+    let [rows, cols] = random_shapes(meta)[l];
+    let weight = layer_weight(meta, l);
+    // In chunks, each seeking once, so the work spreads over threads.
+    let vals: Vec<f32> = idx
+        .par_chunks(1 << 16)
+        .flat_map_iter(|c| weights_at(meta.seed, l as u64, c).into_iter().map(|w| weight(w) as f32))
+        .collect();
+    let fold = l == 0 && meta.bias;
+    let basis = meta.basis(l / 2);
+    let mut layer = SparseLayer {
+        d_out: rows,
+        d_in: cols - usize::from(fold),
+        rows: vec![],
+        cols: vec![],
+        vals: vec![],
+        bias: None,
+        basis,
+    };
+    let channels = rows / basis.size();
+    let mut bias = vec![0.0f32; channels];
+    for (&i, &v) in idx.iter().zip(&vals) {
+        let (r, c) = ((i / cols as u64) as usize, (i % cols as u64) as usize);
+        if fold && c == cols - 1 {
+            // check_fold made sure r is in the identity block.
+            bias[r % channels] = v;
+        } else {
+            layer.rows.push(r as u32);
+            layer.cols.push(c as u32);
+            layer.vals.push(v);
+        }
+    }
+    if fold {
+        layer.bias = Some(bias);
+    }
+    layer
 }
 
 /// The runnable network of `layers` with the metadata's points and pooling.

@@ -64,6 +64,60 @@ pub fn unrank(mut r: u64, m: usize, k: usize) -> Vec<usize> {
     out
 }
 
+/// C(c, t) for every c ≤ m and t ≤ k, from Pascal's rule (`None` where it
+/// exceeds u64, as [`binomial`]): [`rank`] and [`unrank`] by table look-up,
+/// for the 10⁸ instances of a large ticket (each [`binomial`] is a loop
+/// of 128-bit divisions).
+pub struct Binomials {
+    k: usize,
+    table: Vec<Option<u64>>,
+}
+
+impl Binomials {
+    /// The table for sides of up to `m` samples and subsets of up to `k`.
+    pub fn new(m: usize, k: usize) -> Binomials {
+        let mut table: Vec<Option<u64>> = vec![Some(0); (m + 1) * (k + 1)];
+        for c in 0..=m {
+            table[c * (k + 1)] = Some(1);
+            for t in 1..=k {
+                table[c * (k + 1) + t] = match c {
+                    0 => Some(0),
+                    _ => table[(c - 1) * (k + 1) + t - 1]
+                        .zip(table[(c - 1) * (k + 1) + t])
+                        .and_then(|(a, b)| a.checked_add(b)),
+                };
+            }
+        }
+        Binomials { k, table }
+    }
+
+    /// C(c, t) (c ≤ m, t ≤ k of the table).
+    pub fn get(&self, c: usize, t: usize) -> Option<u64> {
+        self.table[c * (self.k + 1) + t]
+    }
+
+    /// [`rank`] of the sorted members `c`.
+    pub fn rank(&self, c: &[usize]) -> u64 {
+        c.iter().enumerate().map(|(t, &ct)| self.get(ct, t + 1).expect("bounded by C(m, k)")).sum()
+    }
+
+    /// [`unrank`]: the k-subset of {0, …, m − 1} with colex rank `r`, sorted.
+    pub fn unrank(&self, mut r: u64, m: usize, k: usize) -> Vec<usize> {
+        let mut out = vec![0; k];
+        let mut top = m;
+        for t in (1..=k).rev() {
+            let mut c = top - 1;
+            while self.get(c, t).expect("bounded by C(m, k)") > r {
+                c -= 1;
+            }
+            out[t - 1] = c;
+            r -= self.get(c, t).expect("bounded");
+            top = c;
+        }
+        out
+    }
+}
+
 /// Writes numbers of given widths into bytes, least significant bit first.
 #[derive(Default)]
 pub struct BitWriter {
@@ -107,6 +161,22 @@ impl BitWriter {
         self.write((x - (1u128 << l)) as u64, l);
     }
 
+    /// Bits written so far.
+    pub fn bits(&self) -> u64 {
+        self.bits
+    }
+
+    /// Appends everything `other` wrote.
+    pub fn append(&mut self, other: &BitWriter) {
+        let whole = (other.bits / 8) as usize;
+        for &b in &other.bytes[..whole] {
+            self.write(u64::from(b), 8);
+        }
+        if other.bits % 8 != 0 {
+            self.write(u64::from(other.bytes[whole]), (other.bits % 8) as u32);
+        }
+    }
+
     /// The bytes (the last one padded with zero bits).
     pub fn finish(self) -> Vec<u8> {
         self.bytes
@@ -125,13 +195,26 @@ impl<'a> BitReader<'a> {
         BitReader { bytes, bits: 0 }
     }
 
+    /// A reader at bit `bit` of `bytes`.
+    pub fn at(bytes: &'a [u8], bit: u64) -> Self {
+        BitReader { bytes, bits: bit }
+    }
+
     /// The next `width` bits as a number, or an error at the end.
     pub fn read(&mut self, width: u32) -> Result<u64, String> {
-        let mut v = 0u64;
-        for b in 0..width {
-            let byte = self.bytes.get((self.bits / 8) as usize).ok_or("the subset stream ends early")?;
-            v |= u64::from(byte >> (self.bits % 8) & 1) << b;
-            self.bits += 1;
+        let end = self.bits + u64::from(width);
+        if end.div_ceil(8) > self.bytes.len() as u64 {
+            return Err("the subset stream ends early".into());
+        }
+        // A byte at a time, least significant bit first.
+        let (mut v, mut got) = (0u64, 0u32);
+        while got < width {
+            let off = (self.bits % 8) as u32;
+            let take = (8 - off).min(width - got);
+            let chunk = (u64::from(self.bytes[(self.bits / 8) as usize]) >> off) & ((1u64 << take) - 1);
+            v |= chunk << got;
+            got += take;
+            self.bits += u64::from(take);
         }
         Ok(v)
     }
@@ -147,6 +230,11 @@ impl<'a> BitReader<'a> {
         }
         let x = (1u128 << l) + u128::from(self.read(l)?);
         u64::try_from(x - (1u128 << g)).map_err(|_| "an exponential-Golomb code beyond 64 bits".to_string())
+    }
+
+    /// Bits read so far (from the start of the bytes).
+    pub fn position(&self) -> u64 {
+        self.bits
     }
 
     /// Checks that only zero padding is left.
@@ -211,6 +299,23 @@ mod tests {
                     assert_eq!(rank(s), r as u64, "{s:?}");
                     assert_eq!(&unrank(r as u64, m, k), s);
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn binomial_tables_agree_with_binomial_rank_and_unrank() {
+        let table = Binomials::new(70, 40);
+        for c in 0..=70 {
+            for t in 0..=40 {
+                assert_eq!(table.get(c, t), binomial(c, t), "C({c}, {t})");
+            }
+        }
+        for (m, k) in [(9, 4), (24, 4), (40, 9), (70, 6)] {
+            for r in (0..binomial(m, k).unwrap()).step_by(997) {
+                let c = unrank(r, m, k);
+                assert_eq!(table.unrank(r, m, k), c);
+                assert_eq!(table.rank(&c), r);
             }
         }
     }

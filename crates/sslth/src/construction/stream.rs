@@ -1,0 +1,303 @@
+//! The build that holds no kept edge (for targets of 10⁸ weights): the
+//! same engine, rows and repair as [`super::build`], but each block of
+//! rows is reduced as soon as it is built to what the ticket needs — its
+//! instances' choices as a `subset-ranks` stream ([`PairChoices`], about
+//! 15 bits per instance) and the rows of the error E⁺ = C − Ĉ⁺ (and E⁻
+//! where a channel can be negative) — and each pair is certified
+//! ([`certify_layer`]) before the next is built, so that memory holds the
+//! target, the streams and one layer's errors, never the kept edges. The
+//! file written from it is the one [`super::build`]'s ticket gives, byte
+//! for byte (tested).
+
+use super::build::{is_final, next_n, pair_spec, ticket_meta, REPAIRS, ROWS_PER_CHECK};
+use super::certificate::{certify_layer, finish_certificate, Certificate, LayerCertificate};
+use super::engine::{block_edges, build_rows, pair_blocks, random_edges, PairSize, PairSpec, RowResult};
+use super::sizing::LayerPlan;
+use crate::net::Network;
+use crate::ticket::subsets::{binomial, width, Binomials, BitWriter};
+use crate::ticket::{sides, PairChoices, PairMeta, TicketMeta};
+use rayon::prelude::*;
+use std::time::{Duration, Instant};
+
+/// One pair as the streamed build keeps it.
+#[derive(Clone, Debug)]
+pub struct StreamedPair {
+    /// Sizes used (n raised by any repair).
+    pub size: PairSize,
+    /// Basis size, output and input channels of the target layer.
+    pub basis: usize,
+    /// Output channels.
+    pub d_out: usize,
+    /// Input channels.
+    pub d_in: usize,
+    /// The kept edges, as choices.
+    pub choices: PairChoices,
+    /// RFSS instances solved.
+    pub instances: u64,
+    /// Instances with no k-subset within tolerance.
+    pub misses: u64,
+    /// Largest |C − Ĉ±| over all coefficients and sides.
+    pub max_weight_error: f64,
+    /// The layer's certificate.
+    pub certificate: LayerCertificate,
+}
+
+impl StreamedPair {
+    /// What the ticket file records of the pair.
+    pub fn meta(&self) -> PairMeta {
+        let PairSize { n, k, scale } = self.size;
+        PairMeta { n, k, scale, d_in: self.d_in, rows: self.basis * self.d_out }
+    }
+}
+
+/// A ticket built by [`build_streamed`].
+#[derive(Clone, Debug)]
+pub struct StreamedTicket {
+    /// Seed of the random network.
+    pub seed: u64,
+    /// Whether the first layer assumed x ≥ 0.
+    pub nonneg_input: bool,
+    /// The pairs, input first.
+    pub pairs: Vec<StreamedPair>,
+    /// The certified bound (the same as [`super::Ticket::certificate`]'s).
+    pub certificate: Certificate,
+    /// Time spent certifying, inside the build.
+    pub certify_time: Duration,
+}
+
+impl StreamedTicket {
+    /// Edges of the whole random network.
+    pub fn random_edges(&self) -> u64 {
+        self.pairs.iter().map(|p| random_edges(p.basis, 2 * p.size.n * p.d_in, p.d_in, p.d_out)).sum()
+    }
+
+    /// Edges kept.
+    pub fn kept_edges(&self) -> u64 {
+        self.pairs.iter().map(|p| p.choices.kept_a() + p.choices.kept_b).sum()
+    }
+
+    /// Edges of the pairs' blocks alone.
+    pub fn block_edges(&self) -> u64 {
+        self.pairs.iter().map(|p| block_edges(p.basis, 2 * p.size.n * p.d_in, p.d_out)).sum()
+    }
+
+    /// RFSS instances solved and those that missed their tolerance.
+    pub fn instances(&self) -> (u64, u64) {
+        (self.pairs.iter().map(|p| p.instances).sum(), self.pairs.iter().map(|p| p.misses).sum())
+    }
+
+    /// Density: kept / all edges of the random network.
+    pub fn density(&self) -> f64 {
+        self.kept_edges() as f64 / self.random_edges() as f64
+    }
+
+    /// What the ticket file records besides its weights, as
+    /// [`super::Ticket::meta`] writes it.
+    pub fn meta(&self, net: &Network, input_scale: Option<f64>) -> TicketMeta {
+        let counts = (self.kept_edges(), self.random_edges(), self.instances().1);
+        let pairs = self.pairs.iter().map(StreamedPair::meta).collect();
+        ticket_meta(net, self.seed, self.nonneg_input, pairs, counts, self.certificate.bound, input_scale, None)
+    }
+}
+
+/// Whether every pair of `plans`, at any n its repair could reach, has
+/// sides whose subsets a 64-bit rank numbers: C(2n, k) fits in u64 (a side
+/// holds at most the 2n neurons of its block).
+pub fn streamable(plans: &[LayerPlan]) -> bool {
+    plans.iter().all(|p| {
+        let mut n = p.size.n;
+        if p.repair {
+            (0..REPAIRS).for_each(|_| n = next_n(n));
+        }
+        binomial(2 * n, p.size.k.min(2 * n)).is_some()
+    })
+}
+
+/// Builds and certifies the ticket of a planned target as
+/// [`super::build`] and [`super::Ticket::certificate`] do, keeping choices
+/// instead of edges. `Ok(None)`: interrupted by `progress`; an error when a
+/// side has more subsets than a 64-bit rank holds (such a ticket is built
+/// whole, and its file keeps bit masks for that pair).
+pub fn build_streamed(
+    net: &Network,
+    plans: &[LayerPlan],
+    seed: u64,
+    nonneg_input: bool,
+    progress: &(dyn Fn() -> bool + Sync),
+) -> Result<Option<StreamedTicket>, String> {
+    let pool_after = net.structure()?.pool_after;
+    let mut pairs = Vec::with_capacity(plans.len());
+    let mut certify_time = Duration::ZERO;
+    for (i, p) in plans.iter().enumerate() {
+        let mut spec = pair_spec(p, i, seed);
+        let mut attempt = 0;
+        let pair = loop {
+            // As in `build`: an attempt that one miss sends to the next n
+            // stops at its first missed block of rows.
+            let doomed = !is_final(p, attempt, spec.size.n, 1);
+            match stream_attempt(&spec, p, doomed, progress)? {
+                Attempt::Interrupted => return Ok(None),
+                Attempt::Done(rows) => {
+                    let t = Instant::now();
+                    let certificate = certify_layer(&p.target_layer(), Some(i) == pool_after, rows.e_pos, rows.e_neg);
+                    certify_time += t.elapsed();
+                    break StreamedPair {
+                        size: spec.size,
+                        basis: p.target.basis,
+                        d_out: p.target.d_out,
+                        d_in: p.target.d_in,
+                        choices: rows.choices,
+                        instances: rows.instances,
+                        misses: rows.misses,
+                        max_weight_error: rows.max_err,
+                        certificate,
+                    };
+                }
+                Attempt::Missed => {}
+            }
+            attempt += 1;
+            spec.size.n = next_n(spec.size.n);
+        };
+        pairs.push(pair);
+    }
+    let layers = pairs.iter().map(|p| p.certificate.clone()).collect();
+    let certificate = finish_certificate(net, nonneg_input, layers);
+    Ok(Some(StreamedTicket { seed, nonneg_input, pairs, certificate, certify_time }))
+}
+
+/// One attempt at a pair: finished, stopped at a miss, or interrupted.
+enum Attempt {
+    Done(Reduced),
+    Missed,
+    Interrupted,
+}
+
+/// A pair's rows reduced to what the ticket needs.
+struct Reduced {
+    choices: PairChoices,
+    e_pos: Vec<f64>,
+    e_neg: Vec<f64>,
+    instances: u64,
+    misses: u64,
+    max_err: f64,
+}
+
+/// Builds the rows of `spec`'s pair block by block, reducing each block
+/// to choices and errors; with `stop_on_miss`, stops after the first
+/// block that holds a miss.
+fn stream_attempt(
+    spec: &PairSpec<'_>,
+    p: &LayerPlan,
+    stop_on_miss: bool,
+    progress: &(dyn Fn() -> bool + Sync),
+) -> Result<Attempt, String> {
+    let c = spec.target;
+    let k = spec.size.k;
+    let two_n = 2 * spec.size.n;
+    let blocks = pair_blocks(spec);
+    // Where each hidden neuron sits in its side, and each side's rank width.
+    let mut place = vec![(0u8, 0u32); two_n * c.d_in];
+    let mut widths = Vec::with_capacity(c.d_in);
+    let largest = blocks.iter().flatten().map(Vec::len).max().unwrap_or(0);
+    let binomials = Binomials::new(largest, k.min(largest));
+    for block in &blocks {
+        let mut w = [0u32; 2];
+        for (s, side) in block.iter().enumerate() {
+            for (pos, &(h, _)) in side.iter().enumerate() {
+                place[h as usize] = (s as u8, pos as u32);
+            }
+            let m = side.len();
+            let count = binomials
+                .get(m, k.min(m))
+                .ok_or_else(|| format!("pair {}: C({m}, {}) is beyond a 64-bit rank", spec.layer, k.min(m)))?;
+            w[s] = width(count);
+        }
+        widths.push(w);
+    }
+    let rows = c.rows();
+    let negative = spec.nonneg.iter().any(|&nn| !nn);
+    let mut out = Reduced {
+        choices: PairChoices {
+            ranks: Vec::new(),
+            row_starts: Vec::with_capacity(rows + 1),
+            used: vec![false; two_n * c.d_in],
+            kept_b: 0,
+        },
+        e_pos: Vec::with_capacity(rows * c.d_in),
+        e_neg: if negative { Vec::with_capacity(rows * c.d_in) } else { Vec::new() },
+        instances: 0,
+        misses: 0,
+        max_err: 0.0,
+    };
+    let mut stream = BitWriter::default();
+    // As many rows at a time as `build` checks for misses: their edges are
+    // all that is held before they are reduced.
+    let chunk = ROWS_PER_CHECK;
+    for start in (0..rows).step_by(chunk) {
+        let end = (start + chunk).min(rows);
+        let Some(part) = build_rows(spec, &blocks, start..end, progress) else {
+            return Ok(Attempt::Interrupted);
+        };
+        let codes: Vec<BitWriter> =
+            part.par_iter().map(|row| code_row(row, &place, &widths, &spec.nonneg, two_n, &binomials)).collect();
+        for (r, (row, code)) in (start..end).zip(part.iter().zip(&codes)) {
+            out.choices.row_starts.push(stream.bits());
+            stream.append(code);
+            for &(h, _) in &row.kept {
+                out.choices.used[h as usize] = true;
+            }
+            out.choices.kept_b += row.kept.len() as u64;
+            // E± exactly as `TargetLayer::errors` computes them.
+            let coefficients = &c.values[r * c.d_in..(r + 1) * c.d_in];
+            out.e_pos.extend(coefficients.iter().zip(&row.pos).map(|(t, a)| t - a));
+            if negative {
+                let e = coefficients.iter().zip(&row.neg).enumerate();
+                out.e_neg.extend(e.map(|(j, (t, a))| if spec.nonneg[j] { 0.0 } else { t - a }));
+            }
+            out.instances += row.instances;
+            out.misses += row.misses;
+            out.max_err = out.max_err.max(row.max_err);
+        }
+        if stop_on_miss && out.misses > 0 {
+            return Ok(Attempt::Missed);
+        }
+    }
+    out.choices.row_starts.push(stream.bits());
+    out.choices.ranks = stream.finish();
+    debug_assert!(p.target.rows() == rows);
+    Ok(Attempt::Done(out))
+}
+
+/// The `subset-ranks` codes of one row (docs/FORMAT.md): per input channel
+/// j, per side that exists, a presence bit and the colex rank of the
+/// chosen positions in the side. `row.kept` ascends in h, so each block's
+/// edges are one run and each side's positions ascend.
+fn code_row(
+    row: &RowResult,
+    place: &[(u8, u32)],
+    widths: &[[u32; 2]],
+    nonneg: &[bool],
+    two_n: usize,
+    binomials: &Binomials,
+) -> BitWriter {
+    let mut w = BitWriter::default();
+    let mut chosen: [Vec<usize>; 2] = Default::default();
+    let mut at = 0;
+    for (j, width) in widths.iter().enumerate() {
+        chosen.iter_mut().for_each(Vec::clear);
+        while at < row.kept.len() && row.kept[at].0 as usize / two_n == j {
+            let (s, pos) = place[row.kept[at].0 as usize];
+            chosen[s as usize].push(pos as usize);
+            at += 1;
+        }
+        for (s, positions) in chosen.iter().enumerate().take(sides(nonneg[j])) {
+            if positions.is_empty() {
+                w.write(0, 1);
+            } else {
+                w.write(1, 1);
+                w.write(binomials.rank(positions), width[s]);
+            }
+        }
+    }
+    w
+}
