@@ -27,18 +27,31 @@ pub fn certify(net: &Network, nonneg_input: bool, approx: &[(&[f64], &[f64])]) -
     let pool_after = net.structure()?.pool_after;
     let certified = layers.iter().zip(approx).enumerate().map(|(i, (l, &(pos, neg)))| {
         let [e_pos, e_neg] = l.errors(pos, neg);
-        certify_layer(l, Some(i) == pool_after, e_pos, e_neg)
+        certify_layer(l, Some(i) == pool_after, || target_norm(l), e_pos, e_neg)
     });
     Ok(finish_certificate(net, nonneg_input, certified.collect()))
 }
 
+/// ‖Σ_q b_q ⊗ C_q‖ of a target layer, bounded above.
+pub fn target_norm(l: &TargetLayer) -> f64 {
+    l.operator_bound(&l.coefficients.values, l.coefficients.d_in)
+}
+
 /// The certificate of one layer from its errors E⁺ = C − Ĉ⁺ and E⁻
 /// ([`TargetLayer::errors`], flat like the coefficients), `pooled` when a
-/// mean pooling follows the layer. Where E⁻ = 0 (no input channel of the layer
+/// mean pooling follows the layer; `target` gives [`target_norm`] (computed
+/// here, beside the error norms of a small layer, or earlier by a caller
+/// that holds no errors yet). Where E⁻ = 0 (no input channel of the layer
 /// is ever negative), ‖[E⁺ E⁻]‖ = ‖E⁺‖ and one bound serves both, computed
 /// on E⁺ padded in place ([`spectral_norm_upper_zero_padded`]: the same
 /// bits as on [E⁺ E⁻]); otherwise the four norms are bounded apart.
-pub fn certify_layer(l: &TargetLayer, pooled: bool, e_pos: Vec<f64>, e_neg: Vec<f64>) -> LayerCertificate {
+pub fn certify_layer(
+    l: &TargetLayer,
+    pooled: bool,
+    target: impl FnOnce() -> f64 + Send,
+    e_pos: Vec<f64>,
+    e_neg: Vec<f64>,
+) -> LayerCertificate {
     let c = &l.coefficients;
     let (cols, rows) = (c.d_in, c.d_out);
     // Small layers bound their norms two at a time on two threads (each is
@@ -48,7 +61,6 @@ pub fn certify_layer(l: &TargetLayer, pooled: bool, e_pos: Vec<f64>, e_neg: Vec<
     let par = c.values.len() < 1 << 22;
     // The joint blocks' norms give both the coefficient error (their
     // maximum) and the joint operator bound (their Σ_q ‖b_q‖·‖·‖).
-    let target_norm = || l.operator_bound(&c.values, cols);
     let (joint_norms, target_norm, err_pos, err_neg) = if e_neg.iter().all(|&v| v == 0.0) {
         drop(e_neg);
         let stored = cols.next_multiple_of(4);
@@ -58,7 +70,7 @@ pub fn certify_layer(l: &TargetLayer, pooled: bool, e_pos: Vec<f64>, e_neg: Vec<
                 .map(|q| spectral_norm_upper_zero_padded(l.block(&padded, q, stored), rows, stored, 2 * cols))
                 .collect()
         };
-        let (joint_norms, target_norm) = join_if(par, joint, target_norm);
+        let (joint_norms, target_norm) = join_if(par, joint, target);
         // ‖E⁺‖ = ‖[E⁺ 0]‖: the joint bound is a bound on it too.
         let err_pos = joint_norms.iter().enumerate().map(|(q, n)| l.basis.element_norm(q) * n).sum();
         (joint_norms, target_norm, err_pos, 0.0)
@@ -73,7 +85,7 @@ pub fn certify_layer(l: &TargetLayer, pooled: bool, e_pos: Vec<f64>, e_neg: Vec<
         };
         let ((joint_norms, target_norm), (err_pos, err_neg)) = join_if(
             par,
-            || join_if(par, joint_norms, target_norm),
+            || join_if(par, joint_norms, target),
             || join_if(par, || l.operator_bound(&e_pos, cols), || l.operator_bound(&e_neg, cols)),
         );
         (joint_norms, target_norm, err_pos, err_neg)

@@ -10,7 +10,7 @@
 //! for byte (tested).
 
 use super::build::{is_final, next_n, pair_spec, ticket_meta, REPAIRS, ROWS_PER_CHECK};
-use super::certificate::{certify_layer, finish_certificate, Certificate, LayerCertificate};
+use super::certificate::{certify_layer, finish_certificate, target_norm, Certificate, LayerCertificate};
 use super::engine::{block_edges, build_rows, pair_blocks, random_edges, PairSize, PairSpec, RowResult};
 use super::sizing::LayerPlan;
 use crate::net::Network;
@@ -131,6 +131,11 @@ pub fn build_streamed(
     for (i, p) in plans.iter().enumerate() {
         let mut spec = pair_spec(p, i, seed);
         let mut attempt = 0;
+        // ‖C‖ first, while no error matrix is held.
+        let t = Instant::now();
+        let layer = p.target_layer();
+        let norm = target_norm(&layer);
+        certify_time += t.elapsed();
         let pair = loop {
             // As in `build`: an attempt that one miss sends to the next n
             // stops at its first missed block of rows.
@@ -139,7 +144,7 @@ pub fn build_streamed(
                 Attempt::Interrupted => return Ok(None),
                 Attempt::Done(rows) => {
                     let t = Instant::now();
-                    let certificate = certify_layer(&p.target_layer(), Some(i) == pool_after, rows.e_pos, rows.e_neg);
+                    let certificate = certify_layer(&layer, Some(i) == pool_after, || norm, rows.e_pos, rows.e_neg);
                     certify_time += t.elapsed();
                     break StreamedPair {
                         size: spec.size,
