@@ -79,7 +79,7 @@ pub fn run_expand(args: &ExpandArgs) -> Result<(), String> {
 /// Runs `sslth verify`; fails (exit 2) if anything does not match.
 pub fn run_verify(args: &VerifyArgs) -> Result<(), String> {
     let attack = args.attack.then_some(AttackConfig { starts: args.starts, steps: args.steps, seed: 0 });
-    let (t, r) = verify_file(&args.ticket, args.target.as_deref(), args.data.as_deref(), attack.as_ref())?;
+    let (meta, r) = verify_file(&args.ticket, args.target.as_deref(), args.data.as_deref(), attack.as_ref())?;
     let v = &r.verification;
     if args.json {
         println!("{}", serde_json::to_value(&r).expect("serialisable"));
@@ -88,11 +88,11 @@ pub fn run_verify(args: &VerifyArgs) -> Result<(), String> {
             "{}: {} kept weights regenerated from seed {}, {} mismatches; density {:.6}% ({} of {} edges), {} the metadata",
             args.ticket.display(),
             v.checked,
-            t.meta.seed,
+            meta.seed,
             v.mismatches,
             100.0 * v.density,
             v.kept_edges,
-            t.meta.random_edges,
+            meta.random_edges,
             if v.density_matches { "matching" } else { "NOT matching" }
         );
         println!(

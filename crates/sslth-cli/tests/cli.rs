@@ -300,6 +300,35 @@ fn train_build_verify_expand_eval() {
         tight["certified_agreement"].as_f64().unwrap() <= rep["comparison"]["agreement"].as_f64().unwrap(),
         "certified rows are agreeing rows"
     );
+    // A compact ticket built on no data is built and verified as subset
+    // streams, never holding its kept edges: the same file as the whole
+    // build's (`--accept-over-eps` is not needed: a weight tolerance),
+    // and the same report as the whole reading (forced by --data).
+    assert!(build("n.safetensors", 2, &["--compact", "--data", "none"]).status.success());
+    assert!(build("nf.safetensors", 2, &["--data", "none"]).status.success());
+    let o = sslth(&["expand", "--input", &p("n.safetensors"), "-o", &p("ne.safetensors")], "", 2);
+    assert!(o.status.success());
+    let same = std::fs::read(p("ne.safetensors")).unwrap() == std::fs::read(p("nf.safetensors")).unwrap();
+    assert!(same, "the streamed compact file expands to another ticket than the whole build's");
+    let verify_json = |extra: &[&str]| -> serde_json::Value {
+        let ticket = p("n.safetensors");
+        let mut args = vec!["verify", "--ticket", &ticket, "--target", &target, "--json"];
+        args.extend_from_slice(extra);
+        let o = sslth(&args.iter().map(|s| &**s).collect::<Vec<_>>(), "", 2);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_str(&stdout(&o)).unwrap()
+    };
+    let (streamed, whole) = (verify_json(&[]), verify_json(&["--data", "digits"]));
+    assert!(streamed["tight_certificate"].is_null() && !whole["tight_certificate"].is_null());
+    for key in ["recomputed_certificate", "recorded_certificate", "digest_matches", "kept_edges", "density", "passed"] {
+        assert!(streamed[key] == whole[key], "{key}: {} vs {}", streamed[key], whole[key]);
+    }
+    assert_eq!(streamed["passed"], true);
+    // ... and refuses the ticket against another target.
+    let o = sslth(&["train", "--arch", "64-16-10", "--bias", "--epochs", "1", "-o", &p("t2.safetensors")], "", 2);
+    assert!(o.status.success());
+    let o = sslth(&["verify", "--ticket", &p("n.safetensors"), "--target", &p("t2.safetensors")], "", 2);
+    assert_eq!(o.status.code(), Some(2), "a ticket of another target passed: {}", stdout(&o));
     let o = sslth(&["verify", "--ticket", &p("c.safetensors"), "--target", &target, "--data", "mnist"], "", 2);
     assert!(!o.status.success() && stdout(&o).is_empty());
     let o = sslth(&["verify", "--ticket", &p("c.safetensors"), "--attack"], "", 2);

@@ -3,14 +3,20 @@
 //! recomputed from the kept edges alone; given data too, the tight
 //! certificate over the data's box, and an attack on it.
 
-use crate::construction::{as_pairs, certify, certify_box, checked_approximations, TightCertificate};
+use crate::construction::certificate::{
+    certify_layer, check_target, finish_certificate, target_norm, LayerCertificate,
+};
+use crate::construction::{
+    as_pairs, augmented_layers, certify, certify_box, checked_approximations, TargetLayer, TightCertificate,
+};
 use crate::data::{Dataset, InputShape};
 use crate::experiments::attack::{attack, AttackConfig, AttackResult};
 use crate::files::{
-    header_metadata, read_ticket, target, verify, weights_digest, LoadedTicket, Verification, DIGEST_KEY,
+    header_metadata, read_ticket, target, verify, weights_digest, CompactStreams, LoadedTicket, PairVisitor, PairWalk,
+    Verification, DIGEST_KEY,
 };
 use crate::net::BasisSpec;
-use crate::ticket::TicketMeta;
+use crate::ticket::{random_shapes, TicketMeta};
 use serde::Serialize;
 use std::path::Path;
 
@@ -119,7 +125,16 @@ pub fn verify_file(
     target_path: Option<&Path>,
     data: Option<&str>,
     attack_cfg: Option<&AttackConfig>,
-) -> Result<(LoadedTicket, VerifyReport), String> {
+) -> Result<(TicketMeta, VerifyReport), String> {
+    // A compact ticket of subset streams with nothing to measure on data
+    // is read pair by pair, never holding its kept edges.
+    if attack_cfg.is_none() {
+        if let Some(streams) = CompactStreams::read(ticket_path).map_err(|e| e.to_string())? {
+            if data.or(streams.meta.data.as_deref()).is_none() || target_path.is_none() {
+                return verify_streams(ticket_path, streams, target_path);
+            }
+        }
+    }
     let t = read_ticket(ticket_path).map_err(|e| e.to_string())?;
     let verification = verify(&t);
     let recorded = header_metadata(ticket_path).and_then(|m| m.get(DIGEST_KEY).cloned());
@@ -156,5 +171,134 @@ pub fn verify_file(
         passed: false,
     };
     report.passed = report.holds();
-    Ok((t, report))
+    Ok((t.meta, report))
+}
+
+/// [`verify_file`] of a compact ticket read as subset streams: the same
+/// report (no tight certificate or attack: no data), computed pair by pair
+/// and row block by row block. The certificate is recomputed from the
+/// same kept edges in the same order as from a ticket read whole.
+fn verify_streams(
+    ticket_path: &Path,
+    streams: CompactStreams,
+    target_path: Option<&Path>,
+) -> Result<(TicketMeta, VerifyReport), String> {
+    let meta = &streams.meta;
+    if target_path.is_some() && meta.certified_error.is_none() {
+        return Err(format!(
+            "{} records no certificate: it was found by sslth popup, not constructed from a target",
+            ticket_path.display()
+        ));
+    }
+    let target = match target_path {
+        Some(p) => {
+            let (net, _) = target::load(p, input_shape(meta)).map_err(|e| e.to_string())?;
+            check_target(meta, &net).map_err(|e| format!("not a ticket of {}: {e}", p.display()))?;
+            Some(net)
+        }
+        None => None,
+    };
+    let layers = target.as_ref().map(|net| augmented_layers(net, meta.nonneg_input)).transpose()?;
+    let pool_after = target.as_ref().map(|net| net.structure()).transpose()?.and_then(|s| s.pool_after);
+    let mut v = Recompute { layers: layers.as_deref(), pool_after, kept: 0, pair: None, done: Vec::new() };
+    let digest = streams.walk(&mut v)?;
+    let random: u64 = random_shapes(meta).iter().map(|s| (s[0] * s[1]) as u64).sum();
+    let density = v.kept as f64 / random as f64;
+    let verification = Verification {
+        checked: v.kept,
+        mismatches: 0,
+        kept_edges: v.kept,
+        density,
+        density_matches: v.kept == meta.kept_edges
+            && random == meta.random_edges
+            && (density - meta.density).abs() <= 1e-12,
+    };
+    let recomputed = target.as_ref().map(|net| finish_certificate(net, meta.nonneg_input, v.done).bound);
+    let mut report = VerifyReport {
+        verification,
+        recomputed_certificate: recomputed,
+        recorded_certificate: meta.certified_error,
+        digest_matches: streams.recorded_digest.as_ref().map(|d| *d == digest),
+        tight_certificate: None,
+        attack: None,
+        passed: false,
+    };
+    report.passed = report.holds();
+    Ok((streams.meta, report))
+}
+
+/// The walk of [`verify_streams`]: kept edges counted and, with a target,
+/// each pair's errors E± rebuilt row by row from its kept edges (exactly
+/// as [`crate::construction::approximations`] and
+/// [`crate::construction::TargetLayer::errors`] compute them) and the pair
+/// certified when its rows end.
+struct Recompute<'a> {
+    layers: Option<&'a [TargetLayer]>,
+    pool_after: Option<usize>,
+    kept: u64,
+    /// The current pair: its A weights, block size, ‖C‖ and errors so far.
+    pair: Option<PairErrors>,
+    done: Vec<LayerCertificate>,
+}
+
+struct PairErrors {
+    a: Vec<f64>,
+    two_n: usize,
+    norm: f64,
+    e_pos: Vec<f64>,
+    e_neg: Vec<f64>,
+}
+
+impl PairVisitor for Recompute<'_> {
+    fn pair(&mut self, i: usize, walk: &PairWalk<'_>) -> Result<(), String> {
+        self.kept += walk.a.kept() as u64;
+        if let Some(l) = self.layers.map(|l| &l[i]) {
+            // ‖C‖ first, while no error matrix is held.
+            let norm = target_norm(l);
+            let size = l.coefficients.values.len();
+            let negative = l.nonneg.iter().any(|&nn| !nn);
+            self.pair = Some(PairErrors {
+                a: walk.a_weights.to_vec(),
+                two_n: walk.two_n,
+                norm,
+                e_pos: Vec::with_capacity(size),
+                e_neg: if negative { Vec::with_capacity(size) } else { Vec::new() },
+            });
+        }
+        Ok(())
+    }
+
+    fn row(&mut self, i: usize, r: usize, kept: &[usize], weights: &[f32]) {
+        self.kept += kept.len() as u64;
+        let (Some(layers), Some(p)) = (self.layers, self.pair.as_mut()) else { return };
+        let l = &layers[i];
+        let d_in = l.coefficients.d_in;
+        let (mut pos, mut neg) = (vec![0.0f64; d_in], vec![0.0f64; d_in]);
+        for (&h, &w) in kept.iter().zip(weights) {
+            let (a, at) = (p.a[h], h / p.two_n);
+            let term = a * f64::from(w);
+            if a > 0.0 {
+                pos[at] += term;
+            } else if a < 0.0 {
+                neg[at] += term;
+            }
+        }
+        let c = &l.coefficients.values[r * d_in..(r + 1) * d_in];
+        p.e_pos.extend(c.iter().zip(&pos).map(|(t, a)| t - a));
+        if p.e_neg.capacity() > 0 {
+            p.e_neg.extend(c.iter().zip(&neg).enumerate().map(|(j, (t, a))| if l.nonneg[j] { 0.0 } else { t - a }));
+        }
+    }
+
+    fn end(&mut self, i: usize) -> Result<(), String> {
+        if let (Some(layers), Some(p)) = (self.layers, self.pair.take()) {
+            let rows = layers[i].coefficients.values.len();
+            if p.e_pos.len() != rows {
+                return Err(format!("pair {i}: {} error entries for {rows} coefficients", p.e_pos.len()));
+            }
+            let norm = p.norm;
+            self.done.push(certify_layer(&layers[i], Some(i) == self.pool_after, || norm, p.e_pos, p.e_neg));
+        }
+        Ok(())
+    }
 }

@@ -4,19 +4,12 @@
 //! are regenerated on load.
 
 use super::digest::weights_digest;
-use super::digest::Fnv;
 use super::full::{metadata, shapes_entry};
 use super::safetensors::serialize_typed;
 use crate::ticket::subsets;
-use crate::ticket::{
-    flat_indices, identity_of, layer_weight, nonneg_channels, random_shapes, regenerate_layer, sides, PairChoices,
-    SparseNet, TicketMeta,
-};
-use crate::weights::weights_at;
+use crate::ticket::{flat_indices, identity_of, nonneg_channels, random_shapes, sides, SparseNet, TicketMeta};
 use rayon::prelude::*;
 use safetensors::Dtype;
-use std::collections::HashMap;
-use std::ops::Range;
 
 /// `format` metadata of a compact ticket.
 pub const COMPACT: &str = "sslth-ticket-compact";
@@ -41,12 +34,12 @@ fn gap(idx: &[u64], t: usize) -> u64 {
 }
 
 /// Bytes of `gap` as an unsigned LEB128 varint.
-fn varint_len(gap: u64) -> usize {
+pub(super) fn varint_len(gap: u64) -> usize {
     (64 - gap.leading_zeros()).div_ceil(7).max(1) as usize
 }
 
 /// The length of [`pack_deltas`]'s bytes, without making them.
-fn deltas_len(idx: &[u64]) -> usize {
+pub(super) fn deltas_len(idx: &[u64]) -> usize {
     (0..idx.len()).into_par_iter().map(|t| varint_len(gap(idx, t))).sum()
 }
 
@@ -115,12 +108,12 @@ pub fn compact_bytes(net: &SparseNet, meta: &TicketMeta) -> Vec<u8> {
     // The digest is one sequential pass over every weight: it runs beside
     // the masks' coding.
     let (digest, masks) = rayon::join(|| weights_digest(net), || compact_masks(net, meta));
-    compact_file(meta, masks, digest)
+    pack_file(meta, masks, digest)
 }
 
 /// The file of `masks` (per random layer, its encoding and bytes) with
 /// the weights `digest`.
-fn compact_file(meta: &TicketMeta, masks: Vec<(&str, Vec<u8>)>, digest: String) -> Vec<u8> {
+pub(super) fn pack_file(meta: &TicketMeta, masks: Vec<(&str, Vec<u8>)>, digest: String) -> Vec<u8> {
     let encodings: Vec<&str> = masks.iter().map(|m| m.0).collect();
     let tensors = masks
         .into_iter()
@@ -134,14 +127,14 @@ fn compact_file(meta: &TicketMeta, masks: Vec<(&str, Vec<u8>)>, digest: String) 
 /// Packed bits or delta varints, whichever is smaller (`bits` when equal),
 /// for a layer of `len` positions whose delta code takes `deltas` bytes:
 /// (bits chosen, bytes).
-fn plain_choice(len: usize, deltas: usize) -> (bool, usize) {
+pub(super) fn plain_choice(len: usize, deltas: usize) -> (bool, usize) {
     let bits = len.div_ceil(8);
     (bits <= deltas, bits.min(deltas))
 }
 
 /// The plain mask of kept flat indices `idx` over `len` positions, in the
 /// encoding `plain_choice` picked.
-fn plain_mask(bits: bool, idx: &[u64], len: usize) -> (&'static str, Vec<u8>) {
+pub(super) fn plain_mask(bits: bool, idx: &[u64], len: usize) -> (&'static str, Vec<u8>) {
     if bits {
         ("bits", pack_bits(idx, len as u64))
     } else {
@@ -179,115 +172,14 @@ fn compact_masks(net: &SparseNet, meta: &TicketMeta) -> Vec<(&'static str, Vec<u
     masks
 }
 
-/// [`compact_bytes`] of a constructed ticket held as choices (one
-/// [`PairChoices`] per pair of `meta`, as the streamed build keeps them):
-/// the same bytes, made row block by row block from the subset streams and
-/// the regenerated weights, never holding the kept edges (except a pair
-/// whose subset ranks are not the smaller encoding, whose B mask is made
-/// from its indices). Errors on a stream that does not fit the metadata.
-pub fn compact_bytes_of_choices(meta: &TicketMeta, choices: &[&PairChoices]) -> Result<Vec<u8>, String> {
-    if choices.len() != meta.pairs.len() {
-        return Err(format!("{} pairs of choices for {} pairs", choices.len(), meta.pairs.len()));
-    }
-    let shapes = random_shapes(meta);
-    let mut fnv = Fnv::new();
-    let mut masks: Vec<(&str, Vec<u8>)> = Vec::new();
-    for (i, ch) in choices.iter().enumerate() {
-        let layout = PairLayout::new(meta, i);
-        if ch.used.len() != layout.hidden || ch.row_starts.len() != layout.rows + 1 {
-            return Err(format!("pair {i}: choices of another shape"));
-        }
-        let used: Vec<usize> = (0..layout.hidden).filter(|&h| ch.used[h]).collect();
-        let a_idx = layout.a_indices(&used);
-        fnv.eat_layer(&regenerate_layer(meta, 2 * i, &a_idx));
-        // B: its weights' digest, its delta code's length and how often
-        // each code value occurs, a block of rows at a time.
-        fnv.eat(&ch.kept_b.to_le_bytes());
-        let weight = layer_weight(meta, 2 * i + 1);
-        let mut counts: HashMap<u64, u64> = HashMap::new();
-        let (mut deltas, mut next) = (0usize, 0u64);
-        // A block of rows read and its weights regenerated on all cores
-        // while the previous block goes through the (sequential) digest.
-        let produce = |start: usize| -> Result<RowBlock, String> {
-            let rows = layout.read_rows(ch, start..(start + ROW_BLOCK).min(layout.rows))?;
-            let weights = rows
-                .par_iter()
-                .enumerate()
-                .map(|(t, (_, kept))| {
-                    let idx: Vec<u64> = kept.iter().map(|&h| ((start + t) * layout.hidden + h) as u64).collect();
-                    weights_at(meta.seed, (2 * i + 1) as u64, &idx).into_iter().map(|w| weight(w) as f32).collect()
-                })
-                .collect();
-            Ok(RowBlock { start, rows, weights })
-        };
-        let mut block = (layout.rows > 0).then(|| produce(0)).transpose()?;
-        while let Some(b) = block {
-            let after = b.start + ROW_BLOCK;
-            let (following, ()) = rayon::join(
-                || (after < layout.rows).then(|| produce(after)).transpose(),
-                || {
-                    for (t, ((values, kept), weights)) in b.rows.iter().zip(&b.weights).enumerate() {
-                        let r = b.start + t;
-                        values.iter().for_each(|&v| *counts.entry(v).or_default() += 1);
-                        for (&h, &v) in kept.iter().zip(weights) {
-                            let idx = (r * layout.hidden + h) as u64;
-                            deltas += varint_len(idx - next);
-                            next = idx + 1;
-                            fnv.eat_edge(r as u32, h as u32, v);
-                        }
-                    }
-                },
-            );
-            block = following?;
-        }
-        let len = |l: usize| shapes[l][0] * shapes[l][1];
-        let plain_a = plain_choice(len(2 * i), deltas_len(&a_idx));
-        let plain_b = plain_choice(len(2 * i + 1), deltas);
-        let mut counts: Vec<(u64, u64)> = counts.into_iter().collect();
-        counts.sort_unstable();
-        let fixed_bits = *ch.row_starts.last().expect("rows + 1 starts");
-        let (g, eg_bits) = golomb_order(&counts);
-        let golomb = 6 + eg_bits < fixed_bits;
-        let ranks_len = if golomb { (6 + eg_bits).div_ceil(8) } else { fixed_bits.div_ceil(8) } as usize;
-        if ranks_len < plain_a.1 + plain_b.1 {
-            masks.push(("from-b", Vec::new()));
-            masks.push(if golomb {
-                ("subset-ranks-eg", layout.golomb_stream(ch, g)?)
-            } else {
-                ("subset-ranks", ch.ranks.clone())
-            });
-        } else {
-            let mut b_idx = Vec::new();
-            for (r, (_, kept)) in layout.read_rows(ch, 0..layout.rows)?.into_iter().enumerate() {
-                b_idx.extend(kept.into_iter().map(|h| (r * layout.hidden + h) as u64));
-            }
-            masks.push(plain_mask(plain_a.0, &a_idx, len(2 * i)));
-            masks.push(plain_mask(plain_b.0, &b_idx, len(2 * i + 1)));
-        }
-    }
-    Ok(compact_file(meta, masks, fnv.hex()))
-}
-
-/// Rows of a pair's subset stream read at a time by
-/// [`compact_bytes_of_choices`].
-const ROW_BLOCK: usize = 256;
-
 /// One row read from a subset stream: per instance its code value (0 for
 /// no choice, else rank + 1), and the row's kept hidden channels, ascending.
-type RowCodes = (Vec<u64>, Vec<usize>);
-
-/// Rows `start..` of a pair read from its choices, and their kept B
-/// weights.
-struct RowBlock {
-    start: usize,
-    rows: Vec<RowCodes>,
-    weights: Vec<Vec<f32>>,
-}
+pub(super) type RowCodes = (Vec<u64>, Vec<usize>);
 
 /// The exponential-Golomb order that makes a stream of these code values
 /// (value, occurrences) shortest, the first if several tie, and that
 /// stream's length in bits (the 6-bit order not counted).
-fn golomb_order(counts: &[(u64, u64)]) -> (u32, u64) {
+pub(super) fn golomb_order(counts: &[(u64, u64)]) -> (u32, u64) {
     let eg_bits = |g: u32| counts.iter().map(|&(v, n)| n * subsets::exp_golomb_len(v, g)).sum::<u64>();
     let g = (0..64).min_by_key(|&g| eg_bits(g)).expect("non-empty range");
     (g, eg_bits(g))
@@ -342,7 +234,7 @@ impl PairLayout {
     }
 
     /// A's flat indices for the hidden channels `used` (ascending).
-    fn a_indices(&self, used: &[usize]) -> Vec<u64> {
+    pub(super) fn a_indices(&self, used: &[usize]) -> Vec<u64> {
         used.iter().map(|&h| ((self.first + h) * self.d_in + h / self.two_n) as u64).collect()
     }
 
@@ -469,7 +361,12 @@ impl PairLayout {
     /// `subset-ranks` when `golomb` is `None`): per instance 0 for no
     /// choice or its rank + 1, and the row's kept hidden channels,
     /// ascending.
-    fn read_row(&self, reader: &mut subsets::BitReader<'_>, golomb: Option<u32>, r: usize) -> Result<RowCodes, String> {
+    pub(super) fn read_row(
+        &self,
+        reader: &mut subsets::BitReader<'_>,
+        golomb: Option<u32>,
+        r: usize,
+    ) -> Result<RowCodes, String> {
         let (mut values, mut kept) = (Vec::new(), Vec::new());
         for j in 0..self.d_in {
             for s in 0..sides(self.nonneg[j]) {
@@ -499,39 +396,34 @@ impl PairLayout {
         Ok((values, kept))
     }
 
-    /// [`Self::read_row`] of `rows` of a `subset-ranks` stream held as
-    /// choices, on all cores, each row checked to end where the next
-    /// starts.
-    fn read_rows(&self, ch: &PairChoices, rows: Range<usize>) -> Result<Vec<RowCodes>, String> {
-        rows.into_par_iter()
-            .map(|r| {
-                let mut reader = subsets::BitReader::at(&ch.ranks, ch.row_starts[r]);
-                let row = self.read_row(&mut reader, None, r)?;
-                if reader.position() != ch.row_starts[r + 1] {
-                    return Err(format!("row {r}'s codes do not end where the next row's start"));
+    /// Reads past row codes without decoding their subsets (as
+    /// [`Self::read_row`] reads them).
+    pub(super) fn skip_row(&self, reader: &mut subsets::BitReader<'_>, golomb: Option<u32>) -> Result<(), String> {
+        for j in 0..self.d_in {
+            for s in 0..sides(self.nonneg[j]) {
+                match golomb {
+                    None if reader.read(1)? == 1 => {
+                        let count = self.counts[j][s].ok_or("a side too large for subset ranks")?;
+                        reader.read(subsets::width(count))?;
+                    }
+                    None => {}
+                    Some(g) => {
+                        reader.read_exp_golomb(g)?;
+                    }
                 }
-                Ok(row)
-            })
-            .collect()
+            }
+        }
+        Ok(())
     }
 
-    /// The `subset-ranks-eg` stream of order `g` of a pair held as choices.
-    fn golomb_stream(&self, ch: &PairChoices, g: u32) -> Result<Vec<u8>, String> {
-        let mut w = subsets::BitWriter::default();
-        w.write(u64::from(g), 6);
-        for start in (0..self.rows).step_by(ROW_BLOCK) {
-            let rows = self.read_rows(ch, start..(start + ROW_BLOCK).min(self.rows))?;
-            let codes: Vec<subsets::BitWriter> = rows
-                .par_iter()
-                .map(|(values, _)| {
-                    let mut c = subsets::BitWriter::default();
-                    values.iter().for_each(|&v| c.write_exp_golomb(v, g));
-                    c
-                })
-                .collect();
-            codes.iter().for_each(|c| w.append(c));
-        }
-        Ok(w.finish())
+    /// Hidden channels H.
+    pub(super) fn hidden(&self) -> usize {
+        self.hidden
+    }
+
+    /// Rows of B.
+    pub(super) fn rows(&self) -> usize {
+        self.rows
     }
 }
 

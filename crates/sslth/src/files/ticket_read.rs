@@ -129,6 +129,20 @@ fn check_chain(meta: &TicketMeta) -> Result<(), String> {
     Ok(())
 }
 
+/// The checked metadata of the ticket file `p` from its safetensors
+/// metadata `md`.
+pub(super) fn read_meta(p: &str, md: &std::collections::HashMap<String, String>) -> Result<TicketMeta, ModelError> {
+    let meta: TicketMeta = md
+        .get("sslth")
+        .ok_or_else(|| layout(p, "not a ticket: no sslth metadata (a target? use it with --target)"))
+        .and_then(|s| serde_json::from_str(s).map_err(|e| layout(p, format!("bad sslth metadata: {e}"))))?;
+    if meta.generator != crate::weights::GENERATOR {
+        return Err(layout(p, format!("generator '{}' is not supported", meta.generator)));
+    }
+    check_meta(&meta).map_err(|e| layout(p, format!("bad sslth metadata: {e}")))?;
+    Ok(meta)
+}
+
 /// Reads a full or compact ticket.
 pub fn read(path: &Path) -> Result<LoadedTicket, ModelError> {
     let bytes = read_safetensors(path)?;
@@ -136,14 +150,7 @@ pub fn read(path: &Path) -> Result<LoadedTicket, ModelError> {
     let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
     let md = header.metadata().clone().unwrap_or_default();
     let format = md.get("format").cloned().unwrap_or_default();
-    let meta: TicketMeta = md
-        .get("sslth")
-        .ok_or_else(|| layout(&p, "not a ticket: no sslth metadata (a target? use it with --target)"))
-        .and_then(|s| serde_json::from_str(s).map_err(|e| layout(&p, format!("bad sslth metadata: {e}"))))?;
-    if meta.generator != crate::weights::GENERATOR {
-        return Err(layout(&p, format!("generator '{}' is not supported", meta.generator)));
-    }
-    check_meta(&meta).map_err(|e| layout(&p, format!("bad sslth metadata: {e}")))?;
+    let meta = read_meta(&p, &md)?;
     let st = SafeTensors::deserialize(&bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
     let shapes = random_shapes(&meta);
     let get = |name: &str, dtype: Dtype| -> Result<Vec<u8>, ModelError> {

@@ -1,0 +1,321 @@
+//! Compact tickets without their kept edges in memory (targets of 10⁸
+//! weights): written from a build's choices ([`compact_bytes_of_choices`],
+//! the bytes [`super::compact_bytes`] writes) and read back pair by pair,
+//! row block by row block ([`CompactStreams`], for `verify`). Both walk a
+//! pair's subset stream the same way ([`walk_rows`]): a block of rows
+//! decoded and its kept B weights regenerated on all cores while the
+//! previous block is consumed in order (the weights digest is one
+//! sequential pass).
+
+use super::compact::{deltas_len, golomb_order, pack_file, plain_choice, plain_mask, varint_len, PairLayout, RowCodes};
+use super::digest::{Fnv, DIGEST_KEY};
+use super::safetensors::{read_safetensors, ModelError};
+use super::COMPACT;
+use crate::ticket::subsets::{BitReader, BitWriter};
+use crate::ticket::{layer_weight, random_shapes, regenerate_layer, PairChoices, SparseLayer, TicketMeta};
+use crate::weights::weights_at;
+use rayon::prelude::*;
+use safetensors::SafeTensors;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Rows of a pair's subset stream read at a time.
+const ROW_BLOCK: usize = 256;
+
+/// A pair's subset stream: its bytes, its code (exponential-Golomb of
+/// order g, or `subset-ranks` for `None`) and the bit where each row's
+/// codes start (rows + 1 entries, the stream's end last).
+pub(super) struct StreamRows<'a> {
+    pub(super) bytes: &'a [u8],
+    pub(super) golomb: Option<u32>,
+    pub(super) starts: &'a [u64],
+}
+
+impl PairLayout {
+    /// [`PairLayout::read_row`] of `rows`, on all cores, each row checked
+    /// to end where the next starts.
+    fn read_rows(&self, s: &StreamRows<'_>, rows: std::ops::Range<usize>) -> Result<Vec<RowCodes>, String> {
+        rows.into_par_iter()
+            .map(|r| {
+                let mut reader = BitReader::at(s.bytes, s.starts[r]);
+                let row = self.read_row(&mut reader, s.golomb, r)?;
+                if reader.position() != s.starts[r + 1] {
+                    return Err(format!("row {r}'s codes do not end where the next row's start"));
+                }
+                Ok(row)
+            })
+            .collect()
+    }
+
+    /// Where each row's codes start in a whole subset stream (after the
+    /// 6-bit order of an exponential-Golomb one), and its end, checked to
+    /// be the stream's.
+    fn row_starts(&self, bytes: &[u8], golomb: Option<u32>) -> Result<Vec<u64>, String> {
+        let mut reader = BitReader::new(bytes);
+        if golomb.is_some() {
+            reader.read(6)?;
+        }
+        let mut starts = Vec::with_capacity(self.rows() + 1);
+        for _ in 0..self.rows() {
+            starts.push(reader.position());
+            self.skip_row(&mut reader, golomb)?;
+        }
+        starts.push(reader.position());
+        reader.finish()?;
+        Ok(starts)
+    }
+}
+
+/// Walks pair `i`'s B rows in order: `visit(r, codes, weights)` with row
+/// r's codes and the regenerated weights of its kept edges, a block of
+/// rows decoded and regenerated on all cores while the previous one is
+/// visited.
+pub(super) fn walk_rows(
+    meta: &TicketMeta,
+    i: usize,
+    layout: &PairLayout,
+    s: &StreamRows<'_>,
+    mut visit: impl FnMut(usize, &RowCodes, &[f32]) + Send,
+) -> Result<(), String> {
+    let weight = layer_weight(meta, 2 * i + 1);
+    let hidden = layout.hidden();
+    // Rows `start..`: their codes and kept B weights.
+    type Block = (usize, Vec<RowCodes>, Vec<Vec<f32>>);
+    let produce = |start: usize| -> Result<Block, String> {
+        let rows = layout.read_rows(s, start..(start + ROW_BLOCK).min(layout.rows()))?;
+        let weights = rows
+            .par_iter()
+            .enumerate()
+            .map(|(t, (_, kept))| {
+                let idx: Vec<u64> = kept.iter().map(|&h| ((start + t) * hidden + h) as u64).collect();
+                weights_at(meta.seed, (2 * i + 1) as u64, &idx).into_iter().map(|w| weight(w) as f32).collect()
+            })
+            .collect();
+        Ok((start, rows, weights))
+    };
+    let mut block = (layout.rows() > 0).then(|| produce(0)).transpose()?;
+    while let Some((start, rows, weights)) = block {
+        let after = start + ROW_BLOCK;
+        let (following, ()) = rayon::join(
+            || (after < layout.rows()).then(|| produce(after)).transpose(),
+            || {
+                for (t, (codes, w)) in rows.iter().zip(&weights).enumerate() {
+                    visit(start + t, codes, w);
+                }
+            },
+        );
+        block = following?;
+    }
+    Ok(())
+}
+
+/// [`super::compact_bytes`] of a constructed ticket held as choices (one
+/// [`PairChoices`] per pair of `meta`, as the streamed build keeps them):
+/// the same bytes, made row block by row block from the subset streams
+/// and the regenerated weights, never holding the kept edges (except for
+/// a pair whose subset ranks are not the smaller encoding, whose B mask is
+/// made from its indices). Errors on choices that do not fit the metadata.
+pub fn compact_bytes_of_choices(meta: &TicketMeta, choices: &[&PairChoices]) -> Result<Vec<u8>, String> {
+    if choices.len() != meta.pairs.len() {
+        return Err(format!("{} pairs of choices for {} pairs", choices.len(), meta.pairs.len()));
+    }
+    let shapes = random_shapes(meta);
+    let len = |l: usize| shapes[l][0] * shapes[l][1];
+    let mut fnv = Fnv::new();
+    let mut masks: Vec<(&str, Vec<u8>)> = Vec::new();
+    for (i, ch) in choices.iter().enumerate() {
+        let layout = PairLayout::new(meta, i);
+        let hidden = layout.hidden();
+        if ch.used.len() != hidden || ch.row_starts.len() != layout.rows() + 1 {
+            return Err(format!("pair {i}: choices of another shape"));
+        }
+        let stream = StreamRows { bytes: &ch.ranks, golomb: None, starts: &ch.row_starts };
+        let used: Vec<usize> = (0..hidden).filter(|&h| ch.used[h]).collect();
+        let a_idx = layout.a_indices(&used);
+        fnv.eat_layer(&regenerate_layer(meta, 2 * i, &a_idx));
+        // B: its weights' digest, its delta code's length and how often
+        // each code value occurs.
+        fnv.eat(&ch.kept_b.to_le_bytes());
+        let mut counts: HashMap<u64, u64> = HashMap::new();
+        let (mut deltas, mut next) = (0usize, 0u64);
+        walk_rows(meta, i, &layout, &stream, |r, (values, kept), weights| {
+            values.iter().for_each(|&v| *counts.entry(v).or_default() += 1);
+            for (&h, &v) in kept.iter().zip(weights) {
+                let idx = (r * hidden + h) as u64;
+                deltas += varint_len(idx - next);
+                next = idx + 1;
+                fnv.eat_edge(r as u32, h as u32, v);
+            }
+        })?;
+        let plain_a = plain_choice(len(2 * i), deltas_len(&a_idx));
+        let plain_b = plain_choice(len(2 * i + 1), deltas);
+        let mut counts: Vec<(u64, u64)> = counts.into_iter().collect();
+        counts.sort_unstable();
+        let fixed_bits = *ch.row_starts.last().expect("rows + 1 starts");
+        let (g, eg_bits) = golomb_order(&counts);
+        let golomb = 6 + eg_bits < fixed_bits;
+        let ranks_len = if golomb { (6 + eg_bits).div_ceil(8) } else { fixed_bits.div_ceil(8) } as usize;
+        if ranks_len < plain_a.1 + plain_b.1 {
+            masks.push(("from-b", Vec::new()));
+            masks.push(if golomb {
+                ("subset-ranks-eg", golomb_stream(&layout, &stream, g)?)
+            } else {
+                ("subset-ranks", ch.ranks.clone())
+            });
+        } else {
+            let mut b_idx = Vec::new();
+            for (r, (_, kept)) in layout.read_rows(&stream, 0..layout.rows())?.into_iter().enumerate() {
+                b_idx.extend(kept.into_iter().map(|h| (r * hidden + h) as u64));
+            }
+            masks.push(plain_mask(plain_a.0, &a_idx, len(2 * i)));
+            masks.push(plain_mask(plain_b.0, &b_idx, len(2 * i + 1)));
+        }
+    }
+    Ok(pack_file(meta, masks, fnv.hex()))
+}
+
+/// The `subset-ranks-eg` stream of order `g` of a pair's rows.
+fn golomb_stream(layout: &PairLayout, s: &StreamRows<'_>, g: u32) -> Result<Vec<u8>, String> {
+    let mut w = BitWriter::default();
+    w.write(u64::from(g), 6);
+    for start in (0..layout.rows()).step_by(ROW_BLOCK) {
+        let rows = layout.read_rows(s, start..(start + ROW_BLOCK).min(layout.rows()))?;
+        let codes: Vec<BitWriter> = rows
+            .par_iter()
+            .map(|(values, _)| {
+                let mut c = BitWriter::default();
+                values.iter().for_each(|&v| c.write_exp_golomb(v, g));
+                c
+            })
+            .collect();
+        codes.iter().for_each(|c| w.append(c));
+    }
+    Ok(w.finish())
+}
+
+/// A compact ticket whose every pair is stored as subset ranks, read
+/// without its kept edges: its metadata, the digest it records, and per
+/// pair its stream (its kept edges and weights follow from these and the
+/// seed, row by row, through [`CompactStreams::walk_pair`]).
+pub struct CompactStreams {
+    /// The metadata.
+    pub meta: TicketMeta,
+    /// The weights digest the file records, if any.
+    pub recorded_digest: Option<String>,
+    pairs: Vec<PairStream>,
+}
+
+/// One pair of a [`CompactStreams`]: its layout, its stream's bytes and
+/// code, and where each row starts.
+struct PairStream {
+    layout: PairLayout,
+    bytes: Vec<u8>,
+    golomb: Option<u32>,
+    starts: Vec<u64>,
+}
+
+/// What [`CompactStreams::walk`] gives per pair.
+pub struct PairWalk<'a> {
+    /// The pair's A layer as it runs (layer 0's constant column folded into
+    /// its bias).
+    pub a: &'a SparseLayer,
+    /// Per hidden channel, its A weight a_h as an f64 (0 where not kept).
+    pub a_weights: &'a [f64],
+    /// Block size 2n: hidden channel h reads input channel h / 2n.
+    pub two_n: usize,
+}
+
+impl CompactStreams {
+    /// Reads the compact ticket at `path` if it is one whose every pair is
+    /// subset-rank coded (as `sslth build --compact` writes large
+    /// tickets); `Ok(None)` for any other ticket (read it whole).
+    pub fn read(path: &Path) -> Result<Option<CompactStreams>, ModelError> {
+        let p = path.display().to_string();
+        let bytes = read_safetensors(path)?;
+        let (_, header) =
+            SafeTensors::read_metadata(&bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
+        let md = header.metadata().clone().unwrap_or_default();
+        if md.get("format").map(String::as_str) != Some(COMPACT) {
+            return Ok(None);
+        }
+        let meta = super::ticket_read::read_meta(&p, &md)?;
+        let encodings: Vec<String> = md.get("masks").and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
+        let ranked = |i: usize| {
+            encodings.get(2 * i).map(String::as_str) == Some("from-b")
+                && matches!(encodings.get(2 * i + 1).map(String::as_str), Some("subset-ranks" | "subset-ranks-eg"))
+        };
+        if meta.pairs.is_empty() || encodings.len() != 2 * meta.pairs.len() || !(0..meta.pairs.len()).all(ranked) {
+            return Ok(None);
+        }
+        let st = SafeTensors::deserialize(&bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
+        let mut pairs = Vec::new();
+        for i in 0..meta.pairs.len() {
+            // Random layer l is module 2l: A of pair i is 4i, B is 4i + 2.
+            let bad = |e: String| ModelError::Format(p.clone(), format!("layer {}: {e}", 4 * i + 2));
+            let name = format!("{}.mask", 4 * i + 2);
+            let data = st.tensor(&name).map_err(|_| bad(format!("missing tensor {name}")))?.data().to_vec();
+            let empty = st.tensor(&format!("{}.mask", 4 * i)).map(|t| t.data().is_empty()).unwrap_or(false);
+            if !empty {
+                return Err(bad("'from-b' must be an empty A mask".into()));
+            }
+            let golomb = match encodings[2 * i + 1].as_str() {
+                "subset-ranks-eg" => Some(BitReader::new(&data).read(6).map_err(bad)? as u32),
+                _ => None,
+            };
+            let layout = PairLayout::new(&meta, i);
+            let starts = layout.row_starts(&data, golomb).map_err(bad)?;
+            pairs.push(PairStream { layout, bytes: data, golomb, starts });
+        }
+        Ok(Some(CompactStreams { recorded_digest: md.get(DIGEST_KEY).cloned(), meta, pairs }))
+    }
+
+    /// Walks every pair in order ([`PairVisitor`]), and returns the weights
+    /// digest of what it walked (docs/FORMAT.md), to compare with the
+    /// recorded one.
+    pub fn walk(&self, v: &mut impl PairVisitor) -> Result<String, String> {
+        let mut fnv = Fnv::new();
+        for (i, PairStream { layout, bytes, golomb, starts }) in self.pairs.iter().enumerate() {
+            let stream = StreamRows { bytes, golomb: *golomb, starts };
+            // A keeps exactly the hidden channels some B edge uses: a first
+            // pass decodes the rows only.
+            let mut used = vec![false; layout.hidden()];
+            let mut kept_b = 0u64;
+            for start in (0..layout.rows()).step_by(ROW_BLOCK) {
+                for (_, kept) in layout.read_rows(&stream, start..(start + ROW_BLOCK).min(layout.rows()))? {
+                    kept.iter().for_each(|&h| used[h] = true);
+                    kept_b += kept.len() as u64;
+                }
+            }
+            let used: Vec<usize> = (0..layout.hidden()).filter(|&h| used[h]).collect();
+            let a_idx = layout.a_indices(&used);
+            let a = regenerate_layer(&self.meta, 2 * i, &a_idx);
+            let mut a_weights = vec![0.0; layout.hidden()];
+            for (&h, w) in used.iter().zip(weights_at(self.meta.seed, 2 * i as u64, &a_idx)) {
+                a_weights[h] = f64::from(w as f32);
+            }
+            v.pair(i, &PairWalk { a: &a, a_weights: &a_weights, two_n: 2 * self.meta.pairs[i].n })?;
+            fnv.eat_layer(&a);
+            fnv.eat(&kept_b.to_le_bytes());
+            walk_rows(&self.meta, i, layout, &stream, |r, (_, kept), weights| {
+                v.row(i, r, kept, weights);
+                for (&h, &w) in kept.iter().zip(weights) {
+                    fnv.eat_edge(r as u32, h as u32, w);
+                }
+            })?;
+            v.end(i)?;
+        }
+        Ok(fnv.hex())
+    }
+}
+
+/// What [`CompactStreams::walk`] calls, pair by pair in order: `pair` with
+/// its A layer, `row` for each B row r in order with its kept hidden
+/// channels (ascending) and their weights, then `end`.
+pub trait PairVisitor: Send {
+    /// Pair i begins.
+    fn pair(&mut self, i: usize, walk: &PairWalk<'_>) -> Result<(), String>;
+    /// Row r of pair i's B.
+    fn row(&mut self, i: usize, r: usize, kept: &[usize], weights: &[f32]);
+    /// Pair i is done.
+    fn end(&mut self, i: usize) -> Result<(), String>;
+}
