@@ -58,6 +58,21 @@ def build(
 ) -> Model:
     """Build a ticket of ``target`` (``sslth build``); the same arguments give the CLI's file."""
 
+def build_compact(
+    target: Model,
+    k: Optional[int] = None,
+    density: Optional[float] = None,
+    weight_eps: Optional[float] = None,
+    eps: Optional[float] = None,
+    nonneg_input: bool = False,
+    seed: int = 0,
+    scale: Optional[float] = None,
+    n: Optional[int] = None,
+    accept_over_eps: bool = False,
+    accept_misses: bool = False,
+) -> "tuple[bytes, Dict[str, Any]]":
+    """The compact ticket file built on no data (``sslth build --compact --data none``), streamed so that memory does not grow with the kept edges: its bytes and the report."""
+
 def build_shard(
     target: Model,
     shard: Sequence[int],

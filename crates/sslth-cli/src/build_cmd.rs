@@ -136,15 +136,12 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
         true
     };
     // A compact ticket measured on no data is built holding choices, not
-    // edges (the same file; memory for targets of 10⁸ weights).
+    // edges where it can be (the same file; memory for 10⁸ weights).
     if split.is_none() && args.out.compact {
-        if let Some(s) = sslth::experiments::pipeline::build_streamed(&net, &cfg, input_scale, show_plan, &step)? {
-            pb.finish_and_clear();
-            let bytes = s.compact_bytes()?;
-            let max_errors: Vec<f64> = s.ticket.pairs.iter().map(|p| p.max_weight_error).collect();
-            let report = s.report(&net, Some(bytes.len()));
-            return write_and_report(&bytes, &report, &s.plans, &max_errors, &args.out.output, true, args.out.json);
-        }
+        let c = sslth::experiments::pipeline::build_compact(&net, &cfg, input_scale, show_plan, &step)?;
+        pb.finish_and_clear();
+        let (out, json) = (&args.out.output, args.out.json);
+        return write_and_report(&c.bytes, &c.report, &c.plans, &c.max_weight_errors, out, true, json);
     }
     let test = split.as_ref().map(|s| &s.test);
     let built = sslth::experiments::pipeline::build_and_measure(&net, &cfg, test, input_scale, show_plan, &step)?;

@@ -6,7 +6,7 @@
 use crate::{file_error, value_error};
 use numpy::{IntoPyArray, PyArray2, PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyBytes, PyDict};
 use sslth::construction::{BuildConfig, Tolerance};
 use sslth::data::InputShape;
 use sslth::experiments::pipeline::build_and_measure;
@@ -221,6 +221,38 @@ fn build(
     Model::built(built, net, data.as_deref())
 }
 
+/// The compact ticket file of `target` built on no data, with the options
+/// of `build` (`sslth build --compact --data none`): streamed, so that its
+/// memory does not grow with the kept edges (targets of 10⁸ weights), and
+/// the same bytes as `build(...).save(path, compact=True)` with
+/// `data="none"`. Returns the file's bytes and the report dict.
+#[pyfunction]
+#[pyo3(signature = (target, k=None, density=None, weight_eps=None, eps=None, nonneg_input=false, seed=0, scale=None, n=None, accept_over_eps=false, accept_misses=false))]
+#[allow(clippy::too_many_arguments)]
+fn build_compact<'py>(
+    py: Python<'py>,
+    target: &Model,
+    k: Option<usize>,
+    density: Option<f64>,
+    weight_eps: Option<f64>,
+    eps: Option<f64>,
+    nonneg_input: bool,
+    seed: u64,
+    scale: Option<f64>,
+    n: Option<usize>,
+    accept_over_eps: bool,
+    accept_misses: bool,
+) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyAny>)> {
+    let (net, info) = target.target("build_compact")?;
+    let cfg = build_config(k, density, weight_eps, eps, nonneg_input, seed, scale, n, accept_over_eps, accept_misses)?;
+    let input_scale = info.input_scale;
+    let built = crate::interruptible(py, |go_on| {
+        sslth::experiments::pipeline::build_compact(net, &cfg, input_scale, |_| {}, &|| go_on.load(Ordering::Relaxed))
+    })?
+    .map_err(value_error)?;
+    Ok((PyBytes::new(py, &built.bytes), to_py(py, &built.report)?))
+}
+
 /// The build options of [`build`] (and of a sharded build) as the
 /// library's configuration, with the CLI's refusals.
 #[allow(clippy::too_many_arguments)]
@@ -287,6 +319,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(load, m)?)?;
     m.add_function(wrap_pyfunction!(target_from_state_dict, m)?)?;
     m.add_function(wrap_pyfunction!(build, m)?)?;
+    m.add_function(wrap_pyfunction!(build_compact, m)?)?;
     Ok(())
 }
 

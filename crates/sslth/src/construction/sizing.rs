@@ -99,12 +99,8 @@ pub struct LayerPlan {
 impl LayerPlan {
     /// The target layer planned (its coefficients shared, not copied).
     pub fn target_layer(&self) -> TargetLayer {
-        TargetLayer {
-            coefficients: Arc::clone(&self.target),
-            nonneg: self.nonneg.clone(),
-            basis: Arc::clone(&self.basis),
-            points: self.points,
-        }
+        let (coefficients, basis) = (Arc::clone(&self.target), Arc::clone(&self.basis));
+        TargetLayer { coefficients, nonneg: self.nonneg.clone(), basis, points: self.points }
     }
 
     /// Hidden width 2n·d_in.

@@ -8,7 +8,7 @@ use crate::construction::{
 };
 use crate::data::Dataset;
 use crate::experiments::eval::{compare, Comparison};
-use crate::files::compact_bytes_of_choices;
+use crate::files::{compact_bytes, compact_bytes_of_choices};
 use crate::net::{BasisSpec, Kind, Network};
 use crate::ticket::PairChoices;
 use crate::ticket::PairMeta;
@@ -293,6 +293,44 @@ pub fn build_streamed(
     // Certified pair by pair inside the build; reported apart, as `Built`.
     let build_time = build_time.saturating_sub(ticket.certify_time);
     Ok(Some(Streamed { plans, ticket, over_eps, meta, build_time, plan_time }))
+}
+
+/// A compact ticket built on no data ([`build_compact`]): the file's bytes
+/// and what is reported of it.
+#[derive(Debug)]
+pub struct CompactBuild {
+    /// The compact ticket file.
+    pub bytes: Vec<u8>,
+    /// Its report (`file_bytes` set).
+    pub report: BuildReport,
+    /// The sizing used.
+    pub plans: Vec<LayerPlan>,
+    /// Each pair's largest |C − Ĉ±|.
+    pub max_weight_errors: Vec<f64>,
+}
+
+/// The compact ticket of `net` with no data, as `sslth build --compact
+/// --data none` and `sslth.build_compact` make it: streamed
+/// ([`build_streamed`]: memory that does not grow with the kept edges),
+/// or built whole when it cannot be; the same bytes either way.
+pub fn build_compact(
+    net: &Network,
+    cfg: &BuildConfig,
+    input_scale: Option<f64>,
+    show_plan: impl Fn(&[LayerPlan]) + Copy,
+    progress: &(dyn Fn() -> bool + Sync),
+) -> Result<CompactBuild, String> {
+    if let Some(s) = build_streamed(net, cfg, input_scale, show_plan, progress)? {
+        let bytes = s.compact_bytes()?;
+        let report = s.report(net, Some(bytes.len()));
+        let max_weight_errors = s.ticket.pairs.iter().map(|p| p.max_weight_error).collect();
+        return Ok(CompactBuild { bytes, report, plans: s.plans, max_weight_errors });
+    }
+    let built = build_and_measure(net, cfg, None, input_scale, show_plan, progress)?;
+    let bytes = compact_bytes(&built.net, &built.meta);
+    let report = built.report(net, None, Some(bytes.len()));
+    let max_weight_errors = built.ticket.pairs.iter().map(|p| p.max_weight_error).collect();
+    Ok(CompactBuild { bytes, report, plans: built.plans, max_weight_errors })
 }
 
 impl Streamed {
