@@ -33,10 +33,24 @@ fn tile<const R: usize, const C: usize>(a: [&[f64]; R], b: [&[f64]; C]) -> [[f64
     let len = a.first().map_or(0, |r| r.len());
     let whole = len / LANES * LANES;
     let mut acc = [[[0.0f64; LANES]; C]; R];
-    let mut at = 0;
-    while at < whole {
-        let xa: [[f64; LANES]; R] = std::array::from_fn(|i| a[i][at..at + LANES].try_into().unwrap());
-        let xb: [[f64; LANES]; C] = std::array::from_fn(|j| b[j][at..at + LANES].try_into().unwrap());
+    accumulate(a.map(|r| &r[..whole]), b.map(|r| &r[..whole]), &mut acc);
+    std::array::from_fn(|i| std::array::from_fn(|j| finish(&acc[i][j], a[i], b[j], whole)))
+}
+
+/// The lanes of R × C dot products advanced over one stretch of their rows
+/// (all of one length, a multiple of [`LANES`]): term t of the stretch goes
+/// to lane t mod 4, in order, as [`tile`] sums a whole row. A dot product
+/// summed stretch after stretch, in order, is summed exactly as in one go.
+#[inline(always)]
+fn accumulate<const R: usize, const C: usize>(a: [&[f64]; R], b: [&[f64]; C], acc: &mut [[[f64; LANES]; C]; R]) {
+    let steps = a.first().map_or(0, |r| r.len()) / LANES;
+    // Every row cut to the same whole number of lanes, so that the loop
+    // needs no bounds check.
+    let a = a.map(|r| &r[..steps * LANES]);
+    let b = b.map(|r| &r[..steps * LANES]);
+    for k in 0..steps {
+        let xa: [[f64; LANES]; R] = std::array::from_fn(|i| a[i][k * LANES..][..LANES].try_into().unwrap());
+        let xb: [[f64; LANES]; C] = std::array::from_fn(|j| b[j][k * LANES..][..LANES].try_into().unwrap());
         for i in 0..R {
             for j in 0..C {
                 for l in 0..LANES {
@@ -44,18 +58,18 @@ fn tile<const R: usize, const C: usize>(a: [&[f64]; R], b: [&[f64]; C]) -> [[f64
                 }
             }
         }
-        at += LANES;
     }
-    std::array::from_fn(|i| {
-        std::array::from_fn(|j| {
-            let s = &acc[i][j];
-            let mut out = (s[0] + s[1]) + (s[2] + s[3]);
-            for t in whole..len {
-                out += a[i][t] * b[j][t];
-            }
-            out
-        })
-    })
+}
+
+/// A dot product from its lanes (over the first `whole` terms):
+/// (ℓ₀ + ℓ₁) + (ℓ₂ + ℓ₃), then the terms from `whole` on, in order.
+#[inline(always)]
+fn finish(s: &[f64; LANES], a: &[f64], b: &[f64], whole: usize) -> f64 {
+    let mut out = (s[0] + s[1]) + (s[2] + s[3]);
+    for t in whole..a.len() {
+        out += a[t] * b[t];
+    }
+    out
 }
 
 /// [`tile`] for a full 4 × 4 tile, compiled with AVX2 when the machine has
@@ -73,6 +87,30 @@ fn tile4(a: [&[f64]; TILE], b: [&[f64]; TILE]) -> [[f64; TILE]; TILE] {
         }
     }
     tile(a, b)
+}
+
+/// The lanes of a full 4 × 4 tile.
+type Lanes4 = [[[f64; LANES]; TILE]; TILE];
+
+/// [`accumulate`] for a full 4 × 4 tile, compiled with AVX2 when the
+/// machine has it (same operations, same results).
+fn accumulate4(a: [&[f64]; TILE], b: [&[f64]; TILE], acc: &mut Lanes4) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // Two rows of `a` at a time: 8 partial sums, 2 + 4 inputs and a
+        // product fit AVX2's 16 registers (4 × 4 would spill).
+        #[target_feature(enable = "avx2")]
+        unsafe fn wide(a: [&[f64]; TILE], b: [&[f64]; TILE], acc: &mut Lanes4) {
+            let (top, bottom) = acc.split_at_mut(2);
+            accumulate::<2, TILE>([a[0], a[1]], b, top.try_into().unwrap());
+            accumulate::<2, TILE>([a[2], a[3]], b, bottom.try_into().unwrap());
+        }
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2, checked just above.
+            return unsafe { wide(a, b, acc) };
+        }
+    }
+    accumulate(a, b, acc)
 }
 
 /// The dot products of rows `ri` of `a` with rows `rj` of `b` (row-major,
@@ -120,16 +158,56 @@ fn block(
 }
 
 /// The Gram matrix of the `n` rows (each `len` long) of row-major `m`: the
-/// symmetric n × n matrix of their dot products, M·Mᵀ. The upper triangle
-/// is computed into the result itself (on all cores, a strip of four rows
-/// per task) and mirrored, so the result is exactly symmetric and no
-/// second n × n buffer is needed.
+/// symmetric n × n matrix of their dot products, M·Mᵀ, each summed exactly
+/// as [`dot`] sums it. The upper triangle is computed into the result
+/// itself and mirrored, so the result is exactly symmetric.
+///
+/// Blocked for the caches: a block of [`GRAM_BLOCK`] rows against another,
+/// a stretch of [`GRAM_STRETCH`] terms at a time, every dot product's
+/// lanes kept between stretches (so each is summed in its one order), so
+/// that the rows a block reads stay in cache instead of streaming the
+/// whole matrix from memory once per four rows. Row blocks are shared
+/// among the cores.
 pub fn gram(m: &[f64], n: usize, len: usize) -> Vec<f64> {
     assert_eq!(m.len(), n * len);
+    let whole = len / LANES * LANES;
+    let row = |r: usize| &m[r * len..(r + 1) * len];
+    let tiles = GRAM_BLOCK / TILE;
     let mut out = vec![0.0; n * n];
-    out.par_chunks_mut(TILE * n.max(1)).enumerate().for_each(|(s, strip)| {
-        let (i0, i1) = (s * TILE, (s * TILE + TILE).min(n));
-        block(m, m, len, len, i0..i1, i0..n, |i, j, v| strip[(i - i0) * n + j] = v);
+    out.par_chunks_mut(GRAM_BLOCK * n.max(1)).enumerate().for_each(|(bi, strip)| {
+        let (i0, i1) = (bi * GRAM_BLOCK, (bi * GRAM_BLOCK + GRAM_BLOCK).min(n));
+        let mut acc: Vec<Lanes4> = vec![[[[0.0; LANES]; TILE]; TILE]; tiles * tiles];
+        for j0 in (i0..n).step_by(GRAM_BLOCK) {
+            let j1 = (j0 + GRAM_BLOCK).min(n);
+            acc.iter_mut().for_each(|t| *t = [[[0.0; LANES]; TILE]; TILE]);
+            for c0 in (0..whole).step_by(GRAM_STRETCH) {
+                let c1 = (c0 + GRAM_STRETCH).min(whole);
+                let part = |r: usize| &row(r)[c0..c1];
+                for i in (i0..i1).step_by(TILE) {
+                    // In the diagonal block, only the tiles on or above it.
+                    for j in (if j0 == i0 { i } else { j0 }..j1).step_by(TILE) {
+                        let t = &mut acc[(i - i0) / TILE * tiles + (j - j0) / TILE];
+                        if i + TILE <= i1 && j + TILE <= j1 {
+                            accumulate4(std::array::from_fn(|x| part(i + x)), std::array::from_fn(|y| part(j + y)), t);
+                        } else {
+                            for x in 0..(i1 - i).min(TILE) {
+                                for y in 0..(j1 - j).min(TILE) {
+                                    let mut one = [[t[x][y]]];
+                                    accumulate([part(i + x)], [part(j + y)], &mut one);
+                                    t[x][y] = one[0][0];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            for x in i0..i1 {
+                for y in x.max(j0)..j1 {
+                    let t = &acc[(x - i0) / TILE * tiles + (y - j0) / TILE];
+                    strip[(x - i0) * n + y] = finish(&t[(x - i0) % TILE][(y - j0) % TILE], row(x), row(y), whole);
+                }
+            }
+        }
     });
     for i in 0..n {
         for j in i + 1..n {
@@ -138,6 +216,12 @@ pub fn gram(m: &[f64], n: usize, len: usize) -> Vec<f64> {
     }
     out
 }
+
+/// Rows per side of a block of [`gram`] (a multiple of [`TILE`]).
+const GRAM_BLOCK: usize = 64;
+/// Terms per stretch of [`gram`] (a multiple of [`LANES`]): two blocks of
+/// rows of it, 256 KiB, stay in a core's cache.
+const GRAM_STRETCH: usize = 256;
 
 /// M·v for a row-major `rows × cols` matrix, each entry a [`dot`], rows
 /// shared among the cores.
@@ -242,7 +326,8 @@ mod tests {
 
     #[test]
     fn tiles_sum_like_a_single_dot_and_gram_is_m_mt() {
-        for (n, len) in [(1, 1), (3, 7), (9, 13), (17, 64), (6, 3)] {
+        // Past one block of rows and one stretch of terms, with edges.
+        for (n, len) in [(1, 1), (3, 7), (9, 13), (17, 64), (6, 3), (70, 515), (131, 258), (64, 1030)] {
             let m = random(n * len, n as u64);
             let g = gram(&m, n, len);
             for i in 0..n {
