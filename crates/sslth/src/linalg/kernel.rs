@@ -190,11 +190,11 @@ pub fn gram(m: &[f64], n: usize, len: usize) -> Vec<f64> {
                         if i + TILE <= i1 && j + TILE <= j1 {
                             accumulate4(std::array::from_fn(|x| part(i + x)), std::array::from_fn(|y| part(j + y)), t);
                         } else {
-                            for x in 0..(i1 - i).min(TILE) {
-                                for y in 0..(j1 - j).min(TILE) {
-                                    let mut one = [[t[x][y]]];
+                            for (x, lanes) in t.iter_mut().enumerate().take(i1 - i) {
+                                for (y, l) in lanes.iter_mut().enumerate().take(j1 - j) {
+                                    let mut one = [[*l]];
                                     accumulate([part(i + x)], [part(j + y)], &mut one);
-                                    t[x][y] = one[0][0];
+                                    *l = one[0][0];
                                 }
                             }
                         }
