@@ -25,7 +25,7 @@ instances).
 from . import rfss
 from ._sslth import Model, __version__
 from ._sslth import build as _build
-from ._sslth import build_compact as _build_compact
+from ._sslth import build_file as _build_file
 from ._sslth import build_shard as _build_shard
 from ._sslth import compare as _compare
 from ._sslth import frontier as _frontier
@@ -36,7 +36,7 @@ from ._sslth import target_from_state_dict as _target_from_state_dict
 from ._sslth import verify as _verify
 
 __all__ = [
-    "Model", "build", "build_compact", "build_shard", "compare", "frontier", "load", "merge", "popup", "rfss", "target_from_state_dict",
+    "Model", "build", "build_file", "build_shard", "compare", "frontier", "load", "merge", "popup", "rfss", "target_from_state_dict",
     "verify", "__version__"
 ]
 
@@ -92,20 +92,21 @@ def build(target, k=None, density=None, weight_eps=None, eps=None, nonneg_input=
                   data)
 
 
-def build_compact(target, k=None, density=None, weight_eps=None, eps=None, nonneg_input=False, seed=0, scale=None,
-                  n=None, accept_over_eps=False, accept_misses=False):
-    """The compact ticket file of ``target`` built on no data, with the
-    options of :func:`build` (``sslth build --compact --data none``).
+def build_file(target, path, compact=False, force=False, k=None, density=None, weight_eps=None, eps=None,
+               nonneg_input=False, seed=0, scale=None, n=None, accept_over_eps=False, accept_misses=False):
+    """Build the ticket of ``target`` on no data and write it to ``path``
+    (full, or ``compact``), with the options of :func:`build`
+    (``sslth build --data none``).
 
     The ticket is held as its instances' choices rather than its kept
-    edges while it is built, so memory does not grow with them (a target of
-    10^8 weights); the bytes are those of ``build(target, ...,
-    data="none").save(path, compact=True)``. Returns ``(file_bytes,
-    report)``; write the bytes to a ``.safetensors`` file and
-    :func:`load` or :func:`verify` it.
+    edges while it is built and written, so memory does not grow with them
+    (a target of 10^8 weights); the file's bytes are those of
+    ``build(target, ..., data="none").save(path, compact=compact)``. An
+    existing ``path`` needs ``force=True``. Returns the report dict.
     """
-    return _build_compact(target, k=k, density=density, weight_eps=weight_eps, eps=eps, nonneg_input=nonneg_input,
-                          seed=seed, scale=scale, n=n, accept_over_eps=accept_over_eps, accept_misses=accept_misses)
+    return _build_file(target, str(path), compact=compact, force=force, k=k, density=density, weight_eps=weight_eps,
+                       eps=eps, nonneg_input=nonneg_input, seed=seed, scale=scale, n=n,
+                       accept_over_eps=accept_over_eps, accept_misses=accept_misses)
 
 
 def build_shard(target, shard, after=(), k=None, density=None, weight_eps=None, eps=None, nonneg_input=False, seed=0,

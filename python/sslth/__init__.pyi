@@ -58,8 +58,11 @@ def build(
 ) -> Model:
     """Build a ticket of ``target`` (``sslth build``); the same arguments give the CLI's file."""
 
-def build_compact(
+def build_file(
     target: Model,
+    path: Union[str, PathLike],
+    compact: bool = False,
+    force: bool = False,
     k: Optional[int] = None,
     density: Optional[float] = None,
     weight_eps: Optional[float] = None,
@@ -70,8 +73,8 @@ def build_compact(
     n: Optional[int] = None,
     accept_over_eps: bool = False,
     accept_misses: bool = False,
-) -> "tuple[bytes, Dict[str, Any]]":
-    """The compact ticket file built on no data (``sslth build --compact --data none``), streamed so that memory does not grow with the kept edges: its bytes and the report."""
+) -> Dict[str, Any]:
+    """The ticket built on no data, written to ``path`` (``sslth build --data none``) without holding its kept edges: the report."""
 
 def build_shard(
     target: Model,

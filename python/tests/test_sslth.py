@@ -382,20 +382,21 @@ def test_shards_merge_into_the_one_machine_ticket(target_file, tmp_path):
         sslth.build_shard(target, (3, 3), **SHARDED)
 
 
-def test_build_compact_is_the_compact_file_of_build(target_file, tmp_path):
+def test_build_file_writes_the_files_of_build(target_file, tmp_path):
     target = sslth.load(target_file)
-    whole = tmp_path / "whole.safetensors"
-    sslth.build(target, data="none", **SHARDED).save(whole, compact=True)
-    data, report = sslth.build_compact(target, **SHARDED)
-    assert data == whole.read_bytes()
-    assert report["file_bytes"] == len(data) and report["data"] is None
-    streamed = tmp_path / "streamed.safetensors"
-    streamed.write_bytes(data)
-    checked = sslth.verify(streamed, target=target_file)
-    assert checked["passed"] and checked["digest_matches"]
-    assert checked["recomputed_certificate"] <= report["certificate"]["bound"] * (1 + 1e-9)
+    ticket = sslth.build(target, data="none", **SHARDED)
+    for compact in (False, True):
+        whole, streamed = tmp_path / f"whole-{compact}.safetensors", tmp_path / f"streamed-{compact}.safetensors"
+        ticket.save(whole, compact=compact)
+        report = sslth.build_file(target, streamed, compact=compact, **SHARDED)
+        assert streamed.read_bytes() == whole.read_bytes()
+        assert report["file_bytes"] == streamed.stat().st_size and report["data"] is None
+        checked = sslth.verify(streamed, target=target_file)
+        assert checked["passed"] and checked["digest_matches"]
+    with pytest.raises(FileExistsError):
+        sslth.build_file(target, streamed, **SHARDED)
     with pytest.raises(ValueError, match="weight_eps"):
-        sslth.build_compact(target, k=3)
+        sslth.build_file(target, tmp_path / "none.safetensors", k=3)
 
 
 DASK_SCRIPT = """

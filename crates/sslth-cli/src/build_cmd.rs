@@ -135,13 +135,14 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
         pb.inc(1);
         true
     };
-    // A compact ticket measured on no data is built holding choices, not
-    // edges where it can be (the same file; memory for 10⁸ weights).
-    if split.is_none() && args.out.compact {
-        let c = sslth::experiments::pipeline::build_compact(&net, &cfg, input_scale, show_plan, &step)?;
+    // A ticket measured on no data is built holding choices, not edges,
+    // where it can be (the same file; memory for 10⁸ weights).
+    if split.is_none() {
+        let (out, compact, json) = (&args.out.output, args.out.compact, args.out.json);
+        let f = sslth::experiments::pipeline::build_file(&net, &cfg, input_scale, out, compact, show_plan, &step)?;
         pb.finish_and_clear();
-        let (out, json) = (&args.out.output, args.out.json);
-        return write_and_report(&c.bytes, &c.report, &c.plans, &c.max_weight_errors, out, true, json);
+        print_written(&f.report, &f.plans, &f.max_weight_errors, out, compact, json);
+        return Ok(());
     }
     let test = split.as_ref().map(|s| &s.test);
     let built = sslth::experiments::pipeline::build_and_measure(&net, &cfg, test, input_scale, show_plan, &step)?;
@@ -164,23 +165,23 @@ pub fn write_ticket(
     } else {
         sslth::files::full_bytes(&built.net, &built.meta)
     };
+    sslth::files::write_atomic(output, &bytes).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
     let report = built.report(net, data, Some(bytes.len()));
     let max_errors: Vec<f64> = built.ticket.pairs.iter().map(|p| p.max_weight_error).collect();
-    write_and_report(&bytes, &report, &built.plans, &max_errors, output, compact, json)
+    print_written(&report, &built.plans, &max_errors, output, compact, json);
+    Ok(())
 }
 
-/// Writes `bytes` to `output` and prints `report` (text, or JSON with
+/// Prints the report of a ticket written to `output` (text, or JSON with
 /// `json`); `plans` and each pair's largest weight error for the text.
-fn write_and_report(
-    bytes: &[u8],
+fn print_written(
     report: &BuildReport,
     plans: &[LayerPlan],
     max_errors: &[f64],
     output: &std::path::Path,
     compact: bool,
     json: bool,
-) -> Result<(), String> {
-    sslth::files::write_atomic(output, bytes).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+) {
     if json {
         println!("{}", serde_json::to_string_pretty(report).expect("serialisable"));
     } else {
@@ -189,10 +190,9 @@ fn write_and_report(
             "wrote {} ({} ticket, {:.1} KiB)",
             output.display(),
             if compact { "compact" } else { "full" },
-            bytes.len() as f64 / 1024.0
+            report.file_bytes.unwrap_or(0) as f64 / 1024.0
         );
     }
-    Ok(())
 }
 
 /// `sslth build --shard I/N`: one share, written as a shard file.

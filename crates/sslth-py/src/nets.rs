@@ -6,7 +6,7 @@
 use crate::{file_error, value_error};
 use numpy::{IntoPyArray, PyArray2, PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict};
+use pyo3::types::PyDict;
 use sslth::construction::{BuildConfig, Tolerance};
 use sslth::data::InputShape;
 use sslth::experiments::pipeline::build_and_measure;
@@ -221,17 +221,20 @@ fn build(
     Model::built(built, net, data.as_deref())
 }
 
-/// The compact ticket file of `target` built on no data, with the options
-/// of `build` (`sslth build --compact --data none`): streamed, so that its
-/// memory does not grow with the kept edges (targets of 10⁸ weights), and
-/// the same bytes as `build(...).save(path, compact=True)` with
-/// `data="none"`. Returns the file's bytes and the report dict.
+/// The ticket of `target` built on no data and written to `path`, full or
+/// `compact`, with the options of `build` (`sslth build --data none`):
+/// streamed, so that its memory does not grow with the kept edges (targets
+/// of 10⁸ weights), and the same bytes as `build(..., data="none")` saved
+/// to `path`. Returns the report dict.
 #[pyfunction]
-#[pyo3(signature = (target, k=None, density=None, weight_eps=None, eps=None, nonneg_input=false, seed=0, scale=None, n=None, accept_over_eps=false, accept_misses=false))]
+#[pyo3(signature = (target, path, compact=false, force=false, k=None, density=None, weight_eps=None, eps=None, nonneg_input=false, seed=0, scale=None, n=None, accept_over_eps=false, accept_misses=false))]
 #[allow(clippy::too_many_arguments)]
-fn build_compact<'py>(
+fn build_file<'py>(
     py: Python<'py>,
     target: &Model,
+    path: PathBuf,
+    compact: bool,
+    force: bool,
     k: Option<usize>,
     density: Option<f64>,
     weight_eps: Option<f64>,
@@ -242,15 +245,20 @@ fn build_compact<'py>(
     n: Option<usize>,
     accept_over_eps: bool,
     accept_misses: bool,
-) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyAny>)> {
-    let (net, info) = target.target("build_compact")?;
+) -> PyResult<Bound<'py, PyAny>> {
+    let (net, info) = target.target("build_file")?;
     let cfg = build_config(k, density, weight_eps, eps, nonneg_input, seed, scale, n, accept_over_eps, accept_misses)?;
+    if path.exists() && !force {
+        let exists = format!("{} exists; pass force=True to replace it", path.display());
+        return Err(pyo3::exceptions::PyFileExistsError::new_err(exists));
+    }
     let input_scale = info.input_scale;
     let built = crate::interruptible(py, |go_on| {
-        sslth::experiments::pipeline::build_compact(net, &cfg, input_scale, |_| {}, &|| go_on.load(Ordering::Relaxed))
+        let go_on = || go_on.load(Ordering::Relaxed);
+        sslth::experiments::pipeline::build_file(net, &cfg, input_scale, &path, compact, |_| {}, &go_on)
     })?
     .map_err(value_error)?;
-    Ok((PyBytes::new(py, &built.bytes), to_py(py, &built.report)?))
+    to_py(py, &built.report)
 }
 
 /// The build options of [`build`] (and of a sharded build) as the
@@ -319,7 +327,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(load, m)?)?;
     m.add_function(wrap_pyfunction!(target_from_state_dict, m)?)?;
     m.add_function(wrap_pyfunction!(build, m)?)?;
-    m.add_function(wrap_pyfunction!(build_compact, m)?)?;
+    m.add_function(wrap_pyfunction!(build_file, m)?)?;
     Ok(())
 }
 

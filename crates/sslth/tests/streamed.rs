@@ -5,7 +5,7 @@
 //! and a stream that does not fit its metadata is refused.
 
 use sslth::construction::{build, build_streamed, plan, BuildConfig};
-use sslth::files::{compact_bytes, compact_bytes_of_choices};
+use sslth::files::{compact_bytes, compact_bytes_of_choices, full_bytes, write_full_of_choices};
 use sslth::net::{ConvWeights, LinearWeights, Network, SetWeights};
 use sslth::ticket::PairChoices;
 use sslth::weights::uniform_weight;
@@ -82,6 +82,12 @@ fn the_streamed_build_writes_the_same_compact_file_and_certificate() {
         let choices: Vec<_> = streamed.pairs.iter().map(|p| p.choices.clone()).collect();
         let file = compact_bytes_of_choices(&meta, &refs(&choices)).unwrap();
         assert!(file == compact_bytes(&whole.to_sparse(), &meta), "seed {seed}: the compact files differ");
+        // The full file, written from the streams, is the whole build's too.
+        let path = std::env::temp_dir().join(format!("sslth-streamed-{}-{seed}.safetensors", std::process::id()));
+        let length = write_full_of_choices(&path, &meta, &refs(&choices)).unwrap();
+        let full = full_bytes(&whole.to_sparse(), &meta);
+        assert!(std::fs::read(&path).unwrap() == full && length == full.len() as u64, "seed {seed}: full files differ");
+        std::fs::remove_file(&path).unwrap();
         // Pairs whose ranks are not the smaller code keep plain masks.
         let header = String::from_utf8_lossy(&file[..file.len().min(4096)]).into_owned();
         plain += usize::from(header.contains("delta-varint") || header.contains(r#"\"bits\""#));

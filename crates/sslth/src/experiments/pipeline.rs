@@ -8,13 +8,14 @@ use crate::construction::{
 };
 use crate::data::Dataset;
 use crate::experiments::eval::{compare, Comparison};
-use crate::files::{compact_bytes, compact_bytes_of_choices};
+use crate::files::{compact_bytes, compact_bytes_of_choices, full_bytes, write_atomic, write_full_of_choices};
 use crate::net::{BasisSpec, Kind, Network};
 use crate::ticket::PairChoices;
 use crate::ticket::PairMeta;
 use crate::ticket::SparseNet;
 use crate::ticket::TicketMeta;
 use serde::Serialize;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// A built ticket with everything measured about it.
@@ -263,8 +264,7 @@ impl From<String> for Halt {
 
 /// [`build_and_measure`] without data and without holding the kept edges
 /// ([`crate::construction::build_streamed`]): the same plans, ticket,
-/// checks and certificate, and, from [`Streamed::compact_bytes`], the same
-/// compact file. `Ok(None)` when some pair could need subset ranks beyond
+/// checks and certificate, and (written by [`build_file`]) the same file. `Ok(None)` when some pair could need subset ranks beyond
 /// 64 bits ([`crate::construction::stream::streamable`]): build it with
 /// [`build_and_measure`].
 pub fn build_streamed(
@@ -295,12 +295,10 @@ pub fn build_streamed(
     Ok(Some(Streamed { plans, ticket, over_eps, meta, build_time, plan_time }))
 }
 
-/// A compact ticket built on no data ([`build_compact`]): the file's bytes
-/// and what is reported of it.
+/// A ticket built on no data and written to a file ([`build_file`]): what
+/// is reported of it.
 #[derive(Debug)]
-pub struct CompactBuild {
-    /// The compact ticket file.
-    pub bytes: Vec<u8>,
+pub struct FileBuild {
     /// Its report (`file_bytes` set).
     pub report: BuildReport,
     /// The sizing used.
@@ -309,37 +307,44 @@ pub struct CompactBuild {
     pub max_weight_errors: Vec<f64>,
 }
 
-/// The compact ticket of `net` with no data, as `sslth build --compact
-/// --data none` and `sslth.build_compact` make it: streamed
-/// ([`build_streamed`]: memory that does not grow with the kept edges),
-/// or built whole when it cannot be; the same bytes either way.
-pub fn build_compact(
+/// The ticket of `net` built on no data and written to `output`
+/// (atomically; compact or full), as `sslth build --data none` and
+/// `sslth.build_file` make it: streamed ([`build_streamed`]: memory that
+/// does not grow with the kept edges), or built whole when it cannot be;
+/// the same bytes either way.
+pub fn build_file(
     net: &Network,
     cfg: &BuildConfig,
     input_scale: Option<f64>,
+    output: &Path,
+    compact: bool,
     show_plan: impl Fn(&[LayerPlan]) + Copy,
     progress: &(dyn Fn() -> bool + Sync),
-) -> Result<CompactBuild, String> {
+) -> Result<FileBuild, String> {
+    let write = |bytes: &[u8]| -> Result<u64, String> {
+        write_atomic(output, bytes).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+        Ok(bytes.len() as u64)
+    };
     if let Some(s) = build_streamed(net, cfg, input_scale, show_plan, progress)? {
-        let bytes = s.compact_bytes()?;
-        let report = s.report(net, Some(bytes.len()));
+        let choices: Vec<&PairChoices> = s.ticket.pairs.iter().map(|p| &p.choices).collect();
+        let file_bytes = if compact {
+            write(&compact_bytes_of_choices(&s.meta, &choices)?)?
+        } else {
+            write_full_of_choices(output, &s.meta, &choices)?
+        };
+        let report = s.report(net, Some(file_bytes as usize));
         let max_weight_errors = s.ticket.pairs.iter().map(|p| p.max_weight_error).collect();
-        return Ok(CompactBuild { bytes, report, plans: s.plans, max_weight_errors });
+        return Ok(FileBuild { report, plans: s.plans, max_weight_errors });
     }
     let built = build_and_measure(net, cfg, None, input_scale, show_plan, progress)?;
-    let bytes = compact_bytes(&built.net, &built.meta);
-    let report = built.report(net, None, Some(bytes.len()));
+    let file_bytes =
+        write(&if compact { compact_bytes(&built.net, &built.meta) } else { full_bytes(&built.net, &built.meta) })?;
+    let report = built.report(net, None, Some(file_bytes as usize));
     let max_weight_errors = built.ticket.pairs.iter().map(|p| p.max_weight_error).collect();
-    Ok(CompactBuild { bytes, report, plans: built.plans, max_weight_errors })
+    Ok(FileBuild { report, plans: built.plans, max_weight_errors })
 }
 
 impl Streamed {
-    /// The compact file's bytes ([`crate::files::compact_bytes_of_choices`]).
-    pub fn compact_bytes(&self) -> Result<Vec<u8>, String> {
-        let choices: Vec<&PairChoices> = self.ticket.pairs.iter().map(|p| &p.choices).collect();
-        compact_bytes_of_choices(&self.meta, &choices)
-    }
-
     /// What `sslth build --json` reports, as [`Built::report`] does.
     pub fn report(&self, target: &Network, file_bytes: Option<usize>) -> BuildReport {
         let t = &self.ticket;

@@ -16,12 +16,12 @@ pub mod streams;
 pub mod target;
 pub mod ticket_read;
 
-pub use atomic::write_atomic;
+pub use atomic::{write_atomic, write_atomic_with};
 pub use compact::{compact_bytes, COMPACT};
 pub use digest::{weights_digest, DIGEST_KEY};
 pub use full::{full_bytes, FULL};
 pub use runnable::{recorded_data, Runnable};
 pub use safetensors::{header_metadata, ModelError};
-pub use streams::{compact_bytes_of_choices, CompactStreams, PairVisitor, PairWalk};
+pub use streams::{compact_bytes_of_choices, write_full_of_choices, CompactStreams, PairVisitor, PairWalk};
 pub use target::TargetInfo;
 pub use ticket_read::{is_ticket, read as read_ticket, verify, LoadedTicket, Verification};

@@ -89,29 +89,44 @@ pub type TensorBytes = (String, Dtype, Vec<usize>, Vec<u8>);
 /// than by the `safetensors` crate so that the header's key order, and so
 /// the file's bytes, are the same on every run.
 pub fn serialize_typed(tensors: Vec<TensorBytes>, metadata: HashMap<String, String>) -> Vec<u8> {
+    let specs: Vec<TensorSpec> = tensors.iter().map(|(n, d, s, _)| (n.clone(), *d, s.clone())).collect();
+    for ((name, dtype, shape), (_, _, _, bytes)) in specs.iter().zip(&tensors) {
+        assert_eq!(bytes.len(), shape.iter().product::<usize>() * dtype.bitsize() / 8, "tensor {name}");
+    }
+    let mut out = header_bytes(&specs, metadata);
+    for (_, _, _, bytes) in &tensors {
+        out.extend_from_slice(bytes);
+    }
+    out
+}
+
+/// A tensor's entry in a file: name, dtype and shape.
+pub type TensorSpec = (String, Dtype, Vec<usize>);
+
+/// The start of a file of tensors `specs` (their data to follow in this
+/// order) with `metadata`: the 8-byte header length and the header, as
+/// [`serialize_typed`] writes them.
+pub fn header_bytes(specs: &[TensorSpec], metadata: HashMap<String, String>) -> Vec<u8> {
     let mut header = serde_json::Map::new();
     let meta: BTreeMap<String, String> = metadata.into_iter().collect();
     header.insert("__metadata__".into(), serde_json::json!(meta));
     let mut offset = 0usize;
-    for (name, dtype, shape, bytes) in &tensors {
-        assert_eq!(bytes.len(), shape.iter().product::<usize>() * dtype.bitsize() / 8, "tensor {name}");
+    for (name, dtype, shape) in specs {
+        let len = shape.iter().product::<usize>() * dtype.bitsize() / 8;
         let dt = serde_json::to_value(dtype).expect("dtype serialises");
         header.insert(
             name.clone(),
-            serde_json::json!({"dtype": dt, "shape": shape, "data_offsets": [offset, offset + bytes.len()]}),
+            serde_json::json!({"dtype": dt, "shape": shape, "data_offsets": [offset, offset + len]}),
         );
-        offset += bytes.len();
+        offset += len;
     }
     // serde_json's Map keeps keys sorted (no preserve_order feature).
     let mut text = serde_json::to_string(&header).expect("header serialises").into_bytes();
     while text.len() % 8 != 0 {
         text.push(b' ');
     }
-    let mut out = Vec::with_capacity(8 + text.len() + offset);
+    let mut out = Vec::with_capacity(8 + text.len());
     out.extend_from_slice(&(text.len() as u64).to_le_bytes());
     out.extend_from_slice(&text);
-    for (_, _, _, bytes) in &tensors {
-        out.extend_from_slice(bytes);
-    }
     out
 }

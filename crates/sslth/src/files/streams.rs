@@ -1,22 +1,26 @@
-//! Compact tickets without their kept edges in memory (targets of 10⁸
-//! weights): written from a build's choices ([`compact_bytes_of_choices`],
-//! the bytes [`super::compact_bytes`] writes) and read back pair by pair,
+//! Tickets without their kept edges in memory (targets of 10⁸ weights):
+//! written from a build's choices ([`compact_bytes_of_choices`] and
+//! [`write_full_of_choices`], the bytes [`super::compact_bytes`] and
+//! [`super::full_bytes`] write) and compact ones read back pair by pair,
 //! row block by row block ([`CompactStreams`], for `verify`). Both walk a
 //! pair's subset stream the same way ([`walk_rows`]): a block of rows
 //! decoded and its kept B weights regenerated on all cores while the
 //! previous block is consumed in order (the weights digest is one
 //! sequential pass).
 
+use super::atomic::write_atomic_with;
 use super::compact::{deltas_len, golomb_order, pack_file, plain_choice, plain_mask, varint_len, PairLayout, RowCodes};
 use super::digest::{Fnv, DIGEST_KEY};
-use super::safetensors::{read_safetensors, ModelError};
+use super::full::{metadata, shapes_entry, FULL};
+use super::safetensors::{f32_bytes, header_bytes, read_safetensors, ModelError};
 use super::COMPACT;
 use crate::ticket::subsets::{BitReader, BitWriter};
 use crate::ticket::{layer_weight, random_shapes, regenerate_layer, PairChoices, SparseLayer, TicketMeta};
 use crate::weights::weights_at;
 use rayon::prelude::*;
-use safetensors::SafeTensors;
+use safetensors::{Dtype, SafeTensors};
 use std::collections::HashMap;
+use std::io::Write;
 use std::path::Path;
 
 /// Rows of a pair's subset stream read at a time.
@@ -172,6 +176,94 @@ pub fn compact_bytes_of_choices(meta: &TicketMeta, choices: &[&PairChoices]) -> 
         }
     }
     Ok(pack_file(meta, masks, fnv.hex()))
+}
+
+/// The weights digest of a ticket held as choices (as
+/// [`super::weights_digest`] of its runnable network), and each pair's A
+/// layer, read row block by row block.
+fn digest_of_choices(meta: &TicketMeta, choices: &[&PairChoices]) -> Result<(String, Vec<SparseLayer>), String> {
+    let mut fnv = Fnv::new();
+    let mut a_layers = Vec::new();
+    for (i, ch) in choices.iter().enumerate() {
+        let layout = PairLayout::new(meta, i);
+        let used: Vec<usize> = (0..layout.hidden()).filter(|&h| ch.used[h]).collect();
+        let a = regenerate_layer(meta, 2 * i, &layout.a_indices(&used));
+        fnv.eat_layer(&a);
+        fnv.eat(&ch.kept_b.to_le_bytes());
+        let stream = StreamRows { bytes: &ch.ranks, golomb: None, starts: &ch.row_starts };
+        walk_rows(meta, i, &layout, &stream, |r, (_, kept), weights| {
+            for (&h, &v) in kept.iter().zip(weights) {
+                fnv.eat_edge(r as u32, h as u32, v);
+            }
+        })?;
+        a_layers.push(a);
+    }
+    Ok((fnv.hex(), a_layers))
+}
+
+/// [`super::full_bytes`] of a constructed ticket held as choices, written
+/// to `path` atomically: the same bytes, made row block by row block (the
+/// digest, then per layer its indices and its values, each B layer walked
+/// from its stream), never holding the kept edges. Returns the file's
+/// length.
+pub fn write_full_of_choices(path: &Path, meta: &TicketMeta, choices: &[&PairChoices]) -> Result<u64, String> {
+    if choices.len() != meta.pairs.len() {
+        return Err(format!("{} pairs of choices for {} pairs", choices.len(), meta.pairs.len()));
+    }
+    let (digest, a_layers) = digest_of_choices(meta, choices)?;
+    let mut specs = Vec::new();
+    for (i, (a, ch)) in a_layers.iter().zip(choices).enumerate() {
+        let (la, lb) = (2 * (2 * i), 2 * (2 * i + 1));
+        specs.push((format!("{la}.indices"), Dtype::I32, vec![a.vals.len(), 2]));
+        specs.push((format!("{la}.values"), Dtype::F32, vec![a.vals.len()]));
+        if let Some(b) = &a.bias {
+            specs.push((format!("{la}.bias"), Dtype::F32, vec![b.len()]));
+        }
+        specs.push((format!("{lb}.indices"), Dtype::I32, vec![ch.kept_b as usize, 2]));
+        specs.push((format!("{lb}.values"), Dtype::F32, vec![ch.kept_b as usize]));
+    }
+    let header = header_bytes(&specs, metadata(meta, digest, FULL, vec![shapes_entry(meta)]));
+    let mut failed: Option<String> = None;
+    let written = write_atomic_with(path, |f| {
+        f.write_all(&header)?;
+        for (i, (a, ch)) in a_layers.iter().zip(choices).enumerate() {
+            let ints = a.rows.iter().zip(&a.cols).flat_map(|(&r, &c)| [r as i32, c as i32]);
+            f.write_all(&ints.flat_map(i32::to_le_bytes).collect::<Vec<u8>>())?;
+            f.write_all(&f32_bytes(&a.vals))?;
+            if let Some(b) = &a.bias {
+                f.write_all(&f32_bytes(b))?;
+            }
+            // B's indices, then its values: two walks of its stream.
+            let layout = PairLayout::new(meta, i);
+            let stream = StreamRows { bytes: &ch.ranks, golomb: None, starts: &ch.row_starts };
+            for values in [false, true] {
+                let mut error = None;
+                let walked = walk_rows(meta, i, &layout, &stream, |r, (_, kept), weights| {
+                    let bytes: Vec<u8> = if values {
+                        f32_bytes(weights)
+                    } else {
+                        kept.iter().flat_map(|&h| [r as i32, h as i32]).flat_map(i32::to_le_bytes).collect()
+                    };
+                    if error.is_none() {
+                        error = f.write_all(&bytes).err();
+                    }
+                });
+                if let Err(e) = walked {
+                    failed = Some(e);
+                    return Err(std::io::Error::other("the subset stream does not fit the metadata"));
+                }
+                if let Some(e) = error {
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    });
+    match (written, failed) {
+        (_, Some(e)) => Err(e),
+        (Err(e), None) => Err(format!("cannot write {}: {e}", path.display())),
+        (Ok(()), None) => std::fs::metadata(path).map(|m| m.len()).map_err(|e| e.to_string()),
+    }
 }
 
 /// The `subset-ranks-eg` stream of order `g` of a pair's rows.
