@@ -12,7 +12,7 @@ use super::atomic::write_atomic_with;
 use super::compact::{deltas_len, golomb_order, pack_file, plain_choice, plain_mask, varint_len, PairLayout, RowCodes};
 use super::digest::{Fnv, DIGEST_KEY};
 use super::full::{metadata, shapes_entry, FULL};
-use super::safetensors::{f32_bytes, header_bytes, read_safetensors, ModelError};
+use super::safetensors::{f32_bytes, header_bytes, header_metadata, read_safetensors, ModelError};
 use super::COMPACT;
 use crate::ticket::subsets::{BitReader, BitWriter};
 use crate::ticket::{layer_weight, random_shapes, regenerate_layer, PairChoices, SparseLayer, TicketMeta};
@@ -323,10 +323,9 @@ impl CompactStreams {
     /// tickets); `Ok(None)` for any other ticket (read it whole).
     pub fn read(path: &Path) -> Result<Option<CompactStreams>, ModelError> {
         let p = path.display().to_string();
-        let bytes = read_safetensors(path)?;
-        let (_, header) =
-            SafeTensors::read_metadata(&bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
-        let md = header.metadata().clone().unwrap_or_default();
+        // The header alone decides (a full ticket of 10⁸ weights is 6 GB);
+        // a file that is not one is left to the whole reader's errors.
+        let Some(md) = header_metadata(path) else { return Ok(None) };
         if md.get("format").map(String::as_str) != Some(COMPACT) {
             return Ok(None);
         }
@@ -339,6 +338,7 @@ impl CompactStreams {
         if meta.pairs.is_empty() || encodings.len() != 2 * meta.pairs.len() || !(0..meta.pairs.len()).all(ranked) {
             return Ok(None);
         }
+        let bytes = read_safetensors(path)?;
         let st = SafeTensors::deserialize(&bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
         let mut pairs = Vec::new();
         for i in 0..meta.pairs.len() {
