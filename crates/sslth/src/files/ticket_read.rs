@@ -276,7 +276,6 @@ pub struct Verification {
 /// kept weight is the random one times its layer's scale, and that the
 /// mask's density is what the metadata says.
 pub fn verify(t: &LoadedTicket) -> Verification {
-    let shapes = random_shapes(&t.meta);
     let indices = flat_indices(&t.net, &t.meta);
     let fresh = regenerate(&t.meta, &indices);
     let mismatches: u64 = t
@@ -300,15 +299,23 @@ pub fn verify(t: &LoadedTicket) -> Verification {
         })
         .sum();
     let kept: u64 = t.net.layers.iter().map(|l| l.kept() as u64).sum();
-    let random: u64 = shapes.iter().map(|s| (s[0] * s[1]) as u64).sum();
-    let density = kept as f64 / random as f64;
-    Verification {
-        checked: indices.iter().map(|i| i.len() as u64).sum(),
-        mismatches,
-        kept_edges: kept,
-        density,
-        density_matches: kept == t.meta.kept_edges
-            && random == t.meta.random_edges
-            && (density - t.meta.density).abs() <= 1e-12,
+    Verification::of_counts(&t.meta, indices.iter().map(|i| i.len() as u64).sum(), mismatches, kept)
+}
+
+impl Verification {
+    /// What was found: `checked` kept edges regenerated, `mismatches` among
+    /// them, `kept` edges counted, the density against the metadata's.
+    pub fn of_counts(meta: &TicketMeta, checked: u64, mismatches: u64, kept: u64) -> Verification {
+        let random: u64 = random_shapes(meta).iter().map(|s| (s[0] * s[1]) as u64).sum();
+        let density = kept as f64 / random as f64;
+        Verification {
+            checked,
+            mismatches,
+            kept_edges: kept,
+            density,
+            density_matches: kept == meta.kept_edges
+                && random == meta.random_edges
+                && (density - meta.density).abs() <= 1e-12,
+        }
     }
 }
