@@ -100,12 +100,7 @@ impl Model {
     #[pyo3(signature = (path, compact=false, force=false))]
     fn save(&self, path: PathBuf, compact: bool, force: bool) -> PyResult<()> {
         let t = self.ticket()?;
-        if path.exists() && !force {
-            return Err(pyo3::exceptions::PyFileExistsError::new_err(format!(
-                "{} exists; pass force=True to replace it",
-                path.display()
-            )));
-        }
+        refuse_existing(&path, force)?;
         let bytes = if compact { compact_bytes(&t.net, &t.meta) } else { full_bytes(&t.net, &t.meta) };
         write_atomic(&path, &bytes)
             .map_err(|e| pyo3::exceptions::PyOSError::new_err(format!("cannot write {}: {e}", path.display())))
@@ -248,10 +243,7 @@ fn build_file<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let (net, info) = target.target("build_file")?;
     let cfg = build_config(k, density, weight_eps, eps, nonneg_input, seed, scale, n, accept_over_eps, accept_misses)?;
-    if path.exists() && !force {
-        let exists = format!("{} exists; pass force=True to replace it", path.display());
-        return Err(pyo3::exceptions::PyFileExistsError::new_err(exists));
-    }
+    refuse_existing(&path, force)?;
     let input_scale = info.input_scale;
     let built = crate::interruptible(py, |go_on| {
         let go_on = || go_on.load(Ordering::Relaxed);
@@ -259,6 +251,16 @@ fn build_file<'py>(
     })?
     .map_err(value_error)?;
     to_py(py, &built.report)
+}
+
+/// `FileExistsError` for an existing `path` unless `force`: nothing the
+/// user gave is overwritten unasked.
+fn refuse_existing(path: &std::path::Path, force: bool) -> PyResult<()> {
+    if path.exists() && !force {
+        let exists = format!("{} exists; pass force=True to replace it", path.display());
+        return Err(pyo3::exceptions::PyFileExistsError::new_err(exists));
+    }
+    Ok(())
 }
 
 /// The build options of [`build`] (and of a sharded build) as the

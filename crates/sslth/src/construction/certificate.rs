@@ -71,9 +71,8 @@ pub fn certify_layer(
                 .collect()
         };
         let (joint_norms, target_norm) = join_if(par, joint, target);
-        // ‖E⁺‖ = ‖[E⁺ 0]‖: the joint bound is a bound on it too.
-        let err_pos = joint_norms.iter().enumerate().map(|(q, n)| l.basis.element_norm(q) * n).sum();
-        (joint_norms, target_norm, err_pos, 0.0)
+        // ‖E⁺‖ = ‖[E⁺ 0]‖: the joint bound (below) is a bound on it too.
+        (joint_norms, target_norm, None, 0.0)
     } else {
         let mut joint = Vec::with_capacity(2 * e_pos.len());
         for r in 0..c.rows() {
@@ -88,12 +87,13 @@ pub fn certify_layer(
             || join_if(par, joint_norms, target),
             || join_if(par, || l.operator_bound(&e_pos, cols), || l.operator_bound(&e_neg, cols)),
         );
-        (joint_norms, target_norm, err_pos, err_neg)
+        (joint_norms, target_norm, Some(err_pos), err_neg)
     };
+    let err_joint = joint_norms.iter().enumerate().map(|(q, n)| l.basis.element_norm(q) * n).sum();
     LayerCertificate {
-        err_pos,
+        err_pos: err_pos.unwrap_or(err_joint),
         err_neg,
-        err_joint: joint_norms.iter().enumerate().map(|(q, n)| l.basis.element_norm(q) * n).sum(),
+        err_joint,
         target_norm,
         coefficient_error: joint_norms.iter().copied().fold(0.0, f64::max),
         basis_norm: l.basis.norm(),

@@ -113,6 +113,38 @@ pub(super) fn walk_rows(
     Ok(())
 }
 
+/// Pair `i`'s part of the weights digest (docs/FORMAT.md): its A layer
+/// `a`, its B edge count, then its B edges walked from `stream`, each row
+/// also given to `visit`.
+#[allow(clippy::too_many_arguments)]
+fn digest_pair(
+    fnv: &mut Fnv,
+    meta: &TicketMeta,
+    i: usize,
+    layout: &PairLayout,
+    stream: &StreamRows<'_>,
+    a: &SparseLayer,
+    kept_b: u64,
+    mut visit: impl FnMut(usize, &RowCodes, &[f32]) + Send,
+) -> Result<(), String> {
+    fnv.eat_layer(a);
+    fnv.eat(&kept_b.to_le_bytes());
+    walk_rows(meta, i, layout, stream, |r, codes, weights| {
+        visit(r, codes, weights);
+        for (&h, &w) in codes.1.iter().zip(weights) {
+            fnv.eat_edge(r as u32, h as u32, w);
+        }
+    })
+}
+
+/// Pair `i`'s stream held as choices, checked to fit its layout.
+fn stream_of<'a>(i: usize, layout: &PairLayout, ch: &'a PairChoices) -> Result<StreamRows<'a>, String> {
+    if ch.used.len() != layout.hidden() || ch.row_starts.len() != layout.rows() + 1 {
+        return Err(format!("pair {i}: choices of another shape"));
+    }
+    Ok(StreamRows { bytes: &ch.ranks, golomb: None, starts: &ch.row_starts })
+}
+
 /// [`super::compact_bytes`] of a constructed ticket held as choices (one
 /// [`PairChoices`] per pair of `meta`, as the streamed build keeps them):
 /// the same bytes, made row block by row block from the subset streams
@@ -130,25 +162,20 @@ pub fn compact_bytes_of_choices(meta: &TicketMeta, choices: &[&PairChoices]) -> 
     for (i, ch) in choices.iter().enumerate() {
         let layout = PairLayout::new(meta, i);
         let hidden = layout.hidden();
-        if ch.used.len() != hidden || ch.row_starts.len() != layout.rows() + 1 {
-            return Err(format!("pair {i}: choices of another shape"));
-        }
-        let stream = StreamRows { bytes: &ch.ranks, golomb: None, starts: &ch.row_starts };
+        let stream = stream_of(i, &layout, ch)?;
         let used: Vec<usize> = (0..hidden).filter(|&h| ch.used[h]).collect();
         let a_idx = layout.a_indices(&used);
-        fnv.eat_layer(&regenerate_layer(meta, 2 * i, &a_idx));
-        // B: its weights' digest, its delta code's length and how often
-        // each code value occurs.
-        fnv.eat(&ch.kept_b.to_le_bytes());
+        let a = regenerate_layer(meta, 2 * i, &a_idx);
+        // B: beside the digest, its delta code's length and how often each
+        // code value occurs.
         let mut counts: HashMap<u64, u64> = HashMap::new();
         let (mut deltas, mut next) = (0usize, 0u64);
-        walk_rows(meta, i, &layout, &stream, |r, (values, kept), weights| {
+        digest_pair(&mut fnv, meta, i, &layout, &stream, &a, ch.kept_b, |r, (values, kept), _| {
             values.iter().for_each(|&v| *counts.entry(v).or_default() += 1);
-            for (&h, &v) in kept.iter().zip(weights) {
+            for &h in kept {
                 let idx = (r * hidden + h) as u64;
                 deltas += varint_len(idx - next);
                 next = idx + 1;
-                fnv.eat_edge(r as u32, h as u32, v);
             }
         })?;
         let plain_a = plain_choice(len(2 * i), deltas_len(&a_idx));
@@ -186,16 +213,10 @@ fn digest_of_choices(meta: &TicketMeta, choices: &[&PairChoices]) -> Result<(Str
     let mut a_layers = Vec::new();
     for (i, ch) in choices.iter().enumerate() {
         let layout = PairLayout::new(meta, i);
+        let stream = stream_of(i, &layout, ch)?;
         let used: Vec<usize> = (0..layout.hidden()).filter(|&h| ch.used[h]).collect();
         let a = regenerate_layer(meta, 2 * i, &layout.a_indices(&used));
-        fnv.eat_layer(&a);
-        fnv.eat(&ch.kept_b.to_le_bytes());
-        let stream = StreamRows { bytes: &ch.ranks, golomb: None, starts: &ch.row_starts };
-        walk_rows(meta, i, &layout, &stream, |r, (_, kept), weights| {
-            for (&h, &v) in kept.iter().zip(weights) {
-                fnv.eat_edge(r as u32, h as u32, v);
-            }
-        })?;
+        digest_pair(&mut fnv, meta, i, &layout, &stream, &a, ch.kept_b, |_, _, _| {})?;
         a_layers.push(a);
     }
     Ok((fnv.hex(), a_layers))
@@ -236,6 +257,7 @@ pub fn write_full_of_choices(path: &Path, meta: &TicketMeta, choices: &[&PairCho
             // B's indices, then its values: two walks of its stream.
             let layout = PairLayout::new(meta, i);
             let stream = StreamRows { bytes: &ch.ranks, golomb: None, starts: &ch.row_starts };
+            // (Its shape was checked by the digest's walk.)
             for values in [false, true] {
                 let mut error = None;
                 let walked = walk_rows(meta, i, &layout, &stream, |r, (_, kept), weights| {
@@ -386,13 +408,8 @@ impl CompactStreams {
                 a_weights[h] = f64::from(w as f32);
             }
             v.pair(i, &PairWalk { a: &a, a_weights: &a_weights, two_n: 2 * self.meta.pairs[i].n })?;
-            fnv.eat_layer(&a);
-            fnv.eat(&kept_b.to_le_bytes());
-            walk_rows(&self.meta, i, layout, &stream, |r, (_, kept), weights| {
-                v.row(i, r, kept, weights);
-                for (&h, &w) in kept.iter().zip(weights) {
-                    fnv.eat_edge(r as u32, h as u32, w);
-                }
+            digest_pair(&mut fnv, &self.meta, i, layout, &stream, &a, kept_b, |r, (_, kept), weights| {
+                v.row(i, r, kept, weights)
             })?;
             v.end(i)?;
         }
