@@ -202,35 +202,42 @@ const COLEX_TRIES: u32 = 1 << 16;
 /// than any rounding). Skipping a subtree that holds no solution leaves the
 /// first solution in colex order unchanged; the ranks beyond
 /// [`COLEX_TRIES`] are never tried.
-pub fn first_in_colex(samples: &[f64], k: usize, target: f64, eps: f64) -> Option<Vec<usize>> {
+pub fn first_in_colex<'s>(
+    scratch: &'s mut ColexScratch,
+    samples: &[f64],
+    k: usize,
+    target: f64,
+    eps: f64,
+) -> Option<&'s [usize]> {
     let m = samples.len();
     if k == 0 || k > m {
         return None;
     }
-    // Most instances at small k pass within a few hundred subsets, where
-    // stepping is cheapest; the rest take the pruned walk from the start.
-    match colex_walk(samples, k, target, eps, PLAIN_TRIES.min(COLEX_TRIES)) {
-        Walk::Found(c) => return Some(c),
-        Walk::Exhausted => return None,
-        Walk::Stop => {}
-    }
-    let bounds = PrefixBounds::new(samples, k);
+    let ColexScratch { c, bounds } = scratch;
+    c.clear();
+    c.resize(k, 0);
+    bounds.reset(k);
     let slack = 1e-9 * (samples.iter().map(|s| s.abs()).sum::<f64>() + target.abs());
-    let mut c = vec![0; k];
-    let mut search = ColexSearch { samples, target, eps, slack, bounds: &bounds, c: &mut c };
+    let mut search = ColexSearch { samples, target, eps, slack, bounds, c };
     match search.level(k - 1, m, 0.0, 0) {
-        Walk::Found(()) => Some(c),
+        Walk::Found => Some(c),
         Walk::Stop | Walk::Exhausted => None,
     }
 }
 
-/// Subsets tried one by one before [`first_in_colex`] prunes.
-const PLAIN_TRIES: u32 = 512;
+/// Buffers [`first_in_colex`] reuses from one instance to the next (a
+/// build keeps one per thread).
+#[derive(Default)]
+pub struct ColexScratch {
+    /// The subset c_0 < … < c_{k−1} being tried.
+    c: Vec<usize>,
+    bounds: PrefixBounds,
+}
 
 /// How a walk in colex order (or a subtree of it) ended.
-enum Walk<T> {
+enum Walk {
     /// A subset within tolerance.
-    Found(T),
+    Found,
     /// Every rank from here on is at least [`COLEX_TRIES`].
     Stop,
     /// No subset of the subtree is within tolerance.
@@ -238,29 +245,43 @@ enum Walk<T> {
 }
 
 /// Sums of the t smallest and the t largest of the first p samples, for
-/// t ≤ k and every p.
+/// t ≤ k and every p the walk has reached: rows are added as the walk's
+/// top choice c_{k−1} moves on (the levels below it read rows p < c_{k−1}
+/// only), so an instance solved early pays for the few samples it saw.
+#[derive(Default)]
 struct PrefixBounds {
     k: usize,
+    /// The samples of the rows so far, ascending.
+    sorted: Vec<f64>,
     low: Vec<f64>,
     high: Vec<f64>,
 }
 
 impl PrefixBounds {
-    fn new(samples: &[f64], k: usize) -> PrefixBounds {
-        let width = k + 1;
-        let (mut low, mut high) = (vec![0.0; (samples.len() + 1) * width], vec![0.0; (samples.len() + 1) * width]);
-        let mut sorted: Vec<f64> = Vec::with_capacity(samples.len());
-        for p in 0..=samples.len() {
-            for t in 1..=k.min(p) {
-                low[p * width + t] = low[p * width + t - 1] + sorted[t - 1];
-                high[p * width + t] = high[p * width + t - 1] + sorted[p - t];
-            }
-            if let Some(&s) = samples.get(p) {
-                let at = sorted.partition_point(|&x| x < s);
-                sorted.insert(at, s);
+    /// No sample yet: row 0 alone.
+    fn reset(&mut self, k: usize) {
+        self.k = k;
+        self.sorted.clear();
+        self.low.clear();
+        self.low.resize(k + 1, 0.0);
+        self.high.clear();
+        self.high.resize(k + 1, 0.0);
+    }
+
+    /// Adds rows up to p (row 0, no sample, is there from the start).
+    fn reach(&mut self, samples: &[f64], p: usize) {
+        let width = self.k + 1;
+        for q in self.low.len() / width..=p {
+            let s = samples[q - 1];
+            let at = self.sorted.partition_point(|&x| x < s);
+            self.sorted.insert(at, s);
+            self.low.resize((q + 1) * width, 0.0);
+            self.high.resize((q + 1) * width, 0.0);
+            for t in 1..=self.k.min(q) {
+                self.low[q * width + t] = self.low[q * width + t - 1] + self.sorted[t - 1];
+                self.high[q * width + t] = self.high[q * width + t - 1] + self.sorted[q - t];
             }
         }
-        PrefixBounds { k, low, high }
     }
 
     /// (smallest, largest) sum of t of the first p samples.
@@ -276,15 +297,18 @@ struct ColexSearch<'a> {
     target: f64,
     eps: f64,
     slack: f64,
-    bounds: &'a PrefixBounds,
-    c: &'a mut [usize],
+    bounds: &'a mut PrefixBounds,
+    c: &'a mut Vec<usize>,
 }
 
 impl ColexSearch<'_> {
     /// Chooses c_t < `upper` in ascending order, given the sum `above` of
     /// the samples chosen above it (s_{c_{t+1}} + (… )) and the rank
     /// `rank` those contribute.
-    fn level(&mut self, t: usize, upper: usize, above: f64, rank: u64) -> Walk<()> {
+    fn level(&mut self, t: usize, upper: usize, above: f64, rank: u64) -> Walk {
+        if t == 0 {
+            return self.last(upper, above, rank);
+        }
         for ct in t..upper {
             let here = rank + binomial_capped(ct, t + 1);
             if here >= u64::from(COLEX_TRIES) {
@@ -292,14 +316,8 @@ impl ColexSearch<'_> {
             }
             self.c[t] = ct;
             let sum = self.samples[ct] + above;
-            if t == 0 {
-                if (sum - self.target).abs() < self.eps {
-                    let exact: f64 = self.c.iter().map(|&j| self.samples[j]).sum();
-                    if (exact - self.target).abs() < self.eps {
-                        return Walk::Found(());
-                    }
-                }
-                continue;
+            if t + 1 == self.c.len() {
+                self.bounds.reach(self.samples, ct);
             }
             let (lo, hi) = self.bounds.range(ct, t);
             let need = self.target - sum;
@@ -312,6 +330,23 @@ impl ColexSearch<'_> {
             }
         }
         Walk::Exhausted
+    }
+
+    /// [`ColexSearch::level`] for c_0, where the rank is `rank` + c_0 (the
+    /// caller's `rank` is below [`COLEX_TRIES`]): the first c_0 whose sum
+    /// is within `eps`, in one loop.
+    fn last(&mut self, upper: usize, above: f64, rank: u64) -> Walk {
+        let room = (u64::from(COLEX_TRIES) - rank).min(upper as u64) as usize;
+        for (c0, &s) in self.samples[..room].iter().enumerate() {
+            if (s + above - self.target).abs() < self.eps {
+                self.c[0] = c0;
+                let exact: f64 = self.c.iter().map(|&j| self.samples[j]).sum();
+                if (exact - self.target).abs() < self.eps {
+                    return Walk::Found;
+                }
+            }
+        }
+        if room < upper { Walk::Stop } else { Walk::Exhausted }
     }
 }
 
@@ -344,44 +379,6 @@ fn binomial_direct(n: usize, j: usize) -> u64 {
         }
     }
     b
-}
-
-/// The first `tries` subsets in colex order, one successor step at a
-/// time: the successor of c_0 < … < c_{k−1} raises the lowest c_t that can
-/// rise (c_t + 1 < c_{t+1}, or < m for the last) and resets c_0 … c_{t−1}
-/// to 0 … t − 1; with the subset's suffix sums kept, each step costs O(t).
-/// `Stop` if none of them passes and more remain.
-fn colex_walk(samples: &[f64], k: usize, target: f64, eps: f64, tries: u32) -> Walk<Vec<usize>> {
-    let m = samples.len();
-    if k == 0 || k > m {
-        return Walk::Exhausted;
-    }
-    let mut c: Vec<usize> = (0..k).collect();
-    // suffix[t] = Σ_{i ≥ t} samples[c_i].
-    let mut suffix = vec![0.0; k + 1];
-    for t in (0..k).rev() {
-        suffix[t] = suffix[t + 1] + samples[c[t]];
-    }
-    for _ in 0..tries {
-        if (suffix[0] - target).abs() < eps {
-            let exact: f64 = c.iter().map(|&i| samples[i]).sum();
-            if (exact - target).abs() < eps {
-                return Walk::Found(c);
-            }
-        }
-        let Some(t) = (0..k).find(|&t| c[t] + 1 < if t + 1 < k { c[t + 1] } else { m }) else {
-            return Walk::Exhausted;
-        };
-        c[t] += 1;
-        for (i, ci) in c[..t].iter_mut().enumerate() {
-            *ci = i;
-        }
-        suffix[t] = suffix[t + 1] + samples[c[t]];
-        for i in (0..t).rev() {
-            suffix[i] = samples[i] + suffix[i + 1];
-        }
-    }
-    Walk::Stop
 }
 
 /// What one row (q, o) of B contributes: the unit of work that a build
@@ -438,8 +435,11 @@ pub fn build_rows(
     let b_stream = 2 * spec.layer as u64 + 1;
     rows.into_par_iter()
         .map_init(
-            || (Solver::new(Budget { max_nodes: Some(spec.budget_nodes), time_limit: None }), vec![0.0f64; hidden]),
-            |(solver, brow), r| {
+            || {
+                let solver = Solver::new(Budget { max_nodes: Some(spec.budget_nodes), time_limit: None });
+                (solver, ColexScratch::default(), Vec::new(), vec![0.0f64; hidden])
+            },
+            |(solver, scratch, samples, brow), r| {
                 let mut s = WeightStream::new(spec.seed, b_stream);
                 s.seek((r * hidden) as u64);
                 for v in brow.iter_mut() {
@@ -468,12 +468,15 @@ pub fn build_rows(
                             // A block with no neuron of this sign: nothing to keep.
                             out.misses += 1;
                         } else {
-                            let samples: Vec<f64> = members.iter().map(|&(h, a)| a * brow[h as usize]).collect();
+                            samples.clear();
+                            samples.extend(members.iter().map(|&(h, a)| a * brow[h as usize]));
                             let kk = k.min(samples.len());
-                            let subset = match first_in_colex(&samples, kk, target, spec.weight_eps) {
+                            let missed;
+                            let subset = match first_in_colex(scratch, samples, kk, target, spec.weight_eps) {
                                 Some(subset) => subset,
                                 None => {
-                                    let inst = Instance { samples, k: kk, target, eps: spec.weight_eps };
+                                    let inst =
+                                        Instance { samples: samples.clone(), k: kk, target, eps: spec.weight_eps };
                                     let mut ans = solver.solve(&inst, Mode::Within).expect("valid instance");
                                     if ans.status != Status::Found {
                                         out.misses += 1;
@@ -482,10 +485,11 @@ pub fn build_rows(
                                             ans = best;
                                         }
                                     }
-                                    ans.subset
+                                    missed = ans.subset;
+                                    &missed
                                 }
                             };
-                            for &i in &subset {
+                            for &i in subset {
                                 let (h, a) = members[i];
                                 out.kept.push((h, brow[h as usize] as f32));
                                 sum += a * brow[h as usize];
@@ -551,26 +555,46 @@ pub fn assemble(spec: &PairSpec<'_>, blocks: &Blocks, rows: Vec<RowResult>) -> P
 mod tests {
     use super::*;
 
+    /// The first `tries` subsets in colex order, one successor step at a
+    /// time (the successor of c_0 < … < c_{k−1} raises the lowest c_t that
+    /// can rise and resets c_0 … c_{t−1} to 0 … t − 1): the first within
+    /// `eps`, if any.
+    fn colex_walk(samples: &[f64], k: usize, target: f64, eps: f64, tries: u32) -> Option<Vec<usize>> {
+        let m = samples.len();
+        let mut c: Vec<usize> = (0..k).collect();
+        for _ in 0..tries {
+            let sum: f64 = c.iter().map(|&i| samples[i]).sum();
+            if (sum - target).abs() < eps {
+                return Some(c);
+            }
+            let t = (0..k).find(|&t| c[t] + 1 < if t + 1 < k { c[t + 1] } else { m })?;
+            c[t] += 1;
+            for (i, ci) in c[..t].iter_mut().enumerate() {
+                *ci = i;
+            }
+        }
+        None
+    }
+
     #[test]
     fn the_pruned_walk_finds_what_stepping_through_colex_order_finds() {
         // Larger sides and k than enumeration affords, tolerances from
         // easy to hopeless (then both give up at COLEX_TRIES): the pruned
-        // walk against the plain one, which tries every rank in order.
-        let mut pruned = 0;
+        // walk against the plain one, which tries every rank in order; one
+        // scratch for every instance, as a build's thread keeps one.
+        let (mut deep, mut scratch) = (0, ColexScratch::default());
         for t in 0..400u64 {
             let m = 14 + (t % 23) as usize;
             let k = 2 + (t as usize / 23) % 8;
             let samples: Vec<f64> = (0..m).map(|i| uniform_weight(t, 3, i as u64)).collect();
             let target = uniform_weight(t, 4, 0) * (k as f64).sqrt();
             let eps = [0.05, 0.005, 0.0005, 1e-6][(t % 4) as usize];
-            let plain = match colex_walk(&samples, k, target, eps, COLEX_TRIES) {
-                Walk::Found(c) => Some(c),
-                _ => None,
-            };
-            pruned += usize::from(!matches!(colex_walk(&samples, k, target, eps, PLAIN_TRIES), Walk::Found(_)));
-            assert_eq!(first_in_colex(&samples, k, target, eps), plain, "m {m}, k {k}, eps {eps}");
+            let plain = colex_walk(&samples, k, target, eps, COLEX_TRIES);
+            deep += usize::from(colex_walk(&samples, k, target, eps, 512).is_none());
+            let pruned = first_in_colex(&mut scratch, &samples, k, target, eps).map(<[usize]>::to_vec);
+            assert_eq!(pruned, plain, "m {m}, k {k}, eps {eps}");
         }
-        assert!(pruned > 100, "only {pruned} instances reached the pruned walk");
+        assert!(deep > 100, "only {deep} instances needed more than 512 subsets");
     }
 
     /// Against enumeration: the subsets in colex order (by rank), the
@@ -588,7 +612,11 @@ mod tests {
                 let s: f64 = c.iter().map(|&i| samples[i]).sum();
                 (s - target).abs() < eps
             });
-            assert_eq!(first_in_colex(&samples, k, target, eps), oracle, "m {m}, k {k}, target {target}");
+            assert_eq!(
+                first_in_colex(&mut ColexScratch::default(), &samples, k, target, eps).map(<[usize]>::to_vec),
+                oracle,
+                "m {m}, k {k}, target {target}"
+            );
         }
     }
 }
