@@ -306,8 +306,10 @@ impl ColexSearch<'_> {
     /// the samples chosen above it (s_{c_{t+1}} + (… )) and the rank
     /// `rank` those contribute.
     fn level(&mut self, t: usize, upper: usize, above: f64, rank: u64) -> Walk {
-        if t == 0 {
-            return self.last(upper, above, rank);
+        match t {
+            0 => return self.last(upper, above, rank),
+            1 => return self.pairs(upper, above, rank),
+            _ => {}
         }
         for ct in t..upper {
             let here = rank + binomial_capped(ct, t + 1);
@@ -332,6 +334,35 @@ impl ColexSearch<'_> {
         Walk::Exhausted
     }
 
+    /// [`ColexSearch::level`] for c_1, where the rank is `rank` + C(c_1, 2)
+    /// + c_0 and the bounds are the smallest and largest of the first c_1
+    /// samples: the same walk with the rank's binomial in closed form.
+    fn pairs(&mut self, upper: usize, above: f64, rank: u64) -> Walk {
+        let (margin, tries) = (self.eps + self.slack, u64::from(COLEX_TRIES));
+        let width = self.bounds.k + 1;
+        for c1 in 1..upper {
+            let here = rank + (c1 * (c1 - 1) / 2) as u64;
+            if here >= tries {
+                return Walk::Stop;
+            }
+            self.c[1] = c1;
+            let sum = self.samples[c1] + above;
+            if self.c.len() == 2 {
+                self.bounds.reach(self.samples, c1);
+            }
+            let (lo, hi) = (self.bounds.low[c1 * width + 1], self.bounds.high[c1 * width + 1]);
+            let need = self.target - sum;
+            if need < lo - margin || need > hi + margin {
+                continue;
+            }
+            match self.last(c1, sum, here) {
+                Walk::Exhausted => {}
+                done => return done,
+            }
+        }
+        Walk::Exhausted
+    }
+
     /// [`ColexSearch::level`] for c_0, where the rank is `rank` + c_0 (the
     /// caller's `rank` is below [`COLEX_TRIES`]): the first c_0 whose sum
     /// is within `eps`, in one loop.
@@ -346,7 +377,11 @@ impl ColexSearch<'_> {
                 }
             }
         }
-        if room < upper { Walk::Stop } else { Walk::Exhausted }
+        if room < upper {
+            Walk::Stop
+        } else {
+            Walk::Exhausted
+        }
     }
 }
 
