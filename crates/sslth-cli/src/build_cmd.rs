@@ -88,9 +88,9 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
     check_output(&args.out.output, args.out.force)?;
     let recorded = sslth::files::runnable::recorded_data(&args.target);
     let data = args.data.clone().or(recorded).filter(|d| d != "none");
-    let split = data.as_deref().map(sslth::data::load).transpose().map_err(|e| e.to_string())?;
+    let test = data.as_deref().map(sslth::data::load_test).transpose().map_err(|e| e.to_string())?;
     let (net, info) =
-        sslth::files::target::load(&args.target, split.as_ref().map(|s| s.test.shape)).map_err(|e| e.to_string())?;
+        sslth::files::target::load(&args.target, test.as_ref().map(|t| t.shape)).map_err(|e| e.to_string())?;
     // The scale the ticket records is the target's own: an export records
     // none, and a ticket measured with --data must not scale inputs its
     // target takes as they are.
@@ -115,16 +115,17 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
         return run_shard(args, &net, &cfg, sslth::construction::ShardId::parse(shard)?);
     }
     let pb = progress::bar(0, "building", args.out.json);
-    // Pixels are never negative: say what --nonneg-input would save.
-    let nonneg_data = split.as_ref().filter(|s| s.train.inputs.iter().chain(&s.test.inputs).all(|&v| v >= 0.0));
+    // Pixels are never negative: say what --nonneg-input would save (the
+    // inputs the ticket is measured on are the test split's).
+    let nonneg_data = test.as_ref().filter(|t| t.inputs.iter().all(|&v| v >= 0.0));
     let show_plan = |plans: &[sslth::construction::LayerPlan]| {
         if !args.out.json {
             print_plan(plans);
             if let (Some(s), false) = (nonneg_data, args.nonneg_input) {
                 println!(
-                    "note: every input of {} is >= 0; --nonneg-input would build no N side in layer 0 (about half \
+                    "note: every test input of {} is >= 0; --nonneg-input would build no N side in layer 0 (about half \
                      its kept edges), and the certificate would then hold for x >= 0 only",
-                    s.test.name
+                    s.name
                 );
             }
         }
@@ -137,15 +138,15 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
     };
     // A ticket measured on no data is built holding choices, not edges,
     // where it can be (the same file; memory for 10⁸ weights).
-    if split.is_none() {
+    if test.is_none() {
         let (out, compact, json) = (&args.out.output, args.out.compact, args.out.json);
         let f = sslth::experiments::pipeline::build_file(&net, &cfg, input_scale, out, compact, show_plan, &step)?;
         pb.finish_and_clear();
         print_written(&f.report, &f.plans, &f.max_weight_errors, out, compact, json);
         return Ok(());
     }
-    let test = split.as_ref().map(|s| &s.test);
-    let built = sslth::experiments::pipeline::build_and_measure(&net, &cfg, test, input_scale, show_plan, &step)?;
+    let built =
+        sslth::experiments::pipeline::build_and_measure(&net, &cfg, test.as_ref(), input_scale, show_plan, &step)?;
     pb.finish_and_clear();
     write_ticket(&built, &net, data.as_deref(), &args.out.output, args.out.compact, args.out.json)
 }

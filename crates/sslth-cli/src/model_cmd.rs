@@ -144,10 +144,8 @@ pub fn run_eval(args: &EvalArgs) -> Result<(), String> {
     let name = args.model.display().to_string();
     let recorded = sslth::files::runnable::recorded_data(&args.model);
     let data_name = args.data.clone().or(recorded).unwrap_or_else(|| "digits".into());
-    let split = data::load(&data_name).map_err(|e| e.to_string())?;
-    let model =
-        sslth::files::runnable::Runnable::load(&args.model, Some(split.test.shape)).map_err(|e| e.to_string())?;
-    let test = &split.test;
+    let test = &data::load_test(&data_name).map_err(|e| e.to_string())?;
+    let model = sslth::files::runnable::Runnable::load(&args.model, Some(test.shape)).map_err(|e| e.to_string())?;
     test.expect_dim(model.d_in(), &name)?;
     let outputs = model.forward_batch(&test.inputs, test.len());
     let kind = model.kind();

@@ -176,6 +176,15 @@ pub fn load(name: &str) -> Result<Split, DataError> {
     }
 }
 
+/// The test split of [`load`] alone, for work that measures and does not
+/// train (Fashion-MNIST's 60,000 training images are not read).
+pub fn load_test(name: &str) -> Result<Dataset, DataError> {
+    match name {
+        "fashion-mnist" => fashion_test(Path::new(FASHION_MNIST_DIR)),
+        other => Ok(load(other)?.test),
+    }
+}
+
 /// The embedded UCI digits (1,797 rows of 8×8 pixels 0..16), split by row
 /// number: row i is a test row iff i % 5 == 4 (359 test rows, 1,438
 /// training rows). Pixels are scaled by 1/(16·8), so ‖x‖ ≤ 1.
@@ -254,20 +263,27 @@ pub fn digit_sets() -> Split {
 /// Fashion-MNIST from `dir` (the Debian package's gzipped IDX files): the
 /// standard 60,000/10,000 split, 28×28 pixels scaled by 1/(255·28).
 pub fn fashion_mnist(dir: &Path) -> Result<Split, DataError> {
-    let part = |images: &str, labels: &str| -> Result<Dataset, DataError> {
-        let (px, shape) = read_idx(&dir.join(images))?;
-        let (lb, lshape) = read_idx(&dir.join(labels))?;
-        if shape.len() != 3 || lshape.len() != 1 || shape[0] != lshape[0] {
-            return Err(DataError::Malformed(format!(
-                "{images} and {labels}: shapes {shape:?} and {lshape:?} are not N×H×W images with N labels"
-            )));
-        }
-        Ok(Dataset::from_pixels("fashion-mnist", px, lb, [shape[1], shape[2]], 255.0))
-    };
     Ok(Split {
-        train: part("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")?,
-        test: part("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")?,
+        train: fashion_part(dir, "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")?,
+        test: fashion_test(dir)?,
     })
+}
+
+/// The 10,000 test images of [`fashion_mnist`] alone.
+fn fashion_test(dir: &Path) -> Result<Dataset, DataError> {
+    fashion_part(dir, "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+}
+
+/// One part of Fashion-MNIST: its images and labels files in `dir`.
+fn fashion_part(dir: &Path, images: &str, labels: &str) -> Result<Dataset, DataError> {
+    let (px, shape) = read_idx(&dir.join(images))?;
+    let (lb, lshape) = read_idx(&dir.join(labels))?;
+    if shape.len() != 3 || lshape.len() != 1 || shape[0] != lshape[0] {
+        return Err(DataError::Malformed(format!(
+            "{images} and {labels}: shapes {shape:?} and {lshape:?} are not N×H×W images with N labels"
+        )));
+    }
+    Ok(Dataset::from_pixels("fashion-mnist", px, lb, [shape[1], shape[2]], 255.0))
 }
 
 /// Reads an IDX file of unsigned bytes (gzipped if its name ends in `.gz`):

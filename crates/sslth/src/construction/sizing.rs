@@ -439,16 +439,30 @@ pub fn measured_n(
     // few of its standard deviations √(n/2); start 3·√m lower.
     let m = thresholds[((1.0 - BLOCK_MISS_CAP) * thresholds.len() as f64) as usize];
     let start = if m == usize::MAX { MAX_N } else { m.saturating_sub((3.0 * (m as f64).sqrt()) as usize).max(k) };
+    // The blocks regenerated on all cores, their expected misses summed in
+    // column order (the same sum, whatever the thread count).
     let passes = |n: usize| {
-        let mut expected = 0.0;
-        for &(j, m) in &per_column {
-            let sides = crate::construction::engine::block_sides(seed, i, c, n, j);
-            for side in &sides[..if nonneg[j] { 1 } else { 2 }] {
-                let rate = miss_rate(side.len());
-                if rate > BLOCK_MISS_CAP {
-                    return false;
+        use rayon::prelude::*;
+        let terms: Option<Vec<[f64; 2]>> = per_column
+            .par_iter()
+            .map(|&(j, m)| {
+                let sides = crate::construction::engine::block_sides(seed, i, c, n, j);
+                let mut terms = [0.0; 2];
+                for (side, term) in sides[..if nonneg[j] { 1 } else { 2 }].iter().zip(&mut terms) {
+                    let rate = miss_rate(side.len());
+                    if rate > BLOCK_MISS_CAP {
+                        return None;
+                    }
+                    *term = m * rate;
                 }
-                expected += m * rate;
+                Some(terms)
+            })
+            .collect();
+        let Some(terms) = terms else { return false };
+        let mut expected = 0.0;
+        for (&(j, _), t) in per_column.iter().zip(&terms) {
+            for &term in &t[..if nonneg[j] { 1 } else { 2 }] {
+                expected += term;
             }
         }
         expected <= MISS_RATE / 2.0 * instances

@@ -143,11 +143,11 @@ pub fn verify_file(
     if attack_cfg.is_some() && (name.is_none() || target_path.is_none()) {
         return Err("an attack needs the target (--target) and data (--data, or data the ticket records)".into());
     }
-    let split = match (name, target_path) {
-        (Some(n), Some(_)) => Some(crate::data::load(n).map_err(|e| e.to_string())?),
+    let test = match (name, target_path) {
+        (Some(n), Some(_)) => Some(crate::data::load_test(n).map_err(|e| e.to_string())?),
         _ => None,
     };
-    let data = split.as_ref().map(|s| &s.test);
+    let data = test.as_ref();
     let recertified = match target_path {
         Some(p) => {
             t.meta.certified_error.ok_or_else(|| {
