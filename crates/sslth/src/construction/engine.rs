@@ -334,9 +334,10 @@ impl ColexSearch<'_> {
         Walk::Exhausted
     }
 
-    /// [`ColexSearch::level`] for c_1, where the rank is `rank` + C(c_1, 2)
-    /// + c_0 and the bounds are the smallest and largest of the first c_1
-    /// samples: the same walk with the rank's binomial in closed form.
+    /// [`ColexSearch::level`] for c_1, where the rank is `rank` plus
+    /// C(c_1, 2) plus c_0 and the bounds are the smallest and largest of
+    /// the first c_1 samples: the same walk with the rank's binomial in
+    /// closed form.
     fn pairs(&mut self, upper: usize, above: f64, rank: u64) -> Walk {
         let (margin, tries) = (self.eps + self.slack, u64::from(COLEX_TRIES));
         let width = self.bounds.k + 1;
