@@ -367,7 +367,23 @@ impl PairLayout {
         golomb: Option<u32>,
         r: usize,
     ) -> Result<RowCodes, String> {
-        let (mut values, mut kept) = (Vec::new(), Vec::new());
+        let mut kept = Vec::new();
+        let values = self.read_codes(reader, golomb, r, Some(&mut kept))?;
+        kept.sort_unstable();
+        Ok((values, kept))
+    }
+
+    /// Row r's code values (0 for an instance that keeps nothing, else its
+    /// rank + 1), each rank checked against its side's count; with `kept`,
+    /// each subset's hidden channels appended to it, unsorted.
+    pub(super) fn read_codes(
+        &self,
+        reader: &mut subsets::BitReader<'_>,
+        golomb: Option<u32>,
+        r: usize,
+        mut kept: Option<&mut Vec<usize>>,
+    ) -> Result<Vec<u64>, String> {
+        let mut values = Vec::new();
         for j in 0..self.d_in {
             for s in 0..sides(self.nonneg[j]) {
                 let side = &self.sides[j][s];
@@ -389,11 +405,12 @@ impl PairLayout {
                     ));
                 }
                 values.push(rank + 1);
-                kept.extend(self.binomials.unrank(rank, side.len(), kk).into_iter().map(|pos| side[pos]));
+                if let Some(kept) = kept.as_deref_mut() {
+                    kept.extend(self.binomials.unrank(rank, side.len(), kk).into_iter().map(|pos| side[pos]));
+                }
             }
         }
-        kept.sort_unstable();
-        Ok((values, kept))
+        Ok(values)
     }
 
     /// Reads past row codes without decoding their subsets (as

@@ -51,6 +51,42 @@ impl PairLayout {
             .collect()
     }
 
+    /// [`PairLayout::read_codes`] of `rows` without their subsets, on all
+    /// cores, each row checked to end where the next starts.
+    fn read_values(&self, s: &StreamRows<'_>, rows: std::ops::Range<usize>) -> Result<Vec<Vec<u64>>, String> {
+        rows.into_par_iter()
+            .map(|r| {
+                let mut reader = BitReader::at(s.bytes, s.starts[r]);
+                let values = self.read_codes(&mut reader, s.golomb, r, None)?;
+                if reader.position() != s.starts[r + 1] {
+                    return Err(format!("row {r}'s codes do not end where the next row's start"));
+                }
+                Ok(values)
+            })
+            .collect()
+    }
+
+    /// How often each code value occurs in the stream, sorted by value.
+    fn value_counts(&self, s: &StreamRows<'_>) -> Result<Vec<(u64, u64)>, String> {
+        let mut counts: HashMap<u64, u64> = HashMap::new();
+        for start in (0..self.rows()).step_by(ROW_BLOCK) {
+            let block = self.read_values(s, start..(start + ROW_BLOCK).min(self.rows()))?;
+            let tally = |mut c: HashMap<u64, u64>, values: &Vec<u64>| {
+                values.iter().for_each(|&v| *c.entry(v).or_default() += 1);
+                c
+            };
+            let merge = |mut a: HashMap<u64, u64>, b: HashMap<u64, u64>| {
+                b.into_iter().for_each(|(v, n)| *a.entry(v).or_default() += n);
+                a
+            };
+            let part = block.par_iter().fold(HashMap::new, tally).reduce(HashMap::new, merge);
+            counts = merge(counts, part);
+        }
+        let mut counts: Vec<(u64, u64)> = counts.into_iter().collect();
+        counts.sort_unstable();
+        Ok(counts)
+    }
+
     /// Where each row's codes start in a whole subset stream (after the
     /// 6-bit order of an exponential-Golomb one), and its end, checked to
     /// be the stream's.
@@ -166,12 +202,9 @@ pub fn compact_bytes_of_choices(meta: &TicketMeta, choices: &[&PairChoices]) -> 
         let used: Vec<usize> = (0..hidden).filter(|&h| ch.used[h]).collect();
         let a_idx = layout.a_indices(&used);
         let a = regenerate_layer(meta, 2 * i, &a_idx);
-        // B: beside the digest, its delta code's length and how often each
-        // code value occurs.
-        let mut counts: HashMap<u64, u64> = HashMap::new();
+        // B: beside the digest, its delta code's length.
         let (mut deltas, mut next) = (0usize, 0u64);
-        digest_pair(&mut fnv, meta, i, &layout, &stream, &a, ch.kept_b, |r, (values, kept), _| {
-            values.iter().for_each(|&v| *counts.entry(v).or_default() += 1);
+        digest_pair(&mut fnv, meta, i, &layout, &stream, &a, ch.kept_b, |r, (_, kept), _| {
             for &h in kept {
                 let idx = (r * hidden + h) as u64;
                 deltas += varint_len(idx - next);
@@ -180,8 +213,7 @@ pub fn compact_bytes_of_choices(meta: &TicketMeta, choices: &[&PairChoices]) -> 
         })?;
         let plain_a = plain_choice(len(2 * i), deltas_len(&a_idx));
         let plain_b = plain_choice(len(2 * i + 1), deltas);
-        let mut counts: Vec<(u64, u64)> = counts.into_iter().collect();
-        counts.sort_unstable();
+        let counts = layout.value_counts(&stream)?;
         let fixed_bits = *ch.row_starts.last().expect("rows + 1 starts");
         let (g, eg_bits) = golomb_order(&counts);
         let golomb = 6 + eg_bits < fixed_bits;
@@ -293,10 +325,10 @@ fn golomb_stream(layout: &PairLayout, s: &StreamRows<'_>, g: u32) -> Result<Vec<
     let mut w = BitWriter::default();
     w.write(u64::from(g), 6);
     for start in (0..layout.rows()).step_by(ROW_BLOCK) {
-        let rows = layout.read_rows(s, start..(start + ROW_BLOCK).min(layout.rows()))?;
+        let rows = layout.read_values(s, start..(start + ROW_BLOCK).min(layout.rows()))?;
         let codes: Vec<BitWriter> = rows
             .par_iter()
-            .map(|(values, _)| {
+            .map(|values| {
                 let mut c = BitWriter::default();
                 values.iter().for_each(|&v| c.write_exp_golomb(v, g));
                 c
