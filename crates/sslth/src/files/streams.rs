@@ -39,29 +39,31 @@ impl PairLayout {
     /// [`PairLayout::read_row`] of `rows`, on all cores, each row checked
     /// to end where the next starts.
     fn read_rows(&self, s: &StreamRows<'_>, rows: std::ops::Range<usize>) -> Result<Vec<RowCodes>, String> {
+        self.each_row(s, rows, |reader, r| self.read_row(reader, s.golomb, r))
+    }
+
+    /// [`PairLayout::read_codes`] of `rows` without their subsets, as
+    /// [`PairLayout::read_rows`].
+    fn read_values(&self, s: &StreamRows<'_>, rows: std::ops::Range<usize>) -> Result<Vec<Vec<u64>>, String> {
+        self.each_row(s, rows, |reader, r| self.read_codes(reader, s.golomb, r, None))
+    }
+
+    /// `read` of each row of `rows` from where it starts, on all cores,
+    /// each row checked to end where the next starts.
+    fn each_row<T: Send>(
+        &self,
+        s: &StreamRows<'_>,
+        rows: std::ops::Range<usize>,
+        read: impl Fn(&mut BitReader<'_>, usize) -> Result<T, String> + Sync,
+    ) -> Result<Vec<T>, String> {
         rows.into_par_iter()
             .map(|r| {
                 let mut reader = BitReader::at(s.bytes, s.starts[r]);
-                let row = self.read_row(&mut reader, s.golomb, r)?;
+                let row = read(&mut reader, r)?;
                 if reader.position() != s.starts[r + 1] {
                     return Err(format!("row {r}'s codes do not end where the next row's start"));
                 }
                 Ok(row)
-            })
-            .collect()
-    }
-
-    /// [`PairLayout::read_codes`] of `rows` without their subsets, on all
-    /// cores, each row checked to end where the next starts.
-    fn read_values(&self, s: &StreamRows<'_>, rows: std::ops::Range<usize>) -> Result<Vec<Vec<u64>>, String> {
-        rows.into_par_iter()
-            .map(|r| {
-                let mut reader = BitReader::at(s.bytes, s.starts[r]);
-                let values = self.read_codes(&mut reader, s.golomb, r, None)?;
-                if reader.position() != s.starts[r + 1] {
-                    return Err(format!("row {r}'s codes do not end where the next row's start"));
-                }
-                Ok(values)
             })
             .collect()
     }
