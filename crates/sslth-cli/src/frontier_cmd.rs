@@ -70,11 +70,11 @@ pub fn run(a: &FrontierArgs) -> Result<(), String> {
     cfg.check()?;
     let recorded = sslth::files::recorded_data(&a.target);
     let name = a.data.clone().or(recorded).ok_or("the target records no data set; give --data")?;
-    let split = sslth::data::load(&name).map_err(|e| e.to_string())?;
-    let (net, _) = sslth::files::target::load(&a.target, Some(split.test.shape)).map_err(|e| e.to_string())?;
+    let test = sslth::data::load_test(&name).map_err(|e| e.to_string())?;
+    let (net, _) = sslth::files::target::load(&a.target, Some(test.shape)).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(&a.out).map_err(|e| format!("cannot create {}: {e}", a.out.display()))?;
     let pb = progress::bar(cfg.builds(), "building", false);
-    let f = frontier(&net, &split.test, &cfg, &|p| progress::report(&pb, p), &|| true)?;
+    let f = frontier(&net, &test, &cfg, &|p| progress::report(&pb, p), &|| true)?;
     pb.finish_and_clear();
     let (rows, weights) = (&f.rows, f.target_weights as f64);
     let inputs = |r: &FrontierRow| if r.nonneg_input { "nonneg" } else { "signed" };

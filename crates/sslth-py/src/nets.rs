@@ -206,11 +206,10 @@ fn build(
     let (net, info) = target.target("build")?;
     let cfg = build_config(k, density, weight_eps, eps, nonneg_input, seed, scale, n, accept_over_eps, accept_misses)?;
     let data = data.or_else(|| info.data.clone()).filter(|d| d != "none");
-    let split = data.as_deref().map(sslth::data::load).transpose().map_err(value_error)?;
-    let test = split.as_ref().map(|s| &s.test);
+    let test = data.as_deref().map(sslth::data::load_test).transpose().map_err(value_error)?;
     let input_scale = info.input_scale;
     let built = crate::interruptible(py, |go_on| {
-        build_and_measure(net, &cfg, test, input_scale, |_| {}, &|| go_on.load(Ordering::Relaxed))
+        build_and_measure(net, &cfg, test.as_ref(), input_scale, |_| {}, &|| go_on.load(Ordering::Relaxed))
     })?
     .map_err(value_error)?;
     Model::built(built, net, data.as_deref())
@@ -378,8 +377,8 @@ fn frontier<'py>(
     cfg.check().map_err(value_error)?;
     let name =
         data.or_else(|| info.data.clone()).ok_or_else(|| value_error("the target records no data set; give data"))?;
-    let split = sslth::data::load(&name).map_err(value_error)?;
-    rows(py, |go_on| frontier(net, &split.test, &cfg, &|_| {}, go_on))
+    let test = sslth::data::load_test(&name).map_err(value_error)?;
+    rows(py, |go_on| frontier(net, &test, &cfg, &|_| {}, go_on))
 }
 
 /// `sslth compare`: a target trained on `data`, constructed tickets and
