@@ -147,7 +147,7 @@ pub fn run_eval(args: &EvalArgs) -> Result<(), String> {
     let test = &data::load_test(&data_name).map_err(|e| e.to_string())?;
     let model = sslth::files::runnable::Runnable::load(&args.model, Some(test.shape)).map_err(|e| e.to_string())?;
     test.expect_dim(model.d_in(), &name)?;
-    let outputs = model.forward_batch(&test.inputs, test.len());
+    let outputs = model.forward_batch(&test.inputs, test.len()).map_err(|e| format!("{name}: {e}"))?;
     let kind = model.kind();
     let acc = sslth::experiments::eval::accuracy(&outputs, test);
     let rows = test.len();

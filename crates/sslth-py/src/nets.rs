@@ -30,11 +30,8 @@ pub struct Model {
 }
 
 impl Model {
-    fn ticket(&self) -> PyResult<&LoadedTicket> {
-        match &self.inner {
-            Runnable::Ticket(t) => Ok(t),
-            Runnable::Target(..) => Err(value_error("a target, not a ticket")),
-        }
+    fn ticket(&self) -> PyResult<std::borrow::Cow<'_, LoadedTicket>> {
+        self.inner.ticket().map_err(value_error)
     }
 }
 
@@ -85,7 +82,7 @@ impl Model {
     /// The ticket's file metadata (docs/FORMAT.md) as a dict.
     #[getter]
     fn meta<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, &self.ticket()?.meta)
+        to_py(py, self.inner.meta().ok_or_else(|| value_error("a target, not a ticket"))?)
     }
 
     /// The build's report (plan, density, edges, misses, certificate,
@@ -122,13 +119,11 @@ impl Model {
     fn __repr__(&self) -> String {
         match &self.inner {
             Runnable::Target(n, _) => format!("<sslth target {:?} {:?}>", sslth::net::Kind::of(n), n.widths()),
-            Runnable::Ticket(t) => format!(
-                "<sslth {} of {:?}: {} of {} edges kept>",
-                self.inner.kind(),
-                t.meta.target_widths,
-                t.meta.kept_edges,
-                t.meta.random_edges
-            ),
+            Runnable::Ticket(_) | Runnable::Streamed(_) => {
+                let m = self.inner.meta().expect("a ticket");
+                let kind = self.inner.kind();
+                format!("<sslth {kind} of {:?}: {} of {} edges kept>", m.target_widths, m.kept_edges, m.random_edges)
+            }
         }
     }
 }

@@ -75,7 +75,9 @@
 //! (docs/FORMAT.md).
 //!
 //! **6. Run** it: [`ticket::SparseNet::forward_batch`] on rows, or
-//! [`files::Runnable`] for whatever a file holds, target or ticket.
+//! [`files::Runnable`] for whatever a file holds, target or ticket (a
+//! dense compact ticket runs from its subset streams without holding its
+//! kept edges: [`files::CompactStreams::forward_batch`]).
 //!
 //! ```
 //! # use sslth::net::{LinearWeights, Network};
@@ -101,7 +103,7 @@
 //! let loaded = read_ticket(&path).unwrap();
 //! assert_eq!(verify(&loaded).mismatches, 0);
 //! let x = [0.1f32; 6]; // ‖x‖ ≤ 1, where the certificate holds
-//! let from_file = Runnable::load(&path, None).unwrap().forward_batch(&x, 1);
+//! let from_file = Runnable::load(&path, None).unwrap().forward_batch(&x, 1).unwrap();
 //! assert_eq!(from_file, g.forward_batch(&x, 1));
 //! let error: f32 = target.forward(&x).iter().zip(&from_file).map(|(a, b)| (a - b).powi(2)).sum();
 //! assert!(f64::from(error.sqrt()) <= certificate.bound);

@@ -102,3 +102,61 @@ fn the_streamed_build_writes_the_same_compact_file_and_certificate() {
     assert!(repaired >= 2, "only {repaired} repaired pairs: the repair path is not tested");
     assert!(plain >= 1, "no pair kept plain masks: that path is not tested");
 }
+
+#[test]
+fn a_compact_ticket_runs_from_its_streams_with_the_bits_of_the_whole_ticket() {
+    use sslth::files::{read_ticket, write_atomic, CompactStreams, Runnable};
+    // Dense targets with biases (the first A layer's folded constant
+    // channel), one to three pairs, signed and non-negative inputs.
+    let cases = [
+        (mlp(&[7, 6, 3], 9), 4, 3, false),
+        (mlp(&[20, 16, 12, 5], 3), 2, 4, true),
+        (mlp(&[13, 9, 4], 5), 7, 6, false),
+        (mlp(&[7, 6], 9), 1, 2, false),
+    ];
+    for (net, seed, k, nonneg_input) in cases {
+        let cfg = BuildConfig { k: Some(k), nonneg_input, ..BuildConfig::for_density(seed, 1.0, 0.01) };
+        let plans = plan(&net, &cfg).unwrap();
+        let whole = build(&net, &plans, seed, nonneg_input, &|| true).unwrap();
+        let meta = whole.meta(&net, whole.certificate(&net).unwrap().bound, None, None);
+        let path = std::env::temp_dir().join(format!("sslth-run-{}-{seed}.safetensors", std::process::id()));
+        write_atomic(&path, &compact_bytes(&whole.to_sparse(), &meta)).unwrap();
+        let streams = CompactStreams::read(&path).unwrap().expect("every pair subset-rank coded");
+        let read = read_ticket(&path).unwrap();
+        // 70 rows: one block of 64 lanes and a remainder; inputs of both
+        // signs, zeros of both signs, and a NaN (ReLU's max sends it to 0
+        // in both).
+        let d = net.d_in();
+        let rows = 70;
+        let mut x: Vec<f32> = (0..rows * d).map(|i| 3.0 * uniform_weight(seed, 90, i as u64) as f32).collect();
+        x[0] = -0.0;
+        x[1] = 0.0;
+        x[d + 2] = f32::NAN;
+        let want = read.net.forward_batch(&x, rows);
+        let got = streams.forward_batch(&x, rows).unwrap();
+        let bits = |v: &[f32]| v.iter().map(|y| y.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&got), bits(&want), "seed {seed}");
+        // Read whole from the streams: the ticket the whole reader reads.
+        let again = streams.to_ticket().unwrap();
+        assert!(again.net == read.net && again.meta == read.meta && again.compact);
+        // Loading picks the streamed form; other widths are refused.
+        let model = Runnable::load(&path, None).unwrap();
+        assert!(matches!(model, Runnable::Streamed(_)) && model.kind() == "compact ticket");
+        assert_eq!(bits(&model.forward_batch(&x, rows).unwrap()), bits(&want));
+        assert!(streams.forward_batch(&x[..x.len() - 1], rows).unwrap_err().contains("inputs"));
+        std::fs::remove_file(&path).unwrap();
+    }
+    // A CNN's compact ticket is read whole, and its streams refuse to run.
+    let convs = vec![ConvWeights { shape: vec![3, 2, 3, 3], weight: draw(54, 1, 41), bias: Some(draw(3, 2, 41)) }];
+    let net = Network::cnn(&convs, &head(3), 4, 5).unwrap();
+    let cfg = BuildConfig { k: Some(3), ..BuildConfig::for_density(3, 1.0, 0.01) };
+    let whole = build(&net, &plan(&net, &cfg).unwrap(), 3, false, &|| true).unwrap();
+    let meta = whole.meta(&net, whole.certificate(&net).unwrap().bound, None, None);
+    let path = std::env::temp_dir().join(format!("sslth-run-cnn-{}.safetensors", std::process::id()));
+    write_atomic(&path, &compact_bytes(&whole.to_sparse(), &meta)).unwrap();
+    assert!(matches!(Runnable::load(&path, None).unwrap(), Runnable::Ticket(_)));
+    if let Some(s) = CompactStreams::read(&path).unwrap() {
+        assert!(!s.is_dense() && s.forward_batch(&vec![0.0; net.d_in()], 1).unwrap_err().contains("dense"));
+    }
+    std::fs::remove_file(&path).unwrap();
+}

@@ -13,10 +13,11 @@ use crate::data::{Dataset, InputShape};
 use crate::experiments::attack::{attack, AttackConfig, AttackResult};
 use crate::files::{
     header_metadata, read_ticket, target, verify, weights_digest, CompactStreams, LoadedTicket, PairVisitor, PairWalk,
-    Verification, DIGEST_KEY,
+    RowBlock, Verification, DIGEST_KEY,
 };
 use crate::net::BasisSpec;
 use crate::ticket::TicketMeta;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::path::Path;
 
@@ -201,7 +202,7 @@ fn verify_streams(
     let layers = target.as_ref().map(|net| augmented_layers(net, meta.nonneg_input)).transpose()?;
     let pool_after = target.as_ref().map(|net| net.structure()).transpose()?.and_then(|s| s.pool_after);
     let mut v = Recompute { layers: layers.as_deref(), pool_after, kept: 0, pair: None, done: Vec::new() };
-    let digest = streams.walk(&mut v)?;
+    let digest = streams.walk(&mut v, true)?.expect("a digest was asked for");
     // Every kept weight is regenerated from the seed (a compact file holds
     // none), so none can differ; the digest is what catches an edit.
     let verification = Verification::of_counts(meta, v.kept, 0, v.kept);
@@ -260,25 +261,16 @@ impl PairVisitor for Recompute<'_> {
         Ok(())
     }
 
-    fn row(&mut self, i: usize, r: usize, kept: &[usize], weights: &[f32]) {
-        self.kept += kept.len() as u64;
+    fn rows(&mut self, i: usize, block: &RowBlock<'_>) {
+        self.kept += block.iter().map(|(_, kept, _)| kept.len() as u64).sum::<u64>();
         let (Some(layers), Some(p)) = (self.layers, self.pair.as_mut()) else { return };
-        let l = &layers[i];
-        let d_in = l.coefficients.d_in;
-        let (mut pos, mut neg) = (vec![0.0f64; d_in], vec![0.0f64; d_in]);
-        for (&h, &w) in kept.iter().zip(weights) {
-            let (a, at) = (p.a[h], h / p.two_n);
-            let term = a * f64::from(w);
-            if a > 0.0 {
-                pos[at] += term;
-            } else if a < 0.0 {
-                neg[at] += term;
-            }
-        }
-        let c = &l.coefficients.values[r * d_in..(r + 1) * d_in];
-        p.e_pos.extend(c.iter().zip(&pos).map(|(t, a)| t - a));
-        if p.e_neg.capacity() > 0 {
-            p.e_neg.extend(c.iter().zip(&neg).enumerate().map(|(j, (t, a))| if l.nonneg[j] { 0.0 } else { t - a }));
+        let (l, p_ref) = (&layers[i], &*p);
+        // Each row's errors on its own core, appended in row order.
+        let errors: Vec<(Vec<f64>, Vec<f64>)> =
+            (0..block.len()).into_par_iter().map(|t| p_ref.row_errors(l, block.start + t, block.row(t))).collect();
+        for (pos, neg) in errors {
+            p.e_pos.extend(pos);
+            p.e_neg.extend(neg);
         }
     }
 
@@ -292,5 +284,31 @@ impl PairVisitor for Recompute<'_> {
             self.done.push(certify_layer(&layers[i], Some(i) == self.pool_after, || norm, p.e_pos, p.e_neg));
         }
         Ok(())
+    }
+}
+
+impl PairErrors {
+    /// Row r's errors E+ and E- (E- empty when the pair keeps none) from
+    /// its kept hidden channels and their B weights.
+    fn row_errors(&self, l: &TargetLayer, r: usize, (kept, weights): (&[usize], &[f32])) -> (Vec<f64>, Vec<f64>) {
+        let d_in = l.coefficients.d_in;
+        let (mut pos, mut neg) = (vec![0.0f64; d_in], vec![0.0f64; d_in]);
+        for (&h, &w) in kept.iter().zip(weights) {
+            let (a, at) = (self.a[h], h / self.two_n);
+            let term = a * f64::from(w);
+            if a > 0.0 {
+                pos[at] += term;
+            } else if a < 0.0 {
+                neg[at] += term;
+            }
+        }
+        let c = &l.coefficients.values[r * d_in..(r + 1) * d_in];
+        let e_pos = c.iter().zip(&pos).map(|(t, a)| t - a).collect();
+        let e_neg = if self.e_neg.capacity() > 0 {
+            c.iter().zip(&neg).enumerate().map(|(j, (t, a))| if l.nonneg[j] { 0.0 } else { t - a }).collect()
+        } else {
+            Vec::new()
+        };
+        (e_pos, e_neg)
     }
 }

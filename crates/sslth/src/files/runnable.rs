@@ -2,11 +2,14 @@
 //! `sslth predict` run.
 
 use super::safetensors::ModelError;
+use super::streams::CompactStreams;
 use super::target::TargetInfo;
 use super::ticket_read::{self, LoadedTicket};
 use crate::data::InputShape;
 use crate::net::BasisSpec;
 use crate::net::Network;
+use crate::ticket::TicketMeta;
+use std::borrow::Cow;
 use std::path::Path;
 
 /// A network read from a file, ready to run.
@@ -16,6 +19,9 @@ pub enum Runnable {
     Target(Network, TargetInfo),
     /// A full or compact ticket.
     Ticket(Box<LoadedTicket>),
+    /// A dense compact ticket of subset streams, run without holding its
+    /// kept edges (`sslth build --compact` writes these).
+    Streamed(Box<CompactStreams>),
 }
 
 /// The data set a target or ticket file records, read from its header
@@ -34,9 +40,13 @@ pub fn recorded_data(path: &Path) -> Option<String> {
 impl Runnable {
     /// Reads a ticket (recognised by its metadata) or else a target;
     /// `shape` sizes a convolutional or set target whose file records no
-    /// input layout.
+    /// input layout. A dense compact ticket of subset streams stays
+    /// streamed ([`Runnable::Streamed`]).
     pub fn load(path: &Path, shape: Option<InputShape>) -> Result<Runnable, ModelError> {
         if ticket_read::is_ticket(path) {
+            if let Some(s) = CompactStreams::read(path)?.filter(|s| s.is_dense()) {
+                return Ok(Runnable::Streamed(Box::new(s)));
+            }
             Ok(Runnable::Ticket(Box::new(ticket_read::read(path)?)))
         } else {
             let (net, info) = crate::files::target::load(path, shape)?;
@@ -49,14 +59,36 @@ impl Runnable {
         match self {
             Runnable::Target(n, _) => n.d_in(),
             Runnable::Ticket(t) => t.net.d_in(),
+            Runnable::Streamed(s) => s.d_in(),
         }
     }
 
-    /// Outputs for a batch (row-major `rows × d_in`), row-major.
-    pub fn forward_batch(&self, inputs: &[f32], rows: usize) -> Vec<f32> {
+    /// Outputs for a batch (row-major `rows × d_in`), row-major; errors
+    /// only on a streamed ticket's stream that does not fit its metadata.
+    pub fn forward_batch(&self, inputs: &[f32], rows: usize) -> Result<Vec<f32>, String> {
         match self {
-            Runnable::Target(n, _) => n.forward_batch(inputs, rows),
-            Runnable::Ticket(t) => t.net.forward_batch(inputs, rows),
+            Runnable::Target(n, _) => Ok(n.forward_batch(inputs, rows)),
+            Runnable::Ticket(t) => Ok(t.net.forward_batch(inputs, rows)),
+            Runnable::Streamed(s) => s.forward_batch(inputs, rows),
+        }
+    }
+
+    /// The ticket's metadata, if a ticket.
+    pub fn meta(&self) -> Option<&TicketMeta> {
+        match self {
+            Runnable::Target(..) => None,
+            Runnable::Ticket(t) => Some(&t.meta),
+            Runnable::Streamed(s) => Some(&s.meta),
+        }
+    }
+
+    /// The ticket with its kept edges in memory (a streamed one read
+    /// whole), or an error for a target.
+    pub fn ticket(&self) -> Result<Cow<'_, LoadedTicket>, String> {
+        match self {
+            Runnable::Target(..) => Err("a target, not a ticket".into()),
+            Runnable::Ticket(t) => Ok(Cow::Borrowed(t)),
+            Runnable::Streamed(s) => s.to_ticket().map(Cow::Owned),
         }
     }
 
@@ -65,6 +97,7 @@ impl Runnable {
         match self {
             Runnable::Target(_, info) => info.input_scale,
             Runnable::Ticket(t) => t.meta.input_scale,
+            Runnable::Streamed(s) => s.meta.input_scale,
         }
     }
 
@@ -76,6 +109,7 @@ impl Runnable {
                 _ => (BasisSpec::Identity, n.d_in()),
             },
             Runnable::Ticket(t) => (t.meta.basis(0), t.net.layers[0].d_in),
+            Runnable::Streamed(s) => (s.meta.basis(0), s.d_in()),
         }
     }
 
@@ -101,6 +135,7 @@ impl Runnable {
         match self {
             Runnable::Target(n, _) => n.points,
             Runnable::Ticket(t) => t.net.points,
+            Runnable::Streamed(_) => 1,
         }
     }
 
@@ -110,6 +145,8 @@ impl Runnable {
         match self {
             Runnable::Target(n, _) => n.points = points,
             Runnable::Ticket(t) => t.net.points = points,
+            // Dense: one point, never a set network.
+            Runnable::Streamed(_) => {}
         }
     }
 
@@ -119,6 +156,7 @@ impl Runnable {
             Runnable::Target(..) => "target",
             Runnable::Ticket(t) if t.compact => "compact ticket",
             Runnable::Ticket(_) => "ticket",
+            Runnable::Streamed(_) => "compact ticket",
         }
     }
 
@@ -190,6 +228,6 @@ impl Runnable {
             Some(s) => data.iter().map(|&v| (f64::from(v) * s) as f32).collect(),
             None => data,
         };
-        Ok(net.forward_batch(&inputs, rows))
+        net.forward_batch(&inputs, rows)
     }
 }

@@ -108,16 +108,51 @@ impl PairLayout {
     }
 }
 
-/// Walks pair `i`'s B rows in order: `visit(r, codes, weights)` with row
-/// r's codes and the regenerated weights of its kept edges, a block of
-/// rows decoded and regenerated on all cores while the previous one is
-/// visited.
+/// A block of consecutive B rows of a pair, as [`walk_rows`] gives them:
+/// per row its kept hidden channels (ascending) and their regenerated
+/// weights.
+pub struct RowBlock<'a> {
+    /// The first row's index.
+    pub start: usize,
+    rows: &'a [RowCodes],
+    weights: &'a [Vec<f32>],
+}
+
+impl<'a> RowBlock<'a> {
+    /// Rows in the block.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether the block has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Row `start + t`'s kept hidden channels (ascending) and their weights.
+    pub fn row(&self, t: usize) -> (&'a [usize], &'a [f32]) {
+        (&self.rows[t].1, &self.weights[t])
+    }
+
+    /// `(r, kept, weights)` of each row in order.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, &'a [usize], &'a [f32])> + '_ {
+        (0..self.len()).map(|t| {
+            let (kept, w) = self.row(t);
+            (self.start + t, kept, w)
+        })
+    }
+}
+
+/// Walks pair `i`'s B rows in order, a block at a time: `visit` gets each
+/// block of rows with their codes and the regenerated weights of their
+/// kept edges, a block decoded and regenerated on all cores while the
+/// previous one is visited.
 pub(super) fn walk_rows(
     meta: &TicketMeta,
     i: usize,
     layout: &PairLayout,
     s: &StreamRows<'_>,
-    mut visit: impl FnMut(usize, &RowCodes, &[f32]) + Send,
+    mut visit: impl FnMut(&RowBlock<'_>) + Send,
 ) -> Result<(), String> {
     let weight = layer_weight(meta, 2 * i + 1);
     let hidden = layout.hidden();
@@ -140,37 +175,39 @@ pub(super) fn walk_rows(
         let after = start + ROW_BLOCK;
         let (following, ()) = rayon::join(
             || (after < layout.rows()).then(|| produce(after)).transpose(),
-            || {
-                for (t, (codes, w)) in rows.iter().zip(&weights).enumerate() {
-                    visit(start + t, codes, w);
-                }
-            },
+            || visit(&RowBlock { start, rows: &rows, weights: &weights }),
         );
         block = following?;
     }
     Ok(())
 }
 
-/// Pair `i`'s part of the weights digest (docs/FORMAT.md): its A layer
-/// `a`, its B edge count, then its B edges walked from `stream`, each row
-/// also given to `visit`.
+/// Pair `i`'s part of the weights digest (docs/FORMAT.md), into `fnv` if
+/// given: its A layer `a`, its B edge count, then its B edges walked from
+/// `stream`, each block of rows also given to `visit`.
 #[allow(clippy::too_many_arguments)]
 fn digest_pair(
-    fnv: &mut Fnv,
+    mut fnv: Option<&mut Fnv>,
     meta: &TicketMeta,
     i: usize,
     layout: &PairLayout,
     stream: &StreamRows<'_>,
     a: &SparseLayer,
     kept_b: u64,
-    mut visit: impl FnMut(usize, &RowCodes, &[f32]) + Send,
+    mut visit: impl FnMut(&RowBlock<'_>) + Send,
 ) -> Result<(), String> {
-    fnv.eat_layer(a);
-    fnv.eat(&kept_b.to_le_bytes());
-    walk_rows(meta, i, layout, stream, |r, codes, weights| {
-        visit(r, codes, weights);
-        for (&h, &w) in codes.1.iter().zip(weights) {
-            fnv.eat_edge(r as u32, h as u32, w);
+    if let Some(f) = fnv.as_deref_mut() {
+        f.eat_layer(a);
+        f.eat(&kept_b.to_le_bytes());
+    }
+    walk_rows(meta, i, layout, stream, |block| {
+        visit(block);
+        if let Some(f) = fnv.as_deref_mut() {
+            for (r, kept, weights) in block.iter() {
+                for (&h, &w) in kept.iter().zip(weights) {
+                    f.eat_edge(r as u32, h as u32, w);
+                }
+            }
         }
     })
 }
@@ -206,11 +243,13 @@ pub fn compact_bytes_of_choices(meta: &TicketMeta, choices: &[&PairChoices]) -> 
         let a = regenerate_layer(meta, 2 * i, &a_idx);
         // B: beside the digest, its delta code's length.
         let (mut deltas, mut next) = (0usize, 0u64);
-        digest_pair(&mut fnv, meta, i, &layout, &stream, &a, ch.kept_b, |r, (_, kept), _| {
-            for &h in kept {
-                let idx = (r * hidden + h) as u64;
-                deltas += varint_len(idx - next);
-                next = idx + 1;
+        digest_pair(Some(&mut fnv), meta, i, &layout, &stream, &a, ch.kept_b, |block| {
+            for (r, kept, _) in block.iter() {
+                for &h in kept {
+                    let idx = (r * hidden + h) as u64;
+                    deltas += varint_len(idx - next);
+                    next = idx + 1;
+                }
             }
         })?;
         let plain_a = plain_choice(len(2 * i), deltas_len(&a_idx));
@@ -250,7 +289,7 @@ fn digest_of_choices(meta: &TicketMeta, choices: &[&PairChoices]) -> Result<(Str
         let stream = stream_of(i, &layout, ch)?;
         let used: Vec<usize> = (0..layout.hidden()).filter(|&h| ch.used[h]).collect();
         let a = regenerate_layer(meta, 2 * i, &layout.a_indices(&used));
-        digest_pair(&mut fnv, meta, i, &layout, &stream, &a, ch.kept_b, |_, _, _| {})?;
+        digest_pair(Some(&mut fnv), meta, i, &layout, &stream, &a, ch.kept_b, |_| {})?;
         a_layers.push(a);
     }
     Ok((fnv.hex(), a_layers))
@@ -294,14 +333,16 @@ pub fn write_full_of_choices(path: &Path, meta: &TicketMeta, choices: &[&PairCho
             // (Its shape was checked by the digest's walk.)
             for values in [false, true] {
                 let mut error = None;
-                let walked = walk_rows(meta, i, &layout, &stream, |r, (_, kept), weights| {
-                    let bytes: Vec<u8> = if values {
-                        f32_bytes(weights)
-                    } else {
-                        kept.iter().flat_map(|&h| [r as i32, h as i32]).flat_map(i32::to_le_bytes).collect()
-                    };
-                    if error.is_none() {
-                        error = f.write_all(&bytes).err();
+                let walked = walk_rows(meta, i, &layout, &stream, |block| {
+                    for (r, kept, weights) in block.iter() {
+                        let bytes: Vec<u8> = if values {
+                            f32_bytes(weights)
+                        } else {
+                            kept.iter().flat_map(|&h| [r as i32, h as i32]).flat_map(i32::to_le_bytes).collect()
+                        };
+                        if error.is_none() {
+                            error = f.write_all(&bytes).err();
+                        }
                     }
                 });
                 if let Err(e) = walked {
@@ -351,6 +392,13 @@ pub struct CompactStreams {
     /// The weights digest the file records, if any.
     pub recorded_digest: Option<String>,
     pairs: Vec<PairStream>,
+}
+
+impl std::fmt::Debug for CompactStreams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let bytes: usize = self.pairs.iter().map(|p| p.bytes.len()).sum();
+        write!(f, "CompactStreams {{ widths: {:?}, stream bytes: {bytes} }}", self.meta.target_widths)
+    }
 }
 
 /// One pair of a [`CompactStreams`]: its layout, its stream's bytes and
@@ -417,11 +465,11 @@ impl CompactStreams {
         Ok(Some(CompactStreams { recorded_digest: md.get(DIGEST_KEY).cloned(), meta, pairs }))
     }
 
-    /// Walks every pair in order ([`PairVisitor`]), and returns the weights
-    /// digest of what it walked (docs/FORMAT.md), to compare with the
-    /// recorded one.
-    pub fn walk(&self, v: &mut impl PairVisitor) -> Result<String, String> {
-        let mut fnv = Fnv::new();
+    /// Walks every pair in order ([`PairVisitor`]) and, if `digest`,
+    /// returns the weights digest of what it walked (docs/FORMAT.md), to
+    /// compare with the recorded one.
+    pub fn walk(&self, v: &mut impl PairVisitor, digest: bool) -> Result<Option<String>, String> {
+        let mut fnv = digest.then(Fnv::new);
         for (i, PairStream { layout, bytes, golomb, starts }) in self.pairs.iter().enumerate() {
             let stream = StreamRows { bytes, golomb: *golomb, starts };
             // A keeps exactly the hidden channels some B edge uses: a first
@@ -442,23 +490,20 @@ impl CompactStreams {
                 a_weights[h] = f64::from(w as f32);
             }
             v.pair(i, &PairWalk { a: &a, a_weights: &a_weights, two_n: 2 * self.meta.pairs[i].n })?;
-            digest_pair(&mut fnv, &self.meta, i, layout, &stream, &a, kept_b, |r, (_, kept), weights| {
-                v.row(i, r, kept, weights)
-            })?;
+            digest_pair(fnv.as_mut(), &self.meta, i, layout, &stream, &a, kept_b, |block| v.rows(i, block))?;
             v.end(i)?;
         }
-        Ok(fnv.hex())
+        Ok(fnv.map(|f| f.hex()))
     }
 }
 
 /// What [`CompactStreams::walk`] calls, pair by pair in order: `pair` with
-/// its A layer, `row` for each B row r in order with its kept hidden
-/// channels (ascending) and their weights, then `end`.
+/// its A layer, `rows` for each block of B rows in order, then `end`.
 pub trait PairVisitor: Send {
     /// Pair i begins.
     fn pair(&mut self, i: usize, walk: &PairWalk<'_>) -> Result<(), String>;
-    /// Row r of pair i's B.
-    fn row(&mut self, i: usize, r: usize, kept: &[usize], weights: &[f32]);
+    /// The next block of pair i's B rows.
+    fn rows(&mut self, i: usize, block: &RowBlock<'_>);
     /// Pair i is done.
     fn end(&mut self, i: usize) -> Result<(), String>;
 }

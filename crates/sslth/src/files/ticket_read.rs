@@ -9,7 +9,7 @@ use safetensors::{Dtype, SafeTensors};
 use std::path::Path;
 
 /// A ticket read from a file.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct LoadedTicket {
     /// The runnable network.
     pub net: SparseNet,

@@ -7,6 +7,7 @@
 
 mod choices;
 mod meta;
+pub mod pair_forward;
 mod random;
 mod sparse;
 mod state_dict;
