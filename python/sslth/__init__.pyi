@@ -35,7 +35,10 @@ class Model:
         """The ticket as masked dense tensors of an ``nn.Sequential`` (Linear/Conv2d/set layers, ReLU)."""
 
 def load(path: Union[str, PathLike], input_shape: Optional[Sequence[int]] = None) -> Model:
-    """Read a target or a ticket; ``input_shape`` is ``(C, H, W)`` or ``(N, F)`` for files that record none."""
+    """Read a target or a ticket; ``input_shape`` is ``(C, H, W)`` or ``(N, F)`` for files that record none.
+
+    A dense compact ticket of subset streams (what ``sslth build --compact`` writes) stays streamed: ``forward``
+    never holds its kept edges (same logits, bit for bit); ``save`` and ``to_state_dict`` read it whole."""
 
 def target_from_state_dict(
     state_dict: Mapping[str, Any], input_shape: Optional[Sequence[int]] = None, input_scale: Optional[float] = None

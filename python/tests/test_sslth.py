@@ -393,6 +393,16 @@ def test_build_file_writes_the_files_of_build(target_file, tmp_path):
         assert report["file_bytes"] == streamed.stat().st_size and report["data"] is None
         checked = sslth.verify(streamed, target=target_file)
         assert checked["passed"] and checked["digest_matches"]
+    # A compact file of subset streams runs streamed: the logits of the
+    # ticket in memory, bit for bit; read whole for what needs its edges.
+    loaded = sslth.load(streamed)
+    x = np.random.default_rng(7).normal(size=(70, 64)).astype(np.float32)
+    assert loaded.kind == "compact ticket" and loaded.meta == ticket.meta
+    assert np.array_equal(loaded.forward(x).view(np.uint32), ticket.forward(x).view(np.uint32))
+    dicts = loaded.to_state_dict(), ticket.to_state_dict()
+    assert dicts[0].keys() == dicts[1].keys() and all(np.array_equal(dicts[0][k], dicts[1][k]) for k in dicts[0])
+    loaded.save(tmp_path / "again.safetensors", compact=True)
+    assert (tmp_path / "again.safetensors").read_bytes() == streamed.read_bytes()
     with pytest.raises(FileExistsError):
         sslth.build_file(target, streamed, **SHARDED)
     with pytest.raises(ValueError, match="weight_eps"):

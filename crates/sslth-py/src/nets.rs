@@ -141,6 +141,8 @@ fn input_shape(layout: Option<Vec<usize>>) -> PyResult<Option<InputShape>> {
 
 /// Reads a target or a ticket (any kind and version) from a safetensors
 /// file; `input_shape` sizes a CNN or set target whose file records none.
+/// A dense compact ticket of subset streams stays streamed (`forward`
+/// never holds its kept edges; `save` and `to_state_dict` read it whole).
 #[pyfunction]
 #[pyo3(signature = (path, input_shape=None))]
 fn load(py: Python<'_>, path: PathBuf, input_shape: Option<Vec<usize>>) -> PyResult<Model> {
