@@ -5,14 +5,15 @@
 //! [`CompactStreams::forward_batch`] walks the file once, pair by pair and
 //! row block by row block (the blocks decoded and their weights
 //! regenerated on all cores while the previous block runs), with the
-//! batch's activations in memory: each output row of a pair's B is summed
-//! over the batch from its kept edges ([`b_row`]), rows shared among the
-//! cores. Memory: the batch's input and output of one pair and two blocks
-//! of rows, whatever the number of kept edges.
+//! batch's activations in memory by lane blocks of 64 batch rows
+//! ([`Lanes`]): each output row of a pair's B is summed on a lane block
+//! from its kept edges ([`b_row`]), (lane block, run of rows) tasks shared
+//! among the cores. Memory: the batch's input and output of one pair and
+//! two blocks of rows, whatever the number of kept edges.
 
 use super::streams::{CompactStreams, PairVisitor, PairWalk, RowBlock};
 use super::ticket_read::LoadedTicket;
-use crate::ticket::pair_forward::{b_row, HiddenUnits};
+use crate::ticket::pair_forward::{b_row, HiddenUnits, Lanes, LANES};
 use crate::ticket::{net_of, random_shapes, SparseLayer};
 use rayon::prelude::*;
 
@@ -45,23 +46,11 @@ impl CompactStreams {
         if rows == 0 {
             return Ok(Vec::new());
         }
-        // Channel-major, then the constant channel of ones.
-        let mut act = vec![1.0f32; (d + 1) * rows];
-        for (r, row) in inputs.chunks_exact(d).enumerate() {
-            for (c, &x) in row.iter().enumerate() {
-                act[c * rows + r] = x;
-            }
-        }
-        let mut run = Forward { b: rows, act, out: Vec::new(), units: None, last: self.meta.pairs.len() - 1 };
+        let act = Lanes::from_rows(inputs, rows, d);
+        let (shapes, last) = (random_shapes(&self.meta), self.meta.pairs.len() - 1);
+        let mut run = Forward { rows, shapes, act, out: None, units: None, last };
         self.walk(&mut run, false)?;
-        let width = run.act.len() / rows - 1;
-        let mut out = vec![0.0f32; rows * width];
-        for (c, channel) in run.act.chunks_exact(rows).take(width).enumerate() {
-            for (r, &y) in channel.iter().enumerate() {
-                out[r * width + c] = y;
-            }
-        }
-        Ok(out)
+        Ok(run.act.to_rows(rows))
     }
 
     /// The whole ticket, as [`super::read_ticket`] reads the file: every
@@ -75,43 +64,54 @@ impl CompactStreams {
 }
 
 /// The walk of [`CompactStreams::forward_batch`]: the batch's input to the
-/// current pair (`act`, channel-major, ones last) and its output so far.
+/// current pair and its output so far, by lane blocks ([`Lanes`]).
 struct Forward {
-    b: usize,
-    act: Vec<f32>,
-    out: Vec<f32>,
+    rows: usize,
+    shapes: Vec<[usize; 2]>,
+    act: Lanes,
+    out: Option<Lanes>,
     units: Option<HiddenUnits>,
     last: usize,
 }
 
+/// Output rows per task of [`Forward`] (with one lane block of 64 batch
+/// rows, 8 tasks per block of 256 rows of B).
+const TASK_ROWS: usize = 32;
+
 impl PairVisitor for Forward {
     fn pair(&mut self, i: usize, walk: &PairWalk<'_>) -> Result<(), String> {
         let units = HiddenUnits::new(walk.a).map_err(|e| format!("pair {i}: {e}"))?;
-        if self.act.len() != (units.d_in() + 1) * self.b {
-            return Err(format!(
-                "pair {i} reads {} channels, not the {} before it",
-                units.d_in(),
-                self.act.len() / self.b - 1
-            ));
+        if units.d_in() != self.act.channels() {
+            return Err(format!("pair {i} reads {} channels, not the {} before it", units.d_in(), self.act.channels()));
         }
         self.units = Some(units);
-        self.out.clear();
+        self.out = Some(Lanes::zeros(self.rows, self.shapes[2 * i + 1][0]));
         Ok(())
     }
 
     fn rows(&mut self, i: usize, block: &RowBlock<'_>) {
-        let (b, relu) = (self.b, i < self.last);
-        let (units, act) = (self.units.as_ref().expect("pair() came first"), &self.act);
-        self.out.resize((block.start + block.len()) * b, 0.0);
-        self.out[block.start * b..]
-            .par_chunks_mut(b)
-            .enumerate()
-            .for_each(|(t, dst)| b_row(units, act, b, block.row(t), dst, relu));
+        let relu = i < self.last;
+        let units = self.units.as_ref().expect("pair() came first");
+        let out = self.out.as_mut().expect("pair() came first");
+        let rows = block.start..block.start + block.len();
+        // Tasks: (lane block, a run of rows of this block), each writing
+        // its rows' values in its lane block of the output.
+        let mut tasks = Vec::new();
+        for (input, output) in self.act.blocks().zip(out.blocks_mut()) {
+            let mine = &mut output[rows.start * LANES..rows.end * LANES];
+            for (t, part) in mine.chunks_mut(TASK_ROWS * LANES).enumerate() {
+                tasks.push((input, t * TASK_ROWS, part));
+            }
+        }
+        tasks.into_par_iter().for_each(|(input, first, part)| {
+            for (t, dst) in part.chunks_exact_mut(LANES).enumerate() {
+                b_row(units, input, block.row(first + t), dst, relu);
+            }
+        });
     }
 
     fn end(&mut self, _: usize) -> Result<(), String> {
-        self.act = std::mem::take(&mut self.out);
-        self.act.resize(self.act.len() + self.b, 1.0);
+        self.act = self.out.take().expect("pair() came first");
         Ok(())
     }
 }

@@ -61,54 +61,125 @@ impl HiddenUnits {
     }
 }
 
-/// One output row of a pair's B over a batch of `b` rows: `out[lane]` =
-/// Σ_e w_e·ReLU(init_h + a_h·act[c(h)·b + lane]) over the row's kept
-/// hidden channels `kept` (ascending) and weights `w`, summed in order from
-/// 0, then ReLU if `relu`. `act` is the pair's input channel-major,
-/// `(d_in + 1) × b`, its last channel all ones. 64 lanes at a time in
-/// registers (hand-written for the reason [`super::sparse`]'s `accumulate`
-/// is), compiled a second time with AVX2 (same operations, no fused
-/// multiply-add).
-pub fn b_row(units: &HiddenUnits, act: &[f32], b: usize, (kept, w): (&[usize], &[f32]), out: &mut [f32], relu: bool) {
+/// Batch rows per lane block of [`Lanes`].
+pub const LANES: usize = 64;
+
+/// A batch's activations by lane block: block L holds batch rows
+/// 64L..64L + 63 (rows past the batch are zeros), channel after channel,
+/// then a channel of ones. A block is what one output row's edges read,
+/// so the rows of a pair read one block (a channel's 64 values contiguous)
+/// while it stays in cache, instead of gathering from the whole batch.
+#[derive(Clone, Debug)]
+pub struct Lanes {
+    channels: usize,
+    data: Vec<f32>,
+}
+
+impl Lanes {
+    /// `channels` channels of zeros (and the ones channel) for `rows` batch
+    /// rows.
+    pub fn zeros(rows: usize, channels: usize) -> Lanes {
+        let mut data = vec![0.0f32; rows.div_ceil(LANES) * (channels + 1) * LANES];
+        for block in data.chunks_exact_mut((channels + 1) * LANES) {
+            block[channels * LANES..].fill(1.0);
+        }
+        Lanes { channels, data }
+    }
+
+    /// Row-major `rows × channels` inputs.
+    pub fn from_rows(inputs: &[f32], rows: usize, channels: usize) -> Lanes {
+        let mut l = Lanes::zeros(rows, channels);
+        let span = (channels + 1) * LANES;
+        for (r, row) in inputs.chunks_exact(channels.max(1)).enumerate() {
+            let block = &mut l.data[r / LANES * span..];
+            for (c, &x) in row.iter().enumerate() {
+                block[c * LANES + r % LANES] = x;
+            }
+        }
+        l
+    }
+
+    /// The first `rows` batch rows, row-major (the ones channel left out).
+    pub fn to_rows(&self, rows: usize) -> Vec<f32> {
+        let (c, span) = (self.channels, (self.channels + 1) * LANES);
+        let mut out = vec![0.0f32; rows * c];
+        for (r, row) in out.chunks_exact_mut(c.max(1)).enumerate().take(rows) {
+            let block = &self.data[r / LANES * span..];
+            for (ch, y) in row.iter_mut().enumerate() {
+                *y = block[ch * LANES + r % LANES];
+            }
+        }
+        out
+    }
+
+    /// Channels, the ones channel not counted.
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
+    /// The lane blocks, each `(channels + 1) × 64` values.
+    pub fn blocks(&self) -> std::slice::ChunksExact<'_, f32> {
+        self.data.chunks_exact((self.channels + 1) * LANES)
+    }
+
+    /// The lane blocks, mutable.
+    pub fn blocks_mut(&mut self) -> std::slice::ChunksExactMut<'_, f32> {
+        self.data.chunks_exact_mut((self.channels + 1) * LANES)
+    }
+}
+
+/// One output row of a pair's B on one lane block: `out[lane]` =
+/// Σ_e w_e·ReLU(init_h + a_h·x_{c(h)}[lane]) over the row's kept hidden
+/// channels `kept` (ascending) and weights `w`, summed in order from 0,
+/// then ReLU if `relu`. `block` is a lane block of the pair's input
+/// ([`Lanes`]). The 64 sums are kept in registers (hand-written for the
+/// reason [`super::sparse`]'s `accumulate` is), compiled a second time
+/// with AVX2 (same operations, no fused multiply-add).
+pub fn b_row(units: &HiddenUnits, block: &[f32], (kept, w): (&[usize], &[f32]), out: &mut [f32], relu: bool) {
     #[inline(always)]
-    fn plain(u: &HiddenUnits, act: &[f32], b: usize, kept: &[usize], w: &[f32], out: &mut [f32], relu: bool) {
-        const LANES: usize = 64;
-        let mut lane = 0;
-        while lane < b {
-            let width = LANES.min(b - lane);
-            let mut acc = [0.0f32; LANES];
-            for (&h, &wt) in kept.iter().zip(w) {
-                let (init, a) = (u.init[h], u.a[h]);
-                let hidden = |x: f32| (init + a * x).max(0.0);
-                let start = u.col[h] as usize * b + lane;
-                if width == LANES {
-                    let src: &[f32; LANES] = act[start..start + LANES].try_into().expect("64 lanes");
-                    for (y, &x) in acc.iter_mut().zip(src) {
-                        *y += wt * hidden(x);
-                    }
-                } else {
-                    for (y, &x) in acc.iter_mut().zip(&act[start..start + width]) {
-                        *y += wt * hidden(x);
-                    }
-                }
+    fn plain(u: &HiddenUnits, block: &[f32], kept: &[usize], w: &[f32], out: &mut [f32], relu: bool) {
+        let mut acc = [0.0f32; LANES];
+        for (&h, &wt) in kept.iter().zip(w) {
+            let (init, a) = (u.init[h], u.a[h]);
+            let start = u.col[h] as usize * LANES;
+            let src: &[f32; LANES] = block[start..start + LANES].try_into().expect("64 lanes");
+            for (y, &x) in acc.iter_mut().zip(src) {
+                *y += wt * (init + a * x).max(0.0);
             }
-            for (o, &y) in out[lane..lane + width].iter_mut().zip(&acc) {
-                *o = if relu { y.max(0.0) } else { y };
-            }
-            lane += width;
+        }
+        for (o, &y) in out.iter_mut().zip(&acc) {
+            *o = if relu { y.max(0.0) } else { y };
         }
     }
-    assert!(kept.len() == w.len() && out.len() == b && act.len() == (units.d_in + 1) * b);
+    assert!(kept.len() == w.len() && out.len() == LANES && block.len() == (units.d_in + 1) * LANES);
     #[cfg(target_arch = "x86_64")]
     {
         #[target_feature(enable = "avx2")]
-        unsafe fn wide(u: &HiddenUnits, act: &[f32], b: usize, kept: &[usize], w: &[f32], out: &mut [f32], relu: bool) {
-            plain(u, act, b, kept, w, out, relu)
+        unsafe fn wide(u: &HiddenUnits, block: &[f32], kept: &[usize], w: &[f32], out: &mut [f32], relu: bool) {
+            plain(u, block, kept, w, out, relu)
         }
         if std::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2, checked just above.
-            return unsafe { wide(units, act, b, kept, w, out, relu) };
+            return unsafe { wide(units, block, kept, w, out, relu) };
         }
     }
-    plain(units, act, b, kept, w, out, relu)
+    plain(units, block, kept, w, out, relu)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lanes_hold_the_rows_they_are_given_and_a_channel_of_ones() {
+        for (rows, channels) in [(1, 3), (64, 2), (65, 5), (130, 1), (3, 0)] {
+            let x: Vec<f32> = (0..rows * channels).map(|i| i as f32 - 7.5).collect();
+            let l = Lanes::from_rows(&x, rows, channels);
+            assert_eq!(l.to_rows(rows), x);
+            assert_eq!(l.blocks().len(), rows.div_ceil(LANES));
+            for block in l.blocks() {
+                assert!(block[channels * LANES..].iter().all(|&v| v == 1.0));
+            }
+        }
+    }
 }
