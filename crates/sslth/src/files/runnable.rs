@@ -44,7 +44,7 @@ impl Runnable {
     /// streamed ([`Runnable::Streamed`]).
     pub fn load(path: &Path, shape: Option<InputShape>) -> Result<Runnable, ModelError> {
         if ticket_read::is_ticket(path) {
-            if let Some(s) = CompactStreams::read(path)?.filter(|s| s.is_dense()) {
+            if let Some(s) = CompactStreams::read_dense(path)? {
                 return Ok(Runnable::Streamed(Box::new(s)));
             }
             Ok(Runnable::Ticket(Box::new(ticket_read::read(path)?)))

@@ -11,18 +11,35 @@
 //! among the cores. Memory: the batch's input and output of one pair and
 //! two blocks of rows, whatever the number of kept edges.
 
+use super::safetensors::{header_metadata, ModelError};
 use super::streams::{CompactStreams, PairVisitor, PairWalk, RowBlock};
 use super::ticket_read::LoadedTicket;
 use crate::ticket::pair_forward::{b_row, HiddenUnits, Lanes, LANES};
-use crate::ticket::{net_of, random_shapes, SparseLayer};
+use crate::ticket::{net_of, random_shapes, SparseLayer, TicketMeta};
 use rayon::prelude::*;
+use std::path::Path;
+
+/// Whether a ticket's network is dense (identity bases, one point, no
+/// pooling): the networks [`CompactStreams::forward_batch`] runs.
+fn dense(m: &TicketMeta) -> bool {
+    m.points == 1 && m.pool_after.is_none() && (0..m.pairs.len()).all(|i| m.basis(i).is_identity())
+}
 
 impl CompactStreams {
-    /// Whether the network is dense (identity bases, one point, no
-    /// pooling): the networks [`CompactStreams::forward_batch`] runs.
+    /// Whether the network is dense ([`CompactStreams::forward_batch`]
+    /// runs only these).
     pub fn is_dense(&self) -> bool {
-        let m = &self.meta;
-        m.points == 1 && m.pool_after.is_none() && (0..m.pairs.len()).all(|i| m.basis(i).is_identity())
+        dense(&self.meta)
+    }
+
+    /// [`CompactStreams::read`] of a dense ticket, `Ok(None)` for any other
+    /// file: the header decides before the file is read.
+    pub fn read_dense(path: &Path) -> Result<Option<CompactStreams>, ModelError> {
+        let meta = header_metadata(path).and_then(|md| serde_json::from_str::<TicketMeta>(md.get("sslth")?).ok());
+        if !meta.is_some_and(|m| dense(&m)) {
+            return Ok(None);
+        }
+        Ok(CompactStreams::read(path)?.filter(CompactStreams::is_dense))
     }
 
     /// Input width.
