@@ -310,6 +310,29 @@ fn train_build_verify_expand_eval() {
     assert!(o.status.success());
     let same = std::fs::read(p("ne.safetensors")).unwrap() == std::fs::read(p("nf.safetensors")).unwrap();
     assert!(same, "the streamed compact file expands to another ticket than the whole build's");
+    // `predict` and `eval` run the compact file from its subset streams:
+    // the full file's logits, byte for byte, and its accuracy; a stream
+    // cut short is refused in one line.
+    let x = npy_file(&d.join("x.npy"), &[70, 64], &sslth::data::digits().test.inputs[..70 * 64]);
+    let logits = |model: &str| {
+        let out = p(&format!("{model}.npy"));
+        let o = sslth(&["predict", "--model", &p(model), "--input", &x, "-o", &out], "", 2);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read(out).unwrap()
+    };
+    assert_eq!(logits("n.safetensors"), logits("nf.safetensors"));
+    let accuracy = |model: &str| {
+        let o = sslth(&["eval", "--model", &p(model), "--data", "digits", "--json"], "", 2);
+        serde_json::from_str::<serde_json::Value>(&stdout(&o)).unwrap()["test_accuracy"].clone()
+    };
+    assert_eq!(accuracy("n.safetensors"), accuracy("nf.safetensors"));
+    let mut cut = std::fs::read(p("n.safetensors")).unwrap();
+    cut.truncate(cut.len() - 3);
+    std::fs::write(p("cut.safetensors"), cut).unwrap();
+    assert_one_line_error(
+        &["predict", "--model", &p("cut.safetensors"), "--input", &x, "-o", &p("c.npy")],
+        "cut.safetensors",
+    );
     let verify_json = |extra: &[&str]| -> serde_json::Value {
         let ticket = p("n.safetensors");
         let mut args = vec!["verify", "--ticket", &ticket, "--target", &target, "--json"];

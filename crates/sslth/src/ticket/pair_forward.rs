@@ -46,7 +46,7 @@ impl HiddenUnits {
         for ((&r, &c), &w) in a.rows.iter().zip(&a.cols).zip(&a.vals) {
             let h = r as usize;
             if std::mem::replace(&mut seen[h], true) || c >= ones {
-                return Err(format!("hidden channel {h} of an A layer reads more than one input"));
+                return Err(format!("hidden channel {h}: two edges, or an input past the layer's, in an A layer"));
             }
             units.init[h] = units.a[h];
             units.col[h] = c;
