@@ -50,8 +50,8 @@ fn accumulate<const R: usize, const C: usize>(a: [&[f64]; R], b: [&[f64]; C], ac
     let b = b.map(|r| &r[..steps * LANES]);
     // The partial sums in a local: through `acc` itself, the compiler
     // stores every one of them to memory on every step (so that a panic
-    // would leave them written), which made the Gram matrix 2–3 times
-    // slower.
+    // would leave them written): the Gram matrices of a 1.2·10⁷-weight
+    // certificate took 5.6 s that way, 4.1 s this way.
     let mut sums = *acc;
     for k in 0..steps {
         let xa: [[f64; LANES]; R] = std::array::from_fn(|i| a[i][k * LANES..][..LANES].try_into().unwrap());
@@ -249,7 +249,8 @@ pub fn matvec(m: &[f64], cols: usize, v: &[f64]) -> Vec<f64> {
         tile(rows, [v]).map(|[x]| x)
     }
     if cols == 0 {
-        return vec![0.0; m.len()];
+        // Rows of no entries cannot be counted from `m`.
+        return Vec::new();
     }
     m.par_chunks(TILE * cols)
         .flat_map_iter(|block| {
