@@ -2,7 +2,8 @@
 //! written from a build's choices ([`compact_bytes_of_choices`] and
 //! [`write_full_of_choices`], the bytes [`super::compact_bytes`] and
 //! [`super::full_bytes`] write) and compact ones read back pair by pair,
-//! row block by row block ([`CompactStreams`], for `verify`). Both walk a
+//! row block by row block ([`CompactStreams`], for `verify`, `eval` and
+//! `predict`). Both walk a
 //! pair's subset stream the same way ([`walk_rows`]): a block of rows
 //! decoded and its kept B weights regenerated on all cores while the
 //! previous block is consumed in order (the weights digest is one
@@ -68,27 +69,6 @@ impl PairLayout {
             .collect()
     }
 
-    /// How often each code value occurs in the stream, sorted by value.
-    fn value_counts(&self, s: &StreamRows<'_>) -> Result<Vec<(u64, u64)>, String> {
-        let mut counts: HashMap<u64, u64> = HashMap::new();
-        for start in (0..self.rows()).step_by(ROW_BLOCK) {
-            let block = self.read_values(s, start..(start + ROW_BLOCK).min(self.rows()))?;
-            let tally = |mut c: HashMap<u64, u64>, values: &Vec<u64>| {
-                values.iter().for_each(|&v| *c.entry(v).or_default() += 1);
-                c
-            };
-            let merge = |mut a: HashMap<u64, u64>, b: HashMap<u64, u64>| {
-                b.into_iter().for_each(|(v, n)| *a.entry(v).or_default() += n);
-                a
-            };
-            let part = block.par_iter().fold(HashMap::new, tally).reduce(HashMap::new, merge);
-            counts = merge(counts, part);
-        }
-        let mut counts: Vec<(u64, u64)> = counts.into_iter().collect();
-        counts.sort_unstable();
-        Ok(counts)
-    }
-
     /// Where each row's codes start in a whole subset stream (after the
     /// 6-bit order of an exponential-Golomb one), and its end, checked to
     /// be the stream's.
@@ -106,6 +86,21 @@ impl PairLayout {
         reader.finish()?;
         Ok(starts)
     }
+}
+
+/// Adds how often each code value occurs in `block`'s rows to `counts`
+/// (its rows tallied on all cores).
+fn count_values(counts: &mut HashMap<u64, u64>, block: &RowBlock<'_>) {
+    let merge = |mut a: HashMap<u64, u64>, b: HashMap<u64, u64>| {
+        b.into_iter().for_each(|(v, n)| *a.entry(v).or_default() += n);
+        a
+    };
+    let tally = |mut c: HashMap<u64, u64>, codes: &RowCodes| {
+        codes.0.iter().for_each(|&v| *c.entry(v).or_default() += 1);
+        c
+    };
+    let part = block.rows.par_iter().fold(HashMap::new, tally).reduce(HashMap::new, merge);
+    *counts = merge(std::mem::take(counts), part);
 }
 
 /// A block of consecutive B rows of a pair, as [`walk_rows`] gives them:
@@ -241,9 +236,11 @@ pub fn compact_bytes_of_choices(meta: &TicketMeta, choices: &[&PairChoices]) -> 
         let used: Vec<usize> = (0..hidden).filter(|&h| ch.used[h]).collect();
         let a_idx = layout.a_indices(&used);
         let a = regenerate_layer(meta, 2 * i, &a_idx);
-        // B: beside the digest, its delta code's length.
-        let (mut deltas, mut next) = (0usize, 0u64);
+        // B: beside the digest, its delta code's length and how often each
+        // code value occurs (the exponential-Golomb order).
+        let (mut deltas, mut next, mut counts) = (0usize, 0u64, HashMap::new());
         digest_pair(Some(&mut fnv), meta, i, &layout, &stream, &a, ch.kept_b, |block| {
+            count_values(&mut counts, block);
             for (r, kept, _) in block.iter() {
                 for &h in kept {
                     let idx = (r * hidden + h) as u64;
@@ -254,7 +251,8 @@ pub fn compact_bytes_of_choices(meta: &TicketMeta, choices: &[&PairChoices]) -> 
         })?;
         let plain_a = plain_choice(len(2 * i), deltas_len(&a_idx));
         let plain_b = plain_choice(len(2 * i + 1), deltas);
-        let counts = layout.value_counts(&stream)?;
+        let mut counts: Vec<(u64, u64)> = counts.into_iter().collect();
+        counts.sort_unstable();
         let fixed_bits = *ch.row_starts.last().expect("rows + 1 starts");
         let (g, eg_bits) = golomb_order(&counts);
         let golomb = 6 + eg_bits < fixed_bits;
