@@ -3,11 +3,10 @@
 //! [`write_full_of_choices`], the bytes [`super::compact_bytes`] and
 //! [`super::full_bytes`] write) and compact ones read back pair by pair,
 //! row block by row block ([`CompactStreams`], for `verify`, `eval` and
-//! `predict`). Both walk a
-//! pair's subset stream the same way ([`walk_rows`]): a block of rows
-//! decoded and its kept B weights regenerated on all cores while the
-//! previous block is consumed in order (the weights digest is one
-//! sequential pass).
+//! `predict`). Both walk a pair's subset stream the same way
+//! ([`walk_rows`]): a block of rows decoded and its kept B weights
+//! regenerated on all cores while the previous block is consumed in order
+//! (the weights digest is one sequential pass).
 
 use super::atomic::write_atomic_with;
 use super::compact::{deltas_len, golomb_order, pack_file, plain_choice, plain_mask, varint_len, PairLayout, RowCodes};
