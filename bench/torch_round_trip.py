@@ -59,7 +59,7 @@ cases = [
 ]
 for name, model, shape, inputs in cases:
     train(model, torch.from_numpy(inputs[~test]))
-    target = sslth.target_from_state_dict(model.state_dict(), input_shape=shape)
+    target = sslth.from_torch(model.eval(), torch.from_numpy(inputs[:8]))
     ticket = sslth.build(target, density=0.1, weight_eps=0.001 if shape else 0.01, data="none")
     net = torch_ticket(torch, ticket.to_state_dict())
     xs = torch.from_numpy(inputs[test])

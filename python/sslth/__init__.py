@@ -7,7 +7,7 @@ This package is the Python face of the Rust library; the ``sslth`` command
 line is the other, and both give the same bytes for the same seed.
 
     import numpy as np, sslth
-    target = sslth.target_from_state_dict({k: v.numpy() for k, v in model.state_dict().items()})
+    target = sslth.from_torch(model.eval(), example_batch)  # any ReLU nn.Module, read as it runs
     ticket = sslth.build(target, k=4, weight_eps=0.01, seed=0)
     print(ticket.report["density"], ticket.report["certificate"]["bound"])
     logits = ticket.forward(np.asarray(x, dtype=np.float32))
@@ -22,6 +22,8 @@ within about a second (at the next built row, training batch or chunk of
 instances).
 """
 
+import json
+
 from . import rfss
 from ._sslth import Model, __version__
 from ._sslth import build as _build
@@ -34,31 +36,34 @@ from ._sslth import load as _load
 from ._sslth import merge as _merge
 from ._sslth import target_from_state_dict as _target_from_state_dict
 from ._sslth import verify as _verify
+from .torch_import import UnsupportedModelError, from_torch
 
 __all__ = [
-    "Model", "build", "build_file", "build_shard", "compare", "frontier", "load", "merge", "popup", "rfss", "target_from_state_dict",
-    "verify", "__version__"
+    "Model", "UnsupportedModelError", "build", "build_file", "build_shard", "compare", "frontier", "from_torch", "load", "merge",
+    "popup", "rfss", "target_from_state_dict", "verify", "__version__"
 ]
 
 
 def load(path, input_shape=None):
     """Read a target or a ticket (full or compact, any version) from a file.
 
-    ``input_shape`` sizes a convolutional target, ``(C, H, W)``, or a set
-    target, ``(N, F)``, whose file records no input layout (a plain
-    PyTorch export).
+    ``input_shape`` (``(C, H, W)`` or ``(N, F)``, the data's layout) is
+    checked against a target's input.
     """
     return _load(str(path), None if input_shape is None else list(input_shape))
 
 
-def target_from_state_dict(state_dict, input_shape=None, input_scale=None):
-    """A target from a PyTorch ``state_dict`` of numpy arrays.
+def target_from_state_dict(state_dict, input_shape=None, input_scale=None, architecture=None):
+    """A target from a ``state_dict`` of numpy arrays (or torch tensors).
 
-    Names follow ``nn.Sequential``: ``{i}.weight``/``{i}.bias`` for
-    ``Linear`` (``[out, in]``) and circular ``Conv2d`` (``[out, in, k, k]``),
-    ``{i}.identity.weight``, ``{i}.identity.bias`` and ``{i}.mean.weight``
-    for set layers. ``input_shape`` as in :func:`load`; ``input_scale``
-    (raw input times it is the network's input) is recorded in tickets.
+    Without ``architecture`` only a ``Linear``/ReLU ``nn.Sequential``
+    (``{i}.weight`` ``[out, in]``, ``{i}.bias``) is read: a state_dict does
+    not say a convolution's padding or stride, a pooling or an activation,
+    so convolution and set tensors are refused; import such a model with
+    :func:`from_torch`. ``architecture`` (a dict, docs/FORMAT.md
+    "Architecture") says every layer; ``input_shape`` (``(C, H, W)`` or
+    ``(N, F)``) is checked against the target's input; ``input_scale`` (raw
+    input times it is the network's input) is recorded in tickets.
     """
     arrays = {}
     for name, value in state_dict.items():
@@ -66,7 +71,8 @@ def target_from_state_dict(state_dict, input_shape=None, input_scale=None):
             value = value.detach().cpu().numpy()
         arrays[name] = value
     shape = None if input_shape is None else list(input_shape)
-    return _target_from_state_dict(arrays, shape, input_scale)
+    arch = None if architecture is None else json.dumps(architecture)
+    return _target_from_state_dict(arrays, shape, input_scale, arch)
 
 
 def build(target, k=None, density=None, weight_eps=None, eps=None, nonneg_input=False, seed=0, scale=None,

@@ -30,20 +30,29 @@ class Model:
         """Logits ``[rows, classes]`` for rows ``[rows, d_in]``, images ``[rows, C, H, W]``
         or sets ``[rows, N, F]``; raw inputs are multiplied by ``input_scale`` unless ``scaled``."""
     def save(self, path: Union[str, PathLike], compact: bool = False, force: bool = False) -> None:
-        """Write the ticket (full or compact) atomically; FileExistsError unless ``force``."""
+        """Write the ticket (full or compact) or the target (with its architecture) atomically; FileExistsError unless ``force``."""
     def to_state_dict(self) -> Dict[str, npt.NDArray[np.float32]]:
         """The ticket as masked dense tensors of an ``nn.Sequential`` (Linear/Conv2d/set layers, ReLU)."""
 
 def load(path: Union[str, PathLike], input_shape: Optional[Sequence[int]] = None) -> Model:
-    """Read a target or a ticket; ``input_shape`` is ``(C, H, W)`` or ``(N, F)`` for files that record none.
+    """Read a target or a ticket; ``input_shape`` (``(C, H, W)`` or ``(N, F)``) is checked against a target's input.
 
     A dense compact ticket of subset streams (what ``sslth build --compact`` writes) stays streamed: ``forward``
     never holds its kept edges (same logits, bit for bit); ``save`` and ``to_state_dict`` read it whole."""
 
 def target_from_state_dict(
-    state_dict: Mapping[str, Any], input_shape: Optional[Sequence[int]] = None, input_scale: Optional[float] = None
+    state_dict: Mapping[str, Any],
+    input_shape: Optional[Sequence[int]] = None,
+    input_scale: Optional[float] = None,
+    architecture: Optional[Mapping[str, Any]] = None,
 ) -> Model:
-    """A target from a PyTorch ``state_dict`` (numpy arrays or torch tensors)."""
+    """A target from a ``state_dict``; without ``architecture`` only a ``Linear``/ReLU ``nn.Sequential`` is read."""
+
+class UnsupportedModelError(ValueError):
+    """A module or call ``from_torch`` cannot read exactly (a one-line message naming it)."""
+
+def from_torch(model: Any, example_input: Any, input_scale: Optional[float] = None) -> Model:
+    """A target from a ``torch.nn.Module`` in eval mode, read from its forward pass (``torch.fx``)."""
 
 def build(
     target: Model,

@@ -254,8 +254,21 @@ def test_set_and_conv_targets_and_tickets_run_in_numpy():
     sets = {"0.identity.weight": u(5, 3), "0.identity.bias": u(5), "0.mean.weight": u(5, 3),
             "2.identity.weight": u(4, 5), "2.mean.weight": u(4, 5), "5.weight": u(3, 4), "5.bias": u(3)}
     convs = {"0.weight": u(4, 1, 3, 3), "0.bias": u(4), "2.weight": u(5, 4, 3, 3), "6.weight": u(3, 5), "6.bias": u(3)}
-    for sd, layout in ((sets, (6, 3)), (convs, (1, 5, 5))):
-        target = sslth.target_from_state_dict(sd, input_shape=layout)
+    relu = {"layer": "relu"}
+    set_arch = {"input": {"kind": "set", "features": 3, "points": 6}, "layers": [
+        {"layer": "set", "in_features": 3, "out_features": 5, "bias": True}, relu,
+        {"layer": "set", "in_features": 5, "out_features": 4, "bias": False}, relu, {"layer": "mean_pool"},
+        {"layer": "linear", "in_features": 4, "out_features": 3, "bias": True}]}
+    conv = lambda i, o, b: {"layer": "conv2d", "in_channels": i, "out_channels": o, "kernel": [3, 3], "stride": [1, 1],
+                            "padding": [1, 1], "dilation": [1, 1], "padding_mode": "circular", "bias": b}
+    conv_arch = {"input": {"kind": "image", "channels": 1, "height": 5, "width": 5}, "layers": [
+        conv(1, 4, True), relu, conv(4, 5, False), relu, {"layer": "adaptive_avg_pool2d", "output": [1, 1]},
+        {"layer": "flatten"}, {"layer": "linear", "in_features": 5, "out_features": 3, "bias": True}]}
+    for sd, layout, arch in ((sets, (6, 3), set_arch), (convs, (1, 5, 5), conv_arch)):
+        # A state_dict does not say how its convolutions pad or how its sets pool.
+        with pytest.raises(ValueError, match=r"no recorded architecture.*sslth\.from_torch"):
+            sslth.target_from_state_dict(sd, input_shape=layout)
+        target = sslth.target_from_state_dict(sd, input_shape=layout, architecture=arch)
         x = rng.uniform(0, 0.1, (11, *layout)).astype(np.float32)
         np.testing.assert_allclose(numpy_sequential(sd, x), target.forward(x), rtol=1e-4, atol=1e-6)
         ticket = sslth.build(target, k=4, weight_eps=0.01, data="none")
@@ -330,8 +343,8 @@ def test_torch_round_trip_cnn():
     conv = lambda i, o: torch.nn.Conv2d(i, o, 3, padding=1, padding_mode="circular")
     model = torch.nn.Sequential(conv(1, 4), torch.nn.ReLU(), conv(4, 6), torch.nn.ReLU(),
                                 torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(6, 3))
-    target = sslth.target_from_state_dict(model.state_dict(), input_shape=(1, 8, 8))
     x = torch.rand(16, 1, 8, 8) / 8
+    target = sslth.from_torch(model.eval(), x)
     np.testing.assert_allclose(model(x).detach().numpy(), target.forward(x.numpy()), rtol=1e-4, atol=1e-5)
     ticket = sslth.build(target, k=4, weight_eps=0.005)
     net = torch_ticket(torch, ticket.to_state_dict())
@@ -344,12 +357,121 @@ def test_torch_round_trip_sets():
     SetLayer, MeanOverPoints = torch_set_modules(torch)
     model = torch.nn.Sequential(SetLayer(3, 6, True), torch.nn.ReLU(), SetLayer(6, 5, False), torch.nn.ReLU(),
                                 MeanOverPoints(), torch.nn.Linear(5, 3))
-    target = sslth.target_from_state_dict(model.state_dict(), input_shape=(7, 3))
     x = torch.rand(16, 7, 3) / 5
+    target = sslth.from_torch(model.eval(), x)
     np.testing.assert_allclose(model(x).detach().numpy(), target.forward(x.numpy()), rtol=1e-4, atol=1e-5)
     ticket = sslth.build(target, k=4, weight_eps=0.005)
     net = torch_ticket(torch, ticket.to_state_dict())
     np.testing.assert_allclose(net(x).detach().numpy(), ticket.forward(x.numpy()), rtol=1e-4, atol=1e-4)
+
+
+def torch_zoo(torch):
+    """One small model of every kind from_torch reads, with an example
+    batch: custom Modules with functional calls, nn.Sequential, batch
+    norms, dropout, every padding mode, stride, dilation, even kernels,
+    every pooling, view and flatten."""
+    nn, F = torch.nn, torch.nn.functional
+    SetLayer, MeanOverPoints = torch_set_modules(torch)
+
+    class Custom(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2, self.fc3 = nn.Linear(64, 20), nn.Linear(20, 12), nn.Linear(12, 10)
+
+        def forward(self, x):
+            x = torch.flatten(x, 1)
+            return self.fc3(F.relu(self.fc2(F.dropout(F.relu(self.fc1(x)), 0.5, self.training))))
+
+    class LeNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c1, self.c2 = nn.Conv2d(1, 4, 3, padding=1), nn.Conv2d(4, 6, 2)
+            self.fc = nn.Linear(6 * 3 * 3, 10)
+
+        def forward(self, x):
+            x = F.max_pool2d(F.relu(self.c1(x)), 2)
+            x = F.relu(self.c2(x))
+            return self.fc(x.view(x.size(0), -1))
+
+    def conv_net(**kw):
+        return nn.Sequential(nn.Conv2d(1, 4, 3, **kw), nn.BatchNorm2d(4), nn.ReLU(inplace=True),
+                             nn.AdaptiveMaxPool2d((2, 2)), nn.Flatten(), nn.Linear(16, 10))
+
+    img = torch.rand(12, 1, 8, 8) / 8
+    vec = torch.rand(12, 64) / 8
+    zoo = {
+        "sequential mlp": (nn.Sequential(nn.Linear(64, 16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 10)), vec),
+        "flatten first, batch norm": (nn.Sequential(nn.Flatten(), nn.Linear(64, 16), nn.BatchNorm1d(16), nn.ReLU(),
+                                                    nn.Linear(16, 10)), img),
+        "custom module": (Custom(), img),
+        "lenet": (LeNet(), img),
+        "avg pool": (nn.Sequential(nn.Conv2d(1, 3, 3, padding=1, bias=False), nn.ReLU(),
+                                   nn.AvgPool2d(3, 2, padding=1, count_include_pad=False), nn.Flatten(),
+                                   nn.Linear(48, 10)), img),
+        "global mean": (nn.Sequential(nn.Conv2d(1, 5, 5, padding=2, padding_mode="circular"), nn.ReLU(),
+                                      nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(5, 10)), img),
+    }
+    for mode in ("zeros", "reflect", "replicate", "circular"):
+        zoo[f"conv {mode} stride 2"] = (conv_net(padding=1, stride=2, padding_mode=mode), img)
+    zoo["conv dilation 2"] = (conv_net(padding=2, dilation=2), img)
+    zoo["conv even kernel"] = (nn.Sequential(nn.Conv2d(1, 3, 4), nn.ReLU(),
+                                             nn.Flatten(), nn.Linear(75, 10)), img)
+    zoo["sets"] = (nn.Sequential(SetLayer(3, 6, True), nn.ReLU(), SetLayer(6, 5, False), nn.ReLU(),
+                                 MeanOverPoints(), nn.Linear(5, 3)), torch.rand(12, 7, 3) / 5)
+    for model, _ in zoo.values():
+        for m in model.modules():
+            if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):  # statistics a trained model would have
+                m.running_mean.uniform_(-0.2, 0.2)
+                m.running_var.uniform_(0.5, 2.0)
+                m.weight.data.uniform_(0.5, 1.5)
+        model.eval()
+    return zoo
+
+
+def test_from_torch_reads_every_supported_kind_as_torch_runs_it(tmp_path):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(3)
+    for name, (model, x) in torch_zoo(torch).items():
+        target = sslth.from_torch(model, x)
+        want = model(x).detach().numpy()
+        rows = x.numpy().reshape(len(x), -1) if x.ndim == 4 else x.numpy()
+        np.testing.assert_allclose(target.forward(rows), want, rtol=1e-5, atol=1e-6, err_msg=name)
+        # Saved with its architecture, read back (as the CLI reads it).
+        path = tmp_path / f"{name.replace(' ', '_')}.safetensors"
+        target.save(path)
+        np.testing.assert_array_equal(sslth.load(path).forward(rows), target.forward(rows), err_msg=name)
+
+
+def test_from_torch_refuses_what_it_cannot_read_in_one_line():
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    x = torch.rand(4, 1, 8, 8)
+
+    class Residual(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c = nn.Conv2d(1, 1, 3, padding=1)
+            self.fc = nn.Linear(64, 10)
+
+        def forward(self, x):
+            return self.fc(torch.flatten(torch.relu(self.c(x)) + x, 1))
+
+    head = lambda act: nn.Sequential(nn.Flatten(), nn.Linear(64, 8), act, nn.Linear(8, 10)).eval()
+    cases = [
+        (head(nn.GELU()), r"model\.2 \(GELU\)"),
+        (head(nn.Tanh()), r"model\.2 \(Tanh\)"),
+        (head(nn.LeakyReLU()), r"model\.2 \(LeakyReLU\)"),
+        (head(nn.LayerNorm(8)), r"model\.2 \(LayerNorm\)"),
+        (nn.Sequential(nn.Conv2d(1, 2, 3, groups=1, padding=1), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True),
+                       nn.Flatten(), nn.Linear(32, 10)).eval(), r"model\.2 \(MaxPool2d\) has ceil_mode"),
+        (Residual().eval(), "residual"),
+    ]
+    for model, needle in cases:
+        with pytest.raises(sslth.UnsupportedModelError, match=needle) as e:
+            sslth.from_torch(model, x)
+        assert "\n" not in str(e.value)
+    with pytest.raises(ValueError, match="training mode"):
+        sslth.from_torch(head(nn.ReLU()).train(), x)
 
 
 SHARDED = dict(k=3, weight_eps=0.02, seed=5)

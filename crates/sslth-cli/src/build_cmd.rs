@@ -91,6 +91,7 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
     let test = data.as_deref().map(sslth::data::load_test).transpose().map_err(|e| e.to_string())?;
     let (net, info) =
         sslth::files::target::load(&args.target, test.as_ref().map(|t| t.shape)).map_err(|e| e.to_string())?;
+    crate::report::note_assumed(&args.target, &info, args.out.json);
     // The scale the ticket records is the target's own: an export records
     // none, and a ticket measured with --data must not scale inputs its
     // target takes as they are.

@@ -71,7 +71,8 @@ pub fn run(a: &FrontierArgs) -> Result<(), String> {
     let recorded = sslth::files::recorded_data(&a.target);
     let name = a.data.clone().or(recorded).ok_or("the target records no data set; give --data")?;
     let test = sslth::data::load_test(&name).map_err(|e| e.to_string())?;
-    let (net, _) = sslth::files::target::load(&a.target, Some(test.shape)).map_err(|e| e.to_string())?;
+    let (net, info) = sslth::files::target::load(&a.target, Some(test.shape)).map_err(|e| e.to_string())?;
+    crate::report::note_assumed(&a.target, &info, false);
     std::fs::create_dir_all(&a.out).map_err(|e| format!("cannot create {}: {e}", a.out.display()))?;
     let pb = progress::bar(cfg.builds(), "building", false);
     let f = frontier(&net, &test, &cfg, &|p| progress::report(&pb, p), &|| true)?;

@@ -37,6 +37,7 @@ pub fn run(args: &MergeArgs) -> Result<(), String> {
     let split = data.as_deref().map(sslth::data::load).transpose().map_err(|e| e.to_string())?;
     let (net, info) =
         sslth::files::target::load(&args.target, split.as_ref().map(|s| s.test.shape)).map_err(|e| e.to_string())?;
+    crate::report::note_assumed(&args.target, &info, args.out.json);
     let shards = sslth::experiments::shard::read_shard_files(&args.shards)?;
     let (cfg, parts) = sslth::experiments::shard::checked(&net, shards, None)?;
     let pb = progress::bar(0, "repairing", args.out.json);

@@ -146,6 +146,9 @@ pub fn run_eval(args: &EvalArgs) -> Result<(), String> {
     let data_name = args.data.clone().or(recorded).unwrap_or_else(|| "digits".into());
     let test = &data::load_test(&data_name).map_err(|e| e.to_string())?;
     let model = sslth::files::runnable::Runnable::load(&args.model, Some(test.shape)).map_err(|e| e.to_string())?;
+    if let sslth::files::runnable::Runnable::Target(_, info) = &model {
+        crate::report::note_assumed(&args.model, info, false);
+    }
     test.expect_dim(model.d_in(), &name)?;
     let outputs = model.forward_batch(&test.inputs, test.len()).map_err(|e| format!("{name}: {e}"))?;
     let kind = model.kind();

@@ -2,7 +2,6 @@
 
 use crate::args::check_output;
 use clap::Args;
-use sslth::data::InputShape;
 use sslth::files::npy::{self, Matrix};
 use sslth::files::runnable::Runnable;
 use std::path::PathBuf;
@@ -44,10 +43,11 @@ pub fn run(args: &PredictArgs) -> Result<(), String> {
     check_output(&args.output, args.force)?;
     let x = npy::read(&args.input)?;
     let name = args.model.display().to_string();
-    // A PyTorch export records no input layout: an input of images or
-    // sets gives it (a file that records one keeps its own).
-    let layout = InputShape::from_dims(&x.inner);
-    let mut model = Runnable::load(&args.model, layout).map_err(|e| e.to_string())?;
+    // The model records its layout; `predict` checks the input against it.
+    let mut model = Runnable::load(&args.model, None).map_err(|e| e.to_string())?;
+    if let Runnable::Target(_, info) = &model {
+        crate::report::note_assumed(&args.model, info, false);
+    }
     let (kind, scale) = (model.kind(), model.input_scale());
     let names = (args.input.display().to_string(), name.clone());
     let logits = model.predict(&x.data, x.rows, &x.inner, args.scaled, (&names.0, &names.1))?;

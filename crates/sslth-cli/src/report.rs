@@ -3,6 +3,14 @@
 
 use std::time::Duration;
 
+/// Says on stderr, in one line, what was assumed to read a target file
+/// (a plain state_dict records no architecture), unless `quiet`.
+pub fn note_assumed(path: &std::path::Path, info: &sslth::files::target::TargetInfo, quiet: bool) {
+    if let (Some(a), false) = (&info.assumed, quiet) {
+        eprintln!("note: {}: {a}", path.display());
+    }
+}
+
 /// A duration with a unit that keeps 3 significant figures.
 pub fn duration(d: Duration) -> String {
     let s = d.as_secs_f64();

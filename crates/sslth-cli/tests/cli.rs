@@ -782,7 +782,7 @@ fn equivariant_targets_train_build_and_refuse_bad_files() {
         (vec!["build", "--target", &rect, "--weight-eps", "0.01", "-o", &p("x.safetensors")], "square"),
         (vec!["eval", "--model", &unknown], "unknown tensor '0.conv.weight'"),
         (vec!["eval", "--model", &half, "--data", "digit-sets"], "needs both"),
-        (vec!["eval", "--model", &sets, "--data", "digits"], "takes 96 inputs"),
+        (vec!["eval", "--model", &sets, "--data", "digits"], "takes 3 input channels but the data have 1"),
         (vec!["verify", "--ticket", &p("cnn-false.safetensors"), "--target", &sets], "basis mismatch"),
     ] {
         assert_one_line_error(&args, needle);
@@ -1028,13 +1028,14 @@ fn npy_file(path: &std::path::Path, shape: &[usize], data: &[f32]) -> String {
     path.display().to_string()
 }
 
-/// A plain PyTorch export of a CNN (no metadata: no input layout, no
-/// input scale) runs in `predict` on images `[rows, C, H, W]`, which give
-/// its layout, with the logits of the file it was exported from; flat rows
-/// are refused with a one-line error saying what it takes, and so are
-/// examples of the wrong shape for a dense model. Built with `--data`, its
-/// ticket records no input scale, like its target, so both take the same
-/// raw inputs.
+/// A CNN written with its architecture but no input scale (as
+/// `Model.save` of an imported PyTorch model writes it) runs in `predict`
+/// on images `[rows, C, H, W]` or flat rows, with the logits of the file
+/// it was exported from; a plain state_dict of the same CNN (no
+/// metadata: nothing says its padding, stride or pooling) is refused in
+/// one line that names `sslth.from_torch`, and so are examples of the
+/// wrong shape for a dense model. Built with `--data`, its ticket records
+/// no input scale, like its target, so both take the same raw inputs.
 #[test]
 fn pytorch_exports_run_in_predict_and_keep_one_input_scale() {
     let d = tmpdir("exports");
@@ -1065,7 +1066,32 @@ fn pytorch_exports_run_in_predict_and_keep_one_input_scale() {
     // The export takes the (already scaled) images as they are; the
     // original, told --scaled, gives the same logits.
     assert_eq!(logits(&export, &images, &[], "y1.npy"), logits(&cnn, &images, &["--scaled"], "y2.npy"));
-    assert_one_line_error(&["predict", "--model", &export, "--input", &flat, "-o", &p("y3.npy")], "[rows, C, H, W]");
+    assert_eq!(logits(&export, &flat, &[], "y3.npy"), logits(&export, &images, &[], "y7.npy"));
+    let plain = p("plain.safetensors");
+    let (_, tensors) = net.architecture();
+    let tensors = tensors
+        .into_iter()
+        .map(|(n, s, v)| (n, safetensors::Dtype::F32, s, sslth::files::safetensors::f32_bytes(&v)))
+        .collect();
+    std::fs::write(&plain, sslth::files::safetensors::serialize_typed(tensors, Default::default())).unwrap();
+    for args in [
+        vec!["predict", "--model", &plain, "--input", &images, "-o", &p("y6.npy")],
+        vec![
+            "build",
+            "--target",
+            &plain,
+            "--data",
+            "digits",
+            "--k",
+            "4",
+            "--weight-eps",
+            "0.01",
+            "-o",
+            &p("t.safetensors"),
+        ],
+    ] {
+        assert_one_line_error(&args, "sslth.from_torch(model, example_input)");
+    }
 
     let mlp = p("mlp.safetensors");
     let o = sslth(&["train", "--data", "digits", "--arch", "64-8-10", "--epochs", "1", "-o", &mlp], "", 2);

@@ -92,13 +92,26 @@ impl Model {
         self.report.as_ref().map(|r| py.import("json")?.call_method1("loads", (r,))).transpose()
     }
 
-    /// Writes the ticket (full, or `compact`) to `path`, atomically;
-    /// refuses an existing file unless `force`.
+    /// Writes the ticket (full, or `compact`) or the target (with its
+    /// whole architecture) to `path`, atomically; refuses an existing file
+    /// unless `force`.
     #[pyo3(signature = (path, compact=false, force=false))]
     fn save(&self, path: PathBuf, compact: bool, force: bool) -> PyResult<()> {
-        let t = self.ticket()?;
-        refuse_existing(&path, force)?;
-        let bytes = if compact { compact_bytes(&t.net, &t.meta) } else { full_bytes(&t.net, &t.meta) };
+        let bytes = if let Runnable::Target(net, info) = &self.inner {
+            if compact {
+                return Err(value_error("a target has no compact form; save it with compact=False"));
+            }
+            refuse_existing(&path, force)?;
+            target::file_bytes(net, info)
+        } else {
+            let t = self.ticket()?;
+            refuse_existing(&path, force)?;
+            if compact {
+                compact_bytes(&t.net, &t.meta)
+            } else {
+                full_bytes(&t.net, &t.meta)
+            }
+        };
         write_atomic(&path, &bytes)
             .map_err(|e| pyo3::exceptions::PyOSError::new_err(format!("cannot write {}: {e}", path.display())))
     }
@@ -152,13 +165,17 @@ fn load(py: Python<'_>, path: PathBuf, input_shape: Option<Vec<usize>>) -> PyRes
 }
 
 /// A target from a PyTorch `state_dict` as `{name: ndarray}` (float32 or
-/// float64); `input_shape` as in [`load`] for CNN and set targets.
+/// float64); `input_shape` (the data's layout) is checked against the
+/// target's; `architecture`, the JSON of docs/FORMAT.md's architecture
+/// (what `sslth.from_torch` reads from a module), says how the tensors
+/// are used (without it only a `Linear`/ReLU `nn.Sequential` is read).
 #[pyfunction]
-#[pyo3(signature = (state_dict, input_shape=None, input_scale=None))]
+#[pyo3(signature = (state_dict, input_shape=None, input_scale=None, architecture=None))]
 fn target_from_state_dict(
     state_dict: &Bound<'_, PyDict>,
     input_shape: Option<Vec<usize>>,
     input_scale: Option<f64>,
+    architecture: Option<String>,
 ) -> PyResult<Model> {
     let mut tensors = Vec::new();
     for (k, v) in state_dict.iter() {
@@ -172,6 +189,9 @@ fn target_from_state_dict(
     let mut md = HashMap::new();
     if let Some(s) = input_scale {
         md.insert("input_scale".to_string(), s.to_string());
+    }
+    if let Some(a) = architecture {
+        md.insert("architecture".to_string(), a);
     }
     let (net, info) = target::from_tensors(tensors, &md, self::input_shape(input_shape)?).map_err(value_error)?;
     Ok(Model { inner: Runnable::Target(net, info), report: None })

@@ -38,6 +38,7 @@ fn element(spec: BasisSpec, q: usize, p: usize) -> DMatrix<f64> {
                 f64::from(u8::from(inp == src))
             })
         }
+        BasisSpec::Conv(_) => unreachable!("tickets have no general convolutions"),
     }
 }
 

@@ -203,7 +203,8 @@ pub fn approximations(net: &SparseNet, meta: &TicketMeta) -> Result<Vec<[Vec<f64
         let basis = meta.basis(i).build()?;
         let (hidden, two_n) = (p.hidden(), 2 * p.n);
         let (a_layer, b_layer) = (&net.layers[2 * i], &net.layers[2 * i + 1]);
-        let first = basis.identity() * hidden;
+        let id = basis.identity().ok_or_else(|| format!("pair {i}: {} has no identity element", basis.name()))?;
+        let first = id * hidden;
         let mut a = vec![0.0f64; hidden];
         for ((&r, &c), &v) in a_layer.rows.iter().zip(&a_layer.cols).zip(&a_layer.vals) {
             let h = (r as usize).checked_sub(first).filter(|&h| h < hidden && h / two_n == c as usize);

@@ -68,7 +68,7 @@ pub fn augmented_layers(net: &Network, nonneg_input: bool) -> Result<Vec<TargetL
     let mut out = Vec::new();
     for (i, l) in structure.linear.iter().enumerate() {
         let size = l.basis.size();
-        let id = l.basis.identity();
+        let id = l.basis.identity().ok_or_else(|| format!("layer {i}: {} has no identity element", l.basis.name()))?;
         let d_in = l.c_in + usize::from(bias);
         let carry = bias && i < last;
         let d_out = l.c_out + usize::from(carry);

@@ -9,13 +9,12 @@ use crate::construction::certificate::{
 use crate::construction::{
     as_pairs, augmented_layers, certify, certify_box, checked_approximations, TargetLayer, TightCertificate,
 };
-use crate::data::{Dataset, InputShape};
+use crate::data::Dataset;
 use crate::experiments::attack::{attack, AttackConfig, AttackResult};
 use crate::files::{
     header_metadata, read_ticket, target, verify, weights_digest, CompactStreams, LoadedTicket, PairVisitor, PairWalk,
     RowBlock, Verification, DIGEST_KEY,
 };
-use crate::net::BasisSpec;
 use crate::ticket::TicketMeta;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -69,17 +68,6 @@ impl VerifyReport {
     }
 }
 
-/// The target's input layout as a ticket's metadata imply it (for targets
-/// whose file records none).
-fn input_shape(meta: &TicketMeta) -> Option<InputShape> {
-    let channels = *meta.target_widths.first()?;
-    match meta.basis(0) {
-        BasisSpec::Conv2d { height, width, .. } => Some(InputShape::Image { channels, height, width }),
-        BasisSpec::Deepsets => Some(InputShape::Set { features: channels, points: meta.points }),
-        BasisSpec::Identity => None,
-    }
-}
-
 /// What a ticket's kept edges certify against its target.
 struct Recertified {
     ball: f64,
@@ -97,7 +85,7 @@ fn recertify(
     data: Option<&Dataset>,
     attack_cfg: Option<&AttackConfig>,
 ) -> Result<Recertified, String> {
-    let (net, _) = target::load(target_path, input_shape(&t.meta)).map_err(|e| e.to_string())?;
+    let (net, _) = target::load(target_path, None).map_err(|e| e.to_string())?;
     let not_of = |e: String| format!("not a ticket of {}: {e}", target_path.display());
     let approx = checked_approximations(&net, &t.net, &t.meta).map_err(not_of)?;
     let refs = as_pairs(&approx);
@@ -193,7 +181,7 @@ fn verify_streams(
     }
     let target = match target_path {
         Some(p) => {
-            let (net, _) = target::load(p, input_shape(meta)).map_err(|e| e.to_string())?;
+            let (net, _) = target::load(p, None).map_err(|e| e.to_string())?;
             check_target(meta, &net).map_err(|e| format!("not a ticket of {}: {e}", p.display()))?;
             Some(net)
         }

@@ -6,8 +6,8 @@ use super::streams::CompactStreams;
 use super::target::TargetInfo;
 use super::ticket_read::{self, LoadedTicket};
 use crate::data::InputShape;
-use crate::net::BasisSpec;
 use crate::net::Network;
+use crate::net::{BasisSpec, ConvGeometry};
 use crate::ticket::TicketMeta;
 use std::borrow::Cow;
 use std::path::Path;
@@ -124,8 +124,16 @@ impl Runnable {
 
     /// The image layout `[C, H, W]` of a convolutional network, or `None`.
     pub fn image_shape(&self) -> Option<[usize; 3]> {
+        if let Runnable::Target(n, _) = self {
+            return match n.input_shape() {
+                Some(crate::data::InputShape::Image { channels, height, width }) => Some([channels, height, width]),
+                _ => None,
+            };
+        }
         match self.first_layer() {
-            (BasisSpec::Conv2d { height, width, .. }, c) => Some([c, height, width]),
+            (BasisSpec::Conv2d { height, width, .. } | BasisSpec::Conv(ConvGeometry { height, width, .. }), c) => {
+                Some([c, height, width])
+            }
             _ => None,
         }
     }

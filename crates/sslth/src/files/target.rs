@@ -1,25 +1,24 @@
-//! Target files: dense, convolutional and DeepSets networks as safetensors
-//! in PyTorch's `nn.Sequential` layout (docs/FORMAT.md, "Target files").
+//! Target files (docs/FORMAT.md, "Targets"): any [`Network`] as
+//! safetensors whose metadata record its whole [`Architecture`]
+//! (`architecture`), layer i owning the tensors `{i}.…`.
 //!
-//! Module i of the Sequential owns tensors named `{i}.…`:
+//! A file without an architecture is read only where one reading is
+//! documented, and never by guessing a padding, stride, pooling or
+//! activation:
 //!
-//! - `Linear`: `{i}.weight` `[out, in]`, optional `{i}.bias` `[out]`;
-//! - `Conv2d` (circular padding (k − 1)/2, stride 1, square odd kernels):
-//!   `{i}.weight` `[out, in, k, k]`, optional `{i}.bias` `[out]`;
-//! - a set layer y_n = W_id·x_n + W_mean·mean(x) + b, a module with two
-//!   `Linear` children: `{i}.identity.weight` `[out, in]`, optional
-//!   `{i}.identity.bias`, and `{i}.mean.weight` `[out, in]` (no bias).
-//!
-//! Equivariant layers (conv or set) sit at 0, 2, 4, … with ReLU between;
-//! then come parameter-free modules (pooling, flatten) and the `Linear`
-//! head at every second index from its first one. A file with only
-//! `Linear` layers is an MLP (at 0, 2, 4, …). Convolutions need the map's
-//! size, which the file's `input` metadata gives (written by `sslth train`)
-//! or else the data set.
+//! - `Linear` layers alone, at 0, 2, 4, … (an `nn.Sequential` MLP with
+//!   ReLU between them): read so, and [`TargetInfo::assumed`] says it;
+//! - files sslth wrote before it recorded architectures, which carry its
+//!   `input` metadata: circular same-size stride-1 convolutions (odd square
+//!   kernels) or set layers at 0, 2, 4, … with ReLU between, the pooling
+//!   and flatten as modules, then the `Linear` head at every second index
+//!   from its first one;
+//! - convolution or set tensors otherwise are refused, with one line that
+//!   names `sslth.from_torch`.
 
 use super::safetensors::{f32_bytes, read_safetensors, serialize_typed, tensor_f32, ModelError};
 use crate::data::InputShape;
-use crate::net::{conv_weight, BasisSpec, ConvWeights, Kind, Layer, LinearWeights, Network, SetWeights};
+use crate::net::{Architecture, ConvWeights, Kind, LinearWeights, NamedTensor, Network, SetWeights};
 use safetensors::{Dtype, SafeTensors};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -50,8 +49,8 @@ fn check_chain(head: &[LinearWeights]) -> Result<(), String> {
     Ok(())
 }
 
-/// Reads a target of any [`Kind`]. `shape` (the data's layout) sizes
-/// convolutions and sets when the file's metadata does not.
+/// Reads a target of any [`Kind`] (see the module docs); `shape`, the
+/// data's layout, is checked against the target's input.
 pub fn load(path: &Path, shape: Option<InputShape>) -> Result<(Network, TargetInfo), ModelError> {
     let bytes = read_safetensors(path)?;
     let p = path.display().to_string();
@@ -69,25 +68,35 @@ pub fn load(path: &Path, shape: Option<InputShape>) -> Result<(Network, TargetIn
     from_tensors(tensors, &md, shape).map_err(|m| ModelError::Layout(format!("{p}: {m}")))
 }
 
-/// A target from named tensors `(name, shape, values)` in PyTorch's
-/// `nn.Sequential` naming (a `state_dict`), with a file's `__metadata__`
-/// map (`input`, `data`, `input_scale`; empty for a PyTorch export).
-/// `shape` (the data's layout) sizes convolutions and sets when `metadata`
-/// records none. Errors are one line.
+/// A target from named tensors `(name, shape, values)` (a `state_dict`)
+/// with a file's `__metadata__` map (`architecture`, `input`, `data`,
+/// `input_scale`; empty for a PyTorch export), read as the module docs
+/// say; `shape`, the data's layout, is checked against the target's input.
+/// Errors are one line.
 pub fn from_tensors(
-    tensors: Vec<(String, Vec<usize>, Vec<f32>)>,
+    tensors: Vec<NamedTensor>,
     md: &HashMap<String, String>,
     shape: Option<InputShape>,
 ) -> Result<(Network, TargetInfo), String> {
-    let info = TargetInfo::from_metadata(md);
-    let mut modules: BTreeMap<usize, Module> = BTreeMap::new();
-    for (name, shape, values) in tensors {
+    let mut info = TargetInfo::from_metadata(md);
+    for (name, shape, values) in &tensors {
         if shape.iter().product::<usize>() != values.len() {
             return Err(format!("tensor {name} has {} values but shape {shape:?}", values.len()));
         }
         if let Some(i) = values.iter().position(|v| !v.is_finite()) {
             return Err(format!("tensor {name} has a non-finite value at flat index {i}"));
         }
+    }
+    if let Some(text) = md.get("architecture") {
+        let arch: Architecture =
+            serde_json::from_str(text).map_err(|e| format!("the recorded architecture is not one sslth reads: {e}"))?;
+        let named = tensors.into_iter().map(|(name, shape, values)| (name, (shape, values))).collect();
+        let net = Network::from_architecture(&arch, named)?;
+        check_data(&net, shape)?;
+        return Ok((net, info));
+    }
+    let mut modules: BTreeMap<usize, Module> = BTreeMap::new();
+    for (name, shape, values) in tensors {
         let parsed = name.split_once('.').and_then(|(i, rest)| Some((i.parse::<usize>().ok()?, rest)));
         let Some((idx, role)) = parsed else {
             return Err(format!(
@@ -181,81 +190,70 @@ pub fn from_tensors(
         return Err("no Linear layers: a target ends with a dense head".into());
     }
     check_chain(&head)?;
+    // Only sslth itself writes `input` without `architecture` (before
+    // architectures were recorded): its convolutions were circular,
+    // stride 1 and same-size, with global average pooling.
     let recorded: Option<InputShape> = md.get("input").and_then(|s| serde_json::from_str(s).ok());
-    let shape = recorded.or(shape);
-    let net = if !convs.is_empty() {
-        let Some(InputShape::Image { height, width, .. }) = shape else {
-            return Err(
-                "a convolutional target needs its image size: the file records none (give the data set, or inputs \
-                 shaped [rows, C, H, W])"
-                    .into(),
+    let net = match (convs.is_empty(), sets.is_empty(), recorded) {
+        (true, true, _) => {
+            info.assumed = Some(
+                "the file records no architecture: read as nn.Sequential Linear layers with ReLU between them".into(),
             );
-        };
-        Network::cnn(&convs, &head, height, width)?
-    } else if !sets.is_empty() {
-        let Some(InputShape::Set { points, .. }) = shape else {
-            return Err(
-                "a set target needs its set size: the file records none (give the data set, digit-sets, or inputs \
-                 shaped [rows, N, features])"
-                    .into(),
-            );
-        };
-        Network::deepsets(&sets, &head, points)?
-    } else {
-        Network::mlp(&head)
-    };
-    if let Some(s) = shape.filter(|_| Kind::of(&net) != Kind::Mlp) {
-        if s.channels() != net.channels {
-            return Err(format!("the target takes {} input channels but the data have {}", net.channels, s.channels()));
+            Network::mlp(&head)
         }
-    }
+        (false, _, Some(InputShape::Image { height, width, .. })) => Network::cnn(&convs, &head, height, width)?,
+        (true, false, Some(InputShape::Set { points, .. })) => Network::deepsets(&sets, &head, points)?,
+        _ => {
+            return Err(format!(
+                "{} tensors but no recorded architecture (a state_dict does not say the padding, stride, pooling or \
+                 activation): import the model with sslth.from_torch(model, example_input) and save it",
+                if convs.is_empty() { "set-layer" } else { "convolution" }
+            ))
+        }
+    };
+    check_data(&net, shape)?;
     Ok((net, info))
 }
 
-/// The file's bytes (see the module docs), f32, with `metadata` and the
-/// network's input layout (`input`) in the header.
-pub fn to_safetensors(net: &Network, shape: Option<InputShape>, mut metadata: HashMap<String, String>) -> Vec<u8> {
-    let mut tensors: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
-    let bytes = f32_bytes;
-    let mut index = 0usize;
-    for layer in &net.layers {
-        match layer {
-            Layer::Equivariant(l) => {
-                let (i, o) = (l.c_in, l.c_out);
-                match l.basis.spec() {
-                    BasisSpec::Identity => {
-                        tensors.push((format!("{index}.weight"), Dtype::F32, vec![o, i], bytes(&l.coefficients)));
-                        if let Some(b) = &l.bias {
-                            tensors.push((format!("{index}.bias"), Dtype::F32, vec![o], bytes(b)));
-                        }
-                    }
-                    BasisSpec::Conv2d { kernel: k, .. } => {
-                        let w = conv_weight(&l.coefficients, o, i, k);
-                        tensors.push((format!("{index}.weight"), Dtype::F32, vec![o, i, k, k], bytes(&w)));
-                        if let Some(b) = &l.bias {
-                            tensors.push((format!("{index}.bias"), Dtype::F32, vec![o], bytes(b)));
-                        }
-                    }
-                    BasisSpec::Deepsets => {
-                        let (id, mean) = l.coefficients.split_at(o * i);
-                        tensors.push((format!("{index}.identity.weight"), Dtype::F32, vec![o, i], bytes(id)));
-                        if let Some(b) = &l.bias {
-                            tensors.push((format!("{index}.identity.bias"), Dtype::F32, vec![o], bytes(b)));
-                        }
-                        tensors.push((format!("{index}.mean.weight"), Dtype::F32, vec![o, i], bytes(mean)));
-                    }
-                }
-                index += 1;
-            }
-            Layer::Relu => index += 1,
-            // Images pool then flatten (two modules); sets pool to [batch, C].
-            Layer::MeanPool => index += if Kind::of(net) == Kind::Cnn { 2 } else { 1 },
+/// Checks that the data's layout fits a target's input.
+fn check_data(net: &Network, shape: Option<InputShape>) -> Result<(), String> {
+    match (shape, net.input_shape()) {
+        (Some(s), Some(ours)) if s.channels() != ours.channels() => {
+            Err(format!("the target takes {} input channels but the data have {}", ours.channels(), s.channels()))
         }
+        (Some(s), _) if Kind::of(net) == Kind::Mlp && s.dim() != net.d_in() => {
+            Err(format!("the target takes {} input values but the data have {}", net.d_in(), s.dim()))
+        }
+        _ => Ok(()),
     }
-    if let Some(s) = shape {
+}
+
+/// The file's bytes (see the module docs): the tensors named by the
+/// network's [`Architecture`], which the header records in full
+/// (`architecture`), with `metadata` and the input layout (`input`, the
+/// data's when given, else the network's own).
+pub fn to_safetensors(net: &Network, shape: Option<InputShape>, mut metadata: HashMap<String, String>) -> Vec<u8> {
+    let (arch, tensors) = net.architecture();
+    let tensors =
+        tensors.into_iter().map(|(name, shape, values)| (name, Dtype::F32, shape, f32_bytes(&values))).collect();
+    if let Some(s) = shape.or(arch.input) {
         metadata.insert("input".into(), serde_json::to_string(&s).expect("shape serialises"));
     }
+    metadata.insert("architecture".into(), serde_json::to_string(&arch).expect("architecture serialises"));
     serialize_typed(tensors, metadata)
+}
+
+/// A target file of `net` that records what `info` says (its data set and
+/// input scale; `format = sslth-target`), as `Model.save` writes one.
+pub fn file_bytes(net: &Network, info: &TargetInfo) -> Vec<u8> {
+    let mut md = HashMap::from([("format".to_string(), "sslth-target".to_string())]);
+    if let Some(d) = &info.data {
+        md.insert("data".into(), d.clone());
+    }
+    if let Some(s) = info.input_scale {
+        md.insert("input_scale".into(), s.to_string());
+    }
+    to_safetensors(net, None, md)
 }
 
 /// What a target file says about the data it was trained on (metadata
@@ -266,6 +264,9 @@ pub struct TargetInfo {
     pub data: Option<String>,
     /// Raw input × `input_scale` = the network's input.
     pub input_scale: Option<f64>,
+    /// What was assumed to read the file, in words, if anything (a plain
+    /// state_dict of `Linear` layers records no architecture).
+    pub assumed: Option<String>,
 }
 
 impl TargetInfo {
@@ -274,6 +275,7 @@ impl TargetInfo {
         TargetInfo {
             data: md.get("data").cloned(),
             input_scale: md.get("input_scale").and_then(|s| s.parse().ok()).filter(|v: &f64| v.is_finite() && *v > 0.0),
+            assumed: None,
         }
     }
 }
@@ -281,6 +283,7 @@ impl TargetInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::{ArchLayer, Layer, PaddingMode};
     use crate::weights::uniform_weight;
 
     fn draw(n: usize, stream: u64) -> Vec<f32> {
@@ -291,38 +294,163 @@ mod tests {
         LinearWeights { d_in, d_out, weight: draw(d_in * d_out, s), bias: Some(draw(d_out, s + 100)) }
     }
 
-    /// Written with its layout recorded, read back; and written as a
-    /// PyTorch export would be (no metadata): refused without a layout,
-    /// read with the data's.
-    fn round_trip(net: &Network, shape: InputShape) -> Network {
-        let dir = std::env::temp_dir().join(format!("sslth-target-{}-{}", std::process::id(), net.points));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("t.safetensors");
-        std::fs::write(&path, to_safetensors(net, None, HashMap::new())).unwrap();
-        let e = load(&path, None).unwrap_err().to_string();
-        assert!(e.contains("records none") && !e.contains('\n'), "{e}");
-        let export = load(&path, Some(shape)).unwrap().0;
-        std::fs::write(&path, to_safetensors(net, Some(shape), HashMap::new())).unwrap();
-        let (back, _) = load(&path, None).unwrap();
-        std::fs::remove_dir_all(&dir).unwrap();
-        let x = draw(shape.dim(), 11);
-        assert_eq!(export.forward(&x), back.forward(&x));
-        back
+    /// The file's bytes read back as named tensors with its metadata.
+    fn reread(bytes: &[u8]) -> (Vec<crate::net::NamedTensor>, HashMap<String, String>) {
+        let st = SafeTensors::deserialize(bytes).unwrap();
+        let (_, header) = SafeTensors::read_metadata(bytes).unwrap();
+        let tensors = st
+            .tensors()
+            .into_iter()
+            .map(|(n, v)| (n.clone(), v.shape().to_vec(), tensor_f32(&n, &v).unwrap()))
+            .collect();
+        (tensors, header.metadata().clone().unwrap_or_default())
+    }
+
+    /// Written with its architecture, read back to the same function; the
+    /// same tensors as a plain PyTorch export (no metadata) refused in one
+    /// line that names the way in; with only the `input` sslth wrote before
+    /// architectures were recorded, read in that layout.
+    fn round_trip(net: &Network, rows: usize) {
+        let (tensors, md) = reread(&to_safetensors(net, None, HashMap::new()));
+        assert!(md.contains_key("architecture"));
+        let (back, info) = from_tensors(tensors.clone(), &md, None).unwrap();
+        assert_eq!(info.assumed, None);
+        let x = draw(net.d_in() * rows, 11);
+        assert_eq!(back.forward_batch(&x, rows), net.forward_batch(&x, rows));
+        let e = from_tensors(tensors.clone(), &HashMap::new(), net.input_shape()).unwrap_err();
+        assert!(e.contains("no recorded architecture") && e.contains("sslth.from_torch") && !e.contains('\n'), "{e}");
+        // The legacy layout indexes modules as an nn.Sequential with the
+        // pooling and flatten as modules: renumber as such.
+        let legacy_md: HashMap<String, String> =
+            md.iter().filter(|(k, _)| *k == "input").map(|(k, v)| (k.clone(), v.clone())).collect();
+        let pool_at = net.layers.iter().position(|l| matches!(l, Layer::MeanPool)).unwrap();
+        let extra = usize::from(net.input_shape().is_some_and(|s| matches!(s, InputShape::Image { .. })));
+        let legacy: Vec<_> = tensors
+            .into_iter()
+            .map(|(n, s, v)| {
+                let (i, rest) = n.split_once('.').unwrap();
+                let i: usize = i.parse().unwrap();
+                (format!("{}.{rest}", if i > pool_at { i + extra } else { i }), s, v)
+            })
+            .collect();
+        let (old, _) = from_tensors(legacy, &legacy_md, None).unwrap();
+        assert_eq!(old.forward_batch(&x, rows), net.forward_batch(&x, rows));
     }
 
     #[test]
-    fn cnn_and_deepsets_files_round_trip() {
+    fn cnn_and_deepsets_files_round_trip_and_exports_without_architecture_are_refused() {
         let convs = vec![ConvWeights { shape: vec![3, 2, 3, 3], weight: draw(54, 1), bias: Some(draw(3, 2)) }];
         let head = vec![dense(3, 4, 5), dense(4, 2, 6)];
-        let cnn = Network::cnn(&convs, &head, 5, 6).unwrap();
-        let shape = InputShape::Image { channels: 2, height: 5, width: 6 };
-        let x = draw(2 * 30 * 4, 9);
-        assert_eq!(round_trip(&cnn, shape).forward_batch(&x, 4), cnn.forward_batch(&x, 4));
+        round_trip(&Network::cnn(&convs, &head, 5, 6).unwrap(), 4);
         let sets =
             vec![SetWeights { c_in: 3, c_out: 3, identity: draw(9, 7), mean: draw(9, 8), bias: Some(draw(3, 9)) }];
-        let ds = Network::deepsets(&sets, &head, 7).unwrap();
-        let shape = InputShape::Set { features: 3, points: 7 };
-        let x = draw(21 * 4, 10);
-        assert_eq!(round_trip(&ds, shape).forward_batch(&x, 4), ds.forward_batch(&x, 4));
+        round_trip(&Network::deepsets(&sets, &head, 7).unwrap(), 4);
+    }
+
+    #[test]
+    fn a_plain_mlp_state_dict_is_read_saying_what_was_assumed() {
+        let net = Network::mlp(&[dense(5, 4, 1), dense(4, 3, 2)]);
+        let (tensors, _) = reread(&to_safetensors(&net, None, HashMap::new()));
+        let (back, info) = from_tensors(tensors, &HashMap::new(), None).unwrap();
+        assert!(info.assumed.as_deref().is_some_and(|a| a.contains("Linear layers with ReLU")), "{info:?}");
+        let x = draw(5, 3);
+        assert_eq!(back.forward(&x), net.forward(&x));
+    }
+
+    fn conv(
+        in_channels: usize,
+        out_channels: usize,
+        k: usize,
+        stride: usize,
+        padding: usize,
+        mode: PaddingMode,
+    ) -> ArchLayer {
+        ArchLayer::Conv2d {
+            in_channels,
+            out_channels,
+            kernel: [k, k],
+            stride: [stride, stride],
+            padding: [padding, padding],
+            dilation: [1, 1],
+            padding_mode: mode,
+            bias: true,
+        }
+    }
+
+    /// A zero-padded, strided CNN with a batch norm, max pooling and a
+    /// flatten, against the same computation written out by hand (zero
+    /// padding, stride 2, the batch norm applied, not folded, in f64).
+    #[test]
+    fn a_recorded_architecture_runs_as_written_with_its_batch_norm_folded() {
+        let arch = Architecture {
+            input: Some(InputShape::Image { channels: 1, height: 6, width: 6 }),
+            layers: vec![
+                conv(1, 2, 3, 2, 1, PaddingMode::Zeros),
+                ArchLayer::BatchNorm { features: 2, eps: 1e-5 },
+                ArchLayer::Relu,
+                ArchLayer::MaxPool2d { kernel: [2, 2], stride: [1, 1], padding: [0, 0], dilation: [1, 1] },
+                ArchLayer::Flatten,
+                ArchLayer::Linear { in_features: 8, out_features: 3, bias: true },
+            ],
+        };
+        let (w, b, lw, lb) = (draw(18, 1), draw(2, 2), draw(24, 3), draw(3, 4));
+        let (gamma, beta, mean) = (draw(2, 5), draw(2, 6), draw(2, 7));
+        let var: Vec<f32> = draw(2, 8).iter().map(|v| v.abs() + 0.5).collect();
+        let mut t: Vec<(String, Vec<usize>, Vec<f32>)> = vec![
+            ("0.weight".into(), vec![2, 1, 3, 3], w.clone()),
+            ("0.bias".into(), vec![2], b.clone()),
+            ("1.weight".into(), vec![2], gamma.clone()),
+            ("1.bias".into(), vec![2], beta.clone()),
+            ("1.running_mean".into(), vec![2], mean.clone()),
+            ("1.running_var".into(), vec![2], var.clone()),
+            ("5.weight".into(), vec![3, 8], lw.clone()),
+            ("5.bias".into(), vec![3], lb.clone()),
+        ];
+        let md = HashMap::from([("architecture".to_string(), serde_json::to_string(&arch).unwrap())]);
+        let (net, _) = from_tensors(t.clone(), &md, None).unwrap();
+        let x = draw(36, 9);
+        let f = |v: f32| f64::from(v);
+        // conv: 6×6, k 3, stride 2, zero padding 1 → 3×3.
+        let mut act = [0.0f64; 2 * 9];
+        for o in 0..2 {
+            for (i, j) in (0..3).flat_map(|i| (0..3).map(move |j| (i, j))) {
+                let mut s = f(b[o]);
+                for (a, c) in (0..3).flat_map(|a| (0..3).map(move |c| (a, c))) {
+                    let (r, q) = ((2 * i + a) as isize - 1, (2 * j + c) as isize - 1);
+                    if (0..6).contains(&r) && (0..6).contains(&q) {
+                        s += f(w[o * 9 + a * 3 + c]) * f(x[(r * 6 + q) as usize]);
+                    }
+                }
+                let bn = f(gamma[o]) * (s - f(mean[o])) / (f(var[o]) + 1e-5).sqrt() + f(beta[o]);
+                act[o * 9 + i * 3 + j] = bn.max(0.0);
+            }
+        }
+        // max pool 2×2 stride 1 → 2×2, flatten, linear.
+        let mut flat = Vec::new();
+        for o in 0..2 {
+            for (i, j) in (0..2).flat_map(|i| (0..2).map(move |j| (i, j))) {
+                let m = [(0, 0), (0, 1), (1, 0), (1, 1)].iter().map(|(a, c)| act[o * 9 + (i + a) * 3 + j + c]);
+                flat.push(m.fold(f64::NEG_INFINITY, f64::max));
+            }
+        }
+        let want: Vec<f64> =
+            (0..3).map(|o| f(lb[o]) + (0..8).map(|j| f(lw[o * 8 + j]) * flat[j]).sum::<f64>()).collect();
+        let got = net.forward(&x);
+        assert!(got.iter().zip(&want).all(|(g, w)| (f64::from(*g) - w).abs() < 1e-5), "{got:?} vs {want:?}");
+        // Written back: the folded network, the same function, no batch norm.
+        let (tensors, md2) = reread(&to_safetensors(&net, None, HashMap::new()));
+        assert!(!md2["architecture"].contains("batch_norm"));
+        assert_eq!(from_tensors(tensors, &md2, None).unwrap().0.forward(&x), got);
+        // A tensor too many, one missing, a wrong shape: one line each.
+        t.push(("9.weight".into(), vec![1], vec![0.0]));
+        assert!(from_tensors(t.clone(), &md, None).unwrap_err().contains("9.weight belongs to no layer"));
+        t.pop();
+        t.remove(1);
+        assert!(from_tensors(t.clone(), &md, None).unwrap_err().contains("missing tensor 0.bias"));
+        t[0].1 = vec![2, 1, 9];
+        assert!(from_tensors(t, &md, None).unwrap_err().contains("has shape [2, 1, 9], expected [2, 1, 3, 3]"));
+        // The construction refuses what it cannot build yet, in one line.
+        let e = net.structure().unwrap_err();
+        assert!(e.contains("layer 0 is a conv2d 3×3 stride 2 padding 1 zeros") && !e.contains('\n'), "{e}");
     }
 }

@@ -69,6 +69,9 @@ fn check_meta(meta: &TicketMeta) -> Result<(), String> {
             return Err(format!("pair {i} has n = {}, k = {}, d_in = {}, rows = {}", p.n, p.k, p.d_in, p.rows));
         }
         let basis = meta.basis(i).build().map_err(|e| format!("pair {i}: {e}"))?;
+        if basis.identity().is_none() {
+            return Err(format!("pair {i}'s basis ({}) is not one a constructed ticket has", basis.name()));
+        }
         if p.rows % basis.size() != 0 {
             return Err(format!("pair {i} has {} rows, not a multiple of its basis size {}", p.rows, basis.size()));
         }

@@ -16,7 +16,7 @@
 //!
 //! [`Basis::transpose`]: crate::net::Basis::transpose
 
-use crate::net::{Equivariant, Layer, Network};
+use crate::net::{Equivariant, Layer, Network, Pool, PoolKind};
 use rayon::prelude::*;
 
 /// Rows per chunk of a batch.
@@ -99,12 +99,17 @@ fn chunk(net: &Network, xs: &[f32], ys: &[u8], scale: f32, rows: f32, g: &mut Gr
                 Layer::Equivariant(l) => l.apply(h, points),
                 Layer::Relu => h.iter().map(|v| v.max(0.0)).collect(),
                 Layer::MeanPool => h.chunks_exact(points).map(|c| c.iter().sum::<f32>() / points as f32).collect(),
+                Layer::Pool(p) => h.chunks_exact(points).flat_map(|c| p.apply(c)).collect(),
+                Layer::Flatten => h.clone(),
             })
             .collect();
         inputs.push((std::mem::replace(&mut cur, next), points));
-        if matches!(layer, Layer::MeanPool) {
-            points = 1;
-        }
+        points = match layer {
+            Layer::Equivariant(l) => l.basis.out_points(points),
+            Layer::MeanPool | Layer::Flatten => 1,
+            Layer::Pool(p) => p.out_points(),
+            Layer::Relu => points,
+        };
     }
     // Softmax cross-entropy of scale·logits: ∂/∂logit = scale·(p − onehot).
     let mut loss = 0.0f64;
@@ -128,6 +133,8 @@ fn chunk(net: &Network, xs: &[f32], ys: &[u8], scale: f32, rows: f32, g: &mut Gr
             Layer::MeanPool => (grads.iter())
                 .map(|gr| gr.iter().flat_map(|&d| std::iter::repeat_n(d / *points as f32, *points)).collect())
                 .collect(),
+            Layer::Flatten => grads,
+            Layer::Pool(pool) => pool_backward(pool, input, *points, &grads),
             Layer::Equivariant(l) => {
                 k -= 1;
                 linear_backward(l, input, *points, &grads, &mut g.coefficients[k], g.biases[k].as_deref_mut())
@@ -149,10 +156,11 @@ fn linear_backward(
     gb: Option<&mut [f32]>,
 ) -> Vec<Vec<f32>> {
     let (c_in, c_out) = (l.c_in, l.c_out);
+    let po = l.basis.out_points(p);
     if let Some(gb) = gb {
         for gr in gy {
             for (o, b) in gb.iter_mut().enumerate() {
-                *b += gr[o * p..(o + 1) * p].iter().sum::<f32>();
+                *b += gr[o * po..(o + 1) * po].iter().sum::<f32>();
             }
         }
     }
@@ -172,26 +180,52 @@ fn linear_backward(
         }
         return gx;
     }
-    let mut moved = vec![0.0f32; p];
+    let mut moved = vec![0.0f32; po];
     for ((xr, gr), gxr) in x.iter().zip(gy).zip(gx.iter_mut()) {
         for q in 0..l.basis.size() {
-            let qt = l.basis.transpose(q);
             for j in 0..c_in {
                 moved.iter_mut().for_each(|v| *v = 0.0);
                 l.basis.apply_add(q, 1.0, &xr[j * p..(j + 1) * p], &mut moved);
                 for o in 0..c_out {
                     let at = (q * c_out + o) * c_in + j;
-                    let gyo = &gr[o * p..(o + 1) * p];
+                    let gyo = &gr[o * po..(o + 1) * po];
                     gc[at] += gyo.iter().zip(&moved).map(|(a, b)| a * b).sum::<f32>();
                     let c = l.coefficients[at];
                     if c != 0.0 {
-                        l.basis.apply_add(qt, c, gyo, &mut gxr[j * p..(j + 1) * p]);
+                        l.basis.apply_transpose_add(q, c, gyo, &mut gxr[j * p..(j + 1) * p]);
                     }
                 }
             }
         }
     }
     gx
+}
+
+/// Each row's ∂input of a pooling layer (inputs `x` of `p` points per
+/// channel): an average spreads ∂y over its window, a maximum sends it to
+/// the window's first largest input.
+fn pool_backward(pool: &Pool, x: &[Vec<f32>], p: usize, gy: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    let po = pool.out_points();
+    let max = pool.spec().kind == PoolKind::Max;
+    x.iter()
+        .zip(gy)
+        .map(|(xr, gr)| {
+            let mut gx = vec![0.0f32; xr.len()];
+            for ((xc, gc), gxc) in xr.chunks_exact(p).zip(gr.chunks_exact(po)).zip(gx.chunks_exact_mut(p)) {
+                for (t, &d) in gc.iter().enumerate() {
+                    let (w, div) = pool.window(t);
+                    if max {
+                        let best =
+                            w.iter().copied().fold(w[0], |b, i| if xc[i as usize] > xc[b as usize] { i } else { b });
+                        gxc[best as usize] += d;
+                    } else {
+                        w.iter().for_each(|&i| gxc[i as usize] += d / div);
+                    }
+                }
+            }
+            gx
+        })
+        .collect()
 }
 
 /// Adam (Kingma and Ba) with β = (0.9, 0.999) and ε = 10⁻⁸, over a

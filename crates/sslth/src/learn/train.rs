@@ -99,7 +99,7 @@ pub fn init(cfg: &TrainConfig, shape: InputShape) -> Network {
                     let fan = c_in * k * k;
                     // PyTorch's [out, in, k, k], then as coefficients [k·k, out, in].
                     let torch = draw(c_out * fan, fan);
-                    (Arc::new(conv), conv_coefficients(&torch, c_out, c_in, k), fan)
+                    (Arc::new(conv), conv_coefficients(&torch, c_out, c_in, k * k), fan)
                 }
                 (true, Kind::Deepsets, _) => {
                     let mut c = draw(c_out * c_in, c_in);

@@ -22,7 +22,15 @@ pub trait Basis: std::fmt::Debug + Send + Sync {
     /// dense layers, H·W for images); `None` for any length (sets).
     fn points(&self) -> Option<usize>;
 
-    /// `out += c · b_q(x)` for one channel `x` (`out` as long as `x`).
+    /// Values per channel of the output map for an input map of
+    /// `in_points` (a strided convolution's is smaller; by default the
+    /// same).
+    fn out_points(&self, in_points: usize) -> usize {
+        in_points
+    }
+
+    /// `out += c · b_q(x)` for one channel `x` (`out` of
+    /// [`Basis::out_points`] values).
     fn apply_add(&self, q: usize, c: f32, x: &[f32], out: &mut [f32]);
 
     /// [`Basis::apply_add`] in f64 (the tight certificate's interval
@@ -31,10 +39,9 @@ pub trait Basis: std::fmt::Debug + Send + Sync {
     /// radius bounds |b_q ⊗ C_q| applied to it.
     fn apply_add_f64(&self, q: usize, c: f64, x: &[f64], out: &mut [f64]);
 
-    /// The element b_qᵀ: every basis here is closed under transposition
-    /// (the inverse shift of a convolution offset; the identity and the
-    /// mean map are symmetric). Backpropagation acts with it.
-    fn transpose(&self, q: usize) -> usize;
+    /// `out += c · b_qᵀ(y)` for one channel of the output map `y` (`out`
+    /// of the input map's size): backpropagation acts with it.
+    fn apply_transpose_add(&self, q: usize, c: f32, y: &[f32], out: &mut [f32]);
 
     /// ‖B‖: the largest ℓ2 operator norm of Σ_q β_q b_q over |β_q| ≤ 1.
     fn norm(&self) -> f64;
@@ -44,11 +51,9 @@ pub trait Basis: std::fmt::Debug + Send + Sync {
     /// bounds ‖Σ_q b_q ⊗ E_q‖ by Σ_q ‖b_q‖·‖E_q‖ (docs/THEORY.md §6).
     fn element_norm(&self, q: usize) -> f64;
 
-    /// The index of the identity element, which every basis here has: the
-    /// odd random layer is pruned to it (each hidden channel reads one
-    /// input channel pointwise), and biases enter through it from a
-    /// constant channel (docs/THEORY.md §4).
-    fn identity(&self) -> usize;
+    /// The index of the identity element, if the basis has one (a
+    /// pointwise map from a channel to itself).
+    fn identity(&self) -> Option<usize>;
 
     /// What a file records to rebuild the basis.
     fn spec(&self) -> BasisSpec;
@@ -57,9 +62,11 @@ pub trait Basis: std::fmt::Debug + Send + Sync {
     fn name(&self) -> String;
 }
 
+use super::conv::{Conv, ConvGeometry};
+
 /// The two float types a basis acts on: one generic action per basis
 /// serves the f32 forward pass and the f64 certificate alike.
-trait Real: Copy + std::ops::AddAssign + std::ops::Mul<Output = Self> {
+pub(super) trait Real: Copy + std::ops::AddAssign + std::ops::Mul<Output = Self> {
     fn from_f64(v: f64) -> Self;
     fn to_f64(self) -> f64;
 }
@@ -99,6 +106,9 @@ pub enum BasisSpec {
     },
     /// [`DeepSets`]: identity and mean on sets.
     Deepsets,
+    /// [`Conv`]: any PyTorch `Conv2d` (kernel, stride, padding size and
+    /// mode, dilation) on an H×W map.
+    Conv(ConvGeometry),
 }
 
 impl BasisSpec {
@@ -108,6 +118,7 @@ impl BasisSpec {
             BasisSpec::Identity => std::sync::Arc::new(Identity),
             BasisSpec::Conv2d { kernel, height, width } => std::sync::Arc::new(Conv2d::new(kernel, height, width)?),
             BasisSpec::Deepsets => std::sync::Arc::new(DeepSets),
+            BasisSpec::Conv(g) => std::sync::Arc::new(Conv::new(g)?),
         })
     }
 
@@ -117,6 +128,7 @@ impl BasisSpec {
             BasisSpec::Identity => 1,
             BasisSpec::Conv2d { kernel, .. } => kernel * kernel,
             BasisSpec::Deepsets => 2,
+            BasisSpec::Conv(g) => g.kernel[0] * g.kernel[1],
         }
     }
 
@@ -150,8 +162,8 @@ impl Basis for Identity {
         out[0] += c * x[0];
     }
 
-    fn transpose(&self, q: usize) -> usize {
-        q
+    fn apply_transpose_add(&self, q: usize, c: f32, y: &[f32], out: &mut [f32]) {
+        self.apply_add(q, c, y, out);
     }
 
     fn norm(&self) -> f64 {
@@ -162,8 +174,8 @@ impl Basis for Identity {
         1.0
     }
 
-    fn identity(&self) -> usize {
-        0
+    fn identity(&self) -> Option<usize> {
+        Some(0)
     }
 
     fn spec(&self) -> BasisSpec {
@@ -244,8 +256,8 @@ impl Basis for Conv2d {
 
     /// Offset (a, b) reads x at (i + a − p, j + b − p); its transpose
     /// reads at (i − a + p, j − b + p): offset (k − 1 − a, k − 1 − b).
-    fn transpose(&self, q: usize) -> usize {
-        self.k * self.k - 1 - q
+    fn apply_transpose_add(&self, q: usize, c: f32, y: &[f32], out: &mut [f32]) {
+        self.act(self.k * self.k - 1 - q, c, y, out);
     }
 
     fn norm(&self) -> f64 {
@@ -257,8 +269,8 @@ impl Basis for Conv2d {
     }
 
     /// The centre offset (p, p).
-    fn identity(&self) -> usize {
-        (self.k / 2) * self.k + self.k / 2
+    fn identity(&self) -> Option<usize> {
+        Some((self.k / 2) * self.k + self.k / 2)
     }
 
     fn spec(&self) -> BasisSpec {
@@ -307,8 +319,9 @@ impl Basis for DeepSets {
         DeepSets::act(q, c, x, out);
     }
 
-    fn transpose(&self, q: usize) -> usize {
-        q
+    /// Both elements are symmetric.
+    fn apply_transpose_add(&self, q: usize, c: f32, y: &[f32], out: &mut [f32]) {
+        self.apply_add(q, c, y, out);
     }
 
     fn norm(&self) -> f64 {
@@ -320,8 +333,8 @@ impl Basis for DeepSets {
         1.0
     }
 
-    fn identity(&self) -> usize {
-        0
+    fn identity(&self) -> Option<usize> {
+        Some(0)
     }
 
     fn spec(&self) -> BasisSpec {
@@ -449,7 +462,7 @@ mod tests {
         for (b, points) in bases {
             let x = map(points, 9);
             let mut y = vec![0.0f32; points];
-            b.apply_add(b.identity(), 1.0, &x, &mut y);
+            b.apply_add(b.identity().unwrap(), 1.0, &x, &mut y);
             assert_eq!(y, x, "{}", b.name());
             let mut sum = 0.0;
             for q in 0..b.size() {
@@ -468,12 +481,15 @@ mod tests {
                     "{} element {q}",
                     b.name()
                 );
-                // b_qᵀ is the element transpose(q).
-                let mut beta_t = vec![0.0f32; b.size()];
-                beta_t[b.transpose(q)] = 1.0;
-                let mt = matrix(&*b, &beta_t, points);
-                for (r, c) in (0..points).flat_map(|r| (0..points).map(move |c| (r, c))) {
-                    assert_eq!(m[r * points + c], mt[c * points + r], "{} element {q}", b.name());
+                // b_qᵀ acts as the transpose of b_q's matrix.
+                for c in 0..points {
+                    let mut e = vec![0.0f32; points];
+                    e[c] = 1.0;
+                    let mut col = vec![0.0f32; points];
+                    b.apply_transpose_add(q, 1.0, &e, &mut col);
+                    for r in 0..points {
+                        assert_eq!(m[c * points + r], f64::from(col[r]), "{} element {q}", b.name());
+                    }
                 }
                 let norm = spectral_norm_upper(&m, points, points);
                 assert!((norm - b.element_norm(q)).abs() < 1e-6, "{} element {q}", b.name());

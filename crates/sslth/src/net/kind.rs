@@ -9,7 +9,7 @@ use super::network::{Layer, Network};
 pub enum Kind {
     /// Dense layers only.
     Mlp,
-    /// Circular convolutions, global average pooling, a dense head.
+    /// Convolutions (and pooling), then a dense head.
     Cnn,
     /// Set layers, mean pooling, a dense head.
     Deepsets,
@@ -20,7 +20,7 @@ impl Kind {
     pub fn of(net: &Network) -> Kind {
         match net.layers.first() {
             Some(Layer::Equivariant(l)) => match l.basis.spec() {
-                BasisSpec::Conv2d { .. } => Kind::Cnn,
+                BasisSpec::Conv2d { .. } | BasisSpec::Conv(_) => Kind::Cnn,
                 BasisSpec::Deepsets => Kind::Deepsets,
                 BasisSpec::Identity => Kind::Mlp,
             },

@@ -5,12 +5,18 @@
 //!
 //! This module knows nothing of files, random networks or tickets.
 
+mod arch;
 mod basis;
+mod conv;
 mod kind;
 mod network;
+mod pool;
 
+pub use arch::{ArchLayer, Architecture, NamedTensor, Tensors};
 pub use basis::{Basis, BasisSpec, Conv2d, DeepSets, Identity};
+pub use conv::{Conv, ConvGeometry, PaddingMode};
 pub use kind::Kind;
 pub use network::{
     conv_coefficients, conv_weight, dot, ConvWeights, Equivariant, Layer, LinearWeights, Network, SetWeights, Structure,
 };
+pub use pool::{Pool, PoolKind, PoolSpec, Window};

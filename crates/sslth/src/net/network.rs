@@ -7,6 +7,7 @@
 //! (P = 1 for dense layers, H·W for images, N for sets).
 
 use super::basis::{Basis, BasisSpec, Conv2d, DeepSets, Identity};
+use super::pool::Pool;
 use rayon::prelude::*;
 use std::sync::Arc;
 
@@ -38,8 +39,9 @@ impl Equivariant {
                 })
                 .collect();
         }
-        let mut y = vec![0.0f32; self.c_out * points];
-        for (o, out) in y.chunks_exact_mut(points).enumerate() {
+        let out_points = self.basis.out_points(points);
+        let mut y = vec![0.0f32; self.c_out * out_points];
+        for (o, out) in y.chunks_exact_mut(out_points.max(1)).enumerate() {
             if let Some(b) = &self.bias {
                 out.iter_mut().for_each(|v| *v = b[o]);
             }
@@ -66,6 +68,24 @@ pub enum Layer {
     /// The mean over the points of each channel (global average pooling of
     /// images, the mean of a set): c × P becomes c × 1.
     MeanPool,
+    /// Spatial pooling of each channel's map by windows.
+    Pool(Arc<Pool>),
+    /// c channels × P points become c·P channels × 1 point (channel-major,
+    /// as `torch.flatten(x, 1)`; the values do not move).
+    Flatten,
+}
+
+impl Layer {
+    /// The layer's kind in messages.
+    pub fn name(&self) -> String {
+        match self {
+            Layer::Equivariant(l) => l.basis.name(),
+            Layer::Relu => "relu".into(),
+            Layer::MeanPool => "mean pooling".into(),
+            Layer::Pool(p) => format!("{:?} pooling to {:?}", p.spec().kind, p.output()).to_lowercase(),
+            Layer::Flatten => "flatten".into(),
+        }
+    }
 }
 
 /// Σ a_i·b_i in eight interleaved f32 lanes (vectorised; the same result
@@ -106,14 +126,15 @@ pub struct ConvWeights {
     pub bias: Option<Vec<f32>>,
 }
 
-/// A convolution weight in PyTorch's `[out, in, k, k]` as coefficients
-/// C_q[o, j] at `(q·out + o)·in + j`, offset (a, b) being q = a·k + b.
-pub fn conv_coefficients(torch: &[f32], c_out: usize, c_in: usize, k: usize) -> Vec<f32> {
+/// A convolution weight in PyTorch's `[out, in, k_h, k_w]` as coefficients
+/// C_q[o, j] at `(q·out + o)·in + j`, offset (a, b) being q = a·k_w + b
+/// (`taps` = k_h·k_w offsets).
+pub fn conv_coefficients(torch: &[f32], c_out: usize, c_in: usize, taps: usize) -> Vec<f32> {
     let mut c = vec![0.0f32; torch.len()];
     for o in 0..c_out {
         for j in 0..c_in {
-            for q in 0..k * k {
-                c[(q * c_out + o) * c_in + j] = torch[(o * c_in + j) * k * k + q];
+            for q in 0..taps {
+                c[(q * c_out + o) * c_in + j] = torch[(o * c_in + j) * taps + q];
             }
         }
     }
@@ -121,12 +142,12 @@ pub fn conv_coefficients(torch: &[f32], c_out: usize, c_in: usize, k: usize) -> 
 }
 
 /// The inverse of [`conv_coefficients`].
-pub fn conv_weight(coefficients: &[f32], c_out: usize, c_in: usize, k: usize) -> Vec<f32> {
+pub fn conv_weight(coefficients: &[f32], c_out: usize, c_in: usize, taps: usize) -> Vec<f32> {
     let mut w = vec![0.0f32; coefficients.len()];
     for o in 0..c_out {
         for j in 0..c_in {
-            for q in 0..k * k {
-                w[(o * c_in + j) * k * k + q] = coefficients[(q * c_out + o) * c_in + j];
+            for q in 0..taps {
+                w[(o * c_in + j) * taps + q] = coefficients[(q * c_out + o) * c_in + j];
             }
         }
     }
@@ -187,6 +208,13 @@ impl Network {
         let mut expect_linear = true;
         for (i, layer) in self.layers.iter().enumerate() {
             match (layer, expect_linear) {
+                (Layer::Equivariant(l), _) if l.basis.identity().is_none() => {
+                    return Err(format!(
+                        "layer {i} is a {}: tickets are built only of dense, set and circular same-size stride-1 \
+                         convolution layers so far",
+                        l.basis.name()
+                    ))
+                }
                 (Layer::Equivariant(l), true) => {
                     if l.basis.points().is_some_and(|p| p != points) {
                         return Err(format!(
@@ -211,7 +239,15 @@ impl Network {
                     pool_after = Some(linear.len() - 1);
                     points = 1;
                 }
-                (l, _) => return Err(format!("layer {i} ({l:?}) is out of place: the construction takes linear layers with ReLU between them and at most one mean pooling after a ReLU")),
+                // Flattening one point per channel moves no value.
+                (Layer::Flatten, _) if points == 1 => {}
+                (l, _) => {
+                    return Err(format!(
+                    "layer {i} ({}) is out of place: tickets are built of linear layers with ReLU between them and at \
+                     most one mean pooling after a ReLU",
+                    l.name()
+                ))
+                }
             }
         }
         if linear.is_empty() || expect_linear {
@@ -277,12 +313,20 @@ impl Network {
         let mut cur = x.to_vec();
         for layer in &self.layers {
             match layer {
-                Layer::Equivariant(l) => cur = l.apply(&cur, points),
+                Layer::Equivariant(l) => {
+                    cur = l.apply(&cur, points);
+                    points = l.basis.out_points(points);
+                }
                 Layer::Relu => cur.iter_mut().for_each(|v| *v = v.max(0.0)),
                 Layer::MeanPool => {
                     cur = cur.chunks_exact(points).map(|c| c.iter().sum::<f32>() / points as f32).collect();
                     points = 1;
                 }
+                Layer::Pool(p) => {
+                    cur = cur.chunks_exact(points).flat_map(|c| p.apply(c)).collect();
+                    points = p.out_points();
+                }
+                Layer::Flatten => points = 1,
             }
         }
         cur
@@ -381,7 +425,7 @@ impl Network {
                 return Err(format!("conv layer {i} takes {c_in} channels but the previous layer gives {c_prev}"));
             }
             let basis = Conv2d::new(kh, height, width).map_err(|e| format!("conv layer {i}: {e}"))?;
-            let coefficients = conv_coefficients(weight, c_out, c_in, kh);
+            let coefficients = conv_coefficients(weight, c_out, c_in, kh * kh);
             channels.get_or_insert(c_in);
             c_prev = c_out;
             layers.push(Layer::Equivariant(Equivariant {

@@ -24,7 +24,7 @@ pub fn random_shapes(meta: &TicketMeta) -> Vec<[usize; 2]> {
 /// The identity element of pair i's basis: the A layer's bias (the folded
 /// constant column) sits in its block of rows.
 pub(crate) fn identity_of(meta: &TicketMeta, i: usize) -> usize {
-    meta.basis(i).build().map_or(0, |b| b.identity())
+    meta.basis(i).build().ok().and_then(|b| b.identity()).unwrap_or(0)
 }
 
 /// The random network of a ticket as a chain of layers: a version-3

@@ -113,7 +113,7 @@ impl SparseNet {
                     let mut tmp = vec![0.0f32; span];
                     for (row, edges) in &grouped[i] {
                         let (q, o) = (*row as usize / c_out, *row as usize % c_out);
-                        let direct = q == basis.identity();
+                        let direct = Some(q) == basis.identity();
                         let dst: &mut [f32] = if direct { &mut out[o * span..(o + 1) * span] } else { &mut tmp };
                         if !direct {
                             dst.iter_mut().for_each(|y| *y = 0.0);

@@ -40,8 +40,14 @@ impl SparseNet {
                     format!("{i}.bias")
                 }
                 BasisSpec::Conv2d { kernel, .. } => {
-                    let w = conv_weight(&stacked, c_out, layer.d_in, kernel);
+                    let w = conv_weight(&stacked, c_out, layer.d_in, kernel * kernel);
                     out.push((format!("{i}.weight"), vec![c_out, layer.d_in, kernel, kernel], w));
+                    format!("{i}.bias")
+                }
+                BasisSpec::Conv(g) => {
+                    let [kh, kw] = g.kernel;
+                    let w = conv_weight(&stacked, c_out, layer.d_in, kh * kw);
+                    out.push((format!("{i}.weight"), vec![c_out, layer.d_in, kh, kw], w));
                     format!("{i}.bias")
                 }
                 BasisSpec::Deepsets => {
