@@ -122,7 +122,7 @@ impl Model {
     fn to_state_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let t = self.ticket()?;
         let d = PyDict::new(py);
-        for (name, shape, values) in t.net.to_state_dict() {
+        for (name, shape, values) in t.net.to_state_dict().map_err(value_error)? {
             let a = numpy::ndarray::ArrayD::from_shape_vec(shape, values).expect("shape matches");
             d.set_item(name, a.into_pyarray(py))?;
         }

@@ -63,7 +63,7 @@ struct LayerNorms {
 }
 
 fn norms(net: &Network, approx: &[[Vec<f64>; 2]], skip: Option<usize>) -> Vec<LayerNorms> {
-    let pool_after = net.structure().unwrap().pool_after;
+    let pool_after = net.structure().unwrap().pool_after();
     let mut points = net.points;
     let mut out = Vec::new();
     for (i, (l, [pos, neg])) in augmented_layers(net, false).unwrap().iter().zip(approx).enumerate() {

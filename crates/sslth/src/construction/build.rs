@@ -5,7 +5,7 @@ use super::certificate::{certify, Certificate};
 use super::engine::{assemble, build_pair, build_rows, pair_blocks, Pair, PairSpec};
 use super::sizing::{LayerPlan, MAX_N};
 use super::tight::{certify_box, TightCertificate};
-use crate::net::{BasisSpec, Network};
+use crate::net::{BasisSpec, FixedOp, Network};
 use crate::ticket::{PairMeta, SparseLayer, SparseNet, TicketMeta};
 
 /// A ticket: the pruned random pairs of every target layer.
@@ -21,8 +21,8 @@ pub struct Ticket {
     pub pairs: Vec<Pair>,
     /// Each pair's basis.
     pub bases: Vec<BasisSpec>,
-    /// Mean pooling after pair i's ReLU, as in the target.
-    pub pool_after: Option<usize>,
+    /// The operations after pair i, as in the target (none after the last).
+    pub between: Vec<Vec<FixedOp>>,
     /// Points per input channel.
     pub points: usize,
 }
@@ -144,9 +144,18 @@ pub(super) fn ticket_meta(
 ) -> TicketMeta {
     let structure = net.structure().expect("a planned network has a structure");
     let bases: Vec<BasisSpec> = structure.linear.iter().map(|l| l.basis.spec()).collect();
-    let dense = bases.iter().all(BasisSpec::is_identity) && structure.pool_after.is_none() && net.points == 1;
+    let pool_after = structure.pool_after().filter(|_| structure.legacy);
+    let dense = structure.legacy && bases.iter().all(BasisSpec::is_identity) && pool_after.is_none() && net.points == 1;
+    let mut ops = structure.after;
+    ops.pop();
     TicketMeta {
-        version: if dense { 1 } else { 2 },
+        version: if dense {
+            1
+        } else if structure.legacy {
+            2
+        } else {
+            4
+        },
         generator: crate::weights::GENERATOR.to_string(),
         seed,
         bias: net.has_bias(),
@@ -155,7 +164,8 @@ pub(super) fn ticket_meta(
         input_scale,
         data: data.map(String::from),
         bases: if dense { Vec::new() } else { bases },
-        pool_after: structure.pool_after,
+        pool_after,
+        ops: if structure.legacy { Vec::new() } else { ops },
         points: net.points,
         pairs,
         density: kept as f64 / random as f64,
@@ -177,7 +187,7 @@ impl Ticket {
             nonneg_input,
             pairs,
             bases: structure.linear.iter().map(|l| l.basis.spec()).collect(),
-            pool_after: structure.pool_after,
+            between: structure.after,
             points: net.points,
         }
     }
@@ -219,13 +229,13 @@ impl Ticket {
             let d_in = p.d_in - usize::from(fold);
             let offset = (p.pointwise * p.hidden()) as u32;
             let mut a = SparseLayer {
-                d_out: p.basis * p.hidden(),
+                d_out: p.a_size * p.hidden(),
                 d_in,
                 rows: vec![],
                 cols: vec![],
                 vals: vec![],
                 bias: None,
-                basis,
+                basis: basis.a_spec(),
             };
             let mut bias = vec![0.0f32; p.hidden()];
             for &(h, v) in &p.a {
@@ -252,13 +262,15 @@ impl Ticket {
                 basis,
             });
         }
-        SparseNet { layers, points: self.points, pool_after: self.pool_after.map(|i| 2 * i + 1) }
+        SparseNet::of_pairs(layers, self.points, &self.between, self.bias)
     }
 
     /// What a ticket file records besides its weights. Dense tickets are
     /// version 1 (the fields for bases, pooling and points are left out,
-    /// so their files are byte for byte those of earlier sslth); any other
-    /// basis or a pooling makes version 2, which version-1 readers refuse.
+    /// so their files are byte for byte those of earlier sslth); another
+    /// basis over which A is the same basis, or a mean pooling after a
+    /// ReLU, makes version 2; any other operations between layers or a
+    /// general convolution version 4 (`ops`), which earlier readers refuse.
     pub fn meta(
         &self,
         net: &Network,

@@ -3,9 +3,9 @@
 //! pair of a ticket computes, and the checks that a ticket file belongs to
 //! a target.
 
-use super::layers::{augmented_layers, TargetLayer};
+use super::layers::{after_points, augmented_layers, TargetLayer};
 use crate::linalg::{spectral_norm_upper, spectral_norm_upper_zero_padded};
-use crate::net::{BasisSpec, Network};
+use crate::net::{BasisSpec, FixedOp, Network, Pool};
 use crate::ticket::{SparseNet, TicketMeta};
 
 /// Radius of the augmented input ball: ‖x‖ ≤ 1, plus the constant channel
@@ -24,10 +24,9 @@ pub fn input_radius(net: &Network) -> f64 {
 /// channels that are never negative.
 pub fn certify(net: &Network, nonneg_input: bool, approx: &[(&[f64], &[f64])]) -> Result<Certificate, String> {
     let layers = augmented_layers(net, nonneg_input)?;
-    let pool_after = net.structure()?.pool_after;
-    let certified = layers.iter().zip(approx).enumerate().map(|(i, (l, &(pos, neg)))| {
+    let certified = layers.iter().zip(approx).map(|(l, &(pos, neg))| {
         let [e_pos, e_neg] = l.errors(pos, neg);
-        certify_layer(l, Some(i) == pool_after, || target_norm(l), e_pos, e_neg)
+        certify_layer(l, || target_norm(l), e_pos, e_neg)
     });
     Ok(finish_certificate(net, nonneg_input, certified.collect()))
 }
@@ -38,8 +37,10 @@ pub fn target_norm(l: &TargetLayer) -> f64 {
 }
 
 /// The certificate of one layer from its errors E⁺ = C − Ĉ⁺ and E⁻
-/// ([`TargetLayer::errors`], flat like the coefficients), `pooled` when a
-/// mean pooling follows the layer; `target` gives [`target_norm`] (computed
+/// ([`TargetLayer::errors`], flat like the coefficients), with the
+/// operator norms of what follows it ([`TargetLayer::after`]: a mean
+/// pooling's 1/√P, the Lipschitz bound of any other pooling); `target`
+/// gives [`target_norm`] (computed
 /// here, beside the error norms of a small layer, or earlier by a caller
 /// that holds no errors yet). Where E⁻ = 0 (no input channel of the layer
 /// is ever negative), ‖[E⁺ E⁻]‖ = ‖E⁺‖ and one bound serves both, computed
@@ -47,7 +48,6 @@ pub fn target_norm(l: &TargetLayer) -> f64 {
 /// bits as on [E⁺ E⁻]); otherwise the four norms are bounded apart.
 pub fn certify_layer(
     l: &TargetLayer,
-    pooled: bool,
     target: impl FnOnce() -> f64 + Send,
     e_pos: Vec<f64>,
     e_neg: Vec<f64>,
@@ -97,8 +97,29 @@ pub fn certify_layer(
         target_norm,
         coefficient_error: joint_norms.iter().copied().fold(0.0, f64::max),
         basis_norm: l.basis.norm(),
-        pool: pooled.then_some(l.points),
+        pool: mean_pool_points(l),
+        pooling_lipschitz: pooling_lipschitz(&l.after),
     }
+}
+
+/// Points averaged by a mean pooling after the layer, if one follows it.
+fn mean_pool_points(l: &TargetLayer) -> Option<usize> {
+    let at = l.after.iter().position(|op| *op == FixedOp::MeanPool)?;
+    Some(after_points(&l.after[..at], l.out_points))
+}
+
+/// The product of the ℓ2 Lipschitz bounds of the window poolings in `ops`
+/// ([`crate::net::Pool::lipschitz`]), if there is one; ReLU and flatten
+/// are 1-Lipschitz and map 0 to 0.
+fn pooling_lipschitz(ops: &[FixedOp]) -> Option<f64> {
+    let pools: Vec<f64> = ops
+        .iter()
+        .filter_map(|op| match op {
+            FixedOp::Pool(spec) => Some(Pool::new(*spec).map_or(f64::INFINITY, |p| p.lipschitz())),
+            _ => None,
+        })
+        .collect();
+    (!pools.is_empty()).then(|| pools.iter().product())
 }
 
 /// `a` and `b`, on two threads when `par`, else one after the other.
@@ -166,13 +187,20 @@ pub fn check_target(meta: &TicketMeta, net: &Network) -> Result<(), String> {
             ));
         }
     }
-    if meta.pool_after != s.pool_after || meta.points != net.points || meta.bias != net.has_bias() {
+    for (i, ops) in s.after.iter().enumerate() {
+        let ours = meta.between(i);
+        if &ours != ops {
+            return Err(format!(
+                "the ticket has {ours:?} after pair {i} but the target {ops:?} after its layer {i} (padding, stride, \
+                 pooling and activations must be the target's)"
+            ));
+        }
+    }
+    if meta.points != net.points || meta.bias != net.has_bias() {
         return Err(format!(
-            "the ticket pools after {:?} on {} points (bias {}) but the target after {:?} on {} (bias {})",
-            meta.pool_after,
+            "the ticket takes {} points per channel (bias {}) but the target {} (bias {})",
             meta.points,
             meta.bias,
-            s.pool_after,
             net.points,
             net.has_bias()
         ));
@@ -200,10 +228,10 @@ pub fn check_target(meta: &TicketMeta, net: &Network) -> Result<(), String> {
 pub fn approximations(net: &SparseNet, meta: &TicketMeta) -> Result<Vec<[Vec<f64>; 2]>, String> {
     let mut out = Vec::new();
     for (i, p) in meta.pairs.iter().enumerate() {
-        let basis = meta.basis(i).build()?;
+        let a_basis = meta.layer_basis(2 * i).build()?;
         let (hidden, two_n) = (p.hidden(), 2 * p.n);
         let (a_layer, b_layer) = (&net.layers[2 * i], &net.layers[2 * i + 1]);
-        let id = basis.identity().ok_or_else(|| format!("pair {i}: {} has no identity element", basis.name()))?;
+        let id = a_basis.identity().ok_or_else(|| format!("pair {i}: {} has no identity element", a_basis.name()))?;
         let first = id * hidden;
         let mut a = vec![0.0f64; hidden];
         for ((&r, &c), &v) in a_layer.rows.iter().zip(&a_layer.cols).zip(&a_layer.vals) {
@@ -263,7 +291,8 @@ pub fn as_pairs(approx: &[[Vec<f64>; 2]]) -> Vec<(&[f64], &[f64])> {
 /// The recursion of docs/THEORY.md §6 on per-layer norms: e_0 = 0,
 /// F_0 = `radius`, e_i = ‖C_i‖·e_{i−1} + ‖[E⁺ E⁻]_i‖·(F_{i−1} + e_{i−1}),
 /// F_i = ‖C_i‖·F_{i−1}, and a mean pooling over P points after layer i
-/// divides both by √P (its operator norm); returns e_ℓ. Every operation
+/// divides both by √P (its operator norm), other poolings multiply both by
+/// their Lipschitz bound (§4.4); returns e_ℓ. Every operation
 /// rounds up by at most one ulp, covered by a final factor 1 + 1e-12 (ℓ is
 /// far below 10³).
 pub fn certified_bound(layers: &[LayerCertificate], radius: f64) -> f64 {
@@ -275,6 +304,10 @@ pub fn certified_bound(layers: &[LayerCertificate], radius: f64) -> f64 {
             let shrink = (p as f64).sqrt();
             e /= shrink;
             f /= shrink;
+        }
+        if let Some(lip) = l.pooling_lipschitz {
+            e *= lip;
+            f *= lip;
         }
     }
     e * (1.0 + 1e-12)
@@ -300,6 +333,10 @@ pub struct LayerCertificate {
     pub basis_norm: f64,
     /// Points averaged by a mean pooling after this layer, if any.
     pub pool: Option<usize>,
+    /// The product of the Lipschitz bounds of the window poolings after
+    /// this layer (max, average, adaptive), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pooling_lipschitz: Option<f64>,
 }
 
 /// The end-to-end bound: for every x in `domain` (‖x‖ ≤ 1, and x ≥ 0 too

@@ -36,7 +36,10 @@ use rfss::{Budget, Instance, Mode, Solver, Status};
 pub struct Coefficients {
     /// Number of basis elements |B| (1 for dense layers).
     pub basis: usize,
-    /// Index of the basis's identity element, which the odd layer keeps.
+    /// Number of elements of the odd layer A's basis (|B| where A is over
+    /// the layer's own basis, 1 where it is pointwise).
+    pub a_size: usize,
+    /// Index of the identity element of A's basis, which A keeps.
     pub pointwise: usize,
     /// Output channels.
     pub d_out: usize,
@@ -101,7 +104,9 @@ pub struct Pair {
     pub size: PairSize,
     /// Basis size, output and input channels of the target layer.
     pub basis: usize,
-    /// Index of the identity element: A's kept edges are A_pointwise[h, j].
+    /// Elements of A's basis.
+    pub a_size: usize,
+    /// Index of A's identity element: A's kept edges are A_pointwise[h, j].
     pub pointwise: usize,
     /// Output channels.
     pub d_out: usize,
@@ -132,9 +137,9 @@ impl Pair {
     }
 
     /// Edges (equivariant parameters) of the random pair before pruning:
-    /// |B|·H·d_in + |B|·d_out·H.
+    /// |B_A|·H·d_in + |B|·d_out·H.
     pub fn random_edges(&self) -> u64 {
-        random_edges(self.basis, self.hidden(), self.d_in, self.d_out)
+        random_edges(self.a_size, self.basis, self.hidden(), self.d_in, self.d_out)
     }
 
     /// Edges kept.
@@ -150,10 +155,10 @@ impl Pair {
     }
 }
 
-/// Edges of a random pair of `hidden` channels over a basis of `basis`
-/// elements: |B|·H·d_in + |B|·d_out·H.
-pub(crate) fn random_edges(basis: usize, hidden: usize, d_in: usize, d_out: usize) -> u64 {
-    basis as u64 * hidden as u64 * (d_in + d_out) as u64
+/// Edges of a random pair of `hidden` channels, A over a basis of
+/// `a_size` elements and B over one of `basis`: |B_A|·H·d_in + |B|·d_out·H.
+pub(crate) fn random_edges(a_size: usize, basis: usize, hidden: usize, d_in: usize, d_out: usize) -> u64 {
+    hidden as u64 * (a_size * d_in + basis * d_out) as u64
 }
 
 /// Edges of a pair's blocks alone ([`Pair::block_edges`]): H·(1 + |B|·d_out).
@@ -554,6 +559,7 @@ pub fn assemble(spec: &PairSpec<'_>, blocks: &Blocks, rows: Vec<RowResult>) -> P
         layer: spec.layer,
         size: spec.size,
         basis: c.basis,
+        a_size: c.a_size,
         pointwise: c.pointwise,
         d_out: c.d_out,
         d_in: c.d_in,

@@ -11,7 +11,7 @@
 
 use super::engine::Coefficients;
 use crate::linalg::spectral_norm_upper;
-use crate::net::{Basis, Network};
+use crate::net::{Basis, FixedOp, Network};
 use crate::ticket::nonneg_channels;
 use std::sync::Arc;
 
@@ -27,6 +27,11 @@ pub struct TargetLayer {
     pub basis: Arc<dyn Basis>,
     /// Points per channel the layer acts on (1 after pooling).
     pub points: usize,
+    /// Points per channel of its output (fewer after a stride).
+    pub out_points: usize,
+    /// What follows the layer in the target (ReLU, pooling, flatten),
+    /// kept as it is in the ticket; empty after the last layer.
+    pub after: Vec<FixedOp>,
 }
 
 impl TargetLayer {
@@ -66,9 +71,24 @@ pub fn augmented_layers(net: &Network, nonneg_input: bool) -> Result<Vec<TargetL
     let last = structure.linear.len() - 1;
     let mut points = net.points;
     let mut out = Vec::new();
-    for (i, l) in structure.linear.iter().enumerate() {
+    for (i, (l, after)) in structure.linear.iter().zip(&structure.after).enumerate() {
         let size = l.basis.size();
-        let id = l.basis.identity().ok_or_else(|| format!("layer {i}: {} has no identity element", l.basis.name()))?;
+        let a = l.basis.spec().a_spec().build()?;
+        let pointwise = a.identity().ok_or_else(|| format!("layer {i}: {} has no pointwise element", a.name()))?;
+        let id = match (bias, l.basis.constant_element()) {
+            (_, Some(q)) => q,
+            (false, None) => 0,
+            (true, None) => {
+                return Err(format!(
+                    "layer {i} ({}) reads padding at some output point with every kernel offset, so no offset \
+                     carries the constant channel that brings the biases in",
+                    l.basis.name()
+                ))
+            }
+        };
+        if bias && i < last {
+            check_constant_kept(i, after)?;
+        }
         let d_in = l.c_in + usize::from(bias);
         let carry = bias && i < last;
         let d_out = l.c_out + usize::from(carry);
@@ -89,11 +109,40 @@ pub fn augmented_layers(net: &Network, nonneg_input: bool) -> Result<Vec<TargetL
             values[(id * d_out + l.c_out) * d_in + l.c_in] = 1.0;
         }
         let nonneg = nonneg_channels(i, d_in, nonneg_input, bias);
-        let coefficients = Arc::new(Coefficients { basis: size, pointwise: id, d_out, d_in, values });
-        out.push(TargetLayer { coefficients, nonneg, basis: l.basis.clone(), points });
-        if structure.pool_after == Some(i) {
-            points = 1;
-        }
+        let coefficients = Arc::new(Coefficients { basis: size, a_size: a.size(), pointwise, d_out, d_in, values });
+        let out_points = l.basis.out_points(points);
+        let basis = l.basis.clone();
+        out.push(TargetLayer { coefficients, nonneg, basis, points, out_points, after: after.clone() });
+        points = after_points(after, out_points);
     }
     Ok(out)
+}
+
+/// Points per channel after `ops` on maps of `points`.
+pub(crate) fn after_points(ops: &[FixedOp], mut points: usize) -> usize {
+    for op in ops {
+        points = match op {
+            FixedOp::Relu => points,
+            FixedOp::MeanPool | FixedOp::Flatten => 1,
+            FixedOp::Pool(p) => p.output()[0] * p.output()[1],
+        };
+    }
+    points
+}
+
+/// Refuses operations that would not keep the carried constant channel
+/// constant: an average pooling whose divisor counts padding averages it
+/// down at the map's border.
+fn check_constant_kept(i: usize, after: &[FixedOp]) -> Result<(), String> {
+    for op in after {
+        if let FixedOp::Pool(p) = op {
+            if p.scales_constants() {
+                return Err(format!(
+                    "the average pooling after layer {i} counts padding in its divisor, which would scale the \
+                     constant channel that carries the biases: use count_include_pad=False"
+                ));
+            }
+        }
+    }
+    Ok(())
 }

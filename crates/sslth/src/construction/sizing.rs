@@ -8,8 +8,8 @@ use super::certificate::input_radius;
 use super::engine::{Coefficients, PairSize};
 use super::layers::{augmented_layers, TargetLayer};
 use crate::linalg::spectral_norm;
-use crate::net::Basis;
 use crate::net::Network;
+use crate::net::{Basis, FixedOp};
 use crate::ticket::sides;
 use std::sync::Arc;
 
@@ -94,13 +94,18 @@ pub struct LayerPlan {
     pub basis: Arc<dyn Basis>,
     /// Points per channel the layer acts on.
     pub points: usize,
+    /// Points per channel of its output.
+    pub out_points: usize,
+    /// What follows it in the target.
+    pub after: Vec<FixedOp>,
 }
 
 impl LayerPlan {
     /// The target layer planned (its coefficients shared, not copied).
     pub fn target_layer(&self) -> TargetLayer {
         let (coefficients, basis) = (Arc::clone(&self.target), Arc::clone(&self.basis));
-        TargetLayer { coefficients, nonneg: self.nonneg.clone(), basis, points: self.points }
+        let (points, out_points, after) = (self.points, self.out_points, self.after.clone());
+        TargetLayer { coefficients, nonneg: self.nonneg.clone(), basis, points, out_points, after }
     }
 
     /// Hidden width 2n·d_in.
@@ -108,10 +113,10 @@ impl LayerPlan {
         2 * self.size.n * self.target.d_in
     }
 
-    /// Edges of the random pair: |B|·H·(d_in + d_out).
+    /// Edges of the random pair: H·(|B_A|·d_in + |B|·d_out).
     pub fn random_edges(&self) -> u64 {
         let t = &self.target;
-        (self.hidden() * t.basis * (t.d_in + t.d_out)) as u64
+        (self.hidden() * (t.a_size * t.d_in + t.basis * t.d_out)) as u64
     }
 
     /// RFSS instances to solve: one per non-zero coefficient and side.
@@ -129,7 +134,7 @@ impl LayerPlan {
 /// largest |C|, and per input channel its non-zero coefficients and sides.
 struct LayerShape<'a> {
     max_abs: f64,
-    basis: usize,
+    a_size: usize,
     d_in: usize,
     rows: usize,
     nonzero: Vec<u32>,
@@ -144,7 +149,7 @@ impl<'a> LayerShape<'a> {
                 *z += u32::from(v != 0.0);
             }
         }
-        LayerShape { max_abs: c.max_abs(), basis: c.basis, d_in: c.d_in, rows: c.rows(), nonzero, nonneg }
+        LayerShape { max_abs: c.max_abs(), a_size: c.a_size, d_in: c.d_in, rows: c.rows(), nonzero, nonneg }
     }
 
     fn sides(&self, j: usize) -> u64 {
@@ -156,7 +161,7 @@ impl<'a> LayerShape<'a> {
     }
 
     fn random_edges(&self, n: usize) -> u64 {
-        (2 * n * self.d_in * (self.basis * self.d_in + self.rows)) as u64
+        (2 * n * self.d_in * (self.a_size * self.d_in + self.rows)) as u64
     }
 
     /// k B edges per instance, plus one A edge per hidden neuron that some
@@ -247,6 +252,8 @@ pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> 
                 target: Arc::clone(&l.coefficients),
                 basis: Arc::clone(&l.basis),
                 points: l.points,
+                out_points: l.out_points,
+                after: l.after.clone(),
                 nonneg: l.nonneg.clone(),
                 size,
                 weight_eps,

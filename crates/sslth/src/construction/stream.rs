@@ -26,6 +26,8 @@ pub struct StreamedPair {
     pub size: PairSize,
     /// Basis size, output and input channels of the target layer.
     pub basis: usize,
+    /// Elements of A's basis.
+    pub a_size: usize,
     /// Output channels.
     pub d_out: usize,
     /// Input channels.
@@ -68,7 +70,7 @@ pub struct StreamedTicket {
 impl StreamedTicket {
     /// Edges of the whole random network.
     pub fn random_edges(&self) -> u64 {
-        self.pairs.iter().map(|p| random_edges(p.basis, 2 * p.size.n * p.d_in, p.d_in, p.d_out)).sum()
+        self.pairs.iter().map(|p| random_edges(p.a_size, p.basis, 2 * p.size.n * p.d_in, p.d_in, p.d_out)).sum()
     }
 
     /// Edges kept.
@@ -125,7 +127,7 @@ pub fn build_streamed(
     nonneg_input: bool,
     progress: &(dyn Fn() -> bool + Sync),
 ) -> Result<Option<StreamedTicket>, String> {
-    let pool_after = net.structure()?.pool_after;
+    net.structure()?;
     let mut pairs = Vec::with_capacity(plans.len());
     let mut certify_time = Duration::ZERO;
     for (i, p) in plans.iter().enumerate() {
@@ -144,11 +146,12 @@ pub fn build_streamed(
                 Attempt::Interrupted => return Ok(None),
                 Attempt::Done(rows) => {
                     let t = Instant::now();
-                    let certificate = certify_layer(&layer, Some(i) == pool_after, || norm, rows.e_pos, rows.e_neg);
+                    let certificate = certify_layer(&layer, || norm, rows.e_pos, rows.e_neg);
                     certify_time += t.elapsed();
                     break StreamedPair {
                         size: spec.size,
                         basis: p.target.basis,
+                        a_size: p.target.a_size,
                         d_out: p.target.d_out,
                         d_in: p.target.d_in,
                         choices: rows.choices,

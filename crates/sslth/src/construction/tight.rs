@@ -36,7 +36,7 @@
 //! like §6's.
 
 use super::layers::{augmented_layers, TargetLayer};
-use crate::net::Network;
+use crate::net::{FixedOp, Network, Pool, PoolKind};
 
 /// Relative widening for rounding (see the module docs).
 const ROUNDING: f64 = 1e-9;
@@ -81,17 +81,67 @@ impl Interval {
         Interval { lo: mean(&self.lo), hi: mean(&self.hi) }
     }
 
+    /// Each channel's map of `points` values pooled by windows: averages
+    /// are linear with non-negative weights, so they map bounds to bounds.
+    fn pool(&self, pool: &Pool, points: usize) -> Interval {
+        Interval { lo: pool_values(pool, points, &self.lo), hi: pool_values(pool, points, &self.hi) }
+    }
+
+    /// The first `len` values.
+    fn truncate(&mut self, len: usize) {
+        self.lo.truncate(len);
+        self.hi.truncate(len);
+    }
+
     /// The largest |v| in the box.
     fn max_abs(&self) -> f64 {
         self.lo.iter().zip(&self.hi).map(|(l, h)| l.abs().max(h.abs())).fold(0.0, f64::max)
     }
 }
 
+/// Each channel's `points` values of `v` pooled by `pool`'s windows (max
+/// or average).
+fn pool_values(pool: &Pool, points: usize, v: &[f64]) -> Vec<f64> {
+    let max = pool.spec().kind == PoolKind::Max;
+    let mut out = Vec::with_capacity(v.len() / points * pool.out_points());
+    for c in v.chunks_exact(points) {
+        for t in 0..pool.out_points() {
+            let (w, div) = pool.window(t);
+            let vals = w.iter().map(|&i| c[i as usize]);
+            out.push(if max { vals.fold(f64::NEG_INFINITY, f64::max) } else { vals.sum::<f64>() / f64::from(div) });
+        }
+    }
+    out
+}
+
+/// A max pooling of the target's values u (box `u`) and of the ticket's
+/// u + δ (δ in box `d`): the pooled values' box, and the box of
+/// δ' = max_W(u + δ) − max_W(u), which lies in [min_W δ, max_W δ] and, from
+/// the ranges of the two maxima, in [max_W(u + δ)_lo − max_W(u)_hi,
+/// max_W(u + δ)_hi − max_W(u)_lo] (those subtractions widened for
+/// rounding).
+fn max_pool_difference(pool: &Pool, points: usize, u: &Interval, d: &Interval) -> (Interval, Interval) {
+    let sum = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x + y).collect::<Vec<_>>();
+    let (t_lo, t_hi) = (sum(&u.lo, &d.lo), sum(&u.hi, &d.hi));
+    let min_of = |v: &[f64]| -> Vec<f64> {
+        let neg: Vec<f64> = v.iter().map(|x| -x).collect();
+        pool_values(pool, points, &neg).iter().map(|x| -x).collect()
+    };
+    let (u_lo, u_hi) = (pool_values(pool, points, &u.lo), pool_values(pool, points, &u.hi));
+    let (d_lo, d_hi) = (min_of(&d.lo), pool_values(pool, points, &d.hi));
+    let (g_lo, g_hi) = (pool_values(pool, points, &t_lo), pool_values(pool, points, &t_hi));
+    let slack = |a: f64, b: f64| ROUNDING * (a.abs() + b.abs());
+    let lo = (0..u_lo.len()).map(|i| d_lo[i].max(g_lo[i] - u_hi[i] - slack(g_lo[i], u_hi[i]))).collect();
+    let hi = (0..u_lo.len()).map(|i| d_hi[i].min(g_hi[i] - u_lo[i] + slack(g_hi[i], u_lo[i]))).collect();
+    (Interval { lo: u_lo, hi: u_hi }, Interval { lo, hi })
+}
+
 /// Σ_q b_q ⊗ M_q x for one example `x` (channels × points), M flat like
 /// the layer's coefficients; input channels that are all zero are skipped.
 fn apply(layer: &TargetLayer, m: &[f64], x: &[f64]) -> Vec<f64> {
     let (d_out, d_in, p) = (layer.coefficients.d_out, layer.coefficients.d_in, layer.points);
-    let mut out = vec![0.0; d_out * p];
+    let po = layer.out_points;
+    let mut out = vec![0.0; d_out * po];
     for j in 0..d_in {
         let xj = &x[j * p..(j + 1) * p];
         if xj.iter().all(|&v| v == 0.0) {
@@ -101,7 +151,7 @@ fn apply(layer: &TargetLayer, m: &[f64], x: &[f64]) -> Vec<f64> {
             for o in 0..d_out {
                 let c = m[(q * d_out + o) * d_in + j];
                 if c != 0.0 {
-                    layer.basis.apply_add_f64(q, c, xj, &mut out[o * p..(o + 1) * p]);
+                    layer.basis.apply_add_f64(q, c, xj, &mut out[o * po..(o + 1) * po]);
                 }
             }
         }
@@ -149,7 +199,7 @@ impl Affine {
         let minus: Vec<f64> = m.iter().map(|&v| v.min(0.0)).collect();
         let abs: Vec<f64> = m.iter().map(|v| v.abs()).collect();
         let (n, len) = (self.terms(), self.len);
-        let out_len = layer.coefficients.d_out * layer.points;
+        let out_len = layer.coefficients.d_out * layer.out_points;
         let mut out = Affine::zeros(out_len, n);
         out.magnitude = apply(layer, &abs, &self.magnitude);
         for t in 0..n {
@@ -188,6 +238,28 @@ impl Affine {
             hi[i] = h + slack;
         }
         Interval { lo, hi }
+    }
+
+    /// Affine bounds that are the constants of box `b`.
+    fn of_box(b: &Interval, terms: usize) -> Affine {
+        let mut a = Affine::zeros(b.lo.len(), terms);
+        a.add_box(b);
+        a
+    }
+
+    /// Each channel's `points` neurons averaged by `pool`'s windows (an
+    /// average pooling: non-negative weights keep lower and upper bounds).
+    fn avg_pool(&self, pool: &Pool, points: usize) -> Affine {
+        let rows =
+            |v: &[f64]| -> Vec<f64> { v.chunks(self.len).flat_map(|row| pool_values(pool, points, row)).collect() };
+        let len = self.len / points * pool.out_points();
+        Affine { lower: rows(&self.lower), upper: rows(&self.upper), magnitude: rows(&self.magnitude), len }
+    }
+
+    /// The first `len` neurons.
+    fn truncate(&self, len: usize) -> Affine {
+        let rows = |v: &[f64]| -> Vec<f64> { v.chunks(self.len).flat_map(|row| row[..len].to_vec()).collect() };
+        Affine { lower: rows(&self.lower), upper: rows(&self.upper), magnitude: self.magnitude[..len].to_vec(), len }
     }
 
     /// Averages the `points` neurons of each channel.
@@ -279,10 +351,9 @@ pub fn certify_box(
         return Err(format!("the input box [0, {input_max}] is not a box"));
     }
     let layers = augmented_layers(net, nonneg_input)?;
-    let pool_after = net.structure()?.pool_after;
     // The augmented input: the data's box, then the constant channel.
-    let (dim, p) = (net.d_in(), net.points);
-    let len = dim + if net.has_bias() { p } else { 0 };
+    let (dim, p, bias) = (net.d_in(), net.points, net.has_bias());
+    let len = dim + if bias { p } else { 0 };
     let corner = |x: f64| (0..len).map(|i| if i < dim { x } else { 1.0 }).collect();
     let mut u = Interval { lo: corner(0.0), hi: corner(input_max) };
     let input = Affine::input(dim, len, input_max);
@@ -312,14 +383,45 @@ pub fn certify_box(
             per_layer.push(delta.max_abs());
             break;
         }
-        let (relu_box, relu_affine) = relu_difference(&z, &d, &d_affine);
-        delta = relu_box.intersect(&relu_affine.concretize(input_max));
-        delta_affine = relu_affine;
-        u = z.part(1.0);
-        if pool_after == Some(i) {
-            u = u.mean_pool(layer.points);
-            delta = delta.mean_pool(layer.points);
-            delta_affine = delta_affine.mean_pool(layer.points);
+        (u, delta, delta_affine) = (z, d, d_affine);
+        let mut points = layer.out_points;
+        for op in &layer.after {
+            match op {
+                FixedOp::Relu => {
+                    let (relu_box, relu_affine) = relu_difference(&u, &delta, &delta_affine);
+                    delta = relu_box.intersect(&relu_affine.concretize(input_max));
+                    delta_affine = relu_affine;
+                    u = u.part(1.0);
+                }
+                FixedOp::MeanPool => {
+                    u = u.mean_pool(points);
+                    delta = delta.mean_pool(points);
+                    delta_affine = delta_affine.mean_pool(points);
+                    points = 1;
+                }
+                FixedOp::Pool(spec) => {
+                    let pool = Pool::new(*spec)?;
+                    if spec.kind == PoolKind::Max {
+                        (u, delta) = max_pool_difference(&pool, points, &u, &delta);
+                        delta_affine = Affine::of_box(&delta, delta_affine.terms());
+                    } else {
+                        u = u.pool(&pool, points);
+                        delta = delta.pool(&pool, points);
+                        delta_affine = delta_affine.avg_pool(&pool, points);
+                    }
+                    points = pool.out_points();
+                }
+                FixedOp::Flatten => {
+                    // The carried constant keeps one value (§4.4).
+                    if bias {
+                        let kept = u.lo.len() - points + 1;
+                        u.truncate(kept);
+                        delta.truncate(kept);
+                        delta_affine = delta_affine.truncate(kept);
+                    }
+                    points = 1;
+                }
+            }
         }
         per_layer.push(delta.max_abs());
     }

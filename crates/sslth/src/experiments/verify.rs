@@ -188,8 +188,7 @@ fn verify_streams(
         None => None,
     };
     let layers = target.as_ref().map(|net| augmented_layers(net, meta.nonneg_input)).transpose()?;
-    let pool_after = target.as_ref().map(|net| net.structure()).transpose()?.and_then(|s| s.pool_after);
-    let mut v = Recompute { layers: layers.as_deref(), pool_after, kept: 0, pair: None, done: Vec::new() };
+    let mut v = Recompute { layers: layers.as_deref(), kept: 0, pair: None, done: Vec::new() };
     let digest = streams.walk(&mut v, true)?.expect("a digest was asked for");
     // Every kept weight is regenerated from the seed (a compact file holds
     // none), so none can differ; the digest is what catches an edit.
@@ -215,7 +214,6 @@ fn verify_streams(
 /// certified when its rows end.
 struct Recompute<'a> {
     layers: Option<&'a [TargetLayer]>,
-    pool_after: Option<usize>,
     kept: u64,
     /// The current pair: its A weights, block size, ‖C‖ and errors so far.
     pair: Option<PairErrors>,
@@ -269,7 +267,7 @@ impl PairVisitor for Recompute<'_> {
                 return Err(format!("pair {i}: {} error entries for {rows} coefficients", p.e_pos.len()));
             }
             let norm = p.norm;
-            self.done.push(certify_layer(&layers[i], Some(i) == self.pool_after, || norm, p.e_pos, p.e_neg));
+            self.done.push(certify_layer(&layers[i], || norm, p.e_pos, p.e_neg));
         }
         Ok(())
     }

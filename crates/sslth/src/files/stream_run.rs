@@ -22,7 +22,7 @@ use std::path::Path;
 /// Whether a ticket's network is dense (identity bases, one point, no
 /// pooling): the networks [`CompactStreams::forward_batch`] runs.
 fn dense(m: &TicketMeta) -> bool {
-    m.points == 1 && m.pool_after.is_none() && (0..m.pairs.len()).all(|i| m.basis(i).is_identity())
+    m.points == 1 && m.pool_after.is_none() && m.ops.is_empty() && (0..m.pairs.len()).all(|i| m.basis(i).is_identity())
 }
 
 impl CompactStreams {

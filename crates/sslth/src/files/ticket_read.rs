@@ -4,6 +4,7 @@
 use super::compact::{unpack_bits, unpack_deltas, PairLayout, COMPACT};
 use super::full::FULL;
 use super::safetensors::{header_metadata, read_safetensors, ModelError};
+use crate::net::{BasisSpec, FixedOp, Pool};
 use crate::ticket::{flat_indices, identity_of, net_of, random_shapes, regenerate, SparseLayer, SparseNet, TicketMeta};
 use safetensors::{Dtype, SafeTensors};
 use std::path::Path;
@@ -45,8 +46,21 @@ fn check_meta(meta: &TicketMeta) -> Result<(), String> {
     if meta.pairs.is_empty() {
         return Err("no layers".into());
     }
-    if !(meta.version == 1 || meta.version == 2) {
-        return Err(format!("version {} is not one this sslth reads (1, 2 or 3)", meta.version));
+    if !matches!(meta.version, 1 | 2 | 4) {
+        return Err(format!("version {} is not one this sslth reads (1 to 4)", meta.version));
+    }
+    if meta.version == 4 && (meta.ops.len() + 1 != meta.pairs.len() || meta.pool_after.is_some()) {
+        return Err(format!(
+            "version 4 needs the operations after every pair but the last ({} for {} pairs) and no pool_after",
+            meta.ops.len(),
+            meta.pairs.len()
+        ));
+    }
+    if meta.version != 4 && (!meta.ops.is_empty() || meta.bases.iter().any(|b| matches!(b, BasisSpec::Conv(_)))) {
+        return Err(format!(
+            "version {} with operations between pairs or general convolutions: it must say version 4",
+            meta.version
+        ));
     }
     if !meta.layers.is_empty() {
         return Err(format!("version {} with a chain of layers: it must say version 3", meta.version));
@@ -64,32 +78,53 @@ fn check_meta(meta: &TicketMeta) -> Result<(), String> {
         return Err("pooling after the last pair".into());
     }
     let mut total = 0u64;
+    let mut points = meta.points;
     for (i, p) in meta.pairs.iter().enumerate() {
         if p.n == 0 || p.k == 0 || p.k > p.n || p.d_in == 0 || p.rows == 0 {
             return Err(format!("pair {i} has n = {}, k = {}, d_in = {}, rows = {}", p.n, p.k, p.d_in, p.rows));
         }
         let basis = meta.basis(i).build().map_err(|e| format!("pair {i}: {e}"))?;
-        if basis.identity().is_none() {
-            return Err(format!("pair {i}'s basis ({}) is not one a constructed ticket has", basis.name()));
-        }
+        let a_size = meta.layer_basis(2 * i).build().ok().filter(|a| a.identity().is_some()).map(|a| a.size());
+        let a_size = a_size.ok_or_else(|| format!("pair {i}'s basis ({}) has no pointwise A layer", basis.name()))?;
         if p.rows % basis.size() != 0 {
             return Err(format!("pair {i} has {} rows, not a multiple of its basis size {}", p.rows, basis.size()));
         }
-        let points = if meta.pool_after.is_some_and(|a| i > a) { 1 } else { meta.points };
         if basis.points().is_some_and(|bp| bp != points) {
             return Err(format!("pair {i}'s basis ({}) does not act on {points} points", basis.name()));
+        }
+        let mut channels = p.rows / basis.size();
+        points = basis.out_points(points);
+        let carried = usize::from(meta.bias);
+        for op in meta.between(i) {
+            (channels, points) = match op {
+                FixedOp::Relu => (channels, points),
+                FixedOp::MeanPool => (channels, 1),
+                FixedOp::Pool(spec) => {
+                    let pool = Pool::new(spec).map_err(|e| format!("the pooling after pair {i}: {e}"))?;
+                    if pool.in_points() != points {
+                        return Err(format!(
+                            "the pooling after pair {i} takes {} points but receives {points}",
+                            pool.in_points()
+                        ));
+                    }
+                    (channels, pool.out_points())
+                }
+                FixedOp::Flatten => ((channels - carried) * points + carried, 1),
+            };
+        }
+        if i + 1 < meta.pairs.len() && !meta.between(i).contains(&FixedOp::Relu) {
+            return Err(format!("no ReLU after pair {i}"));
         }
         if !(p.scale.is_finite() && p.scale > 0.0) {
             return Err(format!("pair {i} has scale {}", p.scale));
         }
         let edges = (2 * p.n as u64)
             .checked_mul(p.d_in as u64)
-            .and_then(|h| h.checked_mul(basis.size() as u64 * p.d_in as u64 + p.rows as u64))
+            .and_then(|h| h.checked_mul(a_size as u64 * p.d_in as u64 + p.rows as u64))
             .filter(|&e| e <= MAX_RANDOM_EDGES)
             .ok_or_else(|| format!("pair {i} is too large (n = {}, d_in = {}, rows = {})", p.n, p.d_in, p.rows))?;
         total += edges;
         if let Some(next) = meta.pairs.get(i + 1) {
-            let channels = p.rows / basis.size();
             if next.d_in != channels {
                 return Err(format!("pair {i} gives {channels} channels but pair {} takes {}", i + 1, next.d_in));
             }
@@ -198,7 +233,7 @@ pub fn read(path: &Path) -> Result<LoadedTicket, ModelError> {
                 if l == 0 && meta.bias {
                     // The constant column is a bias only on the identity element.
                     let [rows, cols] = shapes[0];
-                    let h = rows / meta.basis(0).size();
+                    let h = rows / meta.layer_basis(0).size();
                     let id = identity_of(&meta, 0);
                     let block = id * h..(id + 1) * h;
                     let stray = idx.iter().find(|&&i| {
@@ -230,7 +265,7 @@ pub fn read(path: &Path) -> Result<LoadedTicket, ModelError> {
                         format!("layer {}: {} indices for {} values", 2 * l, ints.len() / 2, vals.len()),
                     ));
                 }
-                let basis = meta.basis(l / 2);
+                let basis = meta.layer_basis(l);
                 let mut layer = SparseLayer { d_out: rows, d_in, rows: vec![], cols: vec![], vals, bias: None, basis };
                 for pair in ints.chunks_exact(2) {
                     let (r, c) = (pair[0], pair[1]);

@@ -295,6 +295,7 @@ pub fn ticket_meta(cfg: &PopupConfig, masks: &[Vec<u64>], data: &Dataset) -> cra
         data: Some(data.name.to_string()),
         bases: Vec::new(),
         pool_after: None,
+        ops: Vec::new(),
         points: 1,
         pairs: Vec::new(),
         layers: cfg.layers.clone(),

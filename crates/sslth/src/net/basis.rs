@@ -55,6 +55,13 @@ pub trait Basis: std::fmt::Debug + Send + Sync {
     /// pointwise map from a channel to itself).
     fn identity(&self) -> Option<usize>;
 
+    /// An element that maps a constant map to the same constant at every
+    /// output point, if any: biases enter through it from the constant
+    /// channel (docs/THEORY.md §4). By default the identity.
+    fn constant_element(&self) -> Option<usize> {
+        self.identity()
+    }
+
     /// What a file records to rebuild the basis.
     fn spec(&self) -> BasisSpec;
 
@@ -129,6 +136,20 @@ impl BasisSpec {
             BasisSpec::Conv2d { kernel, .. } => kernel * kernel,
             BasisSpec::Deepsets => 2,
             BasisSpec::Conv(g) => g.kernel[0] * g.kernel[1],
+        }
+    }
+
+    /// The basis of the odd random layer A of a pair over this basis: its
+    /// identity element is what A is pruned to (each hidden channel reads
+    /// one input channel pointwise). The basis itself for the identity,
+    /// circular convolutions and set layers (Theorem 4's random network of
+    /// layers over one basis); the pointwise convolution on the input map
+    /// for a general convolution, whose output map may differ from its
+    /// input's (docs/THEORY.md §4.3).
+    pub fn a_spec(&self) -> BasisSpec {
+        match *self {
+            BasisSpec::Conv(g) => BasisSpec::Conv(g.pointwise()),
+            other => other,
         }
     }
 

@@ -93,6 +93,19 @@ impl ConvGeometry {
         }
     }
 
+    /// The pointwise (1×1, stride-1, unpadded) convolution on the same
+    /// input map: a pair's odd layer A.
+    pub fn pointwise(&self) -> ConvGeometry {
+        ConvGeometry {
+            kernel: [1, 1],
+            stride: [1, 1],
+            padding: [0, 0],
+            dilation: [1, 1],
+            padding_mode: PaddingMode::Zeros,
+            ..*self
+        }
+    }
+
     /// Whether this is a 1×1, stride-1, unpadded convolution: the identity
     /// on each channel.
     pub fn is_pointwise(&self) -> bool {
@@ -214,6 +227,11 @@ impl Basis for Conv {
 
     fn identity(&self) -> Option<usize> {
         self.geometry.is_pointwise().then_some(0)
+    }
+
+    /// The first offset that reads inside the map at every output point.
+    fn constant_element(&self) -> Option<usize> {
+        (0..self.size()).find(|&q| self.taps(q).iter().all(|&t| t != PAD))
     }
 
     fn spec(&self) -> BasisSpec {
@@ -348,6 +366,14 @@ mod tests {
                     }
                     let n = crate::linalg::spectral_norm_upper(&dense, y.len(), 42);
                     assert!((n - conv.element_norm(q)).abs() < 1e-6, "{g:?} q {q}: {n}");
+                }
+                // The bias element maps the constant map to itself.
+                if let Some(q) = conv.constant_element() {
+                    let mut y = vec![0.0f32; conv.out_points(42)];
+                    conv.apply_add(q, 1.0, &[1.0; 42], &mut y);
+                    assert!(y.iter().all(|&v| v == 1.0), "{g:?}");
+                } else {
+                    assert!(mode == Zeros, "{g:?}");
                 }
             }
         }

@@ -17,6 +17,7 @@ pub use basis::{Basis, BasisSpec, Conv2d, DeepSets, Identity};
 pub use conv::{Conv, ConvGeometry, PaddingMode};
 pub use kind::Kind;
 pub use network::{
-    conv_coefficients, conv_weight, dot, ConvWeights, Equivariant, Layer, LinearWeights, Network, SetWeights, Structure,
+    conv_coefficients, conv_weight, dot, ConvWeights, Equivariant, FixedOp, Layer, LinearWeights, Network, SetWeights,
+    Structure,
 };
 pub use pool::{Pool, PoolKind, PoolSpec, Window};

@@ -54,6 +54,20 @@ pub struct PoolSpec {
     pub width: usize,
 }
 
+impl PoolSpec {
+    /// The output map `[H', W']`, or why there is none.
+    pub fn output(&self) -> [usize; 2] {
+        Pool::new(*self).map_or([0, 0], |p| p.output())
+    }
+
+    /// Whether a constant map comes out other than constant: an average
+    /// whose divisor counts padded points.
+    pub fn scales_constants(&self) -> bool {
+        matches!(self.window, Window::Fixed { padding, count_include_pad: true, .. } if padding != [0, 0])
+            && self.kind == PoolKind::Avg
+    }
+}
+
 /// A pooling layer with its windows laid out.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pool {

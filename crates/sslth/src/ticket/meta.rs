@@ -1,7 +1,7 @@
 //! What a ticket file records besides its weights (docs/FORMAT.md): the
 //! generator, seed, pairs or random layers, and the target's shape.
 
-use crate::net::BasisSpec;
+use crate::net::{BasisSpec, FixedOp};
 
 /// One pair as a ticket file records it.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -44,8 +44,10 @@ pub struct RandomLayer {
 /// Everything a ticket file records besides its weights (docs/FORMAT.md).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TicketMeta {
-    /// Format version: 1 for dense tickets, 2 with other bases or pooling,
-    /// 3 for a chain of random layers (`layers`).
+    /// Format version: 1 for dense tickets, 2 with other bases or a mean
+    /// pooling, 3 for a chain of random layers (`layers`), 4 for a target
+    /// with any other operations between its layers (`ops`) or general
+    /// convolutions.
     pub version: u32,
     /// The random generator (see [`crate::weights`]).
     pub generator: String,
@@ -69,7 +71,12 @@ pub struct TicketMeta {
     /// Mean pooling after pair i's ReLU (version 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pool_after: Option<usize>,
-    /// Points per input channel (version 2: H·W of images, N of sets).
+    /// Version 4: the operations after pair i's B layer (ReLU, pooling,
+    /// flatten, in the target's order), for every pair but the last.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ops: Vec<Vec<FixedOp>>,
+    /// Points per input channel (versions 2 and 4: H·W of images, N of
+    /// sets).
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub points: usize,
     /// Per target layer (versions 1 and 2; empty in version 3).
@@ -123,5 +130,32 @@ impl TicketMeta {
     /// Pair i's basis (identity when the file lists none).
     pub fn basis(&self, i: usize) -> BasisSpec {
         self.bases.get(i).copied().unwrap_or(BasisSpec::Identity)
+    }
+
+    /// The basis of random layer l: pair l/2's A basis for even l, its own
+    /// for odd l.
+    pub fn layer_basis(&self, l: usize) -> BasisSpec {
+        let b = self.basis(l / 2);
+        if l % 2 == 0 {
+            b.a_spec()
+        } else {
+            b
+        }
+    }
+
+    /// The operations after pair i's B layer: version 4 lists them; before
+    /// it they were a ReLU, then the mean pooling where `pool_after` says.
+    pub fn between(&self, i: usize) -> Vec<FixedOp> {
+        if i + 1 >= self.pairs.len() {
+            return Vec::new();
+        }
+        if let Some(ops) = self.ops.get(i) {
+            return ops.clone();
+        }
+        let mut ops = vec![FixedOp::Relu];
+        if self.pool_after == Some(i) {
+            ops.push(FixedOp::MeanPool);
+        }
+        ops
     }
 }

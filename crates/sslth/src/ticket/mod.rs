@@ -5,6 +5,7 @@
 //!
 //! This module knows nothing of targets, sizing or file bytes.
 
+mod as_network;
 mod choices;
 mod meta;
 pub mod pair_forward;
@@ -18,4 +19,3 @@ pub use meta::{nonneg_channels, sides, PairMeta, RandomLayer, TicketMeta};
 pub use random::{flat_indices, net_of, random_layers, random_shapes, regenerate, regenerate_layer};
 pub(crate) use random::{identity_of, layer_weight};
 pub use sparse::{SparseLayer, SparseNet};
-pub use state_dict::NamedTensor;

@@ -17,14 +17,15 @@ pub fn random_shapes(meta: &TicketMeta) -> Vec<[usize; 2]> {
     meta.pairs
         .iter()
         .enumerate()
-        .flat_map(|(i, p)| [[meta.basis(i).size() * p.hidden(), p.d_in], [p.rows, p.hidden()]])
+        .flat_map(|(i, p)| [[meta.layer_basis(2 * i).size() * p.hidden(), p.d_in], [p.rows, p.hidden()]])
         .collect()
 }
 
-/// The identity element of pair i's basis: the A layer's bias (the folded
-/// constant column) sits in its block of rows.
+/// The identity element of pair i's A basis: A's kept edges, and the
+/// first layer's bias (the folded constant column), sit in its block of
+/// rows.
 pub(crate) fn identity_of(meta: &TicketMeta, i: usize) -> usize {
-    meta.basis(i).build().ok().and_then(|b| b.identity()).unwrap_or(0)
+    meta.layer_basis(2 * i).build().ok().and_then(|b| b.identity()).unwrap_or(0)
 }
 
 /// The random network of a ticket as a chain of layers: a version-3
@@ -94,7 +95,7 @@ pub fn regenerate_layer(meta: &TicketMeta, l: usize, idx: &[u64]) -> SparseLayer
         .flat_map_iter(|c| weights_at(meta.seed, l as u64, c).into_iter().map(|w| weight(w) as f32))
         .collect();
     let fold = l == 0 && meta.bias;
-    let basis = meta.basis(l / 2);
+    let basis = meta.layer_basis(l);
     let mut layer = SparseLayer {
         d_out: rows,
         d_in: cols - usize::from(fold),
@@ -123,7 +124,12 @@ pub fn regenerate_layer(meta: &TicketMeta, l: usize, idx: &[u64]) -> SparseLayer
     layer
 }
 
-/// The runnable network of `layers` with the metadata's points and pooling.
+/// The runnable network of `layers` with the metadata's points and the
+/// operations between its pairs (a chain of random layers: ReLU between).
 pub fn net_of(meta: &TicketMeta, layers: Vec<SparseLayer>) -> SparseNet {
-    SparseNet { layers, points: meta.points, pool_after: meta.pool_after.map(|i| 2 * i + 1) }
+    if !meta.layers.is_empty() {
+        return SparseNet::dense(layers);
+    }
+    let between: Vec<_> = (0..meta.pairs.len()).map(|i| meta.between(i)).collect();
+    SparseNet::of_pairs(layers, meta.points, &between, meta.bias)
 }

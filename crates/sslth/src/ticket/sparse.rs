@@ -7,7 +7,7 @@
 //! and channel o of the output is Σ_q b_q(Σ_j C_q[o, j]·x_j) + bias[o].
 //! Dense layers are the case |B| = 1 on one point.
 
-use crate::net::BasisSpec;
+use crate::net::{BasisSpec, FixedOp, Pool};
 use rayon::prelude::*;
 
 /// One sparse equivariant layer (see the module docs): the kept edges,
@@ -39,22 +39,38 @@ impl SparseLayer {
     }
 }
 
-/// Sparse layers applied in order, ReLU between them and none after the
-/// last, on inputs of `d_in` channels × `points` points (channel-major).
+/// Sparse layers applied in order, each followed by its fixed operations
+/// (ReLU, pooling, flatten), on inputs of `d_in` channels × `points`
+/// points (channel-major).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SparseNet {
     /// The layers, input first.
     pub layers: Vec<SparseLayer>,
     /// Points per input channel (1 for dense networks).
     pub points: usize,
-    /// Mean pooling over the points after layer l's ReLU, if any.
-    pub pool_after: Option<usize>,
+    /// The operations after layer l, in order (none after the last).
+    pub ops: Vec<Vec<FixedOp>>,
+    /// Whether the last channel of every layer's output but the last is
+    /// the constant channel that carries a target's biases: a flatten
+    /// keeps one value of it (docs/THEORY.md §4.4).
+    pub carried: bool,
 }
 
 impl SparseNet {
-    /// A dense network (one point, identity bases, no pooling).
+    /// A dense network (one point, identity bases, ReLU between layers).
     pub fn dense(layers: Vec<SparseLayer>) -> SparseNet {
-        SparseNet { layers, points: 1, pool_after: None }
+        let ops = (0..layers.len()).map(|l| if l + 1 < layers.len() { vec![FixedOp::Relu] } else { vec![] }).collect();
+        SparseNet { layers, points: 1, ops, carried: false }
+    }
+
+    /// A constructed ticket's network: pairs of layers (A, B), a ReLU
+    /// after each A, and `between[i]` after pair i's B (none after the
+    /// last).
+    pub fn of_pairs(layers: Vec<SparseLayer>, points: usize, between: &[Vec<FixedOp>], carried: bool) -> SparseNet {
+        let ops = (0..layers.len())
+            .map(|l| if l % 2 == 0 { vec![FixedOp::Relu] } else { between.get(l / 2).cloned().unwrap_or_default() })
+            .collect();
+        SparseNet { layers, points, ops, carried }
     }
 
     /// Values per input row: channels × points.
@@ -68,7 +84,12 @@ impl SparseNet {
     }
 
     fn is_dense(&self) -> bool {
-        self.points == 1 && self.pool_after.is_none() && self.layers.iter().all(|l| l.basis.is_identity())
+        let relu_between = self.ops.iter().enumerate().all(|(l, ops)| match ops[..] {
+            [] => l + 1 == self.layers.len(),
+            [FixedOp::Relu] => l + 1 < self.layers.len(),
+            _ => false,
+        });
+        self.points == 1 && relu_between && self.layers.iter().all(|l| l.basis.is_identity())
     }
 
     /// The general forward pass, for any basis and pooling: per chunk of
@@ -87,7 +108,6 @@ impl SparseNet {
         // 22.8 s with 8,192 (the activations a B edge reads stay in cache)
         // and 14.5 s with 4,096 or 1,024.
         let chunk = (2048 / self.points).max(1);
-        let last = self.layers.len() - 1;
         inputs
             .par_chunks(chunk * d0)
             .flat_map_iter(|rows_in| {
@@ -103,11 +123,12 @@ impl SparseNet {
                 }
                 for (i, (l, basis)) in self.layers.iter().zip(&bases).enumerate() {
                     let c_out = l.d_out / basis.size();
-                    let span = b * points;
-                    let mut out = vec![0.0f32; c_out * span];
+                    let out_points = basis.out_points(points);
+                    let (span, out_span) = (b * points, b * out_points);
+                    let mut out = vec![0.0f32; c_out * out_span];
                     if let Some(bias) = &l.bias {
                         for (o, &v) in bias.iter().enumerate() {
-                            out[o * span..(o + 1) * span].iter_mut().for_each(|y| *y = v);
+                            out[o * out_span..(o + 1) * out_span].iter_mut().for_each(|y| *y = v);
                         }
                     }
                     let mut tmp = vec![0.0f32; span];
@@ -123,18 +144,15 @@ impl SparseNet {
                             dst.iter_mut().zip(src).for_each(|(y, &s)| *y += w * s);
                         }
                         if !direct {
-                            let dst = &mut out[o * span..(o + 1) * span];
-                            for (t, y) in tmp.chunks_exact(points).zip(dst.chunks_exact_mut(points)) {
+                            let dst = &mut out[o * out_span..(o + 1) * out_span];
+                            for (t, y) in tmp.chunks_exact(points).zip(dst.chunks_exact_mut(out_points)) {
                                 basis.apply_add(q, 1.0, t, y);
                             }
                         }
                     }
-                    if i < last {
-                        out.iter_mut().for_each(|v| *v = v.max(0.0));
-                    }
-                    if self.pool_after == Some(i) {
-                        out = out.chunks_exact(points).map(|c| c.iter().sum::<f32>() / points as f32).collect();
-                        points = 1;
+                    points = out_points;
+                    for op in &self.ops[i] {
+                        (out, points) = apply_op(op, out, b, points, self.carried && i + 1 < self.layers.len());
                     }
                     act = out;
                 }
@@ -203,6 +221,40 @@ impl SparseNet {
             })
             .collect();
         chunks.concat()
+    }
+}
+
+/// One fixed operation on a chunk's activations (channel-major: channel
+/// × `b` rows × `points`), returning them and their points per channel.
+/// With `carried` the last channel is the constant that carries biases, of
+/// which a flatten keeps the first point.
+fn apply_op(op: &FixedOp, mut act: Vec<f32>, b: usize, points: usize, carried: bool) -> (Vec<f32>, usize) {
+    match op {
+        FixedOp::Relu => {
+            act.iter_mut().for_each(|v| *v = v.max(0.0));
+            (act, points)
+        }
+        FixedOp::MeanPool => (act.chunks_exact(points).map(|c| c.iter().sum::<f32>() / points as f32).collect(), 1),
+        FixedOp::Pool(spec) => {
+            let pool = Pool::new(*spec).expect("a ticket's poolings are valid");
+            (act.chunks_exact(points).flat_map(|c| pool.apply(c)).collect(), pool.out_points())
+        }
+        FixedOp::Flatten => {
+            let channels = act.len() / (b * points);
+            let kept = if carried { (channels - 1) * points + 1 } else { channels * points };
+            let mut flat = vec![0.0f32; kept * b];
+            for c in 0..channels {
+                for p in 0..points {
+                    let to = c * points + p;
+                    if to < kept {
+                        for r in 0..b {
+                            flat[to * b + r] = act[(c * b + r) * points + p];
+                        }
+                    }
+                }
+            }
+            (flat, 1)
+        }
     }
 }
 

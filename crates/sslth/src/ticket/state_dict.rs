@@ -13,21 +13,32 @@
 //! bias (the constant-1 channel folded in).
 
 use super::sparse::SparseNet;
-use crate::net::{conv_weight, BasisSpec};
-
-/// A tensor in PyTorch naming: name, shape, row-major values.
-pub type NamedTensor = (String, Vec<usize>, Vec<f32>);
+use crate::net::{conv_weight, BasisSpec, FixedOp, NamedTensor};
 
 impl SparseNet {
-    /// The ticket's tensors in PyTorch naming (see the module docs).
-    pub fn to_state_dict(&self) -> Vec<NamedTensor> {
+    /// The ticket's tensors in PyTorch naming (see the module docs), for a
+    /// ticket of the layout it describes (ReLU between layers, at most one
+    /// mean pooling; no general convolution); other tickets are refused.
+    pub fn to_state_dict(&self) -> Result<Vec<NamedTensor>, String> {
+        let legacy = self
+            .ops
+            .iter()
+            .all(|ops| ops.is_empty() || ops[..] == [FixedOp::Relu] || ops[..] == [FixedOp::Relu, FixedOp::MeanPool]);
+        if !legacy || self.layers.iter().any(|l| matches!(l.basis, BasisSpec::Conv(_))) {
+            return Err(
+                "this ticket's layers (general convolutions, poolings or flattens) have no nn.Sequential state_dict \
+                 layout yet"
+                    .into(),
+            );
+        }
+        let pool_after = self.ops.iter().position(|ops| ops.contains(&FixedOp::MeanPool));
         let mut out = Vec::new();
         let pool_modules = match self.layers.first().map(|l| l.basis) {
             Some(BasisSpec::Deepsets) => 1,
             _ => 2,
         };
         for (l, layer) in self.layers.iter().enumerate() {
-            let shift = if self.pool_after.is_some_and(|p| l > p) { pool_modules } else { 0 };
+            let shift = if pool_after.is_some_and(|p| l > p) { pool_modules } else { 0 };
             let i = 2 * l + shift;
             let c_out = layer.d_out / layer.basis.size();
             let mut stacked = vec![0.0f32; layer.d_out * layer.d_in];
@@ -62,6 +73,6 @@ impl SparseNet {
                 out.push((bias_name, vec![b.len()], b.clone()));
             }
         }
-        out
+        Ok(out)
     }
 }

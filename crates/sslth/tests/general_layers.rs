@@ -1,0 +1,316 @@
+//! Tickets of the layers PyTorch models are made of (docs/THEORY.md §4.3,
+//! §4.4): convolutions with zero, reflect, replicate or circular padding,
+//! stride, dilation and even kernels, max, average and adaptive pooling
+//! before or after the ReLU, flattens, folded batch norms. Each ticket's
+//! error is checked against both certificates on sampled inputs, its
+//! files round-trip bit for bit and verify, a target that differs only in
+//! its padding or pooling is refused, and a circular strided network's
+//! ticket is exactly invariant to the shifts its target is invariant to.
+
+use sslth::construction::{augmented_layers, build, certify_edges, check_target, plan, BuildConfig, Ticket, Tolerance};
+use sslth::files;
+use sslth::net::{Architecture, Network, Tensors};
+use sslth::weights::uniform_weight;
+
+fn draw(n: usize, stream: u64, scale: f64) -> Vec<f32> {
+    (0..n).map(|i| (scale * uniform_weight(31, stream, i as u64)) as f32).collect()
+}
+
+/// A network from an architecture's JSON with seeded weights for every
+/// tensor it names (batch-norm variances positive).
+fn network(json: &str) -> Network {
+    let arch: Architecture = serde_json::from_str(json).unwrap();
+    let mut tensors = Tensors::new();
+    for (i, layer) in serde_json::to_value(&arch.layers).unwrap().as_array().unwrap().iter().enumerate() {
+        let get = |k: &str| layer[k].as_u64().unwrap_or(0) as usize;
+        let s = 100 * i as u64;
+        let mut put = |name: &str, shape: Vec<usize>, scale: f64, shift: f32| {
+            let n = shape.iter().product();
+            let v = draw(n, s + name.len() as u64, scale).into_iter().map(|v| v + shift).collect();
+            tensors.insert(format!("{i}.{name}"), (shape, v));
+        };
+        match layer["layer"].as_str().unwrap() {
+            "conv2d" => {
+                let k = layer["kernel"].as_array().unwrap();
+                let (o, c) = (get("out_channels"), get("in_channels"));
+                let shape = vec![o, c, k[0].as_u64().unwrap() as usize, k[1].as_u64().unwrap() as usize];
+                put("weight", shape, 0.4, 0.0);
+                if layer["bias"].as_bool().unwrap() {
+                    put("bias", vec![o], 0.2, 0.0);
+                }
+            }
+            "linear" => {
+                let (o, c) = (get("out_features"), get("in_features"));
+                put("weight", vec![o, c], 0.3, 0.0);
+                if layer["bias"].as_bool().unwrap() {
+                    put("bias", vec![o], 0.2, 0.0);
+                }
+            }
+            "batch_norm" => {
+                let f = get("features");
+                put("weight", vec![f], 0.3, 1.0);
+                put("bias", vec![f], 0.1, 0.0);
+                put("running_mean", vec![f], 0.1, 0.0);
+                put("running_var", vec![f], 0.3, 1.0);
+            }
+            _ => {}
+        }
+    }
+    Network::from_architecture(&arch, tensors).unwrap()
+}
+
+/// A `conv2d` layer with a bias (see [`no_bias`]).
+fn conv(i: usize, o: usize, k: [usize; 2], stride: usize, pad: [usize; 2], dil: usize, mode: &str) -> String {
+    format!(
+        r#"{{"layer": "conv2d", "in_channels": {i}, "out_channels": {o}, "kernel": {k:?}, "stride": [{stride}, {stride}],
+            "padding": {pad:?}, "dilation": [{dil}, {dil}], "padding_mode": "{mode}", "bias": true}}"#
+    )
+}
+
+fn no_bias(layer: String) -> String {
+    layer.replace(r#""bias": true"#, r#""bias": false"#)
+}
+
+fn arch(channels: usize, h: usize, w: usize, layers: &[String]) -> String {
+    format!(
+        r#"{{"input": {{"kind": "image", "channels": {channels}, "height": {h}, "width": {w}}}, "layers": [{}]}}"#,
+        layers.join(", ")
+    )
+}
+
+const RELU: &str = r#"{"layer": "relu"}"#;
+const FLATTEN: &str = r#"{"layer": "flatten"}"#;
+
+fn linear(i: usize, o: usize) -> String {
+    format!(r#"{{"layer": "linear", "in_features": {i}, "out_features": {o}, "bias": true}}"#)
+}
+
+/// The targets: what PyTorch models are made of, on 1×8×8 images.
+fn targets() -> Vec<(&'static str, Network)> {
+    let r = RELU.to_string();
+    let f = FLATTEN.to_string();
+    vec![
+        (
+            "zeros stride 2, batch norm, max pool, flatten",
+            network(&arch(1, 8, 8, &[
+                conv(1, 3, [3, 3], 2, [1, 1], 1, "zeros"),
+                r#"{"layer": "batch_norm", "features": 3, "eps": 1e-5}"#.into(),
+                r.clone(),
+                r#"{"layer": "max_pool2d", "kernel": [2, 2], "stride": [2, 2], "padding": [0, 0], "dilation": [1, 1]}"#.into(),
+                f.clone(),
+                linear(12, 5),
+                r.clone(),
+                linear(5, 3),
+            ])),
+        ),
+        (
+            "reflect, average pool, adaptive max pool",
+            network(&arch(1, 8, 8, &[
+                conv(1, 2, [3, 3], 1, [1, 1], 1, "reflect"),
+                r.clone(),
+                r#"{"layer": "avg_pool2d", "kernel": [3, 3], "stride": [2, 2], "padding": [1, 1], "count_include_pad": false}"#.into(),
+                conv(2, 3, [2, 2], 1, [0, 0], 1, "zeros"),
+                r.clone(),
+                r#"{"layer": "adaptive_max_pool2d", "output": [2, 2]}"#.into(),
+                f.clone(),
+                linear(12, 3),
+            ])),
+        ),
+        (
+            "replicate dilated even kernel, pooling before the ReLU, no bias",
+            network(&arch(2, 8, 8, &[
+                no_bias(conv(2, 3, [4, 2], 1, [3, 1], 2, "replicate")),
+                r#"{"layer": "max_pool2d", "kernel": [3, 3], "stride": [2, 2], "padding": [1, 1], "dilation": [1, 1]}"#.into(),
+                r.clone(),
+                r#"{"layer": "adaptive_avg_pool2d", "output": [1, 1]}"#.into(),
+                f.clone(),
+                r#"{"layer": "linear", "in_features": 3, "out_features": 2, "bias": false}"#.into(),
+            ])),
+        ),
+    ]
+}
+
+fn ticket_of(net: &Network, eps: f64) -> Ticket {
+    let cfg = BuildConfig {
+        seed: 9,
+        density: 1.0,
+        tolerance: Tolerance::Weight(eps),
+        n_k: Some((24, 6)),
+        k: None,
+        nonneg_input: false,
+        scale: None,
+        accept_over_eps: false,
+        accept_misses: true,
+    };
+    build(net, &plan(net, &cfg).unwrap(), cfg.seed, false, &|| true).unwrap()
+}
+
+fn l2(v: &[f32]) -> f64 {
+    v.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>().sqrt()
+}
+
+#[test]
+fn tickets_stay_within_both_certificates_and_round_trip_through_files() {
+    let dir = std::env::temp_dir().join(format!("sslth-general-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, net) in targets() {
+        let t = ticket_of(&net, 2e-3);
+        let g = t.to_sparse();
+        let cert = t.certificate(&net).unwrap();
+        // The ball: inputs of norm 1 in seeded directions, both signs.
+        let rows = 64;
+        let d = net.d_in();
+        let raw = draw(rows * d, 7, 1.0);
+        let x: Vec<f32> = raw.chunks(d).flat_map(|r| r.iter().map(move |v| v / l2(r) as f32)).collect();
+        let (f, gx) = (net.forward_batch(&x, rows), g.forward_batch(&x, rows));
+        let k = f.len() / rows;
+        assert!((0..k).any(|o| (f[o] - f[k + o]).abs() > 1e-3), "{name}: the target is dead: {f:?}");
+        for (a, b) in f.chunks(k).zip(gx.chunks(k)) {
+            let e: Vec<f32> = a.iter().zip(b).map(|(p, q)| p - q).collect();
+            assert!(l2(&e) <= cert.bound, "{name}: error {} above the certificate {}", l2(&e), cert.bound);
+        }
+        // The ticket as a network of masked dense layers (what `to_torch`
+        // builds) computes the same function.
+        let dense = g.to_network().unwrap().forward_batch(&x, rows);
+        let gap = dense.iter().zip(&gx).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        assert!(gap <= 1e-5 * (1.0 + l2(&gx) as f32), "{name}: {gap}");
+        // The box [0, X]^d: the tight certificate bounds the ℓ∞ error.
+        let x_max = 0.5;
+        let tight = t.tight_certificate(&net, x_max, cert.bound).unwrap();
+        assert!(tight.bound <= cert.bound && tight.bound > 0.0, "{name}: {tight:?}");
+        let xb: Vec<f32> = draw(rows * d, 8, 1.0).iter().map(|v| (v.abs() * x_max as f32).min(x_max as f32)).collect();
+        let corners: Vec<f32> =
+            (0..rows * d).map(|i| if uniform_weight(4, 0, i as u64) > 0.0 { x_max as f32 } else { 0.0 }).collect();
+        for xs in [xb, corners] {
+            let (f, gx) = (net.forward_batch(&xs, rows), g.forward_batch(&xs, rows));
+            let worst = f.iter().zip(&gx).map(|(p, q)| f64::from((p - q).abs())).fold(0.0, f64::max);
+            assert!(worst <= tight.bound, "{name}: ℓ∞ error {worst} above the tight bound {}", tight.bound);
+        }
+        // A is pointwise: one random edge per (hidden neuron, input
+        // channel) for a general convolution.
+        for (p, layer) in t.pairs.iter().zip(augmented_layers(&net, false).unwrap()) {
+            assert_eq!(p.random_edges(), (p.hidden() * (p.a_size * p.d_in + p.basis * p.d_out)) as u64);
+            if layer.basis.spec().a_spec() != layer.basis.spec() {
+                assert_eq!(p.a_size, 1, "{name}");
+            }
+        }
+        // Files: version 4, the same logits, verified, the same certificate.
+        let meta = t.meta(&net, cert.bound, None, None);
+        assert_eq!(meta.version, 4, "{name}");
+        for (kind, bytes) in [("full", files::full_bytes(&g, &meta)), ("compact", files::compact_bytes(&g, &meta))] {
+            let p = dir.join(format!("{kind}.safetensors"));
+            std::fs::write(&p, bytes).unwrap();
+            let loaded = files::read_ticket(&p).unwrap();
+            assert_eq!(loaded.net.forward_batch(&x, rows), gx, "{name} {kind}");
+            let v = files::verify(&loaded);
+            assert!(v.mismatches == 0 && v.density_matches, "{name} {kind}: {v:?}");
+            let again = certify_edges(&net, &loaded.net, &loaded.meta).unwrap().bound;
+            assert!((again - cert.bound).abs() <= 1e-9 * cert.bound, "{name} {kind}: {again} vs {}", cert.bound);
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_ticket_is_refused_against_a_target_that_pads_or_pools_otherwise() {
+    let r = RELU.to_string();
+    let body = |mode: &str, pool: &str| {
+        network(&arch(
+            1,
+            8,
+            8,
+            &[
+                conv(1, 2, [3, 3], 1, [1, 1], 1, mode),
+                r.clone(),
+                format!(
+                    r#"{{"layer": "{pool}", "kernel": [2, 2], "stride": [2, 2], "padding": [0, 0], "dilation": [1, 1]}}"#
+                ),
+                FLATTEN.into(),
+                linear(32, 3),
+            ],
+        ))
+    };
+    let zeros = body("zeros", "max_pool2d");
+    let t = ticket_of(&zeros, 1e-2);
+    let meta = t.meta(&zeros, 1.0, None, None);
+    check_target(&meta, &zeros).unwrap();
+    let e = check_target(&meta, &body("reflect", "max_pool2d")).unwrap_err();
+    assert!(e.contains("basis mismatch") && e.contains("zeros") && e.contains("reflect"), "{e}");
+    let avg = network(&arch(1, 8, 8, &[
+        conv(1, 2, [3, 3], 1, [1, 1], 1, "zeros"),
+        r.clone(),
+        r#"{"layer": "avg_pool2d", "kernel": [2, 2], "stride": [2, 2], "padding": [0, 0], "count_include_pad": true}"#.into(),
+        FLATTEN.into(),
+        linear(32, 3),
+    ]));
+    let e = check_target(&meta, &avg).unwrap_err();
+    assert!(e.contains("after pair 0"), "{e}");
+}
+
+#[test]
+fn what_would_break_the_carried_constant_is_refused_in_one_line() {
+    let net = network(&arch(1, 6, 6, &[
+        conv(1, 2, [3, 3], 1, [1, 1], 1, "zeros"),
+        RELU.into(),
+        r#"{"layer": "avg_pool2d", "kernel": [3, 3], "stride": [1, 1], "padding": [1, 1], "count_include_pad": true}"#.into(),
+        FLATTEN.into(),
+        linear(72, 3),
+    ]));
+    let e = augmented_layers(&net, false).unwrap_err();
+    assert!(e.contains("count_include_pad=False") && !e.contains('\n'), "{e}");
+    // A padding so wide that every offset reads outside the map somewhere.
+    let wide = network(&arch(
+        1,
+        3,
+        3,
+        &[conv(1, 2, [2, 2], 1, [2, 2], 1, "zeros"), RELU.into(), FLATTEN.into(), linear(72, 3)],
+    ));
+    let e = augmented_layers(&wide, false).unwrap_err();
+    assert!(e.contains("no offset carries the constant channel"), "{e}");
+}
+
+/// A circular stride-2 network with a global mean is invariant to shifts
+/// of its input by 2 (its feature maps shift by 1); the ticket is too, to
+/// rounding. The same network zero-padded is not (the control).
+#[test]
+fn a_circular_strided_ticket_is_invariant_where_its_target_is() {
+    let net = |mode: &str| {
+        network(&arch(
+            1,
+            8,
+            8,
+            &[
+                conv(1, 3, [3, 3], 2, [1, 1], 1, mode),
+                RELU.into(),
+                conv(3, 2, [3, 3], 1, [1, 1], 1, mode),
+                RELU.into(),
+                r#"{"layer": "adaptive_avg_pool2d", "output": [1, 1]}"#.into(),
+                FLATTEN.into(),
+                linear(2, 3),
+            ],
+        ))
+    };
+    let shift = |x: &[f32], s: usize, t: usize| -> Vec<f32> {
+        (0..x.len()).map(|u| x[(u / 64) * 64 + ((u % 64 / 8 + s) % 8) * 8 + (u % 8 + t) % 8]).collect()
+    };
+    let rows = 6;
+    let x: Vec<f32> = draw(rows * 64, 12, 1.0).iter().map(|v| v.abs()).collect();
+    // The target is alive: its outputs differ between rows.
+    let y = net("zeros").forward_batch(&x, rows);
+    assert!(y[..3].iter().zip(&y[3..6]).any(|(a, b)| (a - b).abs() > 1e-3), "{y:?}");
+    let worst = |g: &sslth::ticket::SparseNet| {
+        let y = g.forward_batch(&x, rows);
+        [(2, 0), (0, 4), (6, 2)]
+            .iter()
+            .map(|&(s, t)| {
+                let xs: Vec<f32> = x.chunks(64).flat_map(|r| shift(r, s, t)).collect();
+                let ys = g.forward_batch(&xs, rows);
+                y.iter().zip(&ys).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max)
+            })
+            .fold(0.0f32, f32::max)
+    };
+    let circular = ticket_of(&net("circular"), 1e-3).to_sparse();
+    assert!(worst(&circular) < 1e-6, "circular: {}", worst(&circular));
+    let zeros = ticket_of(&net("zeros"), 1e-3).to_sparse();
+    assert!(worst(&zeros) > 1e-4, "zero padding is not invariant: {}", worst(&zeros));
+}
