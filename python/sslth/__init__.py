@@ -36,7 +36,7 @@ from ._sslth import load as _load
 from ._sslth import merge as _merge
 from ._sslth import target_from_state_dict as _target_from_state_dict
 from ._sslth import verify as _verify
-from .torch_import import UnsupportedModelError, from_torch
+from .torch_interop import UnsupportedModelError, from_torch
 
 __all__ = [
     "Model", "UnsupportedModelError", "build", "build_file", "build_shard", "compare", "frontier", "from_torch", "load", "merge",

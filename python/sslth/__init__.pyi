@@ -32,7 +32,9 @@ class Model:
     def save(self, path: Union[str, PathLike], compact: bool = False, force: bool = False) -> None:
         """Write the ticket (full or compact) or the target (with its architecture) atomically; FileExistsError unless ``force``."""
     def to_state_dict(self) -> Dict[str, npt.NDArray[np.float32]]:
-        """The ticket as masked dense tensors of an ``nn.Sequential`` (Linear/Conv2d/set layers, ReLU)."""
+        """The ticket as masked dense tensors of an ``nn.Sequential`` (Linear/Conv2d/set layers, ReLU; not version 4)."""
+    def to_torch(self) -> Any:
+        """A ``torch.nn.Module`` computing this target or ticket (same layer kinds, pruned weights zero)."""
 
 def load(path: Union[str, PathLike], input_shape: Optional[Sequence[int]] = None) -> Model:
     """Read a target or a ticket; ``input_shape`` (``(C, H, W)`` or ``(N, F)``) is checked against a target's input.

@@ -442,6 +442,47 @@ def test_from_torch_reads_every_supported_kind_as_torch_runs_it(tmp_path):
         np.testing.assert_array_equal(sslth.load(path).forward(rows), target.forward(rows), err_msg=name)
 
 
+def ball_attack(torch, f, g, x, steps=40, lr=0.05):
+    """The largest ‖f(x) − g(x)‖₂ projected gradient ascent finds over
+    ‖x‖₂ ≤ 1 (each example flattened), from the rows of ``x`` scaled onto
+    the sphere."""
+    shape = x.shape
+    flat = x.reshape(len(x), -1).clone()
+    flat = flat / flat.norm(dim=1, keepdim=True)
+    best = 0.0
+    for _ in range(steps):
+        flat.requires_grad_(True)
+        gap = (f(flat.reshape(shape)) - g(flat.reshape(shape))).norm(dim=1)
+        best = max(best, float(gap.detach().max()))
+        (grad,) = torch.autograd.grad(gap.sum(), flat)
+        with torch.no_grad():
+            flat = flat + lr * grad / (grad.norm(dim=1, keepdim=True) + 1e-12)
+            flat = flat / flat.norm(dim=1, keepdim=True).clamp(min=1.0)
+    return best
+
+
+def test_tickets_of_torch_models_run_in_torch_and_stay_within_their_certificate_against_torch():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(4)
+    zoo = torch_zoo(torch)
+    for name in ("lenet", "conv zeros stride 2", "conv reflect stride 2", "avg pool", "flatten first, batch norm",
+                 "custom module", "sets"):
+        model, x = zoo[name]
+        target = sslth.from_torch(model, x)
+        np.testing.assert_allclose(target.to_torch()(x).detach().numpy(), model(x).detach().numpy(), rtol=1e-5,
+                                   atol=1e-6, err_msg=name)
+        ticket = sslth.build(target, k=4, weight_eps=0.005, data="none")
+        g = ticket.to_torch()
+        rows = x.numpy().reshape(len(x), -1) if x.ndim == 4 else x.numpy()
+        gx = ticket.forward(rows)
+        np.testing.assert_allclose(g(x).detach().numpy(), gx, rtol=1e-5, atol=1e-5 * np.abs(gx).max(), err_msg=name)
+        # The certificate bounds the error against the torch model itself,
+        # at the worst input an attack on it finds.
+        found = ball_attack(torch, model, g, x.clone())
+        bound = ticket.report["certificate"]["bound"]
+        assert 0 < found <= bound, f"{name}: attack {found} vs certificate {bound}"
+
+
 def test_from_torch_refuses_what_it_cannot_read_in_one_line():
     torch = pytest.importorskip("torch")
     nn = torch.nn

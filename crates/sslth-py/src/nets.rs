@@ -116,6 +116,25 @@ impl Model {
             .map_err(|e| pyo3::exceptions::PyOSError::new_err(format!("cannot write {}: {e}", path.display())))
     }
 
+    /// A `torch.nn.Module` that computes this target or ticket: the same
+    /// layer kinds (a ticket's pairs as two layers, its pruned edges zero
+    /// in dense weights), built by `sslth.torch_interop` from the
+    /// network's architecture (docs/FORMAT.md, "A ticket in PyTorch").
+    fn to_torch<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let net = match &self.inner {
+            Runnable::Target(net, _) => net.clone(),
+            _ => self.ticket()?.net.to_network().map_err(value_error)?,
+        };
+        let (arch, tensors) = net.architecture();
+        let d = PyDict::new(py);
+        for (name, shape, values) in tensors {
+            let a = numpy::ndarray::ArrayD::from_shape_vec(shape, values).expect("shape matches");
+            d.set_item(name, a.into_pyarray(py))?;
+        }
+        let arch = serde_json::to_string(&arch).expect("architecture serialises");
+        py.import("sslth.torch_interop")?.call_method1("module_from_architecture", (arch, d))
+    }
+
     /// The ticket as masked dense tensors in PyTorch naming, for an
     /// `nn.Sequential` of Linear/Conv2d(circular)/set layers and ReLU
     /// (docs/FORMAT.md).

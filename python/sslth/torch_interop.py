@@ -311,3 +311,76 @@ def from_torch(model, example_input, input_scale=None):
         raise UnsupportedModelError(f"the model's forward differs from its reading by {gap:.3g} on example_input: "
                                     "it computes something the trace does not show")
     return target
+
+
+def _set_layer(torch):
+    """The DeepSets layer of docs/FORMAT.md as a torch module."""
+
+    class SetLayer(torch.nn.Module):
+        def __init__(self, c_in, c_out, bias):
+            super().__init__()
+            self.identity = torch.nn.Linear(c_in, c_out, bias=bias)
+            self.mean = torch.nn.Linear(c_in, c_out, bias=False)
+
+        def forward(self, x):
+            return self.identity(x) + self.mean(x.mean(dim=1, keepdim=True))
+
+    return SetLayer
+
+
+def _mean_pool(torch):
+    class MeanPool(torch.nn.Module):
+        """The mean over an image's map ([B, C, H, W] → [B, C]) or a set's
+        points ([B, N, F] → [B, F])."""
+
+        def forward(self, x):
+            return x.mean(dim=(2, 3)) if x.dim() == 4 else x.mean(dim=1)
+
+    return MeanPool
+
+
+def module_from_architecture(architecture, tensors):
+    """An ``nn.Sequential`` computing the network an architecture (JSON of
+    docs/FORMAT.md) and its tensors describe; behind ``Model.to_torch``.
+    Inputs as PyTorch lays them out: ``[B, d]`` vectors, ``[B, C, H, W]``
+    images, ``[B, N, F]`` sets."""
+    import torch
+
+    nn = torch.nn
+    arch = json.loads(architecture)
+    SetLayer, MeanPool = _set_layer(torch), _mean_pool(torch)
+    # A network of vectors takes any batch flattened (a flatten first is
+    # recorded as no layer: it moves no value).
+    modules = [nn.Flatten()] if arch["input"] is None else []
+    for i, layer in enumerate(arch["layers"]):
+        kind = layer["layer"]
+        if kind == "linear":
+            m = nn.Linear(layer["in_features"], layer["out_features"], bias=layer["bias"])
+        elif kind == "conv2d":
+            m = nn.Conv2d(layer["in_channels"], layer["out_channels"], tuple(layer["kernel"]),
+                          stride=tuple(layer["stride"]), padding=tuple(layer["padding"]),
+                          dilation=tuple(layer["dilation"]), padding_mode=layer["padding_mode"], bias=layer["bias"])
+        elif kind == "set":
+            m = SetLayer(layer["in_features"], layer["out_features"], layer["bias"])
+        elif kind == "relu":
+            m = nn.ReLU()
+        elif kind == "max_pool2d":
+            m = nn.MaxPool2d(tuple(layer["kernel"]), tuple(layer["stride"]), tuple(layer["padding"]),
+                             tuple(layer["dilation"]))
+        elif kind == "avg_pool2d":
+            m = nn.AvgPool2d(tuple(layer["kernel"]), tuple(layer["stride"]), tuple(layer["padding"]),
+                             count_include_pad=layer["count_include_pad"])
+        elif kind == "adaptive_max_pool2d":
+            m = nn.AdaptiveMaxPool2d(tuple(layer["output"]))
+        elif kind == "adaptive_avg_pool2d":
+            m = nn.AdaptiveAvgPool2d(tuple(layer["output"]))
+        elif kind == "mean_pool":
+            m = MeanPool()
+        elif kind == "flatten":
+            m = nn.Flatten()
+        else:
+            raise ValueError(f"layer {i} ({kind}) has no torch module here")
+        own = {k.split(".", 1)[1]: torch.from_numpy(v) for k, v in tensors.items() if k.split(".", 1)[0] == str(i)}
+        m.load_state_dict(own, strict=True)
+        modules.append(m)
+    return nn.Sequential(*modules).eval()
