@@ -364,6 +364,6 @@ pub fn print_report(r: &BuildReport, plans: &[LayerPlan], max_errors: &[f64]) {
                 );
             }
         }
-        _ => println!("not measured: no data (the target records no data set; give --data digits|fashion-mnist)"),
+        _ => println!("not measured: no data (the target records no data set; give --data digits|mnist|fashion-mnist)"),
     }
 }

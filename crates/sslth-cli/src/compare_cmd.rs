@@ -14,7 +14,7 @@ use std::path::PathBuf;
 /// Arguments of `sslth compare`.
 #[derive(Args, Debug)]
 pub struct CompareArgs {
-    /// Dataset: digits or fashion-mnist.
+    /// Dataset: digits, mnist (with --data-dir) or fashion-mnist.
     #[arg(long, default_value = "digits")]
     pub data: String,
     /// The target's widths (an MLP with biases, trained here).

@@ -33,6 +33,11 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The folder of the MNIST or Fashion-MNIST IDX files for `--data
+    /// mnist|fashion-mnist` (or torchvision's `MNIST/raw/` under it);
+    /// `--data NAME:DIR` names one for a single data set.
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -93,6 +98,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(dir) = cli.data_dir.clone() {
+        sslth::data::set_data_dir(dir);
+    }
     let result = match cli.command {
         Command::Demo(args) => demo::run(&args),
         Command::Rfss(cmd) => rfss_cmd::run(cmd),

@@ -12,8 +12,9 @@ use std::time::Instant;
 /// Arguments of `sslth train`.
 #[derive(Args, Debug)]
 pub struct TrainArgs {
-    /// Dataset: digits (embedded) or fashion-mnist (Debian package
-    /// dataset-fashion-mnist).
+    /// Dataset: digits (embedded), mnist (its IDX files' folder with
+    /// --data-dir, or mnist:DIR) or fashion-mnist (Debian package
+    /// dataset-fashion-mnist, or fashion-mnist:DIR).
     #[arg(long, default_value = "digits")]
     pub data: String,
     /// What to train: mlp (dense), cnn (circular 3×3 convolutions, global

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 #[derive(Args, Debug)]
 #[command(allow_negative_numbers = true)]
 pub struct PopupArgs {
-    /// Dataset: digits (embedded) or fashion-mnist.
+    /// Dataset: digits (embedded), mnist (with --data-dir) or fashion-mnist.
     #[arg(long, default_value = "digits")]
     pub data: String,
     /// Widths of the random MLP, input first [default: INPUTS-300-100-10,

@@ -33,7 +33,7 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub target: Option<PathBuf>,
     /// Data whose box of valid inputs the tight certificate holds on, and
-    /// whose test rows give the certified agreement: digits,
+    /// whose test rows give the certified agreement: digits, mnist,
     /// fashion-mnist or digit-sets. Default: the data the ticket records.
     #[arg(long, requires = "target")]
     pub data: Option<String>,

@@ -1216,3 +1216,43 @@ fn sharded_builds_merge_into_the_one_machine_ticket() {
         assert_one_line_error(&args, needle);
     }
 }
+
+/// `--data mnist` reads the IDX files of the folder `--data-dir` names (or
+/// `mnist:DIR`), and without one says in one line how to give it; a plain
+/// state_dict of Linear layers is read with a note saying so.
+#[test]
+fn mnist_comes_from_the_folder_given() {
+    let d = tmpdir("mnist");
+    let mlp = d.join("mlp.safetensors");
+    let layers = [(784, 16), (16, 10)].map(|(i, o)| sslth::net::LinearWeights {
+        d_in: i,
+        d_out: o,
+        weight: (0..i * o).map(|k| ((k * 7919 % 1000) as f32 / 1000.0 - 0.5) * 0.1).collect(),
+        bias: None,
+    });
+    let net = sslth::net::Network::mlp(&layers);
+    let (_, tensors) = net.architecture();
+    let tensors = tensors
+        .into_iter()
+        .map(|(n, s, v)| (n, safetensors::Dtype::F32, s, sslth::files::safetensors::f32_bytes(&v)))
+        .collect();
+    std::fs::write(&mlp, sslth::files::safetensors::serialize_typed(tensors, Default::default())).unwrap();
+    let mlp = mlp.display().to_string();
+    assert_one_line_error(&["eval", "--model", &mlp, "--data", "mnist"], "give --data-dir DIR");
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist");
+    if shared.is_dir() {
+        let dir = shared.display().to_string();
+        let named = format!("mnist:{dir}");
+        for args in [
+            vec!["eval", "--model", &mlp, "--data", "mnist", "--data-dir", &dir],
+            vec!["eval", "--model", &mlp, "--data", &named],
+        ] {
+            let o = sslth(&args, "", 2);
+            let (out, err) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+            assert!(o.status.success(), "{err}");
+            assert!(out.contains("on mnist") && out.contains("(10000 test rows)"), "{out}");
+            assert!(err.contains("note:") && err.contains("read as nn.Sequential Linear layers"), "{err}");
+        }
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}

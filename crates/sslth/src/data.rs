@@ -137,7 +137,7 @@ pub struct Split {
 /// Why a dataset could not be loaded; `Display` is one line.
 #[derive(Debug)]
 pub enum DataError {
-    /// A name that is neither `digits` nor `fashion-mnist`.
+    /// A name that is none of sslth's data sets.
     UnknownDataset(String),
     /// A file that could not be read.
     Io(PathBuf, std::io::Error),
@@ -149,7 +149,7 @@ impl fmt::Display for DataError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DataError::UnknownDataset(s) => {
-                write!(f, "unknown dataset '{s}' (expected digits, fashion-mnist or digit-sets)")
+                write!(f, "unknown dataset '{s}' (expected digits, digit-sets, mnist or fashion-mnist, the last two as NAME or NAME:DIR)")
             }
             DataError::Io(p, e) if e.kind() == std::io::ErrorKind::NotFound && p.starts_with(FASHION_MNIST_DIR) => {
                 write!(
@@ -166,23 +166,103 @@ impl fmt::Display for DataError {
 
 impl std::error::Error for DataError {}
 
-/// Loads a dataset by name: `digits` (embedded) or `fashion-mnist`.
+/// The directory `mnist` and `fashion-mnist` are read from when their
+/// name gives none (the CLI's `--data-dir`); set once, before loading.
+static DATA_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Sets the directory of [`DATA_DIR`]; a second call is ignored.
+pub fn set_data_dir(dir: PathBuf) {
+    let _ = DATA_DIR.set(dir);
+}
+
+/// The IDX data sets: their name, the folder torchvision gives them, and
+/// where they are when no directory is given.
+const IDX_SETS: [(&str, &str, Option<&str>); 2] =
+    [("mnist", "MNIST", None), ("fashion-mnist", "FashionMNIST", Some(FASHION_MNIST_DIR))];
+
+/// Loads a dataset by name: `digits` and `digit-sets` (embedded), `mnist`
+/// or `fashion-mnist`, each optionally `NAME:DIR` (the IDX files' folder;
+/// see [`idx_dir`]).
 pub fn load(name: &str) -> Result<Split, DataError> {
     match name {
         "digits" => Ok(digits()),
-        "fashion-mnist" => fashion_mnist(Path::new(FASHION_MNIST_DIR)),
         "digit-sets" => Ok(digit_sets()),
-        other => Err(DataError::UnknownDataset(other.to_string())),
+        other => {
+            let (set, dir) = idx_dir(other)?;
+            Ok(Split { train: idx_part(set, &dir, "train")?, test: idx_part(set, &dir, "t10k")? })
+        }
     }
 }
 
 /// The test split of [`load`] alone, for work that measures and does not
-/// train (Fashion-MNIST's 60,000 training images are not read).
+/// train (MNIST's and Fashion-MNIST's 60,000 training images are not read).
 pub fn load_test(name: &str) -> Result<Dataset, DataError> {
     match name {
-        "fashion-mnist" => fashion_test(Path::new(FASHION_MNIST_DIR)),
-        other => Ok(load(other)?.test),
+        "digits" | "digit-sets" => Ok(load(name)?.test),
+        other => {
+            let (set, dir) = idx_dir(other)?;
+            idx_part(set, &dir, "t10k")
+        }
     }
+}
+
+/// The data set and folder of `NAME[:DIR]`: DIR, else the `--data-dir`,
+/// else the set's default (Fashion-MNIST's Debian package), in that
+/// folder itself or in the `MNIST/raw/` (`FashionMNIST/raw/`) torchvision
+/// leaves under it, whichever holds the test images.
+fn idx_dir(name: &str) -> Result<(&'static str, PathBuf), DataError> {
+    let (set, given) = match name.split_once(':') {
+        Some((set, dir)) => (set, Some(PathBuf::from(dir))),
+        None => (name, None),
+    };
+    let Some(&(set, torchvision, default)) = IDX_SETS.iter().find(|s| s.0 == set) else {
+        return Err(DataError::UnknownDataset(name.to_string()));
+    };
+    let Some(base) = given.or_else(|| DATA_DIR.get().cloned()).or(default.map(PathBuf::from)) else {
+        return Err(DataError::Malformed(format!(
+            "{set} needs the folder of its IDX files: give --data-dir DIR (or --data {set}:DIR), DIR holding \
+             t10k-images-idx3-ubyte(.gz) and the rest, or {torchvision}/raw/ as torchvision leaves it"
+        )));
+    };
+    let nested = base.join(torchvision).join("raw");
+    let dir = if idx_file(&base, "t10k-images", 3).is_none() && idx_file(&nested, "t10k-images", 3).is_some() {
+        nested
+    } else {
+        base
+    };
+    Ok((set, dir))
+}
+
+/// The IDX file `{stem}-idx{n}-ubyte` in `dir`, gzipped or not, or as
+/// `{stem}.idx{n}-ubyte` (both namings are in use), if one exists.
+fn idx_file(dir: &Path, stem: &str, n: u8) -> Option<PathBuf> {
+    ["-", "."]
+        .iter()
+        .flat_map(|sep| ["", ".gz"].map(|gz| dir.join(format!("{stem}{sep}idx{n}-ubyte{gz}"))))
+        .find(|p| p.is_file())
+}
+
+/// One part (`train` or `t10k`) of an IDX data set in `dir`: 28×28
+/// pixels scaled by 1/(255·28).
+fn idx_part(set: &'static str, dir: &Path, part: &str) -> Result<Dataset, DataError> {
+    let find = |kind: &str, n: u8| {
+        let stem = format!("{part}-{kind}");
+        idx_file(dir, &stem, n).ok_or_else(|| {
+            let want = dir.join(format!("{stem}-idx{n}-ubyte.gz"));
+            DataError::Io(want, std::io::Error::from(std::io::ErrorKind::NotFound))
+        })
+    };
+    let (images, labels) = (find("images", 3)?, find("labels", 1)?);
+    let (px, shape) = read_idx(&images)?;
+    let (lb, lshape) = read_idx(&labels)?;
+    if shape.len() != 3 || lshape.len() != 1 || shape[0] != lshape[0] {
+        return Err(DataError::Malformed(format!(
+            "{} and {}: shapes {shape:?} and {lshape:?} are not N×H×W images with N labels",
+            images.display(),
+            labels.display()
+        )));
+    }
+    Ok(Dataset::from_pixels(set, px, lb, [shape[1], shape[2]], 255.0))
 }
 
 /// The embedded UCI digits (1,797 rows of 8×8 pixels 0..16), split by row
@@ -263,27 +343,7 @@ pub fn digit_sets() -> Split {
 /// Fashion-MNIST from `dir` (the Debian package's gzipped IDX files): the
 /// standard 60,000/10,000 split, 28×28 pixels scaled by 1/(255·28).
 pub fn fashion_mnist(dir: &Path) -> Result<Split, DataError> {
-    Ok(Split {
-        train: fashion_part(dir, "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")?,
-        test: fashion_test(dir)?,
-    })
-}
-
-/// The 10,000 test images of [`fashion_mnist`] alone.
-fn fashion_test(dir: &Path) -> Result<Dataset, DataError> {
-    fashion_part(dir, "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
-}
-
-/// One part of Fashion-MNIST: its images and labels files in `dir`.
-fn fashion_part(dir: &Path, images: &str, labels: &str) -> Result<Dataset, DataError> {
-    let (px, shape) = read_idx(&dir.join(images))?;
-    let (lb, lshape) = read_idx(&dir.join(labels))?;
-    if shape.len() != 3 || lshape.len() != 1 || shape[0] != lshape[0] {
-        return Err(DataError::Malformed(format!(
-            "{images} and {labels}: shapes {shape:?} and {lshape:?} are not N×H×W images with N labels"
-        )));
-    }
-    Ok(Dataset::from_pixels("fashion-mnist", px, lb, [shape[1], shape[2]], 255.0))
+    load(&format!("fashion-mnist:{}", dir.display()))
 }
 
 /// Reads an IDX file of unsigned bytes (gzipped if its name ends in `.gz`):
@@ -403,6 +463,43 @@ mod tests {
         assert_eq!(s.test.labels, vec![7, 9]);
         assert_eq!(s.train.input(1)[5], (255.0 / (255.0 * 6f64.sqrt())) as f32);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// MNIST from a folder the user gives, in either file naming, plain
+    /// or gzipped, directly or in torchvision's `MNIST/raw/`; refused in one
+    /// line with no folder; the real files in ../shared/data/mnist.
+    #[test]
+    fn mnist_reads_from_the_folder_given_in_every_layout() {
+        let root = std::env::temp_dir().join(format!("sslth-mnist-{}", std::process::id()));
+        let raw = root.join("MNIST").join("raw");
+        std::fs::create_dir_all(&raw).unwrap();
+        let images = idx(&[2, 2, 3], &[0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 255]);
+        let labels = idx(&[2], &[3, 8]);
+        for (name, bytes) in [
+            ("t10k-images.idx3-ubyte", &images),
+            ("t10k-labels.idx1-ubyte", &labels),
+            ("train-images-idx3-ubyte", &images),
+            ("train-labels-idx1-ubyte", &labels),
+        ] {
+            std::fs::write(raw.join(name), bytes).unwrap();
+        }
+        for name in [format!("mnist:{}", raw.display()), format!("mnist:{}", root.display())] {
+            let s = load(&name).unwrap();
+            assert_eq!((s.test.name, s.test.labels.clone(), s.train.len(), s.test.dim), ("mnist", vec![3, 8], 2, 6));
+            assert_eq!(load_test(&name).unwrap().inputs, s.test.inputs);
+        }
+        std::fs::remove_dir_all(&root).unwrap();
+        let e = load_test("mnist:/nonexistent").unwrap_err().to_string();
+        assert!(e.contains("/nonexistent/t10k-images-idx3-ubyte.gz") && !e.contains('\n'), "{e}");
+        if DATA_DIR.get().is_none() {
+            let e = load_test("mnist").unwrap_err().to_string();
+            assert!(e.contains("--data-dir") && e.contains("MNIST/raw/"), "{e}");
+        }
+        let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist");
+        if shared.is_dir() {
+            let t = load_test(&format!("mnist:{}", shared.display())).unwrap();
+            assert_eq!((t.len(), t.dim, t.labels[..3].to_vec()), (10_000, 784, vec![7, 2, 1]));
+        }
     }
 
     #[test]
