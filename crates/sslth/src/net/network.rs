@@ -211,7 +211,7 @@ pub struct Structure<'a> {
     /// Whether the network is of the form tickets had before
     /// architectures were recorded (docs/FORMAT.md versions 1 and 2): ReLU
     /// alone between linear layers, at most once followed by a mean
-    /// pooling, over bases whose odd layer is the basis itself.
+    /// pooling, and no general convolution.
     pub legacy: bool,
 }
 
@@ -299,7 +299,7 @@ impl Network {
         };
         let legacy = after.iter().enumerate().all(|(i, ops)| between(i, ops))
             && after.iter().filter(|ops| ops.contains(&FixedOp::MeanPool)).count() <= 1
-            && linear.iter().all(|l| l.basis.spec().a_spec() == l.basis.spec());
+            && linear.iter().all(|l| !matches!(l.basis.spec(), BasisSpec::Conv(_)));
         Ok(Structure { linear, after, legacy })
     }
 
