@@ -10,11 +10,7 @@
 #   bash bench/torch_round_trip.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=bench/.venv-torch
-[ -x $venv/bin/python ] || python3 -m venv $venv
-$venv/bin/pip install -q "maturin>=1.16,<2" numpy pytest safetensors torch
-cargo build -q --release -p sslth-cli
-VIRTUAL_ENV=$PWD/$venv PATH=$PWD/$venv/bin:$PATH maturin develop --release --quiet
+source bench/torch_venv.sh
 SSLTH_BIN=target/release/sslth $venv/bin/python -m pytest -q -p no:cacheprovider python/tests
 $venv/bin/python bench/torch_round_trip.py
 $venv/bin/python bench/torch_seeds.py

@@ -3,7 +3,7 @@
 Each supported kind is trained in torch (digits scaled as sslth scales
 them, pixel/128, so every image has norm <= 1; LeNet-5 on MNIST, pixel /
 (255*28)), imported with sslth.from_torch, saved, and built by the CLI
-(`sslth build --density 0.1 --weight-eps W --data D --json`, timed with
+(`sslth build --k 4 --weight-eps 0.002 --data D --json`, timed with
 /usr/bin/time for wall time and peak memory). Then, against the TORCH
 model: the ticket's agreement on the test rows, whether any test row is
 certified (torch margin > 2 x tight bound) while the ticket predicts
@@ -127,7 +127,7 @@ def zoo():
         "CNN circular + global mean": (nn.Sequential(nn.Conv2d(1, 8, 3, padding=1, padding_mode="circular"), nn.ReLU(),
                                                      nn.Conv2d(8, 16, 3, padding=1, padding_mode="circular"),
                                                      nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-                                                     nn.Linear(16, 10)), digits, 60),
+                                                     nn.Linear(16, 10)), digits, 200),
         "CNN dilation 2, even kernel, AvgPool2d": (nn.Sequential(nn.Conv2d(1, 8, 2, dilation=2), nn.ReLU(),
                                                                  nn.AvgPool2d(2, 1), nn.Conv2d(8, 8, 3, padding=1),
                                                                  nn.ReLU(), nn.Flatten(), nn.Linear(8 * 5 * 5, 10)),
@@ -171,7 +171,8 @@ def box_attack(f, g, x, hi, steps=60, lr=0.02):
 def main():
     torch.manual_seed(0)
     torch.set_num_threads(2)
-    eps = float(os.environ.get("ZOO_WEIGHT_EPS", "0.005"))
+    eps = float(os.environ.get("ZOO_WEIGHT_EPS", "0.002"))
+    k = os.environ.get("ZOO_K", "4")
     rows = []
     tmp = tempfile.mkdtemp(prefix="sslth-zoo-")
     for name, (model, data_fn, epochs) in zoo().items():
@@ -187,11 +188,11 @@ def main():
         tpath, kpath = os.path.join(tmp, "target.safetensors"), os.path.join(tmp, "ticket.safetensors")
         target.save(tpath, force=True)
         data_name = "digits" if data_fn is digits else f"mnist:{MNIST}"
-        cmd = ["/usr/bin/time", "-f", "%e %M", SSLTH, "build", "--target", tpath, "--density", "0.1", "--weight-eps",
+        cmd = ["/usr/bin/time", "-f", "%e %M", SSLTH, "build", "--target", tpath, "--k", k, "--weight-eps",
                str(eps), "--data", data_name, "--json", "-o", kpath, "--force"]
         p = subprocess.run(cmd, capture_output=True, text=True)
         if p.returncode != 0:
-            rows.append({"model": name, "error": p.stderr.strip().splitlines()[-1]})
+            rows.append({"model": name, "error": p.stderr.strip().splitlines()[-2]})
             print(name, "FAILED:", rows[-1]["error"], file=sys.stderr)
             continue
         wall, peak_kb = p.stderr.strip().splitlines()[-1].split()
@@ -200,7 +201,9 @@ def main():
         g_rows = ticket.forward(xt.reshape(len(xt), -1))
         g_torch = ticket.to_torch()
         with torch.no_grad():
-            assert np.allclose(g_torch(xt_t[:256]).numpy(), g_rows[:256], rtol=1e-4, atol=1e-5)
+            back = g_torch(xt_t[:256]).numpy()
+        # ticket.to_torch() against ticket.forward, relative to the logits.
+        to_torch_gap = float(np.abs(back - g_rows[:256]).max() / np.abs(g_rows[:256]).max())
         tight = report["tight_certificate"]["bound"]
         top2 = np.sort(f, axis=1)[:, -2:]
         certified = (top2[:, 1] - top2[:, 0]) > 2 * tight
@@ -217,14 +220,15 @@ def main():
             "certified agreement": float(np.mean(certified)),
             "certified but wrong": wrong_certified,
             "attack on torch (l_inf)": attack,
+            "to_torch relative gap": to_torch_gap,
             "build s": float(wall),
             "peak MiB": int(peak_kb) / 1024,
             "train s": train_s,
         })
         print(json.dumps(rows[-1]), file=sys.stderr)
     print("| model | torch acc | agreement | kept / weight | density | ball bound | tight bound | certified "
-          "agreement | certified but wrong | attack on torch | build s | peak MiB |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "agreement | certified but wrong | attack on torch | to_torch gap | build s | peak MiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         if "error" in r:
             print(f"| {r['model']} | build failed: {r['error']} |")
@@ -233,7 +237,7 @@ def main():
         print(f"| {r['model']} | {100 * r['torch accuracy']:.2f}% | {100 * r['agreement with torch']:.2f}% | {kept} | "
               f"{r['density']:.4f} | {r['ball bound']:.3g} | {r['tight bound']:.3g} | "
               f"{100 * r['certified agreement']:.2f}% | {r['certified but wrong']} | {r['attack on torch (l_inf)']:.3g} | "
-              f"{r['build s']:.1f} | {r['peak MiB']:.0f} |")
+              f"{r['to_torch relative gap']:.1e} | {r['build s']:.1f} | {r['peak MiB']:.0f} |")
     print()
     print("| refused model | message |")
     print("|---|---|")

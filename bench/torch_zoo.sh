@@ -7,9 +7,5 @@
 #   bash bench/torch_zoo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=bench/.venv-torch
-[ -x $venv/bin/python ] || python3 -m venv $venv
-$venv/bin/pip install -q "maturin>=1.16,<2" numpy pytest safetensors torch
-cargo build -q --release -p sslth-cli
-VIRTUAL_ENV=$PWD/$venv PATH=$PWD/$venv/bin:$PATH maturin develop --release --quiet
+source bench/torch_venv.sh
 $venv/bin/python bench/torch_zoo.py
