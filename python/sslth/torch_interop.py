@@ -31,6 +31,17 @@ def _pair(v):
     return [int(v), int(v)] if isinstance(v, int) else [int(x) for x in v]
 
 
+def _owner(node):
+    """``model.PATH (Class): `` for the module whose forward made a
+    function or method call, from torch.fx's module stack; empty at the
+    top."""
+    stack = node.meta.get("nn_module_stack") or {}
+    if not stack:
+        return ""
+    path, cls = list(stack.values())[-1]
+    return f"model.{path} ({getattr(cls, '__name__', cls)}): "
+
+
 def _is_set_layer(torch, m):
     """The DeepSets layer of docs/FORMAT.md: children ``identity`` and
     ``mean``, both ``nn.Linear``, ``mean`` without bias."""
@@ -148,7 +159,7 @@ class _Reader:
         torch, F = self.torch, self.torch.nn.functional
         t = node.target
         name = getattr(t, "__name__", str(t))
-        where = f"{name} at node {node.name}"
+        where = f"{_owner(node)}{name} at node {node.name}"
         if t in (F.relu, torch.relu, torch.relu_) or name == "relu":
             self.add({"layer": "relu"})
         elif t is F.dropout or t is F.dropout2d or name in ("dropout", "dropout2d"):
@@ -203,7 +214,7 @@ class _Reader:
 
     def method(self, node, shape_in, shape_out, args, kwargs):
         name = node.target
-        where = f"method .{name}() at node {node.name}"
+        where = f"{_owner(node)}method .{name}() at node {node.name}"
         if name in ("view", "reshape", "flatten"):
             self.flatten(node, shape_in, shape_out, where)
         elif name in ("relu", "relu_"):
@@ -256,6 +267,10 @@ def from_torch(model, example_input, input_scale=None):
     with torch.no_grad():
         ShapeProp(gm).propagate(x)
     reader = _Reader(torch, gm)
+    for node in gm.graph.nodes:
+        if node.op == "call_function" and node.target in (operator.add, torch.add, operator.iadd):
+            raise UnsupportedModelError(f"{_owner(node)}adds two values at node {node.name} (a residual connection): "
+                                        f"residual blocks are not read yet; {SUPPORTED}")
     current = None
     for node in gm.graph.nodes:
         if node.op == "placeholder":
