@@ -6,8 +6,10 @@ numpy and safetensors only, written from docs/FORMAT.md.
     logits = forward(model, x)            # x: [rows, d_in] float32, scaled
     logits = predict("model.safetensors", raw_x)   # raw inputs × input_scale
 
-A model is a stack of linear layers, ReLU between them and none after the
-last, and at most one mean pooling after a ReLU. Each layer is equivariant
+A model is a stack of linear layers, each followed by its operations (ReLU,
+poolings, flatten; version 4 and targets that record their architecture)
+or, before version 4, a ReLU between layers and at most one mean pooling
+after a ReLU. Each layer is equivariant
 over a basis {b_q} (docs/FORMAT.md): its edges sit in stacked rows
 q·out + o, and output channel o is sum_q b_q(sum_j C_q[o, j] x_j) + bias[o]
 at every point; a dense layer is the one-element case on one point. A
@@ -179,6 +181,8 @@ def _mask_indices(data, encoding, size):
 
 
 def _basis_size(basis):
+    if basis["kind"] == "conv":
+        return basis["kernel"][0] * basis["kernel"][1]
     return basis["kernel"] ** 2 if basis["kind"] == "conv2d" else 2 if basis["kind"] == "deepsets" else 1
 
 
@@ -187,8 +191,36 @@ def _identity(basis):
     return (basis["kernel"] // 2) * (basis["kernel"] + 1) if basis["kind"] == "conv2d" else 0
 
 
+def _a_basis(basis):
+    """A pair's A basis (version 4): pointwise on a general convolution's
+    input map, else the basis itself."""
+    if basis["kind"] != "conv":
+        return basis
+    return dict(basis, kernel=[1, 1], stride=[1, 1], padding=[0, 0], dilation=[1, 1], padding_mode="zeros")
+
+
+PADS = {"zeros": "constant", "circular": "wrap", "reflect": "reflect", "replicate": "edge"}
+
+
+def _conv_out(basis):
+    """A general convolution's output map [H', W']."""
+    return [(n + 2 * p - d * (k - 1) - 1) // s + 1 for n, k, s, p, d in
+            zip((basis["height"], basis["width"]), basis["kernel"], basis["stride"], basis["padding"],
+                basis["dilation"])]
+
+
 def _apply(basis, q, z):
     """b_q applied to maps z of shape [rows, channels, points]."""
+    if basis["kind"] == "conv":
+        # Pad the map as the mode says, then read offset (a, b) with the
+        # stride and dilation: out[i, j] = padded[i*s + a*d, j*s' + b*d'].
+        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = (basis[k] for k in ("kernel", "stride", "padding", "dilation"))
+        a, b = q // kw, q % kw
+        m = z.reshape(z.shape[0], z.shape[1], basis["height"], basis["width"])
+        m = np.pad(m, ((0, 0), (0, 0), (ph, ph), (pw, pw)), mode=PADS[basis["padding_mode"]])
+        ho, wo = _conv_out(basis)
+        m = m[:, :, a * dh: a * dh + sh * (ho - 1) + 1: sh, b * dw: b * dw + sw * (wo - 1) + 1: sw]
+        return m.reshape(z.shape[0], z.shape[1], ho * wo)
     if basis["kind"] == "conv2d":
         k, h, w = basis["kernel"], basis["height"], basis["width"]
         a, b, p = q // k, q % k, k // 2
@@ -203,14 +235,128 @@ def _apply(basis, q, z):
 IDENTITY = {"kind": "identity"}
 
 
+def _windows(op):
+    """A pooling's windows along each dimension: (first, end, step,
+    divisor) per output position."""
+    out = []
+    for d, n in enumerate((op["height"], op["width"])):
+        if op["window"] == "adaptive":
+            o = op["output"][d]
+            out.append([(i * n // o, -(-(i + 1) * n // o), 1, -(-(i + 1) * n // o) - i * n // o) for i in range(o)])
+            continue
+        k, s, p, dil = op["kernel"][d], op["stride"][d], op["padding"][d], op["dilation"][d]
+        line = []
+        for i in range((n + 2 * p - dil * (k - 1) - 1) // s + 1):
+            taps = [t for t in range(i * s - p, i * s - p + dil * (k - 1) + 1, dil) if 0 <= t < n]
+            line.append((taps[0], taps[-1] + 1, dil, k if op["count_include_pad"] else len(taps)))
+        out.append(line)
+    return out
+
+
+def _pool(op, h):
+    """A pooling of h [rows, channels, H*W] (docs/FORMAT.md, version 4)."""
+    m = h.reshape(h.shape[0], h.shape[1], op["height"], op["width"])
+    rows, cols = _windows(op)
+    out = np.empty((h.shape[0], h.shape[1], len(rows), len(cols)))
+    for i, (r0, r1, rs, rd) in enumerate(rows):
+        for j, (c0, c1, cs, cd) in enumerate(cols):
+            w = m[:, :, r0:r1:rs, c0:c1:cs]
+            out[:, :, i, j] = w.max(axis=(2, 3)) if op["kind"] == "max" else w.sum(axis=(2, 3)) / (rd * cd)
+    return out.reshape(h.shape[0], h.shape[1], -1)
+
+
+def _op(op, h, carried):
+    """One operation between layers on h [rows, channels, points]; with
+    `carried` the last channel is the constant that carries biases, of
+    which a flatten keeps the first point."""
+    kind = op["op"]
+    if kind == "relu":
+        return np.maximum(h, 0.0)
+    if kind == "mean_pool":
+        return h.mean(axis=2, keepdims=True)
+    if kind == "pool":
+        return _pool(op, h)
+    flat = h.reshape(h.shape[0], -1, 1)
+    return flat[:, : flat.shape[1] - h.shape[2] + 1] if carried else flat
+
+
+def _legacy_ops(count, pool_after):
+    """Versions 1 to 3: ReLU after every layer but the last, a mean
+    pooling after layer `pool_after`."""
+    ops = [[{"op": "relu"}] if i + 1 < count else [] for i in range(count)]
+    if pool_after is not None:
+        ops[pool_after].append({"op": "mean_pool"})
+    return ops
+
+
 def _dense_layer(w, bias, basis=IDENTITY):
     """Every entry of a stacked coefficient matrix w [|B|·out, in] as an edge."""
     r, c = np.nonzero(np.ones_like(w))
     return (r, c, w[r, c].astype(np.float32), bias, w.shape, basis)
 
 
+def _target_architecture(tensors, arch):
+    """A target whose metadata record its architecture (docs/FORMAT.md,
+    "Architecture"): batch norms folded into the layer before them."""
+    inp, layers, ops = arch["input"], [], []
+    shape = None if inp is None else ((inp["height"], inp["width"]) if inp["kind"] == "image" else None)
+    points = 1 if inp is None else (inp["height"] * inp["width"] if inp["kind"] == "image" else inp["points"])
+    if arch["layers"] and arch["layers"][0]["layer"] == "flatten":
+        shape, points = None, 1  # a flatten first moves no value of a channel-major row
+    first_points = points
+    for i, layer in enumerate(arch["layers"]):
+        kind, t = layer["layer"], lambda n: tensors[f"{i}.{n}"].astype(np.float64)
+        if kind == "linear":
+            layers.append([t("weight"), t("bias") if layer["bias"] else None, IDENTITY])
+        elif kind == "set":
+            w = np.concatenate([t("identity.weight"), t("mean.weight")])
+            layers.append([w, t("identity.bias") if layer["bias"] else None, {"kind": "deepsets"}])
+        elif kind == "conv2d":
+            w = t("weight")
+            out, inp_c, kh, kw = w.shape
+            basis = {"kind": "conv", "kernel": layer["kernel"], "stride": layer["stride"], "padding": layer["padding"],
+                     "dilation": layer["dilation"], "padding_mode": layer["padding_mode"], "height": shape[0],
+                     "width": shape[1]}
+            stacked = w.reshape(out, inp_c, kh * kw).transpose(2, 0, 1).reshape(kh * kw * out, inp_c)
+            layers.append([stacked, t("bias") if layer["bias"] else None, basis])
+            shape = tuple(_conv_out(basis))
+        elif kind == "batch_norm":
+            w, b, basis = layers[-1]
+            scale = t("weight") / np.sqrt(t("running_var") + layer["eps"])
+            size = _basis_size(basis)
+            layers[-1] = [w * np.tile(scale, size)[:, None], ((0.0 if b is None else b) - t("running_mean")) * scale
+                          + t("bias"), basis]
+            continue
+        elif kind == "flatten" and not layers:
+            continue  # a flatten first moves no value of a channel-major row
+        else:
+            op = {"relu": {"op": "relu"}, "mean_pool": {"op": "mean_pool"}, "flatten": {"op": "flatten"}}.get(kind)
+            if op is None:
+                window = "adaptive" if kind.startswith("adaptive") else "fixed"
+                op = {"op": "pool", "kind": "max" if "max" in kind else "avg", "window": window, "height": shape[0],
+                      "width": shape[1]}
+                op.update({k: v for k, v in layer.items() if k != "layer"})
+                op.setdefault("dilation", [1, 1])
+                op.setdefault("count_include_pad", False)
+                if window == "adaptive" and op["kind"] == "avg" and op["output"] == [1, 1]:
+                    op = {"op": "mean_pool"}
+                    shape = (1, 1)
+                else:
+                    shape = tuple(len(line) for line in _windows(op))
+            if op["op"] == "mean_pool":
+                shape = (1, 1)
+            ops[-1].append(op)
+            continue
+        ops.append([])
+    return {"layers": [_dense_layer(w.astype(np.float32), None if b is None else b.astype(np.float32), basis)
+                       for w, b, basis in layers],
+            "points": first_points, "ops": ops, "carried": False}
+
+
 def _target(tensors, meta):
     """A target of any kind in nn.Sequential layout (docs/FORMAT.md)."""
+    if "architecture" in meta:
+        return _target_architecture(tensors, json.loads(meta["architecture"]))
     shape = json.loads(meta["input"]) if "input" in meta else None
     layers, pool_after, points = [], None, 1
     for i in sorted({int(name.split(".")[0]) for name in tensors}):
@@ -232,11 +378,13 @@ def _target(tensors, meta):
         raise ValueError("neither an sslth ticket nor a target in nn.Sequential layout")
     if pool_after == len(layers) - 1:
         pool_after = None
-    return {"layers": layers, "points": points, "pool_after": pool_after}
+    return {"layers": layers, "points": points, "ops": _legacy_ops(len(layers), pool_after), "carried": False}
 
 
 def load(path):
-    """A model: {"layers": [(rows, cols, values, bias, (stacked out, in), basis)], "points", "pool_after"}."""
+    """A model: {"layers": [(rows, cols, values, bias, (stacked out, in), basis)], "points", "ops" (the
+    operations after each layer), "carried" (whether a flatten keeps one value of the last, constant
+    channel)}."""
     with safe_open(path, framework="numpy") as f:
         meta = f.metadata() or {}
     tensors = load_file(path)
@@ -244,18 +392,25 @@ def load(path):
     if fmt not in ("sslth-ticket-full", "sslth-ticket-compact"):
         return _target(tensors, meta)
     info = json.loads(meta["sslth"])
-    if info["version"] not in (1, 2, 3):
+    if info["version"] not in (1, 2, 3, 4):
         raise ValueError(f"ticket version {info['version']} is not known to this loader")
     chain = info.get("layers") or []
     bases = info.get("bases") or [IDENTITY] * max(len(info["pairs"]), len(chain))
-    pool = info.get("pool_after")
-    model = {"layers": [], "points": info.get("points", 1), "pool_after": None if pool is None else 2 * pool + 1}
+    count = len(chain) or 2 * len(info["pairs"])
+    if info["version"] == 4:
+        # A ReLU after every A layer, the recorded operations after each B.
+        ops = [[{"op": "relu"}] if l % 2 == 0 else (info["ops"] + [[]])[l // 2] for l in range(count)]
+    else:
+        pool = info.get("pool_after")
+        ops = _legacy_ops(count, None if pool is None else 2 * pool + 1)
+    model = {"layers": [], "points": info.get("points", 1), "ops": ops, "carried": bool(info["bias"]) and not chain}
+    layer_basis = lambda l: bases[l // 2] if chain or l % 2 == 1 else _a_basis(bases[l // 2])
     if fmt == "sslth-ticket-full":
         shapes = json.loads(meta["shapes"])
         for l, shape in enumerate(shapes):
             idx = tensors[f"{2 * l}.indices"].astype(np.int64)
             bias = tensors.get(f"{2 * l}.bias")
-            model["layers"].append((idx[:, 0], idx[:, 1], tensors[f"{2 * l}.values"], bias, tuple(shape), bases[l // 2]))
+            model["layers"].append((idx[:, 0], idx[:, 1], tensors[f"{2 * l}.values"], bias, tuple(shape), layer_basis(l)))
         return model
     encodings = json.loads(meta["masks"])
     derived = {}
@@ -265,7 +420,7 @@ def load(path):
             basis, layer = IDENTITY, chain[l]
             rows, cols, hidden = layer["rows"], layer["cols"], layer["rows"]
         else:
-            pair, basis = info["pairs"][l // 2], bases[l // 2]
+            pair, basis = info["pairs"][l // 2], layer_basis(l)
             hidden = 2 * pair["n"] * pair["d_in"]
             rows, cols = (_basis_size(basis) * hidden, pair["d_in"]) if l % 2 == 0 else (pair["rows"], hidden)
         if enc == "from-b":
@@ -322,9 +477,9 @@ def forward(model, x):
         out = sum(_apply(basis, q, z[:, q]) for q in range(size))
         if bias is not None:
             out = out + bias[None, :, None]
-        h = np.maximum(out, 0.0) if i + 1 < len(layers) else out
-        if model["pool_after"] == i:
-            h = h.mean(axis=2, keepdims=True)
+        h = out
+        for op in model["ops"][i]:
+            h = _op(op, h, model["carried"] and i + 1 < len(layers))
     return h.reshape(h.shape[0], -1).astype(np.float32)
 
 

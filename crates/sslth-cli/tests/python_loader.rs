@@ -2,7 +2,8 @@
 //! docs/FORMAT.md, runs targets, full tickets and compact tickets (its own
 //! ChaCha8 regenerates the weights) and agrees with sslth's forward pass
 //! and with `sslth predict` to 1e-5 of the logits' scale, for dense, CNN
-//! and DeepSets models. The test makes its own venv with
+//! and DeepSets models and for targets of general layers (recorded
+//! architectures) and their version-4 tickets. The test makes its own venv with
 //! numpy and safetensors (from PyPI) under Cargo's target folder.
 
 mod common;
@@ -139,6 +140,127 @@ fn numpy_loader_runs_popup_tickets() {
             assert!(py.status().unwrap().success(), "the reference loader failed on {out}");
             let gap = worst(&read_npy(&y), &ours);
             assert!(gap < 1e-5, "{name} compact={compact}: numpy and sslth differ by {gap}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Targets that record their architecture (zero, reflect and replicate
+/// padding, stride, dilation, an even kernel, a folded batch norm, max,
+/// average and adaptive pooling before or after the ReLU, a flatten) and
+/// their version-4 tickets, full and compact, run in the numpy loader as
+/// in sslth: docs/FORMAT.md's architecture and version 4 read by a second
+/// implementation.
+#[test]
+fn numpy_loader_runs_general_layers() {
+    let python = venv_python();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../python/sslth_ticket.py");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("pyloader-general-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let conv = |i: usize, o: usize, k: [usize; 2], s: usize, p: [usize; 2], d: usize, mode: &str| {
+        format!(
+            r#"{{"layer": "conv2d", "in_channels": {i}, "out_channels": {o}, "kernel": {k:?}, "stride": [{s}, {s}],
+                "padding": {p:?}, "dilation": [{d}, {d}], "padding_mode": "{mode}", "bias": true}}"#
+        )
+    };
+    let pool = |kind: &str, k: usize, s: usize, p: usize| {
+        let extra = if kind == "max" { r#""dilation": [1, 1]"# } else { r#""count_include_pad": false"# };
+        format!(
+            r#"{{"layer": "{kind}_pool2d", "kernel": [{k}, {k}], "stride": [{s}, {s}], "padding": [{p}, {p}], {extra}}}"#
+        )
+    };
+    let relu = r#"{"layer": "relu"}"#.to_string();
+    let flatten = r#"{"layer": "flatten"}"#.to_string();
+    let linear =
+        |i: usize, o: usize| format!(r#"{{"layer": "linear", "in_features": {i}, "out_features": {o}, "bias": true}}"#);
+    let archs = [
+        vec![
+            conv(1, 3, [3, 3], 2, [1, 1], 1, "zeros"),
+            r#"{"layer": "batch_norm", "features": 3, "eps": 1e-5}"#.into(),
+            relu.clone(),
+            pool("max", 2, 2, 0),
+            flatten.clone(),
+            linear(12, 4),
+        ],
+        vec![
+            conv(1, 2, [3, 3], 1, [1, 1], 1, "reflect"),
+            pool("max", 3, 2, 1),
+            relu.clone(),
+            conv(2, 3, [2, 2], 1, [1, 0], 2, "replicate"),
+            relu.clone(),
+            pool("avg", 2, 1, 1),
+            r#"{"layer": "adaptive_max_pool2d", "output": [2, 3]}"#.into(),
+            flatten.clone(),
+            linear(18, 4),
+        ],
+    ];
+    let (rows, d) = (40, 64);
+    let x: Vec<f32> = (0..rows * d).map(|i| (sslth::weights::uniform_weight(3, 0, i as u64) * 0.2) as f32).collect();
+    write_npy(&dir.join("x.npy"), &x, rows, d);
+    for (a, layers) in archs.iter().enumerate() {
+        let json = format!(
+            r#"{{"input": {{"kind": "image", "channels": 1, "height": 8, "width": 8}}, "layers": [{}]}}"#,
+            layers.join(", ")
+        );
+        let arch: sslth::net::Architecture = serde_json::from_str(&json).unwrap();
+        // Seeded tensors of every shape the layers name.
+        let (_, shapes) = {
+            let mut named = sslth::net::Tensors::new();
+            for (i, l) in serde_json::to_value(&arch.layers).unwrap().as_array().unwrap().iter().enumerate() {
+                let n = |k: &str| l[k].as_u64().unwrap_or(0) as usize;
+                let mut put = |name: &str, shape: Vec<usize>, shift: f32| {
+                    let len = shape.iter().product::<usize>();
+                    let s = (i * 10 + name.len()) as u64;
+                    let v = (0..len).map(|j| (sslth::weights::uniform_weight(9, s, j as u64) * 0.4) as f32 + shift);
+                    named.insert(format!("{i}.{name}"), (shape, v.collect()));
+                };
+                match l["layer"].as_str().unwrap() {
+                    "conv2d" => {
+                        let k: Vec<usize> =
+                            l["kernel"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+                        put("weight", vec![n("out_channels"), n("in_channels"), k[0], k[1]], 0.0);
+                        put("bias", vec![n("out_channels")], 0.0);
+                    }
+                    "linear" => {
+                        put("weight", vec![n("out_features"), n("in_features")], 0.0);
+                        put("bias", vec![n("out_features")], 0.0);
+                    }
+                    "batch_norm" => {
+                        for (t, shift) in [("weight", 1.0), ("bias", 0.0), ("running_mean", 0.0), ("running_var", 1.0)]
+                        {
+                            put(t, vec![n("features")], shift);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            ((), named)
+        };
+        let net = sslth::net::Network::from_architecture(&arch, shapes).unwrap();
+        let target = dir.join(format!("target{a}.safetensors"));
+        std::fs::write(&target, sslth::files::target::to_safetensors(&net, None, Default::default())).unwrap();
+        let target = target.display().to_string();
+        for compact in [false, true] {
+            let ticket = dir.join(format!("ticket{a}-{compact}.safetensors")).display().to_string();
+            let mut args =
+                vec!["build", "--target", &target, "--k", "4", "--weight-eps", "0.01", "--data", "none", "-o", &ticket];
+            if compact {
+                args.push("--compact");
+            }
+            let o = Command::new(env!("CARGO_BIN_EXE_sslth")).args(&args).output().unwrap();
+            assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+            let loaded = sslth::files::read_ticket(Path::new(&ticket)).unwrap();
+            assert_eq!(loaded.meta.version, 4);
+            for (file, ours) in [(&ticket, loaded.net.forward_batch(&x, rows)), (&target, net.forward_batch(&x, rows))]
+            {
+                let y = dir.join(format!("py-{a}-{compact}.npy"));
+                let mut py = Command::new(&python);
+                py.arg(&script).arg(file).arg(dir.join("x.npy")).arg(&y).arg("--scaled");
+                assert!(py.status().unwrap().success(), "the reference loader failed on {file}");
+                let gap = worst(&read_npy(&y), &ours);
+                assert!(gap < 1e-5, "{file}: numpy and sslth differ by {gap}");
+            }
         }
     }
     std::fs::remove_dir_all(&dir).unwrap();
