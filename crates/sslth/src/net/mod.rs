@@ -11,13 +11,14 @@ mod conv;
 mod kind;
 mod network;
 mod pool;
+mod structure;
 
 pub use arch::{ArchLayer, Architecture, NamedTensor, Tensors};
 pub use basis::{Basis, BasisSpec, Conv2d, DeepSets, Identity};
 pub use conv::{Conv, ConvGeometry, PaddingMode};
 pub use kind::Kind;
 pub use network::{
-    conv_coefficients, conv_weight, dot, ConvWeights, Equivariant, FixedOp, Layer, LinearWeights, Network, SetWeights,
-    Structure,
+    conv_coefficients, conv_weight, dot, ConvWeights, Equivariant, Layer, LinearWeights, Network, SetWeights,
 };
 pub use pool::{Pool, PoolKind, PoolSpec, Window};
+pub use structure::{FixedOp, Structure};
