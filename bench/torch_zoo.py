@@ -33,6 +33,7 @@ import sslth
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SSLTH = os.path.join(ROOT, "target", "release", "sslth")
 MNIST = os.path.join(ROOT, "..", "shared", "data", "mnist")
+FASHION = "/usr/share/datasets/fashion-mnist"
 
 
 def digits():
@@ -43,19 +44,24 @@ def digits():
     return (x[~test].reshape(-1, 1, 8, 8), y[~test]), (x[test].reshape(-1, 1, 8, 8), y[test]), 16.0 / 128.0
 
 
-def idx(name):
-    with gzip.open(os.path.join(MNIST, name), "rb") as f:
+def idx(folder, name):
+    with gzip.open(os.path.join(folder, name), "rb") as f:
         raw = f.read()
     ndim = raw[3]
     dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
     return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
-def mnist():
+def mnist(folder=MNIST, sep="."):
     scale = 1.0 / (255.0 * 28.0)
-    part = lambda p: ((idx(f"{p}-images.idx3-ubyte.gz").astype(np.float32) * scale).reshape(-1, 1, 28, 28),
-                      idx(f"{p}-labels.idx1-ubyte.gz").astype(np.int64))
+    part = lambda p: ((idx(folder, f"{p}-images{sep}idx3-ubyte.gz").astype(np.float32) * scale).reshape(-1, 1, 28, 28),
+                      idx(folder, f"{p}-labels{sep}idx1-ubyte.gz").astype(np.int64))
     return part("train"), part("t10k"), 255.0 * scale
+
+
+def fashion():
+    """Fashion-MNIST from the Debian package (bench/torch_zoo.sh installs it)."""
+    return mnist(FASHION, "-")
 
 
 def train(model, data, epochs, lr=3e-3, batch=64):
@@ -134,18 +140,36 @@ def zoo():
                                                                  nn.ReLU(), nn.Flatten(), nn.Linear(8 * 5 * 5, 10)),
                                                    digits, 60),
         "LeNet-5 on MNIST": (LeNet5(), mnist, 2),
+        "ResNet (BatchNorm, stride-2 stage) on Fashion-MNIST": (ResNet(), fashion, 2),
     }
+
+
+class ResNet(nn.Module):
+    """A small ResNet: a stem, a basic block, a stride-2 stage with a 1×1
+    shortcut, global average pooling, a linear head."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU())
+        self.stage1, self.stage2 = BasicBlock(8, 8, 1), BasicBlock(8, 16, 2)
+        self.head = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = self.stage2(self.stage1(self.stem(x)))
+        return self.head(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
 def refused():
     x = torch.rand(4, 1, 8, 8) / 8
     head = lambda act: nn.Sequential(nn.Flatten(), nn.Linear(64, 16), act, nn.Linear(16, 10)).eval()
-    res = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), BasicBlock(8, 16, 2),
-                        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 10)).eval()
+
+    class Doubled(nn.Module):
+        def forward(self, x):
+            return torch.flatten(x + x, 1)[:, :10]
     out = []
     for name, model in [("GELU MLP", head(nn.GELU())), ("Tanh MLP", head(nn.Tanh())),
                         ("LeakyReLU MLP", head(nn.LeakyReLU())), ("LayerNorm MLP", head(nn.LayerNorm(16))),
-                        ("ResNet basic block (BatchNorm, stride-2 1x1 shortcut)", res)]:
+                        ("x + x (a sum that is no residual block)", Doubled().eval())]:
         try:
             sslth.from_torch(model, x)
             out.append((name, "ACCEPTED"))
@@ -191,7 +215,7 @@ def main():
         target = sslth.from_torch(model, xt_t[:64])
         tpath, kpath = os.path.join(tmp, "target.safetensors"), os.path.join(tmp, "ticket.safetensors")
         target.save(tpath, force=True)
-        data_name = "digits" if data_fn is digits else f"mnist:{MNIST}"
+        data_name = {digits: "digits", mnist: f"mnist:{MNIST}", fashion: "fashion-mnist"}[data_fn]
         cmd = ["/usr/bin/time", "-f", "%e %M", SSLTH, "build", "--target", tpath, "--k", k, "--weight-eps",
                str(w_eps), "--data", data_name, "--json", "-o", kpath, "--force"]
         p = subprocess.run(cmd, capture_output=True, text=True)

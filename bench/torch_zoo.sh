@@ -7,5 +7,8 @@
 #   bash bench/torch_zoo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ ! -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
+  apt-get install -y -q dataset-fashion-mnist >/dev/null
+fi
 source bench/torch_venv.sh
 $venv/bin/python bench/torch_zoo.py

@@ -20,7 +20,7 @@ import operator
 import numpy as np
 
 SUPPORTED = ("tickets need ReLU networks of Linear, Conv2d, BatchNorm1d/2d, Dropout, Flatten/view/reshape, ReLU, "
-             "MaxPool2d, AvgPool2d, AdaptiveMaxPool2d, AdaptiveAvgPool2d and DeepSets set layers")
+             "MaxPool2d, AvgPool2d, AdaptiveMaxPool2d, AdaptiveAvgPool2d, DeepSets set layers and residual blocks")
 
 
 class UnsupportedModelError(ValueError):
@@ -59,10 +59,10 @@ def _bind(args, kwargs, names, defaults):
 
 
 class _Reader:
-    def __init__(self, torch, gm):
-        self.torch, self.gm = torch, gm
+    def __init__(self, torch, gm, prefix="", tensors=None):
+        self.torch, self.gm, self.prefix = torch, gm, prefix
         self.modules = dict(gm.named_modules())
-        self.layers, self.tensors = [], {}
+        self.layers, self.tensors = [], {} if tensors is None else tensors
 
     def refuse(self, node, what):
         raise UnsupportedModelError(f"{what}: {SUPPORTED}")
@@ -72,7 +72,7 @@ class _Reader:
         self.layers.append(layer)
         for name, t in tensors.items():
             if t is not None:
-                self.tensors[f"{i}.{name}"] = t.detach().cpu().numpy().astype(np.float32)
+                self.tensors[f"{self.prefix}{i}.{name}"] = t.detach().cpu().numpy().astype(np.float32)
 
     def module(self, node, shape_in, shape_out):
         nn = self.torch.nn
@@ -227,6 +227,74 @@ class _Reader:
             self.refuse(node, f"{where} is not a method sslth reads")
 
 
+ADDS = (operator.add, operator.iadd)
+
+
+def _tensor_inputs(node):
+    return [a for a in node.all_input_nodes if hasattr(a.meta.get("tensor_meta"), "shape")]
+
+
+def _tensor_users(node):
+    """The nodes that use `node`'s value as a tensor (not `x.size(0)`)."""
+    return [u for u in node.users if u.op == "output" or hasattr(u.meta.get("tensor_meta"), "shape")]
+
+
+def _is_add(torch, node):
+    return node.op == "call_function" and node.target in ADDS + (torch.add,) and len(_tensor_inputs(node)) == 2
+
+
+def _read_node(reader, node, previous):
+    """One node that takes `previous` alone, into `reader`'s layers."""
+    shape_in, shape_out = tuple(previous.meta["tensor_meta"].shape), tuple(node.meta["tensor_meta"].shape)
+    args, kwargs = list(node.args), dict(node.kwargs)
+    if node.op == "call_module":
+        reader.module(node, shape_in, shape_out)
+    elif node.op == "call_function":
+        if node.target in ADDS:
+            reader.refuse(node, f"{_owner(node)}adds values at node {node.name} other than a residual block's paths")
+        reader.function(node, shape_in, shape_out, args, kwargs)
+    elif node.op == "call_method":
+        reader.method(node, shape_in, shape_out, args, kwargs)
+
+
+def _residual(torch, reader, fork, done):
+    """The residual block that starts where `fork`'s value goes two ways
+    and ends at the sum of the two paths: the longer path is `main`, the
+    other (none: the identity) `shortcut`, each read node by node. Returns
+    the sum's node."""
+    paths = []
+    for start in _tensor_users(fork):
+        path, node = [], start
+        while not _is_add(torch, node):
+            users = _tensor_users(node)
+            if node.op == "output" or len(users) != 1 or _tensor_inputs(node) != [path[-1] if path else fork]:
+                raise UnsupportedModelError(f"{_owner(node)}the graph branches at node {node.name} other than into "
+                                            f"a residual block of two paths summed: {SUPPORTED}")
+            path.append(node)
+            node = users[0]
+        paths.append((path, node))
+    joins = {end for _, end in paths}
+    ends = {p[-1] if p else fork for p, _ in paths}
+    if len(paths) != 2 or len(joins) != 1 or set(_tensor_inputs(next(iter(joins)))) != ends:
+        raise UnsupportedModelError(f"{_owner(fork)}the value of node {fork.name} goes {len(paths)} ways: only "
+                                    f"residual blocks (two paths, then their sum) are read")
+    (main, add), (short, _) = sorted(paths, key=lambda p: -len(p[0]))
+    i = len(reader.layers)
+    sub = {}
+    for name, path in (("main", main), ("shortcut", short)):
+        r = _Reader(torch, reader.gm, f"{reader.prefix}{i}.{name}.", reader.tensors)
+        previous = fork
+        for node in path:
+            if hasattr(node.meta.get("tensor_meta"), "shape"):
+                _read_node(r, node, previous)
+                previous = node
+            done.add(node)
+        sub[name] = r.layers
+    reader.layers.append({"layer": "residual", "main": sub["main"], "shortcut": sub["shortcut"]})
+    done.add(add)
+    return add
+
+
 def from_torch(model, example_input, input_scale=None):
     """A target (:class:`sslth.Model`) from a ``torch.nn.Module`` in eval
     mode, read from its forward pass as traced by ``torch.fx`` on
@@ -237,9 +305,13 @@ def from_torch(model, example_input, input_scale=None):
     layer before them and dropout is the identity. The target's forward
     is checked against the module's on ``example_input``.
 
+    A residual block (the value goes two ways, the paths are summed:
+    ResNet's basic block with an identity or a strided 1×1 shortcut) is
+    read too (docs/THEORY.md §4.5).
+
     Raises :class:`UnsupportedModelError` (a ``ValueError``), in one line
     naming the module's path and class, for anything else (GELU, Tanh,
-    LeakyReLU, LayerNorm, attention, residual additions, grouped
+    LeakyReLU, LayerNorm, attention, other sums or branchings, grouped
     convolutions, an unknown function), and ``ValueError`` for a module in
     training mode. ``Model.save(path)`` then writes the target with its
     whole architecture, so ``sslth build`` reads it with no guess.
@@ -267,12 +339,10 @@ def from_torch(model, example_input, input_scale=None):
     with torch.no_grad():
         ShapeProp(gm).propagate(x)
     reader = _Reader(torch, gm)
+    current, done = None, set()
     for node in gm.graph.nodes:
-        if node.op == "call_function" and node.target in (operator.add, torch.add, operator.iadd):
-            raise UnsupportedModelError(f"{_owner(node)}adds two values at node {node.name} (a residual connection): "
-                                        f"residual blocks are not read yet; {SUPPORTED}")
-    current = None
-    for node in gm.graph.nodes:
+        if node in done:
+            continue
         if node.op == "placeholder":
             if current is not None:
                 raise UnsupportedModelError("the model's forward takes more than one input")
@@ -285,21 +355,17 @@ def from_torch(model, example_input, input_scale=None):
         meta = node.meta.get("tensor_meta")
         if node.op == "call_method" and node.target == "size" or meta is None or not hasattr(meta, "shape"):
             continue  # x.size(0) and other non-tensor values feed a reshape
-        tensor_args = [a for a in node.all_input_nodes if hasattr(a.meta.get("tensor_meta"), "shape")]
-        if tensor_args != [current]:
+        if len(_tensor_users(current)) > 1:
+            # A fork: a residual block, read up to the sum that joins it.
+            current = _residual(torch, reader, current, done)
+            continue
+        if _tensor_inputs(node) != [current]:
             if node.op == "get_attr":
                 raise UnsupportedModelError(f"model.{node.target} is used as a tensor in forward: {SUPPORTED}")
             raise UnsupportedModelError(
-                f"node {node.name} ({node.op} {getattr(node.target, '__name__', node.target)}) does not take the "
-                f"previous layer's output alone: residual and branching graphs are not read yet")
-        shape_in, shape_out = tuple(current.meta["tensor_meta"].shape), tuple(meta.shape)
-        args = list(node.args)
-        if node.op == "call_module":
-            reader.module(node, shape_in, shape_out)
-        elif node.op == "call_function":
-            reader.function(node, shape_in, shape_out, args, dict(node.kwargs))
-        elif node.op == "call_method":
-            reader.method(node, shape_in, shape_out, args, dict(node.kwargs))
+                f"{_owner(node)}node {node.name} ({node.op} {getattr(node.target, '__name__', node.target)}) does "
+                f"not take the previous layer's output alone: {SUPPORTED}")
+        _read_node(reader, node, current)
         current = node
     dims = list(x.shape[1:])
     if len(dims) == 3:
@@ -311,7 +377,10 @@ def from_torch(model, example_input, input_scale=None):
     else:
         raise ValueError(f"example_input has shape {list(x.shape)}: give a batch of vectors, images or sets")
     arch = {"input": input_shape, "layers": reader.layers}
-    target = _sslth.target_from_state_dict(reader.tensors, None, input_scale, json.dumps(arch))
+    try:
+        target = _sslth.target_from_state_dict(reader.tensors, None, input_scale, json.dumps(arch))
+    except ValueError as e:  # the layers read, in a combination sslth does not take
+        raise UnsupportedModelError(f"{e}: {SUPPORTED}") from None
     with torch.no_grad():
         want = model(x).detach().cpu().numpy().astype(np.float64)
     rows = x.detach().cpu().numpy()

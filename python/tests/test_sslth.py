@@ -397,6 +397,20 @@ def torch_zoo(torch):
         return nn.Sequential(nn.Conv2d(1, 4, 3, **kw), nn.BatchNorm2d(4), nn.ReLU(inplace=True),
                              nn.AdaptiveMaxPool2d((2, 2)), nn.Flatten(), nn.Linear(16, 10))
 
+    class Block(nn.Module):
+        """A ResNet basic block: two 3×3 convolutions with batch norms, an
+        identity or a strided 1×1 shortcut, the sum, a ReLU."""
+
+        def __init__(self, c_in, c_out, stride):
+            super().__init__()
+            self.c1, self.b1 = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False), nn.BatchNorm2d(c_out)
+            self.c2, self.b2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False), nn.BatchNorm2d(c_out)
+            self.short = nn.Sequential() if stride == 1 and c_in == c_out else nn.Sequential(
+                nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
+
+        def forward(self, x):
+            return F.relu(self.b2(self.c2(F.relu(self.b1(self.c1(x))))) + self.short(x))
+
     img = torch.rand(12, 1, 8, 8) / 8
     vec = torch.rand(12, 64) / 8
     zoo = {
@@ -416,6 +430,8 @@ def torch_zoo(torch):
     zoo["conv dilation 2"] = (conv_net(padding=2, dilation=2), img)
     zoo["conv even kernel"] = (nn.Sequential(nn.Conv2d(1, 3, 4), nn.ReLU(),
                                              nn.Flatten(), nn.Linear(75, 10)), img)
+    zoo["resnet"] = (nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), Block(4, 4, 1),
+                                   Block(4, 6, 2), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(6, 10)), img)
     zoo["sets"] = (nn.Sequential(SetLayer(3, 6, True), nn.ReLU(), SetLayer(6, 5, False), nn.ReLU(),
                                  MeanOverPoints(), nn.Linear(5, 3)), torch.rand(12, 7, 3) / 5)
     for model, _ in zoo.values():
@@ -466,7 +482,7 @@ def test_tickets_of_torch_models_run_in_torch_and_stay_within_their_certificate_
     torch.manual_seed(4)
     zoo = torch_zoo(torch)
     for name in ("lenet", "conv zeros stride 2", "conv reflect stride 2", "avg pool", "flatten first, batch norm",
-                 "custom module", "sets"):
+                 "custom module", "sets", "resnet"):
         model, x = zoo[name]
         target = sslth.from_torch(model, x)
         np.testing.assert_allclose(target.to_torch()(x).detach().numpy(), model(x).detach().numpy(), rtol=1e-5,
@@ -497,6 +513,14 @@ def test_from_torch_refuses_what_it_cannot_read_in_one_line():
         def forward(self, x):
             return self.fc(torch.flatten(torch.relu(self.c(x)) + x, 1))
 
+    class Doubled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(64, 10)
+
+        def forward(self, x):
+            return self.fc(torch.flatten(x + x, 1))
+
     head = lambda act: nn.Sequential(nn.Flatten(), nn.Linear(64, 8), act, nn.Linear(8, 10)).eval()
     cases = [
         (head(nn.GELU()), r"model\.2 \(GELU\)"),
@@ -505,7 +529,8 @@ def test_from_torch_refuses_what_it_cannot_read_in_one_line():
         (head(nn.LayerNorm(8)), r"model\.2 \(LayerNorm\)"),
         (nn.Sequential(nn.Conv2d(1, 2, 3, groups=1, padding=1), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True),
                        nn.Flatten(), nn.Linear(32, 10)).eval(), r"model\.2 \(MaxPool2d\) has ceil_mode"),
-        (Residual().eval(), "residual"),
+        (Residual().eval(), "must end with a convolution"),
+        (Doubled().eval(), r"adds values at node add other than a residual block"),
     ]
     for model, needle in cases:
         with pytest.raises(sslth.UnsupportedModelError, match=needle) as e:

@@ -444,7 +444,7 @@ fn ticket_commands_refuse_bad_input_in_one_line() {
         (words(&format!("build --target {t} --weight-eps 0.01 -o {}", p("nodir/x"))), "no folder"),
         (words(&format!("build --target {t} --eps 1 -o {t}")), "must differ"),
         (words(&format!("build --target {t} --eps 1 -o {t} --force")), "must differ"),
-        (words(&format!("train --data mnist -o {}", p("x"))), "unknown dataset"),
+        (words(&format!("train --data svhn -o {}", p("x"))), "unknown dataset"),
         (words(&format!("train --arch 64-x-10 -o {}", p("x"))), "positive widths"),
         (words(&format!("train --arch 32-10 -o {}", p("x"))), "inputs"),
         (words(&format!("eval --model {}", p("junk.safetensors"))), "not a valid safetensors"),

@@ -17,17 +17,23 @@ fn draw(n: usize, stream: u64, scale: f64) -> Vec<f32> {
 }
 
 /// A network from an architecture's JSON with seeded weights for every
-/// tensor it names (batch-norm variances positive).
+/// tensor it names (batch-norm variances positive), residual blocks'
+/// paths included.
 fn network(json: &str) -> Network {
     let arch: Architecture = serde_json::from_str(json).unwrap();
     let mut tensors = Tensors::new();
-    for (i, layer) in serde_json::to_value(&arch.layers).unwrap().as_array().unwrap().iter().enumerate() {
+    fill(&serde_json::to_value(&arch.layers).unwrap(), "", &mut tensors);
+    Network::from_architecture(&arch, tensors).unwrap()
+}
+
+fn fill(layers: &serde_json::Value, prefix: &str, tensors: &mut Tensors) {
+    for (i, layer) in layers.as_array().unwrap().iter().enumerate() {
         let get = |k: &str| layer[k].as_u64().unwrap_or(0) as usize;
-        let s = 100 * i as u64;
+        let s = 100 * i as u64 + 7 * prefix.len() as u64;
         let mut put = |name: &str, shape: Vec<usize>, scale: f64, shift: f32| {
             let n = shape.iter().product();
             let v = draw(n, s + name.len() as u64, scale).into_iter().map(|v| v + shift).collect();
-            tensors.insert(format!("{i}.{name}"), (shape, v));
+            tensors.insert(format!("{prefix}{i}.{name}"), (shape, v));
         };
         match layer["layer"].as_str().unwrap() {
             "conv2d" => {
@@ -53,10 +59,13 @@ fn network(json: &str) -> Network {
                 put("running_mean", vec![f], 0.1, 0.0);
                 put("running_var", vec![f], 0.3, 1.0);
             }
+            "residual" => {
+                fill(&layer["main"], &format!("{prefix}{i}.main."), tensors);
+                fill(&layer["shortcut"], &format!("{prefix}{i}.shortcut."), tensors);
+            }
             _ => {}
         }
     }
-    Network::from_architecture(&arch, tensors).unwrap()
 }
 
 /// A `conv2d` layer with a bias (see [`no_bias`]).
@@ -115,6 +124,30 @@ fn targets() -> Vec<(&'static str, Network)> {
                 f.clone(),
                 linear(12, 3),
             ])),
+        ),
+        (
+            "a residual block: stride 2, batch norms, a 1×1 shortcut",
+            network(&arch(
+                1,
+                6,
+                6,
+                &[
+                    conv(1, 3, [3, 3], 1, [1, 1], 1, "zeros"),
+                    r.clone(),
+                    format!(
+                        r#"{{"layer": "residual", "main": [{}, {}, {RELU}, {}], "shortcut": [{}, {}]}}"#,
+                        conv(3, 4, [3, 3], 2, [1, 1], 1, "zeros"),
+                        r#"{"layer": "batch_norm", "features": 4, "eps": 1e-5}"#,
+                        conv(4, 4, [3, 3], 1, [1, 1], 1, "zeros"),
+                        no_bias(conv(3, 4, [1, 1], 2, [0, 0], 1, "zeros")),
+                        r#"{"layer": "batch_norm", "features": 4, "eps": 1e-5}"#,
+                    ),
+                    r.clone(),
+                    r#"{"layer": "adaptive_avg_pool2d", "output": [1, 1]}"#.into(),
+                    f.clone(),
+                    linear(4, 3),
+                ],
+            )),
         ),
         (
             "a 1×1 convolution, ReLU alone between layers",
@@ -330,4 +363,70 @@ fn a_circular_strided_ticket_is_invariant_where_its_target_is() {
     assert!(worst(&circular) < 1e-6, "circular: {}", worst(&circular));
     let zeros = ticket_of(&net("zeros"), 1e-3).to_sparse();
     assert!(worst(&zeros) > 1e-4, "zero padding is not invariant: {}", worst(&zeros));
+}
+
+/// A residual block read from an architecture computes main(x) +
+/// shortcut(x), its paths run as networks of their own from the same
+/// tensors: a strided block with a 1×1 shortcut and batch norms, an
+/// identity block, and a one-convolution block.
+#[test]
+fn a_residual_block_is_its_two_paths_summed() {
+    let bn = |f: usize| format!(r#"{{"layer": "batch_norm", "features": {f}, "eps": 1e-5}}"#);
+    let cases = [
+        (
+            vec![
+                conv(4, 6, [3, 3], 2, [1, 1], 1, "zeros"),
+                bn(6),
+                RELU.into(),
+                conv(6, 6, [3, 3], 1, [1, 1], 1, "reflect"),
+                bn(6),
+            ],
+            vec![no_bias(conv(4, 6, [1, 1], 2, [0, 0], 1, "zeros")), bn(6)],
+        ),
+        (
+            vec![
+                conv(4, 5, [3, 3], 1, [1, 1], 1, "zeros"),
+                RELU.into(),
+                conv(5, 5, [5, 5], 1, [2, 2], 1, "zeros"),
+                RELU.into(),
+                conv(5, 4, [3, 3], 1, [2, 2], 2, "replicate"),
+            ],
+            vec![],
+        ),
+        (vec![conv(4, 4, [3, 3], 1, [1, 1], 1, "zeros")], vec![]),
+    ];
+    let input = r#"{"kind": "image", "channels": 4, "height": 6, "width": 6}"#;
+    for (main, short) in cases {
+        let block =
+            format!(r#"{{"layer": "residual", "main": [{}], "shortcut": [{}]}}"#, main.join(", "), short.join(", "));
+        let whole: Architecture =
+            serde_json::from_str(&format!(r#"{{"input": {input}, "layers": [{block}, {FLATTEN}]}}"#)).unwrap();
+        let mut tensors = Tensors::new();
+        fill(&serde_json::to_value(&whole.layers).unwrap(), "", &mut tensors);
+        let part = |layers: &[String], prefix: &str| -> Network {
+            let mut l = layers.to_vec();
+            l.push(FLATTEN.into());
+            let arch: Architecture =
+                serde_json::from_str(&format!(r#"{{"input": {input}, "layers": [{}]}}"#, l.join(", "))).unwrap();
+            let own = tensors.iter().filter_map(|(k, v)| k.strip_prefix(prefix).map(|k| (k.to_string(), v.clone())));
+            Network::from_architecture(&arch, own.collect()).unwrap()
+        };
+        let net = Network::from_architecture(&whole, tensors.clone()).unwrap();
+        let x = draw(5 * 144, 21, 1.0);
+        let y = net.forward_batch(&x, 5);
+        let m = part(&main, "0.main.").forward_batch(&x, 5);
+        let s = if short.is_empty() { x.clone() } else { part(&short, "0.shortcut.").forward_batch(&x, 5) };
+        let gap = y.iter().zip(m.iter().zip(&s)).map(|(y, (m, s))| (y - (m + s)).abs()).fold(0.0f32, f32::max);
+        assert!(gap < 1e-5, "{block}: {gap}");
+    }
+    // What the reading cannot carry is refused in one line.
+    let bad = format!(
+        r#"{{"input": {input}, "layers": [{{"layer": "residual", "main": [{}], "shortcut": []}}, {FLATTEN}]}}"#,
+        conv(4, 4, [3, 1], 1, [1, 0], 1, "zeros")
+    );
+    let arch: Architecture = serde_json::from_str(&bad).unwrap();
+    let mut tensors = Tensors::new();
+    fill(&serde_json::to_value(&arch.layers).unwrap(), "", &mut tensors);
+    let e = Network::from_architecture(&arch, tensors).unwrap_err();
+    assert!(e.contains("odd square kernel with same-size padding") && !e.contains('\n'), "{e}");
 }
