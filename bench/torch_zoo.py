@@ -140,7 +140,7 @@ def zoo():
                                                                  nn.ReLU(), nn.Flatten(), nn.Linear(8 * 5 * 5, 10)),
                                                    digits, 60),
         "LeNet-5 on MNIST": (LeNet5(), mnist, 2),
-        "ResNet (BatchNorm, stride-2 stage) on Fashion-MNIST": (ResNet(), fashion, 1),
+        "ResNet (BatchNorm, stride-2 stage) on Fashion-MNIST": (ResNet(), fashion, 1, 0.0005),
     }
 
 
