@@ -55,9 +55,11 @@ pub struct PoolSpec {
 }
 
 impl PoolSpec {
-    /// The output map `[H', W']`, or why there is none.
+    /// The output map `[H', W']` (`[0, 0]` for a spec [`Pool::new`]
+    /// refuses), from the windows' count per dimension.
     pub fn output(&self) -> [usize; 2] {
-        Pool::new(*self).map_or([0, 0], |p| p.output())
+        let count = |d: usize, size: usize| line(&self.window, d, size, self.kind).map_or(0, |w| w.len());
+        [count(0, self.height), count(1, self.width)]
     }
 
     /// Whether a constant map comes out other than constant: an average
