@@ -265,11 +265,20 @@ def _pool(op, h):
     return out.reshape(h.shape[0], h.shape[1], -1)
 
 
-def _op(op, h, carried):
+def _op(op, h, carried, saved):
     """One operation between layers on h [rows, channels, points]; with
     `carried` the last channel is the constant that carries biases, of
-    which a flatten keeps the first point."""
+    which a flatten keeps the first point; `saved` holds what residual
+    forks set aside."""
     kind = op["op"]
+    if kind == "fork":
+        saved.append(h)
+        return h
+    if kind == "swap":
+        h, saved[-1] = saved[-1], h
+        return h
+    if kind == "add":
+        return h + saved.pop()
     if kind == "relu":
         return np.maximum(h, 0.0)
     if kind == "mean_pool":
@@ -297,15 +306,25 @@ def _dense_layer(w, bias, basis=IDENTITY):
 
 def _target_architecture(tensors, arch):
     """A target whose metadata record its architecture (docs/FORMAT.md,
-    "Architecture"): batch norms folded into the layer before them."""
-    inp, layers, ops = arch["input"], [], []
+    "Architecture"): batch norms folded into the layer before them, a
+    residual block as fork, main path, swap, shortcut, add."""
+    inp, state = arch["input"], {"layers": [], "ops": []}
     shape = None if inp is None else ((inp["height"], inp["width"]) if inp["kind"] == "image" else None)
     points = 1 if inp is None else (inp["height"] * inp["width"] if inp["kind"] == "image" else inp["points"])
     if arch["layers"] and arch["layers"][0]["layer"] == "flatten":
         shape, points = None, 1  # a flatten first moves no value of a channel-major row
-    first_points = points
-    for i, layer in enumerate(arch["layers"]):
-        kind, t = layer["layer"], lambda n: tensors[f"{i}.{n}"].astype(np.float64)
+    _read_layers(tensors, arch["layers"], "", shape, state)
+    return {"layers": [_dense_layer(w.astype(np.float32), None if b is None else b.astype(np.float32), basis)
+                       for w, b, basis in state["layers"]],
+            "points": points, "ops": state["ops"], "carried": False}
+
+
+def _read_layers(tensors, arch_layers, prefix, shape, state):
+    """Appends architecture layers (tensors `{prefix}{i}.…`) to state's
+    layers and ops; returns the map shape after them."""
+    layers, ops = state["layers"], state["ops"]
+    for i, layer in enumerate(arch_layers):
+        kind, t = layer["layer"], lambda n: tensors[f"{prefix}{i}.{n}"].astype(np.float64)
         if kind == "linear":
             layers.append([t("weight"), t("bias") if layer["bias"] else None, IDENTITY])
         elif kind == "set":
@@ -329,6 +348,15 @@ def _target_architecture(tensors, arch):
             continue
         elif kind == "flatten" and not layers:
             continue  # a flatten first moves no value of a channel-major row
+        elif kind == "residual":
+            ops[-1].append({"op": "fork"})
+            out = _read_layers(tensors, layer["main"], f"{prefix}{i}.main.", shape, state)
+            if layer["shortcut"]:
+                ops[-1].append({"op": "swap"})
+                _read_layers(tensors, layer["shortcut"], f"{prefix}{i}.shortcut.", shape, state)
+            ops[-1].append({"op": "add"})
+            shape = out
+            continue
         else:
             op = {"relu": {"op": "relu"}, "mean_pool": {"op": "mean_pool"}, "flatten": {"op": "flatten"}}.get(kind)
             if op is None:
@@ -348,9 +376,7 @@ def _target_architecture(tensors, arch):
             ops[-1].append(op)
             continue
         ops.append([])
-    return {"layers": [_dense_layer(w.astype(np.float32), None if b is None else b.astype(np.float32), basis)
-                       for w, b, basis in layers],
-            "points": first_points, "ops": ops, "carried": False}
+    return shape
 
 
 def _target(tensors, meta):
@@ -465,6 +491,7 @@ def forward(model, x):
     points, layers = model["points"], model["layers"]
     h = np.asarray(x, dtype=np.float64)
     h = h.reshape(h.shape[0], -1, points)
+    saved = []
     for i, (rows, cols, vals, bias, (stacked, d_in), basis) in enumerate(layers):
         if h.shape[1] != d_in:
             raise ValueError(f"layer {2 * i} takes {d_in} channels, got {h.shape[1]}")
@@ -479,7 +506,7 @@ def forward(model, x):
             out = out + bias[None, :, None]
         h = out
         for op in model["ops"][i]:
-            h = _op(op, h, model["carried"] and i + 1 < len(layers))
+            h = _op(op, h, model["carried"] and i + 1 < len(layers), saved)
     return h.reshape(h.shape[0], -1).astype(np.float32)
 
 

@@ -423,21 +423,29 @@ def _mean_pool(torch):
     return MeanPool
 
 
-def module_from_architecture(architecture, tensors):
-    """An ``nn.Sequential`` computing the network an architecture (JSON of
-    docs/FORMAT.md) and its tensors describe; behind ``Model.to_torch``.
-    Inputs as PyTorch lays them out: ``[B, d]`` vectors, ``[B, C, H, W]``
-    images, ``[B, N, F]`` sets."""
-    import torch
+def _residual_module(torch):
+    class Residual(torch.nn.Module):
+        """main(x) + shortcut(x), the shortcut the identity when empty."""
 
+        def __init__(self, main, shortcut):
+            super().__init__()
+            self.main, self.shortcut = main, shortcut
+
+        def forward(self, x):
+            return self.main(x) + self.shortcut(x)
+
+    return Residual
+
+
+def _modules(torch, layers, tensors):
+    """The torch modules of architecture layers, their tensors named
+    ``{i}.…`` in ``tensors``."""
     nn = torch.nn
-    arch = json.loads(architecture)
     SetLayer, MeanPool = _set_layer(torch), _mean_pool(torch)
-    # A network of vectors takes any batch flattened (a flatten first is
-    # recorded as no layer: it moves no value).
-    modules = [nn.Flatten()] if arch["input"] is None else []
-    for i, layer in enumerate(arch["layers"]):
+    modules = []
+    for i, layer in enumerate(layers):
         kind = layer["layer"]
+        own = {k.split(".", 1)[1]: v for k, v in tensors.items() if k.split(".", 1)[0] == str(i)}
         if kind == "linear":
             m = nn.Linear(layer["in_features"], layer["out_features"], bias=layer["bias"])
         elif kind == "conv2d":
@@ -462,9 +470,29 @@ def module_from_architecture(architecture, tensors):
             m = MeanPool()
         elif kind == "flatten":
             m = nn.Flatten()
+        elif kind == "residual":
+            path = lambda name: {k.split(".", 1)[1]: v for k, v in own.items() if k.split(".", 1)[0] == name}
+            m = _residual_module(torch)(nn.Sequential(*_modules(torch, layer["main"], path("main"))),
+                                        nn.Sequential(*_modules(torch, layer["shortcut"], path("shortcut"))))
+            modules.append(m)
+            continue
         else:
             raise ValueError(f"layer {i} ({kind}) has no torch module here")
-        own = {k.split(".", 1)[1]: torch.from_numpy(v) for k, v in tensors.items() if k.split(".", 1)[0] == str(i)}
-        m.load_state_dict(own, strict=True)
+        m.load_state_dict({k: torch.from_numpy(v) for k, v in own.items()}, strict=True)
         modules.append(m)
-    return nn.Sequential(*modules).eval()
+    return modules
+
+
+def module_from_architecture(architecture, tensors):
+    """An ``nn.Sequential`` computing the network an architecture (JSON of
+    docs/FORMAT.md) and its tensors describe; behind ``Model.to_torch``.
+    Inputs as PyTorch lays them out: ``[B, d]`` vectors, ``[B, C, H, W]``
+    images, ``[B, N, F]`` sets."""
+    import torch
+
+    arch = json.loads(architecture)
+    # A network of vectors takes any batch flattened (a flatten first is
+    # recorded as no layer: it moves no value).
+    modules = [torch.nn.Flatten()] if arch["input"] is None else []
+    modules += _modules(torch, arch["layers"], tensors)
+    return torch.nn.Sequential(*modules).eval()

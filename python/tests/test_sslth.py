@@ -529,7 +529,7 @@ def test_from_torch_refuses_what_it_cannot_read_in_one_line():
         (head(nn.LayerNorm(8)), r"model\.2 \(LayerNorm\)"),
         (nn.Sequential(nn.Conv2d(1, 2, 3, groups=1, padding=1), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True),
                        nn.Flatten(), nn.Linear(32, 10)).eval(), r"model\.2 \(MaxPool2d\) has ceil_mode"),
-        (Residual().eval(), "must end with a convolution"),
+        (Residual().eval(), r"layer 0 \(fork\) comes before the first linear layer"),
         (Doubled().eval(), r"adds values at node add other than a residual block"),
     ]
     for model, needle in cases:

@@ -194,6 +194,25 @@ fn numpy_loader_runs_general_layers() {
             flatten.clone(),
             linear(18, 4),
         ],
+        // A strided residual block with a 1×1 shortcut, then an identity one.
+        vec![
+            conv(1, 2, [3, 3], 1, [1, 1], 1, "zeros"),
+            relu.clone(),
+            format!(
+                r#"{{"layer": "residual", "main": [{}, {relu}, {}], "shortcut": [{}]}}"#,
+                conv(2, 3, [3, 3], 2, [1, 1], 1, "zeros"),
+                conv(3, 3, [3, 3], 1, [1, 1], 1, "reflect"),
+                conv(2, 3, [1, 1], 2, [0, 0], 1, "zeros")
+            ),
+            relu.clone(),
+            format!(
+                r#"{{"layer": "residual", "main": [{}], "shortcut": []}}"#,
+                conv(3, 3, [3, 3], 1, [1, 1], 1, "zeros")
+            ),
+            relu.clone(),
+            flatten.clone(),
+            linear(48, 4),
+        ],
     ];
     let (rows, d) = (40, 64);
     let x: Vec<f32> = (0..rows * d).map(|i| (sslth::weights::uniform_weight(3, 0, i as u64) * 0.2) as f32).collect();
@@ -204,39 +223,8 @@ fn numpy_loader_runs_general_layers() {
             layers.join(", ")
         );
         let arch: sslth::net::Architecture = serde_json::from_str(&json).unwrap();
-        // Seeded tensors of every shape the layers name.
-        let (_, shapes) = {
-            let mut named = sslth::net::Tensors::new();
-            for (i, l) in serde_json::to_value(&arch.layers).unwrap().as_array().unwrap().iter().enumerate() {
-                let n = |k: &str| l[k].as_u64().unwrap_or(0) as usize;
-                let mut put = |name: &str, shape: Vec<usize>, shift: f32| {
-                    let len = shape.iter().product::<usize>();
-                    let s = (i * 10 + name.len()) as u64;
-                    let v = (0..len).map(|j| (sslth::weights::uniform_weight(9, s, j as u64) * 0.4) as f32 + shift);
-                    named.insert(format!("{i}.{name}"), (shape, v.collect()));
-                };
-                match l["layer"].as_str().unwrap() {
-                    "conv2d" => {
-                        let k: Vec<usize> =
-                            l["kernel"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
-                        put("weight", vec![n("out_channels"), n("in_channels"), k[0], k[1]], 0.0);
-                        put("bias", vec![n("out_channels")], 0.0);
-                    }
-                    "linear" => {
-                        put("weight", vec![n("out_features"), n("in_features")], 0.0);
-                        put("bias", vec![n("out_features")], 0.0);
-                    }
-                    "batch_norm" => {
-                        for (t, shift) in [("weight", 1.0), ("bias", 0.0), ("running_mean", 0.0), ("running_var", 1.0)]
-                        {
-                            put(t, vec![n("features")], shift);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            ((), named)
-        };
+        let mut shapes = sslth::net::Tensors::new();
+        fill(&serde_json::to_value(&arch.layers).unwrap(), "", &mut shapes);
         let net = sslth::net::Network::from_architecture(&arch, shapes).unwrap();
         let target = dir.join(format!("target{a}.safetensors"));
         std::fs::write(&target, sslth::files::target::to_safetensors(&net, None, Default::default())).unwrap();
@@ -264,4 +252,40 @@ fn numpy_loader_runs_general_layers() {
         }
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Seeded tensors of every shape the architecture layers (JSON) name,
+/// `{prefix}{i}.…`, residual blocks' paths included.
+fn fill(layers: &serde_json::Value, prefix: &str, named: &mut sslth::net::Tensors) {
+    for (i, l) in layers.as_array().unwrap().iter().enumerate() {
+        let n = |k: &str| l[k].as_u64().unwrap_or(0) as usize;
+        let mut put = |name: &str, shape: Vec<usize>, shift: f32| {
+            let len = shape.iter().product::<usize>();
+            let s = (i * 10 + name.len() + prefix.len() * 100) as u64;
+            let v = (0..len).map(|j| (sslth::weights::uniform_weight(9, s, j as u64) * 0.4) as f32 + shift);
+            named.insert(format!("{prefix}{i}.{name}"), (shape, v.collect()));
+        };
+        match l["layer"].as_str().unwrap() {
+            "conv2d" => {
+                let k: Vec<usize> =
+                    l["kernel"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+                put("weight", vec![n("out_channels"), n("in_channels"), k[0], k[1]], 0.0);
+                put("bias", vec![n("out_channels")], 0.0);
+            }
+            "linear" => {
+                put("weight", vec![n("out_features"), n("in_features")], 0.0);
+                put("bias", vec![n("out_features")], 0.0);
+            }
+            "batch_norm" => {
+                for (t, shift) in [("weight", 1.0), ("bias", 0.0), ("running_mean", 0.0), ("running_var", 1.0)] {
+                    put(t, vec![n("features")], shift);
+                }
+            }
+            "residual" => {
+                fill(&l["main"], &format!("{prefix}{i}.main."), named);
+                fill(&l["shortcut"], &format!("{prefix}{i}.shortcut."), named);
+            }
+            _ => {}
+        }
+    }
 }

@@ -150,6 +150,33 @@ fn targets() -> Vec<(&'static str, Network)> {
             )),
         ),
         (
+            "two identity residual blocks in a row (the constant summed to 2, then 3), max pooling in a path",
+            network(&arch(
+                1,
+                6,
+                6,
+                &[
+                    conv(1, 3, [3, 3], 1, [1, 1], 1, "zeros"),
+                    r.clone(),
+                    format!(
+                        r#"{{"layer": "residual", "main": [{}, {RELU}, {}], "shortcut": []}}"#,
+                        conv(3, 3, [3, 3], 1, [1, 1], 1, "reflect"),
+                        conv(3, 3, [3, 3], 1, [1, 1], 1, "zeros"),
+                    ),
+                    r.clone(),
+                    format!(
+                        r#"{{"layer": "residual", "main": [{}, {RELU}, {}], "shortcut": []}}"#,
+                        conv(3, 3, [3, 3], 1, [1, 1], 1, "zeros"),
+                        r#"{"layer": "max_pool2d", "kernel": [3, 3], "stride": [1, 1], "padding": [1, 1], "dilation": [1, 1]}"#,
+                    ),
+                    r.clone(),
+                    r#"{"layer": "adaptive_avg_pool2d", "output": [1, 1]}"#.into(),
+                    f.clone(),
+                    linear(3, 3),
+                ],
+            )),
+        ),
+        (
             "a 1×1 convolution, ReLU alone between layers",
             network(&arch(
                 1,
@@ -221,7 +248,13 @@ fn tickets_stay_within_both_certificates_and_round_trip_through_files() {
         }
         // The ticket as a network of masked dense layers (what `to_torch`
         // builds) computes the same function.
-        let dense = g.to_network().unwrap().forward_batch(&x, rows);
+        let as_net = g.to_network().unwrap();
+        let dense = as_net.forward_batch(&x, rows);
+        // Residual blocks stay blocks, their sums fixed: none is unrolled
+        // into pairs.
+        let blocks = |n: &Network| n.architecture().0.layers.iter().filter(|l| l.name() == "residual").count();
+        assert_eq!(blocks(&as_net), blocks(&net), "{name}");
+        assert_eq!(t.pairs.len(), net.structure().unwrap().linear.len(), "{name}");
         let gap = dense.iter().zip(&gx).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
         assert!(gap <= 1e-5 * (1.0 + l2(&gx) as f32), "{name}: {gap}");
         // The box [0, X]^d: the tight certificate bounds the ℓ∞ error.
@@ -295,6 +328,52 @@ fn a_ticket_is_refused_against_a_target_that_pads_or_pools_otherwise() {
     ]));
     let e = check_target(&meta, &avg).unwrap_err();
     assert!(e.contains("after pair 0"), "{e}");
+}
+
+/// A ticket file whose residual operations do not make blocks is refused
+/// in one line: a fork never joined, an add with nothing set aside, a sum
+/// of two shapes; a ticket of an identity block against a target whose
+/// block has a shortcut is refused too.
+#[test]
+fn ticket_files_with_broken_residual_blocks_are_refused() {
+    use sslth::net::FixedOp;
+    let (_, net) = targets().into_iter().find(|(name, _)| name.starts_with("a residual block")).unwrap();
+    let t = ticket_of(&net, 1e-2);
+    let meta = t.meta(&net, 1.0, None, None);
+    let g = t.to_sparse();
+    let dir = std::env::temp_dir().join(format!("sslth-broken-blocks-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("t.safetensors");
+    let read = |meta: &sslth::ticket::TicketMeta| {
+        std::fs::write(&path, files::full_bytes(&g, meta)).unwrap();
+        files::read_ticket(&path).map(|_| ()).unwrap_err().to_string()
+    };
+    let edit = |from: FixedOp, to: Option<FixedOp>| {
+        let mut m = meta.clone();
+        let ops = m.ops.iter_mut().find(|ops| ops.contains(&from)).unwrap();
+        let at = ops.iter().position(|op| *op == from).unwrap();
+        match to {
+            Some(op) => ops[at] = op,
+            None => {
+                ops.remove(at);
+            }
+        }
+        m
+    };
+    let cases = [
+        (edit(FixedOp::Add, None), "a residual block forks after a pair and never joins"),
+        (edit(FixedOp::Fork, None), "no fork before it"),
+        // Adding before the swap sums the block's input (6×6) and the
+        // strided main path's output (3×3).
+        (edit(FixedOp::Swap, Some(FixedOp::Add)), "sums values of different shapes"),
+    ];
+    for (m, needle) in cases {
+        let e = read(&m);
+        assert!(e.contains(needle) && !e.contains('\n'), "{needle}: {e}");
+    }
+    std::fs::write(&path, files::full_bytes(&g, &meta)).unwrap();
+    files::read_ticket(&path).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -394,6 +473,8 @@ fn a_residual_block_is_its_two_paths_summed() {
             vec![],
         ),
         (vec![conv(4, 4, [3, 3], 1, [1, 1], 1, "zeros")], vec![]),
+        // Any layers that keep the shape: an uneven kernel.
+        (vec![conv(4, 4, [3, 1], 1, [1, 0], 1, "zeros")], vec![]),
     ];
     let input = r#"{"kind": "image", "channels": 4, "height": 6, "width": 6}"#;
     for (main, short) in cases {
@@ -419,14 +500,27 @@ fn a_residual_block_is_its_two_paths_summed() {
         let gap = y.iter().zip(m.iter().zip(&s)).map(|(y, (m, s))| (y - (m + s)).abs()).fold(0.0f32, f32::max);
         assert!(gap < 1e-5, "{block}: {gap}");
     }
-    // What the reading cannot carry is refused in one line.
+    // Paths of two shapes are refused in one line, and so is a block
+    // before the first linear layer (the ticket's operations follow pairs).
     let bad = format!(
         r#"{{"input": {input}, "layers": [{{"layer": "residual", "main": [{}], "shortcut": []}}, {FLATTEN}]}}"#,
-        conv(4, 4, [3, 1], 1, [1, 0], 1, "zeros")
+        conv(4, 4, [3, 1], 1, [0, 0], 1, "zeros")
     );
     let arch: Architecture = serde_json::from_str(&bad).unwrap();
     let mut tensors = Tensors::new();
     fill(&serde_json::to_value(&arch.layers).unwrap(), "", &mut tensors);
     let e = Network::from_architecture(&arch, tensors).unwrap_err();
-    assert!(e.contains("odd square kernel with same-size padding") && !e.contains('\n'), "{e}");
+    assert_eq!(
+        e,
+        "layer 0 (residual): the main path gives 4 channels of 4×6 maps but the shortcut 4 channels of 6×6 maps"
+    );
+    let first = format!(
+        r#"{{"input": {input}, "layers": [{{"layer": "residual", "main": [{}], "shortcut": []}}, {FLATTEN}]}}"#,
+        conv(4, 4, [3, 3], 1, [1, 1], 1, "zeros")
+    );
+    let arch: Architecture = serde_json::from_str(&first).unwrap();
+    let mut tensors = Tensors::new();
+    fill(&serde_json::to_value(&arch.layers).unwrap(), "", &mut tensors);
+    let e = Network::from_architecture(&arch, tensors).unwrap().structure().unwrap_err();
+    assert_eq!(e, "layer 0 (fork) comes before the first linear layer");
 }

@@ -3,9 +3,9 @@
 //! pair of a ticket computes, and the checks that a ticket file belongs to
 //! a target.
 
-use super::layers::{after_points, augmented_layers, TargetLayer};
+use super::layers::{augmented_layers, TargetLayer};
 use crate::linalg::{spectral_norm_upper, spectral_norm_upper_zero_padded};
-use crate::net::{BasisSpec, FixedOp, Network, Pool};
+use crate::net::{BasisSpec, Branch, FixedOp, Network, Pool, Saved};
 use crate::ticket::{SparseNet, TicketMeta};
 
 /// Radius of the augmented input ball: ‖x‖ ≤ 1, plus the constant channel
@@ -97,15 +97,24 @@ pub fn certify_layer(
         target_norm,
         coefficient_error: joint_norms.iter().copied().fold(0.0, f64::max),
         basis_norm: l.basis.norm(),
-        pool: mean_pool_points(l),
+        pool: l.after.iter().position(|op| *op == FixedOp::MeanPool).map(|at| l.after_points[at]),
         pooling_lipschitz: pooling_lipschitz(&l.after),
+        steps: ball_steps(l),
     }
 }
 
-/// Points averaged by a mean pooling after the layer, if one follows it.
-fn mean_pool_points(l: &TargetLayer) -> Option<usize> {
-    let at = l.after.iter().position(|op| *op == FixedOp::MeanPool)?;
-    Some(after_points(&l.after[..at], l.out_points))
+/// What the operations after a layer do to the ball recursion: a mean
+/// pooling over P points scales by 1/√P (its operator norm), another
+/// pooling by its Lipschitz bound; ReLU and flatten are 1-Lipschitz and map
+/// 0 to 0.
+fn ball_steps(l: &TargetLayer) -> Vec<BallStep> {
+    let steps = l.after.iter().zip(&l.after_points).filter_map(|(op, &points)| match op {
+        FixedOp::Relu | FixedOp::Flatten => None,
+        FixedOp::MeanPool => Some(BallStep::Scale(1.0 / (points as f64).sqrt())),
+        FixedOp::Pool(spec) => Some(BallStep::Scale(Pool::new(*spec).map_or(f64::INFINITY, |p| p.lipschitz()))),
+        FixedOp::Fork | FixedOp::Swap | FixedOp::Add => op.branch().map(BallStep::Branch),
+    });
+    steps.collect()
 }
 
 /// The product of the ℓ2 Lipschitz bounds of the window poolings in `ops`
@@ -290,27 +299,37 @@ pub fn as_pairs(approx: &[[Vec<f64>; 2]]) -> Vec<(&[f64], &[f64])> {
 
 /// The recursion of docs/THEORY.md §6 on per-layer norms: e_0 = 0,
 /// F_0 = `radius`, e_i = ‖C_i‖·e_{i−1} + ‖[E⁺ E⁻]_i‖·(F_{i−1} + e_{i−1}),
-/// F_i = ‖C_i‖·F_{i−1}, and a mean pooling over P points after layer i
+/// F_i = ‖C_i‖·F_{i−1}; a mean pooling over P points after layer i
 /// divides both by √P (its operator norm), other poolings multiply both by
-/// their Lipschitz bound (§4.4); returns e_ℓ. Every operation
-/// rounds up by at most one ulp, covered by a final factor 1 + 1e-12 (ℓ is
-/// far below 10³).
+/// their Lipschitz bound (§4.4), and a residual block's add sums the two
+/// paths' e and F (§4.5); returns e_ℓ. Every operation rounds up by at
+/// most one ulp, covered by a final factor 1 + 1e-12 (ℓ is far below 10³).
 pub fn certified_bound(layers: &[LayerCertificate], radius: f64) -> f64 {
-    let (mut f, mut e) = (radius, 0.0);
+    // (F, e) of the current value, and of the values set aside at forks.
+    let mut cur = (radius, 0.0);
+    let mut saved = Saved::new();
     for l in layers {
-        e = l.target_norm * e + l.err_joint * (f + e);
-        f *= l.target_norm;
-        if let Some(p) = l.pool {
-            let shrink = (p as f64).sqrt();
-            e /= shrink;
-            f /= shrink;
-        }
-        if let Some(lip) = l.pooling_lipschitz {
-            e *= lip;
-            f *= lip;
+        let (f, e) = &mut cur;
+        *e = l.target_norm * *e + l.err_joint * (*f + *e);
+        *f *= l.target_norm;
+        for step in &l.steps {
+            match *step {
+                BallStep::Scale(s) => cur = (cur.0 * s, cur.1 * s),
+                BallStep::Branch(b) => saved.run_checked(b, &mut cur, |c, o| *c = (c.0 + o.0, c.1 + o.1)),
+            }
         }
     }
-    e * (1.0 + 1e-12)
+    cur.1 * (1.0 + 1e-12)
+}
+
+/// What an operation after a layer does to the (F, e) of the ball
+/// recursion ([`certified_bound`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum BallStep {
+    /// Both multiplied by this factor (a pooling).
+    Scale(f64),
+    /// A residual block's fork, swap or add.
+    Branch(Branch),
 }
 
 /// Certified errors of one layer: upper bounds on operator norms, each
@@ -337,6 +356,9 @@ pub struct LayerCertificate {
     /// this layer (max, average, adaptive), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pooling_lipschitz: Option<f64>,
+    /// What the operations after this layer do to the recursion, in order.
+    #[serde(skip)]
+    pub steps: Vec<BallStep>,
 }
 
 /// The end-to-end bound: for every x in `domain` (‖x‖ ≤ 1, and x ≥ 0 too

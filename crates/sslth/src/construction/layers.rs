@@ -7,11 +7,14 @@
 //! channel on the basis's identity element, and (except the last layer) an
 //! extra output channel that copies the constant, so every layer of the
 //! random network is bias-free as in the paper. Exact zeros (the carried
-//! channel) keep no edge.
+//! channel) keep no edge. A residual block's add sums the constants of its
+//! two paths too (κ = 2 after an identity shortcut, docs/THEORY.md §4.5):
+//! the layer that reads a constant κ gets b/κ as its bias coefficient and
+//! 1/κ as its copy, so every layer's constant is 1 again.
 
 use super::engine::Coefficients;
 use crate::linalg::spectral_norm_upper;
-use crate::net::{Basis, FixedOp, Network};
+use crate::net::{Basis, FixedOp, Network, Saved};
 use crate::ticket::nonneg_channels;
 use std::sync::Arc;
 
@@ -29,9 +32,12 @@ pub struct TargetLayer {
     pub points: usize,
     /// Points per channel of its output (fewer after a stride).
     pub out_points: usize,
-    /// What follows the layer in the target (ReLU, pooling, flatten),
-    /// kept as it is in the ticket; empty after the last layer.
+    /// What follows the layer in the target (ReLU, pooling, flatten, a
+    /// residual block's fork, swap or add), kept as it is in the ticket;
+    /// empty after the last layer.
     pub after: Vec<FixedOp>,
+    /// Points per channel of the value each of `after` receives.
+    pub after_points: Vec<usize>,
 }
 
 impl TargetLayer {
@@ -69,7 +75,10 @@ pub fn augmented_layers(net: &Network, nonneg_input: bool) -> Result<Vec<TargetL
     let structure = net.structure()?;
     let bias = net.has_bias();
     let last = structure.linear.len() - 1;
-    let mut points = net.points;
+    // Points per channel and the constant channel's value κ of the
+    // current value, and of those set aside at forks.
+    let (mut points, mut kappa) = (net.points, 1.0f64);
+    let mut saved = Saved::new();
     let mut out = Vec::new();
     for (i, (l, after)) in structure.linear.iter().zip(&structure.after).enumerate() {
         let size = l.basis.size();
@@ -102,32 +111,43 @@ pub fn augmented_layers(net: &Network, nonneg_input: bool) -> Result<Vec<TargetL
         }
         if bias {
             for o in 0..l.c_out {
-                values[(id * d_out + o) * d_in + l.c_in] = l.bias.as_ref().map_or(0.0, |b| f64::from(b[o]));
+                values[(id * d_out + o) * d_in + l.c_in] = l.bias.as_ref().map_or(0.0, |b| f64::from(b[o]) / kappa);
             }
         }
         if carry {
-            values[(id * d_out + l.c_out) * d_in + l.c_in] = 1.0;
+            values[(id * d_out + l.c_out) * d_in + l.c_in] = 1.0 / kappa;
         }
         let nonneg = nonneg_channels(i, d_in, nonneg_input, bias);
         let coefficients = Arc::new(Coefficients { basis: size, a_size: a.size(), pointwise, d_out, d_in, values });
-        let out_points = l.basis.out_points(points);
+        let (l_points, out_points) = (points, l.basis.out_points(points));
         let basis = l.basis.clone();
-        out.push(TargetLayer { coefficients, nonneg, basis, points, out_points, after: after.clone() });
-        points = after_points(after, out_points);
+        let mut after_points = Vec::with_capacity(after.len());
+        (points, kappa) = (out_points, 1.0);
+        for op in after {
+            after_points.push(points);
+            match op {
+                FixedOp::Relu => {}
+                FixedOp::MeanPool | FixedOp::Flatten => points = 1,
+                FixedOp::Pool(p) => points = p.output()[0] * p.output()[1],
+                FixedOp::Fork | FixedOp::Swap | FixedOp::Add => {
+                    let mut cur = (points, kappa);
+                    let branch = op.branch().expect("a branch");
+                    saved.run_checked(branch, &mut cur, |c, other| c.1 += other.1);
+                    (points, kappa) = cur;
+                }
+            }
+        }
+        out.push(TargetLayer {
+            coefficients,
+            nonneg,
+            basis,
+            points: l_points,
+            out_points,
+            after: after.clone(),
+            after_points,
+        });
     }
     Ok(out)
-}
-
-/// Points per channel after `ops` on maps of `points`.
-pub(crate) fn after_points(ops: &[FixedOp], mut points: usize) -> usize {
-    for op in ops {
-        points = match op {
-            FixedOp::Relu => points,
-            FixedOp::MeanPool | FixedOp::Flatten => 1,
-            FixedOp::Pool(p) => p.output()[0] * p.output()[1],
-        };
-    }
-    points
 }
 
 /// Refuses operations that would not keep the carried constant channel

@@ -22,7 +22,7 @@ pub mod tight;
 pub use build::{build, Ticket};
 pub use certificate::{
     approximations, as_pairs, certified_bound, certify, certify_edges, check_target, checked_approximations,
-    input_radius, Certificate, LayerCertificate,
+    input_radius, BallStep, Certificate, LayerCertificate,
 };
 pub use engine::{Coefficients, Pair, PairSize};
 pub use layers::{augmented_layers, TargetLayer};

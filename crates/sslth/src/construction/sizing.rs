@@ -98,6 +98,8 @@ pub struct LayerPlan {
     pub out_points: usize,
     /// What follows it in the target.
     pub after: Vec<FixedOp>,
+    /// Points per channel of the value each of `after` receives.
+    pub after_points: Vec<usize>,
 }
 
 impl LayerPlan {
@@ -105,7 +107,8 @@ impl LayerPlan {
     pub fn target_layer(&self) -> TargetLayer {
         let (coefficients, basis) = (Arc::clone(&self.target), Arc::clone(&self.basis));
         let (points, out_points, after) = (self.points, self.out_points, self.after.clone());
-        TargetLayer { coefficients, nonneg: self.nonneg.clone(), basis, points, out_points, after }
+        let after_points = self.after_points.clone();
+        TargetLayer { coefficients, nonneg: self.nonneg.clone(), basis, points, out_points, after, after_points }
     }
 
     /// Hidden width 2n·d_in.
@@ -254,6 +257,7 @@ pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> 
                 points: l.points,
                 out_points: l.out_points,
                 after: l.after.clone(),
+                after_points: l.after_points.clone(),
                 nonneg: l.nonneg.clone(),
                 size,
                 weight_eps,
@@ -598,7 +602,7 @@ fn check_resolution(net: &Network, plans: &[LayerPlan]) -> Result<(), String> {
         let (q, o, j) = (at / (c.d_out * c.d_in), at / c.d_in % c.d_out, at % c.d_in);
         let (c_in, c_out) = (widths[i], widths[i + 1]);
         let name = if o >= c_out {
-            "the carried constant 1".to_string()
+            "the carried constant".to_string()
         } else if j >= c_in && c.basis == 1 {
             format!("{}.bias[{o}] = {:.4e}", 2 * i, c.values[at])
         } else if j >= c_in {

@@ -36,7 +36,7 @@
 //! like §6's.
 
 use super::layers::{augmented_layers, TargetLayer};
-use crate::net::{FixedOp, Network, Pool, PoolKind};
+use crate::net::{FixedOp, Network, Pool, PoolKind, Saved};
 
 /// Relative widening for rounding (see the module docs).
 const ROUNDING: f64 = 1e-9;
@@ -159,6 +159,17 @@ fn apply(layer: &TargetLayer, m: &[f64], x: &[f64]) -> Vec<f64> {
     out
 }
 
+/// What the tight certificate carries for one value of the networks: the
+/// box of the target's values u, the box and the affine bounds of the
+/// difference δ, and the points per channel.
+#[derive(Clone, Debug)]
+struct Bounds {
+    u: Interval,
+    delta: Interval,
+    delta_affine: Affine,
+    points: usize,
+}
+
 /// Affine bounds of values v (one per neuron) in the input x ∈ [0, X]^n:
 /// coefficient t of neuron i at `[t·len + i]`, t = n the constant, and a
 /// bound on the magnitude of what was summed into each (for rounding).
@@ -173,6 +184,14 @@ struct Affine {
 impl Affine {
     fn zeros(len: usize, terms: usize) -> Affine {
         Affine { lower: vec![0.0; len * terms], upper: vec![0.0; len * terms], magnitude: vec![0.0; len], len }
+    }
+
+    /// Adds the bounds of other values, neuron by neuron.
+    fn add(&mut self, other: &Affine) {
+        let sum = |a: &mut Vec<f64>, b: &Vec<f64>| a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        sum(&mut self.lower, &other.lower);
+        sum(&mut self.upper, &other.upper);
+        sum(&mut self.magnitude, &other.magnitude);
     }
 
     fn terms(&self) -> usize {
@@ -355,12 +374,14 @@ pub fn certify_box(
     let (dim, p, bias) = (net.d_in(), net.points, net.has_bias());
     let len = dim + if bias { p } else { 0 };
     let corner = |x: f64| (0..len).map(|i| if i < dim { x } else { 1.0 }).collect();
-    let mut u = Interval { lo: corner(0.0), hi: corner(input_max) };
+    let u = Interval { lo: corner(0.0), hi: corner(input_max) };
     let input = Affine::input(dim, len, input_max);
-    let (mut delta, mut delta_affine) = (Interval::zeros(len), Affine::zeros(len, dim + 1));
+    let mut cur = Bounds { u, delta: Interval::zeros(len), delta_affine: Affine::zeros(len, dim + 1), points: p };
+    let mut saved = Saved::new();
     let mut per_layer = Vec::with_capacity(layers.len());
     for (i, (layer, &(pos, neg))) in layers.iter().zip(approx).enumerate() {
-        let z = linear_box(layer, &layer.coefficients.values, &u);
+        let Bounds { u, delta, delta_affine, .. } = &cur;
+        let z = linear_box(layer, &layer.coefficients.values, u);
         // d = Ĉ⁺ δ − E⁺ u⁺ + E⁻ u⁻, as a box and as affine bounds.
         let [e_pos, e_neg] = layer.errors(pos, neg);
         let minus_e_pos: Vec<f64> = e_pos.iter().map(|v| -v).collect();
@@ -368,7 +389,7 @@ pub fn certify_box(
         let mut e_box = linear_box(layer, &minus_e_pos, &u_pos);
         e_box.add(&linear_box(layer, &e_neg, &u_neg));
         let mut d_box = e_box.clone();
-        d_box.add(&linear_box(layer, pos, &delta));
+        d_box.add(&linear_box(layer, pos, delta));
         let d_affine = if i == 0 {
             // The input is x itself (x ≥ 0 on the box, so u⁻ = 0): exact.
             input.linear(layer, &minus_e_pos)
@@ -378,53 +399,59 @@ pub fn certify_box(
             a
         };
         let d = d_box.intersect(&d_affine.concretize(input_max));
-        if i + 1 == layers.len() {
-            delta = d;
-            per_layer.push(delta.max_abs());
-            break;
-        }
-        (u, delta, delta_affine) = (z, d, d_affine);
-        let mut points = layer.out_points;
+        cur = Bounds { u: z, delta: d, delta_affine: d_affine, points: layer.out_points };
         for op in &layer.after {
+            let Bounds { u, delta, delta_affine, points } = &mut cur;
             match op {
                 FixedOp::Relu => {
-                    let (relu_box, relu_affine) = relu_difference(&u, &delta, &delta_affine);
-                    delta = relu_box.intersect(&relu_affine.concretize(input_max));
-                    delta_affine = relu_affine;
-                    u = u.part(1.0);
+                    let (relu_box, relu_affine) = relu_difference(u, delta, delta_affine);
+                    *delta = relu_box.intersect(&relu_affine.concretize(input_max));
+                    *delta_affine = relu_affine;
+                    *u = u.part(1.0);
                 }
                 FixedOp::MeanPool => {
-                    u = u.mean_pool(points);
-                    delta = delta.mean_pool(points);
-                    delta_affine = delta_affine.mean_pool(points);
-                    points = 1;
+                    *u = u.mean_pool(*points);
+                    *delta = delta.mean_pool(*points);
+                    *delta_affine = delta_affine.mean_pool(*points);
+                    *points = 1;
                 }
                 FixedOp::Pool(spec) => {
                     let pool = Pool::new(*spec)?;
                     if spec.kind == PoolKind::Max {
-                        (u, delta) = max_pool_difference(&pool, points, &u, &delta);
-                        delta_affine = Affine::of_box(&delta, delta_affine.terms());
+                        (*u, *delta) = max_pool_difference(&pool, *points, u, delta);
+                        *delta_affine = Affine::of_box(delta, delta_affine.terms());
                     } else {
-                        u = u.pool(&pool, points);
-                        delta = delta.pool(&pool, points);
-                        delta_affine = delta_affine.avg_pool(&pool, points);
+                        *u = u.pool(&pool, *points);
+                        *delta = delta.pool(&pool, *points);
+                        *delta_affine = delta_affine.avg_pool(&pool, *points);
                     }
-                    points = pool.out_points();
+                    *points = pool.out_points();
                 }
                 FixedOp::Flatten => {
                     // The carried constant keeps one value (§4.4).
                     if bias {
-                        let kept = u.lo.len() - points + 1;
+                        let kept = u.lo.len() - *points + 1;
                         u.truncate(kept);
                         delta.truncate(kept);
-                        delta_affine = delta_affine.truncate(kept);
+                        *delta_affine = delta_affine.truncate(kept);
                     }
-                    points = 1;
+                    *points = 1;
+                }
+                FixedOp::Fork | FixedOp::Swap | FixedOp::Add => {
+                    // The sum of two paths lies in the sums of their boxes
+                    // and affine bounds (§4.5).
+                    let branch = op.branch().expect("a branch");
+                    saved.run_checked(branch, &mut cur, |c, o| {
+                        c.u.add(&o.u);
+                        c.delta.add(&o.delta);
+                        c.delta_affine.add(&o.delta_affine);
+                    });
                 }
             }
         }
-        per_layer.push(delta.max_abs());
+        per_layer.push(cur.delta.max_abs());
     }
+    let delta = cur.delta;
     let interval_bound = delta.max_abs();
     Ok(TightCertificate {
         bound: interval_bound.min(ball_bound),

@@ -92,6 +92,9 @@ pub fn from_tensors(
             serde_json::from_str(text).map_err(|e| format!("the recorded architecture is not one sslth reads: {e}"))?;
         let named = tensors.into_iter().map(|(name, shape, values)| (name, (shape, values))).collect();
         let net = Network::from_architecture(&arch, named)?;
+        // A target is what tickets are built of: refused here, at the
+        // import, rather than at every build.
+        net.structure().map_err(|e| format!("not a network tickets are built of: {e}"))?;
         check_data(&net, shape)?;
         return Ok((net, info));
     }

@@ -4,7 +4,7 @@
 use super::compact::{unpack_bits, unpack_deltas, PairLayout, COMPACT};
 use super::full::FULL;
 use super::safetensors::{header_metadata, read_safetensors, ModelError};
-use crate::net::{BasisSpec, FixedOp, Pool};
+use crate::net::{BasisSpec, FixedOp, Pool, Saved};
 use crate::ticket::{flat_indices, identity_of, net_of, random_shapes, regenerate, SparseLayer, SparseNet, TicketMeta};
 use safetensors::{Dtype, SafeTensors};
 use std::path::Path;
@@ -78,7 +78,10 @@ fn check_meta(meta: &TicketMeta) -> Result<(), String> {
         return Err("pooling after the last pair".into());
     }
     let mut total = 0u64;
-    let mut points = meta.points;
+    // Channels and points per channel of the current value, and whether a
+    // ReLU came after the last pair on its path; those set aside at forks.
+    let mut cur = (0, meta.points, false);
+    let mut saved = Saved::new();
     for (i, p) in meta.pairs.iter().enumerate() {
         if p.n == 0 || p.k == 0 || p.k > p.n || p.d_in == 0 || p.rows == 0 {
             return Err(format!("pair {i} has n = {}, k = {}, d_in = {}, rows = {}", p.n, p.k, p.d_in, p.rows));
@@ -89,31 +92,48 @@ fn check_meta(meta: &TicketMeta) -> Result<(), String> {
         if p.rows % basis.size() != 0 {
             return Err(format!("pair {i} has {} rows, not a multiple of its basis size {}", p.rows, basis.size()));
         }
-        if basis.points().is_some_and(|bp| bp != points) {
-            return Err(format!("pair {i}'s basis ({}) does not act on {points} points", basis.name()));
+        if basis.points().is_some_and(|bp| bp != cur.1) {
+            return Err(format!("pair {i}'s basis ({}) does not act on {} points", basis.name(), cur.1));
         }
-        let mut channels = p.rows / basis.size();
-        points = basis.out_points(points);
+        if i > 0 && (cur.0, cur.2) != (p.d_in, true) {
+            return Err(if cur.2 {
+                format!("pair {i} takes {} channels but receives {}", p.d_in, cur.0)
+            } else {
+                format!("no ReLU before pair {i} on its path")
+            });
+        }
+        cur = (p.rows / basis.size(), basis.out_points(cur.1), false);
         let carried = usize::from(meta.bias);
         for op in meta.between(i) {
-            (channels, points) = match op {
-                FixedOp::Relu => (channels, points),
-                FixedOp::MeanPool => (channels, 1),
+            let (channels, points, relu) = &mut cur;
+            match op {
+                FixedOp::Relu => *relu = true,
+                FixedOp::MeanPool => *points = 1,
                 FixedOp::Pool(spec) => {
                     let pool = Pool::new(spec).map_err(|e| format!("the pooling after pair {i}: {e}"))?;
-                    if pool.in_points() != points {
+                    if pool.in_points() != *points {
                         return Err(format!(
                             "the pooling after pair {i} takes {} points but receives {points}",
                             pool.in_points()
                         ));
                     }
-                    (channels, pool.out_points())
+                    *points = pool.out_points();
                 }
-                FixedOp::Flatten => ((channels - carried) * points + carried, 1),
-            };
-        }
-        if i + 1 < meta.pairs.len() && !meta.between(i).contains(&FixedOp::Relu) {
-            return Err(format!("no ReLU after pair {i}"));
+                FixedOp::Flatten => (*channels, *points) = ((*channels - carried) * *points + carried, 1),
+                FixedOp::Fork | FixedOp::Swap | FixedOp::Add => {
+                    let mut same = true;
+                    let branch = op.branch().expect("a branch");
+                    saved
+                        .run(branch, &mut cur, |c, o| {
+                            same = (c.0, c.1) == (o.0, o.1);
+                            c.2 = false;
+                        })
+                        .map_err(|e| format!("after pair {i}: {e}"))?;
+                    if !same {
+                        return Err(format!("the add after pair {i} sums values of different shapes"));
+                    }
+                }
+            }
         }
         if !(p.scale.is_finite() && p.scale > 0.0) {
             return Err(format!("pair {i} has scale {}", p.scale));
@@ -124,11 +144,9 @@ fn check_meta(meta: &TicketMeta) -> Result<(), String> {
             .filter(|&e| e <= MAX_RANDOM_EDGES)
             .ok_or_else(|| format!("pair {i} is too large (n = {}, d_in = {}, rows = {})", p.n, p.d_in, p.rows))?;
         total += edges;
-        if let Some(next) = meta.pairs.get(i + 1) {
-            if next.d_in != channels {
-                return Err(format!("pair {i} gives {channels} channels but pair {} takes {}", i + 1, next.d_in));
-            }
-        }
+    }
+    if !saved.is_empty() {
+        return Err("a residual block forks after a pair and never joins".into());
     }
     if total > MAX_RANDOM_EDGES {
         return Err(format!("the random network has {total} edges, more than any ticket sslth writes"));

@@ -16,7 +16,7 @@
 //!
 //! [`Basis::transpose`]: crate::net::Basis::transpose
 
-use crate::net::{Equivariant, Layer, Network, Pool, PoolKind};
+use crate::net::{add_into, Branch, Equivariant, Layer, Network, Pool, PoolKind, Saved};
 use rayon::prelude::*;
 
 /// Rows per chunk of a batch.
@@ -92,7 +92,16 @@ fn chunk(net: &Network, xs: &[f32], ys: &[u8], scale: f32, rows: f32, g: &mut Gr
     let mut inputs: Vec<(Vec<Vec<f32>>, usize)> = Vec::with_capacity(net.layers.len());
     let mut cur: Vec<Vec<f32>> = xs.chunks_exact(net.d_in()).map(<[f32]>::to_vec).collect();
     let mut points = net.points;
+    // Rows and their points set aside at residual forks.
+    let mut saved = Saved::new();
     for layer in &net.layers {
+        if let Layer::Branch(b) = layer {
+            inputs.push((Vec::new(), points));
+            let mut state = (std::mem::take(&mut cur), points);
+            saved.run_checked(*b, &mut state, |(v, _), (w, _)| v.iter_mut().zip(&w).for_each(|(a, b)| add_into(a, b)));
+            (cur, points) = state;
+            continue;
+        }
         let next = cur
             .iter()
             .map(|h| match layer {
@@ -100,7 +109,7 @@ fn chunk(net: &Network, xs: &[f32], ys: &[u8], scale: f32, rows: f32, g: &mut Gr
                 Layer::Relu => h.iter().map(|v| v.max(0.0)).collect(),
                 Layer::MeanPool => h.chunks_exact(points).map(|c| c.iter().sum::<f32>() / points as f32).collect(),
                 Layer::Pool(p) => h.chunks_exact(points).flat_map(|c| p.apply(c)).collect(),
-                Layer::Flatten => h.clone(),
+                Layer::Flatten | Layer::Branch(_) => h.clone(),
             })
             .collect();
         inputs.push((std::mem::replace(&mut cur, next), points));
@@ -108,7 +117,7 @@ fn chunk(net: &Network, xs: &[f32], ys: &[u8], scale: f32, rows: f32, g: &mut Gr
             Layer::Equivariant(l) => l.basis.out_points(points),
             Layer::MeanPool | Layer::Flatten => 1,
             Layer::Pool(p) => p.out_points(),
-            Layer::Relu => points,
+            Layer::Relu | Layer::Branch(_) => points,
         };
     }
     // Softmax cross-entropy of scale·logits: ∂/∂logit = scale·(p − onehot).
@@ -123,8 +132,11 @@ fn chunk(net: &Network, xs: &[f32], ys: &[u8], scale: f32, rows: f32, g: &mut Gr
         grad[usize::from(y)] -= scale / rows;
         grads.push(grad);
     }
-    // Backward.
+    // Backward; what a fork set aside gets its own gradients, set aside
+    // where its add is met (an add passes its gradient to both terms, a
+    // swap exchanges the two, a fork sums them).
     let mut k = g.coefficients.len();
+    let mut saved_grads = Saved::new();
     for (layer, (input, points)) in net.layers.iter().zip(&inputs).rev() {
         grads = match layer {
             Layer::Relu => (grads.iter().zip(input))
@@ -134,6 +146,18 @@ fn chunk(net: &Network, xs: &[f32], ys: &[u8], scale: f32, rows: f32, g: &mut Gr
                 .map(|gr| gr.iter().flat_map(|&d| std::iter::repeat_n(d / *points as f32, *points)).collect())
                 .collect(),
             Layer::Flatten => grads,
+            Layer::Branch(b) => {
+                let undo = match b {
+                    Branch::Add => Branch::Fork,
+                    Branch::Swap => Branch::Swap,
+                    Branch::Fork => Branch::Add,
+                };
+                let mut state = grads;
+                saved_grads.run_checked(undo, &mut state, |v: &mut Vec<Vec<f32>>, w| {
+                    v.iter_mut().zip(&w).for_each(|(a, b)| add_into(a, b))
+                });
+                state
+            }
             Layer::Pool(pool) => pool_backward(pool, input, *points, &grads),
             Layer::Equivariant(l) => {
                 k -= 1;
@@ -327,7 +351,52 @@ mod tests {
         .map(|(n, shape, s): (&str, Vec<usize>, u64)| (n.to_string(), (shape.clone(), draw(shape.iter().product(), s))))
         .collect();
         let general = Network::from_architecture(&arch, tensors).unwrap();
-        for (name, net) in [("mlp", mlp), ("cnn", cnn), ("deepsets", ds), ("general", general)] {
+        // Residual blocks: a strided one with a 1×1 shortcut (fork, swap,
+        // add), then an identity one (fork, add).
+        let conv = |c: usize, k: usize, s: usize, p: usize| {
+            format!(
+                r#"{{"layer": "conv2d", "in_channels": 2, "out_channels": 2, "kernel": [{k}, {k}], "stride": [{s}, {s}],
+                 "padding": [{p}, {p}], "dilation": [1, 1], "padding_mode": "zeros", "bias": {}}}"#,
+                c > 0
+            )
+        };
+        let arch: crate::net::Architecture = serde_json::from_str(&format!(
+            r#"{{"input": {{"kind": "image", "channels": 1, "height": 6, "width": 6}}, "layers": [
+                {{"layer": "conv2d", "in_channels": 1, "out_channels": 2, "kernel": [3, 3], "stride": [1, 1],
+                 "padding": [1, 1], "dilation": [1, 1], "padding_mode": "zeros", "bias": true}},
+                {{"layer": "relu"}},
+                {{"layer": "residual", "main": [{}, {{"layer": "relu"}}, {}], "shortcut": [{}]}},
+                {{"layer": "relu"}},
+                {{"layer": "residual", "main": [{}], "shortcut": []}},
+                {{"layer": "relu"}},
+                {{"layer": "flatten"}},
+                {{"layer": "linear", "in_features": 18, "out_features": 3, "bias": true}}]}}"#,
+            conv(1, 3, 2, 1),
+            conv(1, 3, 1, 1),
+            conv(0, 1, 2, 0),
+            conv(1, 3, 1, 1)
+        ))
+        .unwrap();
+        let tensors = [
+            ("0.weight", vec![2, 1, 3, 3]),
+            ("0.bias", vec![2]),
+            ("2.main.0.weight", vec![2, 2, 3, 3]),
+            ("2.main.0.bias", vec![2]),
+            ("2.main.2.weight", vec![2, 2, 3, 3]),
+            ("2.main.2.bias", vec![2]),
+            ("2.shortcut.0.weight", vec![2, 2, 1, 1]),
+            ("4.main.0.weight", vec![2, 2, 3, 3]),
+            ("4.main.0.bias", vec![2]),
+            ("7.weight", vec![3, 18]),
+            ("7.bias", vec![3]),
+        ]
+        .into_iter()
+        .zip(20..)
+        .map(|((n, shape), s)| (n.to_string(), (shape.clone(), draw(shape.iter().product(), s))))
+        .collect();
+        let residual = Network::from_architecture(&arch, tensors).unwrap();
+        let nets = [("mlp", mlp), ("cnn", cnn), ("deepsets", ds), ("general", general), ("residual", residual)];
+        for (name, net) in nets {
             let rows = 11;
             let x: Vec<f32> = (0..rows * net.d_in()).map(|i| uniform_weight(4, 0, i as u64) as f32).collect();
             let y: Vec<u8> = (0..rows as u8).map(|r| r % 3).collect();
@@ -347,9 +416,10 @@ mod tests {
                         }
                         loss(&n, &x, &y)
                     };
-                    // A max pooling is only piecewise smooth: a small step keeps its
-                    // choices (1e-2 crosses a tie on this network).
-                    let h = if name == "general" { 1e-3 } else { 1e-2 };
+                    // Max pooling and ReLU are only piecewise smooth: a small step
+                    // keeps their choices (1e-2 crosses a tie or a kink on the
+                    // general and residual networks).
+                    let h = if matches!(name, "general" | "residual") { 1e-3 } else { 1e-2 };
                     let numeric = (nudge(h) - nudge(-h)) / (2.0 * f64::from(h));
                     let ours = match t.checked_sub(l.coefficients.len()) {
                         None => g.coefficients[e][t],

@@ -13,6 +13,7 @@
 //! folded layer and no batch norm.
 
 use super::basis::{BasisSpec, Conv2d, DeepSets, Identity};
+use super::branch::Branch;
 use super::conv::{Conv, ConvGeometry, PaddingMode};
 use super::network::{conv_coefficients, conv_weight, Equivariant, Layer, Network};
 use super::pool::{Pool, PoolKind, PoolSpec, Window};
@@ -110,14 +111,11 @@ pub enum ArchLayer {
     /// become one vector, channel-major.
     Flatten,
     /// A residual block y = main(x) + shortcut(x) (the ReLU after the sum
-    /// is a layer of its own): `main` convolutions (odd square kernels,
-    /// same-size padding, only the first strided) with batch norms and
-    /// ReLUs between them, `shortcut` nothing (the identity) or a 1×1
-    /// convolution with the first's stride and a batch norm. Tensors
-    /// `{i}.main.{j}.…` and `{i}.shortcut.{j}.…`. Read as plain layers
-    /// (docs/THEORY.md §4.5): the shortcut's x⁺ and x⁻ are carried through
-    /// the main path on each convolution's centre offset and added by its
-    /// last, so a file written back records those layers.
+    /// is a layer of its own): `main` and `shortcut` are layers of this
+    /// table (the shortcut none: the identity) that give the same shape,
+    /// e.g. ResNet's basic block. Tensors `{i}.main.{j}.…` and
+    /// `{i}.shortcut.{j}.…`. Read as a fork, the main path, a swap, the
+    /// shortcut and an add ([`crate::net::Branch`], docs/THEORY.md §4.5).
     Residual {
         /// The main path.
         main: Vec<ArchLayer>,
@@ -155,7 +153,7 @@ pub type NamedTensor = (String, Vec<usize>, Vec<f32>);
 pub type Tensors = HashMap<String, (Vec<usize>, Vec<f32>)>;
 
 /// What flows between layers while an architecture is read.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Flow {
     /// A vector of this many values.
     Vector(usize),
@@ -163,6 +161,17 @@ enum Flow {
     Image { channels: usize, height: usize, width: usize },
     /// Channels over the points of a set.
     Set { channels: usize, points: usize },
+}
+
+impl Flow {
+    /// What flows, in messages.
+    fn name(&self) -> String {
+        match self {
+            Flow::Vector(d) => format!("a vector of {d} values"),
+            Flow::Image { channels, height, width } => format!("{channels} channels of {height}×{width} maps"),
+            Flow::Set { channels, .. } => format!("sets of {channels} features"),
+        }
+    }
 }
 
 /// Takes tensor `name` of `shape` out of `tensors`.
@@ -223,88 +232,9 @@ impl Network {
     /// docs: the inverse of [`Network::from_architecture`] (batch norms
     /// already folded).
     pub fn architecture(&self) -> (Architecture, Vec<NamedTensor>) {
-        let mut layers = Vec::new();
         let mut tensors = Vec::new();
-        let input = self.input_shape();
-        for (i, layer) in self.layers.iter().enumerate() {
-            let arch = match layer {
-                Layer::Equivariant(l) => {
-                    let (o, c) = (l.c_out, l.c_in);
-                    let bias = l.bias.is_some();
-                    let bias_name = if l.basis.spec() == BasisSpec::Deepsets { "identity.bias" } else { "bias" };
-                    let arch = match l.basis.spec() {
-                        BasisSpec::Identity => {
-                            tensors.push((format!("{i}.weight"), vec![o, c], l.coefficients.clone()));
-                            ArchLayer::Linear { in_features: c, out_features: o, bias }
-                        }
-                        BasisSpec::Deepsets => {
-                            let (id, mean) = l.coefficients.split_at(o * c);
-                            tensors.push((format!("{i}.identity.weight"), vec![o, c], id.to_vec()));
-                            tensors.push((format!("{i}.mean.weight"), vec![o, c], mean.to_vec()));
-                            ArchLayer::Set { in_features: c, out_features: o, bias }
-                        }
-                        BasisSpec::Conv2d { kernel: k, .. } => {
-                            tensors.push((
-                                format!("{i}.weight"),
-                                vec![o, c, k, k],
-                                conv_weight(&l.coefficients, o, c, k * k),
-                            ));
-                            let p = k / 2;
-                            ArchLayer::Conv2d {
-                                in_channels: c,
-                                out_channels: o,
-                                kernel: [k, k],
-                                stride: [1, 1],
-                                padding: [p, p],
-                                dilation: [1, 1],
-                                padding_mode: PaddingMode::Circular,
-                                bias,
-                            }
-                        }
-                        BasisSpec::Conv(g) => {
-                            let [kh, kw] = g.kernel;
-                            tensors.push((
-                                format!("{i}.weight"),
-                                vec![o, c, kh, kw],
-                                conv_weight(&l.coefficients, o, c, kh * kw),
-                            ));
-                            ArchLayer::Conv2d {
-                                in_channels: c,
-                                out_channels: o,
-                                kernel: g.kernel,
-                                stride: g.stride,
-                                padding: g.padding,
-                                dilation: g.dilation,
-                                padding_mode: g.padding_mode,
-                                bias,
-                            }
-                        }
-                    };
-                    if let Some(b) = &l.bias {
-                        tensors.push((format!("{i}.{bias_name}"), vec![o], b.clone()));
-                    }
-                    arch
-                }
-                Layer::Relu => ArchLayer::Relu,
-                Layer::MeanPool => ArchLayer::MeanPool,
-                Layer::Flatten => ArchLayer::Flatten,
-                Layer::Pool(p) => {
-                    let spec = p.spec();
-                    match (spec.kind, spec.window) {
-                        (PoolKind::Max, Window::Fixed { kernel, stride, padding, dilation, .. }) => {
-                            ArchLayer::MaxPool2d { kernel, stride, padding, dilation }
-                        }
-                        (PoolKind::Avg, Window::Fixed { kernel, stride, padding, count_include_pad, .. }) => {
-                            ArchLayer::AvgPool2d { kernel, stride, padding, count_include_pad }
-                        }
-                        (PoolKind::Max, Window::Adaptive { output }) => ArchLayer::AdaptiveMaxPool2d { output },
-                        (PoolKind::Avg, Window::Adaptive { output }) => ArchLayer::AdaptiveAvgPool2d { output },
-                    }
-                }
-            };
-            layers.push(arch);
-        }
-        (Architecture { input, layers }, tensors)
+        let layers = write_layers(&self.layers, "", &mut tensors);
+        (Architecture { input: self.input_shape(), layers }, tensors)
     }
 
     /// The input's shape as the first layer that knows it says: images
@@ -324,6 +254,123 @@ impl Network {
             _ => None,
         }
     }
+}
+
+/// `layers` as architecture layers (tensors named `{prefix}{i}.…` added
+/// to `tensors`): a fork, a main path, a swap, a shortcut and an add
+/// become one residual block.
+fn write_layers(layers: &[Layer], prefix: &str, tensors: &mut Vec<NamedTensor>) -> Vec<ArchLayer> {
+    let mut out = Vec::new();
+    let mut rest = layers;
+    while let Some((layer, tail)) = rest.split_first() {
+        let i = out.len();
+        rest = tail;
+        let arch = match layer {
+            Layer::Equivariant(l) => {
+                let (o, c) = (l.c_out, l.c_in);
+                let bias = l.bias.is_some();
+                let bias_name = if l.basis.spec() == BasisSpec::Deepsets { "identity.bias" } else { "bias" };
+                let arch = match l.basis.spec() {
+                    BasisSpec::Identity => {
+                        tensors.push((format!("{prefix}{i}.weight"), vec![o, c], l.coefficients.clone()));
+                        ArchLayer::Linear { in_features: c, out_features: o, bias }
+                    }
+                    BasisSpec::Deepsets => {
+                        let (id, mean) = l.coefficients.split_at(o * c);
+                        tensors.push((format!("{prefix}{i}.identity.weight"), vec![o, c], id.to_vec()));
+                        tensors.push((format!("{prefix}{i}.mean.weight"), vec![o, c], mean.to_vec()));
+                        ArchLayer::Set { in_features: c, out_features: o, bias }
+                    }
+                    BasisSpec::Conv2d { kernel: k, .. } => {
+                        tensors.push((
+                            format!("{prefix}{i}.weight"),
+                            vec![o, c, k, k],
+                            conv_weight(&l.coefficients, o, c, k * k),
+                        ));
+                        let p = k / 2;
+                        ArchLayer::Conv2d {
+                            in_channels: c,
+                            out_channels: o,
+                            kernel: [k, k],
+                            stride: [1, 1],
+                            padding: [p, p],
+                            dilation: [1, 1],
+                            padding_mode: PaddingMode::Circular,
+                            bias,
+                        }
+                    }
+                    BasisSpec::Conv(g) => {
+                        let [kh, kw] = g.kernel;
+                        tensors.push((
+                            format!("{prefix}{i}.weight"),
+                            vec![o, c, kh, kw],
+                            conv_weight(&l.coefficients, o, c, kh * kw),
+                        ));
+                        ArchLayer::Conv2d {
+                            in_channels: c,
+                            out_channels: o,
+                            kernel: g.kernel,
+                            stride: g.stride,
+                            padding: g.padding,
+                            dilation: g.dilation,
+                            padding_mode: g.padding_mode,
+                            bias,
+                        }
+                    }
+                };
+                if let Some(b) = &l.bias {
+                    tensors.push((format!("{prefix}{i}.{bias_name}"), vec![o], b.clone()));
+                }
+                arch
+            }
+            Layer::Branch(_) => {
+                let (main, shortcut, after) = split_block(rest);
+                rest = after;
+                ArchLayer::Residual {
+                    main: write_layers(main, &format!("{prefix}{i}.main."), tensors),
+                    shortcut: write_layers(shortcut, &format!("{prefix}{i}.shortcut."), tensors),
+                }
+            }
+            Layer::Relu => ArchLayer::Relu,
+            Layer::MeanPool => ArchLayer::MeanPool,
+            Layer::Flatten => ArchLayer::Flatten,
+            Layer::Pool(p) => {
+                let spec = p.spec();
+                match (spec.kind, spec.window) {
+                    (PoolKind::Max, Window::Fixed { kernel, stride, padding, dilation, .. }) => {
+                        ArchLayer::MaxPool2d { kernel, stride, padding, dilation }
+                    }
+                    (PoolKind::Avg, Window::Fixed { kernel, stride, padding, count_include_pad, .. }) => {
+                        ArchLayer::AvgPool2d { kernel, stride, padding, count_include_pad }
+                    }
+                    (PoolKind::Max, Window::Adaptive { output }) => ArchLayer::AdaptiveMaxPool2d { output },
+                    (PoolKind::Avg, Window::Adaptive { output }) => ArchLayer::AdaptiveAvgPool2d { output },
+                }
+            }
+        };
+        out.push(arch);
+    }
+    out
+}
+
+/// The layers of a residual block after its fork: the main path, the
+/// shortcut (empty when there is no swap) and the layers after its add.
+fn split_block(layers: &[Layer]) -> (&[Layer], &[Layer], &[Layer]) {
+    let (mut depth, mut swap) = (0usize, None);
+    for (j, l) in layers.iter().enumerate() {
+        match l {
+            Layer::Branch(Branch::Fork) => depth += 1,
+            Layer::Branch(Branch::Swap) if depth == 0 => swap = Some(j),
+            Layer::Branch(Branch::Add) if depth == 0 => {
+                let main_end = swap.unwrap_or(j);
+                let short = swap.map_or(&layers[j..j], |s| &layers[s + 1..j]);
+                return (&layers[..main_end], short, &layers[j + 1..]);
+            }
+            Layer::Branch(Branch::Add) => depth -= 1,
+            _ => {}
+        }
+    }
+    (layers, &[], &[])
 }
 
 /// Reads `arch_layers` (layer `first` on, tensors named `{prefix}{i}.…`)
@@ -423,24 +470,19 @@ fn read_layers(
                 fold_batch_norm(prev, &gamma, &beta, &mean, &var, eps).map_err(at)?;
                 flow
             }
-            (ArchLayer::Residual { main, shortcut }, Flow::Image { channels, .. }) => {
-                let (mut m, mut sc) = (Vec::new(), Vec::new());
-                let out = read_layers(main, 0, &format!("{prefix}{i}.main."), flow, tensors, &mut m).map_err(at)?;
-                let short =
-                    read_layers(shortcut, 0, &format!("{prefix}{i}.shortcut."), flow, tensors, &mut sc).map_err(at)?;
-                let (
-                    Flow::Image { channels: c, height: h, width: w },
-                    Flow::Image { channels: cs, height: hs, width: ws },
-                ) = (out, short)
-                else {
-                    return Err(at("both paths must give images".into()));
+            (ArchLayer::Residual { main, shortcut }, flow) => {
+                layers.push(Layer::Branch(Branch::Fork));
+                let out = read_layers(main, 0, &format!("{prefix}{i}.main."), flow, tensors, layers).map_err(at)?;
+                let short = if shortcut.is_empty() {
+                    flow
+                } else {
+                    layers.push(Layer::Branch(Branch::Swap));
+                    read_layers(shortcut, 0, &format!("{prefix}{i}.shortcut."), flow, tensors, layers).map_err(at)?
                 };
-                if (c, h, w) != (cs, hs, ws) {
-                    return Err(at(format!(
-                        "the main path gives {c} channels of {h}×{w} but the shortcut {cs} of {hs}×{ws}"
-                    )));
+                if out != short {
+                    return Err(at(format!("the main path gives {} but the shortcut {}", out.name(), short.name())));
                 }
-                layers.extend(residual_layers(m, sc.pop(), channels).map_err(at)?);
+                layers.push(Layer::Branch(Branch::Add));
                 out
             }
             (ArchLayer::Relu, flow) => {
@@ -472,165 +514,11 @@ fn read_layers(
                     Flow::Image { channels, height, width }
                 }
             }
-            (_, flow) => {
-                let what = match flow {
-                    Flow::Vector(d) => format!("a vector of {d} values"),
-                    Flow::Image { channels, height, width } => {
-                        format!("{channels} channels of {height}×{width} maps")
-                    }
-                    Flow::Set { channels, .. } => format!("sets of {channels} features"),
-                };
-                return Err(at(format!("cannot take {what}")));
-            }
+            (_, flow) => return Err(at(format!("cannot take {}", flow.name()))),
         };
         flow = next;
     }
     Ok(flow)
-}
-
-/// A residual block main(x) + shortcut(x) as plain layers (docs/THEORY.md
-/// §4.5): `main` is convolutions with ReLU between (batch norms folded),
-/// `shortcut` a 1×1 convolution or none (the identity on `c_in` channels
-/// of an H×W map). With one convolution the shortcut is added to its
-/// centre offset; with more, the first also outputs S·x and −S·x on its
-/// centre offset (S the shortcut), the ReLUs keep their positive parts
-/// (S·x)⁺ and (S·x)⁻, each middle convolution copies them on its centre
-/// offset, and the last adds (S·x)⁺ − (S·x)⁻ = S·x. The centre offset of
-/// an odd square kernel with same-size padding reads point (i·s, j·s):
-/// what a 1×1 convolution of stride s reads.
-fn residual_layers(main: Vec<Layer>, shortcut: Option<Layer>, c_in: usize) -> Result<Vec<Layer>, String> {
-    if main.len() % 2 == 0 {
-        return Err("the main path must end with a convolution (a ReLU after the sum is a layer of its own)".into());
-    }
-    let mut convs: Vec<Equivariant> = Vec::new();
-    for (j, l) in main.into_iter().enumerate() {
-        match (j % 2, l) {
-            (0, Layer::Equivariant(e)) => convs.push(e),
-            (1, Layer::Relu) => {}
-            (_, l) => {
-                return Err(format!(
-                    "the main path has {} where it takes convolutions with ReLU between them",
-                    l.name()
-                ))
-            }
-        }
-    }
-    let Some(last) = convs.last() else { return Err("the main path has no convolution".into()) };
-    let c_out = last.c_out;
-    // The centre offset of each convolution, and the first one's stride.
-    let mut stride = [1, 1];
-    let mut centres = Vec::new();
-    for (j, e) in convs.iter().enumerate() {
-        let (k, s, ok) = match e.basis.spec() {
-            BasisSpec::Conv2d { kernel, .. } => (kernel, [1, 1], true),
-            BasisSpec::Conv(g) => {
-                let [k, kw] = g.kernel;
-                let same = k == kw && k % 2 == 1 && g.dilation[0] == g.dilation[1];
-                (k, g.stride, same && g.padding == [g.dilation[0] * (k / 2); 2])
-            }
-            other => return Err(format!("the main path's layer {} is {other:?}, not a convolution", 2 * j)),
-        };
-        if !ok || (j > 0 && s != [1, 1]) {
-            return Err(format!(
-                "the main path's convolution {j} ({}) is not an odd square kernel with same-size padding{}",
-                e.basis.name(),
-                if j > 0 { " and stride 1" } else { "" }
-            ));
-        }
-        if j == 0 {
-            stride = s;
-        }
-        centres.push((k / 2) * k + k / 2);
-    }
-    // The shortcut as a matrix S [c_s, c_in] with a bias.
-    let (s_w, s_b, c_s) = match shortcut {
-        None => {
-            if stride != [1, 1] || c_out != c_in {
-                return Err(format!(
-                    "an identity shortcut needs a stride-1 main path that keeps the {c_in} channels (it gives {c_out})"
-                ));
-            }
-            let eye = (0..c_in * c_in).map(|t| if t / c_in == t % c_in { 1.0 } else { 0.0 }).collect();
-            (eye, None, c_in)
-        }
-        Some(Layer::Equivariant(e)) => {
-            let pointwise = matches!(e.basis.spec(), BasisSpec::Conv(g) if g.kernel == [1, 1] && g.padding == [0, 0] && g.stride == stride);
-            if !pointwise {
-                return Err(format!(
-                    "the shortcut ({}) is not a 1×1 convolution of the main path's stride",
-                    e.basis.name()
-                ));
-            }
-            (e.coefficients, e.bias, e.c_out)
-        }
-        Some(l) => return Err(format!("the shortcut has {}, not one 1×1 convolution", l.name())),
-    };
-    let n = convs.len();
-    let mut out = Vec::new();
-    let mut carried_in = 0; // channels of ± S·x the layer reads after its own
-    for (j, e) in convs.into_iter().enumerate() {
-        let size = e.basis.size();
-        let q = centres[j];
-        let last = j + 1 == n;
-        let carried_out = if last { 0 } else { 2 * c_s };
-        let (ci, co) = (e.c_in + carried_in, e.c_out + carried_out);
-        let mut c = vec![0.0f32; size * co * ci];
-        for qq in 0..size {
-            for o in 0..e.c_out {
-                for i in 0..e.c_in {
-                    c[(qq * co + o) * ci + i] = e.coefficients[(qq * e.c_out + o) * e.c_in + i];
-                }
-            }
-        }
-        let mut bias = e.bias.clone().map(|mut b| {
-            b.resize(co, 0.0);
-            b
-        });
-        let at = |o: usize, i: usize| (q * co + o) * ci + i;
-        if n == 1 {
-            // main(x) + S·x in one convolution.
-            for o in 0..c_s {
-                for i in 0..c_in {
-                    c[at(o, i)] += s_w[o * c_in + i];
-                }
-            }
-        } else if j == 0 {
-            for t in 0..c_s {
-                for i in 0..c_in {
-                    c[at(e.c_out + t, i)] = s_w[t * c_in + i];
-                    c[at(e.c_out + c_s + t, i)] = -s_w[t * c_in + i];
-                }
-            }
-        } else if !last {
-            for t in 0..2 * c_s {
-                c[at(e.c_out + t, e.c_in + t)] = 1.0;
-            }
-        } else {
-            for o in 0..c_s {
-                c[at(o, e.c_in + o)] += 1.0;
-                c[at(o, e.c_in + c_s + o)] -= 1.0;
-            }
-        }
-        // The shortcut's bias: added by the sum (one convolution), or
-        // carried as ±b beside S·x.
-        if let Some(sb) = &s_b {
-            let b = bias.get_or_insert_with(|| vec![0.0; co]);
-            for t in 0..c_s {
-                if n == 1 {
-                    b[t] += sb[t];
-                } else if j == 0 {
-                    b[e.c_out + t] += sb[t];
-                    b[e.c_out + c_s + t] -= sb[t];
-                }
-            }
-        }
-        out.push(Layer::Equivariant(Equivariant { basis: e.basis, c_in: ci, c_out: co, coefficients: c, bias }));
-        if !last {
-            out.push(Layer::Relu);
-        }
-        carried_in = carried_out;
-    }
-    Ok(out)
 }
 
 /// The basis of a convolution: the circular kernel-offset basis of

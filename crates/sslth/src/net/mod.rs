@@ -7,6 +7,7 @@
 
 mod arch;
 mod basis;
+mod branch;
 mod conv;
 mod kind;
 mod network;
@@ -15,8 +16,10 @@ mod structure;
 
 pub use arch::{ArchLayer, Architecture, NamedTensor, Tensors};
 pub use basis::{Basis, BasisSpec, Conv2d, DeepSets, Identity};
+pub use branch::{Branch, Saved};
 pub use conv::{Conv, ConvGeometry, PaddingMode};
 pub use kind::Kind;
+pub(crate) use network::add_into;
 pub use network::{
     conv_coefficients, conv_weight, dot, ConvWeights, Equivariant, Layer, LinearWeights, Network, SetWeights,
 };

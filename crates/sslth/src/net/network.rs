@@ -7,6 +7,7 @@
 //! (P = 1 for dense layers, H·W for images, N for sets).
 
 use super::basis::{Basis, BasisSpec, Conv2d, DeepSets, Identity};
+use super::branch::{Branch, Saved};
 use super::pool::Pool;
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -73,6 +74,8 @@ pub enum Layer {
     /// c channels × P points become c·P channels × 1 point (channel-major,
     /// as `torch.flatten(x, 1)`; the values do not move).
     Flatten,
+    /// Where a residual block's paths fork, change places or join.
+    Branch(Branch),
 }
 
 impl Layer {
@@ -84,8 +87,14 @@ impl Layer {
             Layer::MeanPool => "mean pooling".into(),
             Layer::Pool(p) => format!("{:?} pooling to {:?}", p.spec().kind, p.output()).to_lowercase(),
             Layer::Flatten => "flatten".into(),
+            Layer::Branch(b) => format!("{b:?}").to_lowercase(),
         }
     }
+}
+
+/// v += w, entrywise (the join of a residual block's two paths).
+pub(crate) fn add_into(v: &mut [f32], w: &[f32]) {
+    v.iter_mut().zip(w).for_each(|(a, b)| *a += b);
 }
 
 /// Σ a_i·b_i in eight interleaved f32 lanes (vectorised; the same result
@@ -240,27 +249,30 @@ impl Network {
 
     /// The network on one input row (channel-major), output flattened.
     pub fn forward(&self, x: &[f32]) -> Vec<f32> {
-        let mut points = self.points;
-        let mut cur = x.to_vec();
+        // The values and their points per channel.
+        let mut cur = (x.to_vec(), self.points);
+        let mut saved = Saved::new();
         for layer in &self.layers {
+            let (v, points) = &mut cur;
             match layer {
                 Layer::Equivariant(l) => {
-                    cur = l.apply(&cur, points);
-                    points = l.basis.out_points(points);
+                    *v = l.apply(v, *points);
+                    *points = l.basis.out_points(*points);
                 }
-                Layer::Relu => cur.iter_mut().for_each(|v| *v = v.max(0.0)),
+                Layer::Relu => v.iter_mut().for_each(|v| *v = v.max(0.0)),
                 Layer::MeanPool => {
-                    cur = cur.chunks_exact(points).map(|c| c.iter().sum::<f32>() / points as f32).collect();
-                    points = 1;
+                    *v = v.chunks_exact(*points).map(|c| c.iter().sum::<f32>() / *points as f32).collect();
+                    *points = 1;
                 }
                 Layer::Pool(p) => {
-                    cur = cur.chunks_exact(points).flat_map(|c| p.apply(c)).collect();
-                    points = p.out_points();
+                    *v = v.chunks_exact(*points).flat_map(|c| p.apply(c)).collect();
+                    *points = p.out_points();
                 }
-                Layer::Flatten => points = 1,
+                Layer::Flatten => *points = 1,
+                Layer::Branch(b) => saved.run_checked(*b, &mut cur, |(v, _), (w, _)| add_into(v, &w)),
             }
         }
-        cur
+        cur.0
     }
 
     /// [`Network::forward`] on a batch (row-major `rows × d_in`), rows in

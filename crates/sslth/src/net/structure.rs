@@ -2,6 +2,7 @@
 //! linear layers, in order, and the fixed operations between them.
 
 use super::basis::BasisSpec;
+use super::branch::{Branch, Saved};
 use super::network::{Equivariant, Layer, Network};
 use super::pool::PoolSpec;
 
@@ -20,6 +21,26 @@ pub enum FixedOp {
     /// Channels × points become one vector (a flatten of one point per
     /// channel is no operation and is not listed).
     Flatten,
+    /// A residual block begins: the current value is also set aside
+    /// ([`Branch::Fork`]).
+    Fork,
+    /// The main path ends: its value and the one set aside change places
+    /// ([`Branch::Swap`]).
+    Swap,
+    /// The paths join: the value set aside is added ([`Branch::Add`]).
+    Add,
+}
+
+impl FixedOp {
+    /// The operation as a [`Branch`], if it is one.
+    pub fn branch(&self) -> Option<Branch> {
+        match self {
+            FixedOp::Fork => Some(Branch::Fork),
+            FixedOp::Swap => Some(Branch::Swap),
+            FixedOp::Add => Some(Branch::Add),
+            _ => None,
+        }
+    }
 }
 
 /// The linear layers of a network the construction accepts and what sits
@@ -53,21 +74,25 @@ impl Network {
     pub fn structure(&self) -> Result<Structure<'_>, String> {
         let mut linear: Vec<&Equivariant> = Vec::new();
         let mut after: Vec<Vec<FixedOp>> = Vec::new();
-        let (mut points, mut channels) = (self.points, self.channels);
+        // Points and channels of the current value, and whether a ReLU
+        // came after the last linear layer on its path.
+        let mut cur = (self.points, self.channels, false);
+        let mut saved = Saved::new();
         for (i, layer) in self.layers.iter().enumerate() {
+            let (points, channels, relu) = &mut cur;
             let op = match layer {
                 Layer::Equivariant(l) => {
-                    if l.basis.points().is_some_and(|p| p != points) {
+                    if l.basis.points().is_some_and(|p| p != *points) {
                         return Err(format!(
                             "layer {i} ({}) acts on {} points per channel but receives {points}",
                             l.basis.name(),
                             l.basis.points().unwrap_or(0)
                         ));
                     }
-                    if channels != l.c_in {
+                    if *channels != l.c_in {
                         return Err(format!("layer {i} takes {} channels but receives {channels}", l.c_in));
                     }
-                    if after.last().is_some_and(|ops| !ops.contains(&FixedOp::Relu)) {
+                    if !linear.is_empty() && !*relu {
                         return Err(format!(
                             "layer {i} ({}) follows the linear layer before it with no ReLU between: tickets are \
                              built of ReLU networks",
@@ -76,38 +101,64 @@ impl Network {
                     }
                     linear.push(l);
                     after.push(Vec::new());
-                    points = l.basis.out_points(points);
-                    channels = l.c_out;
+                    cur = (l.basis.out_points(*points), l.c_out, false);
                     continue;
                 }
-                Layer::Relu => FixedOp::Relu,
+                Layer::Relu => {
+                    *relu = true;
+                    FixedOp::Relu
+                }
                 Layer::MeanPool => {
-                    points = 1;
+                    *points = 1;
                     FixedOp::MeanPool
                 }
                 Layer::Pool(p) => {
-                    if p.in_points() != points {
+                    if p.in_points() != *points {
                         return Err(format!(
                             "layer {i} ({}) pools {} points but receives {points}",
                             layer.name(),
                             p.in_points()
                         ));
                     }
-                    points = p.out_points();
+                    *points = p.out_points();
                     FixedOp::Pool(p.spec())
                 }
                 // Flattening one point per channel moves no value.
-                Layer::Flatten if points == 1 => continue,
+                Layer::Flatten if *points == 1 => continue,
                 Layer::Flatten => {
-                    channels *= points;
-                    points = 1;
+                    *channels *= *points;
+                    *points = 1;
                     FixedOp::Flatten
+                }
+                Layer::Branch(b) => {
+                    let mut joined = Ok(());
+                    let at = |e: String| format!("layer {i}: {e}");
+                    saved
+                        .run(*b, &mut cur, |c, other| {
+                            if (c.0, c.1) != (other.0, other.1) {
+                                joined = Err(format!(
+                                    "adds {} channels of {} points to {} of {}",
+                                    other.1, other.0, c.1, c.0
+                                ));
+                            }
+                            c.2 = false;
+                        })
+                        .map_err(at)?;
+                    joined.map_err(at)?;
+                    match b {
+                        Branch::Fork => FixedOp::Fork,
+                        Branch::Swap => FixedOp::Swap,
+                        Branch::Add => FixedOp::Add,
+                    }
                 }
             };
             match after.last_mut() {
                 Some(ops) => ops.push(op),
                 None => return Err(format!("layer {i} ({}) comes before the first linear layer", layer.name())),
             }
+        }
+        if !saved.is_empty() {
+            return Err("a residual block forks and never joins".into());
         }
         if after.last().is_none_or(|ops| !ops.is_empty()) {
             return Err("the network must end with a linear layer".into());

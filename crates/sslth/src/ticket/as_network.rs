@@ -11,7 +11,7 @@
 //! zeros: the same function as a plain flatten.
 
 use super::sparse::SparseNet;
-use crate::net::{Equivariant, FixedOp, Layer, Network, Pool};
+use crate::net::{Equivariant, FixedOp, Layer, Network, Pool, Saved};
 use std::sync::Arc;
 
 impl SparseNet {
@@ -23,6 +23,8 @@ impl SparseNet {
         // Values of the carried constant a flatten left beyond the one the
         // ticket keeps, which the next layer reads with zero weights.
         let mut extra_constants = 0;
+        // Both of those for the values set aside at residual forks.
+        let mut saved = Saved::new();
         for (l, (layer, ops)) in self.layers.iter().zip(&self.ops).enumerate() {
             let basis = layer.basis.build()?;
             let c_out = layer.d_out / basis.size();
@@ -55,6 +57,13 @@ impl SparseNet {
                         }
                         points = 1;
                         Layer::Flatten
+                    }
+                    FixedOp::Fork | FixedOp::Swap | FixedOp::Add => {
+                        let branch = op.branch().expect("a branch");
+                        let mut cur = (points, extra_constants);
+                        saved.run(branch, &mut cur, |_, _| {})?;
+                        (points, extra_constants) = cur;
+                        Layer::Branch(branch)
                     }
                 });
             }

@@ -7,7 +7,7 @@
 //! and channel o of the output is Σ_q b_q(Σ_j C_q[o, j]·x_j) + bias[o].
 //! Dense layers are the case |B| = 1 on one point.
 
-use crate::net::{BasisSpec, FixedOp, Pool};
+use crate::net::{add_into, BasisSpec, FixedOp, Pool, Saved};
 use rayon::prelude::*;
 
 /// One sparse equivariant layer (see the module docs): the kept edges,
@@ -127,6 +127,8 @@ impl SparseNet {
                 let b = rows_in.len() / d0;
                 let mut points = self.points;
                 let mut act = vec![0.0f32; rows_in.len()];
+                // Values (and their points) set aside at residual forks.
+                let mut saved = Saved::new();
                 let c0 = self.layers[0].d_in;
                 for r in 0..b {
                     for c in 0..c0 {
@@ -166,7 +168,7 @@ impl SparseNet {
                     points = out_points;
                     for (op, pool) in self.ops[i].iter().zip(&pools[i]) {
                         let carried = self.carried && i + 1 < self.layers.len();
-                        (out, points) = apply_op(op, pool.as_ref(), out, b, points, carried);
+                        (out, points) = apply_op(op, pool.as_ref(), (out, points), b, carried, &mut saved);
                     }
                     act = out;
                 }
@@ -242,14 +244,15 @@ impl SparseNet {
 /// × `b` rows × `points`; `pool` its windows when it is a pooling),
 /// returning them and their points per channel.
 /// With `carried` the last channel is the constant that carries biases, of
-/// which a flatten keeps the first point.
+/// which a flatten keeps the first point; `saved` holds what residual
+/// forks set aside.
 fn apply_op(
     op: &FixedOp,
     pool: Option<&Pool>,
-    mut act: Vec<f32>,
+    (mut act, points): (Vec<f32>, usize),
     b: usize,
-    points: usize,
     carried: bool,
+    saved: &mut Saved<(Vec<f32>, usize)>,
 ) -> (Vec<f32>, usize) {
     match op {
         FixedOp::Relu => {
@@ -276,6 +279,12 @@ fn apply_op(
                 }
             }
             (flat, 1)
+        }
+        FixedOp::Fork | FixedOp::Swap | FixedOp::Add => {
+            let mut cur = (act, points);
+            let branch = op.branch().expect("a branch");
+            saved.run_checked(branch, &mut cur, |(v, _), (w, _)| add_into(v, &w));
+            cur
         }
     }
 }
