@@ -14,8 +14,12 @@ line is the other, and both give the same bytes for the same seed.
     ticket.save("ticket.safetensors", compact=True)
     model.load_state_dict(...)  # ticket.to_state_dict(): masked dense tensors
 
-Functions raise ``ValueError`` for bad input and ``OSError`` for files that
-cannot be read or written, with the command line's one-line messages. Long
+Functions raise ``FileNotFoundError``, ``PermissionError`` or ``OSError`` for
+files that cannot be read or written, ``BuildRefused`` (a ``ValueError`` with
+``misses`` and ``worst``) for a build that missed its tolerance,
+``UnsupportedLayer`` (a ``ValueError``) for a network tickets are not built
+of, and ``ValueError`` for other bad input, each with the command line's
+one-line message, parameters named as here (``k``, not ``--k``). Long
 work (``build``, ``frontier``, ``compare``, ``popup``, ``rfss.solve_batch``)
 runs with the GIL released and stops on Ctrl-C with ``KeyboardInterrupt``
 within about a second (at the next built row, training batch or chunk of
@@ -25,7 +29,7 @@ instances).
 import json
 
 from . import rfss
-from ._sslth import Model, __version__
+from ._sslth import BuildRefused, Model, UnsupportedLayer, __version__
 from ._sslth import build as _build
 from ._sslth import build_file as _build_file
 from ._sslth import build_shard as _build_shard
@@ -39,7 +43,7 @@ from ._sslth import verify as _verify
 from .torch_interop import UnsupportedModelError, from_torch
 
 __all__ = [
-    "Model", "UnsupportedModelError", "build", "build_file", "build_shard", "compare", "frontier", "from_torch", "load", "merge",
+    "BuildRefused", "Model", "UnsupportedLayer", "UnsupportedModelError", "build", "build_file", "build_shard", "compare", "frontier", "from_torch", "load", "merge",
     "popup", "rfss", "target_from_state_dict", "verify", "__version__"
 ]
 

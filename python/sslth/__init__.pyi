@@ -50,7 +50,18 @@ def target_from_state_dict(
 ) -> Model:
     """A target from a ``state_dict``; without ``architecture`` only a ``Linear``/ReLU ``nn.Sequential`` is read."""
 
-class UnsupportedModelError(ValueError):
+class BuildRefused(ValueError):
+    """A build that missed its tolerance; nothing was written."""
+
+    misses: int
+    """RFSS instances that missed (0 when the certified error exceeded ``eps``)."""
+    worst: float
+    """The worst error: a multiple of the weight tolerance, or the certified error."""
+
+class UnsupportedLayer(ValueError):
+    """A network with a layer or a structure tickets are not built of."""
+
+class UnsupportedModelError(UnsupportedLayer):
     """A module or call ``from_torch`` cannot read exactly (a one-line message naming it)."""
 
 def from_torch(model: Any, example_input: Any, input_scale: Optional[float] = None) -> Model:

@@ -19,11 +19,13 @@ import operator
 
 import numpy as np
 
+from ._sslth import UnsupportedLayer
+
 SUPPORTED = ("tickets need ReLU networks of Linear, Conv2d, BatchNorm1d/2d, Dropout, Flatten/view/reshape, ReLU, "
              "MaxPool2d, AvgPool2d, AdaptiveMaxPool2d, AdaptiveAvgPool2d, DeepSets set layers and residual blocks")
 
 
-class UnsupportedModelError(ValueError):
+class UnsupportedModelError(UnsupportedLayer):
     """A module or call sslth cannot read exactly (its message is one line)."""
 
 

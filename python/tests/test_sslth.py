@@ -95,6 +95,36 @@ def test_bad_input_raises_one_line_errors(target_file):
         sslth.load(ROOT / "no-such-file.safetensors")
 
 
+def test_each_library_error_is_its_python_exception(target_file, tmp_path):
+    """FileNotFoundError, PermissionError and OSError for files,
+    ValueError naming parameters as Python does (never a CLI flag),
+    BuildRefused with its counts, UnsupportedLayer for networks tickets
+    are not built of; each message one line."""
+    target = sslth.load(target_file)
+
+    def raised(kind, call):
+        with pytest.raises(kind) as e:
+            call()
+        assert "\n" not in str(e.value) and "--" not in str(e.value) and "`" not in str(e.value), str(e.value)
+        return e.value
+
+    raised(FileNotFoundError, lambda: sslth.verify(tmp_path / "missing.safetensors"))
+    raised(FileNotFoundError, lambda: sslth.build_file(target, tmp_path / "no" / "t.safetensors", k=4,
+                                                       weight_eps=0.01))
+    if os.geteuid() != 0:  # root may write anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        raised(PermissionError, lambda: sslth.build_file(target, locked / "t.safetensors", k=4, weight_eps=0.01))
+    e = raised(ValueError, lambda: sslth.build(target, k=0, weight_eps=0.01, data="none"))
+    assert str(e) == "k must be at least 1" and type(e) is ValueError
+    e = raised(sslth.BuildRefused, lambda: sslth.build(target, k=2, n=4, weight_eps=1e-3, data="none"))
+    assert isinstance(e, ValueError) and e.misses > 0 and e.worst > 1.0 and "accept_misses" in str(e)
+    e = raised(sslth.BuildRefused, lambda: sslth.build(target, k=2, n=4, eps=1e-3, data="none", accept_misses=True))
+    assert e.misses == 0 and e.worst > 1e-3 and "accept_over_eps" in str(e)
+    assert issubclass(sslth.UnsupportedModelError, sslth.UnsupportedLayer)
+    assert issubclass(sslth.UnsupportedLayer, ValueError)
+
+
 def test_a_panic_becomes_an_exception_and_the_interpreter_survives():
     with pytest.raises(BaseException) as e:
         sslth._sslth._panic_for_tests()

@@ -141,13 +141,15 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
     // where it can be (the same file; memory for 10⁸ weights).
     if test.is_none() {
         let (out, compact, json) = (&args.out.output, args.out.compact, args.out.json);
-        let f = sslth::experiments::pipeline::build_file(&net, &cfg, input_scale, out, compact, show_plan, &step)?;
+        let f = sslth::experiments::pipeline::build_file(&net, &cfg, input_scale, out, compact, show_plan, &step)
+            .map_err(crate::cli_error)?;
         pb.finish_and_clear();
         print_written(&f.report, &f.plans, &f.max_weight_errors, out, compact, json);
         return Ok(());
     }
     let built =
-        sslth::experiments::pipeline::build_and_measure(&net, &cfg, test.as_ref(), input_scale, show_plan, &step)?;
+        sslth::experiments::pipeline::build_and_measure(&net, &cfg, test.as_ref(), input_scale, show_plan, &step)
+            .map_err(crate::cli_error)?;
     pb.finish_and_clear();
     write_ticket(&built, &net, data.as_deref(), &args.out.output, args.out.compact, args.out.json)
 }
@@ -208,12 +210,13 @@ fn run_shard(
         return Err("--output must differ from the --after shards (inputs are never overwritten)".into());
     }
     let pb = progress::bar(0, &format!("shard {shard}"), args.out.json);
-    let earlier = sslth::experiments::shard::read_shard_files(&args.after)?;
+    let earlier = sslth::experiments::shard::read_shard_files(&args.after).map_err(crate::cli_error)?;
     let show_rows = |rows: usize| pb.set_length(rows as u64);
     let (bytes, report) = sslth::experiments::shard::build_shard_file(net, cfg, shard, earlier, show_rows, &|| {
         pb.inc(1);
         true
-    })?;
+    })
+    .map_err(crate::cli_error)?;
     pb.finish_and_clear();
     sslth::files::write_atomic(&args.out.output, &bytes)
         .map_err(|e| format!("cannot write {}: {e}", args.out.output.display()))?;

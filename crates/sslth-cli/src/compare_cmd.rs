@@ -86,12 +86,12 @@ pub fn run(a: &CompareArgs) -> Result<(), String> {
         popup_max_edges: a.popup_max_edges,
         seed: a.seed,
     };
-    cfg.check()?;
+    cfg.check().map_err(crate::cli_error)?;
     let split = sslth::data::load(&a.data).map_err(|e| e.to_string())?;
-    cfg.check_data(&split.train)?;
+    cfg.check_data(&split.train).map_err(crate::cli_error)?;
     std::fs::create_dir_all(&a.out).map_err(|e| format!("cannot create {}: {e}", a.out.display()))?;
     let pb = progress::bar(cfg.steps(), "comparing", false);
-    let rows = compare(&split, &cfg, &|p| progress::report(&pb, p), &|| true)?;
+    let rows = compare(&split, &cfg, &|p| progress::report(&pb, p), &|| true).map_err(crate::cli_error)?;
     pb.finish_and_clear();
     write_outputs(a, split.test.name, &rows)
 }

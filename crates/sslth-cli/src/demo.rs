@@ -69,7 +69,7 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
     let cfg =
         DemoConfig { kind: kind(&args.model), seed: args.seed, density: args.density, weight_eps: args.weight_eps };
     let split = cfg.data();
-    let tcfg = cfg.train_config(&split)?;
+    let tcfg = cfg.train_config(&split).map_err(crate::cli_error)?;
     let train_pb = progress::bar((split.train.len().div_ceil(tcfg.batch) * tcfg.epochs) as u64, "training", args.json);
     let build_pb = progress::bar(0, "building", true);
     let run = demo(
@@ -85,7 +85,8 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
             build_pb.inc(1);
             true
         },
-    )?;
+    )
+    .map_err(crate::cli_error)?;
     build_pb.finish_and_clear();
     write("target.safetensors", &run.target_bytes)?;
     write("ticket.safetensors", &run.full)?;

@@ -67,7 +67,7 @@ pub fn run(a: &FrontierArgs) -> Result<(), String> {
         nonneg_input: modes,
         seed: a.seed,
     };
-    cfg.check()?;
+    cfg.check().map_err(crate::cli_error)?;
     let recorded = sslth::files::recorded_data(&a.target);
     let name = a.data.clone().or(recorded).ok_or("the target records no data set; give --data")?;
     let test = sslth::data::load_test(&name).map_err(|e| e.to_string())?;
@@ -75,7 +75,7 @@ pub fn run(a: &FrontierArgs) -> Result<(), String> {
     crate::report::note_assumed(&a.target, &info, false);
     std::fs::create_dir_all(&a.out).map_err(|e| format!("cannot create {}: {e}", a.out.display()))?;
     let pb = progress::bar(cfg.builds(), "building", false);
-    let f = frontier(&net, &test, &cfg, &|p| progress::report(&pb, p), &|| true)?;
+    let f = frontier(&net, &test, &cfg, &|p| progress::report(&pb, p), &|| true).map_err(crate::cli_error)?;
     pb.finish_and_clear();
     let (rows, weights) = (&f.rows, f.target_weights as f64);
     let inputs = |r: &FrontierRow| if r.nonneg_input { "nonneg" } else { "signed" };

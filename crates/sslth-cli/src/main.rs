@@ -74,6 +74,12 @@ enum Command {
     Compare(compare_cmd::CompareArgs),
 }
 
+/// A library error as the CLI prints it: its parameters named by their
+/// flags (`--weight-eps`).
+pub(crate) fn cli_error(e: sslth::Error) -> String {
+    e.render(sslth::Face::Cli)
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

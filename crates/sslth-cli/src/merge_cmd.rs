@@ -38,8 +38,8 @@ pub fn run(args: &MergeArgs) -> Result<(), String> {
     let (net, info) =
         sslth::files::target::load(&args.target, split.as_ref().map(|s| s.test.shape)).map_err(|e| e.to_string())?;
     crate::report::note_assumed(&args.target, &info, args.out.json);
-    let shards = sslth::experiments::shard::read_shard_files(&args.shards)?;
-    let (cfg, parts) = sslth::experiments::shard::checked(&net, shards, None)?;
+    let shards = sslth::experiments::shard::read_shard_files(&args.shards).map_err(crate::cli_error)?;
+    let (cfg, parts) = sslth::experiments::shard::checked(&net, shards, None).map_err(crate::cli_error)?;
     let pb = progress::bar(0, "repairing", args.out.json);
     let show_plan = |plans: &[sslth::construction::LayerPlan]| {
         if !args.out.json {
@@ -51,7 +51,8 @@ pub fn run(args: &MergeArgs) -> Result<(), String> {
         sslth::experiments::pipeline::merge_and_measure(&net, &cfg, parts, test, info.input_scale, show_plan, &|| {
             pb.inc(1);
             true
-        })?;
+        })
+        .map_err(crate::cli_error)?;
     pb.finish_and_clear();
     write_ticket(&built, &net, data.as_deref(), &args.out.output, args.out.compact, args.out.json)
 }

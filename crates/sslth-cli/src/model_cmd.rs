@@ -82,7 +82,8 @@ pub fn run_train(args: &TrainArgs) -> Result<(), String> {
     if args.kernel.is_some() && kind != sslth::net::Kind::Cnn {
         return Err(format!("--kernel sets a convolution's size: --model {} has none", args.model));
     }
-    let (arch, pool) = sslth::learn::train::architecture(kind, args.arch.as_ref(), &split.train)?;
+    let (arch, pool) =
+        sslth::learn::train::architecture(kind, args.arch.as_ref(), &split.train).map_err(crate::cli_error)?;
     let cfg = TrainConfig {
         kind,
         arch,
@@ -101,7 +102,8 @@ pub fn run_train(args: &TrainArgs) -> Result<(), String> {
         pb.inc(1);
         pb.set_message(format!("loss {loss:.3}"));
         true
-    })?;
+    })
+    .map_err(crate::cli_error)?;
     pb.finish_and_clear();
     let secs = start.elapsed().as_secs_f64();
     let test_acc =

@@ -115,7 +115,8 @@ pub fn run(args: &PopupArgs) -> Result<(), String> {
         pb.inc(1);
         pb.set_message(format!("loss {loss:.3}"));
         true
-    })?;
+    })
+    .map_err(crate::cli_error)?;
     pb.finish_and_clear();
     let (cfg, meta, net, accuracy) = (&run.config, &run.meta, &run.net, run.test_accuracy);
     let (secs, seed) = (run.train_time.as_secs_f64(), cfg.seed);

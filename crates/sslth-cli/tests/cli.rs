@@ -861,9 +861,22 @@ fn frontier_tabulates_the_builds_it_names() {
     }
     assert!(rows.iter().any(|r| r[19] == "true"), "{csv}");
     assert!(std::path::Path::new(&p("f/frontier.svg")).exists() && std::path::Path::new(&p("f/frontier.md")).exists());
-    assert_one_line_error(&["frontier", "--target", &t, "--ks", "0", "--out", &p("g")], "at least 1");
-    assert_one_line_error(&["frontier", "--target", &t, "--ns", "0", "--out", &p("g")], "at least 1");
-    assert_one_line_error(&["frontier", "--target", &t, "--weight-eps", "0", "--out", &p("g")], "> 0");
+    // The library names parameters; the CLI prints them as its flags.
+    assert_one_line_error(
+        &["frontier", "--target", &t, "--ks", "0", "--out", &p("g")],
+        "--ks needs subset sizes of at least 1",
+    );
+    assert_one_line_error(
+        &["frontier", "--target", &t, "--ns", "0", "--out", &p("g")],
+        "--ns needs sample counts of at least 1",
+    );
+    assert_one_line_error(
+        &["frontier", "--target", &t, "--weight-eps", "0", "--out", &p("g")],
+        "--weight-eps must be finite numbers > 0",
+    );
+    let k0 =
+        ["build", "--target", &t, "--k", "0", "--weight-eps", "0.01", "--data", "none", "-o", &p("k0.safetensors")];
+    assert_one_line_error(&k0, "error: --k must be at least 1");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -1238,7 +1251,7 @@ fn mnist_comes_from_the_folder_given() {
         .collect();
     std::fs::write(&mlp, sslth::files::safetensors::serialize_typed(tensors, Default::default())).unwrap();
     let mlp = mlp.display().to_string();
-    assert_one_line_error(&["eval", "--model", &mlp, "--data", "mnist"], "give --data-dir DIR");
+    assert_one_line_error(&["eval", "--model", &mlp, "--data", "mnist"], "name the data set mnist:DIR");
     let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist");
     if shared.is_dir() {
         let dir = shared.display().to_string();

@@ -19,12 +19,49 @@ pub(crate) fn value_error(e: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(e.to_string())
 }
 
-/// A file error: unreadable or unwritable files are `OSError`, files that
-/// are not what they should be `ValueError`; the message is the CLI's.
-pub(crate) fn file_error(e: sslth::files::ModelError) -> PyErr {
+pyo3::create_exception!(
+    _sslth,
+    BuildRefused,
+    PyValueError,
+    "A build that missed its tolerance: nothing was written. `misses` counts the RFSS instances that missed \
+     (0 when the certified error exceeded eps), `worst` is the worst error (a multiple of the weight tolerance, \
+     or the certified error)."
+);
+pyo3::create_exception!(
+    _sslth,
+    UnsupportedLayer,
+    PyValueError,
+    "A network with a layer or a structure tickets are not built of."
+);
+
+/// A library error as the Python exception of its kind: `FileNotFoundError`,
+/// `PermissionError` or `OSError` for files that cannot be read or
+/// written, `BuildRefused` (with `misses` and `worst`) for a refused
+/// build, `UnsupportedLayer` for a network tickets are not built of,
+/// `KeyboardInterrupt` for an interrupted call, `ValueError` for the rest;
+/// the message is the CLI's with parameters named as Python names them.
+pub(crate) fn lib_error(e: impl Into<sslth::Error>) -> PyErr {
+    use pyo3::exceptions::{PyFileNotFoundError, PyKeyboardInterrupt, PyPermissionError};
+    use sslth::Error;
+    let e = e.into();
+    let message = e.to_string();
     match e {
-        sslth::files::ModelError::Io(..) => PyOSError::new_err(e.to_string()),
-        _ => PyValueError::new_err(e.to_string()),
+        Error::Io { source, .. } => match source.kind() {
+            std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(message),
+            std::io::ErrorKind::PermissionDenied => PyPermissionError::new_err(message),
+            _ => PyOSError::new_err(message),
+        },
+        Error::Refused { misses, worst, .. } => Python::attach(|py| {
+            let err = BuildRefused::new_err(message);
+            let value = err.value(py);
+            // Setting attributes on a fresh exception cannot fail.
+            let _ = value.setattr("misses", misses);
+            let _ = value.setattr("worst", worst);
+            err
+        }),
+        Error::Unsupported(_) => UnsupportedLayer::new_err(message),
+        Error::Interrupted => PyKeyboardInterrupt::new_err(message),
+        Error::Argument(_) | Error::Invalid(_) => PyValueError::new_err(message),
     }
 }
 
@@ -65,6 +102,8 @@ fn _panic_for_tests() {
 #[pymodule]
 fn _sslth(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("BuildRefused", m.py().get_type::<BuildRefused>())?;
+    m.add("UnsupportedLayer", m.py().get_type::<UnsupportedLayer>())?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     rfss_py::register(m)?;
     nets::register(m)?;

@@ -3,7 +3,7 @@
 //! to PyTorch; and the experiments (`popup`, `frontier`, `compare`) as
 //! rows of dicts.
 
-use crate::{file_error, value_error};
+use crate::{lib_error, value_error};
 use numpy::{IntoPyArray, PyArray2, PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -179,7 +179,7 @@ fn input_shape(layout: Option<Vec<usize>>) -> PyResult<Option<InputShape>> {
 #[pyo3(signature = (path, input_shape=None))]
 fn load(py: Python<'_>, path: PathBuf, input_shape: Option<Vec<usize>>) -> PyResult<Model> {
     let shape = self::input_shape(input_shape)?;
-    let inner = py.detach(|| Runnable::load(&path, shape)).map_err(file_error)?;
+    let inner = py.detach(|| Runnable::load(&path, shape)).map_err(lib_error)?;
     Ok(Model { inner, report: None })
 }
 
@@ -242,12 +242,12 @@ fn build(
     let (net, info) = target.target("build")?;
     let cfg = build_config(k, density, weight_eps, eps, nonneg_input, seed, scale, n, accept_over_eps, accept_misses)?;
     let data = data.or_else(|| info.data.clone()).filter(|d| d != "none");
-    let test = data.as_deref().map(sslth::data::load_test).transpose().map_err(value_error)?;
+    let test = data.as_deref().map(sslth::data::load_test).transpose().map_err(lib_error)?;
     let input_scale = info.input_scale;
     let built = crate::interruptible(py, |go_on| {
         build_and_measure(net, &cfg, test.as_ref(), input_scale, |_| {}, &|| go_on.load(Ordering::Relaxed))
     })?
-    .map_err(value_error)?;
+    .map_err(lib_error)?;
     Model::built(built, net, data.as_deref())
 }
 
@@ -284,7 +284,7 @@ fn build_file<'py>(
         let go_on = || go_on.load(Ordering::Relaxed);
         sslth::experiments::pipeline::build_file(net, &cfg, input_scale, &path, compact, |_| {}, &go_on)
     })?
-    .map_err(value_error)?;
+    .map_err(lib_error)?;
     to_py(py, &built.report)
 }
 
@@ -373,9 +373,9 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 /// Python objects.
 fn rows<'py, T: serde::Serialize + Send>(
     py: Python<'py>,
-    f: impl FnOnce(&(dyn Fn() -> bool + Sync)) -> Result<T, String> + Send,
+    f: impl FnOnce(&(dyn Fn() -> bool + Sync)) -> sslth::Result<T> + Send,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let result = crate::interruptible(py, |go_on| f(&|| go_on.load(Ordering::Relaxed)))?.map_err(value_error)?;
+    let result = crate::interruptible(py, |go_on| f(&|| go_on.load(Ordering::Relaxed)))?.map_err(lib_error)?;
     to_py(py, &result)
 }
 
@@ -410,10 +410,10 @@ fn frontier<'py>(
         })
         .collect::<PyResult<Vec<bool>>>()?;
     let cfg = FrontierConfig { weight_eps, ks, ns, nonneg_input, seed };
-    cfg.check().map_err(value_error)?;
+    cfg.check().map_err(lib_error)?;
     let name =
         data.or_else(|| info.data.clone()).ok_or_else(|| value_error("the target records no data set; give data"))?;
-    let test = sslth::data::load_test(&name).map_err(value_error)?;
+    let test = sslth::data::load_test(&name).map_err(lib_error)?;
     rows(py, |go_on| frontier(net, &test, &cfg, &|_| {}, go_on))
 }
 
@@ -460,8 +460,8 @@ fn compare<'py>(
         popup_max_edges,
         seed,
     };
-    cfg.check().map_err(value_error)?;
-    let split = sslth::data::load(data).map_err(value_error)?;
+    cfg.check().map_err(lib_error)?;
+    let split = sslth::data::load(data).map_err(lib_error)?;
     cfg.check_data(&split.train).map_err(value_error)?;
     rows(py, |go_on| compare(&split, &cfg, &|_| {}, go_on))
 }
@@ -486,7 +486,7 @@ fn verify<'py>(
     let cfg = attack.then_some(AttackConfig { starts, steps, seed: 0 });
     let report = py
         .detach(|| sslth::experiments::verify::verify_file(&ticket, target.as_deref(), data.as_deref(), cfg.as_ref()))
-        .map_err(value_error)?;
+        .map_err(lib_error)?;
     to_py(py, &report.1)
 }
 
@@ -514,11 +514,11 @@ fn popup(
     use sslth::experiments::popup::{popup, PopupNetwork, PopupSettings};
     use sslth::weights::WeightLaw;
     let law = WeightLaw::parse(weights).map_err(value_error)?;
-    let split = sslth::data::load(data).map_err(value_error)?;
+    let split = sslth::data::load(data).map_err(lib_error)?;
     let network = PopupNetwork::Chain { widths, law, seed };
     let settings = PopupSettings { density, epochs, lr, momentum, weight_decay, batch, logit_scale };
     let run = crate::interruptible(py, |go_on| popup(&split, &network, &settings, |_| go_on.load(Ordering::Relaxed)))?
-        .map_err(value_error)?;
+        .map_err(lib_error)?;
     let report = serde_json::json!({
         "data": data,
         "density": run.meta.density,

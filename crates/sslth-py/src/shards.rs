@@ -4,7 +4,7 @@
 //! shares as tasks on a Dask cluster.
 
 use crate::nets::{build_config, to_py, Model};
-use crate::value_error;
+use crate::{lib_error, value_error};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::PyBytes;
@@ -13,13 +13,13 @@ use sslth::experiments::shard::{build_shard_file, checked, read_shard, Shard};
 use std::sync::atomic::Ordering;
 
 /// Shard files given as bytes, each named by its place for errors.
-fn read_all(shards: &[PyBackedBytes]) -> Result<Vec<(Shard, String)>, String> {
+fn read_all(shards: &[PyBackedBytes]) -> sslth::Result<Vec<(Shard, String)>> {
     shards
         .iter()
         .enumerate()
         .map(|(i, b)| {
             let name = format!("shard bytes #{i}");
-            Ok((read_shard(b, &name)?, name))
+            Ok((read_shard(b, &name).map_err(sslth::Error::Invalid)?, name))
         })
         .collect()
 }
@@ -52,7 +52,7 @@ fn build_shard<'py>(
     let (bytes, report) = crate::interruptible(py, |go_on| {
         build_shard_file(net, &cfg, id, read_all(&after)?, |_| {}, &|| go_on.load(Ordering::Relaxed))
     })?
-    .map_err(value_error)?;
+    .map_err(lib_error)?;
     Ok((PyBytes::new(py, &bytes), to_py(py, &report)?))
 }
 
@@ -64,14 +64,14 @@ fn build_shard<'py>(
 fn merge(py: Python<'_>, target: &Model, shards: Vec<PyBackedBytes>, data: Option<String>) -> PyResult<Model> {
     let (net, info) = target.target("merge")?;
     let data = data.or_else(|| info.data.clone()).filter(|d| d != "none");
-    let split = data.as_deref().map(sslth::data::load).transpose().map_err(value_error)?;
+    let split = data.as_deref().map(sslth::data::load).transpose().map_err(lib_error)?;
     let test = split.as_ref().map(|s| &s.test);
     let built = crate::interruptible(py, |go_on| {
         let (cfg, parts) = checked(net, read_all(&shards)?, None)?;
         let go_on = || go_on.load(Ordering::Relaxed);
         sslth::experiments::pipeline::merge_and_measure(net, &cfg, parts, test, info.input_scale, |_| {}, &go_on)
     })?
-    .map_err(value_error)?;
+    .map_err(lib_error)?;
     Model::built(built, net, data.as_deref())
 }
 

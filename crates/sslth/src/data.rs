@@ -166,6 +166,16 @@ impl fmt::Display for DataError {
 
 impl std::error::Error for DataError {}
 
+impl From<DataError> for crate::Error {
+    fn from(e: DataError) -> crate::Error {
+        match e {
+            DataError::Io(path, source) => crate::Error::Io { path, writing: false, source },
+            DataError::UnknownDataset(_) => crate::Error::Argument(e.to_string()),
+            DataError::Malformed(m) => crate::Error::Invalid(m),
+        }
+    }
+}
+
 /// The directory `mnist` and `fashion-mnist` are read from when their
 /// name gives none (the CLI's `--data-dir`); set once, before loading.
 static DATA_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
@@ -220,7 +230,7 @@ fn idx_dir(name: &str) -> Result<(&'static str, PathBuf), DataError> {
     };
     let Some(base) = given.or_else(|| DATA_DIR.get().cloned()).or(default.map(PathBuf::from)) else {
         return Err(DataError::Malformed(format!(
-            "{set} needs the folder of its IDX files: give --data-dir DIR (or --data {set}:DIR), DIR holding \
+            "{set} needs the folder of its IDX files: name the data set {set}:DIR, DIR holding \
              t10k-images-idx3-ubyte(.gz) and the rest, or {torchvision}/raw/ as torchvision leaves it"
         )));
     };
@@ -493,7 +503,7 @@ mod tests {
         assert!(e.contains("/nonexistent/t10k-images-idx3-ubyte.gz") && !e.contains('\n'), "{e}");
         if DATA_DIR.get().is_none() {
             let e = load_test("mnist").unwrap_err().to_string();
-            assert!(e.contains("--data-dir") && e.contains("MNIST/raw/"), "{e}");
+            assert!(e.contains("mnist:DIR") && e.contains("MNIST/raw/"), "{e}");
         }
         let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist");
         if shared.is_dir() {

@@ -135,6 +135,7 @@
 
 pub mod construction;
 pub mod data;
+pub mod error;
 pub mod experiments;
 pub mod files;
 pub mod learn;
@@ -142,3 +143,5 @@ pub mod linalg;
 pub mod net;
 pub mod ticket;
 pub mod weights;
+
+pub use error::{Error, Face, Result};

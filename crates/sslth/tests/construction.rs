@@ -175,6 +175,7 @@ fn sizing_takes_the_densest_k_within_the_requested_density() {
                 Ok(built) => built,
                 // Seed 8 at its k = 2 prediction: k = 1 cannot be sized.
                 Err(e) => {
+                    let e = e.to_string();
                     assert!(e.contains("too low") && (seed, density) == (8, limits[0]), "seed {seed} {density}: {e}");
                     continue;
                 }
@@ -192,16 +193,16 @@ fn sizing_takes_the_densest_k_within_the_requested_density() {
     let mlp = small_mlp(5, true);
     let net = Network::mlp(&mlp);
     let low = BuildConfig { density: 1e-7, n_k: None, ..config(0, 0) };
-    assert!(plan(&net, &low).unwrap_err().contains("too low"));
+    assert!(plan(&net, &low).unwrap_err().to_string().contains("too low"));
     let high = BuildConfig { density: 0.9, n_k: None, ..config(0, 0) };
-    let e = plan(&net, &high).unwrap_err();
+    let e = plan(&net, &high).unwrap_err().to_string();
     assert!(e.contains("too high"), "{e}");
     for bad in [0.0, -0.1, 1.5, f64::NAN] {
         let cfg = BuildConfig { density: bad, ..config(16, 4) };
-        assert!(plan(&Network::mlp(&mlp), &cfg).unwrap_err().contains("density"), "{bad}");
+        assert!(plan(&Network::mlp(&mlp), &cfg).unwrap_err().to_string().contains("density"), "{bad}");
     }
     let cfg = BuildConfig { tolerance: Tolerance::Weight(0.0), ..config(16, 4) };
-    assert!(plan(&Network::mlp(&mlp), &cfg).unwrap_err().contains("eps"));
+    assert!(plan(&Network::mlp(&mlp), &cfg).unwrap_err().to_string().contains("eps"));
 }
 
 #[test]
@@ -240,7 +241,7 @@ fn k_sizing_meets_its_miss_rate_when_built() {
         assert!(m2 as f64 / i2 as f64 > 2.0 * rate, "k = {k}: n {fewer} missed {m2} of {i2}");
     }
     let zero = BuildConfig { k: Some(0), n_k: None, ..config(0, 0) };
-    assert!(plan(&net, &zero).unwrap_err().contains("at least 1"));
+    assert!(plan(&net, &zero).unwrap_err().to_string().contains("at least 1"));
 }
 
 /// The effective weights of pair `i` of a dense ticket, recomputed from its
@@ -314,7 +315,11 @@ fn default_builds_leave_no_weight_outside_its_tolerance() {
     let small = BuildConfig { n_k: Some((4, 2)), k: None, ..cfg.clone() };
     assert!(plan(&net, &small).unwrap().iter().all(|p| !p.repair));
     let e = build_and_measure(&net, &small, None, None, |_| {}, &|| true).unwrap_err();
-    assert!(e.contains("missed their tolerance") && e.contains("--accept-misses"), "{e}");
+    // A refusal: its counts as fields, its parameters named for each face.
+    let sslth::Error::Refused { misses, worst, .. } = &e else { panic!("{e:?}") };
+    assert!(*misses > 0 && *worst > 1.0, "{e:?}");
+    assert!(e.to_string().contains("missed their tolerance") && e.to_string().contains("accept_misses"), "{e}");
+    assert!(e.render(sslth::Face::Cli).contains("--accept-misses"), "{e}");
     let kept = build_and_measure(&net, &BuildConfig { accept_misses: true, ..small }, None, None, |_| {}, &|| true);
     assert!(kept.unwrap().instances().1 > 0);
 }

@@ -36,7 +36,7 @@ pub struct ShardId {
 impl ShardId {
     /// Parses `I/N` (0 ≤ I < N), as `sslth build --shard` takes it.
     pub fn parse(text: &str) -> Result<ShardId, String> {
-        let bad = || format!("--shard takes I/N with 0 <= I < N (shard I of N, from 0), got {text:?}");
+        let bad = || format!("a shard is I/N with 0 <= I < N (shard I of N, from 0), got {text:?}");
         let (i, n) = text.split_once('/').ok_or_else(bad)?;
         let (index, count) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
         if count == 0 || index >= count {

@@ -11,6 +11,7 @@ use crate::linalg::spectral_norm;
 use crate::net::Network;
 use crate::net::{Basis, FixedOp};
 use crate::ticket::sides;
+use crate::{Error, Result};
 use std::sync::Arc;
 
 /// The tolerance asked for.
@@ -209,11 +210,11 @@ pub fn scale_for(max_abs: f64, k: usize) -> f64 {
 /// error is amplified (the product of the other layers' operator norms and
 /// the input radius) and ‖B‖ the basis's: Frobenius bounds spectral, so
 /// each layer then contributes at most ε/ℓ to first order.
-pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> {
+pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>> {
     if !(cfg.density > 0.0 && cfg.density <= 1.0) {
-        return Err(format!("density must be in (0, 1], got {}", cfg.density));
+        return Err(Error::Argument(format!("`density` must be in (0, 1], got {}", cfg.density)));
     }
-    let layers = augmented_layers(net, cfg.nonneg_input)?;
+    let layers = augmented_layers(net, cfg.nonneg_input).map_err(Error::Unsupported)?;
     let ell = layers.len();
     let eps: Vec<f64> = match cfg.tolerance {
         Tolerance::Weight(e) if e > 0.0 && e.is_finite() => vec![e; ell],
@@ -242,7 +243,7 @@ pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> 
                 .collect()
         }
         Tolerance::Weight(e) | Tolerance::Network(e) => {
-            return Err(format!("eps must be a finite number > 0, got {e}"))
+            return Err(Error::Argument(format!("`eps` must be a finite number > 0, got {e}")))
         }
     };
     let shapes: Vec<LayerShape> = layers.iter().map(|l| LayerShape::new(&l.coefficients, &l.nonneg)).collect();
@@ -267,23 +268,23 @@ pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> 
     };
     if let Some(s) = cfg.scale {
         if !(s > 0.0 && s.is_finite()) {
-            return Err(format!("--scale must be a finite number > 0, got {s}"));
+            return Err(Error::Argument(format!("`scale` must be a finite number > 0, got {s}")));
         }
     }
     let scale_of = |max_abs: f64, k: usize| cfg.scale.unwrap_or_else(|| scale_for(max_abs, k));
     // With a fixed scale, every layer's largest coefficient must lie in the
     // range its k-sums reach.
-    let check_reach = |k: usize| -> Result<(), String> {
+    let check_reach = |k: usize| -> Result<()> {
         let Some(s) = cfg.scale else { return Ok(()) };
         for (i, shape) in shapes.iter().enumerate() {
             if shape.max_abs > reach(s, k) {
-                return Err(format!(
-                    "--scale {s} cannot reach layer {i}'s largest coefficient {:.4} with k = {k}: k-sums reach {:.4}; \
-                     use --scale {:.4} or more",
+                return Err(Error::Argument(format!(
+                    "`scale` {s} cannot reach layer {i}'s largest coefficient {:.4} with k = {k}: k-sums reach {:.4}; \
+                     use `scale` {:.4} or more",
                     shape.max_abs,
                     reach(s, k),
                     shape.max_abs * (3.0 / k as f64).sqrt()
-                ));
+                )));
             }
         }
         Ok(())
@@ -291,21 +292,21 @@ pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> 
     // Explicit (n, k): used as given.
     if let Some((n, k)) = cfg.n_k {
         if k == 0 || n == 0 || k > n {
-            return Err(format!("--n and --k need 1 <= k <= n, got n = {n}, k = {k}"));
+            return Err(Error::Argument(format!("`n` and `k` need 1 <= k <= n, got n = {n}, k = {k}")));
         }
         check_reach(k)?;
         let sizes: Vec<PairSize> = shapes.iter().map(|s| PairSize { n, k, scale: scale_of(s.max_abs, k) }).collect();
         let plans = make(&sizes);
-        check_resolution(net, &plans)?;
+        check_resolution(net, &plans).map_err(Error::Argument)?;
         return Ok(plans);
     }
     // Every layer at subset size k, each n by the measured rule.
-    let sizes_at = |k: usize| -> Result<Vec<PairSize>, String> {
+    let sizes_at = |k: usize| -> Result<Vec<PairSize>> {
         check_reach(k)?;
         // A tolerance below float32 resolution would size without bound.
         let provisional: Vec<PairSize> =
             shapes.iter().map(|s| PairSize { n: k, k, scale: scale_of(s.max_abs, k) }).collect();
-        check_resolution(net, &make(&provisional))?;
+        check_resolution(net, &make(&provisional)).map_err(Error::Argument)?;
         layers
             .iter()
             .zip(&shapes)
@@ -314,23 +315,27 @@ pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> 
             .map(|(i, ((l, shape), &e))| {
                 let scale = scale_of(shape.max_abs, k);
                 let n = measured_n(&l.coefficients, &l.nonneg, cfg.seed, i, k, scale, e).ok_or_else(|| {
-                    format!("layer {i}: no n up to {MAX_N} reaches a miss rate of {MISS_RATE} with k = {k}")
+                    Error::Argument(format!(
+                        "layer {i}: no n up to {MAX_N} reaches a miss rate of {MISS_RATE} with `k` = {k}"
+                    ))
                 })?;
                 Ok(PairSize { n, k, scale })
             })
             .collect()
     };
-    let finish = |sizes: Vec<PairSize>| -> Result<Vec<LayerPlan>, String> {
+    let finish = |sizes: Vec<PairSize>| -> Result<Vec<LayerPlan>> {
         let plans = make(&sizes);
-        check_resolution(net, &plans)?;
+        check_resolution(net, &plans).map_err(Error::Argument)?;
         Ok(plans)
     };
     if let Some(k) = cfg.k {
         if k == 0 {
-            return Err("--k must be at least 1".into());
+            return Err(Error::Argument("`k` must be at least 1".into()));
         }
         if k > MAX_N {
-            return Err(format!("--k {k} is more than any side the sizing tries holds ({MAX_N} neurons)"));
+            return Err(Error::Argument(format!(
+                "`k` {k} is more than any side the sizing tries holds ({MAX_N} neurons)"
+            )));
         }
         return finish(sizes_at(k)?);
     }
@@ -359,12 +364,12 @@ pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> 
             break;
         }
         if k == MAX_DENSITY_K {
-            return Err(format!(
-                "density {} is too high for this target: about {:.3}% (k = {k}) is the most the measured sizing \
+            return Err(Error::Argument(format!(
+                "`density` {} is too high for this target: about {:.3}% (k = {k}) is the most the measured sizing \
                  reaches",
                 cfg.density,
                 100.0 * d
-            ));
+            )));
         }
         chosen = Some(sizes);
     }
@@ -372,15 +377,19 @@ pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>, String> 
         Some(sizes) => sizes,
         None => {
             let sizes = sizes_at(1).map_err(|e| {
-                format!("density {} is too low for this target: even k = 1 is refused ({e})", cfg.density)
+                Error::Argument(format!(
+                    "`density` {} is too low for this target: even k = 1 is refused ({e})",
+                    cfg.density
+                ))
             })?;
             let d = density_of(&sizes);
             if d > cfg.density {
-                return Err(format!(
-                    "density {} is too low for this target: about {:.4}% (k = 1) is the least the construction reaches",
+                return Err(Error::Argument(format!(
+                    "`density` {} is too low for this target: about {:.4}% (k = 1) is the least the construction \
+                     reaches",
                     cfg.density,
                     100.0 * d
-                ));
+                )));
             }
             sizes
         }

@@ -18,6 +18,7 @@ use crate::data::Dataset;
 use crate::net::Network;
 use crate::ticket::SparseNet;
 use crate::weights::uniform_weight;
+use crate::{Error, Result};
 
 /// How hard to attack.
 #[derive(Clone, Copy, Debug)]
@@ -90,11 +91,11 @@ pub fn attack(
     test: &Dataset,
     cfg: &AttackConfig,
     go_on: &(dyn Fn() -> bool + Sync),
-) -> Result<AttackResult, String> {
+) -> Result<AttackResult> {
     let dim = test.dim;
-    test.expect_dim(target.d_in(), "the target")?;
+    test.expect_dim(target.d_in(), "the target").map_err(Error::Argument)?;
     if ticket.d_in() != dim {
-        return Err(format!("the ticket takes {} inputs but the data have {dim}", ticket.d_in()));
+        return Err(Error::Argument(format!("the ticket takes {} inputs but the data have {dim}", ticket.d_in())));
     }
     let hi = test.input_max as f32;
     let (first, d) = gaps(target, ticket, &test.inputs, test.len());

@@ -13,6 +13,7 @@ use crate::learn::train::{train, TrainConfig};
 use crate::net::Kind;
 use crate::ticket::{random_layers, regenerate, RandomLayer};
 use crate::weights::WeightLaw;
+use crate::{Error, Result};
 use serde::Serialize;
 use std::time::Instant;
 
@@ -58,32 +59,35 @@ impl CompareConfig {
 
     /// Refuses densities outside (0, 1], empty lists, zero widths, epochs
     /// or seeds, and learning rates that are not positive.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<()> {
         if self.densities.is_empty() || self.densities.iter().any(|d| !(*d > 0.0 && *d <= 1.0)) {
-            return Err("--densities must be fractions of edges KEPT, each in (0, 1]".into());
+            return Err(Error::Argument("`densities` must be fractions of edges KEPT, each in (0, 1]".into()));
         }
         if self.widths.is_empty() || self.widths.contains(&0) {
-            return Err("--widths needs multipliers of at least 1".into());
+            return Err(Error::Argument("`widths` needs multipliers of at least 1".into()));
         }
         if self.laws.is_empty() {
-            return Err("--laws needs at least one weight law".into());
+            return Err(Error::Argument("`laws` needs at least one weight law".into()));
         }
         if self.target_epochs == 0 || self.popup_epochs == 0 || self.tune_epochs == 0 {
-            return Err("--target-epochs, --popup-epochs and --tune-epochs must be at least 1".into());
+            return Err(Error::Argument("`target_epochs`, `popup_epochs` and `tune_epochs` must be at least 1".into()));
         }
         if self.lrs.is_empty() || self.lrs.iter().any(|r| !(*r > 0.0 && r.is_finite())) {
-            return Err("--lrs needs learning rates > 0".into());
+            return Err(Error::Argument("`lrs` needs learning rates > 0".into()));
         }
         if self.seeds == 0 {
-            return Err("--seeds must be at least 1".into());
+            return Err(Error::Argument("`seeds` must be at least 1".into()));
         }
         Ok(())
     }
 
     /// Refuses data whose rows are not the architecture's input width.
-    pub fn check_data(&self, data: &Dataset) -> Result<(), String> {
+    pub fn check_data(&self, data: &Dataset) -> Result<()> {
         if self.arch[0] != data.dim {
-            return Err(format!("the architecture takes {} inputs but the data have {}", self.arch[0], data.dim));
+            return Err(Error::Argument(format!(
+                "the architecture takes {} inputs but the data have {}",
+                self.arch[0], data.dim
+            )));
         }
         Ok(())
     }
@@ -197,7 +201,7 @@ pub fn compare(
     cfg: &CompareConfig,
     progress: &dyn Fn(Progress<'_>),
     go_on: &(dyn Fn() -> bool + Sync),
-) -> Result<Vec<CompareRow>, String> {
+) -> Result<Vec<CompareRow>> {
     cfg.check()?;
     cfg.check_data(&split.train)?;
     // The target.
@@ -239,7 +243,7 @@ pub fn compare(
     // then trains `cfg.popup_epochs` epochs on all of them. The time
     // reported includes the search.
     let (fit, held) = split_off_tenth(&split.train);
-    let popup = |layers: Vec<RandomLayer>, bias, seed, density| -> Result<Run, String> {
+    let popup = |layers: Vec<RandomLayer>, bias, seed, density| -> Result<Run> {
         let make = |lr, epochs| PopupConfig {
             layers: layers.clone(),
             bias,
@@ -308,13 +312,13 @@ pub fn compare(
                         inside_runs.push(popup(layers, built.meta.bias, built.meta.seed, d)?);
                     } else {
                         inside_failed.push(format!(
-                            "seed {seed} not run: {edges} edges, above --popup-max-edges {}",
+                            "seed {seed} not run: {edges} edges, above `popup_max_edges` {}",
                             cfg.popup_max_edges
                         ));
                     }
                     progress(Progress::Step);
                 }
-                Err(_) if !go_on() => return Err("interrupted".into()),
+                Err(_) if !go_on() => return Err(Error::Interrupted),
                 Err(e) => {
                     progress(Progress::Note(&format!("density {d}, seed {seed}: construction: {e}")));
                     built_failed.push(format!("seed {seed} not built: {e}"));

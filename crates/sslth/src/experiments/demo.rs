@@ -10,6 +10,7 @@ use crate::data::Split;
 use crate::files::{compact_bytes, full_bytes, target};
 use crate::learn::train::{architecture, train, TrainConfig};
 use crate::net::{Kind, Network};
+use crate::Result;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -63,7 +64,7 @@ impl DemoConfig {
     /// How the demo trains its target on `split`. Set networks learn slower
     /// (the mean couples the points): 200 epochs take the digit-sets target
     /// from 62% to 85% test accuracy; 50 for the others.
-    pub fn train_config(&self, split: &Split) -> Result<TrainConfig, String> {
+    pub fn train_config(&self, split: &Split) -> Result<TrainConfig> {
         let (arch, pool) = architecture(self.kind, None, &split.train)?;
         let epochs = if self.kind == Kind::Deepsets { 200 } else { 50 };
         Ok(TrainConfig {
@@ -89,7 +90,7 @@ pub fn demo(
     on_batch: &dyn Fn(),
     show_plan: impl Fn(&[LayerPlan]),
     on_row: &(dyn Fn() -> bool + Sync),
-) -> Result<Demo, String> {
+) -> Result<Demo> {
     let tcfg = cfg.train_config(split)?;
     let t0 = Instant::now();
     let target = train(&split.train, &tcfg, |_, _, _, _| {

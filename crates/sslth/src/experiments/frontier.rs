@@ -13,6 +13,7 @@ use crate::construction::{augmented_layers, scale_for, BuildConfig};
 use crate::data::Dataset;
 use crate::files::compact_bytes;
 use crate::net::Network;
+use crate::{Error, Result};
 use serde::Serialize;
 
 /// Least agreement with the target of a ticket on the Pareto front.
@@ -45,18 +46,18 @@ impl FrontierConfig {
 
     /// Refuses empty lists, k = 0, n = 0 and a tolerance that is not a
     /// positive finite number.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<()> {
         if self.ks.is_empty() || self.ks.contains(&0) {
-            return Err("--ks needs subset sizes of at least 1".into());
+            return Err(Error::Argument("`ks` needs subset sizes of at least 1".into()));
         }
         if self.ns.contains(&0) {
-            return Err("--ns needs sample counts of at least 1".into());
+            return Err(Error::Argument("`ns` needs sample counts of at least 1".into()));
         }
         if self.weight_eps.is_empty() || self.weight_eps.iter().any(|e| !(*e > 0.0 && e.is_finite())) {
-            return Err("--weight-eps must be finite numbers > 0".into());
+            return Err(Error::Argument("`weight_eps` must be finite numbers > 0".into()));
         }
         if self.nonneg_input.is_empty() {
-            return Err("--inputs needs signed, nonneg or both".into());
+            return Err(Error::Argument("`inputs` needs signed, nonneg or both".into()));
         }
         Ok(())
     }
@@ -150,7 +151,7 @@ pub fn frontier(
     cfg: &FrontierConfig,
     progress: &dyn Fn(Progress<'_>),
     go_on: &(dyn Fn() -> bool + Sync),
-) -> Result<Frontier, String> {
+) -> Result<Frontier> {
     cfg.check()?;
     let weights = net.weight_count() as f64;
     let mut rows = Vec::new();
@@ -179,7 +180,7 @@ pub fn frontier(
                     };
                     let built = match build_and_measure(net, &bcfg, Some(test), Some(test.scale), |_| {}, go_on) {
                         Ok(b) => b,
-                        Err(_) if !go_on() => return Err("interrupted".into()),
+                        Err(_) if !go_on() => return Err(Error::Interrupted),
                         Err(e) => {
                             progress(Progress::Note(&format!("{name}: {e}")));
                             progress(Progress::Step);
@@ -214,12 +215,12 @@ pub fn frontier(
                     progress(Progress::Step);
                 }
             }
-            let (theorem2, theorem5) = theory_curves(net, nonneg, eps, weights)?;
+            let (theorem2, theorem5) = theory_curves(net, nonneg, eps, weights).map_err(Error::Unsupported)?;
             theory.push(TheoryCurves { nonneg_input: nonneg, weight_eps: eps, theorem2, theorem5 });
         }
     }
     if rows.is_empty() {
-        return Err("no ticket could be built".into());
+        return Err(Error::Argument("no ticket could be built with these settings".into()));
     }
     mark_front(&mut rows);
     Ok(Frontier { rows, target_weights: net.weight_count(), theory })

@@ -14,6 +14,7 @@ use crate::ticket::PairChoices;
 use crate::ticket::PairMeta;
 use crate::ticket::SparseNet;
 use crate::ticket::TicketMeta;
+use crate::{Error, Result};
 use serde::Serialize;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -67,9 +68,8 @@ pub fn build_and_measure(
     input_scale: Option<f64>,
     show_plan: impl Fn(&[LayerPlan]),
     progress: &(dyn Fn() -> bool + Sync),
-) -> Result<Built, String> {
-    let first =
-        |plans: &[LayerPlan]| build(net, plans, cfg.seed, cfg.nonneg_input, progress).ok_or("interrupted".into());
+) -> Result<Built> {
+    let first = |plans: &[LayerPlan]| build(net, plans, cfg.seed, cfg.nonneg_input, progress).ok_or(Error::Interrupted);
     measure(net, cfg, first, test, input_scale, show_plan, progress)
 }
 
@@ -85,9 +85,11 @@ pub fn merge_and_measure(
     input_scale: Option<f64>,
     show_plan: impl Fn(&[LayerPlan]),
     progress: &(dyn Fn() -> bool + Sync),
-) -> Result<Built, String> {
+) -> Result<Built> {
     let first = |plans: &[LayerPlan]| {
-        merge(net, plans, cfg.seed, cfg.nonneg_input, parts, progress)?.ok_or_else(|| "interrupted".to_string())
+        merge(net, plans, cfg.seed, cfg.nonneg_input, parts, progress)
+            .map_err(Error::Invalid)?
+            .ok_or(Error::Interrupted)
     };
     measure(net, cfg, first, test, input_scale, show_plan, progress)
 }
@@ -98,24 +100,24 @@ pub fn merge_and_measure(
 fn measure(
     net: &Network,
     cfg: &BuildConfig,
-    first: impl FnOnce(&[LayerPlan]) -> Result<Ticket, String>,
+    first: impl FnOnce(&[LayerPlan]) -> Result<Ticket>,
     test: Option<&Dataset>,
     input_scale: Option<f64>,
     show_plan: impl Fn(&[LayerPlan]),
     progress: &(dyn Fn() -> bool + Sync),
-) -> Result<Built, String> {
+) -> Result<Built> {
     if let Some(t) = test {
-        t.expect_dim(net.d_in(), "the target")?;
+        t.expect_dim(net.d_in(), "the target").map_err(Error::Argument)?;
     }
-    let again =
-        |plans: &[LayerPlan]| build(net, plans, cfg.seed, cfg.nonneg_input, progress).ok_or("interrupted".into());
+    let again = |plans: &[LayerPlan]| build(net, plans, cfg.seed, cfg.nonneg_input, progress).ok_or(Error::Interrupted);
     let (plans, ticket, plan_time, build_time) = plan_and_make(net, cfg, first, again, Ticket::density, show_plan)?;
     let worst = ticket.pairs.iter().map(|p| p.max_weight_error);
     refuse_misses(cfg, &plans, ticket.instances(), worst)?;
     let t1 = Instant::now();
-    let certificate = ticket.certificate(net)?;
+    let certificate = ticket.certificate(net).map_err(Error::Unsupported)?;
     let tight_start = Instant::now();
-    let mut tight = test.map(|t| ticket.tight_certificate(net, t.input_max, certificate.bound)).transpose()?;
+    let tight = test.map(|t| ticket.tight_certificate(net, t.input_max, certificate.bound)).transpose();
+    let mut tight = tight.map_err(Error::Invalid)?;
     let (certify_time, tight_time) = (t1.elapsed(), tight_start.elapsed());
     let over_eps = over_eps(cfg, certificate.bound)?;
     let t2 = Instant::now();
@@ -151,7 +153,7 @@ fn measure(
 /// keeps more than that density: sizing predicts the kept edges, and the
 /// density is a ceiling. Returns the plans, the ticket, the sizing time
 /// and the whole time (sizing included).
-fn plan_and_make<T, E: From<String>>(
+fn plan_and_make<T, E: From<Error>>(
     net: &Network,
     cfg: &BuildConfig,
     first: impl FnOnce(&[LayerPlan]) -> Result<T, E>,
@@ -168,20 +170,20 @@ fn plan_and_make<T, E: From<String>>(
     while by_density && density(&ticket) > cfg.density {
         let k = plans[0].size.k;
         if k <= 1 {
-            return Err(E::from(format!(
-                "density {} is too low for this target: the k = 1 ticket keeps {:.4}%",
+            return Err(E::from(Error::Argument(format!(
+                "`density` {} is too low for this target: the k = 1 ticket keeps {:.4}%",
                 cfg.density,
                 100.0 * density(&ticket)
-            )));
+            ))));
         }
         let t = Instant::now();
         plans = plan(net, &BuildConfig { k: Some(k - 1), ..cfg.clone() }).map_err(|e| {
-            format!(
-                "density {} is too low for this target: the k = {k} ticket keeps {:.4}% and k = {} is refused ({e})",
+            Error::Argument(format!(
+                "`density` {} is too low for this target: the k = {k} ticket keeps {:.4}% and k = {} is refused ({e})",
                 cfg.density,
                 100.0 * density(&ticket),
                 k - 1
-            )
+            ))
         })?;
         plan_time += t.elapsed();
         show_plan(&plans);
@@ -197,7 +199,7 @@ fn refuse_misses(
     plans: &[LayerPlan],
     (instances, misses): (u64, u64),
     max_errors: impl Iterator<Item = f64>,
-) -> Result<(), String> {
+) -> Result<()> {
     if misses == 0 || cfg.accept_misses {
         return Ok(());
     }
@@ -207,24 +209,29 @@ fn refuse_misses(
         .map(|(i, (e, plan))| (i, e / plan.weight_eps))
         .fold((0, 0.0), |a, b| if b.1 > a.1 { b } else { a });
     let (how, fix) = if plans.iter().any(|p| p.repair) {
-        ("even with n raised", "a larger --k")
+        ("even with n raised", "a larger `k`")
     } else {
-        ("at the given --n", "a larger --n")
+        ("at the given `n`", "a larger `n`")
     };
-    Err(format!(
+    let message = format!(
         "{misses} of {instances} RFSS instances missed their tolerance {how} (worst: layer {i}, {worst:.1}× its \
-         tolerance); nothing written ({fix}, or --accept-misses to keep this ticket)"
-    ))
+         tolerance); nothing written ({fix}, or `accept_misses` to keep this ticket)"
+    );
+    Err(Error::Refused { misses, worst, message })
 }
 
 /// With a network tolerance ε, a certified `bound` above it: an error,
 /// or, if the configuration accepts it, ε (recorded in the report).
-fn over_eps(cfg: &BuildConfig, bound: f64) -> Result<Option<f64>, String> {
+fn over_eps(cfg: &BuildConfig, bound: f64) -> Result<Option<f64>> {
     match cfg.tolerance {
-        Tolerance::Network(e) if bound > e && !cfg.accept_over_eps => Err(format!(
-            "the certified error {bound:.4e} exceeds --eps {e}; nothing written (a finer sizing, or \
-             --accept-over-eps to keep this ticket)"
-        )),
+        Tolerance::Network(e) if bound > e && !cfg.accept_over_eps => Err(Error::Refused {
+            misses: 0,
+            worst: bound,
+            message: format!(
+                "the certified error {bound:.4e} exceeds `eps` {e}; nothing written (a finer sizing, or \
+                 `accept_over_eps` to keep this ticket)"
+            ),
+        }),
         Tolerance::Network(e) if bound > e => Ok(Some(e)),
         _ => Ok(None),
     }
@@ -253,11 +260,11 @@ pub struct Streamed {
 /// whole), or an error.
 enum Halt {
     Whole,
-    Error(String),
+    Error(Error),
 }
 
-impl From<String> for Halt {
-    fn from(e: String) -> Halt {
+impl From<Error> for Halt {
+    fn from(e: Error) -> Halt {
         Halt::Error(e)
     }
 }
@@ -273,12 +280,13 @@ pub fn build_streamed(
     input_scale: Option<f64>,
     show_plan: impl Fn(&[LayerPlan]),
     progress: &(dyn Fn() -> bool + Sync),
-) -> Result<Option<Streamed>, String> {
+) -> Result<Option<Streamed>> {
     let make = |plans: &[LayerPlan]| -> Result<StreamedTicket, Halt> {
         if !streamable(plans) {
             return Err(Halt::Whole);
         }
-        stream(net, plans, cfg.seed, cfg.nonneg_input, progress)?.ok_or_else(|| Halt::Error("interrupted".into()))
+        let made = stream(net, plans, cfg.seed, cfg.nonneg_input, progress).map_err(Error::Invalid)?;
+        made.ok_or(Halt::Error(Error::Interrupted))
     };
     let (plans, ticket, plan_time, build_time) =
         match plan_and_make(net, cfg, make, make, StreamedTicket::density, show_plan) {
@@ -320,15 +328,15 @@ pub fn build_file(
     compact: bool,
     show_plan: impl Fn(&[LayerPlan]) + Copy,
     progress: &(dyn Fn() -> bool + Sync),
-) -> Result<FileBuild, String> {
-    let write = |bytes: &[u8]| -> Result<u64, String> {
-        write_atomic(output, bytes).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+) -> Result<FileBuild> {
+    let write = |bytes: &[u8]| -> Result<u64> {
+        write_atomic(output, bytes).map_err(|e| Error::write(output, e))?;
         Ok(bytes.len() as u64)
     };
     if let Some(s) = build_streamed(net, cfg, input_scale, show_plan, progress)? {
         let choices: Vec<&PairChoices> = s.ticket.pairs.iter().map(|p| &p.choices).collect();
         let file_bytes = if compact {
-            write(&compact_bytes_of_choices(&s.meta, &choices)?)?
+            write(&compact_bytes_of_choices(&s.meta, &choices).map_err(Error::Invalid)?)?
         } else {
             write_full_of_choices(output, &s.meta, &choices)?
         };

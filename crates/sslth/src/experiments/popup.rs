@@ -7,6 +7,7 @@ use crate::data::Split;
 use crate::learn::popup::{chain, ticket_meta, train, PopupConfig};
 use crate::ticket::{random_layers, regenerate, SparseNet, TicketMeta};
 use crate::weights::WeightLaw;
+use crate::{Error, Result};
 use std::time::{Duration, Instant};
 
 /// Where edge-popup searches.
@@ -68,11 +69,11 @@ pub fn popup(
     network: &PopupNetwork,
     s: &PopupSettings,
     mut on_batch: impl FnMut(f32) -> bool,
-) -> Result<PopupRun, String> {
+) -> Result<PopupRun> {
     let (layers, bias, seed) = match network {
         PopupNetwork::Like(meta) => {
             if meta.version != 1 {
-                return Err("not a constructed dense ticket (version 1)".into());
+                return Err(Error::Invalid("not a constructed dense ticket (version 1)".into()));
             }
             (random_layers(meta), meta.bias, meta.seed)
         }
@@ -95,7 +96,7 @@ pub fn popup(
         logit_scale: s.logit_scale,
     };
     if let Some(f) = s.logit_scale.filter(|f| !(*f > 0.0 && f.is_finite())) {
-        return Err(format!("--logit-scale must be a finite number > 0, got {f}"));
+        return Err(Error::Argument(format!("`logit_scale` must be a finite number > 0, got {f}")));
     }
     let start = Instant::now();
     let masks = train(&split.train, &config, |_, _, _, loss| on_batch(loss))?;

@@ -21,6 +21,7 @@ use crate::construction::{
 use crate::files::digest::Fnv;
 use crate::files::safetensors::serialize_typed;
 use crate::net::Network;
+use crate::{Error, Result};
 use safetensors::{Dtype, SafeTensors};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
@@ -98,15 +99,15 @@ pub fn build_shard_file(
     earlier: Vec<(Shard, String)>,
     show_rows: impl Fn(usize),
     progress: &(dyn Fn() -> bool + Sync),
-) -> Result<(Vec<u8>, ShardReport), String> {
+) -> Result<(Vec<u8>, ShardReport)> {
     let t0 = Instant::now();
     let plans = plan(net, cfg)?;
     let digest = plan_digest(&plans);
     let round = earlier.iter().map(|(s, _)| s.round).max().unwrap_or(0) + 1;
     let parts = if earlier.is_empty() { Vec::new() } else { checked(net, earlier, Some(cfg))?.1 };
-    let todo = pending(&plans, parts)?;
+    let todo = pending(&plans, parts).map_err(Error::Invalid)?;
     show_rows(shard_rows(&plans, &todo, shard).iter().map(|(_, r)| r.len()).sum());
-    let parts = build_shard(&plans, cfg.seed, &todo, shard, progress).ok_or("interrupted")?;
+    let parts = build_shard(&plans, cfg.seed, &todo, shard, progress).ok_or(Error::Interrupted)?;
     let build_seconds = t0.elapsed().as_secs_f64();
     let bytes = shard_bytes(shard, round, cfg, &digest, &parts);
     let rows = parts.iter().flat_map(|p| &p.rows);
@@ -194,7 +195,7 @@ pub fn read_shard(bytes: &[u8], name: &str) -> Result<Shard, String> {
     let meta = header.metadata().clone().unwrap_or_default();
     let get = |key: &str| meta.get(key).ok_or_else(|| bad(format!("no '{key}' in its metadata")));
     if get("format").ok().map(String::as_str) != Some(SHARD) {
-        return Err(format!("{name} is not an sslth shard (sslth build --shard I/N writes them)"));
+        return Err(format!("{name} is not an sslth shard (sslth build --shard and sslth.build_shard write them)"));
     }
     if get("version")? != "1" {
         return Err(bad(format!("version {} is not 1", get("version")?)));
@@ -265,51 +266,52 @@ pub fn checked(
     net: &Network,
     shards: Vec<(Shard, String)>,
     cfg: Option<&BuildConfig>,
-) -> Result<(BuildConfig, Vec<ShardPart>), String> {
-    let (first, first_name) = shards.first().ok_or("no shard files given")?;
+) -> Result<(BuildConfig, Vec<ShardPart>)> {
+    let invalid = Error::Invalid;
+    let (first, first_name) = shards.first().ok_or_else(|| Error::Argument("no shard files given".into()))?;
     let config = cfg.unwrap_or(&first.config).clone();
     let mut rounds: BTreeMap<usize, Vec<Option<&str>>> = BTreeMap::new();
     for (s, name) in &shards {
         if s.config != config {
-            return Err(match cfg {
+            return Err(invalid(match cfg {
                 Some(_) => format!("{name} was built with other options than these"),
                 None => format!("{name} is a share of another build than {first_name} (other options)"),
-            });
+            }));
         }
         let seen = rounds.entry(s.round).or_insert_with(|| vec![None; s.id.count]);
         if seen.len() != s.id.count {
-            return Err(format!("{name} is shard {} but round {} has {} shards", s.id, s.round, seen.len()));
+            return Err(invalid(format!("{name} is shard {} but round {} has {} shards", s.id, s.round, seen.len())));
         }
         if let Some(other) = seen[s.id.index].replace(name) {
-            return Err(format!("{other} and {name} are both shard {} of round {}", s.id, s.round));
+            return Err(invalid(format!("{other} and {name} are both shard {} of round {}", s.id, s.round)));
         }
     }
     for (round, seen) in &rounds {
         if let Some(missing) = seen.iter().position(Option::is_none) {
-            return Err(format!("shard {missing}/{} of round {round} is missing", seen.len()));
+            return Err(invalid(format!("shard {missing}/{} of round {round} is missing", seen.len())));
         }
     }
     if let Some(round) = (1..=rounds.len()).find(|r| !rounds.contains_key(r)) {
-        return Err(format!(
+        return Err(invalid(format!(
             "round {round} is missing (the shards hold rounds {:?})",
             rounds.keys().collect::<Vec<_>>()
-        ));
+        )));
     }
     let digest = plan_digest(&plan(net, &config)?);
     if let Some((_, name)) = shards.iter().find(|(s, _)| s.plan_digest != digest) {
-        return Err(format!("{name} was built from another target (its plan differs from this target's)"));
+        return Err(invalid(format!("{name} was built from another target (its plan differs from this target's)")));
     }
     Ok((config, shards.into_iter().flat_map(|(s, _)| s.parts).collect()))
 }
 
 /// Reads the shard files at `paths`, each with its name for errors.
-pub fn read_shard_files(paths: &[std::path::PathBuf]) -> Result<Vec<(Shard, String)>, String> {
+pub fn read_shard_files(paths: &[std::path::PathBuf]) -> Result<Vec<(Shard, String)>> {
     paths
         .iter()
         .map(|path| {
             let name = path.display().to_string();
-            let bytes = std::fs::read(path).map_err(|e| format!("cannot read {name}: {e}"))?;
-            Ok((read_shard(&bytes, &name)?, name))
+            let bytes = std::fs::read(path).map_err(|e| Error::read(path, e))?;
+            Ok((read_shard(&bytes, &name).map_err(Error::Invalid)?, name))
         })
         .collect()
 }

@@ -16,6 +16,7 @@ use crate::files::{
     RowBlock, Verification, DIGEST_KEY,
 };
 use crate::ticket::TicketMeta;
+use crate::{Error, Result};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::path::Path;
@@ -84,16 +85,16 @@ fn recertify(
     target_path: &Path,
     data: Option<&Dataset>,
     attack_cfg: Option<&AttackConfig>,
-) -> Result<Recertified, String> {
-    let (net, _) = target::load(target_path, None).map_err(|e| e.to_string())?;
-    let not_of = |e: String| format!("not a ticket of {}: {e}", target_path.display());
+) -> Result<Recertified> {
+    let (net, _) = target::load(target_path, None)?;
+    let not_of = |e: String| Error::Invalid(format!("not a ticket of {}: {e}", target_path.display()));
     let approx = checked_approximations(&net, &t.net, &t.meta).map_err(not_of)?;
     let refs = as_pairs(&approx);
-    let ball = certify(&net, t.meta.nonneg_input, &refs)?.bound;
+    let ball = certify(&net, t.meta.nonneg_input, &refs).map_err(Error::Unsupported)?.bound;
     let (mut tight, mut attacked) = (None, None);
     if let Some(d) = data {
-        d.expect_dim(net.d_in(), "the target")?;
-        let mut c = certify_box(&net, t.meta.nonneg_input, &refs, d.input_max, ball)?;
+        d.expect_dim(net.d_in(), "the target").map_err(Error::Argument)?;
+        let mut c = certify_box(&net, t.meta.nonneg_input, &refs, d.input_max, ball).map_err(Error::Invalid)?;
         c.measure_agreement(&net.forward_batch(&d.inputs, d.len()), d.len());
         tight = Some(c);
         if let Some(cfg) = attack_cfg {
@@ -114,36 +115,38 @@ pub fn verify_file(
     target_path: Option<&Path>,
     data: Option<&str>,
     attack_cfg: Option<&AttackConfig>,
-) -> Result<(TicketMeta, VerifyReport), String> {
+) -> Result<(TicketMeta, VerifyReport)> {
     // A compact ticket of subset streams with nothing to measure on data
     // is read pair by pair, never holding its kept edges.
     if attack_cfg.is_none() {
-        if let Some(streams) = CompactStreams::read(ticket_path).map_err(|e| e.to_string())? {
+        if let Some(streams) = CompactStreams::read(ticket_path)? {
             if data.or(streams.meta.data.as_deref()).is_none() || target_path.is_none() {
                 return verify_streams(ticket_path, streams, target_path);
             }
         }
     }
-    let t = read_ticket(ticket_path).map_err(|e| e.to_string())?;
+    let t = read_ticket(ticket_path)?;
     let verification = verify(&t);
     let recorded = header_metadata(ticket_path).and_then(|m| m.get(DIGEST_KEY).cloned());
     let digest_matches = recorded.map(|d| d == weights_digest(&t.net));
     let name = data.or(t.meta.data.as_deref());
     if attack_cfg.is_some() && (name.is_none() || target_path.is_none()) {
-        return Err("an attack needs the target (--target) and data (--data, or data the ticket records)".into());
+        return Err(Error::Argument(
+            "an attack needs the target (`target`) and data (`data`, or data the ticket records)".into(),
+        ));
     }
     let test = match (name, target_path) {
-        (Some(n), Some(_)) => Some(crate::data::load_test(n).map_err(|e| e.to_string())?),
+        (Some(n), Some(_)) => Some(crate::data::load_test(n)?),
         _ => None,
     };
     let data = test.as_ref();
     let recertified = match target_path {
         Some(p) => {
             t.meta.certified_error.ok_or_else(|| {
-                format!(
+                Error::Argument(format!(
                     "{} records no certificate: it was found by sslth popup, not constructed from a target",
                     ticket_path.display()
-                )
+                ))
             })?;
             Some(recertify(&t, p, data, attack_cfg)?)
         }
@@ -171,25 +174,26 @@ fn verify_streams(
     ticket_path: &Path,
     streams: CompactStreams,
     target_path: Option<&Path>,
-) -> Result<(TicketMeta, VerifyReport), String> {
+) -> Result<(TicketMeta, VerifyReport)> {
     let meta = &streams.meta;
     if target_path.is_some() && meta.certified_error.is_none() {
-        return Err(format!(
+        return Err(Error::Argument(format!(
             "{} records no certificate: it was found by sslth popup, not constructed from a target",
             ticket_path.display()
-        ));
+        )));
     }
     let target = match target_path {
         Some(p) => {
-            let (net, _) = target::load(p, None).map_err(|e| e.to_string())?;
-            check_target(meta, &net).map_err(|e| format!("not a ticket of {}: {e}", p.display()))?;
+            let (net, _) = target::load(p, None)?;
+            check_target(meta, &net).map_err(|e| Error::Invalid(format!("not a ticket of {}: {e}", p.display())))?;
             Some(net)
         }
         None => None,
     };
-    let layers = target.as_ref().map(|net| augmented_layers(net, meta.nonneg_input)).transpose()?;
+    let layers = target.as_ref().map(|net| augmented_layers(net, meta.nonneg_input)).transpose();
+    let layers = layers.map_err(Error::Unsupported)?;
     let mut v = Recompute { layers: layers.as_deref(), kept: 0, pair: None, done: Vec::new() };
-    let digest = streams.walk(&mut v, true)?.expect("a digest was asked for");
+    let digest = streams.walk(&mut v, true).map_err(Error::Invalid)?.expect("a digest was asked for");
     // Every kept weight is regenerated from the seed (a compact file holds
     // none), so none can differ; the digest is what catches an edit.
     let verification = Verification::of_counts(meta, v.kept, 0, v.kept);

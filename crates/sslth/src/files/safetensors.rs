@@ -31,6 +31,15 @@ impl fmt::Display for ModelError {
 
 impl std::error::Error for ModelError {}
 
+impl From<ModelError> for crate::Error {
+    fn from(e: ModelError) -> crate::Error {
+        match e {
+            ModelError::Io(path, source) => crate::Error::Io { path: path.into(), writing: false, source },
+            other => crate::Error::Invalid(other.to_string()),
+        }
+    }
+}
+
 /// The values of a tensor as f32, from f32 or f64 data; other dtypes are
 /// refused.
 pub fn tensor_f32(name: &str, view: &safetensors::tensor::TensorView<'_>) -> Result<Vec<f32>, ModelError> {

@@ -297,11 +297,12 @@ fn digest_of_choices(meta: &TicketMeta, choices: &[&PairChoices]) -> Result<(Str
 /// digest, then per layer its indices and its values, each B layer walked
 /// from its stream), never holding the kept edges. Returns the file's
 /// length.
-pub fn write_full_of_choices(path: &Path, meta: &TicketMeta, choices: &[&PairChoices]) -> Result<u64, String> {
+pub fn write_full_of_choices(path: &Path, meta: &TicketMeta, choices: &[&PairChoices]) -> crate::Result<u64> {
+    use crate::Error;
     if choices.len() != meta.pairs.len() {
-        return Err(format!("{} pairs of choices for {} pairs", choices.len(), meta.pairs.len()));
+        return Err(Error::Invalid(format!("{} pairs of choices for {} pairs", choices.len(), meta.pairs.len())));
     }
-    let (digest, a_layers) = digest_of_choices(meta, choices)?;
+    let (digest, a_layers) = digest_of_choices(meta, choices).map_err(Error::Invalid)?;
     let mut specs = Vec::new();
     for (i, (a, ch)) in a_layers.iter().zip(choices).enumerate() {
         let (la, lb) = (2 * (2 * i), 2 * (2 * i + 1));
@@ -354,9 +355,9 @@ pub fn write_full_of_choices(path: &Path, meta: &TicketMeta, choices: &[&PairCho
         Ok(())
     });
     match (written, failed) {
-        (_, Some(e)) => Err(e),
-        (Err(e), None) => Err(format!("cannot write {}: {e}", path.display())),
-        (Ok(()), None) => std::fs::metadata(path).map(|m| m.len()).map_err(|e| e.to_string()),
+        (_, Some(e)) => Err(Error::Invalid(e)),
+        (Err(e), None) => Err(Error::write(path, e)),
+        (Ok(()), None) => std::fs::metadata(path).map(|m| m.len()).map_err(|e| Error::read(path, e)),
     }
 }
 

@@ -190,7 +190,7 @@ fn check_chain(meta: &TicketMeta) -> Result<(), String> {
 pub(super) fn read_meta(p: &str, md: &std::collections::HashMap<String, String>) -> Result<TicketMeta, ModelError> {
     let meta: TicketMeta = md
         .get("sslth")
-        .ok_or_else(|| layout(p, "not a ticket: no sslth metadata (a target? use it with --target)"))
+        .ok_or_else(|| layout(p, "not a ticket: no sslth metadata (a target? give it as the target)"))
         .and_then(|s| serde_json::from_str(s).map_err(|e| layout(p, format!("bad sslth metadata: {e}"))))?;
     if meta.generator != crate::weights::GENERATOR {
         return Err(layout(p, format!("generator '{}' is not supported", meta.generator)));

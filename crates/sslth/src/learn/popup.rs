@@ -25,6 +25,7 @@ use crate::data::Dataset;
 use crate::net::{LinearWeights, Network};
 use crate::ticket::RandomLayer;
 use crate::weights::{WeightLaw, WeightStream};
+use crate::{Error, Result};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
@@ -115,22 +116,26 @@ pub fn layer_weights(seed: u64, l: usize, layer: &RandomLayer) -> Vec<f32> {
 }
 
 /// Checks a configuration against the data before anything is trained.
-fn check(data: &Dataset, cfg: &PopupConfig) -> Result<(), String> {
+fn check(data: &Dataset, cfg: &PopupConfig) -> Result<()> {
     if !(cfg.density > 0.0 && cfg.density <= 1.0) {
-        return Err(format!("--density must be in (0, 1] (the fraction of edges KEPT), got {}", cfg.density));
+        return Err(Error::Argument(format!(
+            "`density` must be in (0, 1] (the fraction of edges KEPT), got {}",
+            cfg.density
+        )));
     }
     if cfg.epochs == 0 {
-        return Err("--epochs must be at least 1".into());
+        return Err(Error::Argument("`epochs` must be at least 1".into()));
     }
-    let first = cfg.layers.first().ok_or("the architecture needs at least one layer")?;
+    let first =
+        cfg.layers.first().ok_or_else(|| Error::Argument("the architecture needs at least one layer".into()))?;
     let d_in = first.cols - usize::from(cfg.bias);
     if d_in != data.dim {
-        return Err(format!("the architecture takes {d_in} inputs but the data have {}", data.dim));
+        return Err(Error::Argument(format!("the architecture takes {d_in} inputs but the data have {}", data.dim)));
     }
     let classes = usize::from(*data.labels.iter().max().unwrap_or(&0)) + 1;
     let out = cfg.layers.last().expect("non-empty").rows;
     if out < classes {
-        return Err(format!("the architecture has {out} outputs but the data have {classes} classes"));
+        return Err(Error::Argument(format!("the architecture has {out} outputs but the data have {classes} classes")));
     }
     Ok(())
 }
@@ -144,7 +149,7 @@ pub fn train(
     data: &Dataset,
     cfg: &PopupConfig,
     mut progress: impl FnMut(usize, usize, usize, f32) -> bool,
-) -> Result<Vec<Vec<u64>>, String> {
+) -> Result<Vec<Vec<u64>>> {
     check(data, cfg)?;
     // Every layer's weights and scores are held transposed, [cols, rows]
     // (input-major), which fixes the order the top-k breaks ties in.
@@ -211,7 +216,7 @@ pub fn train(
                 }
             }
             if !progress(epoch, b, batches, loss) {
-                return Err("interrupted".into());
+                return Err(Error::Interrupted);
             }
         }
     }

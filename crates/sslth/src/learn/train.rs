@@ -15,6 +15,7 @@ use crate::net::Kind;
 use crate::net::{conv_coefficients, Equivariant, Layer, Network};
 use crate::net::{Conv2d, DeepSets, Identity};
 use crate::weights::WeightStream;
+use crate::{Error, Result};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use std::sync::Arc;
@@ -58,7 +59,7 @@ pub struct Arch {
 /// architecture, or the kind's default for the data (mlp 64-32-10, cnn
 /// c-8-16:10, deepsets c-32-32:10), as `(widths, layers before the
 /// pooling)`; a pooling is refused for an mlp and required otherwise.
-pub fn architecture(kind: Kind, arch: Option<&Arch>, data: &Dataset) -> Result<(Vec<usize>, usize), String> {
+pub fn architecture(kind: Kind, arch: Option<&Arch>, data: &Dataset) -> Result<(Vec<usize>, usize)> {
     let channels = data.shape.channels();
     let default = match kind {
         Kind::Mlp => Arch { widths: vec![64, 32, 10], pool: None },
@@ -67,9 +68,9 @@ pub fn architecture(kind: Kind, arch: Option<&Arch>, data: &Dataset) -> Result<(
     };
     let arch = arch.cloned().unwrap_or(default);
     match (kind, arch.pool) {
-        (Kind::Mlp, Some(_)) => Err("an mlp has no pooling: drop the ':' from --arch".into()),
+        (Kind::Mlp, Some(_)) => Err(Error::Argument("an mlp has no pooling: drop the ':' from `arch`".into())),
         (Kind::Cnn | Kind::Deepsets, None) => {
-            Err("a cnn or deepsets --arch marks its pooling with ':', e.g. 1-8-16:10".into())
+            Err(Error::Argument("a cnn or deepsets `arch` marks its pooling with ':', e.g. 1-8-16:10".into()))
         }
         _ => Ok((arch.widths, arch.pool.unwrap_or(0))),
     }
@@ -141,7 +142,7 @@ fn check(data: &Dataset, cfg: &TrainConfig) -> Result<(), String> {
         (Kind::Deepsets, InputShape::Set { features, .. }) => (features, "set features"),
         (Kind::Cnn, _) => return Err(format!("a CNN needs images; {} are sets", data.name)),
         (Kind::Deepsets, _) => {
-            return Err(format!("a DeepSets network needs sets; {} are images (use --data digit-sets)", data.name))
+            return Err(format!("a DeepSets network needs sets; {} are images (use `data` digit-sets)", data.name))
         }
     };
     if cfg.arch[0] != want {
@@ -172,8 +173,8 @@ pub fn train(
     data: &Dataset,
     cfg: &TrainConfig,
     mut progress: impl FnMut(usize, usize, usize, f32) -> bool,
-) -> Result<Network, String> {
-    check(data, cfg)?;
+) -> Result<Network> {
+    check(data, cfg).map_err(Error::Argument)?;
     let mut net = init(cfg, data.shape);
     let mut adam = Adam::new(&net, cfg.lr);
     // Equivariant networks train on inputs × s, s = 1/max|x| (pixels then
@@ -197,7 +198,7 @@ pub fn train(
             let (loss, grads) = loss_and_gradients(&net, &x, &y, 1.0);
             adam.step(&mut net, &grads);
             if !progress(epoch, b, batches, loss) {
-                return Err("interrupted".into());
+                return Err(Error::Interrupted);
             }
         }
     }

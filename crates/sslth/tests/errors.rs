@@ -1,0 +1,90 @@
+//! The library's one error type, a variant per kind of failure, each
+//! reached through the public entry points as a user reaches it; the
+//! messages name parameters as the library does and as the CLI's flags.
+
+use sslth::construction::{plan, BuildConfig, Tolerance};
+use sslth::experiments::pipeline::{build_and_measure, build_file};
+use sslth::experiments::verify::verify_file;
+use sslth::net::{Layer, Network};
+use sslth::{Error, Face};
+
+mod common;
+
+fn net() -> Network {
+    Network::mlp(&common::random_mlp(&[6, 5, 3], 4, 0.6, true))
+}
+
+fn config() -> BuildConfig {
+    BuildConfig {
+        seed: 1,
+        density: 1.0,
+        tolerance: Tolerance::Weight(1e-3),
+        n_k: None,
+        k: Some(4),
+        nonneg_input: false,
+        scale: None,
+        accept_over_eps: false,
+        accept_misses: false,
+    }
+}
+
+fn one_line(e: &Error) {
+    for face in [Face::Library, Face::Cli] {
+        let m = e.render(face);
+        assert!(!m.is_empty() && !m.contains('\n') && !m.contains('`'), "{m:?}");
+    }
+}
+
+#[test]
+fn each_kind_of_failure_is_its_own_variant() {
+    let dir = std::env::temp_dir().join(format!("sslth-errors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+
+    // A file that is not there: I/O, with the path and the system's kind.
+    let missing = dir.join("missing.safetensors");
+    let e = verify_file(&missing, None, None, None).unwrap_err();
+    assert!(
+        matches!(&e, Error::Io { path, writing: false, source } if path == &missing && source.kind() == std::io::ErrorKind::NotFound),
+        "{e:?}"
+    );
+    one_line(&e);
+
+    // A place that cannot be written: I/O on writing.
+    let out = dir.join("no-such-folder").join("t.safetensors");
+    let e = build_file(&net(), &config(), None, &out, false, |_| {}, &|| true).unwrap_err();
+    assert!(matches!(&e, Error::Io { writing: true, .. }), "{e:?}");
+    one_line(&e);
+
+    // A parameter out of range: named as the library and the CLI name it.
+    let e = plan(&net(), &BuildConfig { k: Some(0), ..config() }).unwrap_err();
+    assert!(matches!(e, Error::Argument(_)), "{e:?}");
+    assert_eq!(e.to_string(), "k must be at least 1");
+    assert_eq!(e.render(Face::Cli), "--k must be at least 1");
+    let e = plan(&net(), &BuildConfig { scale: Some(-1.0), ..config() }).unwrap_err();
+    assert_eq!(e.render(Face::Cli), "--scale must be a finite number > 0, got -1");
+
+    // A file that is not a ticket.
+    let junk = dir.join("junk.safetensors");
+    std::fs::write(&junk, b"not a safetensors file").unwrap();
+    let e = verify_file(&junk, None, None, None).unwrap_err();
+    assert!(matches!(e, Error::Invalid(_)), "{e:?}");
+    one_line(&e);
+
+    // A network tickets are not built of: two linear layers, no ReLU.
+    let mut plain = net();
+    plain.layers.retain(|l| !matches!(l, Layer::Relu));
+    let e = plan(&plain, &config()).unwrap_err();
+    assert!(matches!(&e, Error::Unsupported(m) if m.contains("no ReLU between")), "{e:?}");
+
+    // A build that misses its tolerance at a fixed (n, k): refused, with
+    // its counts (the refusal's own test is in construction.rs).
+    let small = BuildConfig { n_k: Some((4, 2)), k: None, ..config() };
+    let e = build_and_measure(&net(), &small, None, None, |_| {}, &|| true).unwrap_err();
+    assert!(matches!(e, Error::Refused { misses, .. } if misses > 0), "{e:?}");
+    one_line(&e);
+
+    // Stopped by the caller.
+    let e = build_and_measure(&net(), &config(), None, None, |_| {}, &|| false).unwrap_err();
+    assert!(matches!(e, Error::Interrupted), "{e:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
