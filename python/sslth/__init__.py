@@ -37,13 +37,14 @@ from ._sslth import compare as _compare
 from ._sslth import frontier as _frontier
 from ._sslth import popup as _popup
 from ._sslth import load as _load
+from ._sslth import loads
 from ._sslth import merge as _merge
 from ._sslth import target_from_state_dict as _target_from_state_dict
 from ._sslth import verify as _verify
 from .torch_interop import UnsupportedModelError, from_torch
 
 __all__ = [
-    "BuildRefused", "Model", "UnsupportedLayer", "UnsupportedModelError", "build", "build_file", "build_shard", "compare", "frontier", "from_torch", "load", "merge",
+    "BuildRefused", "Model", "UnsupportedLayer", "UnsupportedModelError", "build", "build_file", "build_shard", "compare", "frontier", "from_torch", "load", "loads", "merge",
     "popup", "rfss", "target_from_state_dict", "verify", "__version__"
 ]
 

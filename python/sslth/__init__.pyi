@@ -26,9 +26,12 @@ class Model:
     @property
     def report(self) -> Optional[Dict[str, Any]]:
         """For a ticket built here: plan, density, edges, misses, certificate, comparison."""
-    def forward(self, x: npt.ArrayLike, scaled: bool = True) -> npt.NDArray[np.float32]:
+    def forward(self, x: npt.ArrayLike, scaled: bool = False) -> npt.NDArray[np.float32]:
         """Logits ``[rows, classes]`` for rows ``[rows, d_in]``, images ``[rows, C, H, W]``
-        or sets ``[rows, N, F]``; raw inputs are multiplied by ``input_scale`` unless ``scaled``."""
+        or sets ``[rows, N, F]``, any array-like; raw inputs are multiplied by ``input_scale`` unless ``scaled``
+        (as ``sslth predict --scaled``); non-finite values raise ValueError; threads may share a model."""
+    def to_bytes(self, compact: bool = False) -> bytes:
+        """The bytes ``save`` writes (``sslth.loads`` reads them back); a ``Model`` pickles as them."""
     def save(self, path: Union[str, PathLike], compact: bool = False, force: bool = False) -> None:
         """Write the ticket (full or compact) or the target (with its architecture) atomically; FileExistsError unless ``force``."""
     def to_state_dict(self) -> Dict[str, npt.NDArray[np.float32]]:
@@ -41,6 +44,9 @@ def load(path: Union[str, PathLike], input_shape: Optional[Sequence[int]] = None
 
     A dense compact ticket of subset streams (what ``sslth build --compact`` writes) stays streamed: ``forward``
     never holds its kept edges (same logits, bit for bit); ``save`` and ``to_state_dict`` read it whole."""
+
+def loads(data: bytes) -> Model:
+    """A target or ticket from the bytes of its file (``Model.to_bytes``)."""
 
 def target_from_state_dict(
     state_dict: Mapping[str, Any],

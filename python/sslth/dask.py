@@ -13,19 +13,15 @@ exactly the ticket :func:`sslth.build` makes on one machine. This module
 imports nothing from Dask: it calls the ``client`` it is given.
 """
 
-import tempfile
 from pathlib import Path
 
 import sslth
 
 
 def _share(target_bytes, shard, after, options):
-    """One task: share ``shard`` of the build, on a worker."""
-    with tempfile.TemporaryDirectory() as d:
-        path = Path(d) / "target.safetensors"
-        path.write_bytes(target_bytes)
-        target = sslth.load(path)
-    return sslth.build_shard(target, shard, after=after, **options)
+    """One task: share ``shard`` of the build, on a worker (the target read
+    from its bytes, no file written)."""
+    return sslth.build_shard(sslth.loads(target_bytes), shard, after=after, **options)
 
 
 def build(target, client, shards=None, repair_rounds=True, data=None, on_round=None, **options):

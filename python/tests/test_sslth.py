@@ -95,6 +95,35 @@ def test_bad_input_raises_one_line_errors(target_file):
         sslth.load(ROOT / "no-such-file.safetensors")
 
 
+def test_models_pickle_and_load_from_bytes(target_file, tmp_path):
+    """A target or ticket travels as its file bytes: `to_bytes` is what
+    `save` writes, `loads` reads them, pickle round-trips (the report
+    too) and computes the same logits bit for bit."""
+    import pickle
+
+    x = np.random.default_rng(5).uniform(0, 16, (6, 64)).astype(np.float32)
+    target = sslth.load(target_file)
+    target.save(tmp_path / "t.safetensors")
+    assert target.to_bytes() == (tmp_path / "t.safetensors").read_bytes()
+    ticket = sslth.build(target, k=4, weight_eps=0.01, data="none")
+    ticket.save(tmp_path / "c.safetensors", compact=True)
+    compact = sslth.load(tmp_path / "c.safetensors")
+    for model in (target, ticket, compact):
+        again = pickle.loads(pickle.dumps(model))
+        assert np.array_equal(again.forward(x).view(np.uint32), model.forward(x).view(np.uint32))
+        assert again.report == model.report
+        assert np.array_equal(sslth.loads(model.to_bytes()).forward(x), model.forward(x))
+    assert compact.to_bytes(compact=True) == (tmp_path / "c.safetensors").read_bytes()
+    assert len(pickle.dumps(compact)) < len(pickle.dumps(ticket))  # a compact ticket pickles compact
+    with pytest.raises(ValueError, match="not a valid safetensors file"):
+        sslth.loads(b"junk")
+    # A Dask task gets the target's bytes and writes no file.
+    from sslth import dask as sslth_dask
+
+    share, _ = sslth_dask._share(target.to_bytes(), (0, 2), [], {"k": 4, "weight_eps": 0.01})
+    assert share == sslth.build_shard(target, (0, 2), k=4, weight_eps=0.01)[0]
+
+
 def test_each_library_error_is_its_python_exception(target_file, tmp_path):
     """FileNotFoundError, PermissionError and OSError for files,
     ValueError naming parameters as Python does (never a CLI flag),
@@ -221,11 +250,33 @@ def test_experiments_give_the_clis_rows(target_file, tmp_path):
 
 
 def test_forward_equals_cli_predict(target_file, tmp_path):
+    """Raw inputs by default on both faces, scaled ones on request; any
+    array-like; non-finite values refused; one model shared by threads."""
     x = np.random.default_rng(3).uniform(0, 16, (7, 64)).astype(np.float32)
     np.save(tmp_path / "x.npy", x)
+    model = sslth.load(target_file)
     cli("predict", "--model", target_file, "--input", tmp_path / "x.npy", "-o", tmp_path / "y.npy")
-    got = sslth.load(target_file).forward(x, scaled=False)
-    np.testing.assert_array_equal(got, np.load(tmp_path / "y.npy"))
+    np.testing.assert_array_equal(model.forward(x), np.load(tmp_path / "y.npy"))
+    cli("predict", "--model", target_file, "--input", tmp_path / "x.npy", "--scaled", "-o", tmp_path / "s.npy")
+    np.testing.assert_array_equal(model.forward(x, scaled=True), np.load(tmp_path / "s.npy"))
+    for like in (x.astype(np.float64), x.tolist(), np.asfortranarray(x), x.astype(np.float16).astype(np.float32)):
+        want = model.forward(np.asarray(like, dtype=np.float32))
+        np.testing.assert_array_equal(model.forward(like), want)
+    bad = x.copy()
+    bad[2, 5] = np.nan
+    with pytest.raises(ValueError, match="non-finite value .* in row 2"):
+        model.forward(bad)
+    with pytest.raises(ValueError, match="not an array of numbers"):
+        model.forward([["a"] * 64])
+    outs = [None] * 4
+
+    def run(i):
+        outs[i] = model.forward(x)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert all(np.array_equal(o, outs[0]) for o in outs)
 
 
 def test_state_dict_round_trips_and_the_export_runs_in_numpy(target_file):
@@ -235,7 +286,8 @@ def test_state_dict_round_trips_and_the_export_runs_in_numpy(target_file):
     target = sslth.load(target_file)
     again = sslth.target_from_state_dict(arrays)
     x = np.random.default_rng(4).uniform(0, 0.1, (9, 64)).astype(np.float32)
-    np.testing.assert_array_equal(target.forward(x), again.forward(x))
+    # x is already scaled (‖x‖ ≤ 1): the file's input_scale is not applied.
+    np.testing.assert_array_equal(target.forward(x, scaled=True), again.forward(x))
     ticket = sslth.build(again, density=0.1, weight_eps=0.01, data="none")
     sd = ticket.to_state_dict()
     h = x.astype(np.float64)
@@ -245,7 +297,7 @@ def test_state_dict_round_trips_and_the_export_runs_in_numpy(target_file):
         if i != layers[-1]:
             h = np.maximum(h, 0.0)
     np.testing.assert_allclose(h, ticket.forward(x), rtol=1e-4, atol=1e-4)
-    err = np.linalg.norm(target.forward(x) - ticket.forward(x), axis=1).max()
+    err = np.linalg.norm(target.forward(x, scaled=True) - ticket.forward(x), axis=1).max()
     assert err <= ticket.report["certificate"]["bound"]
 
 

@@ -44,7 +44,7 @@ pub fn run(args: &PredictArgs) -> Result<(), String> {
     let x = npy::read(&args.input)?;
     let name = args.model.display().to_string();
     // The model records its layout; `predict` checks the input against it.
-    let mut model = Runnable::load(&args.model, None).map_err(|e| e.to_string())?;
+    let model = Runnable::load(&args.model, None).map_err(|e| e.to_string())?;
     if let Runnable::Target(_, info) = &model {
         crate::report::note_assumed(&args.model, info, false);
     }

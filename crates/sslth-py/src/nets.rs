@@ -6,7 +6,7 @@
 use crate::{lib_error, value_error};
 use numpy::{IntoPyArray, PyArray2, PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyBytes, PyDict};
 use sslth::construction::{BuildConfig, Tolerance};
 use sslth::data::InputShape;
 use sslth::experiments::pipeline::build_and_measure;
@@ -21,6 +21,10 @@ pub(crate) fn to_py<'py>(py: Python<'py>, v: &impl serde::Serialize) -> PyResult
     py.import("json")?.call_method1("loads", (text,))
 }
 
+/// What `Model.__reduce__` gives pickle: the function that rebuilds a
+/// model, and its arguments (file bytes, build report).
+type Reduced<'py> = (Bound<'py, PyAny>, (Bound<'py, PyBytes>, Option<String>));
+
 /// A target or a ticket, loaded or built, ready to run.
 #[pyclass(module = "sslth._sslth")]
 pub struct Model {
@@ -30,6 +34,18 @@ pub struct Model {
 }
 
 impl Model {
+    /// The file bytes of the target, or of the ticket (full or `compact`).
+    fn file_bytes(&self, compact: bool) -> PyResult<Vec<u8>> {
+        if let Runnable::Target(net, info) = &self.inner {
+            if compact {
+                return Err(value_error("a target has no compact form; save it with compact=False"));
+            }
+            return Ok(target::file_bytes(net, info));
+        }
+        let t = self.ticket()?;
+        Ok(if compact { compact_bytes(&t.net, &t.meta) } else { full_bytes(&t.net, &t.meta) })
+    }
+
     fn ticket(&self) -> PyResult<std::borrow::Cow<'_, LoadedTicket>> {
         self.inner.ticket().map_err(value_error)
     }
@@ -55,25 +71,35 @@ impl Model {
         self.inner.input_scale()
     }
 
-    /// Outputs (float32 logits `[rows, classes]`) for `x`: rows `[rows, d_in]`,
-    /// images `[rows, C, H, W]`, or sets `[rows, N, features]` (any N).
-    /// Raw inputs are multiplied by `input_scale` unless `scaled`.
-    #[pyo3(signature = (x, scaled=true))]
+    /// Outputs (float32 logits `[rows, classes]`) for `x`, any array-like:
+    /// rows `[rows, d_in]`, images `[rows, C, H, W]`, or sets
+    /// `[rows, N, features]` (any N). Raw inputs (pixels as the data set
+    /// holds them) are multiplied by `input_scale`; `scaled=True` says they
+    /// already were (the CLI's `predict --scaled`). A C-contiguous float32
+    /// array is read in place; anything else is converted to one first.
+    /// Non-finite values are refused. Several threads may call one model.
+    #[pyo3(signature = (x, scaled=false))]
     fn forward<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
-        x: PyReadonlyArrayDyn<'py, f32>,
+        x: &Bound<'py, PyAny>,
         scaled: bool,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        // `ascontiguousarray` returns a C-contiguous float32 array as it is.
+        let x = py
+            .import("numpy")?
+            .call_method1("ascontiguousarray", (x, "float32"))
+            .map_err(|e| value_error(format!("x is not an array of numbers ({})", e.value(py))))?;
+        let x: PyReadonlyArrayDyn<'py, f32> = x.extract()?;
         let shape = x.shape().to_vec();
         if shape.is_empty() {
             return Err(value_error("x needs a first axis of rows"));
         }
         let rows = shape[0];
-        let data = x.as_array().iter().copied().collect::<Vec<f32>>();
-        let inner = &mut self.inner;
+        let data = x.as_slice()?;
+        let inner = &self.inner;
         let logits = py
-            .detach(|| inner.predict(&data, rows, &shape[1..], scaled, ("the input", "the model")))
+            .detach(|| inner.predict(data, rows, &shape[1..], scaled, ("the input", "the model")))
             .map_err(value_error)?;
         let cols = logits.len() / rows.max(1);
         Ok(numpy::ndarray::Array2::from_shape_vec((rows, cols), logits).expect("rows × cols").into_pyarray(py))
@@ -97,23 +123,28 @@ impl Model {
     /// unless `force`.
     #[pyo3(signature = (path, compact=false, force=false))]
     fn save(&self, path: PathBuf, compact: bool, force: bool) -> PyResult<()> {
-        let bytes = if let Runnable::Target(net, info) = &self.inner {
-            if compact {
-                return Err(value_error("a target has no compact form; save it with compact=False"));
-            }
-            refuse_existing(&path, force)?;
-            target::file_bytes(net, info)
-        } else {
-            let t = self.ticket()?;
-            refuse_existing(&path, force)?;
-            if compact {
-                compact_bytes(&t.net, &t.meta)
-            } else {
-                full_bytes(&t.net, &t.meta)
-            }
+        let bytes = self.file_bytes(compact)?;
+        refuse_existing(&path, force)?;
+        write_atomic(&path, &bytes).map_err(|e| lib_error(sslth::Error::write(&path, e)))
+    }
+
+    /// The bytes `save` writes: the ticket (full, or `compact`) or the
+    /// target; `sslth.loads` reads them back.
+    #[pyo3(signature = (compact=false))]
+    fn to_bytes<'py>(&self, py: Python<'py>, compact: bool) -> PyResult<Bound<'py, PyBytes>> {
+        Ok(PyBytes::new(py, &self.file_bytes(compact)?))
+    }
+
+    /// Pickles as its file bytes (a ticket compact if it was read
+    /// compact, else full; the target) and its build report.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Reduced<'py>> {
+        let compact = match &self.inner {
+            Runnable::Streamed(_) => true,
+            Runnable::Ticket(t) => t.compact,
+            Runnable::Target(..) => false,
         };
-        write_atomic(&path, &bytes)
-            .map_err(|e| pyo3::exceptions::PyOSError::new_err(format!("cannot write {}: {e}", path.display())))
+        let unpickle = py.import("sslth._sslth")?.getattr("_unpickle")?;
+        Ok((unpickle, (self.to_bytes(py, compact)?, self.report.clone())))
     }
 
     /// A `torch.nn.Module` that computes this target or ticket: the same
@@ -181,6 +212,21 @@ fn load(py: Python<'_>, path: PathBuf, input_shape: Option<Vec<usize>>) -> PyRes
     let shape = self::input_shape(input_shape)?;
     let inner = py.detach(|| Runnable::load(&path, shape)).map_err(lib_error)?;
     Ok(Model { inner, report: None })
+}
+
+/// A target or ticket from the bytes of its file (`Model.to_bytes`, a
+/// file read into memory).
+#[pyfunction]
+fn loads(py: Python<'_>, data: &[u8]) -> PyResult<Model> {
+    let inner = py.detach(|| Runnable::from_bytes(data, "the bytes")).map_err(lib_error)?;
+    Ok(Model { inner, report: None })
+}
+
+/// What `Model.__reduce__` gives pickle: the model of these bytes with
+/// its report.
+#[pyfunction]
+fn _unpickle(py: Python<'_>, data: &[u8], report: Option<String>) -> PyResult<Model> {
+    Ok(Model { report, ..loads(py, data)? })
 }
 
 /// A target from a PyTorch `state_dict` as `{name: ndarray}` (float32 or
@@ -365,6 +411,8 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(target_from_state_dict, m)?)?;
     m.add_function(wrap_pyfunction!(build, m)?)?;
     m.add_function(wrap_pyfunction!(build_file, m)?)?;
+    m.add_function(wrap_pyfunction!(loads, m)?)?;
+    m.add_function(wrap_pyfunction!(_unpickle, m)?)?;
     Ok(())
 }
 

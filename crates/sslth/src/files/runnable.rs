@@ -54,6 +54,20 @@ impl Runnable {
         }
     }
 
+    /// [`Runnable::load`] from a file's bytes, named `name` in errors (a
+    /// compact ticket is read whole, its kept edges regenerated).
+    pub fn from_bytes(bytes: &[u8], name: &str) -> Result<Runnable, ModelError> {
+        let (_, header) = safetensors::SafeTensors::read_metadata(bytes)
+            .map_err(|e| ModelError::Format(name.to_string(), e.to_string()))?;
+        let format = header.metadata().as_ref().and_then(|m| m.get("format").cloned()).unwrap_or_default();
+        if format.starts_with("sslth-ticket") {
+            Ok(Runnable::Ticket(Box::new(ticket_read::read_bytes(bytes, name)?)))
+        } else {
+            let (net, info) = crate::files::target::load_bytes(bytes, name, None)?;
+            Ok(Runnable::Target(net, info))
+        }
+    }
+
     /// Input width.
     pub fn d_in(&self) -> usize {
         match self {
@@ -147,14 +161,21 @@ impl Runnable {
         }
     }
 
-    /// Runs a set network on sets of `points` elements instead of the size
-    /// it was built for (its layers act on sets of any size).
-    fn set_points(&mut self, points: usize) {
+    /// The set network run on sets of `points` elements instead of the
+    /// size it was built for (its layers act on sets of any size). A copy:
+    /// set networks are small (their layers share weights over the points),
+    /// and the model itself stays untouched, so that calls from several
+    /// threads can share it.
+    /// `None` for a streamed ticket: dense, never a set network.
+    fn with_points(&self, points: usize) -> Option<Runnable> {
         match self {
-            Runnable::Target(n, _) => n.points = points,
-            Runnable::Ticket(t) => t.net.points = points,
-            // Dense: one point, never a set network.
-            Runnable::Streamed(_) => {}
+            Runnable::Target(n, info) => Some(Runnable::Target(Network { points, ..n.clone() }, info.clone())),
+            Runnable::Ticket(t) => {
+                let mut t = t.clone();
+                t.net.points = points;
+                Some(Runnable::Ticket(t))
+            }
+            Runnable::Streamed(_) => None,
         }
     }
 
@@ -177,7 +198,7 @@ impl Runnable {
     /// `input_scale` unless `scaled`. Errors name the inputs `input` and
     /// the network `model`. Returns the logits, `[rows, classes]` row-major.
     pub fn predict(
-        &mut self,
+        &self,
         data: &[f32],
         rows: usize,
         inner: &[usize],
@@ -187,8 +208,10 @@ impl Runnable {
         if rows == 0 {
             return Err(format!("{input} has no rows"));
         }
-        let points = self.points();
-        let data = match (self.set_features(), inner) {
+        if let Some(i) = data.iter().position(|v| !v.is_finite()) {
+            return Err(format!("{input} has a non-finite value ({}) in row {}", data[i], i / (data.len() / rows)));
+        }
+        match (self.set_features(), inner) {
             (Some(f), &[n, ff]) if ff == f => {
                 let mut t = vec![0.0f32; data.len()];
                 for (r, row) in data.chunks_exact(n * f).enumerate() {
@@ -198,44 +221,46 @@ impl Runnable {
                         }
                     }
                 }
-                self.set_points(n);
-                t
+                let resized = (n != self.points()).then(|| self.with_points(n)).flatten();
+                let net = resized.as_ref().unwrap_or(self);
+                net.predict_rows(&t, rows, scaled, (input, model))
             }
-            (Some(f), &[_, ff]) => return Err(format!("{input} has sets of {ff} features but {model} takes {f}")),
-            (_, &[_]) => data.to_vec(),
-            (None, &[c, h, w]) if self.image_shape() == Some([c, h, w]) => data.to_vec(),
+            (Some(f), &[_, ff]) => Err(format!("{input} has sets of {ff} features but {model} takes {f}")),
+            (_, &[_]) => self.predict_rows(data, rows, scaled, (input, model)),
+            (None, &[c, h, w]) if self.image_shape() == Some([c, h, w]) => {
+                self.predict_rows(data, rows, scaled, (input, model))
+            }
             _ => {
                 let takes = match (self.set_features(), self.image_shape()) {
                     (Some(f), _) => format!("sets [rows, N, {f}] or rows of {} values", self.d_in()),
                     (_, Some([c, h, w])) => format!("images [rows, {c}, {h}, {w}] or rows of {} values", self.d_in()),
                     _ => format!("rows of {} values", self.d_in()),
                 };
-                return Err(format!("{input} has examples shaped {inner:?} but {model} takes {takes}"));
+                Err(format!("{input} has examples shaped {inner:?} but {model} takes {takes}"))
             }
-        };
-        let out = self.predict_rows(data, rows, scaled, (input, model));
-        self.set_points(points);
-        out
+        }
     }
 
     /// [`Runnable::predict`] on channel-major rows.
     fn predict_rows(
         &self,
-        data: Vec<f32>,
+        data: &[f32],
         rows: usize,
         scaled: bool,
         (input, model): (&str, &str),
     ) -> Result<Vec<f32>, String> {
-        let net = self;
         let cols = data.len() / rows;
-        let d_in = net.d_in();
+        let d_in = self.d_in();
         if cols != d_in {
             return Err(format!("{input} has {cols} values per row but {model} takes {d_in} inputs"));
         }
-        let inputs: Vec<f32> = match net.input_scale().filter(|_| !scaled) {
-            Some(s) => data.iter().map(|&v| (f64::from(v) * s) as f32).collect(),
-            None => data,
-        };
-        net.forward_batch(&inputs, rows)
+        match self.input_scale().filter(|_| !scaled) {
+            Some(s) => {
+                let inputs: Vec<f32> = data.iter().map(|&v| (f64::from(v) * s) as f32).collect();
+                self.forward_batch(&inputs, rows)
+            }
+            // Already scaled: run on the caller's values, not a copy.
+            None => self.forward_batch(data, rows),
+        }
     }
 }

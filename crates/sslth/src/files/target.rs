@@ -52,10 +52,14 @@ fn check_chain(head: &[LinearWeights]) -> Result<(), String> {
 /// Reads a target of any [`Kind`] (see the module docs); `shape`, the
 /// data's layout, is checked against the target's input.
 pub fn load(path: &Path, shape: Option<InputShape>) -> Result<(Network, TargetInfo), ModelError> {
-    let bytes = read_safetensors(path)?;
-    let p = path.display().to_string();
-    let st = SafeTensors::deserialize(&bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
-    let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
+    load_bytes(&read_safetensors(path)?, &path.display().to_string(), shape)
+}
+
+/// [`load`] from a file's bytes, named `p` in errors.
+pub fn load_bytes(bytes: &[u8], p: &str, shape: Option<InputShape>) -> Result<(Network, TargetInfo), ModelError> {
+    let p = p.to_string();
+    let st = SafeTensors::deserialize(bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
     let md = header.metadata().clone().unwrap_or_default();
     if md.get("format").is_some_and(|f| f.starts_with("sslth-ticket")) {
         return Err(ModelError::Layout(format!("{p} is a ticket, not a target (the trained network to approximate)")));

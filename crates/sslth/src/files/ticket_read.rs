@@ -201,13 +201,17 @@ pub(super) fn read_meta(p: &str, md: &std::collections::HashMap<String, String>)
 
 /// Reads a full or compact ticket.
 pub fn read(path: &Path) -> Result<LoadedTicket, ModelError> {
-    let bytes = read_safetensors(path)?;
-    let p = path.display().to_string();
-    let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
+    read_bytes(&read_safetensors(path)?, &path.display().to_string())
+}
+
+/// [`read`] from a file's bytes, named `p` in errors.
+pub fn read_bytes(bytes: &[u8], p: &str) -> Result<LoadedTicket, ModelError> {
+    let p = p.to_string();
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
     let md = header.metadata().clone().unwrap_or_default();
     let format = md.get("format").cloned().unwrap_or_default();
     let meta = read_meta(&p, &md)?;
-    let st = SafeTensors::deserialize(&bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
+    let st = SafeTensors::deserialize(bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
     let shapes = random_shapes(&meta);
     let get = |name: &str, dtype: Dtype| -> Result<Vec<u8>, ModelError> {
         let t = st.tensor(name).map_err(|_| layout(&p, format!("missing tensor {name}")))?;
