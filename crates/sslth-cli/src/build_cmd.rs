@@ -3,7 +3,7 @@
 use crate::args::{check_output, TicketOutput};
 use crate::{progress, report};
 use clap::Args;
-use sslth::construction::{BuildConfig, LayerPlan, Tolerance};
+use sslth::construction::{BuildConfig, BuildOptions, LayerPlan};
 use sslth::experiments::pipeline::BuildReport;
 use sslth::net::Network;
 use std::path::PathBuf;
@@ -96,22 +96,20 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
     // none, and a ticket measured with --data must not scale inputs its
     // target takes as they are.
     let input_scale = info.input_scale;
-    let tolerance = match (args.eps, args.weight_eps) {
-        (Some(e), _) => Tolerance::Network(e),
-        (_, Some(e)) => Tolerance::Weight(e),
-        _ => unreachable!("clap requires one of --eps and --weight-eps"),
-    };
-    let cfg = BuildConfig {
+    let cfg = BuildOptions {
         seed: args.seed,
-        density: args.density.unwrap_or(0.1),
-        tolerance,
-        n_k: args.n.zip(args.k),
-        k: if args.n.is_none() { args.k } else { None },
+        k: args.k,
+        n: args.n,
+        density: args.density,
+        weight_eps: args.weight_eps,
+        eps: args.eps,
         nonneg_input: args.nonneg_input,
         scale: args.scale,
         accept_over_eps: args.accept_over_eps,
         accept_misses: args.accept_misses,
-    };
+    }
+    .config()
+    .map_err(crate::cli_error)?;
     if let Some(shard) = &args.shard {
         return run_shard(args, &net, &cfg, sslth::construction::ShardId::parse(shard)?);
     }

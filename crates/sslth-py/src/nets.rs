@@ -7,7 +7,7 @@ use crate::{lib_error, value_error};
 use numpy::{IntoPyArray, PyArray2, PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
-use sslth::construction::{BuildConfig, Tolerance};
+use sslth::construction::{BuildConfig, BuildOptions};
 use sslth::data::InputShape;
 use sslth::experiments::pipeline::build_and_measure;
 use sslth::files::{compact_bytes, full_bytes, target, write_atomic, LoadedTicket, Runnable};
@@ -359,29 +359,9 @@ pub(crate) fn build_config(
     accept_over_eps: bool,
     accept_misses: bool,
 ) -> PyResult<BuildConfig> {
-    let tolerance = match (eps, weight_eps) {
-        (Some(_), Some(_)) => return Err(value_error("give eps or weight_eps, not both")),
-        (Some(e), None) => Tolerance::Network(e),
-        (None, Some(e)) => Tolerance::Weight(e),
-        (None, None) => return Err(value_error("give eps (the network's error) or weight_eps (each weight's)")),
-    };
-    if k.is_some() && density.is_some() {
-        return Err(value_error("give k or density, not both"));
-    }
-    if n.is_some() && k.is_none() {
-        return Err(value_error("n needs k"));
-    }
-    Ok(BuildConfig {
-        seed,
-        density: density.unwrap_or(0.1),
-        tolerance,
-        n_k: n.zip(k),
-        k: if n.is_none() { k } else { None },
-        nonneg_input,
-        scale,
-        accept_over_eps,
-        accept_misses,
-    })
+    let options =
+        BuildOptions { seed, k, n, density, weight_eps, eps, nonneg_input, scale, accept_over_eps, accept_misses };
+    options.config().map_err(lib_error)
 }
 
 impl Model {

@@ -2,7 +2,7 @@
 //! reached through the public entry points as a user reaches it; the
 //! messages name parameters as the library does and as the CLI's flags.
 
-use sslth::construction::{plan, BuildConfig, Tolerance};
+use sslth::construction::{plan, BuildConfig, BuildOptions, Tolerance};
 use sslth::experiments::pipeline::{build_and_measure, build_file};
 use sslth::experiments::verify::verify_file;
 use sslth::net::{Layer, Network};
@@ -62,6 +62,21 @@ fn each_kind_of_failure_is_its_own_variant() {
     assert_eq!(e.render(Face::Cli), "--k must be at least 1");
     let e = plan(&net(), &BuildConfig { scale: Some(-1.0), ..config() }).unwrap_err();
     assert_eq!(e.render(Face::Cli), "--scale must be a finite number > 0, got -1");
+
+    // Options that do not go together, refused where both faces turn
+    // their users' options into a configuration.
+    let refuse = |o: BuildOptions| o.config().unwrap_err().render(Face::Cli);
+    let eps = BuildOptions { weight_eps: Some(0.01), ..Default::default() };
+    assert_eq!(
+        refuse(BuildOptions { k: Some(4), density: Some(0.2), ..eps.clone() }),
+        "give --k or --density, not both"
+    );
+    assert_eq!(refuse(BuildOptions { n: Some(8), ..eps.clone() }), "--n needs --k");
+    assert_eq!(refuse(BuildOptions { eps: Some(0.1), ..eps.clone() }), "give --eps or --weight-eps, not both");
+    assert!(refuse(BuildOptions::default()).starts_with("give --eps (the network's error) or --weight-eps"));
+    assert_eq!(eps.config().unwrap(), BuildConfig::default());
+    let fixed = BuildOptions { k: Some(4), n: Some(9), ..eps }.config().unwrap();
+    assert_eq!((fixed.n_k, fixed.k), (Some((9, 4)), None));
 
     // A file that is not a ticket.
     let junk = dir.join("junk.safetensors");

@@ -27,6 +27,6 @@ pub use certificate::{
 pub use engine::{Coefficients, Pair, PairSize};
 pub use layers::{augmented_layers, TargetLayer};
 pub use shard::{build_shard, merge, pending, shard_rows, Attempt, ShardId, ShardPart};
-pub use sizing::{plan, scale_for, BuildConfig, LayerPlan, Tolerance, MISS_RATE};
+pub use sizing::{plan, scale_for, BuildConfig, BuildOptions, LayerPlan, Tolerance, MISS_RATE};
 pub use stream::{build_streamed, StreamedPair, StreamedTicket};
 pub use tight::{certified_share, certify_box, TightCertificate};

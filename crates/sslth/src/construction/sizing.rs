@@ -76,6 +76,75 @@ impl BuildConfig {
     }
 }
 
+impl Default for BuildConfig {
+    /// Density 0.1 with every weight within 0.01, seed 0, every other
+    /// option off: `sslth build --weight-eps 0.01`.
+    fn default() -> BuildConfig {
+        BuildConfig::for_density(0, 0.1, 0.01)
+    }
+}
+
+/// A build's options as both faces take them from their users (`sslth
+/// build`'s flags, `sslth.build`'s arguments), each possibly absent: the
+/// one place that turns them into a [`BuildConfig`] and refuses what does
+/// not go together.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BuildOptions {
+    /// Seed of the random network.
+    pub seed: u64,
+    /// A fixed subset size (else the density sizes it).
+    pub k: Option<usize>,
+    /// With `k`: a fixed n for every layer.
+    pub n: Option<usize>,
+    /// The density ceiling (default 0.1), when `k` is not given.
+    pub density: Option<f64>,
+    /// Each weight's tolerance.
+    pub weight_eps: Option<f64>,
+    /// The network's tolerance (exclusive with `weight_eps`).
+    pub eps: Option<f64>,
+    /// See [`BuildConfig::nonneg_input`].
+    pub nonneg_input: bool,
+    /// See [`BuildConfig::scale`].
+    pub scale: Option<f64>,
+    /// See [`BuildConfig::accept_over_eps`].
+    pub accept_over_eps: bool,
+    /// See [`BuildConfig::accept_misses`].
+    pub accept_misses: bool,
+}
+
+impl BuildOptions {
+    /// The configuration, or which options do not go together (one
+    /// tolerance of `eps` and `weight_eps`; `k` or `density`; `n` only
+    /// with `k`). Ranges are checked by [`plan`].
+    pub fn config(&self) -> Result<BuildConfig> {
+        let tolerance = match (self.eps, self.weight_eps) {
+            (Some(_), Some(_)) => return Err(Error::Argument("give `eps` or `weight_eps`, not both".into())),
+            (Some(e), None) => Tolerance::Network(e),
+            (None, Some(e)) => Tolerance::Weight(e),
+            (None, None) => {
+                return Err(Error::Argument("give `eps` (the network's error) or `weight_eps` (each weight's)".into()))
+            }
+        };
+        if self.k.is_some() && self.density.is_some() {
+            return Err(Error::Argument("give `k` or `density`, not both".into()));
+        }
+        if self.n.is_some() && self.k.is_none() {
+            return Err(Error::Argument("`n` needs `k`".into()));
+        }
+        Ok(BuildConfig {
+            seed: self.seed,
+            density: self.density.unwrap_or(0.1),
+            tolerance,
+            n_k: self.n.zip(self.k),
+            k: if self.n.is_none() { self.k } else { None },
+            nonneg_input: self.nonneg_input,
+            scale: self.scale,
+            accept_over_eps: self.accept_over_eps,
+            accept_misses: self.accept_misses,
+        })
+    }
+}
+
 /// One target layer's coefficients and sizing, decided before building.
 #[derive(Clone, Debug)]
 pub struct LayerPlan {
