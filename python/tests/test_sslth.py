@@ -150,6 +150,11 @@ def test_each_library_error_is_its_python_exception(target_file, tmp_path):
     assert isinstance(e, ValueError) and e.misses > 0 and e.worst > 1.0 and "accept_misses" in str(e)
     e = raised(sslth.BuildRefused, lambda: sslth.build(target, k=2, n=4, eps=1e-3, data="none", accept_misses=True))
     assert e.misses == 0 and e.worst > 1e-3 and "accept_over_eps" in str(e)
+    arch = {"input": None, "layers": [{"layer": "linear", "in_features": 3, "out_features": 2, "bias": False},
+                                      {"layer": "linear", "in_features": 2, "out_features": 2, "bias": False}]}
+    sd = {"0.weight": np.ones((2, 3), np.float32), "1.weight": np.ones((2, 2), np.float32)}
+    e = raised(sslth.UnsupportedLayer, lambda: sslth.target_from_state_dict(sd, architecture=arch))
+    assert "no ReLU between" in str(e)
     assert issubclass(sslth.UnsupportedModelError, sslth.UnsupportedLayer)
     assert issubclass(sslth.UnsupportedLayer, ValueError)
 

@@ -258,7 +258,7 @@ fn target_from_state_dict(
     if let Some(a) = architecture {
         md.insert("architecture".to_string(), a);
     }
-    let (net, info) = target::from_tensors(tensors, &md, self::input_shape(input_shape)?).map_err(value_error)?;
+    let (net, info) = target::from_tensors(tensors, &md, self::input_shape(input_shape)?).map_err(lib_error)?;
     Ok(Model { inner: Runnable::Target(net, info), report: None })
 }
 

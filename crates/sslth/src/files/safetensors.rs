@@ -15,8 +15,10 @@ pub enum ModelError {
     Io(String, std::io::Error),
     /// The bytes are not a safetensors file.
     Format(String, String),
-    /// The file is safetensors but not an MLP in the expected layout.
+    /// The file is safetensors but not a network in the expected layout.
     Layout(String),
+    /// The file holds a network tickets are not built of.
+    Unsupported(String),
 }
 
 impl fmt::Display for ModelError {
@@ -24,7 +26,7 @@ impl fmt::Display for ModelError {
         match self {
             ModelError::Io(p, e) => write!(f, "cannot read {p}: {e}"),
             ModelError::Format(p, e) => write!(f, "{p} is not a valid safetensors file: {e}"),
-            ModelError::Layout(m) => f.write_str(m),
+            ModelError::Layout(m) | ModelError::Unsupported(m) => f.write_str(m),
         }
     }
 }
@@ -35,6 +37,7 @@ impl From<ModelError> for crate::Error {
     fn from(e: ModelError) -> crate::Error {
         match e {
             ModelError::Io(path, source) => crate::Error::Io { path: path.into(), writing: false, source },
+            ModelError::Unsupported(m) => crate::Error::Unsupported(m),
             other => crate::Error::Invalid(other.to_string()),
         }
     }

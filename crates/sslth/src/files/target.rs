@@ -69,7 +69,10 @@ pub fn load_bytes(bytes: &[u8], p: &str, shape: Option<InputShape>) -> Result<(N
         let values = tensor_f32(&name, &view)?;
         tensors.push((name, view.shape().to_vec(), values));
     }
-    from_tensors(tensors, &md, shape).map_err(|m| ModelError::Layout(format!("{p}: {m}")))
+    from_tensors(tensors, &md, shape).map_err(|e| match e {
+        ModelError::Unsupported(m) => ModelError::Unsupported(format!("{p}: {m}")),
+        other => ModelError::Layout(format!("{p}: {other}")),
+    })
 }
 
 /// A target from named tensors `(name, shape, values)` (a `state_dict`)
@@ -78,6 +81,19 @@ pub fn load_bytes(bytes: &[u8], p: &str, shape: Option<InputShape>) -> Result<(N
 /// say; `shape`, the data's layout, is checked against the target's input.
 /// Errors are one line.
 pub fn from_tensors(
+    tensors: Vec<NamedTensor>,
+    md: &HashMap<String, String>,
+    shape: Option<InputShape>,
+) -> Result<(Network, TargetInfo), ModelError> {
+    let (net, info) = from_tensors_unchecked(tensors, md, shape).map_err(ModelError::Layout)?;
+    // A target is what tickets are built of: refused here, at the import,
+    // rather than at every build.
+    net.structure().map_err(|e| ModelError::Unsupported(format!("not a network tickets are built of: {e}")))?;
+    Ok((net, info))
+}
+
+/// [`from_tensors`] before the check that tickets are built of the network.
+fn from_tensors_unchecked(
     tensors: Vec<NamedTensor>,
     md: &HashMap<String, String>,
     shape: Option<InputShape>,
@@ -96,9 +112,6 @@ pub fn from_tensors(
             serde_json::from_str(text).map_err(|e| format!("the recorded architecture is not one sslth reads: {e}"))?;
         let named = tensors.into_iter().map(|(name, shape, values)| (name, (shape, values))).collect();
         let net = Network::from_architecture(&arch, named)?;
-        // A target is what tickets are built of: refused here, at the
-        // import, rather than at every build.
-        net.structure().map_err(|e| format!("not a network tickets are built of: {e}"))?;
         check_data(&net, shape)?;
         return Ok((net, info));
     }
@@ -324,7 +337,7 @@ mod tests {
         assert_eq!(info.assumed, None);
         let x = draw(net.d_in() * rows, 11);
         assert_eq!(back.forward_batch(&x, rows), net.forward_batch(&x, rows));
-        let e = from_tensors(tensors.clone(), &HashMap::new(), net.input_shape()).unwrap_err();
+        let e = from_tensors(tensors.clone(), &HashMap::new(), net.input_shape()).unwrap_err().to_string();
         assert!(e.contains("no recorded architecture") && e.contains("sslth.from_torch") && !e.contains('\n'), "{e}");
         // The legacy layout indexes modules as an nn.Sequential with the
         // pooling and flatten as modules: renumber as such.
@@ -450,12 +463,15 @@ mod tests {
         assert_eq!(from_tensors(tensors, &md2, None).unwrap().0.forward(&x), got);
         // A tensor too many, one missing, a wrong shape: one line each.
         t.push(("9.weight".into(), vec![1], vec![0.0]));
-        assert!(from_tensors(t.clone(), &md, None).unwrap_err().contains("9.weight belongs to no layer"));
+        assert!(from_tensors(t.clone(), &md, None).unwrap_err().to_string().contains("9.weight belongs to no layer"));
         t.pop();
         t.remove(1);
-        assert!(from_tensors(t.clone(), &md, None).unwrap_err().contains("missing tensor 0.bias"));
+        assert!(from_tensors(t.clone(), &md, None).unwrap_err().to_string().contains("missing tensor 0.bias"));
         t[0].1 = vec![2, 1, 9];
-        assert!(from_tensors(t, &md, None).unwrap_err().contains("has shape [2, 1, 9], expected [2, 1, 3, 3]"));
+        assert!(from_tensors(t, &md, None)
+            .unwrap_err()
+            .to_string()
+            .contains("has shape [2, 1, 9], expected [2, 1, 3, 3]"));
         // The construction sees the convolution and what follows it as written.
         let s = net.structure().unwrap();
         assert!(!s.legacy);
