@@ -1,5 +1,6 @@
 //! The construction (docs/THEORY.md §3–§4, §6): a target [`Network`] as
-//! augmented coefficients ([`layers`]), sized ([`sizing`]), built pair by
+//! augmented coefficients ([`layers`]), sized ([`sizing`], as [`config`]
+//! asks), built pair by
 //! pair by the engine ([`engine`]) into a [`Ticket`] ([`build`]), and
 //! certified ([`certificate`] over the input ball, [`tight`] over the
 //! data's box).
@@ -12,6 +13,8 @@
 
 pub mod build;
 pub mod certificate;
+mod colex;
+pub mod config;
 pub mod engine;
 pub mod layers;
 pub mod shard;
@@ -24,9 +27,10 @@ pub use certificate::{
     approximations, as_pairs, certified_bound, certify, certify_edges, check_target, checked_approximations,
     input_radius, BallStep, Certificate, LayerCertificate,
 };
+pub use config::{BuildConfig, BuildOptions, Tolerance};
 pub use engine::{Coefficients, Pair, PairSize};
 pub use layers::{augmented_layers, TargetLayer};
 pub use shard::{build_shard, merge, pending, shard_rows, Attempt, ShardId, ShardPart};
-pub use sizing::{plan, scale_for, BuildConfig, BuildOptions, LayerPlan, Tolerance, MISS_RATE};
+pub use sizing::{plan, scale_for, LayerPlan, MISS_RATE};
 pub use stream::{build_streamed, StreamedPair, StreamedTicket};
 pub use tight::{certified_share, certify_box, TightCertificate};
