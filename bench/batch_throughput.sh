@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Throughput of `sslth rfss solve --batch` (issue 3): within mode, product
+# Throughput of `sslth rfss solve --batch`: within mode, product
 # samples, eps = 0.01, k = n/4, targets uniform in [-0.4, 0.4], 2 threads.
 # Prints instances per second for n in 16 32 64: median of 5 runs, each
 # timing the whole process (JSON parsing, solving, writing) on COUNT lines.

@@ -1,5 +1,5 @@
 """sslth's RFSS solver against OR-Tools CP-SAT and HiGHS, side by side, on
-the same instances (issue 3). Run through bench/compare_mip.sh, which makes
+the same instances. Run through bench/compare_mip.sh, which makes
 the venv and builds the timing program.
 
 Instances: product samples X*Y (X ~ U[0,1], Y ~ U[-1,1]), targets uniform

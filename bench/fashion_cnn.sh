@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A CNN ticket of a Fashion-MNIST target, built and evaluated on the 10,000
-# test images by the ticket's own forward pass (issue 8, item 6).
+# test images by the ticket's own forward pass.
 # Needs the Debian package dataset-fashion-mnist (installed if missing).
 #   bash bench/fashion_cnn.sh
 # 1. trains the target once into bench/out/ (circular 3x3 convolutions

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Dense tickets for a Fashion-MNIST 784-500-10 target (issue 4, item 7).
+# Dense tickets for a Fashion-MNIST 784-500-10 target.
 # Needs the Debian package dataset-fashion-mnist (installed if missing).
 #   bash bench/fashion_tickets.sh
 # 1. trains the target once (10 epochs, seed 0) into bench/out/;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# docs/results/frontier.md (issues 9 and 19): `sslth frontier` on the digits
+# docs/results/frontier.md: `sslth frontier` on the digits
 # demo target and on the Fashion-MNIST 784-500-10 target of
 # bench/fashion_tickets.sh (both trained here if missing): signed and
 # non-negative inputs, two tolerances, k from 2 to 16, each with the

@@ -1,4 +1,4 @@
-"""Throughput of sslth.rfss.solve_batch from Python (issue 17, item 7), on
+"""Throughput of sslth.rfss.solve_batch from Python, on
 the instances of the library's benchmark (crates/rfss/benches/throughput.rs):
 n = 16, k = n/4 = 4, mode within, eps 0.01, product samples U[0,1]·U[-1,1],
 targets uniform in [-0.4, 0.4]; and on harder ones (uniform samples and

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The PyTorch round trip of the Python package (issue 17, item 5): installs
+# The PyTorch round trip of the Python package: installs
 # torch (CPU wheels from PyPI, ~5 GB) in a venv of its own, builds the
 # package into it with maturin, and runs the pytest suite, whose torch
 # tests (a Linear MLP and a circular CNN made in torch, their

@@ -1,4 +1,4 @@
-"""Tickets of the PyTorch models people train (issue 31, item 5).
+"""Tickets of the PyTorch models people train.
 
 Each supported kind is trained in torch (digits scaled as sslth scales
 them, pixel/128, so every image has norm <= 1; LeNet-5 on MNIST, pixel /

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tickets of the PyTorch models people train (issue 31): installs torch
+# Tickets of the PyTorch models people train: installs torch
 # (CPU wheels from PyPI, ~5 GB) in bench/.venv-torch, builds the CLI and
 # the Python package into it, and runs bench/torch_zoo.py, which prints
 # the zoo table of docs/benchmarks.md (a row per supported kind, then the

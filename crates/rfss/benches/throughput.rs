@@ -1,5 +1,5 @@
 //! Library throughput: `within` mode, product samples, ε = 0.01, k = n/4,
-//! targets uniform in [−0.4, 0.4] (issue 3). `batch_*` solves with
+//! targets uniform in [−0.4, 0.4]. `batch_*` solves with
 //! `solve_batch` on rayon's pool (all cores; set RAYON_NUM_THREADS),
 //! `single_*` with one `Solver` on one thread.
 //!

@@ -1,4 +1,4 @@
-//! `sslth build`: a sparse ticket for a trained target (issue 4).
+//! `sslth build`: a sparse ticket for a trained target.
 
 use crate::args::{check_output, TicketOutput};
 use crate::{progress, report};

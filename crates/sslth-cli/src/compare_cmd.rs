@@ -1,4 +1,4 @@
-//! `sslth compare` (issue 10, item 2): on one data set, a trained target,
+//! `sslth compare`: on one data set, a trained target,
 //! tickets constructed from it, and tickets found by edge-popup, at the
 //! same densities and from the same generator; CSV, a Markdown table and
 //! two plots (accuracy against density, against the random network's

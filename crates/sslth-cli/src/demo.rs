@@ -1,5 +1,4 @@
-//! `sslth demo`: the main job from nothing (issue 4, item 6; issue 8,
-//! item 7). On the embedded digits: train a small target (a dense MLP by
+//! `sslth demo`: the main job from nothing. On the embedded digits: train a small target (a dense MLP by
 //! default, a CNN with `--model cnn`, a DeepSets network on the digits as
 //! point sets with `--model deepsets`), build a ticket at 10% density,
 //! print one table, and write the target, the ticket and a JSON report into

@@ -1,4 +1,4 @@
-//! `sslth frontier` (issues 9 and 19): tickets of one target across subset
+//! `sslth frontier`: tickets of one target across subset
 //! sizes k, sample counts n (the measured rule's and any given),
 //! tolerances and input assumptions, tabulated: kept and random edges per
 //! target weight, misses, compact bits per target weight beside Theorem

@@ -1,4 +1,4 @@
-//! `sslth train` and `sslth eval`: targets and their accuracy (issue 4).
+//! `sslth train` and `sslth eval`: targets and their accuracy.
 
 use crate::args::{check_output, kind, parse_arch, Arch};
 use crate::progress;

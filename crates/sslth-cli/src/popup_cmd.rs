@@ -1,4 +1,4 @@
-//! `sslth popup` (issue 10): a ticket found by edge-popup in a random
+//! `sslth popup`: a ticket found by edge-popup in a random
 //! network drawn from the same generator as constructed tickets, written
 //! in the same ticket files (version 3, docs/FORMAT.md).
 

@@ -1,5 +1,5 @@
 //! `sslth rfss bounds`: the paper's formulas as a calculator (docs/THEORY.md
-//! §2–§5, issue 5).
+//! §2–§5).
 
 use crate::args::Arch;
 use crate::report;

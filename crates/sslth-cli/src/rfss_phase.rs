@@ -1,5 +1,5 @@
 //! `sslth rfss phase` and `sslth rfss coverage`: measured success
-//! probabilities against the paper's thresholds (docs/THEORY.md §2, issue 5).
+//! probabilities against the paper's thresholds (docs/THEORY.md §2).
 //! Both write CSV files (and plots) into `--out`.
 
 use crate::{plot, progress, report};

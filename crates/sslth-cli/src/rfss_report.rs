@@ -1,5 +1,5 @@
 //! `sslth rfss report`: regenerates docs/results/rfss.md and its figures
-//! from one seed (issue 5): phase transitions and constants for uniform and
+//! from one seed: phase transitions and constants for uniform and
 //! product samples, coverage, and the paper's Figure 1.
 
 use crate::plot::{self, Chart, Series};

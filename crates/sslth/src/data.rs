@@ -1,5 +1,5 @@
 //! Datasets: the embedded UCI digits and Fashion-MNIST from its Debian
-//! package, read by the project's own IDX loader (issue 4, Data).
+//! package, read by the project's own IDX loader.
 //!
 //! Inputs are scaled so that every possible image has ‖x‖₂ ≤ 1, the input
 //! domain of docs/THEORY.md §3: a pixel p of a d-pixel image with values up to

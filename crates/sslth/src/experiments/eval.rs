@@ -1,4 +1,4 @@
-//! Measured quality of a ticket against its target (issue 4, item 4).
+//! Measured quality of a ticket against its target.
 
 use crate::data::Dataset;
 use crate::ticket::SparseNet;
