@@ -201,6 +201,20 @@ def test_ctrl_c_interrupts_long_work(job):
     assert time.perf_counter() - start < 10
 
 
+def test_ctrl_c_interrupts_an_attack(target_file, tmp_path):
+    ticket = tmp_path / "t.safetensors"
+    sslth.build(sslth.load(target_file), k=4, weight_eps=0.01).save(ticket)
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    start = time.perf_counter()
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            sslth.verify(ticket, target_file, attack=True, starts=32, steps=10**6)
+    finally:
+        timer.cancel()
+    assert time.perf_counter() - start < 10
+
+
 def test_a_ticket_built_in_python_is_the_clis_file(target_file, tmp_path):
     for compact in (False, True):
         ours, theirs = tmp_path / f"py-{compact}.safetensors", tmp_path / f"cli-{compact}.safetensors"

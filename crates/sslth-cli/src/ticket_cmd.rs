@@ -79,7 +79,7 @@ pub fn run_expand(args: &ExpandArgs) -> Result<(), String> {
 /// Runs `sslth verify`; fails (exit 2) if anything does not match.
 pub fn run_verify(args: &VerifyArgs) -> Result<(), String> {
     let attack = args.attack.then_some(AttackConfig { starts: args.starts, steps: args.steps, seed: 0 });
-    let (meta, r) = verify_file(&args.ticket, args.target.as_deref(), args.data.as_deref(), attack.as_ref())
+    let (meta, r) = verify_file(&args.ticket, args.target.as_deref(), args.data.as_deref(), attack.as_ref(), &|| true)
         .map_err(crate::cli_error)?;
     let v = &r.verification;
     if args.json {

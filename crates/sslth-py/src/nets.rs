@@ -512,9 +512,11 @@ fn verify<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     use sslth::experiments::attack::AttackConfig;
     let cfg = attack.then_some(AttackConfig { starts, steps, seed: 0 });
-    let report = py
-        .detach(|| sslth::experiments::verify::verify_file(&ticket, target.as_deref(), data.as_deref(), cfg.as_ref()))
-        .map_err(lib_error)?;
+    let report = crate::interruptible(py, |go_on| {
+        let go_on = || go_on.load(Ordering::Relaxed);
+        sslth::experiments::verify::verify_file(&ticket, target.as_deref(), data.as_deref(), cfg.as_ref(), &go_on)
+    })?
+    .map_err(lib_error)?;
     to_py(py, &report.1)
 }
 

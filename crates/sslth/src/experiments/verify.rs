@@ -85,6 +85,7 @@ fn recertify(
     target_path: &Path,
     data: Option<&Dataset>,
     attack_cfg: Option<&AttackConfig>,
+    go_on: &(dyn Fn() -> bool + Sync),
 ) -> Result<Recertified> {
     let (net, _) = target::load(target_path, None)?;
     let not_of = |e: String| Error::Invalid(format!("not a ticket of {}: {e}", target_path.display()));
@@ -98,7 +99,7 @@ fn recertify(
         c.measure_agreement(&net.forward_batch(&d.inputs, d.len()), d.len());
         tight = Some(c);
         if let Some(cfg) = attack_cfg {
-            attacked = Some(attack(&net, &t.net, d, cfg, &|| true)?);
+            attacked = Some(attack(&net, &t.net, d, cfg, go_on)?);
         }
     }
     Ok(Recertified { ball, tight, attack: attacked })
@@ -109,12 +110,14 @@ fn recertify(
 /// certificate, found by edge-popup, is refused then). With a target, the
 /// tight certificate too over the box of the data named `data` (default:
 /// the data the ticket records, if any), with the certified agreement on
-/// its test rows, and with `attack_cfg` an attack on it.
+/// its test rows, and with `attack_cfg` an attack on it, which `go_on`
+/// stops early by returning false (the best attack so far is reported).
 pub fn verify_file(
     ticket_path: &Path,
     target_path: Option<&Path>,
     data: Option<&str>,
     attack_cfg: Option<&AttackConfig>,
+    go_on: &(dyn Fn() -> bool + Sync),
 ) -> Result<(TicketMeta, VerifyReport)> {
     // A compact ticket of subset streams with nothing to measure on data
     // is read pair by pair, never holding its kept edges.
@@ -148,7 +151,7 @@ pub fn verify_file(
                     ticket_path.display()
                 ))
             })?;
-            Some(recertify(&t, p, data, attack_cfg)?)
+            Some(recertify(&t, p, data, attack_cfg, go_on)?)
         }
         None => None,
     };
