@@ -161,13 +161,12 @@ fn apply(layer: &TargetLayer, m: &[f64], x: &[f64]) -> Vec<f64> {
 
 /// What the tight certificate carries for one value of the networks: the
 /// box of the target's values u, the box and the affine bounds of the
-/// difference δ, and the points per channel.
+/// difference δ (points per channel are the layer's `after_points`).
 #[derive(Clone, Debug)]
 struct Bounds {
     u: Interval,
     delta: Interval,
     delta_affine: Affine,
-    points: usize,
 }
 
 /// Affine bounds of values v (one per neuron) in the input x ∈ [0, X]^n:
@@ -376,7 +375,7 @@ pub fn certify_box(
     let corner = |x: f64| (0..len).map(|i| if i < dim { x } else { 1.0 }).collect();
     let u = Interval { lo: corner(0.0), hi: corner(input_max) };
     let input = Affine::input(dim, len, input_max);
-    let mut cur = Bounds { u, delta: Interval::zeros(len), delta_affine: Affine::zeros(len, dim + 1), points: p };
+    let mut cur = Bounds { u, delta: Interval::zeros(len), delta_affine: Affine::zeros(len, dim + 1) };
     let mut saved = Saved::new();
     let mut per_layer = Vec::with_capacity(layers.len());
     for (i, (layer, &(pos, neg))) in layers.iter().zip(approx).enumerate() {
@@ -399,9 +398,9 @@ pub fn certify_box(
             a
         };
         let d = d_box.intersect(&d_affine.concretize(input_max));
-        cur = Bounds { u: z, delta: d, delta_affine: d_affine, points: layer.out_points };
-        for op in &layer.after {
-            let Bounds { u, delta, delta_affine, points } = &mut cur;
+        cur = Bounds { u: z, delta: d, delta_affine: d_affine };
+        for (op, &points) in layer.after.iter().zip(&layer.after_points) {
+            let Bounds { u, delta, delta_affine } = &mut cur;
             match op {
                 FixedOp::Relu => {
                     let (relu_box, relu_affine) = relu_difference(u, delta, delta_affine);
@@ -410,32 +409,29 @@ pub fn certify_box(
                     *u = u.part(1.0);
                 }
                 FixedOp::MeanPool => {
-                    *u = u.mean_pool(*points);
-                    *delta = delta.mean_pool(*points);
-                    *delta_affine = delta_affine.mean_pool(*points);
-                    *points = 1;
+                    *u = u.mean_pool(points);
+                    *delta = delta.mean_pool(points);
+                    *delta_affine = delta_affine.mean_pool(points);
                 }
                 FixedOp::Pool(spec) => {
                     let pool = Pool::new(*spec)?;
                     if spec.kind == PoolKind::Max {
-                        (*u, *delta) = max_pool_difference(&pool, *points, u, delta);
+                        (*u, *delta) = max_pool_difference(&pool, points, u, delta);
                         *delta_affine = Affine::of_box(delta, delta_affine.terms());
                     } else {
-                        *u = u.pool(&pool, *points);
-                        *delta = delta.pool(&pool, *points);
-                        *delta_affine = delta_affine.avg_pool(&pool, *points);
+                        *u = u.pool(&pool, points);
+                        *delta = delta.pool(&pool, points);
+                        *delta_affine = delta_affine.avg_pool(&pool, points);
                     }
-                    *points = pool.out_points();
                 }
                 FixedOp::Flatten => {
                     // The carried constant keeps one value (§4.4).
                     if bias {
-                        let kept = u.lo.len() - *points + 1;
+                        let kept = u.lo.len() - points + 1;
                         u.truncate(kept);
                         delta.truncate(kept);
                         *delta_affine = delta_affine.truncate(kept);
                     }
-                    *points = 1;
                 }
                 FixedOp::Fork | FixedOp::Swap | FixedOp::Add => {
                     // The sum of two paths lies in the sums of their boxes
