@@ -3,6 +3,8 @@ from typing import Any, Callable, Dict, List, Optional, Union
 
 from . import Model
 
+__all__ = ["build"]
+
 def build(
     target: Union[str, PathLike],
     client: Any,

@@ -1,7 +1,12 @@
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import List, NamedTuple, Optional, Tuple
 
 import numpy as np
 import numpy.typing as npt
+
+from .types import Theorem3Layer
+
+__all__ = ["Answer", "Batch", "solve", "solve_batch", "theorem2_n", "corollary1_n", "corollary2_n", "theorem3",
+           "theorem4_n", "theorem5_n", "FOUND", "NONE", "UNKNOWN"]
 
 FOUND: int
 NONE: int
@@ -45,4 +50,4 @@ def theorem5_n(k: int, eps: float, d: int = 1) -> int: ...
 def theorem4_n(
     layers: int, spaces: int, basis_size: int, basis_norm: float, gamma: float, eps: float, c_amp: float = 1.0
 ) -> float: ...
-def theorem3(widths: List[int], eps: float, gamma_prime: float, c_amp: float = 1.0) -> List[Dict[str, float]]: ...
+def theorem3(widths: List[int], eps: float, gamma_prime: float, c_amp: float = 1.0) -> List[Theorem3Layer]: ...

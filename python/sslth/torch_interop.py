@@ -14,7 +14,6 @@ every check of shapes live in the Rust library (``Network::
 from_architecture``), which the command line shares.
 """
 
-import json
 import operator
 
 import numpy as np
@@ -380,7 +379,7 @@ def from_torch(model, example_input, input_scale=None):
         raise ValueError(f"example_input has shape {list(x.shape)}: give a batch of vectors, images or sets")
     arch = {"input": input_shape, "layers": reader.layers}
     try:
-        target = _sslth.target_from_state_dict(reader.tensors, None, input_scale, json.dumps(arch))
+        target = _sslth.target_from_state_dict(reader.tensors, None, input_scale, arch)
     except ValueError as e:  # the layers read, in a combination sslth does not take
         raise UnsupportedModelError(f"{e}: {SUPPORTED}") from None
     with torch.no_grad():
@@ -486,13 +485,13 @@ def _modules(torch, layers, tensors):
 
 
 def module_from_architecture(architecture, tensors):
-    """An ``nn.Sequential`` computing the network an architecture (JSON of
-    docs/FORMAT.md) and its tensors describe; behind ``Model.to_torch``.
+    """An ``nn.Sequential`` computing the network an architecture (a dict
+    of docs/FORMAT.md) and its tensors describe; behind ``Model.to_torch``.
     Inputs as PyTorch lays them out: ``[B, d]`` vectors, ``[B, C, H, W]``
     images, ``[B, N, F]`` sets."""
     import torch
 
-    arch = json.loads(architecture)
+    arch = architecture
     # A network of vectors takes any batch flattened (a flatten first is
     # recorded as no layer: it moves no value).
     modules = [torch.nn.Flatten()] if arch["input"] is None else []

@@ -54,6 +54,38 @@ pub fn smallest_n_from(k: usize, bits: f64, lo: u64) -> u64 {
     hi
 }
 
+/// Whether the bounds' arguments are in their domain: k ≥ 1, ε in
+/// (0, 1), and each named constant (c, c_amp, …) a finite number > 0.
+/// Outside it the formulas mean nothing (and ε = 0 never ends their
+/// search for n), so both faces refuse such arguments here, naming them
+/// in backticks (`` `eps` ``) for each face to spell as it names them.
+pub fn check_args(k: usize, eps: f64, constants: &[(&str, f64)]) -> Result<(), String> {
+    if k == 0 {
+        return Err("`k` must be at least 1".into());
+    }
+    if !(eps > 0.0 && eps < 1.0) {
+        return Err(format!("`eps` must be in (0, 1), got {eps}"));
+    }
+    check_positive(constants)
+}
+
+/// Each named value a finite number > 0, else which is not.
+pub fn check_positive(values: &[(&str, f64)]) -> Result<(), String> {
+    match values.iter().find(|(_, v)| !(*v > 0.0 && v.is_finite())) {
+        Some((name, v)) => Err(format!("`{name}` must be a finite number > 0, got {v}")),
+        None => Ok(()),
+    }
+}
+
+/// Whether γ′ = k/n is in (0, 1/2], the range Theorems 3 and 4 assume.
+pub fn check_gamma(name: &str, gamma: f64) -> Result<(), String> {
+    if gamma > 0.0 && gamma <= 0.5 {
+        Ok(())
+    } else {
+        Err(format!("`{name}` must be in (0, 1/2], got {gamma}"))
+    }
+}
+
 /// The n that solves n = c·log2(k/ε)/H2(k/n) (Theorem 2).
 pub fn theorem2_n(k: usize, eps: f64, c: f64) -> u64 {
     smallest_n(k, c * (k as f64 / eps).log2())
@@ -271,7 +303,7 @@ pub fn first_moment_n(law: &SumLaw, z: f64, eps: f64) -> u64 {
 }
 
 /// Theorem 3's sizing of one layer of a network.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct LayerSizing {
     /// d_{i−1}.
     pub d_in: usize,
@@ -299,7 +331,8 @@ fn largest_root(scale: f64, gamma: f64, c_amp: f64) -> f64 {
     let rhs = |n: f64| c_amp * (scale * n).log2().max(0.0).powi(2) / h2(gamma);
     // Beyond 1/scale the log is positive; start above every root.
     let mut n = (2.0 / scale).max(1.0);
-    while rhs(n) >= n {
+    // A root beyond f64's range is +∞ (the doubling stops there).
+    while rhs(n) >= n && n.is_finite() {
         n *= 2.0;
     }
     for _ in 0..10_000 {

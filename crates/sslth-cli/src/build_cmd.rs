@@ -87,8 +87,8 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
     }
     check_output(&args.out.output, args.out.force)?;
     let recorded = sslth::files::runnable::recorded_data(&args.target);
-    let data = args.data.clone().or(recorded).filter(|d| d != "none");
-    let test = data.as_deref().map(sslth::data::load_test).transpose().map_err(|e| e.to_string())?;
+    let measured = sslth::data::measured_on(args.data.as_deref(), recorded.as_deref()).map_err(|e| e.to_string())?;
+    let (data, test) = measured.unzip();
     let (net, info) =
         sslth::files::target::load(&args.target, test.as_ref().map(|t| t.shape)).map_err(|e| e.to_string())?;
     crate::report::note_assumed(&args.target, &info, args.out.json);

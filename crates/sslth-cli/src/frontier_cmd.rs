@@ -56,10 +56,7 @@ pub struct FrontierArgs {
 
 /// Runs `sslth frontier`.
 pub fn run(a: &FrontierArgs) -> Result<(), String> {
-    // Signed first, each assumption once.
-    let mut modes: Vec<bool> = a.inputs.iter().map(|i| i == "nonneg").collect();
-    modes.sort();
-    modes.dedup();
+    let modes = FrontierConfig::input_assumptions(&a.inputs).map_err(crate::cli_error)?;
     let cfg = FrontierConfig {
         weight_eps: a.weight_eps.clone(),
         ks: a.ks.clone(),

@@ -33,10 +33,10 @@ pub fn run(args: &MergeArgs) -> Result<(), String> {
     }
     check_output(&args.out.output, args.out.force)?;
     let recorded = sslth::files::runnable::recorded_data(&args.target);
-    let data = args.data.clone().or(recorded).filter(|d| d != "none");
-    let split = data.as_deref().map(sslth::data::load).transpose().map_err(|e| e.to_string())?;
+    let measured = sslth::data::measured_on(args.data.as_deref(), recorded.as_deref()).map_err(|e| e.to_string())?;
+    let (data, test) = measured.unzip();
     let (net, info) =
-        sslth::files::target::load(&args.target, split.as_ref().map(|s| s.test.shape)).map_err(|e| e.to_string())?;
+        sslth::files::target::load(&args.target, test.as_ref().map(|t| t.shape)).map_err(|e| e.to_string())?;
     crate::report::note_assumed(&args.target, &info, args.out.json);
     let shards = sslth::experiments::shard::read_shard_files(&args.shards).map_err(crate::cli_error)?;
     let (cfg, parts) = sslth::experiments::shard::checked(&net, shards, None).map_err(crate::cli_error)?;
@@ -46,13 +46,19 @@ pub fn run(args: &MergeArgs) -> Result<(), String> {
             print_plan(plans);
         }
     };
-    let test = split.as_ref().map(|s| &s.test);
-    let built =
-        sslth::experiments::pipeline::merge_and_measure(&net, &cfg, parts, test, info.input_scale, show_plan, &|| {
+    let built = sslth::experiments::pipeline::merge_and_measure(
+        &net,
+        &cfg,
+        parts,
+        test.as_ref(),
+        info.input_scale,
+        show_plan,
+        &|| {
             pb.inc(1);
             true
-        })
-        .map_err(crate::cli_error)?;
+        },
+    )
+    .map_err(crate::cli_error)?;
     pb.finish_and_clear();
     write_ticket(&built, &net, data.as_deref(), &args.out.output, args.out.compact, args.out.json)
 }

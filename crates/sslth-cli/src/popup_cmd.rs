@@ -60,20 +60,12 @@ pub struct PopupArgs {
     pub out: TicketOutput,
 }
 
-/// What `sslth popup` reports.
+/// What `sslth popup` reports: the library's report, with the file.
 #[derive(serde::Serialize)]
 struct Report<'a> {
     output: &'a PathBuf,
-    data: &'a str,
-    widths: Vec<usize>,
-    law: WeightLaw,
-    density: f64,
-    kept_edges: u64,
-    random_edges: u64,
-    epochs: usize,
-    train_seconds: f64,
-    test_accuracy: f64,
-    test_rows: usize,
+    #[serde(flatten)]
+    run: sslth::experiments::popup::PopupReport,
     file_bytes: usize,
 }
 
@@ -125,20 +117,7 @@ pub fn run(args: &PopupArgs) -> Result<(), String> {
         if args.out.compact { sslth::files::compact_bytes(net, meta) } else { sslth::files::full_bytes(net, meta) };
     sslth::files::write_atomic(&args.out.output, &bytes)
         .map_err(|e| format!("cannot write {}: {e}", args.out.output.display()))?;
-    let report = Report {
-        output: &args.out.output,
-        data: &args.data,
-        widths: meta.target_widths.clone(),
-        law: cfg.layers[0].law,
-        density: meta.density,
-        kept_edges: kept,
-        random_edges: random,
-        epochs: cfg.epochs,
-        train_seconds: secs,
-        test_accuracy: accuracy,
-        test_rows: split.test.len(),
-        file_bytes: bytes.len(),
-    };
+    let report = Report { output: &args.out.output, run: run.report(&args.data), file_bytes: bytes.len() };
     if args.out.json {
         println!("{}", serde_json::to_string(&report).expect("serialisable"));
     } else {
@@ -146,8 +125,8 @@ pub fn run(args: &PopupArgs) -> Result<(), String> {
             "edge-popup in a random {} network ({} weights), seed {seed}, {} epochs in {secs:.1} s\n\
              kept {kept} of {random} edges (density {:.4}%, the top scores of each layer)\n\
              test accuracy {:.2}% ({} test rows of {})\nwrote {} ({} ticket, {:.1} KiB)",
-            report.widths.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("-"),
-            report.law.name(),
+            report.run.widths.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("-"),
+            report.run.law.name(),
             cfg.epochs,
             100.0 * meta.density,
             100.0 * accuracy,

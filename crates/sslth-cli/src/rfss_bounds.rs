@@ -85,12 +85,8 @@ fn parse_basis(s: &str) -> Result<BasisChoice, String> {
 
 /// Runs `sslth rfss bounds`.
 pub fn run(a: &BoundsArgs) -> Result<(), String> {
-    if a.k == 0 {
-        return Err("k must be at least 1".into());
-    }
-    if !(a.eps > 0.0 && a.eps < 1.0) {
-        return Err(format!("eps must be in (0, 1) (Theorem 2), got {}", a.eps));
-    }
+    let cli = |m: String| sslth::error::spell(&m, sslth::Face::Cli);
+    theory::check_args(a.k, a.eps, &[("c", a.c), ("c_amp", a.c_amp), ("d", a.d as f64)]).map_err(cli)?;
     let n = match (a.n, a.density) {
         (Some(n), _) if 2 * a.k > n => {
             return Err(format!("k must be <= n/2 (Theorems 2-3 assume it), got k = {}, n = {n}", a.k))
@@ -150,9 +146,7 @@ pub fn run(a: &BoundsArgs) -> Result<(), String> {
 
     let mut net_rows = Vec::new();
     if let Some(w) = &a.widths {
-        if !(a.gamma_prime > 0.0 && a.gamma_prime <= 0.5) {
-            return Err(format!("gamma-prime must be in (0, 1/2], got {}", a.gamma_prime));
-        }
+        theory::check_gamma("gamma_prime", a.gamma_prime).map_err(cli)?;
         let sizes = theory::theorem3(&w.widths, eps, a.gamma_prime, a.c_amp);
         let mt: f64 = w.widths.windows(2).map(|p| (p[0] * p[1]) as f64).sum();
         let m: f64 = sizes.iter().map(|s| s.params).sum();
@@ -185,9 +179,7 @@ pub fn run(a: &BoundsArgs) -> Result<(), String> {
         ]);
     }
     if let Some(BasisChoice(b)) = &a.basis {
-        if !(a.gamma_prime > 0.0 && a.gamma_prime <= 0.5) {
-            return Err(format!("gamma-prime must be in (0, 1/2], got {}", a.gamma_prime));
-        }
+        theory::check_gamma("gamma_prime", a.gamma_prime).map_err(cli)?;
         let (spaces, layers) = (a.spaces.unwrap_or(16), a.layers.unwrap_or(2));
         if spaces == 0 || layers == 0 {
             return Err("--spaces and --layers must be at least 1".into());
@@ -211,9 +203,7 @@ pub fn run(a: &BoundsArgs) -> Result<(), String> {
     }
     let mut layer_rows = Vec::new();
     if let Some(path) = &a.network {
-        if !(a.gamma_prime > 0.0 && a.gamma_prime <= 0.5) {
-            return Err(format!("gamma-prime must be in (0, 1/2], got {}", a.gamma_prime));
-        }
+        theory::check_gamma("gamma_prime", a.gamma_prime).map_err(cli)?;
         let (net, _) = sslth::files::target::load(path, None).map_err(|e| e.to_string())?;
         let linear = net.structure()?.linear;
         let mut per_layer = Vec::new();

@@ -4,15 +4,25 @@
 //! library's types and back, releases the GIL around Rust work, and maps
 //! the library's one-line errors to Python exceptions (`ValueError` for
 //! bad input, `OSError` for files that cannot be read or written). It
-//! holds no logic the CLI lacks; the Python package `sslth` (python/sslth)
-//! wraps it with docstrings and type stubs.
+//! holds no logic the CLI lacks. Each function's signature and docstring
+//! are written here once; the Python package `sslth` (python/sslth)
+//! re-exports them beside its type stubs, which CI checks against them
+//! (mypy's stubtest).
 
+mod experiments;
 mod nets;
 mod rfss_py;
 mod shards;
 
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
+
+/// A library result (a report, rows) as Python objects: structs become
+/// dicts, sequences lists, floats floats (NaN kept), absent values `None`;
+/// no JSON text in between.
+pub(crate) fn to_py<'py>(py: Python<'py>, v: &impl serde::Serialize) -> PyResult<Bound<'py, PyAny>> {
+    pythonize::pythonize(py, v).map_err(|e| value_error(format!("cannot convert a result: {e}")))
+}
 
 /// A library error (one line) as `ValueError`.
 pub(crate) fn value_error(e: impl std::fmt::Display) -> PyErr {
@@ -107,7 +117,7 @@ fn _sslth(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     rfss_py::register(m)?;
     nets::register(m)?;
-    nets::register_experiments(m)?;
+    experiments::register(m)?;
     shards::register(m)?;
     Ok(())
 }

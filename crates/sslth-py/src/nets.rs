@@ -1,10 +1,10 @@
 //! Targets and tickets: load any file, make a target from a PyTorch
 //! `state_dict`, build a ticket, run either on numpy rows, save, export
-//! to PyTorch; and the experiments (`popup`, `frontier`, `compare`) as
-//! rows of dicts.
+//! to PyTorch.
 
-use crate::{lib_error, value_error};
+use crate::{lib_error, to_py, value_error};
 use numpy::{IntoPyArray, PyArray2, PyReadonlyArrayDyn, PyUntypedArrayMethods};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use sslth::construction::{BuildConfig, BuildOptions};
@@ -15,22 +15,16 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
-/// A serialisable value as Python objects (dicts, lists, numbers).
-pub(crate) fn to_py<'py>(py: Python<'py>, v: &impl serde::Serialize) -> PyResult<Bound<'py, PyAny>> {
-    let text = serde_json::to_string(v).map_err(value_error)?;
-    py.import("json")?.call_method1("loads", (text,))
-}
-
 /// What `Model.__reduce__` gives pickle: the function that rebuilds a
 /// model, and its arguments (file bytes, build report).
-type Reduced<'py> = (Bound<'py, PyAny>, (Bound<'py, PyBytes>, Option<String>));
+type Reduced<'py> = (Bound<'py, PyAny>, (Bound<'py, PyBytes>, Option<Py<PyAny>>));
 
 /// A target or a ticket, loaded or built, ready to run.
 #[pyclass(module = "sslth._sslth")]
 pub struct Model {
-    inner: Runnable,
-    /// What the build reported, for tickets built here.
-    report: Option<String>,
+    pub(crate) inner: Runnable,
+    /// What the build reported (a dict made once), for tickets built here.
+    pub(crate) report: Option<Py<PyAny>>,
 }
 
 impl Model {
@@ -105,17 +99,18 @@ impl Model {
         Ok(numpy::ndarray::Array2::from_shape_vec((rows, cols), logits).expect("rows × cols").into_pyarray(py))
     }
 
-    /// The ticket's file metadata (docs/FORMAT.md) as a dict.
+    /// The ticket's file metadata (docs/FORMAT.md) as a dict; `ValueError`
+    /// for a target.
     #[getter]
     fn meta<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, self.inner.meta().ok_or_else(|| value_error("a target, not a ticket"))?)
     }
 
-    /// The build's report (plan, density, edges, misses, certificate,
-    /// comparison on test rows) for a ticket built here, else `None`.
+    /// The build's report for a ticket built here (`sslth.types.BuildReport`,
+    /// or `PopupReport` for `popup`'s), else `None`.
     #[getter]
-    fn report<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.report.as_ref().map(|r| py.import("json")?.call_method1("loads", (r,))).transpose()
+    fn report(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.report.as_ref().map(|r| r.clone_ref(py))
     }
 
     /// Writes the ticket (full, or `compact`) or the target (with its
@@ -144,7 +139,7 @@ impl Model {
             Runnable::Target(..) => false,
         };
         let unpickle = py.import("sslth._sslth")?.getattr("_unpickle")?;
-        Ok((unpickle, (self.to_bytes(py, compact)?, self.report.clone())))
+        Ok((unpickle, (self.to_bytes(py, compact)?, self.report(py))))
     }
 
     /// A `torch.nn.Module` that computes this target or ticket: the same
@@ -162,7 +157,7 @@ impl Model {
             let a = numpy::ndarray::ArrayD::from_shape_vec(shape, values).expect("shape matches");
             d.set_item(name, a.into_pyarray(py))?;
         }
-        let arch = serde_json::to_string(&arch).expect("architecture serialises");
+        let arch = to_py(py, &arch)?;
         py.import("sslth.torch_interop")?.call_method1("module_from_architecture", (arch, d))
     }
 
@@ -225,26 +220,38 @@ fn loads(py: Python<'_>, data: &[u8]) -> PyResult<Model> {
 /// What `Model.__reduce__` gives pickle: the model of these bytes with
 /// its report.
 #[pyfunction]
-fn _unpickle(py: Python<'_>, data: &[u8], report: Option<String>) -> PyResult<Model> {
+fn _unpickle(py: Python<'_>, data: &[u8], report: Option<Py<PyAny>>) -> PyResult<Model> {
     Ok(Model { report, ..loads(py, data)? })
 }
 
-/// A target from a PyTorch `state_dict` as `{name: ndarray}` (float32 or
-/// float64); `input_shape` (the data's layout) is checked against the
-/// target's; `architecture`, the JSON of docs/FORMAT.md's architecture
-/// (what `sslth.from_torch` reads from a module), says how the tensors
-/// are used (without it only a `Linear`/ReLU `nn.Sequential` is read).
+/// A target from a `state_dict` of numpy arrays or torch tensors
+/// (`{name: array}`, float32 or float64).
+///
+/// Without `architecture` only a `Linear`/ReLU `nn.Sequential`
+/// (`{i}.weight` `[out, in]`, `{i}.bias`) is read: a state_dict does not
+/// say a convolution's padding or stride, a pooling or an activation, so
+/// convolution and set tensors are refused; import such a model with
+/// `sslth.from_torch`. `architecture` (a dict, docs/FORMAT.md
+/// "Architecture") says every layer; `input_shape` (`(C, H, W)` or
+/// `(N, F)`) is checked against the target's input; `input_scale` (raw
+/// input times it is the network's input) is recorded in tickets.
 #[pyfunction]
 #[pyo3(signature = (state_dict, input_shape=None, input_scale=None, architecture=None))]
 fn target_from_state_dict(
     state_dict: &Bound<'_, PyDict>,
     input_shape: Option<Vec<usize>>,
     input_scale: Option<f64>,
-    architecture: Option<String>,
+    architecture: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Model> {
     let mut tensors = Vec::new();
     for (k, v) in state_dict.iter() {
         let name: String = k.extract()?;
+        // A torch tensor is read through its numpy view.
+        let v = if v.hasattr("detach")? {
+            v.call_method0("detach")?.call_method0("cpu")?.call_method0("numpy")?
+        } else {
+            v
+        };
         let arr = v.call_method1("astype", ("float32",)).map_err(|_| {
             value_error(format!("state_dict[{name:?}] is not an array (call .numpy() on torch tensors)"))
         })?;
@@ -256,74 +263,73 @@ fn target_from_state_dict(
         md.insert("input_scale".to_string(), s.to_string());
     }
     if let Some(a) = architecture {
-        md.insert("architecture".to_string(), a);
+        // The file format's metadata holds the architecture as JSON.
+        let a: serde_json::Value = pythonize::depythonize(a)
+            .map_err(|e| value_error(format!("architecture is not a dict of the format: {e}")))?;
+        md.insert("architecture".to_string(), a.to_string());
     }
     let (net, info) = target::from_tensors(tensors, &md, self::input_shape(input_shape)?).map_err(lib_error)?;
     Ok(Model { inner: Runnable::Target(net, info), report: None })
 }
 
-/// Builds a ticket of `target` (see `sslth build`): `k` or `density`
-/// sizes it, `weight_eps` or `eps` sets the tolerance; it is measured on
-/// the test rows of `data` (default: the data set the target records;
-/// `"none"`: not measured). The ticket records its target's input scale
-/// (none for an export), so that both take the same inputs.
+/// Builds a ticket of `target` inside a random network (`sslth build`).
+///
+/// `options` (`sslth.types.BuildOptions`): `weight_eps` (each weight's
+/// tolerance) or `eps` (a bound on the network's error over the unit
+/// ball); `k` (kept edges per RFSS instance, with `n` a fixed sample count
+/// for every layer) or `density` (the fraction of edges KEPT, at most;
+/// default 0.1); `seed` (of the random network, default 0);
+/// `nonneg_input` (inputs are never negative: the first layer has no
+/// negative side); `scale` (one fixed scale of every random layer);
+/// `accept_over_eps`, `accept_misses` (keep a ticket over its tolerance
+/// instead of raising `BuildRefused`). An unknown option is a `TypeError`.
+///
+/// Every weight is within its tolerance: an RFSS instance that misses
+/// makes the build raise that layer's n and rebuild it. The ticket is
+/// measured on the test rows of `data` (default: the data set the
+/// target's file records; `"none"`: not measured). Its `report`
+/// (`sslth.types.BuildReport`) holds the plan, density, kept and random
+/// edges, misses, the certificate and, with data, accuracy, agreement and
+/// the tight certificate over the data's box. The ticket records its
+/// target's input scale. The same options give the same file as
+/// `sslth build`.
 #[pyfunction]
-#[pyo3(signature = (target, k=None, density=None, weight_eps=None, eps=None, nonneg_input=false, seed=0, scale=None, n=None, accept_over_eps=false, accept_misses=false, data=None))]
-#[allow(clippy::too_many_arguments)]
-fn build(
-    py: Python<'_>,
-    target: &Model,
-    k: Option<usize>,
-    density: Option<f64>,
-    weight_eps: Option<f64>,
-    eps: Option<f64>,
-    nonneg_input: bool,
-    seed: u64,
-    scale: Option<f64>,
-    n: Option<usize>,
-    accept_over_eps: bool,
-    accept_misses: bool,
-    data: Option<String>,
-) -> PyResult<Model> {
+#[pyo3(signature = (target, *, data=None, **options))]
+fn build(py: Python<'_>, target: &Model, data: Option<String>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Model> {
     let (net, info) = target.target("build")?;
-    let cfg = build_config(k, density, weight_eps, eps, nonneg_input, seed, scale, n, accept_over_eps, accept_misses)?;
-    let data = data.or_else(|| info.data.clone()).filter(|d| d != "none");
-    let test = data.as_deref().map(sslth::data::load_test).transpose().map_err(lib_error)?;
+    let cfg = build_config("build", options)?;
+    let measured = sslth::data::measured_on(data.as_deref(), info.data.as_deref()).map_err(lib_error)?;
+    let (data, test) = measured.unzip();
     let input_scale = info.input_scale;
     let built = crate::interruptible(py, |go_on| {
         build_and_measure(net, &cfg, test.as_ref(), input_scale, |_| {}, &|| go_on.load(Ordering::Relaxed))
     })?
     .map_err(lib_error)?;
-    Model::built(built, net, data.as_deref())
+    Model::built(py, built, net, data.as_deref())
 }
 
-/// The ticket of `target` built on no data and written to `path`, full or
-/// `compact`, with the options of `build` (`sslth build --data none`):
-/// streamed, so that its memory does not grow with the kept edges (targets
-/// of 10⁸ weights), and the same bytes as `build(..., data="none")` saved
-/// to `path`. Returns the report dict.
+/// Builds the ticket of `target` on no data and writes it to `path`
+/// (full, or `compact`), with the `options` of `build` (`sslth build
+/// --data none`).
+///
+/// The ticket is held as its instances' choices rather than its kept
+/// edges while it is built and written, so memory does not grow with them
+/// (a target of 10^8 weights); the file's bytes are those of
+/// `build(target, data="none", **options).save(path, compact=compact)`.
+/// An existing `path` needs `force=True`. Returns the report
+/// (`sslth.types.BuildReport`).
 #[pyfunction]
-#[pyo3(signature = (target, path, compact=false, force=false, k=None, density=None, weight_eps=None, eps=None, nonneg_input=false, seed=0, scale=None, n=None, accept_over_eps=false, accept_misses=false))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (target, path, *, compact=false, force=false, **options))]
 fn build_file<'py>(
     py: Python<'py>,
     target: &Model,
     path: PathBuf,
     compact: bool,
     force: bool,
-    k: Option<usize>,
-    density: Option<f64>,
-    weight_eps: Option<f64>,
-    eps: Option<f64>,
-    nonneg_input: bool,
-    seed: u64,
-    scale: Option<f64>,
-    n: Option<usize>,
-    accept_over_eps: bool,
-    accept_misses: bool,
+    options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let (net, info) = target.target("build_file")?;
-    let cfg = build_config(k, density, weight_eps, eps, nonneg_input, seed, scale, n, accept_over_eps, accept_misses)?;
+    let cfg = build_config("build_file", options)?;
     refuse_existing(&path, force)?;
     let input_scale = info.input_scale;
     let built = crate::interruptible(py, |go_on| {
@@ -344,23 +350,27 @@ fn refuse_existing(path: &std::path::Path, force: bool) -> PyResult<()> {
     Ok(())
 }
 
-/// The build options of [`build`] (and of a sharded build) as the
-/// library's configuration, with the CLI's refusals.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn build_config(
-    k: Option<usize>,
-    density: Option<f64>,
-    weight_eps: Option<f64>,
-    eps: Option<f64>,
-    nonneg_input: bool,
-    seed: u64,
-    scale: Option<f64>,
-    n: Option<usize>,
-    accept_over_eps: bool,
-    accept_misses: bool,
-) -> PyResult<BuildConfig> {
-    let options =
-        BuildOptions { seed, k, n, density, weight_eps, eps, nonneg_input, scale, accept_over_eps, accept_misses };
+/// The keyword `options` of `build`, `build_file` and `build_shard`,
+/// read straight into the library's [`BuildOptions`] (serde): an unknown
+/// name is a `TypeError`, as for any Python function.
+pub(crate) fn build_config(what: &str, options: Option<&Bound<'_, PyDict>>) -> PyResult<BuildConfig> {
+    let read = |d: &Bound<'_, PyDict>| pythonize::depythonize::<BuildOptions>(d);
+    let options = match options.map(|d| (d, read(d))) {
+        None => BuildOptions::default(),
+        Some((_, Ok(options))) => options,
+        Some((d, Err(e))) => {
+            // Name the option of the wrong type: read each alone.
+            for (key, value) in d.iter() {
+                let one = PyDict::new(d.py());
+                one.set_item(&key, value)?;
+                if let Err(e) = read(&one) {
+                    let e = e.to_string().replace("TypeError: ", "");
+                    return Err(PyTypeError::new_err(format!("{what}(): option {key}: {e}")));
+                }
+            }
+            return Err(PyTypeError::new_err(format!("{what}(): {e}").replace("unknown field", "unknown option")));
+        }
+    };
     options.config().map_err(lib_error)
 }
 
@@ -375,11 +385,12 @@ impl Model {
 
     /// A built (or merged) ticket with its report.
     pub(crate) fn built(
+        py: Python<'_>,
         built: sslth::experiments::pipeline::Built,
         net: &sslth::net::Network,
         data: Option<&str>,
     ) -> PyResult<Model> {
-        let report = serde_json::to_string(&built.report(net, data, None)).map_err(value_error)?;
+        let report = to_py(py, &built.report(net, data, None))?.unbind();
         let loaded = LoadedTicket { net: built.net, meta: built.meta, compact: false };
         Ok(Model { inner: Runnable::Ticket(Box::new(loaded)), report: Some(report) })
     }
@@ -393,178 +404,5 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(build_file, m)?)?;
     m.add_function(wrap_pyfunction!(loads, m)?)?;
     m.add_function(wrap_pyfunction!(_unpickle, m)?)?;
-    Ok(())
-}
-
-/// Runs the library's experiment `f` with the GIL released, stopped by
-/// Ctrl-C (see [`crate::interruptible`]), and returns its typed result as
-/// Python objects.
-fn rows<'py, T: serde::Serialize + Send>(
-    py: Python<'py>,
-    f: impl FnOnce(&(dyn Fn() -> bool + Sync)) -> sslth::Result<T> + Send,
-) -> PyResult<Bound<'py, PyAny>> {
-    let result = crate::interruptible(py, |go_on| f(&|| go_on.load(Ordering::Relaxed)))?.map_err(lib_error)?;
-    to_py(py, &result)
-}
-
-/// `sslth frontier`: tickets of `target` for each input assumption
-/// (`inputs`: "signed", "nonneg"), tolerance and k, at the measured rule's
-/// n and at each n of `ns`, measured on `data` (default: the data set the
-/// target records); returns a dict with `rows` (`on_front` marks the
-/// Pareto front), `target_weights` and `theory` (the paper's curves).
-#[pyfunction]
-#[pyo3(signature = (target, ks=vec![1, 2, 3, 4, 6, 8, 12, 16], ns=vec![], weight_eps=vec![0.01], inputs=vec!["signed".to_string()], seed=0, data=None))]
-#[allow(clippy::too_many_arguments)]
-fn frontier<'py>(
-    py: Python<'py>,
-    target: &Model,
-    ks: Vec<usize>,
-    ns: Vec<usize>,
-    weight_eps: Vec<f64>,
-    inputs: Vec<String>,
-    seed: u64,
-    data: Option<String>,
-) -> PyResult<Bound<'py, PyAny>> {
-    use sslth::experiments::frontier::{frontier, FrontierConfig};
-    let Runnable::Target(net, info) = &target.inner else {
-        return Err(value_error("frontier takes a target, not a ticket"));
-    };
-    let nonneg_input = inputs
-        .iter()
-        .map(|i| match i.as_str() {
-            "signed" => Ok(false),
-            "nonneg" => Ok(true),
-            other => Err(value_error(format!("inputs must be signed or nonneg, got {other:?}"))),
-        })
-        .collect::<PyResult<Vec<bool>>>()?;
-    let cfg = FrontierConfig { weight_eps, ks, ns, nonneg_input, seed };
-    cfg.check().map_err(lib_error)?;
-    let name =
-        data.or_else(|| info.data.clone()).ok_or_else(|| value_error("the target records no data set; give data"))?;
-    let test = sslth::data::load_test(&name).map_err(lib_error)?;
-    rows(py, |go_on| frontier(net, &test, &cfg, &|_| {}, go_on))
-}
-
-/// `sslth compare`: a target trained on `data`, constructed tickets and
-/// edge-popup tickets at the same densities, every popup network after the
-/// same learning-rate search, over `seeds` seeds; returns the rows (test
-/// accuracy as mean, standard deviation, min and max).
-#[pyfunction]
-#[pyo3(signature = (arch, data="digits", target_epochs=20, densities=vec![0.5, 0.3, 0.1, 0.05, 0.01], widths=vec![1, 2, 4], laws=vec!["uniform".to_string(), "signed-constant".to_string()], popup_epochs=20, lrs=vec![0.1, 0.01, 0.001], tune_epochs=None, seeds=3, weight_eps=0.01, popup_max_edges=5_000_000, seed=0))]
-#[allow(clippy::too_many_arguments)]
-fn compare<'py>(
-    py: Python<'py>,
-    arch: Vec<usize>,
-    data: &str,
-    target_epochs: usize,
-    densities: Vec<f64>,
-    widths: Vec<usize>,
-    laws: Vec<String>,
-    popup_epochs: usize,
-    lrs: Vec<f64>,
-    tune_epochs: Option<usize>,
-    seeds: usize,
-    weight_eps: f64,
-    popup_max_edges: u64,
-    seed: u64,
-) -> PyResult<Bound<'py, PyAny>> {
-    use sslth::experiments::compare::{compare, CompareConfig};
-    use sslth::weights::WeightLaw;
-    if arch.len() < 2 {
-        return Err(value_error("arch needs at least an input and an output width"));
-    }
-    let laws = laws.iter().map(|l| WeightLaw::parse(l)).collect::<Result<_, _>>().map_err(value_error)?;
-    let cfg = CompareConfig {
-        arch,
-        target_epochs,
-        densities,
-        widths,
-        laws,
-        popup_epochs,
-        lrs,
-        tune_epochs: tune_epochs.unwrap_or(popup_epochs),
-        seeds,
-        weight_eps,
-        popup_max_edges,
-        seed,
-    };
-    cfg.check().map_err(lib_error)?;
-    let split = sslth::data::load(data).map_err(lib_error)?;
-    cfg.check_data(&split.train).map_err(value_error)?;
-    rows(py, |go_on| compare(&split, &cfg, &|_| {}, go_on))
-}
-
-/// `sslth verify`: a ticket file against its regenerated random network;
-/// with `target`, both certificates recomputed from its kept edges (the
-/// tight one over the box of `data`, default the data the ticket records),
-/// and with `attack` an attack on the tight one. Returns the report (its
-/// `passed` says whether everything checked holds).
-#[pyfunction]
-#[pyo3(signature = (ticket, target=None, data=None, attack=false, starts=32, steps=40))]
-fn verify<'py>(
-    py: Python<'py>,
-    ticket: PathBuf,
-    target: Option<PathBuf>,
-    data: Option<String>,
-    attack: bool,
-    starts: usize,
-    steps: usize,
-) -> PyResult<Bound<'py, PyAny>> {
-    use sslth::experiments::attack::AttackConfig;
-    let cfg = attack.then_some(AttackConfig { starts, steps, seed: 0 });
-    let report = crate::interruptible(py, |go_on| {
-        let go_on = || go_on.load(Ordering::Relaxed);
-        sslth::experiments::verify::verify_file(&ticket, target.as_deref(), data.as_deref(), cfg.as_ref(), &go_on)
-    })?
-    .map_err(lib_error)?;
-    to_py(py, &report.1)
-}
-
-/// `sslth popup`: edge-popup in a random MLP of the generator (`widths`,
-/// default inputs-300-100-classes; `weights` "uniform" or
-/// "signed-constant") on `data`; returns the ticket (a `Model` with a
-/// report of its test accuracy and training time).
-#[pyfunction]
-#[pyo3(signature = (data="digits", widths=None, weights="uniform", density=0.5, epochs=20, lr=0.1, momentum=0.9, weight_decay=5e-4, batch=128, logit_scale=None, seed=0))]
-#[allow(clippy::too_many_arguments)]
-fn popup(
-    py: Python<'_>,
-    data: &str,
-    widths: Option<Vec<usize>>,
-    weights: &str,
-    density: f64,
-    epochs: usize,
-    lr: f64,
-    momentum: f64,
-    weight_decay: f64,
-    batch: usize,
-    logit_scale: Option<f64>,
-    seed: u64,
-) -> PyResult<Model> {
-    use sslth::experiments::popup::{popup, PopupNetwork, PopupSettings};
-    use sslth::weights::WeightLaw;
-    let law = WeightLaw::parse(weights).map_err(value_error)?;
-    let split = sslth::data::load(data).map_err(lib_error)?;
-    let network = PopupNetwork::Chain { widths, law, seed };
-    let settings = PopupSettings { density, epochs, lr, momentum, weight_decay, batch, logit_scale };
-    let run = crate::interruptible(py, |go_on| popup(&split, &network, &settings, |_| go_on.load(Ordering::Relaxed)))?
-        .map_err(lib_error)?;
-    let report = serde_json::json!({
-        "data": data,
-        "density": run.meta.density,
-        "kept_edges": run.meta.kept_edges,
-        "random_edges": run.meta.random_edges,
-        "test_accuracy": run.test_accuracy,
-        "train_seconds": run.train_time.as_secs_f64(),
-    });
-    let loaded = LoadedTicket { net: run.net, meta: run.meta, compact: false };
-    Ok(Model { inner: Runnable::Ticket(Box::new(loaded)), report: Some(report.to_string()) })
-}
-
-pub(crate) fn register_experiments(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(frontier, m)?)?;
-    m.add_function(wrap_pyfunction!(compare, m)?)?;
-    m.add_function(wrap_pyfunction!(popup, m)?)?;
-    m.add_function(wrap_pyfunction!(verify, m)?)?;
     Ok(())
 }

@@ -4,6 +4,7 @@
 use crate::value_error;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
+use rfss::theory::{check_args, check_gamma, check_positive};
 use rfss::{Answer, Budget, Instance, Mode, Status};
 use std::time::Duration;
 
@@ -12,6 +13,12 @@ const CHUNK: usize = 1 << 16;
 
 fn mode(name: &str) -> PyResult<Mode> {
     name.parse::<Mode>().map_err(value_error)
+}
+
+/// A refusal of the bounds' domain checks as `ValueError`, parameters
+/// named as Python names them.
+fn spelt(message: String) -> PyErr {
+    value_error(sslth::error::spell(&message, sslth::Face::Library))
 }
 
 /// Status as a code: 1 found, 0 none (proved), −1 unknown (budget).
@@ -144,29 +151,33 @@ fn rfss_solve_batch<'py>(
 /// Theorem 2's n = c·log2(k/ε)/H2(k/n).
 #[pyfunction]
 #[pyo3(signature = (k, eps, c=1.0))]
-fn theorem2_n(k: usize, eps: f64, c: f64) -> u64 {
-    rfss::theory::theorem2_n(k, eps, c)
+fn theorem2_n(k: usize, eps: f64, c: f64) -> PyResult<u64> {
+    check_args(k, eps, &[("c", c)]).map_err(spelt)?;
+    Ok(rfss::theory::theorem2_n(k, eps, c))
 }
 
 /// Corollary 1's n = c_amp·log2²(k/ε)/H2(k/n).
 #[pyfunction]
 #[pyo3(signature = (k, eps, c_amp=1.0))]
-fn corollary1_n(k: usize, eps: f64, c_amp: f64) -> u64 {
-    rfss::theory::corollary1_n(k, eps, c_amp)
+fn corollary1_n(k: usize, eps: f64, c_amp: f64) -> PyResult<u64> {
+    check_args(k, eps, &[("c_amp", c_amp)]).map_err(spelt)?;
+    Ok(rfss::theory::corollary1_n(k, eps, c_amp))
 }
 
 /// Corollary 2's n and whether its condition on k holds.
 #[pyfunction]
 #[pyo3(signature = (k, eps, c_amp=1.0))]
-fn corollary2_n(k: usize, eps: f64, c_amp: f64) -> (u64, bool) {
-    rfss::theory::corollary2_n(k, eps, c_amp)
+fn corollary2_n(k: usize, eps: f64, c_amp: f64) -> PyResult<(u64, bool)> {
+    check_args(k, eps, &[("c_amp", c_amp)]).map_err(spelt)?;
+    Ok(rfss::theory::corollary2_n(k, eps, c_amp))
 }
 
 /// Theorem 5's lower bound n = (d²/2)·log2(k/ε)/H2(k/n).
 #[pyfunction]
 #[pyo3(signature = (k, eps, d=1))]
-fn theorem5_n(k: usize, eps: f64, d: usize) -> u64 {
-    rfss::theory::theorem5_n(k, eps, d)
+fn theorem5_n(k: usize, eps: f64, d: usize) -> PyResult<u64> {
+    check_args(k, eps, &[("d", d as f64)]).map_err(spelt)?;
+    Ok(rfss::theory::theorem5_n(k, eps, d))
 }
 
 /// Theorem 4's hidden width (in stacked spaces) of a network of `layers`
@@ -183,8 +194,11 @@ fn theorem4_n(
     gamma: f64,
     eps: f64,
     c_amp: f64,
-) -> f64 {
-    rfss::theory::theorem4_n(layers, spaces, basis_size, basis_norm, gamma, eps, c_amp)
+) -> PyResult<f64> {
+    let counts = [("layers", layers as f64), ("spaces", spaces as f64), ("basis_size", basis_size as f64)];
+    check_positive(&[("eps", eps), ("c_amp", c_amp), ("basis_norm", basis_norm)]).map_err(spelt)?;
+    check_positive(&counts).and_then(|_| check_gamma("gamma", gamma)).map_err(spelt)?;
+    Ok(rfss::theory::theorem4_n(layers, spaces, basis_size, basis_norm, gamma, eps, c_amp))
 }
 
 /// Theorem 3's sizing per layer of `widths`: dicts with d_in, d_out, n, k,
@@ -197,24 +211,13 @@ fn theorem3<'py>(
     eps: f64,
     gamma_prime: f64,
     c_amp: f64,
-) -> PyResult<Vec<Bound<'py, pyo3::types::PyDict>>> {
-    if widths.len() < 2 {
-        return Err(value_error("widths needs at least an input and an output width"));
+) -> PyResult<Bound<'py, PyAny>> {
+    if widths.len() < 2 || widths.contains(&0) {
+        return Err(value_error("widths needs at least an input and an output width, each at least 1"));
     }
-    rfss::theory::theorem3(&widths, eps, gamma_prime, c_amp)
-        .into_iter()
-        .map(|s| {
-            let d = pyo3::types::PyDict::new(py);
-            d.set_item("d_in", s.d_in)?;
-            d.set_item("d_out", s.d_out)?;
-            d.set_item("n", s.n)?;
-            d.set_item("k", s.k)?;
-            d.set_item("hidden", s.hidden)?;
-            d.set_item("params", s.params)?;
-            d.set_item("kept", s.kept)?;
-            Ok(d)
-        })
-        .collect()
+    check_positive(&[("eps", eps), ("c_amp", c_amp)]).map_err(spelt)?;
+    check_gamma("gamma_prime", gamma_prime).map_err(spelt)?;
+    crate::to_py(py, &rfss::theory::theorem3(&widths, eps, gamma_prime, c_amp))
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -216,6 +216,17 @@ pub fn load_test(name: &str) -> Result<Dataset, DataError> {
     }
 }
 
+/// The test rows a build is measured on, with the data set's name: the
+/// set `given`, else the one the target records (`recorded`); `none`
+/// (given or recorded) or neither: not measured. Both faces resolve their
+/// `data` option here.
+pub fn measured_on(given: Option<&str>, recorded: Option<&str>) -> Result<Option<(String, Dataset)>, DataError> {
+    match given.or(recorded).filter(|d| *d != "none") {
+        Some(name) => Ok(Some((name.to_string(), load_test(name)?))),
+        None => Ok(None),
+    }
+}
+
 /// The data set and folder of `NAME[:DIR]`: DIR, else the `--data-dir`,
 /// else the set's default (Fashion-MNIST's Debian package), in that
 /// folder itself or in the `MNIST/raw/` (`FashionMNIST/raw/`) torchvision

@@ -77,8 +77,11 @@ impl Default for BuildConfig {
 /// A build's options as both faces take them from their users (`sslth
 /// build`'s flags, `sslth.build`'s arguments), each possibly absent: the
 /// one place that turns them into a [`BuildConfig`] and refuses what does
-/// not go together.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// not go together. Python's `sslth.build(target, **options)` reads its
+/// keyword arguments straight into this struct (serde): an unknown name
+/// is refused, an absent one takes its default.
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct BuildOptions {
     /// Seed of the random network.
     pub seed: u64,

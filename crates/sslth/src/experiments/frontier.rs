@@ -39,6 +39,22 @@ pub struct FrontierConfig {
 }
 
 impl FrontierConfig {
+    /// The input assumptions named in `names` (`signed`, `nonneg`) as
+    /// [`FrontierConfig::nonneg_input`] takes them: signed first, each once.
+    pub fn input_assumptions(names: &[impl AsRef<str>]) -> Result<Vec<bool>> {
+        let mut modes = names
+            .iter()
+            .map(|n| match n.as_ref() {
+                "signed" => Ok(false),
+                "nonneg" => Ok(true),
+                other => Err(Error::Argument(format!("`inputs` are signed or nonneg, not {other:?}"))),
+            })
+            .collect::<Result<Vec<bool>>>()?;
+        modes.sort();
+        modes.dedup();
+        Ok(modes)
+    }
+
     /// Tickets to build (some may be skipped or fail).
     pub fn builds(&self) -> u64 {
         (self.nonneg_input.len() * self.weight_eps.len() * self.ks.len() * (1 + self.ns.len())) as u64

@@ -57,8 +57,54 @@ pub struct PopupRun {
     pub net: SparseNet,
     /// Test accuracy.
     pub test_accuracy: f64,
+    /// Test rows it was measured on.
+    pub test_rows: usize,
     /// Wall-clock time of training.
     pub train_time: Duration,
+}
+
+/// What an edge-popup run reports (`sslth popup --json`, the `report` of
+/// Python's `sslth.popup` ticket).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PopupReport {
+    /// The data set trained and measured on.
+    pub data: String,
+    /// Widths of the random network searched.
+    pub widths: Vec<usize>,
+    /// Law of its random weights.
+    pub law: WeightLaw,
+    /// Kept / random edges.
+    pub density: f64,
+    /// Edges kept.
+    pub kept_edges: u64,
+    /// Edges of the random network.
+    pub random_edges: u64,
+    /// Passes over the training rows.
+    pub epochs: usize,
+    /// Wall-clock seconds of training.
+    pub train_seconds: f64,
+    /// Accuracy on the test rows.
+    pub test_accuracy: f64,
+    /// Test rows measured on.
+    pub test_rows: usize,
+}
+
+impl PopupRun {
+    /// The run's report; `data` names the data set it ran on.
+    pub fn report(&self, data: &str) -> PopupReport {
+        PopupReport {
+            data: data.to_string(),
+            widths: self.meta.target_widths.clone(),
+            law: self.config.layers[0].law,
+            density: self.meta.density,
+            kept_edges: self.meta.kept_edges,
+            random_edges: self.meta.random_edges,
+            epochs: self.config.epochs,
+            train_seconds: self.train_time.as_secs_f64(),
+            test_accuracy: self.test_accuracy,
+            test_rows: self.test_rows,
+        }
+    }
 }
 
 /// Trains edge-popup's scores on `split.train` in `network` and measures
@@ -104,5 +150,5 @@ pub fn popup(
     let meta = ticket_meta(&config, &masks, &split.train);
     let net = regenerate(&meta, &masks);
     let test_accuracy = accuracy(&net.forward_batch(&split.test.inputs, split.test.len()), &split.test);
-    Ok(PopupRun { config, meta, net, test_accuracy, train_time })
+    Ok(PopupRun { config, meta, net, test_accuracy, test_rows: split.test.len(), train_time })
 }
