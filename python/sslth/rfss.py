@@ -11,9 +11,9 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from . import _sslth
-from ._sslth import corollary1_n, corollary2_n, theorem2_n, theorem3, theorem4_n, theorem5_n
+from ._sslth import bounds, corollary1_n, corollary2_n, theorem2_n, theorem3, theorem4_n, theorem5_n
 
-__all__ = ["Answer", "Batch", "solve", "solve_batch", "theorem2_n", "corollary1_n", "corollary2_n", "theorem3",
+__all__ = ["Answer", "Batch", "bounds", "solve", "solve_batch", "theorem2_n", "corollary1_n", "corollary2_n", "theorem3",
            "theorem4_n", "theorem5_n", "FOUND", "NONE", "UNKNOWN"]
 
 #: Status codes of :func:`solve_batch`.

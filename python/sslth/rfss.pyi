@@ -1,11 +1,12 @@
-from typing import List, NamedTuple, Optional, Tuple
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 import numpy.typing as npt
 
-from .types import Theorem3Layer
+from . import Model
+from .types import Bounds, Theorem3Layer
 
-__all__ = ["Answer", "Batch", "solve", "solve_batch", "theorem2_n", "corollary1_n", "corollary2_n", "theorem3",
+__all__ = ["Answer", "Batch", "bounds", "solve", "solve_batch", "theorem2_n", "corollary1_n", "corollary2_n", "theorem3",
            "theorem4_n", "theorem5_n", "FOUND", "NONE", "UNKNOWN"]
 
 FOUND: int
@@ -51,3 +52,16 @@ def theorem4_n(
     layers: int, spaces: int, basis_size: int, basis_norm: float, gamma: float, eps: float, c_amp: float = 1.0
 ) -> float: ...
 def theorem3(widths: List[int], eps: float, gamma_prime: float, c_amp: float = 1.0) -> List[Theorem3Layer]: ...
+def bounds(
+    k: int,
+    eps: float,
+    n: Optional[int] = None,
+    density: Optional[float] = None,
+    c: float = 1.0,
+    c_amp: float = 1.0,
+    d: int = 1,
+    target: float = 0.0,
+    widths: Optional[Sequence[int]] = None,
+    gamma_prime: float = 0.25,
+    network: Optional[Model] = None,
+) -> Bounds: ...

@@ -12,7 +12,7 @@ type here against what the functions return. Rows go into a
 from typing import Any, Dict, List, Optional, Tuple, TypedDict
 
 __all__ = [
-    "AttackResult", "BuildOptions", "BuildReport", "Certificate", "Comparison", "CompareRow", "Frontier",
+    "AttackResult", "Bounds", "BuildOptions", "BuildReport", "Certificate", "Comparison", "CompareRow", "Frontier",
     "FrontierRow", "LayerCertificate", "PairMeta", "PopupReport", "ShardAttempt", "ShardReport", "Theorem3Layer",
     "TheoryCurves", "TicketMeta", "TightCertificate", "VerifyReport"
 ]
@@ -273,3 +273,61 @@ class Theorem3Layer(TypedDict):
     hidden: float
     params: float
     kept: float
+
+
+class _FirstMomentOptional(TypedDict, total=False):
+    expected_good_subsets: float
+
+
+class FirstMoment(_FirstMomentOptional):
+    """The first-moment prediction for one sample law (``expected_good_subsets`` with an n)."""
+    n_expectation_1: int
+
+
+class Corollary2(TypedDict):
+    """Corollary 2's n and whether its condition on k holds."""
+    n: int
+    condition_holds: bool
+
+
+class BoundsTheorem3(TypedDict):
+    """Theorem 3 for a network's widths."""
+    gamma_prime: float
+    c_amp: float
+    layers: List[Theorem3Layer]
+    m: float
+    m_t: float
+    overparameterisation: float
+    kept: float
+    kept_over_m: float
+    paper_density: float
+
+
+class Theorem4Layer(TypedDict):
+    """Theorem 4 for one layer of a target."""
+    layer: int
+    basis: Any
+    basis_size: int
+    basis_norm: float
+    c_in: int
+    c_out: int
+    hidden_spaces: float
+
+
+class _BoundsOptional(TypedDict, total=False):
+    ratio: float
+    theorem3: BoundsTheorem3
+    theorem4: Dict[str, Any]
+    theorem4_layers: List[Theorem4Layer]
+
+
+class Bounds(_BoundsOptional):
+    """What ``rfss.bounds`` computes (``sslth rfss bounds --json``)."""
+    k: int
+    eps: float
+    n: Optional[int]
+    theorem2_n: int
+    corollary1_n: int
+    corollary2_n: Corollary2
+    theorem5_n: int
+    first_moment: Dict[str, FirstMoment]

@@ -93,6 +93,9 @@ def test_every_result_has_the_shape_its_type_states(target, tmp_path):
     popped = sslth.popup(epochs=1, widths=[64, 32, 10])
     conforms(popped.report, types.PopupReport, "popup")
     conforms(sslth.rfss.theorem3([64, 16, 10], 0.01, 0.5), typing.List[types.Theorem3Layer], "theorem3")
+    b = sslth.rfss.bounds(4, 0.01, n=40, widths=[64, 16, 10], network=t)
+    conforms(b, types.Bounds, "bounds")
+    assert {"ratio", "theorem3", "theorem4_layers"} <= set(b)
 
 
 def test_rows_go_into_pandas_as_they_are(target):
@@ -124,6 +127,19 @@ def test_bounds_refuse_arguments_outside_their_domain():
     ]:
         with pytest.raises(ValueError, match=message):
             call()
+
+
+def test_bounds_are_the_command_lines(target):
+    """`rfss.bounds` and `sslth rfss bounds --json` compute the same values."""
+    import json
+
+    out = subprocess.run([SSLTH, "rfss", "bounds", "--k", "4", "--eps", "0.01", "--density", "0.2", "--widths", "8-4-2",
+                          "--network", target, "--json"], check=True, capture_output=True, text=True).stdout
+    ours = sslth.rfss.bounds(4, 0.01, density=0.2, widths=[8, 4, 2], network=sslth.load(target))
+    assert json.loads(json.dumps(ours)) == json.loads(out)
+    assert ours["theorem2_n"] == sslth.rfss.theorem2_n(4, 0.01)
+    with pytest.raises(ValueError, match="give n or density, not both"):
+        sslth.rfss.bounds(4, 0.01, n=40, density=0.2)
 
 
 def test_build_options_are_checked_as_keywords(target):

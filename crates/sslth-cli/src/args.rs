@@ -51,13 +51,14 @@ pub fn parse_arch(s: &str) -> Result<Arch, String> {
     Ok(Arch { widths, pool })
 }
 
-/// The kind named on the command line (`mlp`, `cnn` or `deepsets`).
-pub fn kind(name: &str) -> sslth::net::Kind {
-    match name {
-        "cnn" => sslth::net::Kind::Cnn,
-        "deepsets" => sslth::net::Kind::Deepsets,
-        _ => sslth::net::Kind::Mlp,
-    }
+/// A parser of one of `names` into the library's enum `T` (its
+/// `FromStr`): clap lists the names in help and refuses any other.
+pub fn named<T>(names: &'static [&'static str]) -> impl clap::builder::TypedValueParser<Value = T>
+where
+    T: std::str::FromStr<Err = String> + Clone + Send + Sync + 'static,
+{
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(names).map(|s| s.parse::<T>().expect("clap lets only the listed names by"))
 }
 
 /// Refuses to replace an existing file unless asked to, and a path whose

@@ -113,7 +113,9 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
     if let Some(shard) = &args.shard {
         return run_shard(args, &net, &cfg, sslth::construction::ShardId::parse(shard)?);
     }
-    let pb = progress::bar(0, "building", args.out.json);
+    // Sizing first (no rows known yet), then the rows; a repair re-runs
+    // rows beyond the planned count, so the bar grows and says so.
+    let pb = progress::bar(0, "sizing", args.out.json);
     // Pixels are never negative: say what --nonneg-input would save (the
     // inputs the ticket is measured on are the test split's).
     let nonneg_data = test.as_ref().filter(|t| t.inputs.iter().all(|&v| v >= 0.0));
@@ -128,10 +130,16 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
                 );
             }
         }
+        pb.set_message("building");
+        pb.set_prefix("building");
         pb.set_position(0);
         pb.set_length(plans.iter().map(|p| p.target.rows() as u64).sum());
     };
     let step = || {
+        if pb.position() >= pb.length().unwrap_or(0) {
+            pb.set_message("repairing");
+            pb.inc_length(1);
+        }
         pb.inc(1);
         true
     };
@@ -143,17 +151,36 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
             .map_err(crate::cli_error)?;
         pb.finish_and_clear();
         print_written(&f.report, &f.plans, &f.max_weight_errors, out, compact, json);
+        note_density(&cfg, &f.report, json);
         return Ok(());
     }
     let built =
         sslth::experiments::pipeline::build_and_measure(&net, &cfg, test.as_ref(), input_scale, show_plan, &step)
             .map_err(crate::cli_error)?;
     pb.finish_and_clear();
-    write_ticket(&built, &net, data.as_deref(), &args.out.output, args.out.compact, args.out.json)
+    let report = write_ticket(&built, &net, data.as_deref(), &args.out.output, args.out.compact, args.out.json)?;
+    note_density(&cfg, &report, args.out.json);
+    Ok(())
 }
 
-/// Writes a built (or merged) ticket to `output`, full or compact, and
-/// prints its report (text, or JSON with `json`).
+/// Says why a ticket sized by `--density` is sparser than asked: the
+/// density is a ceiling, met by the largest k whose ticket stays under it.
+fn note_density(cfg: &sslth::construction::BuildConfig, r: &BuildReport, json: bool) {
+    let k = r.pairs.first().map_or(0, |p| p.k);
+    if json || cfg.k.is_some() || cfg.n_k.is_some() || r.density >= 0.999 * cfg.density {
+        return;
+    }
+    println!(
+        "note: density {:.2}%, below the {:.2}% asked: --density is a ceiling, and the sizing takes the largest k \
+         (here {k}) whose ticket stays under it; k = {} would exceed it",
+        100.0 * r.density,
+        100.0 * cfg.density,
+        k + 1
+    );
+}
+
+/// Writes a built (or merged) ticket to `output`, full or compact, prints
+/// its report (text, or JSON with `json`) and returns it.
 pub fn write_ticket(
     built: &sslth::experiments::pipeline::Built,
     net: &Network,
@@ -161,7 +188,7 @@ pub fn write_ticket(
     output: &std::path::Path,
     compact: bool,
     json: bool,
-) -> Result<(), String> {
+) -> Result<BuildReport, String> {
     let bytes = if compact {
         sslth::files::compact_bytes(&built.net, &built.meta)
     } else {
@@ -171,7 +198,7 @@ pub fn write_ticket(
     let report = built.report(net, data, Some(bytes.len()));
     let max_errors: Vec<f64> = built.ticket.pairs.iter().map(|p| p.max_weight_error).collect();
     print_written(&report, &built.plans, &max_errors, output, compact, json);
-    Ok(())
+    Ok(report)
 }
 
 /// Prints the report of a ticket written to `output` (text, or JSON with

@@ -33,8 +33,8 @@ pub struct CompareArgs {
     /// Weight laws of edge-popup's networks of the target's shape
     /// (uniform, signed-constant), comma-separated.
     #[arg(long, default_value = "uniform,signed-constant", value_delimiter = ',',
-          value_parser = ["uniform", "signed-constant"])]
-    pub laws: Vec<String>,
+          value_parser = crate::args::named::<WeightLaw>(&WeightLaw::NAMES))]
+    pub laws: Vec<WeightLaw>,
     /// Epochs of edge-popup's final run in every network.
     #[arg(long, default_value_t = 20)]
     pub popup_epochs: usize,
@@ -77,7 +77,7 @@ pub fn run(a: &CompareArgs) -> Result<(), String> {
         target_epochs: a.target_epochs,
         densities: a.densities.clone(),
         widths: a.widths.clone(),
-        laws: a.laws.iter().map(|l| WeightLaw::parse(l)).collect::<Result<_, _>>()?,
+        laws: a.laws.clone(),
         popup_epochs: a.popup_epochs,
         lrs: a.lrs.clone(),
         tune_epochs: a.tune_epochs.unwrap_or(a.popup_epochs),

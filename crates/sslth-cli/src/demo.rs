@@ -4,17 +4,18 @@
 //! print one table, and write the target, the ticket and a JSON report into
 //! one folder.
 
-use crate::args::kind;
 use crate::{progress, report};
 use clap::Args;
 use sslth::experiments::demo::{demo, DemoConfig};
+use sslth::net::Kind;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `sslth demo`.
 #[derive(Args, Debug)]
 pub struct DemoArgs {
     /// Folder for target.safetensors, ticket.safetensors,
-    /// ticket.compact.safetensors and report.json. Created if missing; a
+    /// ticket.compact.safetensors and report.json. Created if missing; an
+    /// earlier demo's files there are replaced (the command says so), and a
     /// folder holding anything else is refused.
     #[arg(long, default_value = "sslth-demo")]
     out: PathBuf,
@@ -30,8 +31,8 @@ pub struct DemoArgs {
     weight_eps: Option<f64>,
     /// The target: mlp (64-32-10), cnn (1-8-16:10, circular 3×3
     /// convolutions) or deepsets (3-32-32:10 on the digits as point sets).
-    #[arg(long, default_value = "mlp", value_parser = ["mlp", "cnn", "deepsets"])]
-    model: String,
+    #[arg(long, default_value = "mlp", value_parser = crate::args::named::<Kind>(&Kind::NAMES))]
+    model: Kind,
     /// Print the JSON report instead of the table.
     #[arg(long)]
     json: bool,
@@ -40,8 +41,10 @@ pub struct DemoArgs {
 const FILES: [&str; 4] = ["target.safetensors", "ticket.safetensors", "ticket.compact.safetensors", "report.json"];
 
 /// The demo writes only its own files: it refuses a folder with others.
-fn prepare_folder(dir: &Path) -> Result<(), String> {
+/// Returns how many of its files an earlier demo left there (replaced).
+fn prepare_folder(dir: &Path) -> Result<usize, String> {
     if dir.exists() {
+        let mut earlier = 0;
         let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().to_string();
@@ -51,22 +54,23 @@ fn prepare_folder(dir: &Path) -> Result<(), String> {
                     dir.display()
                 ));
             }
+            earlier += 1;
         }
-        Ok(())
+        Ok(earlier)
     } else {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        Ok(0)
     }
 }
 
 /// Runs the demo.
 pub fn run(args: &DemoArgs) -> Result<(), String> {
-    prepare_folder(&args.out)?;
+    let earlier = prepare_folder(&args.out)?;
     let write = |name: &str, bytes: &[u8]| {
         let p = args.out.join(name);
         sslth::files::write_atomic(&p, bytes).map_err(|e| format!("cannot write {}: {e}", p.display()))
     };
-    let cfg =
-        DemoConfig { kind: kind(&args.model), seed: args.seed, density: args.density, weight_eps: args.weight_eps };
+    let cfg = DemoConfig { kind: args.model, seed: args.seed, density: args.density, weight_eps: args.weight_eps };
     let split = cfg.data();
     let tcfg = cfg.train_config(&split).map_err(crate::cli_error)?;
     let train_pb = progress::bar((split.train.len().div_ceil(tcfg.batch) * tcfg.epochs) as u64, "training", args.json);
@@ -133,7 +137,11 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
             format!("{:.1}", built.ticket.kept_edges() as f64 / target.weight_count() as f64),
         ],
         vec!["edges of the random network".into(), "".into(), format!("{}", built.ticket.random_edges())],
-        vec!["density (kept / random edges)".into(), "".into(), pct(built.ticket.density())],
+        vec![
+            "density (kept / random edges; --density is a ceiling)".into(),
+            "".into(),
+            format!("{} (at most {} asked)", pct(built.ticket.density()), pct(args.density)),
+        ],
         vec!["overparameterisation m/m_t".into(), "".into(), format!("{:.1}", built.overparameterisation(target))],
         vec!["RFSS instances solved (one per weight and input sign)".into(), "".into(), instances.to_string()],
         vec![
@@ -181,6 +189,7 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
          (and any input with as wide a margin) the ticket provably predicts the target's class; the measured error is what \
          the test rows show."
     );
-    println!("wrote {} ({})", args.out.display(), FILES.join(", "));
+    let replaced = if earlier > 0 { "; replaced an earlier demo's files" } else { "" };
+    println!("wrote {} ({}){replaced}", args.out.display(), FILES.join(", "));
     Ok(())
 }

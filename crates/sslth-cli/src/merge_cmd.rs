@@ -60,5 +60,5 @@ pub fn run(args: &MergeArgs) -> Result<(), String> {
     )
     .map_err(crate::cli_error)?;
     pb.finish_and_clear();
-    write_ticket(&built, &net, data.as_deref(), &args.out.output, args.out.compact, args.out.json)
+    write_ticket(&built, &net, data.as_deref(), &args.out.output, args.out.compact, args.out.json).map(drop)
 }

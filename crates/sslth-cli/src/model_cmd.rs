@@ -1,10 +1,11 @@
 //! `sslth train` and `sslth eval`: targets and their accuracy.
 
-use crate::args::{check_output, kind, parse_arch, Arch};
+use crate::args::{check_output, parse_arch, Arch};
 use crate::progress;
 use clap::Args;
 use sslth::data;
 use sslth::learn::train::{train, TrainConfig};
+use sslth::net::Kind;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -20,8 +21,8 @@ pub struct TrainArgs {
     /// What to train: mlp (dense), cnn (circular 3×3 convolutions, global
     /// average pooling, dense head) or deepsets (set layers, mean pooling,
     /// dense head; train it on --data digit-sets).
-    #[arg(long, default_value = "mlp", value_parser = ["mlp", "cnn", "deepsets"])]
-    pub model: String,
+    #[arg(long, default_value = "mlp", value_parser = crate::args::named::<Kind>(&Kind::NAMES))]
+    pub model: Kind,
     /// Channel widths, input first; for cnn and deepsets a ':' marks the
     /// pooling, the widths after it being the dense head's. Default:
     /// 64-32-10 (mlp), C-8-16:10 (cnn on C-channel images), 3-32-32:10
@@ -78,9 +79,9 @@ pub struct EvalArgs {
 pub fn run_train(args: &TrainArgs) -> Result<(), String> {
     check_output(&args.output, args.force)?;
     let split = data::load(&args.data).map_err(|e| e.to_string())?;
-    let kind = kind(&args.model);
+    let kind = args.model;
     if args.kernel.is_some() && kind != sslth::net::Kind::Cnn {
-        return Err(format!("--kernel sets a convolution's size: --model {} has none", args.model));
+        return Err(format!("--kernel sets a convolution's size: --model {} has none", args.model.name()));
     }
     let (arch, pool) =
         sslth::learn::train::architecture(kind, args.arch.as_ref(), &split.train).map_err(crate::cli_error)?;
@@ -127,7 +128,7 @@ pub fn run_train(args: &TrainArgs) -> Result<(), String> {
     } else {
         println!(
             "trained {} {} ({} weights) on {} for {} epochs in {secs:.1} s\ntrain accuracy {:.2}% ({} rows), test accuracy {:.2}% ({} rows)\nwrote {}",
-            args.model,
+            args.model.name(),
             cfg.arch.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("-"),
             net.weight_count(),
             args.data,

@@ -36,8 +36,8 @@ pub struct PopupArgs {
     pub seed: u64,
     /// The random weights: uniform on ±sqrt(6/fan_in) or the signed
     /// constant ±sqrt(2/fan_in) (both Kaiming, as edge-popup).
-    #[arg(long, default_value = "uniform", value_parser = ["uniform", "signed-constant"], conflicts_with = "like")]
-    pub weights: String,
+    #[arg(long, default_value = "uniform", value_parser = crate::args::named::<WeightLaw>(&WeightLaw::NAMES), conflicts_with = "like")]
+    pub weights: WeightLaw,
     /// Initial learning rate of the scores (cosine schedule to 0).
     #[arg(long, default_value_t = 0.1)]
     pub lr: f64,
@@ -88,8 +88,11 @@ pub fn run(args: &PopupArgs) -> Result<(), String> {
             if args.arch.as_ref().is_some_and(|a| a.pool.is_some()) {
                 return Err("popup searches MLPs: drop the ':' from --arch".into());
             }
-            let law = WeightLaw::parse(&args.weights)?;
-            PopupNetwork::Chain { widths: args.arch.as_ref().map(|a| a.widths.clone()), law, seed: args.seed }
+            PopupNetwork::Chain {
+                widths: args.arch.as_ref().map(|a| a.widths.clone()),
+                law: args.weights,
+                seed: args.seed,
+            }
         }
     };
     let settings = PopupSettings {

@@ -4,8 +4,8 @@
 use crate::args::Arch;
 use crate::report;
 use clap::Args;
-use rfss::theory::{self, SumLaw};
 use rfss::Dist;
+use sslth::experiments::bounds::{bounds, BoundsQuery};
 
 /// Arguments of `sslth rfss bounds`.
 #[derive(Args, Debug)]
@@ -83,163 +83,127 @@ fn parse_basis(s: &str) -> Result<BasisChoice, String> {
     Ok(BasisChoice(b))
 }
 
-/// Runs `sslth rfss bounds`.
+/// Runs `sslth rfss bounds`: the library computes, this prints.
 pub fn run(a: &BoundsArgs) -> Result<(), String> {
-    let cli = |m: String| sslth::error::spell(&m, sslth::Face::Cli);
-    theory::check_args(a.k, a.eps, &[("c", a.c), ("c_amp", a.c_amp), ("d", a.d as f64)]).map_err(cli)?;
-    let n = match (a.n, a.density) {
-        (Some(n), _) if 2 * a.k > n => {
-            return Err(format!("k must be <= n/2 (Theorems 2-3 assume it), got k = {}, n = {n}", a.k))
-        }
-        (Some(n), _) => Some(n),
-        (_, Some(g)) if g > 0.0 && g <= 0.5 => Some((a.k as f64 / g).round() as usize),
-        (_, Some(g)) => return Err(format!("density k/n must be in (0, 1/2], got {g}")),
-        _ => None,
+    let net = match &a.network {
+        Some(path) => Some(sslth::files::target::load(path, None).map_err(|e| e.to_string())?.0),
+        None => None,
     };
-    let (k, eps) = (a.k, a.eps);
+    let query = BoundsQuery {
+        k: a.k,
+        eps: a.eps,
+        n: a.n,
+        density: a.density,
+        c: a.c,
+        c_amp: a.c_amp,
+        d: a.d,
+        target: a.target,
+        widths: a.widths.as_ref().map(|w| w.widths.clone()),
+        gamma_prime: a.gamma_prime,
+        basis: a.basis.as_ref().map(|BasisChoice(b)| (b.clone(), a.spaces.unwrap_or(16), a.layers.unwrap_or(2))),
+        network: net.as_ref(),
+    };
+    let b = bounds(&query).map_err(crate::cli_error)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&b).expect("serialisable"));
+        return Ok(());
+    }
+    let (k, eps) = (b.k, b.eps);
     let mut rows: Vec<Vec<String>> = Vec::new();
-    let mut json = serde_json::json!({"k": k, "eps": eps, "n": n});
-    if let Some(n) = n {
-        let r = theory::rfss_ratio(k, n, eps);
+    if let (Some(n), Some(r)) = (b.n, b.ratio) {
         rows.push(vec![
             "log2(k/eps)/H2(k/n) at n".into(),
             format!("{r:.3}"),
             format!("n = {n}, k/n = {:.4}", k as f64 / n as f64),
         ]);
-        json["ratio"] = r.into();
     }
-    let t2 = theory::theorem2_n(k, eps, a.c);
-    rows.push(vec!["Theorem 2: n = c·log2(k/eps)/H2(k/n)".into(), t2.to_string(), format!("c = {}", a.c)]);
-    let c1 = theory::corollary1_n(k, eps, a.c_amp);
+    rows.push(vec!["Theorem 2: n = c·log2(k/eps)/H2(k/n)".into(), b.theorem2_n.to_string(), format!("c = {}", a.c)]);
     rows.push(vec![
         "Corollary 1: n = c_amp·log2²(k/eps)/H2(k/n)".into(),
-        c1.to_string(),
+        b.corollary1_n.to_string(),
         format!("c_amp = {}", a.c_amp),
     ]);
-    let (c2, valid) = theory::corollary2_n(k, eps, a.c_amp);
+    let holds = if b.corollary2_n.condition_holds { "holds" } else { "fails" };
     rows.push(vec![
         "Corollary 2: n = 2c_amp·log2²(1/eps)/H2(k/n)".into(),
-        c2.to_string(),
-        if valid { "its condition on k holds".into() } else { "its condition on k fails".into() },
+        b.corollary2_n.n.to_string(),
+        format!("its condition on k {holds}"),
     ]);
-    let t5 = theory::theorem5_n(k, eps, a.d);
-    rows.push(vec!["Theorem 5 (lower): n = (d²/2)·log2(k/eps)/H2(k/n)".into(), t5.to_string(), format!("d = {}", a.d)]);
-    json["theorem2_n"] = t2.into();
-    json["corollary1_n"] = c1.into();
-    json["corollary2_n"] = serde_json::json!({"n": c2, "condition_holds": valid});
-    json["theorem5_n"] = t5.into();
-    let mut fm = serde_json::Map::new();
+    rows.push(vec![
+        "Theorem 5 (lower): n = (d²/2)·log2(k/eps)/H2(k/n)".into(),
+        b.theorem5_n.to_string(),
+        format!("d = {}", a.d),
+    ]);
     for dist in Dist::ALL {
-        let law = SumLaw::new(dist, k);
-        let n1 = theory::first_moment_n(&law, a.target, eps);
-        let mut entry = serde_json::json!({"n_expectation_1": n1});
+        let m = &b.first_moment[dist.name()];
         let mut note = format!("z = {}", a.target);
-        if let Some(n) = n {
-            let e = theory::expected_good_subsets(&law, n, a.target, eps);
-            entry["expected_good_subsets"] = e.into();
+        if let (Some(n), Some(e)) = (b.n, m.expected_good_subsets) {
             note = format!("{note}; E[Y] = {e:.3e} at n = {n}");
         }
-        rows.push(vec![format!("first moment, {dist}: n with E[Y] = 1"), n1.to_string(), note]);
-        fm.insert(dist.name().into(), entry);
+        rows.push(vec![format!("first moment, {dist}: n with E[Y] = 1"), m.n_expectation_1.to_string(), note]);
     }
-    json["first_moment"] = fm.into();
-
-    let mut net_rows = Vec::new();
-    if let Some(w) = &a.widths {
-        theory::check_gamma("gamma_prime", a.gamma_prime).map_err(cli)?;
-        let sizes = theory::theorem3(&w.widths, eps, a.gamma_prime, a.c_amp);
-        let mt: f64 = w.widths.windows(2).map(|p| (p[0] * p[1]) as f64).sum();
-        let m: f64 = sizes.iter().map(|s| s.params).sum();
-        let kept: f64 = sizes.iter().map(|s| s.kept).sum();
-        for (i, s) in sizes.iter().enumerate() {
-            net_rows.push(vec![
-                i.to_string(),
-                format!("{}->{}", s.d_in, s.d_out),
-                format!("{:.1}", s.n),
-                format!("{:.1}", s.k),
-                format!("{:.0}", s.hidden),
-                format!("{:.3e}", s.params),
-                format!("{:.3e}", s.kept),
-            ]);
-        }
-        let rho = theory::width_ratio(&w.widths);
-        json["theorem3"] = serde_json::json!({
-            "gamma_prime": a.gamma_prime, "c_amp": a.c_amp,
-            "layers": sizes.iter().map(|s| serde_json::json!({"d_in": s.d_in, "d_out": s.d_out, "n": s.n, "k": s.k, "hidden": s.hidden, "params": s.params, "kept": s.kept})).collect::<Vec<_>>(),
-            "m": m, "m_t": mt, "overparameterisation": m / mt, "kept": kept, "kept_over_m": kept / m, "paper_density": rho * a.gamma_prime,
-        });
-        net_rows.push(vec![
-            "total".into(),
-            format!("m/m_t = {:.1}", m / mt),
-            "".into(),
-            "".into(),
-            "".into(),
-            format!("{m:.3e}"),
-            format!("{kept:.3e} ({:.3}% of m; paper's γ = ρ·γ′ = {:.3})", 100.0 * kept / m, rho * a.gamma_prime),
-        ]);
-    }
-    if let Some(BasisChoice(b)) = &a.basis {
-        theory::check_gamma("gamma_prime", a.gamma_prime).map_err(cli)?;
-        let (spaces, layers) = (a.spaces.unwrap_or(16), a.layers.unwrap_or(2));
-        if spaces == 0 || layers == 0 {
-            return Err("--spaces and --layers must be at least 1".into());
-        }
-        let n = theory::theorem4_n(layers, spaces, b.size(), b.norm(), a.gamma_prime, eps, a.c_amp);
+    if let Some(t) = &b.theorem4 {
         rows.push(vec![
             "Theorem 4: hidden width (stacked spaces)".into(),
-            format!("{n:.1}"),
+            format!("{:.1}", t.hidden_spaces),
             format!(
                 "{}: |B| = {}, |B|_op = {}; {} spaces, {} layers, gamma = {}",
-                b.name(),
-                b.size(),
-                b.norm(),
-                spaces,
-                layers,
-                a.gamma_prime
+                t.basis, t.basis_size, t.basis_norm, t.spaces, t.layers, t.gamma
             ),
         ]);
-        json["theorem4"] = serde_json::json!({"basis": b.name(), "basis_size": b.size(), "basis_norm": b.norm(),
-            "spaces": spaces, "layers": layers, "gamma": a.gamma_prime, "hidden_spaces": n});
-    }
-    let mut layer_rows = Vec::new();
-    if let Some(path) = &a.network {
-        theory::check_gamma("gamma_prime", a.gamma_prime).map_err(cli)?;
-        let (net, _) = sslth::files::target::load(path, None).map_err(|e| e.to_string())?;
-        let linear = net.structure()?.linear;
-        let mut per_layer = Vec::new();
-        for (i, l) in linear.iter().enumerate() {
-            let spaces = l.c_in.max(l.c_out);
-            let (size, norm) = (l.basis.size(), l.basis.norm());
-            let n = theory::theorem4_n(linear.len(), spaces, size, norm, a.gamma_prime, eps, a.c_amp);
-            layer_rows.push(vec![
-                i.to_string(),
-                l.basis.name(),
-                size.to_string(),
-                format!("{norm}"),
-                format!("{}->{}", l.c_in, l.c_out),
-                format!("{n:.1}"),
-            ]);
-            per_layer.push(serde_json::json!({"layer": i, "basis": l.basis.spec(), "basis_size": size,
-                "basis_norm": norm, "c_in": l.c_in, "c_out": l.c_out, "hidden_spaces": n}));
-        }
-        json["theorem4_layers"] = serde_json::json!(per_layer);
-    }
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&json).expect("serialisable"));
-        return Ok(());
     }
     println!("RFSS bounds for k = {k}, eps = {eps} (constants c, c_amp are not given by the paper: the experiments estimate them)");
     print!("{}", report::table(&["quantity", "n", "notes"], &rows));
-    if !net_rows.is_empty() {
+    if let Some(t) = &b.theorem3 {
+        let mut net_rows: Vec<Vec<String>> = t
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                vec![
+                    i.to_string(),
+                    format!("{}->{}", s.d_in, s.d_out),
+                    format!("{:.1}", s.n),
+                    format!("{:.1}", s.k),
+                    format!("{:.0}", s.hidden),
+                    format!("{:.3e}", s.params),
+                    format!("{:.3e}", s.kept),
+                ]
+            })
+            .collect();
+        net_rows.push(vec![
+            "total".into(),
+            format!("m/m_t = {:.1}", t.overparameterisation),
+            "".into(),
+            "".into(),
+            "".into(),
+            format!("{:.3e}", t.m),
+            format!("{:.3e} ({:.3}% of m; paper's γ = ρ·γ′ = {:.3})", t.kept, 100.0 * t.kept_over_m, t.paper_density),
+        ]);
         println!("\nTheorem 3, gamma' = {}, c_amp = {}:", a.gamma_prime, a.c_amp);
         print!(
             "{}",
             report::table(&["layer", "in->out", "n_i", "k_i", "hidden", "random params", "kept (at most)"], &net_rows)
         );
     }
-    if !layer_rows.is_empty() {
+    if let (Some(layers), Some(net)) = (&b.theorem4_layers, &net) {
+        let linear = net.structure()?.linear;
+        let rows: Vec<Vec<String>> = layers
+            .iter()
+            .zip(&linear)
+            .map(|(l, layer)| {
+                vec![
+                    l.layer.to_string(),
+                    layer.basis.name(),
+                    l.basis_size.to_string(),
+                    format!("{}", l.basis_norm),
+                    format!("{}->{}", l.c_in, l.c_out),
+                    format!("{:.1}", l.hidden_spaces),
+                ]
+            })
+            .collect();
         println!("\nTheorem 4 per layer of the target, gamma = {}, c_amp = {}:", a.gamma_prime, a.c_amp);
-        print!("{}", report::table(&["layer", "basis", "|B|", "|B|_op", "in->out", "hidden spaces"], &layer_rows));
+        print!("{}", report::table(&["layer", "basis", "|B|", "|B|_op", "in->out", "hidden spaces"], &rows));
     }
     Ok(())
 }

@@ -452,7 +452,7 @@ fn ticket_commands_refuse_bad_input_in_one_line() {
         (words(&format!("expand --input {t} -o {t}")), "must differ"),
         (words(&format!("predict --model {t} --input {} -o {}", p("junk.safetensors"), p("y"))), "not a .npy"),
         (words(&format!("predict --model {t} --input {} -o {}", p("x3.npy"), p("y"))), "has 3 values per row but"),
-        (words(&format!("predict --model {t} --input {} -o {}", p("int.npy"), p("y"))), "dtype <i8"),
+        (words(&format!("predict --model {t} --input {} -o {}", p("int.npy"), p("y"))), "dtype \"<i8\""),
         (words(&format!("predict --model {t} --input {} -o {}", p("missing.npy"), p("y"))), "cannot read"),
         (words(&format!("predict --model {t} --input {} -o {}", p("x3.npy"), p("x3.npy"))), "must differ"),
         (

@@ -220,7 +220,37 @@ fn theorem3<'py>(
     crate::to_py(py, &rfss::theory::theorem3(&widths, eps, gamma_prime, c_amp))
 }
 
+/// The paper's formulas at once (`sslth rfss bounds --json`): Theorem 2's,
+/// Corollaries 1 and 2's and Theorem 5's n for `k` and `eps`, the
+/// first-moment prediction per sample law (at `target`), and with `n` (or
+/// `density` k/n) the ratio log2(k/ε)/H2(k/n) and expected good subsets;
+/// with `widths`, Theorem 3 at `gamma_prime`; with `network` (a target),
+/// Theorem 4 for each of its layers. Returns `sslth.types.Bounds`.
+#[pyfunction]
+#[pyo3(signature = (k, eps, n=None, density=None, c=1.0, c_amp=1.0, d=1, target=0.0, widths=None, gamma_prime=0.25, network=None))]
+#[allow(clippy::too_many_arguments)]
+fn bounds<'py>(
+    py: Python<'py>,
+    k: usize,
+    eps: f64,
+    n: Option<usize>,
+    density: Option<f64>,
+    c: f64,
+    c_amp: f64,
+    d: usize,
+    target: f64,
+    widths: Option<Vec<usize>>,
+    gamma_prime: f64,
+    network: Option<PyRef<'py, crate::nets::Model>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    use sslth::experiments::bounds::{bounds, BoundsQuery};
+    let network = network.as_ref().map(|m| m.target("bounds")).transpose()?.map(|(net, _)| net);
+    let query = BoundsQuery { k, eps, n, density, c, c_amp, d, target, widths, gamma_prime, basis: None, network };
+    crate::to_py(py, &bounds(&query).map_err(crate::lib_error)?)
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(bounds, m)?)?;
     m.add_function(wrap_pyfunction!(rfss_solve, m)?)?;
     m.add_function(wrap_pyfunction!(rfss_solve_batch, m)?)?;
     m.add_function(wrap_pyfunction!(theorem2_n, m)?)?;

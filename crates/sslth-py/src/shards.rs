@@ -47,7 +47,7 @@ fn build_shard<'py>(
 ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyAny>)> {
     let (net, _) = target.target("build_shard")?;
     let cfg = build_config("build_shard", options)?;
-    let id = ShardId::parse(&format!("{}/{}", shard.0, shard.1)).map_err(value_error)?;
+    let id = ShardId::new(shard.0, shard.1).map_err(value_error)?;
     let (bytes, report) = crate::interruptible(py, |go_on| {
         build_shard_file(net, &cfg, id, read_all(&after)?, |_| {}, &|| go_on.load(Ordering::Relaxed))
     })?

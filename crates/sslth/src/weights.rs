@@ -38,6 +38,9 @@ impl WeightLaw {
         }
     }
 
+    /// The names of [`WeightLaw::ALL`].
+    pub const NAMES: [&'static str; 2] = ["uniform", "signed-constant"];
+
     /// The law of a name given by [`WeightLaw::name`].
     pub fn parse(name: &str) -> Result<WeightLaw, String> {
         WeightLaw::ALL
@@ -116,6 +119,15 @@ pub fn weights_at(seed: u64, layer: u64, indices: &[u64]) -> Vec<f64> {
         pos = i + 1;
     }
     out
+}
+
+impl std::str::FromStr for WeightLaw {
+    type Err = String;
+
+    /// See [`WeightLaw::parse`].
+    fn from_str(name: &str) -> Result<WeightLaw, String> {
+        WeightLaw::parse(name)
+    }
 }
 
 #[cfg(test)]

@@ -39,8 +39,13 @@ impl ShardId {
         let bad = || format!("a shard is I/N with 0 <= I < N (shard I of N, from 0), got {text:?}");
         let (i, n) = text.split_once('/').ok_or_else(bad)?;
         let (index, count) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+        ShardId::new(index, count).map_err(|_| bad())
+    }
+
+    /// Share `index` of `count`, if 0 ≤ index < count.
+    pub fn new(index: usize, count: usize) -> Result<ShardId, String> {
         if count == 0 || index >= count {
-            return Err(bad());
+            return Err(format!("a shard is (I, N) with 0 <= I < N (share I of N, from 0), got ({index}, {count})"));
         }
         Ok(ShardId { index, count })
     }

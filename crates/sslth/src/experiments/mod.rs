@@ -2,7 +2,7 @@
 //! build → certify → measure for one target ([`pipeline`]), a ticket
 //! measured against its target ([`eval`]), tickets across k
 //! ([`frontier`]), constructed against edge-popup tickets ([`compare`]),
-//! a certificate attacked ([`attack`]).
+//! a certificate attacked ([`attack`]), the paper's bounds ([`bounds`]).
 //!
 //! Invariant: nothing here prints, plots or writes CSV; the CLI and the
 //! Python package format the rows.
@@ -23,6 +23,7 @@ pub enum Progress<'a> {
     Note(&'a str),
 }
 pub mod attack;
+pub mod bounds;
 pub mod compare;
 pub mod demo;
 pub mod popup;

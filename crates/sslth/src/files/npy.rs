@@ -56,7 +56,7 @@ pub fn parse(bytes: &[u8], name: &str) -> Result<Matrix, String> {
             ))
         }
         other => {
-            return Err(format!("{name} has dtype {other}; expected little-endian float32 (<f4) or float64 (<f8)"))
+            return Err(format!("{name} has dtype {other:?}; expected little-endian float32 (<f4) or float64 (<f8)"))
         }
     };
     if header_value(header, "fortran_order") != Some("False") {
@@ -68,19 +68,19 @@ pub fn parse(bytes: &[u8], name: &str) -> Result<Matrix, String> {
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<usize>().map_err(|_| format!("{name}: bad shape {shape_text}")))
+        .map(|s| s.parse::<usize>().map_err(|_| format!("{name}: bad shape {shape_text:?}")))
         .collect::<Result<_, _>>()?;
     let (rows, inner) = match &dims[..] {
-        [] => return Err(format!("{name} has shape {shape_text}; expected [rows, …] or one row (1-D)")),
+        [] => return Err(format!("{name} has shape {shape_text:?}; expected [rows, …] or one row (1-D)")),
         [c] => (1, vec![*c]),
         [r, rest @ ..] if rest.len() <= 3 => (*r, rest.to_vec()),
-        _ => return Err(format!("{name} has shape {shape_text}; expected at most 4 dimensions")),
+        _ => return Err(format!("{name} has shape {shape_text:?}; expected at most 4 dimensions")),
     };
     let cols = inner.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or(format!("{name}: shape overflows"))?;
     let body = &bytes[start + hlen..];
     let need = rows.checked_mul(cols).and_then(|n| n.checked_mul(width)).ok_or(format!("{name}: shape overflows"))?;
     if body.len() != need {
-        return Err(format!("{name}: shape {shape_text} needs {need} bytes of data, the file has {}", body.len()));
+        return Err(format!("{name}: shape {shape_text:?} needs {need} bytes of data, the file has {}", body.len()));
     }
     let data: Vec<f32> = if width == 4 {
         body.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect()
@@ -179,7 +179,7 @@ mod tests {
         let mut ints = numpy_f64();
         let at = ints.windows(3).position(|w| w == b"<f8").unwrap();
         ints[at..at + 3].copy_from_slice(b"<i8");
-        assert!(parse(&ints, "x.npy").unwrap_err().contains("dtype <i8"));
+        assert!(parse(&ints, "x.npy").unwrap_err().contains("dtype \"<i8\""));
         let mut fortran = numpy_f64();
         let at = fortran.windows(5).position(|w| w == b"False").unwrap();
         fortran[at..at + 5].copy_from_slice(b"True ");

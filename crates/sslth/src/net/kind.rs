@@ -16,6 +16,22 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, in the order the tools list them.
+    pub const ALL: [Kind; 3] = [Kind::Mlp, Kind::Cnn, Kind::Deepsets];
+
+    /// The kind's name on the command line and in reports: `mlp`, `cnn`
+    /// or `deepsets`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Mlp => "mlp",
+            Kind::Cnn => "cnn",
+            Kind::Deepsets => "deepsets",
+        }
+    }
+
+    /// The names of [`Kind::ALL`].
+    pub const NAMES: [&'static str; 3] = ["mlp", "cnn", "deepsets"];
+
     /// The kind of a network's first layer's basis.
     pub fn of(net: &Network) -> Kind {
         match net.layers.first() {
@@ -26,5 +42,17 @@ impl Kind {
             },
             _ => Kind::Mlp,
         }
+    }
+}
+
+impl std::str::FromStr for Kind {
+    type Err = String;
+
+    /// The kind named by [`Kind::name`]; any other name is refused.
+    fn from_str(name: &str) -> Result<Kind, String> {
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.name() == name)
+            .ok_or_else(|| format!("a model kind is mlp, cnn or deepsets, not {name:?}"))
     }
 }
