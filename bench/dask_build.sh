@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 20: a sharded build on a Dask LocalCluster (2 worker processes, one
+# A sharded build on a Dask LocalCluster (2 worker processes, one
 # thread each) against the one-machine build of the same target, both from
 # Python, and the CLI's shards and merge, with the byte-identity of all
 # three files. Makes its own venv (bench/.venv-dask: numpy, distributed,

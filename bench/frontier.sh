@@ -21,7 +21,7 @@ scan="--inputs signed,nonneg --weight-eps 0.01,0.02 --ks 2,3,4,6,8,16 --ns 10,16
 $sslth frontier --target $digits $scan --out docs/results/frontier/digits
 $sslth frontier --target $fashion $scan --out docs/results/frontier/fashion
 {
-  echo "# The sparsity frontier (issues 9 and 19)"
+  echo "# The sparsity frontier"
   echo
   echo "Regenerate with \`bash bench/frontier.sh\` (seed 0). For each input assumption (signed inputs, the"
   echo "general case; or \`--nonneg-input\`, pixels, which drops the first layer's N side and certifies x ≥ 0"

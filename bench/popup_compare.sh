@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issues 10 and 19: docs/results/popup-vs-construction.md, from `sslth
+# docs/results/popup-vs-construction.md, from `sslth
 # compare` on the digits (64-32-10 target) and on Fashion-MNIST
 # (784-300-100-10 target, edge-popup's fully connected shape): at each
 # density, constructed tickets and edge-popup in networks of the target's
@@ -17,7 +17,7 @@ $sslth compare --data digits --arch 64-32-10 --target-epochs 50 --popup-epochs 3
 $sslth compare --data fashion-mnist --arch 784-300-100-10 --target-epochs 10 --densities 0.5,0.1,0.05,0.01 \
   --widths 1,2 --popup-epochs 3 --tune-epochs 1 --out $res/fashion
 {
-  echo "# Edge-popup beside construction (issues 10 and 19)"
+  echo "# Edge-popup beside construction"
   echo
   echo "Regenerate with \`bash bench/popup_compare.sh\` (\`sslth compare\`, seeds 0, 1, 2, 2 threads). On each data"
   echo "set a target MLP with biases is trained once (Adam, as \`sslth train\`, seed 0); at each density (the"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 10, item 3: one edge-popup training epoch against one ordinary
+# One edge-popup training epoch against one ordinary
 # training epoch of the same network, FC 784-300-100-10 on Fashion-MNIST
 # (60,000 training images), batches of 128, 2 threads, alternated in one
 # run, five times each:

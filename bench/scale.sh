@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 20: how the build's cost grows with the target's size. For each
+# How the build's cost grows with the target's size. For each
 # architecture (default: about 10⁶ and 10⁷ weights; add 1000-10000-10000-10
 # for 10⁸), a synthetic Kaiming-normal target (crates/sslth/examples/
 # synthetic_target.rs, seed 0, no data) and its compact ticket,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 9's bar command on the Fashion-MNIST 784-500-10 target of
+# The sparsest-ticket command on the Fashion-MNIST 784-500-10 target of
 # bench/fashion_tickets.sh (trained there once if missing):
 #   sslth build --target T --data fashion-mnist --weight-eps 0.01 --k 4
 #               --nonneg-input --compact --json

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 20, item 5: where the everyday build's time goes, on 1 and 2
+# Where the everyday build's time goes, on 1 and 2
 # threads. `sslth build --target fashion-784-500-10 --data fashion-mnist
 # --density 0.1 --weight-eps 0.01` (the Fashion-MNIST target of
 # bench/fashion_tickets.sh, measured on the 10,000 test images), RUNS times

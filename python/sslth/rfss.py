@@ -33,7 +33,10 @@ class Answer(NamedTuple):
 
 class Batch(NamedTuple):
     """Many solves: status codes (1 found, 0 none, -1 unknown), subsets
-    ``[m, k]`` (-1 where none is returned), sums, gaps, optimal."""
+    ``[m, k]``, sums, gaps, optimal. A ``none`` row holds the closest
+    k-subset (its gap above ``eps``; ``optimal`` says it is proved
+    closest). ``solve_batch`` runs with no budget, so every row gets one;
+    -1 would mark a row whose solve returned no subset."""
     status: np.ndarray
     subsets: np.ndarray
     sums: np.ndarray

@@ -72,5 +72,10 @@ pub fn check_output(path: &std::path::Path, force: bool) -> Result<(), String> {
     if !dir.is_dir() {
         return Err(format!("cannot write {}: no folder {}", path.display(), dir.display()));
     }
+    // A folder that takes no new file (read-only, /proc) is refused before
+    // the work, not after it: a probe file is made and removed.
+    let probe = dir.join(format!(".sslth-write-check-{}", std::process::id()));
+    std::fs::File::create(&probe).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let _ = std::fs::remove_file(&probe);
     Ok(())
 }

@@ -12,7 +12,8 @@ use std::path::PathBuf;
 #[derive(Args, Debug)]
 #[command(allow_negative_numbers = true, group(clap::ArgGroup::new("tolerance").required(true).args(["eps", "weight_eps"])))]
 pub struct BuildArgs {
-    /// The target: an MLP in safetensors, PyTorch nn.Sequential layout.
+    /// The target: a safetensors file sslth wrote (train, from_torch) with
+    /// its architecture, or a PyTorch nn.Sequential MLP state_dict.
     #[arg(long)]
     pub target: PathBuf,
     /// Density: kept edges / all edges of the random network, in (0, 1]:

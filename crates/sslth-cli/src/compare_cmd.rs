@@ -97,30 +97,7 @@ pub fn run(a: &CompareArgs) -> Result<(), String> {
 }
 
 fn write_outputs(a: &CompareArgs, data: &str, rows: &[CompareRow]) -> Result<(), String> {
-    let num = |v: f64| if v.is_nan() { String::new() } else { format!("{v}") };
-    let mut csv = String::from(
-        "method,law,asked_density,density,random_edges,kept_edges,kept_per_target_weight,runs,test_accuracy,accuracy_sd,accuracy_min,accuracy_max,seconds,compact_bytes,note\n",
-    );
-    for r in rows {
-        csv += &format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},\"{}\"\n",
-            r.method,
-            r.law.as_deref().unwrap_or(""),
-            r.asked_density.map_or(String::new(), num),
-            num(r.density),
-            r.random_edges,
-            r.kept_edges,
-            num(r.kept_per_target_weight),
-            r.runs,
-            num(r.test_accuracy),
-            num(r.accuracy_sd),
-            num(r.accuracy_min),
-            num(r.accuracy_max),
-            num(r.seconds),
-            r.compact_bytes.map_or(String::new(), |b| b.to_string()),
-            r.note.replace('"', "'")
-        );
-    }
+    let csv = crate::report::csv(rows)?;
     let head = [
         "method",
         "law",

@@ -54,6 +54,59 @@ pub struct FrontierArgs {
     pub out: PathBuf,
 }
 
+/// A row of frontier.csv: the library's row with its input assumption
+/// named and its n per layer joined by spaces (a CSV field holds no list).
+#[derive(serde::Serialize)]
+struct CsvRow {
+    inputs: &'static str,
+    weight_eps: f64,
+    k: usize,
+    n: String,
+    sized: bool,
+    density: f64,
+    kept_per_weight: f64,
+    random_per_weight: f64,
+    block_random_per_weight: f64,
+    misses: u64,
+    instances: u64,
+    compact_bits_per_weight: f64,
+    theorem5_floor_bits: f64,
+    ticket_accuracy: f64,
+    target_accuracy: f64,
+    agreement: f64,
+    max_error: f64,
+    certified: f64,
+    build_seconds: f64,
+    on_front: bool,
+}
+
+impl CsvRow {
+    fn of(r: &FrontierRow) -> CsvRow {
+        CsvRow {
+            inputs: if r.nonneg_input { "nonneg" } else { "signed" },
+            weight_eps: r.weight_eps,
+            k: r.k,
+            n: r.n.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(" "),
+            sized: r.sized,
+            density: r.density,
+            kept_per_weight: r.kept_per_weight,
+            random_per_weight: r.random_per_weight,
+            block_random_per_weight: r.block_random_per_weight,
+            misses: r.misses,
+            instances: r.instances,
+            compact_bits_per_weight: r.compact_bits_per_weight,
+            theorem5_floor_bits: r.theorem5_floor_bits,
+            ticket_accuracy: r.ticket_accuracy,
+            target_accuracy: r.target_accuracy,
+            agreement: r.agreement,
+            max_error: r.max_error,
+            certified: r.certified,
+            build_seconds: r.build_seconds,
+            on_front: r.on_front,
+        }
+    }
+}
+
 /// Runs `sslth frontier`.
 pub fn run(a: &FrontierArgs) -> Result<(), String> {
     let modes = FrontierConfig::input_assumptions(&a.inputs).map_err(crate::cli_error)?;
@@ -76,32 +129,10 @@ pub fn run(a: &FrontierArgs) -> Result<(), String> {
     pb.finish_and_clear();
     let (rows, weights) = (&f.rows, f.target_weights as f64);
     let inputs = |r: &FrontierRow| if r.nonneg_input { "nonneg" } else { "signed" };
-    let mut csv = String::from("inputs,weight_eps,k,n,sized,density,kept_per_weight,random_per_weight,block_random_per_weight,misses,instances,compact_bits_per_weight,theorem5_floor_bits,ticket_accuracy,target_accuracy,agreement,max_error,certified,build_seconds,on_front\n");
+    let csv = crate::report::csv(&rows.iter().map(CsvRow::of).collect::<Vec<_>>())?;
     let mut table = Vec::new();
     for r in rows {
         let ns = r.n.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(" ");
-        csv += &format!(
-            "{},{},{},{ns},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-            inputs(r),
-            r.weight_eps,
-            r.k,
-            r.sized,
-            r.density,
-            r.kept_per_weight,
-            r.random_per_weight,
-            r.block_random_per_weight,
-            r.misses,
-            r.instances,
-            r.compact_bits_per_weight,
-            r.theorem5_floor_bits,
-            r.ticket_accuracy,
-            r.target_accuracy,
-            r.agreement,
-            r.max_error,
-            r.certified,
-            r.build_seconds,
-            r.on_front
-        );
         table.push(vec![
             inputs(r).to_string(),
             r.weight_eps.to_string(),

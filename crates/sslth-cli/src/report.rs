@@ -57,6 +57,18 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// `rows` as CSV text: a header of their field names, then one record per
+/// row from its `Serialize` (the csv crate quotes and escapes; `None` is
+/// an empty field).
+pub fn csv<T: serde::Serialize>(rows: &[T]) -> Result<String, String> {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.serialize(r).map_err(|e| format!("cannot write a CSV row: {e}"))?;
+    }
+    let bytes = w.into_inner().map_err(|e| format!("cannot write CSV: {e}"))?;
+    String::from_utf8(bytes).map_err(|e| format!("CSV is not UTF-8: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +86,21 @@ mod tests {
         assert_eq!(median(&[3, 1, 2]), Some(2));
         assert_eq!(median::<u32>(&[]), None);
         assert_eq!(table(&["a", "bb"], &[vec!["100".into(), "1".into()]]), "a    bb\n100   1\n");
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_quoting_and_reads_back() {
+        #[derive(serde::Serialize)]
+        struct Row {
+            method: &'static str,
+            seconds: Option<f64>,
+            note: &'static str,
+        }
+        let rows = [Row { method: "popup", seconds: None, note: "64-16-10; lr 0.1, \"tuned\"" }];
+        let text = csv(&rows).unwrap();
+        assert_eq!(text, "method,seconds,note\npopup,,\"64-16-10; lr 0.1, \"\"tuned\"\"\"\n");
+        let mut reader = ::csv::Reader::from_reader(text.as_bytes());
+        let record = reader.records().next().unwrap().unwrap();
+        assert_eq!(&record[2], "64-16-10; lr 0.1, \"tuned\"");
     }
 }

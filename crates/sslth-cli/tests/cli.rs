@@ -459,7 +459,13 @@ fn ticket_commands_refuse_bad_input_in_one_line() {
             words(&format!("predict --model {} --input {} -o {}", p("junk.safetensors"), p("x3.npy"), p("y"))),
             "not a valid",
         ),
+        (words(&format!("predict --model {} --input {} -o {}", p("x3.npy"), p("x3.npy"), p("y"))), "is a .npy array"),
+        (words(&format!("eval --model {}", p("cut.safetensors"))), "looks truncated"),
+        // A folder that takes no file is refused before the build, not after.
+        (words(&format!("build --target {t} --weight-eps 0.01 -o /proc/ticket.safetensors")), "cannot write /proc"),
     ];
+    let whole = std::fs::read(&t).unwrap();
+    std::fs::write(p("cut.safetensors"), &whole[..whole.len() / 2]).unwrap();
     let x3 = sslth::files::npy::Matrix { rows: 2, cols: 3, data: vec![0.0; 6], inner: vec![3] };
     std::fs::write(p("x3.npy"), sslth::files::npy::to_bytes(&x3)).unwrap();
     // The same header with dtype int64 (same length), then 2·3·8 bytes.

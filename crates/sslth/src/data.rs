@@ -220,6 +220,14 @@ pub fn load_test(name: &str) -> Result<Dataset, DataError> {
 /// set `given`, else the one the target records (`recorded`); `none`
 /// (given or recorded) or neither: not measured. Both faces resolve their
 /// `data` option here.
+///
+/// ```
+/// use sslth::data::measured_on;
+///
+/// let (name, test) = measured_on(None, Some("digits")).unwrap().unwrap();
+/// assert_eq!((name.as_str(), test.len() > 0), ("digits", true));
+/// assert!(measured_on(Some("none"), Some("digits")).unwrap().is_none());
+/// ```
 pub fn measured_on(given: Option<&str>, recorded: Option<&str>) -> Result<Option<(String, Dataset)>, DataError> {
     match given.or(recorded).filter(|d| *d != "none") {
         Some(name) => Ok(Some((name.to_string(), load_test(name)?))),

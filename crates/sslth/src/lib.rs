@@ -50,17 +50,9 @@
 //! # let target = Network::mlp(&[layer(6, 5), layer(5, 3)]);
 //! use sslth::construction::{build, plan, BuildConfig, Tolerance};
 //!
-//! let cfg = BuildConfig {
-//!     seed: 1,
-//!     density: 1.0,
-//!     tolerance: Tolerance::Weight(0.01),
-//!     n_k: None,
-//!     k: Some(4), // n by the measured miss-rate rule
-//!     nonneg_input: false,
-//!     scale: None,
-//!     accept_over_eps: false,
-//!     accept_misses: false,
-//! };
+//! // k = 4 kept edges per instance, n by the measured miss-rate rule;
+//! // every other option as `sslth build` defaults it.
+//! let cfg = BuildConfig { seed: 1, density: 1.0, k: Some(4), tolerance: Tolerance::Weight(0.01), ..BuildConfig::default() };
 //! let plans = plan(&target, &cfg).unwrap();
 //! let ticket = build(&target, &plans, cfg.seed, cfg.nonneg_input, &|| true).unwrap();
 //! let certificate = ticket.certificate(&target).unwrap();
@@ -88,9 +80,7 @@
 //! #     bias: Some(vec![0.05; d_out]),
 //! # };
 //! # let target = Network::mlp(&[layer(6, 5), layer(5, 3)]);
-//! # let cfg = BuildConfig { seed: 1, density: 1.0, tolerance: Tolerance::Weight(0.01), n_k: None,
-//! #     k: Some(4), nonneg_input: false, scale: None, accept_over_eps: false,
-//! #     accept_misses: false };
+//! # let cfg = BuildConfig { seed: 1, density: 1.0, k: Some(4), ..BuildConfig::default() };
 //! # let ticket = build(&target, &plan(&target, &cfg).unwrap(), 1, false, &|| true).unwrap();
 //! # let certificate = ticket.certificate(&target).unwrap();
 //! use sslth::files::{full_bytes, read_ticket, verify, write_atomic, Runnable};
@@ -130,7 +120,7 @@
 //! [`net`] (networks and bases) ← [`ticket`] (runnable tickets, metadata,
 //! regeneration) ← [`construction`] (sizing, engine, certificate) ←
 //! [`files`] ← [`learn`] (training, edge-popup) ← [`experiments`]; [`data`],
-//! [`weights`] and [`linalg`] are leaves. Nothing here prints, plots or
+//! [`weights`], [`linalg`] and the AVX2 dispatch (`simd`) are leaves. Nothing here prints, plots or
 //! writes CSV (ARCHITECTURE.md).
 
 pub mod construction;
@@ -141,6 +131,7 @@ pub mod files;
 pub mod learn;
 pub mod linalg;
 pub mod net;
+mod simd;
 pub mod ticket;
 pub mod weights;
 

@@ -70,23 +70,53 @@ pub(super) fn pair_spec(p: &LayerPlan, i: usize, seed: u64) -> PairSpec<'_> {
     }
 }
 
-/// The repair of [`build`]: the pair built at the planned n, or, if it
-/// missed and the plan allows it, the first rebuild with n raised by a
-/// quarter that misses nothing (or the last one tried). An attempt that
-/// one miss would send to the next n stops at its first missed row: what
-/// it would have built is never used.
+/// The repair of [`build`] (see [`repair_sequence`]), building each
+/// attempt whole.
 fn repaired(mut spec: PairSpec<'_>, p: &LayerPlan, progress: &(dyn Fn() -> bool + Sync)) -> Option<Pair> {
-    let mut attempt = 0;
-    loop {
-        let doomed = !is_final(p, attempt, spec.size.n, 1);
-        if let Some(pair) = build_unless_missed(&spec, doomed, progress)? {
-            if is_final(p, attempt, spec.size.n, pair.misses) {
-                return Some(pair);
-            }
+    let built = repair_sequence(p, |n, _, doomed| {
+        spec.size.n = n;
+        Ok::<_, ()>(match build_unless_missed(&spec, doomed, progress) {
+            None => Step::Interrupted,
+            Some(None) => Step::Missed,
+            Some(Some(pair)) => Step::Built(pair.misses, pair),
+        })
+    });
+    built.expect("building whole never errs")
+}
+
+/// What one attempt of a pair's repair sequence gave.
+pub(super) enum Step<T> {
+    /// The pair at this n, with its missed instances.
+    Built(u64, T),
+    /// Stopped at a miss (only when told the attempt was doomed).
+    Missed,
+    /// Stopped by `progress`.
+    Interrupted,
+}
+
+/// One pair's repair sequence, walked alike by every way of building it
+/// (whole, streamed, from shards): the pair at the plan's n, or, if it
+/// missed and the plan allows it, the first rebuild with n raised by a
+/// quarter ([`next_n`]) that misses nothing (or the last one tried, see
+/// [`is_final`]). `attempt(n, i, doomed)` builds attempt i at sample
+/// count n; `doomed` says that one miss would send the sequence to
+/// the next n, so the attempt may stop at its first missed row
+/// ([`Step::Missed`]): what it would have built is never used. `Ok(None)`:
+/// interrupted.
+pub(super) fn repair_sequence<T, E>(
+    p: &LayerPlan,
+    mut attempt: impl FnMut(usize, usize, bool) -> Result<Step<T>, E>,
+) -> Result<Option<T>, E> {
+    let mut n = p.size.n;
+    for i in 0.. {
+        let doomed = !is_final(p, i, n, 1);
+        match attempt(n, i, doomed)? {
+            Step::Interrupted => return Ok(None),
+            Step::Built(misses, pair) if is_final(p, i, n, misses) => return Ok(Some(pair)),
+            Step::Built(..) | Step::Missed => n = next_n(n),
         }
-        attempt += 1;
-        spec.size.n = next_n(spec.size.n);
     }
+    unreachable!("is_final ends every sequence by attempt REPAIRS")
 }
 
 /// The pair of `spec` ([`build_pair`]), or, with `stop_on_miss`, `None` as
@@ -119,7 +149,7 @@ pub(super) const ROWS_PER_CHECK: usize = 32;
 
 /// Whether a pair built at repair attempt `attempt` (0: the plan's n) with
 /// `n` and `misses` is the ticket's, or is built again with [`next_n`].
-pub(super) fn is_final(p: &LayerPlan, attempt: usize, n: usize, misses: u64) -> bool {
+fn is_final(p: &LayerPlan, attempt: usize, n: usize, misses: u64) -> bool {
     misses == 0 || !p.repair || n >= MAX_N || attempt >= REPAIRS
 }
 

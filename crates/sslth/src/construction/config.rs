@@ -108,7 +108,16 @@ pub struct BuildOptions {
 impl BuildOptions {
     /// The configuration, or which options do not go together (one
     /// tolerance of `eps` and `weight_eps`; `k` or `density`; `n` only
-    /// with `k`). Ranges are checked by [`plan`].
+    /// with `k`). Ranges are checked by [`plan`](super::plan).
+    ///
+    /// ```
+    /// use sslth::construction::{BuildOptions, Tolerance};
+    ///
+    /// let cfg = BuildOptions { k: Some(4), weight_eps: Some(0.01), ..BuildOptions::default() }.config().unwrap();
+    /// assert_eq!((cfg.k, cfg.tolerance), (Some(4), Tolerance::Weight(0.01)));
+    /// let both = BuildOptions { k: Some(4), density: Some(0.1), weight_eps: Some(0.01), ..BuildOptions::default() };
+    /// assert_eq!(both.config().unwrap_err().to_string(), "give k or density, not both");
+    /// ```
     pub fn config(&self) -> Result<BuildConfig> {
         let tolerance = match (self.eps, self.weight_eps) {
             (Some(_), Some(_)) => return Err(Error::Argument("give `eps` or `weight_eps`, not both".into())),

@@ -17,7 +17,7 @@
 //! still missing itself, so one round is enough for a correct ticket and
 //! more rounds only move the repair work off the merging machine.
 
-use super::build::{is_final, next_n, pair_spec, Ticket};
+use super::build::{pair_spec, repair_sequence, Step, Ticket};
 use super::engine::{assemble, build_pair, build_rows, pair_blocks, RowResult};
 use super::sizing::LayerPlan;
 use crate::net::Network;
@@ -35,6 +35,13 @@ pub struct ShardId {
 
 impl ShardId {
     /// Parses `I/N` (0 ≤ I < N), as `sslth build --shard` takes it.
+    ///
+    /// ```
+    /// use sslth::construction::ShardId;
+    ///
+    /// assert_eq!(ShardId::parse("1/3"), ShardId::new(1, 3));
+    /// assert!(ShardId::parse("3/3").is_err() && ShardId::new(0, 0).is_err());
+    /// ```
     pub fn parse(text: &str) -> Result<ShardId, String> {
         let bad = || format!("a shard is I/N with 0 <= I < N (shard I of N, from 0), got {text:?}");
         let (i, n) = text.split_once('/').ok_or_else(bad)?;
@@ -174,24 +181,24 @@ impl Shelf {
 }
 
 /// The attempts still to build after `parts`: for each pair, the first
-/// attempt of its repair sequence (the plan's n, then each [`next_n`] while
+/// attempt of its repair sequence (the plan's n, then each larger n while
 /// the last one missed and the plan allows repair) that no shard built.
 /// With no parts, every pair at the plan's n: the first round.
 pub fn pending(plans: &[LayerPlan], parts: Vec<ShardPart>) -> Result<Vec<Attempt>, String> {
     let shelf = Shelf::new(parts, plans)?;
     let mut todo = Vec::new();
     for (i, p) in plans.iter().enumerate() {
-        let mut a = Attempt { pair: i, n: p.size.n };
-        for attempt in 0.. {
-            if !shelf.has(a) {
-                todo.push(a);
-                break;
-            }
-            if is_final(p, attempt, a.n, shelf.misses(a, p.target.rows())?) {
-                break;
-            }
-            a.n = next_n(a.n);
-        }
+        // The sequence as the build walks it, each attempt's misses read
+        // from the shelf; the first attempt not on it (counted as missing
+        // nothing, to end the walk there) is the one still to build.
+        let next = repair_sequence(p, |n, _, _| {
+            let a = Attempt { pair: i, n };
+            Ok::<_, String>(match shelf.has(a) {
+                true => Step::Built(shelf.misses(a, p.target.rows())?, None),
+                false => Step::Built(0, Some(a)),
+            })
+        })?;
+        todo.extend(next.flatten());
     }
     Ok(todo)
 }
@@ -214,26 +221,23 @@ pub fn merge(
     let mut pairs = Vec::new();
     for (i, p) in plans.iter().enumerate() {
         let mut spec = pair_spec(p, i, seed);
-        let mut attempt = 0;
-        let pair = loop {
-            let a = Attempt { pair: i, n: spec.size.n };
+        let pair = repair_sequence(p, |n, attempt, _| {
+            spec.size.n = n;
+            let a = Attempt { pair: i, n };
             let pair = if shelf.has(a) {
                 shelf.misses(a, p.target.rows())?;
                 assemble(&spec, &pair_blocks(&spec), shelf.take(a))
             } else if attempt == 0 {
-                return Err(format!("no shard holds pair {i} at the plan's n = {}: a shard is missing", a.n));
+                return Err(format!("no shard holds pair {i} at the plan's n = {n}: a shard is missing"));
             } else {
                 match build_pair(&spec, progress) {
                     Some(pair) => pair,
-                    None => return Ok(None),
+                    None => return Ok(Step::Interrupted),
                 }
             };
-            if is_final(p, attempt, spec.size.n, pair.misses) {
-                break pair;
-            }
-            attempt += 1;
-            spec.size.n = next_n(spec.size.n);
-        };
+            Ok(Step::Built(pair.misses, pair))
+        })?;
+        let Some(pair) = pair else { return Ok(None) };
         pairs.push(pair);
     }
     Ok(Some(Ticket::of_pairs(net, seed, nonneg_input, pairs)))

@@ -9,7 +9,7 @@
 //! file written from it is the one [`super::build`]'s ticket gives, byte
 //! for byte (tested).
 
-use super::build::{is_final, next_n, pair_spec, ticket_meta, REPAIRS, ROWS_PER_CHECK};
+use super::build::{next_n, pair_spec, repair_sequence, ticket_meta, Step, REPAIRS, ROWS_PER_CHECK};
 use super::certificate::{certify_layer, finish_certificate, target_norm, Certificate, LayerCertificate};
 use super::engine::{block_edges, build_rows, pair_blocks, random_edges, PairSize, PairSpec, RowResult};
 use super::sizing::LayerPlan;
@@ -132,52 +132,41 @@ pub fn build_streamed(
     let mut certify_time = Duration::ZERO;
     for (i, p) in plans.iter().enumerate() {
         let mut spec = pair_spec(p, i, seed);
-        let mut attempt = 0;
         // ‖C‖ first, while no error matrix is held.
         let t = Instant::now();
         let layer = p.target_layer();
         let norm = target_norm(&layer);
         certify_time += t.elapsed();
-        let pair = loop {
-            // As in `build`: an attempt that one miss sends to the next n
-            // stops at its first missed block of rows.
-            let doomed = !is_final(p, attempt, spec.size.n, 1);
-            match stream_attempt(&spec, doomed, progress)? {
-                Attempt::Interrupted => return Ok(None),
-                Attempt::Done(rows) => {
-                    let t = Instant::now();
-                    let certificate = certify_layer(&layer, || norm, rows.e_pos, rows.e_neg);
-                    certify_time += t.elapsed();
-                    break StreamedPair {
-                        size: spec.size,
-                        basis: p.target.basis,
-                        a_size: p.target.a_size,
-                        d_out: p.target.d_out,
-                        d_in: p.target.d_in,
-                        choices: rows.choices,
-                        instances: rows.instances,
-                        misses: rows.misses,
-                        max_weight_error: rows.max_err,
-                        certificate,
-                    };
-                }
-                Attempt::Missed => {}
-            }
-            attempt += 1;
-            spec.size.n = next_n(spec.size.n);
-        };
-        pairs.push(pair);
+        // As in `build`: an attempt that one miss sends to the next n stops
+        // at its first missed block of rows.
+        let streamed = repair_sequence(p, |n, _, doomed| {
+            spec.size.n = n;
+            stream_attempt(&spec, doomed, progress).map(|step| match step {
+                Step::Built(misses, rows) => Step::Built(misses, (spec.size, rows)),
+                Step::Missed => Step::Missed,
+                Step::Interrupted => Step::Interrupted,
+            })
+        })?;
+        let Some((size, rows)) = streamed else { return Ok(None) };
+        let t = Instant::now();
+        let certificate = certify_layer(&layer, || norm, rows.e_pos, rows.e_neg);
+        certify_time += t.elapsed();
+        pairs.push(StreamedPair {
+            size,
+            basis: p.target.basis,
+            a_size: p.target.a_size,
+            d_out: p.target.d_out,
+            d_in: p.target.d_in,
+            choices: rows.choices,
+            instances: rows.instances,
+            misses: rows.misses,
+            max_weight_error: rows.max_err,
+            certificate,
+        });
     }
     let layers = pairs.iter().map(|p| p.certificate.clone()).collect();
     let certificate = finish_certificate(net, nonneg_input, layers);
     Ok(Some(StreamedTicket { seed, nonneg_input, pairs, certificate, certify_time }))
-}
-
-/// One attempt at a pair: finished, stopped at a miss, or interrupted.
-enum Attempt {
-    Done(Reduced),
-    Missed,
-    Interrupted,
 }
 
 /// A pair's rows reduced to what the ticket needs.
@@ -197,7 +186,7 @@ fn stream_attempt(
     spec: &PairSpec<'_>,
     stop_on_miss: bool,
     progress: &(dyn Fn() -> bool + Sync),
-) -> Result<Attempt, String> {
+) -> Result<Step<Reduced>, String> {
     let c = spec.target;
     let k = spec.size.k;
     let two_n = 2 * spec.size.n;
@@ -243,7 +232,7 @@ fn stream_attempt(
     for start in (0..rows).step_by(chunk) {
         let end = (start + chunk).min(rows);
         let Some(part) = build_rows(spec, &blocks, start..end, progress) else {
-            return Ok(Attempt::Interrupted);
+            return Ok(Step::Interrupted);
         };
         let codes: Vec<BitWriter> =
             part.par_iter().map(|row| code_row(row, &place, &widths, &spec.nonneg, two_n, &binomials)).collect();
@@ -266,12 +255,12 @@ fn stream_attempt(
             out.max_err = out.max_err.max(row.max_err);
         }
         if stop_on_miss && out.misses > 0 {
-            return Ok(Attempt::Missed);
+            return Ok(Step::Missed);
         }
     }
     out.choices.row_starts.push(stream.bits());
     out.choices.ranks = stream.finish();
-    Ok(Attempt::Done(out))
+    Ok(Step::Built(out.misses, out))
 }
 
 /// The `subset-ranks` codes of one row (docs/FORMAT.md): per input channel

@@ -156,6 +156,17 @@ pub struct Bounds {
 
 /// Computes what `q` asks, or refuses arguments outside the formulas'
 /// domain in one line.
+///
+/// ```
+/// use sslth::experiments::bounds::{bounds, BoundsQuery};
+///
+/// let q = BoundsQuery { k: 4, eps: 0.01, n: Some(40), c: 1.0, c_amp: 1.0, d: 1, ..BoundsQuery::default() };
+/// let b = bounds(&q).unwrap();
+/// assert_eq!(b.theorem2_n, rfss::theory::theorem2_n(4, 0.01, 1.0));
+/// assert!(b.theorem5_n <= b.theorem2_n); // the lower bound is below the upper
+/// let zero = BoundsQuery { eps: 0.0, ..q };
+/// assert_eq!(bounds(&zero).unwrap_err().to_string(), "eps must be in (0, 1), got 0");
+/// ```
 pub fn bounds(q: &BoundsQuery<'_>) -> Result<Bounds> {
     let arg = |m: String| Error::Argument(m);
     theory::check_args(q.k, q.eps, &[("c", q.c), ("c_amp", q.c_amp), ("d", q.d as f64)]).map_err(arg)?;

@@ -61,6 +61,29 @@ pub struct Built {
 ///
 /// With [`Tolerance::Network`]`(ε)`, a certificate above ε is an error
 /// (nothing is returned to write) unless the configuration accepts it.
+///
+/// The whole job on the embedded digits, as `sslth build` runs it:
+///
+/// ```
+/// use sslth::construction::BuildConfig;
+/// use sslth::experiments::pipeline::build_and_measure;
+/// use sslth::net::{LinearWeights, Network};
+///
+/// let layer = |d_in: usize, d_out: usize| LinearWeights {
+///     d_in,
+///     d_out,
+///     weight: (0..d_in * d_out).map(|i| ((i * 7 % 11) as f32 - 5.0) / 40.0).collect(),
+///     bias: None,
+/// };
+/// let target = Network::mlp(&[layer(64, 16), layer(16, 10)]);
+/// let test = sslth::data::load_test("digits").unwrap();
+/// let cfg = BuildConfig { k: Some(3), ..BuildConfig::default() };
+/// let built = build_and_measure(&target, &cfg, Some(&test), Some(1.0 / 128.0), |_| {}, &|| true).unwrap();
+/// let report = built.report(&target, Some("digits"), None);
+/// assert_eq!(report.rfss_misses, 0);
+/// assert!(report.comparison.unwrap().agreement > 0.9);
+/// assert!(report.tight_certificate.unwrap().bound <= report.certificate.bound);
+/// ```
 pub fn build_and_measure(
     net: &Network,
     cfg: &BuildConfig,

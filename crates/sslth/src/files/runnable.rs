@@ -1,7 +1,7 @@
 //! A target or a ticket, whichever a file holds: what `sslth eval` and
 //! `sslth predict` run.
 
-use super::safetensors::ModelError;
+use super::safetensors::{format_error, ModelError};
 use super::streams::CompactStreams;
 use super::target::TargetInfo;
 use super::ticket_read::{self, LoadedTicket};
@@ -57,8 +57,7 @@ impl Runnable {
     /// [`Runnable::load`] from a file's bytes, named `name` in errors (a
     /// compact ticket is read whole, its kept edges regenerated).
     pub fn from_bytes(bytes: &[u8], name: &str) -> Result<Runnable, ModelError> {
-        let (_, header) = safetensors::SafeTensors::read_metadata(bytes)
-            .map_err(|e| ModelError::Format(name.to_string(), e.to_string()))?;
+        let (_, header) = safetensors::SafeTensors::read_metadata(bytes).map_err(|e| format_error(bytes, name, e))?;
         let format = header.metadata().as_ref().and_then(|m| m.get("format").cloned()).unwrap_or_default();
         if format.starts_with("sslth-ticket") {
             Ok(Runnable::Ticket(Box::new(ticket_read::read_bytes(bytes, name)?)))

@@ -43,6 +43,27 @@ impl From<ModelError> for crate::Error {
     }
 }
 
+/// A file safetensors refused, said so a person knows what to do: a
+/// `.npy` array given where a model goes, a file cut short, or the
+/// reader's own reason.
+pub fn format_error(bytes: &[u8], name: &str, e: safetensors::SafeTensorError) -> ModelError {
+    use safetensors::SafeTensorError as E;
+    let why = if bytes.starts_with(b"\x93NUMPY") {
+        "it is a .npy array (inputs), and models are safetensors files".to_string()
+    } else {
+        match e {
+            E::MetadataIncompleteBuffer | E::InvalidHeaderLength => {
+                format!(
+                    "it looks truncated, ending before the data its header lists ({} bytes; cut short?)",
+                    bytes.len()
+                )
+            }
+            e => e.to_string(),
+        }
+    };
+    ModelError::Format(name.to_string(), why)
+}
+
 /// The values of a tensor as f32, from f32 or f64 data; other dtypes are
 /// refused.
 pub fn tensor_f32(name: &str, view: &safetensors::tensor::TensorView<'_>) -> Result<Vec<f32>, ModelError> {

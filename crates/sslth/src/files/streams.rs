@@ -441,7 +441,7 @@ impl CompactStreams {
             return Ok(None);
         }
         let bytes = read_safetensors(path)?;
-        let st = SafeTensors::deserialize(&bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
+        let st = SafeTensors::deserialize(&bytes).map_err(|e| super::safetensors::format_error(&bytes, &p, e))?;
         let mut pairs = Vec::new();
         for i in 0..meta.pairs.len() {
             // Random layer l is module 2l: A of pair i is 4i, B is 4i + 2.

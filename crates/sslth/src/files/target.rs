@@ -16,7 +16,7 @@
 //! - convolution or set tensors otherwise are refused, with one line that
 //!   names `sslth.from_torch`.
 
-use super::safetensors::{f32_bytes, read_safetensors, serialize_typed, tensor_f32, ModelError};
+use super::safetensors::{f32_bytes, format_error, read_safetensors, serialize_typed, tensor_f32, ModelError};
 use crate::data::InputShape;
 use crate::net::{Architecture, ConvWeights, Kind, LinearWeights, NamedTensor, Network, SetWeights};
 use safetensors::{Dtype, SafeTensors};
@@ -58,8 +58,8 @@ pub fn load(path: &Path, shape: Option<InputShape>) -> Result<(Network, TargetIn
 /// [`load`] from a file's bytes, named `p` in errors.
 pub fn load_bytes(bytes: &[u8], p: &str, shape: Option<InputShape>) -> Result<(Network, TargetInfo), ModelError> {
     let p = p.to_string();
-    let st = SafeTensors::deserialize(bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
-    let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
+    let st = SafeTensors::deserialize(bytes).map_err(|e| format_error(bytes, &p, e))?;
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| format_error(bytes, &p, e))?;
     let md = header.metadata().clone().unwrap_or_default();
     if md.get("format").is_some_and(|f| f.starts_with("sslth-ticket")) {
         return Err(ModelError::Layout(format!("{p} is a ticket, not a target (the trained network to approximate)")));
@@ -79,7 +79,30 @@ pub fn load_bytes(bytes: &[u8], p: &str, shape: Option<InputShape>) -> Result<(N
 /// with a file's `__metadata__` map (`architecture`, `input`, `data`,
 /// `input_scale`; empty for a PyTorch export), read as the module docs
 /// say; `shape`, the data's layout, is checked against the target's input.
-/// Errors are one line.
+/// Errors are one line. This is what Python's `sslth.from_torch` calls
+/// with the architecture it traced:
+///
+/// ```
+/// use std::collections::HashMap;
+///
+/// // A zero-padded stride-2 convolution, a ReLU, a flatten and a linear head.
+/// let arch = r#"{"input": {"kind": "image", "channels": 1, "height": 4, "width": 4},
+///   "layers": [{"layer": "conv2d", "in_channels": 1, "out_channels": 2, "kernel": [3, 3], "stride": [2, 2],
+///               "padding": [1, 1], "dilation": [1, 1], "padding_mode": "zeros", "bias": true},
+///              {"layer": "relu"}, {"layer": "flatten"},
+///              {"layer": "linear", "in_features": 8, "out_features": 3, "bias": false}]}"#;
+/// let tensors = vec![
+///     ("0.weight".to_string(), vec![2, 1, 3, 3], vec![0.1; 18]),
+///     ("0.bias".to_string(), vec![2], vec![0.0, 0.5]),
+///     ("3.weight".to_string(), vec![3, 8], vec![0.2; 24]),
+/// ];
+/// let md = HashMap::from([("architecture".to_string(), arch.to_string())]);
+/// let (net, _) = sslth::files::target::from_tensors(tensors, &md, None).unwrap();
+/// // Stride 2 with one pixel of zeros: a 2×2 map per channel, 8 values into the head.
+/// assert_eq!(net.forward(&[1.0; 16]).len(), 3);
+/// let no_bias = vec![("0.weight".to_string(), vec![2, 1, 3, 3], vec![0.1; 18])];
+/// assert!(sslth::files::target::from_tensors(no_bias, &md, None).is_err()); // a tensor missing: refused
+/// ```
 pub fn from_tensors(
     tensors: Vec<NamedTensor>,
     md: &HashMap<String, String>,

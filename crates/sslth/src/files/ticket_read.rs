@@ -3,7 +3,7 @@
 
 use super::compact::{unpack_bits, unpack_deltas, PairLayout, COMPACT};
 use super::full::FULL;
-use super::safetensors::{header_metadata, read_safetensors, ModelError};
+use super::safetensors::{format_error, header_metadata, read_safetensors, ModelError};
 use crate::net::{BasisSpec, FixedOp, Pool, Saved};
 use crate::ticket::{flat_indices, identity_of, net_of, random_shapes, regenerate, SparseLayer, SparseNet, TicketMeta};
 use safetensors::{Dtype, SafeTensors};
@@ -207,11 +207,11 @@ pub fn read(path: &Path) -> Result<LoadedTicket, ModelError> {
 /// [`read`] from a file's bytes, named `p` in errors.
 pub fn read_bytes(bytes: &[u8], p: &str) -> Result<LoadedTicket, ModelError> {
     let p = p.to_string();
-    let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| format_error(bytes, &p, e))?;
     let md = header.metadata().clone().unwrap_or_default();
     let format = md.get("format").cloned().unwrap_or_default();
     let meta = read_meta(&p, &md)?;
-    let st = SafeTensors::deserialize(bytes).map_err(|e| ModelError::Format(p.clone(), e.to_string()))?;
+    let st = SafeTensors::deserialize(bytes).map_err(|e| format_error(bytes, &p, e))?;
     let shapes = random_shapes(&meta);
     let get = |name: &str, dtype: Dtype| -> Result<Vec<u8>, ModelError> {
         let t = st.tensor(name).map_err(|_| layout(&p, format!("missing tensor {name}")))?;

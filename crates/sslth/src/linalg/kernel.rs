@@ -12,6 +12,7 @@
 //! AVX2 enabled and chosen at run time; the operations, and so the
 //! results, are the same, only the registers are wider.
 
+use crate::simd::avx2_or_plain;
 use rayon::prelude::*;
 
 /// The width of the interleaved partial sums.
@@ -81,18 +82,7 @@ fn finish(s: &[f64; LANES], a: &[f64], b: &[f64], whole: usize) -> f64 {
 /// [`tile`] for a full 4 × 4 tile, compiled with AVX2 when the machine has
 /// it (same operations, same results; see the module docs).
 fn tile4(a: [&[f64]; TILE], b: [&[f64]; TILE]) -> [[f64; TILE]; TILE] {
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx2")]
-        unsafe fn wide(a: [&[f64]; TILE], b: [&[f64]; TILE]) -> [[f64; TILE]; TILE] {
-            tile(a, b)
-        }
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, checked just above.
-            return unsafe { wide(a, b) };
-        }
-    }
-    tile(a, b)
+    avx2_or_plain!(fn(a: [&[f64]; TILE], b: [&[f64]; TILE]) -> [[f64; TILE]; TILE] { tile(a, b) })
 }
 
 /// The lanes of a full 4 × 4 tile.
@@ -101,22 +91,14 @@ type Lanes4 = [[[f64; LANES]; TILE]; TILE];
 /// [`accumulate`] for a full 4 × 4 tile, compiled with AVX2 when the
 /// machine has it (same operations, same results).
 fn accumulate4(a: [&[f64]; TILE], b: [&[f64]; TILE], acc: &mut Lanes4) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        // Two rows of `a` at a time: 8 partial sums, 2 + 4 inputs and a
-        // product fit AVX2's 16 registers (4 × 4 would spill).
-        #[target_feature(enable = "avx2")]
-        unsafe fn wide(a: [&[f64]; TILE], b: [&[f64]; TILE], acc: &mut Lanes4) {
-            let (top, bottom) = acc.split_at_mut(2);
-            accumulate::<2, TILE>([a[0], a[1]], b, top.try_into().unwrap());
-            accumulate::<2, TILE>([a[2], a[3]], b, bottom.try_into().unwrap());
-        }
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, checked just above.
-            return unsafe { wide(a, b, acc) };
-        }
-    }
-    accumulate(a, b, acc)
+    // Two rows of `a` at a time: 8 partial sums, 2 + 4 inputs and a
+    // product fit AVX2's 16 registers (4 × 4 would spill); each entry's
+    // sum is the same whichever way the rows are grouped.
+    avx2_or_plain!(fn(a: [&[f64]; TILE], b: [&[f64]; TILE], acc: &mut Lanes4) -> () {
+        let (top, bottom) = acc.split_at_mut(2);
+        accumulate::<2, TILE>([a[0], a[1]], b, top.try_into().unwrap());
+        accumulate::<2, TILE>([a[2], a[3]], b, bottom.try_into().unwrap());
+    })
 }
 
 /// The dot products of rows `ri` of `a` with rows `rj` of `b` (row-major,
@@ -235,18 +217,7 @@ const GRAM_STRETCH: usize = 256;
 /// next), in AVX2 when the machine has it (same operations, same bits).
 pub fn matvec(m: &[f64], cols: usize, v: &[f64]) -> Vec<f64> {
     fn four(rows: [&[f64]; TILE], v: &[f64]) -> [f64; TILE] {
-        #[cfg(target_arch = "x86_64")]
-        {
-            #[target_feature(enable = "avx2")]
-            unsafe fn wide(rows: [&[f64]; TILE], v: &[f64]) -> [[f64; 1]; TILE] {
-                tile(rows, [v])
-            }
-            if std::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2, checked just above.
-                return unsafe { wide(rows, v) }.map(|[x]| x);
-            }
-        }
-        tile(rows, [v]).map(|[x]| x)
+        avx2_or_plain!(fn(rows: [&[f64]; TILE], v: &[f64]) -> [f64; TILE] { tile(rows, [v]).map(|[x]| x) })
     }
     if cols == 0 {
         // Rows of no entries cannot be counted from `m`.

@@ -152,18 +152,11 @@ pub fn b_row(units: &HiddenUnits, block: &[f32], (kept, w): (&[usize], &[f32]), 
         }
     }
     assert!(kept.len() == w.len() && out.len() == LANES && block.len() == (units.d_in + 1) * LANES);
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx2")]
-        unsafe fn wide(u: &HiddenUnits, block: &[f32], kept: &[usize], w: &[f32], out: &mut [f32], relu: bool) {
-            plain(u, block, kept, w, out, relu)
+    crate::simd::avx2_or_plain!(
+        fn(units: &HiddenUnits, block: &[f32], kept: &[usize], w: &[f32], out: &mut [f32], relu: bool) -> () {
+            plain(units, block, kept, w, out, relu)
         }
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, checked just above.
-            return unsafe { wide(units, block, kept, w, out, relu) };
-        }
-    }
-    plain(units, block, kept, w, out, relu)
+    )
 }
 
 #[cfg(test)]

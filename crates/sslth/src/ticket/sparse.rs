@@ -330,18 +330,7 @@ fn accumulate(t: &Tiled, act: &[f32], out: &mut [f32], b: usize) {
             }
         }
     }
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx2")]
-        unsafe fn wide(t: &Tiled, act: &[f32], out: &mut [f32], b: usize) {
-            plain(t, act, out, b)
-        }
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, checked just above.
-            return unsafe { wide(t, act, out, b) };
-        }
-    }
-    plain(t, act, out, b)
+    crate::simd::avx2_or_plain!(fn(t: &Tiled, act: &[f32], out: &mut [f32], b: usize) -> () { plain(t, act, out, b) })
 }
 
 /// A layer's edges by stacked row: (row, [(column, weight)]), rows ascending.
