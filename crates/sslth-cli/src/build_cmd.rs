@@ -168,14 +168,15 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
 /// density is a ceiling, met by the largest k whose ticket stays under it.
 fn note_density(cfg: &sslth::construction::BuildConfig, r: &BuildReport, json: bool) {
     let k = r.pairs.first().map_or(0, |p| p.k);
-    if json || cfg.k.is_some() || cfg.n_k.is_some() || r.density >= 0.999 * cfg.density {
+    let sslth::construction::Sizing::Density(asked) = cfg.sizing else { return };
+    if json || r.density >= 0.999 * asked {
         return;
     }
     println!(
         "note: density {:.2}%, below the {:.2}% asked: --density is a ceiling, and the sizing takes the largest k \
          (here {k}) whose ticket stays under it; k = {} would exceed it",
         100.0 * r.density,
-        100.0 * cfg.density,
+        100.0 * asked,
         k + 1
     );
 }

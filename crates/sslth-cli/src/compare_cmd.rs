@@ -166,22 +166,28 @@ fn write_outputs(a: &CompareArgs, data: &str, rows: &[CompareRow]) -> Result<(),
         }
         v
     });
+    // One series per method, each point the mean over seeds with an
+    // error bar from the worst to the best seed.
     let series = |x: &dyn Fn(&CompareRow) -> f64| -> Vec<Series> {
         methods
             .iter()
-            .map(|m| Series {
-                label: m.clone(),
-                points: rows
-                    .iter()
-                    .filter(|r| &label(r) == m && !r.test_accuracy.is_nan())
-                    .map(|r| (x(r), 100.0 * r.test_accuracy))
-                    .collect(),
-                lines: true,
+            .map(|m| {
+                let mine: Vec<&CompareRow> =
+                    rows.iter().filter(|r| &label(r) == m && !r.test_accuracy.is_nan()).collect();
+                Series {
+                    label: m.clone(),
+                    points: mine.iter().map(|r| (x(r), 100.0 * r.test_accuracy)).collect(),
+                    lines: true,
+                    errors: mine.iter().map(|r| (100.0 * r.accuracy_min, 100.0 * r.accuracy_max)).collect(),
+                    ..Default::default()
+                }
             })
             .collect()
     };
     let target_acc = rows.iter().find(|r| r.method == "target").map_or(f64::NAN, |r| r.test_accuracy);
-    let title_d = format!("Test accuracy against density on {data} (target: {:.2}%)", 100.0 * target_acc);
+    let target_level = vec![(100.0 * target_acc, format!("the target: {:.2}%", 100.0 * target_acc))];
+    let seeds = rows.iter().map(|r| r.runs).max().unwrap_or(1);
+    let title_d = format!("Test accuracy against density on {data} (mean of {seeds} seeds, bars: worst to best)");
     plot::save(
         &a.out.join("accuracy-density"),
         &Chart {
@@ -189,29 +195,17 @@ fn write_outputs(a: &CompareArgs, data: &str, rows: &[CompareRow]) -> Result<(),
             x_label: "density (fraction of the random network's edges kept)",
             y_label: "test accuracy (%)",
             log_x: true,
-            log_y: false,
-            y_range: None,
             series: series(&|r| r.density),
-            marks: Vec::new(),
+            levels: target_level.clone(),
+            ..Default::default()
         },
     )?;
-    // One line per density through every network measured at it, by size:
-    // how much a larger random network buys at a fixed density.
-    let mut densities: Vec<f64> = rows.iter().filter_map(|r| r.asked_density).collect();
-    densities.dedup();
-    let by_density: Vec<Series> = densities
-        .iter()
-        .map(|&d| {
-            let mut points: Vec<(f64, f64)> = rows
-                .iter()
-                .filter(|r| r.asked_density == Some(d) && !r.test_accuracy.is_nan())
-                .map(|r| (r.random_edges as f64, 100.0 * r.test_accuracy))
-                .collect();
-            points.sort_by(|a, b| a.0.total_cmp(&b.0));
-            Series { label: format!("density {d}"), points, lines: true }
-        })
-        .collect();
-    let title_s = format!("Test accuracy against random-network size on {data}, each density one line");
+    // Each method's tickets by the size of the network they were found in:
+    // dots, not lines (the methods' networks differ, and a line through
+    // them would join unlike things).
+    let by_size: Vec<Series> =
+        series(&|r| r.random_edges as f64).into_iter().map(|s| Series { lines: false, ..s }).collect();
+    let title_s = format!("Test accuracy against random-network size on {data}, one colour per method");
     plot::save(
         &a.out.join("accuracy-size"),
         &Chart {
@@ -219,10 +213,9 @@ fn write_outputs(a: &CompareArgs, data: &str, rows: &[CompareRow]) -> Result<(),
             x_label: "edges of the random network",
             y_label: "test accuracy (%)",
             log_x: true,
-            log_y: false,
-            y_range: None,
-            series: by_density,
-            marks: Vec::new(),
+            series: by_size,
+            levels: target_level,
+            ..Default::default()
         },
     )?;
     print!("{}", report::table(&head, &table));

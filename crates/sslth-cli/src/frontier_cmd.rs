@@ -198,10 +198,16 @@ pub fn run(a: &FrontierArgs) -> Result<(), String> {
             label: format!("{name}: tickets"),
             points: mine.iter().map(|r| point(r)).collect(),
             lines: false,
+            ..Default::default()
         });
         let mut front: Vec<(f64, f64)> = mine.iter().filter(|r| r.on_front).map(|r| point(r)).collect();
         front.sort_by(|a, b| a.0.total_cmp(&b.0));
-        series.push(Series { label: format!("{name}: Pareto front"), points: front, lines: true });
+        series.push(Series {
+            label: format!("{name}: Pareto front"),
+            points: front,
+            lines: true,
+            ..Default::default()
+        });
     }
     // The paper's curves for the first input assumption and the smallest
     // tolerance asked (the strictest: the front's tickets have at least it).
@@ -211,17 +217,20 @@ pub fn run(a: &FrontierArgs) -> Result<(), String> {
             label: format!("Theorem 2 (c = 1, ε = {smallest})"),
             points: c.theorem2.clone(),
             lines: true,
+            ..Default::default()
         });
         series.push(Series {
             label: format!("Theorem 5 bound (ε = {smallest})"),
             points: c.theorem5.clone(),
             lines: true,
+            ..Default::default()
         });
     }
     series.push(Series {
         label: format!("Pensia et al. 2020 ({}, {})", PENSIA.0, PENSIA.1),
         points: vec![PENSIA],
         lines: false,
+        ..Default::default()
     });
     plot::save(
         &a.out.join("frontier"),
@@ -234,6 +243,7 @@ pub fn run(a: &FrontierArgs) -> Result<(), String> {
             y_range: None,
             series,
             marks: Vec::new(),
+            ..Default::default()
         },
     )?;
     print!("{}", report::table(&head, &table));

@@ -18,6 +18,7 @@ fn register_font() {
 }
 
 /// One series: label and (x, y) points; `lines` joins them.
+#[derive(Default)]
 pub struct Series {
     /// Legend text.
     pub label: String,
@@ -25,10 +26,15 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
     /// Join the points with a line.
     pub lines: bool,
+    /// A line only: no dot at each point (a fitted line).
+    pub no_dots: bool,
+    /// Each point's (low, high) y, drawn as an error bar; empty for none.
+    pub errors: Vec<(f64, f64)>,
 }
 
 /// A chart description: axes, series and vertical markers. Series i is
 /// drawn in colour i of the palette; each mark names its colour.
+#[derive(Default)]
 pub struct Chart<'a> {
     /// Title on top.
     pub title: &'a str,
@@ -47,6 +53,9 @@ pub struct Chart<'a> {
     /// Vertical dashed lines (x, label, colour index); an empty label
     /// keeps a mark out of the legend.
     pub marks: Vec<(f64, String, usize)>,
+    /// Horizontal dashed lines (y, label), in black: a reference such as
+    /// the target's accuracy.
+    pub levels: Vec<(f64, String)>,
 }
 
 /// What a legend entry shows: a filled box (a series) or a thin line (a
@@ -57,15 +66,33 @@ enum Swatch {
     Mark,
 }
 
+/// Colours strong enough to read as dots on white (no yellow): blue,
+/// vermillion, bluish green, reddish purple, orange, sky blue, brown,
+/// grey, dark olive, black; then again.
+const PALETTE: [(u8, u8, u8); 10] = [
+    (0, 114, 178),
+    (213, 94, 0),
+    (0, 158, 115),
+    (204, 121, 167),
+    (230, 140, 0),
+    (86, 180, 233),
+    (140, 86, 75),
+    (120, 120, 120),
+    (110, 110, 0),
+    (0, 0, 0),
+];
+
 fn colour(i: usize) -> RGBAColor {
-    Palette99::pick(i).to_rgba()
+    let (r, g, b) = PALETTE[i % PALETTE.len()];
+    RGBColor(r, g, b).to_rgba()
 }
 
 /// The legend entries of a chart, in drawing order.
 fn legend_of(c: &Chart<'_>) -> Vec<(String, usize, Swatch)> {
     let series = c.series.iter().enumerate().map(|(i, s)| (s.label.clone(), i, Swatch::Series));
     let marks = c.marks.iter().filter(|m| !m.1.is_empty()).map(|m| (m.1.clone(), m.2, Swatch::Mark));
-    series.chain(marks).collect()
+    let levels = c.levels.iter().map(|l| (l.1.clone(), usize::MAX, Swatch::Mark));
+    series.chain(marks).chain(levels).collect()
 }
 
 /// Draws a legend in its own area (beside or below the plots), so it never
@@ -80,7 +107,7 @@ where
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("plotting failed: {e}");
     for (row, (label, i, swatch)) in entries.iter().enumerate() {
         let y = 30 + 20 * row as i32;
-        let c = colour(*i);
+        let c = if *i == usize::MAX { BLACK.to_rgba() } else { colour(*i) };
         match swatch {
             Swatch::Series => area.draw(&Rectangle::new([(8, y - 5), (22, y + 5)], c.filled())).map_err(err)?,
             Swatch::Mark => area.draw(&PathElement::new(vec![(8, y), (22, y)], c.stroke_width(2))).map_err(err)?,
@@ -99,8 +126,16 @@ where
     DB::ErrorType: 'static,
 {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("plotting failed: {e}");
-    let all: Vec<(f64, f64)> =
-        c.series.iter().flat_map(|s| s.points.iter().copied()).chain(c.marks.iter().map(|m| (m.0, f64::NAN))).collect();
+    let errors =
+        c.series.iter().flat_map(|s| s.points.iter().zip(&s.errors).flat_map(|(p, e)| [(p.0, e.0), (p.0, e.1)]));
+    let all: Vec<(f64, f64)> = c
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().copied())
+        .chain(errors)
+        .chain(c.marks.iter().map(|m| (m.0, f64::NAN)))
+        .chain(c.levels.iter().map(|l| (f64::NAN, l.0)))
+        .collect();
     let finite = |v: f64, log: bool| v.is_finite() && (!log || v > 0.0);
     let xs: Vec<f64> = all.iter().map(|p| p.0).filter(|&x| finite(x, c.log_x)).collect();
     let ys: Vec<f64> = all.iter().map(|p| p.1).filter(|&y| finite(y, c.log_y)).collect();
@@ -154,7 +189,21 @@ where
                 if s.lines {
                     chart.draw_series(LineSeries::new(pts.clone(), colour(i).stroke_width(2))).map_err(err)?;
                 }
-                chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, colour(i).filled()))).map_err(err)?;
+                if !s.no_dots {
+                    chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, colour(i).filled()))).map_err(err)?;
+                }
+                let bars =
+                    s.points.iter().zip(&s.errors).filter(|(p, e)| {
+                        finite(p.0, c.log_x) && finite(e.0, c.log_y) && finite(e.1, c.log_y) && e.0 < e.1
+                    });
+                let style = colour(i).stroke_width(1);
+                chart
+                    .draw_series(bars.map(|(p, e)| ErrorBar::new_vertical(p.0, e.0, p.1, e.1, style, 8)))
+                    .map_err(err)?;
+            }
+            for (y, _) in &c.levels {
+                let line = DashedLineSeries::new(vec![(x0, *y), (x1, *y)], 8, 4, BLACK.stroke_width(1));
+                chart.draw_series(line).map_err(err)?;
             }
             for &(ref x, _, i) in &c.marks {
                 if !finite(*x, c.log_x) {
@@ -165,10 +214,14 @@ where
             }
         }};
     }
+    // Log axes get labelled ticks at 1-2-5 steps (or finer) where a
+    // range spans few powers of ten: plotters labels only the powers.
+    let log_x = || (x0..x1).log_scale().with_key_points(log_ticks(x0, x1));
+    let log_y = || (y0..y1).log_scale().with_key_points(log_ticks(y0, y1));
     match (c.log_x, c.log_y) {
-        (true, true) => body!(builder.build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale()).map_err(err)?),
-        (true, false) => body!(builder.build_cartesian_2d((x0..x1).log_scale(), y0..y1).map_err(err)?),
-        (false, true) => body!(builder.build_cartesian_2d(x0..x1, (y0..y1).log_scale()).map_err(err)?),
+        (true, true) => body!(builder.build_cartesian_2d(log_x(), log_y()).map_err(err)?),
+        (true, false) => body!(builder.build_cartesian_2d(log_x(), y0..y1).map_err(err)?),
+        (false, true) => body!(builder.build_cartesian_2d(x0..x1, log_y()).map_err(err)?),
         (false, false) => body!(builder.build_cartesian_2d(x0..x1, y0..y1).map_err(err)?),
     }
     Ok(())
@@ -212,6 +265,30 @@ where
         draw_legend(&legend, &legend_of(first))?;
     }
     root.present().map_err(err)
+}
+
+/// Tick positions on a log axis from `lo` to `hi`: m·10^e for the
+/// mantissas of the first set giving at least four ticks (1; 1, 2, 5;
+/// 1, 2, 3, 5, 7; 1 to 9), at most twelve.
+fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let sets: [&[f64]; 4] =
+        [&[1.0], &[1.0, 2.0, 5.0], &[1.0, 2.0, 3.0, 5.0, 7.0], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]];
+    let (e0, e1) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+    let mut best = Vec::new();
+    for set in sets {
+        let ticks: Vec<f64> = (e0..=e1)
+            .flat_map(|e| set.iter().map(move |m| m * 10f64.powi(e)))
+            .filter(|v| (lo..=hi).contains(v))
+            .collect();
+        if ticks.len() > 12 && !best.is_empty() {
+            break;
+        }
+        best = ticks;
+        if best.len() >= 4 {
+            break;
+        }
+    }
+    best
 }
 
 /// Width in pixels of the legend strip.
@@ -297,6 +374,7 @@ fn curve_panels(stem: &Path, title: &str, y_label: &str, curves: &[Curve], first
                     label: format!("eps = {e:e}"),
                     points: mine(e).map_or(vec![], |c| c.points.iter().map(|p| (p.n as f64, p.p())).collect()),
                     lines: true,
+                    ..Default::default()
                 })
                 .collect();
             let marks = if first_moment {
@@ -326,6 +404,7 @@ fn curve_panels(stem: &Path, title: &str, y_label: &str, curves: &[Curve], first
                 y_range: Some((-0.02, 1.02)),
                 series,
                 marks,
+                ..Default::default()
             }
         })
         .collect();
@@ -346,18 +425,30 @@ pub fn n50_line(stem: &Path, summaries: &[rfss::experiment::PhaseSummary]) -> Re
     if by_dist.is_empty() {
         return Ok(()); // no curve crossed ½: nothing to draw
     }
-    let series = by_dist.into_iter().map(|(d, pts)| Series { label: d, points: pts, lines: false }).collect();
+    // Theorem 2's form n = c·x: the least-squares c through the origin
+    // over every law's points, drawn across their range.
+    let all: Vec<(f64, f64)> = by_dist.values().flatten().copied().collect();
+    let c = all.iter().map(|(x, y)| x * y).sum::<f64>() / all.iter().map(|(x, _)| x * x).sum::<f64>();
+    let (lo, hi) = all.iter().fold((f64::INFINITY, 0f64), |(lo, hi), p| (lo.min(p.0), hi.max(p.0)));
+    let mut series: Vec<Series> =
+        by_dist.into_iter().map(|(d, pts)| Series { label: d, points: pts, ..Default::default() }).collect();
+    series.push(Series {
+        label: format!("n = c·x (Theorem 2's form), c = {c:.2}"),
+        points: (0..=24).map(|i| lo * (hi / lo).powf(i as f64 / 24.0)).map(|x| (x, c * x)).collect(),
+        lines: true,
+        no_dots: true,
+        ..Default::default()
+    });
     save(
         stem,
         &Chart {
-            title: "n_50 against the (RFSS) shape; a line through 0 is Theorem 2",
+            title: "n_50 against the (RFSS) shape; the line through 0 is Theorem 2's form",
             x_label: "log2(k/eps) / H2(k/n_50)",
             y_label: "n_50 (samples for P(found) = 1/2)",
             log_x: true,
             log_y: true,
-            y_range: None,
             series,
-            marks: vec![],
+            ..Default::default()
         },
     )
 }

@@ -57,12 +57,17 @@ fn figure1(a: &ReportArgs) -> Result<String, String> {
         curve.push((density, over));
         let _ = writeln!(csv, "{gp},{density},{over}");
     }
-    let mut series =
-        vec![Series { label: "Theorem 3, c_amp = 1 (gamma' 1/2 to 5e-7)".into(), points: curve.clone(), lines: true }];
+    let mut series = vec![Series {
+        label: "Theorem 3, c_amp = 1 (gamma' 1/2 to 5e-7)".into(),
+        points: curve.clone(),
+        lines: true,
+        ..Default::default()
+    }];
     series.push(Series {
         label: "Pensia et al.: constant density (gamma' = 1/2)".into(),
         points: vec![curve[0]],
         lines: false,
+        ..Default::default()
     });
     if let Some(p) = &a.ticket_points {
         let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
@@ -74,7 +79,12 @@ fn figure1(a: &ReportArgs) -> Result<String, String> {
                 Some((f.first()?.parse().ok()?, f.get(1)?.parse().ok()?))
             })
             .collect();
-        series.push(Series { label: "sslth's tickets (Fashion-MNIST, measured)".into(), points: pts, lines: false });
+        series.push(Series {
+            label: "sslth's tickets (Fashion-MNIST, measured)".into(),
+            points: pts,
+            lines: false,
+            ..Default::default()
+        });
     }
     plot::save(
         &a.out.join("figure1"),
@@ -90,6 +100,7 @@ fn figure1(a: &ReportArgs) -> Result<String, String> {
                 (eps / mt, "Theorem 3's bridging regime: density eps/m_t".into(), 3),
                 (eps * eps / (mt * mt), "Malach et al.: density of order eps^2/m_t^2".into(), 4),
             ],
+            ..Default::default()
         },
     )?;
     sslth::files::write_atomic(&a.out.join("figure1.csv"), csv.as_bytes()).map_err(|e| e.to_string())?;

@@ -207,7 +207,7 @@ fn readers() -> Vec<Reader> {
 /// A small target (8-6-4 with biases), its full and compact tickets, and
 /// a shard file of its build.
 fn files() -> (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>) {
-    use sslth::construction::{BuildConfig, ShardId};
+    use sslth::construction::{BuildConfig, ShardId, Sizing};
     let w = |n: usize, s: f32| (0..n).map(|i| ((i * 37 % 11) as f32 - 5.0) * s).collect::<Vec<f32>>();
     let tensors = vec![
         ("0.weight".to_string(), vec![6, 8], w(48, 0.1)),
@@ -216,7 +216,7 @@ fn files() -> (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>) {
         ("2.bias".to_string(), vec![4], w(4, 0.05)),
     ];
     let (net, info) = sslth::files::target::from_tensors(tensors, &Default::default(), None).unwrap();
-    let cfg = BuildConfig { k: Some(3), ..BuildConfig::default() };
+    let cfg = BuildConfig { sizing: Sizing::K(3), ..BuildConfig::default() };
     let built =
         sslth::experiments::pipeline::build_and_measure(&net, &cfg, None, None, |_| {}, &|| true).expect("builds");
     let full = sslth::files::full_bytes(&built.net, &built.meta);

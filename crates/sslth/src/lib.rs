@@ -48,11 +48,11 @@
 //! #     bias: Some(vec![0.05; d_out]),
 //! # };
 //! # let target = Network::mlp(&[layer(6, 5), layer(5, 3)]);
-//! use sslth::construction::{build, plan, BuildConfig, Tolerance};
+//! use sslth::construction::{build, plan, BuildConfig, Sizing, Tolerance};
 //!
 //! // k = 4 kept edges per instance, n by the measured miss-rate rule;
 //! // every other option as `sslth build` defaults it.
-//! let cfg = BuildConfig { seed: 1, density: 1.0, k: Some(4), tolerance: Tolerance::Weight(0.01), ..BuildConfig::default() };
+//! let cfg = BuildConfig { seed: 1, sizing: Sizing::K(4), tolerance: Tolerance::Weight(0.01), ..BuildConfig::default() };
 //! let plans = plan(&target, &cfg).unwrap();
 //! let ticket = build(&target, &plans, cfg.seed, cfg.nonneg_input, &|| true).unwrap();
 //! let certificate = ticket.certificate(&target).unwrap();
@@ -73,14 +73,14 @@
 //!
 //! ```
 //! # use sslth::net::{LinearWeights, Network};
-//! # use sslth::construction::{build, plan, BuildConfig, Tolerance};
+//! # use sslth::construction::{build, plan, BuildConfig, Sizing, Tolerance};
 //! # let layer = |d_in: usize, d_out: usize| LinearWeights {
 //! #     d_in, d_out,
 //! #     weight: (0..d_in * d_out).map(|i| ((i * 7 % 11) as f32 - 5.0) / 20.0).collect(),
 //! #     bias: Some(vec![0.05; d_out]),
 //! # };
 //! # let target = Network::mlp(&[layer(6, 5), layer(5, 3)]);
-//! # let cfg = BuildConfig { seed: 1, density: 1.0, k: Some(4), ..BuildConfig::default() };
+//! # let cfg = BuildConfig { seed: 1, sizing: Sizing::K(4), ..BuildConfig::default() };
 //! # let ticket = build(&target, &plan(&target, &cfg).unwrap(), 1, false, &|| true).unwrap();
 //! # let certificate = ticket.certificate(&target).unwrap();
 //! use sslth::files::{full_bytes, read_ticket, verify, write_atomic, Runnable};

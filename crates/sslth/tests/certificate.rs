@@ -8,7 +8,7 @@
 
 use nalgebra::DMatrix;
 use safetensors::SafeTensors;
-use sslth::construction::{build, plan, BuildConfig, Tolerance};
+use sslth::construction::{build, plan, BuildConfig, Sizing, Tolerance};
 use sslth::net::LinearWeights;
 
 mod common;
@@ -129,10 +129,8 @@ fn certificate_matches_an_independent_svd_recomputation_from_the_file() {
         let target = mlp(&widths, seed);
         let cfg = BuildConfig {
             seed: 5,
-            density: 1.0,
+            sizing: Sizing::Fixed { n, k },
             tolerance: Tolerance::Weight(eps),
-            n_k: Some((n, k)),
-            k: None,
             nonneg_input: nonneg,
             scale: None,
             accept_over_eps: false,

@@ -11,7 +11,7 @@
 //! of the unit sphere and at points found by gradient ascent.
 
 use nalgebra::DMatrix;
-use sslth::construction::{approximations, augmented_layers, build, plan, BuildConfig, Tolerance};
+use sslth::construction::{approximations, augmented_layers, build, plan, BuildConfig, Sizing, Tolerance};
 use sslth::net::{BasisSpec, ConvWeights, LinearWeights, Network, SetWeights};
 use sslth::ticket::SparseNet;
 use sslth::weights::uniform_weight;
@@ -180,10 +180,8 @@ fn equivariant_certificates_match_an_independent_recomputation_and_hold() {
     for (name, net) in targets {
         let cfg = BuildConfig {
             seed: 7,
-            density: 1.0,
+            sizing: Sizing::Fixed { n: 12, k: 3 },
             tolerance: Tolerance::Weight(0.02),
-            n_k: Some((12, 3)),
-            k: None,
             nonneg_input: false,
             scale: None,
             accept_over_eps: false,

@@ -2,7 +2,7 @@
 //! regenerated random network, the algebra it should compute, the
 //! certificate, and exact counts.
 
-use sslth::construction::{augmented_layers, build, plan, BuildConfig, Ticket, Tolerance};
+use sslth::construction::{augmented_layers, build, plan, BuildConfig, Sizing, Ticket, Tolerance};
 use sslth::experiments::pipeline::build_and_measure;
 use sslth::net::LinearWeights;
 use sslth::net::Network;
@@ -18,10 +18,8 @@ fn small_mlp(seed: u64, bias: bool) -> Vec<LinearWeights> {
 fn config(n: usize, k: usize) -> BuildConfig {
     BuildConfig {
         seed: 9,
-        density: 1.0,
+        sizing: Sizing::Fixed { n, k },
         tolerance: Tolerance::Weight(1e-3),
-        n_k: Some((n, k)),
-        k: None,
         nonneg_input: false,
         scale: None,
         accept_over_eps: false,
@@ -164,13 +162,13 @@ fn sizing_takes_the_densest_k_within_the_requested_density() {
     for seed in [5, 8] {
         let net = Network::mlp(&small_mlp(seed, true));
         let predicted = |k: usize| {
-            let plans = plan(&net, &BuildConfig { k: Some(k), n_k: None, ..config(0, 0) }).unwrap();
+            let plans = plan(&net, &BuildConfig { sizing: Sizing::K(k), ..config(0, 0) }).unwrap();
             let kept: u64 = plans.iter().map(|p| p.predicted_kept()).sum();
             kept as f64 / plans.iter().map(|p| p.random_edges()).sum::<u64>() as f64
         };
         let limits: Vec<f64> = (2..=5).map(predicted).collect();
         for density in [0.12, 0.15, 0.2].into_iter().chain(limits.clone()) {
-            let cfg = BuildConfig { density, n_k: None, ..config(0, 0) };
+            let cfg = BuildConfig { sizing: Sizing::Density(density), ..config(0, 0) };
             let built = match build_and_measure(&net, &cfg, None, None, |_| {}, &|| true) {
                 Ok(built) => built,
                 // Seed 8 at its k = 2 prediction: k = 1 cannot be sized.
@@ -184,7 +182,7 @@ fn sizing_takes_the_densest_k_within_the_requested_density() {
             assert!(built.plans.iter().all(|p| p.size.k == k));
             let got = built.ticket.density();
             assert!(got <= density, "seed {seed}: asked {density}, got {got} at k = {k}");
-            let mut next = plan(&net, &BuildConfig { k: Some(k + 1), n_k: None, ..config(0, 0) }).unwrap();
+            let mut next = plan(&net, &BuildConfig { sizing: Sizing::K(k + 1), ..config(0, 0) }).unwrap();
             next.iter_mut().for_each(|p| p.repair = false);
             let next = build(&net, &next, cfg.seed, false, &|| true).unwrap();
             assert!(next.density() > 0.9 * density, "asked {density}: k = {} gives only {}", k + 1, next.density());
@@ -192,13 +190,13 @@ fn sizing_takes_the_densest_k_within_the_requested_density() {
     }
     let mlp = small_mlp(5, true);
     let net = Network::mlp(&mlp);
-    let low = BuildConfig { density: 1e-7, n_k: None, ..config(0, 0) };
+    let low = BuildConfig { sizing: Sizing::Density(1e-7), ..config(0, 0) };
     assert!(plan(&net, &low).unwrap_err().to_string().contains("too low"));
-    let high = BuildConfig { density: 0.9, n_k: None, ..config(0, 0) };
+    let high = BuildConfig { sizing: Sizing::Density(0.9), ..config(0, 0) };
     let e = plan(&net, &high).unwrap_err().to_string();
     assert!(e.contains("too high"), "{e}");
     for bad in [0.0, -0.1, 1.5, f64::NAN] {
-        let cfg = BuildConfig { density: bad, ..config(16, 4) };
+        let cfg = BuildConfig { sizing: Sizing::Density(bad), ..config(16, 4) };
         assert!(plan(&Network::mlp(&mlp), &cfg).unwrap_err().to_string().contains("density"), "{bad}");
     }
     let cfg = BuildConfig { tolerance: Tolerance::Weight(0.0), ..config(16, 4) };
@@ -227,7 +225,7 @@ fn k_sizing_meets_its_miss_rate_when_built() {
     let net = Network::mlp(&mlp);
     let missed = |t: &Ticket| t.pairs.iter().fold((0u64, 0u64), |(i, m), p| (i + p.instances, m + p.misses));
     for k in [2, 4] {
-        let cfg = BuildConfig { k: Some(k), n_k: None, tolerance: Tolerance::Weight(1e-2), ..config(0, 0) };
+        let cfg = BuildConfig { sizing: Sizing::K(k), tolerance: Tolerance::Weight(1e-2), ..config(0, 0) };
         let mut plans = plan(&net, &cfg).unwrap();
         assert!(plans.iter().all(|p| p.size.k == k && p.repair));
         plans.iter_mut().for_each(|p| p.repair = false);
@@ -236,11 +234,11 @@ fn k_sizing_meets_its_miss_rate_when_built() {
         assert!(rate <= 3.0 * MISS_RATE, "k = {k}: {misses} of {instances} missed");
         let fewer = (plans[0].size.n * 3 / 4).max(k);
         let smaller =
-            BuildConfig { n_k: Some((fewer, k)), k: None, tolerance: Tolerance::Weight(1e-2), ..config(0, 0) };
+            BuildConfig { sizing: Sizing::Fixed { n: fewer, k }, tolerance: Tolerance::Weight(1e-2), ..config(0, 0) };
         let (i2, m2) = missed(&build(&net, &plan(&net, &smaller).unwrap(), cfg.seed, false, &|| true).unwrap());
         assert!(m2 as f64 / i2 as f64 > 2.0 * rate, "k = {k}: n {fewer} missed {m2} of {i2}");
     }
-    let zero = BuildConfig { k: Some(0), n_k: None, ..config(0, 0) };
+    let zero = BuildConfig { sizing: Sizing::K(0), ..config(0, 0) };
     assert!(plan(&net, &zero).unwrap_err().to_string().contains("at least 1"));
 }
 
@@ -281,7 +279,7 @@ fn default_builds_leave_no_weight_outside_its_tolerance() {
     let mlp = common::random_mlp(&[40, 30, 10], 11, 0.3, true);
     let net = Network::mlp(&mlp);
     let eps = 1e-2;
-    let cfg = BuildConfig { k: Some(2), n_k: None, tolerance: Tolerance::Weight(eps), ..config(0, 0) };
+    let cfg = BuildConfig { sizing: Sizing::K(2), tolerance: Tolerance::Weight(eps), ..config(0, 0) };
     let mut plans = plan(&net, &cfg).unwrap();
     let repaired = build(&net, &plans, cfg.seed, false, &|| true).unwrap();
     plans.iter_mut().for_each(|p| p.repair = false);
@@ -312,7 +310,7 @@ fn default_builds_leave_no_weight_outside_its_tolerance() {
         }
     }
     // An explicit (n, k) small enough to miss: kept as built, refused.
-    let small = BuildConfig { n_k: Some((4, 2)), k: None, ..cfg.clone() };
+    let small = BuildConfig { sizing: Sizing::Fixed { n: 4, k: 2 }, ..cfg.clone() };
     assert!(plan(&net, &small).unwrap().iter().all(|p| !p.repair));
     let e = build_and_measure(&net, &small, None, None, |_| {}, &|| true).unwrap_err();
     // A refusal: its counts as fields, its parameters named for each face.

@@ -4,7 +4,7 @@
 //! inputs, through the files, against a control that must fail: a dense
 //! ticket of the same layer written out as one matrix.
 
-use sslth::construction::{build, certify_edges, check_target, plan, BuildConfig, Ticket, Tolerance};
+use sslth::construction::{build, certify_edges, check_target, plan, BuildConfig, Sizing, Ticket, Tolerance};
 use sslth::files::{self, LoadedTicket};
 use sslth::net::LinearWeights;
 use sslth::net::{ConvWeights, Network, SetWeights};
@@ -55,10 +55,8 @@ fn deepsets(pool: bool) -> Network {
 fn ticket_of(net: &Network, eps: f64) -> Ticket {
     let cfg = BuildConfig {
         seed: 5,
-        density: 1.0,
+        sizing: Sizing::Fixed { n: 24, k: 6 },
         tolerance: Tolerance::Weight(eps),
-        n_k: Some((24, 6)),
-        k: None,
         nonneg_input: false,
         scale: None,
         accept_over_eps: false,

@@ -2,7 +2,7 @@
 //! reached through the public entry points as a user reaches it; the
 //! messages name parameters as the library does and as the CLI's flags.
 
-use sslth::construction::{plan, BuildConfig, BuildOptions, Tolerance};
+use sslth::construction::{plan, BuildConfig, BuildOptions, Sizing, Tolerance};
 use sslth::experiments::pipeline::{build_and_measure, build_file};
 use sslth::experiments::verify::verify_file;
 use sslth::net::{Layer, Network};
@@ -17,10 +17,8 @@ fn net() -> Network {
 fn config() -> BuildConfig {
     BuildConfig {
         seed: 1,
-        density: 1.0,
+        sizing: Sizing::K(4),
         tolerance: Tolerance::Weight(1e-3),
-        n_k: None,
-        k: Some(4),
         nonneg_input: false,
         scale: None,
         accept_over_eps: false,
@@ -56,7 +54,7 @@ fn each_kind_of_failure_is_its_own_variant() {
     one_line(&e);
 
     // A parameter out of range: named as the library and the CLI name it.
-    let e = plan(&net(), &BuildConfig { k: Some(0), ..config() }).unwrap_err();
+    let e = plan(&net(), &BuildConfig { sizing: Sizing::K(0), ..config() }).unwrap_err();
     assert!(matches!(e, Error::Argument(_)), "{e:?}");
     assert_eq!(e.to_string(), "k must be at least 1");
     assert_eq!(e.render(Face::Cli), "--k must be at least 1");
@@ -76,7 +74,7 @@ fn each_kind_of_failure_is_its_own_variant() {
     assert!(refuse(BuildOptions::default()).starts_with("give --eps (the network's error) or --weight-eps"));
     assert_eq!(eps.config().unwrap(), BuildConfig::default());
     let fixed = BuildOptions { k: Some(4), n: Some(9), ..eps }.config().unwrap();
-    assert_eq!((fixed.n_k, fixed.k), (Some((9, 4)), None));
+    assert_eq!(fixed.sizing, Sizing::Fixed { n: 9, k: 4 });
 
     // A file that is not a ticket.
     let junk = dir.join("junk.safetensors");
@@ -93,7 +91,7 @@ fn each_kind_of_failure_is_its_own_variant() {
 
     // A build that misses its tolerance at a fixed (n, k): refused, with
     // its counts (the refusal's own test is in construction.rs).
-    let small = BuildConfig { n_k: Some((4, 2)), k: None, ..config() };
+    let small = BuildConfig { sizing: Sizing::Fixed { n: 4, k: 2 }, ..config() };
     let e = build_and_measure(&net(), &small, None, None, |_| {}, &|| true).unwrap_err();
     assert!(matches!(e, Error::Refused { misses, .. } if misses > 0), "{e:?}");
     one_line(&e);

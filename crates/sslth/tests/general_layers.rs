@@ -7,7 +7,9 @@
 //! its padding or pooling is refused, and a circular strided network's
 //! ticket is exactly invariant to the shifts its target is invariant to.
 
-use sslth::construction::{augmented_layers, build, certify_edges, check_target, plan, BuildConfig, Ticket, Tolerance};
+use sslth::construction::{
+    augmented_layers, build, certify_edges, check_target, plan, BuildConfig, Sizing, Ticket, Tolerance,
+};
 use sslth::files;
 use sslth::net::{Architecture, Network, Tensors};
 use sslth::weights::uniform_weight;
@@ -210,10 +212,8 @@ fn targets() -> Vec<(&'static str, Network)> {
 fn ticket_of(net: &Network, eps: f64) -> Ticket {
     let cfg = BuildConfig {
         seed: 9,
-        density: 1.0,
+        sizing: Sizing::Fixed { n: 24, k: 6 },
         tolerance: Tolerance::Weight(eps),
-        n_k: Some((24, 6)),
-        k: None,
         nonneg_input: false,
         scale: None,
         accept_over_eps: false,

@@ -122,14 +122,12 @@ fn bad_files_get_one_line_errors() {
 
 #[test]
 fn tickets_with_impossible_metadata_are_refused_in_one_line() {
-    use sslth::construction::{build, plan, BuildConfig, Tolerance};
+    use sslth::construction::{build, plan, BuildConfig, Sizing, Tolerance};
     let mlp = common::random_mlp(&[5, 4, 3], 2, 0.5, true);
     let cfg = BuildConfig {
         seed: 1,
-        density: 1.0,
+        sizing: Sizing::Fixed { n: 8, k: 2 },
         tolerance: Tolerance::Weight(0.05),
-        n_k: Some((8, 2)),
-        k: None,
         nonneg_input: false,
         scale: None,
         accept_over_eps: false,

@@ -4,7 +4,7 @@
 //! non-negative inputs, with and without repair), a CNN and a set network;
 //! and a stream that does not fit its metadata is refused.
 
-use sslth::construction::{build, build_streamed, plan, BuildConfig};
+use sslth::construction::{build, build_streamed, plan, BuildConfig, Sizing};
 use sslth::files::{compact_bytes, compact_bytes_of_choices, full_bytes, write_full_of_choices};
 use sslth::net::{ConvWeights, LinearWeights, Network, SetWeights};
 use sslth::ticket::PairChoices;
@@ -50,7 +50,7 @@ fn the_streamed_build_writes_the_same_compact_file_and_certificate() {
     // and 1 repair a pair; n = k = 1 makes subset ranks longer than bit
     // masks.
     let with = |seed: u64, k: usize, nonneg_input: bool| BuildConfig {
-        k: Some(k),
+        sizing: Sizing::K(k),
         nonneg_input,
         ..BuildConfig::for_density(seed, 1.0, 0.01)
     };
@@ -60,7 +60,7 @@ fn the_streamed_build_writes_the_same_compact_file_and_certificate() {
         (mlp(&[7, 6], 9), with(1, 2, false)),
         (mlp(&[20, 16, 12, 5], 3), with(2, 4, true)),
         (mlp(&[13, 9, 4], 5), with(7, 6, false)),
-        (mlp(&[13, 60, 4], 5), BuildConfig { k: None, n_k: Some((1, 1)), ..with(7, 1, false) }),
+        (mlp(&[13, 60, 4], 5), BuildConfig { sizing: Sizing::Fixed { n: 1, k: 1 }, ..with(7, 1, false) }),
         (Network::cnn(&convs, &head(4), 4, 5).unwrap(), with(3, 3, false)),
         (Network::deepsets(&sets, &head(4), 6).unwrap(), with(5, 3, false)),
     ];
@@ -115,7 +115,7 @@ fn a_compact_ticket_runs_from_its_streams_with_the_bits_of_the_whole_ticket() {
         (mlp(&[7, 6], 9), 1, 2, false),
     ];
     for (net, seed, k, nonneg_input) in cases {
-        let cfg = BuildConfig { k: Some(k), nonneg_input, ..BuildConfig::for_density(seed, 1.0, 0.01) };
+        let cfg = BuildConfig { sizing: Sizing::K(k), nonneg_input, ..BuildConfig::for_density(seed, 1.0, 0.01) };
         let plans = plan(&net, &cfg).unwrap();
         let whole = build(&net, &plans, seed, nonneg_input, &|| true).unwrap();
         let meta = whole.meta(&net, whole.certificate(&net).unwrap().bound, None, None);
@@ -149,7 +149,7 @@ fn a_compact_ticket_runs_from_its_streams_with_the_bits_of_the_whole_ticket() {
     // A CNN's compact ticket is read whole, and its streams refuse to run.
     let convs = vec![ConvWeights { shape: vec![3, 2, 3, 3], weight: draw(54, 1, 41), bias: Some(draw(3, 2, 41)) }];
     let net = Network::cnn(&convs, &head(3), 4, 5).unwrap();
-    let cfg = BuildConfig { k: Some(3), ..BuildConfig::for_density(3, 1.0, 0.01) };
+    let cfg = BuildConfig { sizing: Sizing::K(3), ..BuildConfig::for_density(3, 1.0, 0.01) };
     let whole = build(&net, &plan(&net, &cfg).unwrap(), 3, false, &|| true).unwrap();
     let meta = whole.meta(&net, whole.certificate(&net).unwrap().bound, None, None);
     let path = std::env::temp_dir().join(format!("sslth-run-cnn-{}.safetensors", std::process::id()));

@@ -4,7 +4,8 @@
 //! of the box, and an attack running only the networks' forward passes.
 
 use sslth::construction::{
-    augmented_layers, build, certified_share, certify_box, plan, BuildConfig, Ticket, TightCertificate, Tolerance,
+    augmented_layers, build, certified_share, certify_box, plan, BuildConfig, Sizing, Ticket, TightCertificate,
+    Tolerance,
 };
 use sslth::data::{Dataset, InputShape};
 use sslth::experiments::attack::{attack, AttackConfig};
@@ -135,10 +136,8 @@ fn data_box(dim: usize, shape: InputShape, hi: f64) -> Dataset {
 fn small_ticket(net: &Network) -> Ticket {
     let cfg = BuildConfig {
         seed: 5,
-        density: 1.0,
+        sizing: Sizing::Fixed { n: 12, k: 3 },
         tolerance: Tolerance::Weight(0.02),
-        n_k: Some((12, 3)),
-        k: None,
         nonneg_input: true,
         scale: None,
         accept_over_eps: false,

@@ -14,21 +14,37 @@ pub enum Tolerance {
     Network(f64),
 }
 
+/// How the random network is sized: one of three ways, so that no two
+/// can be asked at once.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum Sizing {
+    /// The densest ticket (kept / all edges of the random network) no
+    /// denser than this, in (0, 1]: the largest k whose ticket, sized by
+    /// the measured rule, stays under it.
+    Density(f64),
+    /// A subset size k (kept B edges per instance) for every layer, each
+    /// n_i the smallest whose measured miss rate is at most
+    /// [`MISS_RATE`](super::MISS_RATE) (the measured rule of [`plan`](super::plan)).
+    K(usize),
+    /// This n and k for every layer, as given: no measured sizing, no
+    /// repair (misses are kept and counted).
+    Fixed {
+        /// Samples per RFSS instance.
+        n: usize,
+        /// Kept edges per instance.
+        k: usize,
+    },
+}
+
 /// How to build a ticket.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BuildConfig {
     /// Seed of the random network.
     pub seed: u64,
-    /// Target density (kept / all edges of the random network), in (0, 1].
-    pub density: f64,
+    /// How n and k are chosen.
+    pub sizing: Sizing,
     /// Error tolerance.
     pub tolerance: Tolerance,
-    /// Explicit (n, k) for every layer, overriding the sizing.
-    pub n_k: Option<(usize, usize)>,
-    /// A fixed subset size k (kept B edges per instance) for every layer,
-    /// each n_i the smallest whose measured miss rate is at most
-    /// [`MISS_RATE`] (see [`measured_n`]); overrides the density.
-    pub k: Option<usize>,
     /// Treat the inputs as non-negative (pixels): no N side in the first
     /// layer, and the certificate holds only for x ≥ 0.
     pub nonneg_input: bool,
@@ -48,16 +64,13 @@ pub struct BuildConfig {
 
 impl BuildConfig {
     /// A build sized for `density` with every weight within `weight_eps`,
-    /// and every other option off (no fixed n or k, signed inputs, the
-    /// per-layer scale, no accepted misses or excess): what the
-    /// experiments start from.
+    /// and every other option off (signed inputs, the per-layer scale, no
+    /// accepted misses or excess): what the experiments start from.
     pub fn for_density(seed: u64, density: f64, weight_eps: f64) -> BuildConfig {
         BuildConfig {
             seed,
-            density,
+            sizing: Sizing::Density(density),
             tolerance: Tolerance::Weight(weight_eps),
-            n_k: None,
-            k: None,
             nonneg_input: false,
             scale: None,
             accept_over_eps: false,
@@ -111,10 +124,10 @@ impl BuildOptions {
     /// with `k`). Ranges are checked by [`plan`](super::plan).
     ///
     /// ```
-    /// use sslth::construction::{BuildOptions, Tolerance};
+    /// use sslth::construction::{BuildOptions, Sizing, Tolerance};
     ///
     /// let cfg = BuildOptions { k: Some(4), weight_eps: Some(0.01), ..BuildOptions::default() }.config().unwrap();
-    /// assert_eq!((cfg.k, cfg.tolerance), (Some(4), Tolerance::Weight(0.01)));
+    /// assert_eq!((cfg.sizing, cfg.tolerance), (Sizing::K(4), Tolerance::Weight(0.01)));
     /// let both = BuildOptions { k: Some(4), density: Some(0.1), weight_eps: Some(0.01), ..BuildOptions::default() };
     /// assert_eq!(both.config().unwrap_err().to_string(), "give k or density, not both");
     /// ```
@@ -127,18 +140,17 @@ impl BuildOptions {
                 return Err(Error::Argument("give `eps` (the network's error) or `weight_eps` (each weight's)".into()))
             }
         };
-        if self.k.is_some() && self.density.is_some() {
-            return Err(Error::Argument("give `k` or `density`, not both".into()));
-        }
-        if self.n.is_some() && self.k.is_none() {
-            return Err(Error::Argument("`n` needs `k`".into()));
-        }
+        let sizing = match (self.k, self.n, self.density) {
+            (Some(_), _, Some(_)) => return Err(Error::Argument("give `k` or `density`, not both".into())),
+            (None, Some(_), _) => return Err(Error::Argument("`n` needs `k`".into())),
+            (Some(k), Some(n), None) => Sizing::Fixed { n, k },
+            (Some(k), None, None) => Sizing::K(k),
+            (None, None, density) => Sizing::Density(density.unwrap_or(0.1)),
+        };
         Ok(BuildConfig {
             seed: self.seed,
-            density: self.density.unwrap_or(0.1),
+            sizing,
             tolerance,
-            n_k: self.n.zip(self.k),
-            k: if self.n.is_none() { self.k } else { None },
             nonneg_input: self.nonneg_input,
             scale: self.scale,
             accept_over_eps: self.accept_over_eps,

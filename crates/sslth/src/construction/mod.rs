@@ -27,7 +27,7 @@ pub use certificate::{
     approximations, as_pairs, certified_bound, certify, certify_edges, check_target, checked_approximations,
     input_radius, BallStep, Certificate, LayerCertificate,
 };
-pub use config::{BuildConfig, BuildOptions, Tolerance};
+pub use config::{BuildConfig, BuildOptions, Sizing, Tolerance};
 pub use engine::{Coefficients, Pair, PairSize};
 pub use layers::{augmented_layers, TargetLayer};
 pub use shard::{build_shard, merge, pending, shard_rows, Attempt, ShardId, ShardPart};

@@ -246,7 +246,7 @@ pub fn merge(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::construction::{build, plan, BuildConfig};
+    use crate::construction::{build, plan, BuildConfig, Sizing};
     use crate::net::LinearWeights;
 
     /// A 7-6-3 target, or its first layer alone.
@@ -269,7 +269,7 @@ mod tests {
         let cases = [(2, 4, 3), (1, 0, 3), (1, 1, 2)];
         for ((layers, seed, k), count) in cases.into_iter().flat_map(|s| [1, 2, 3, 5, 40].map(|c| (s, c))) {
             let net = target(layers);
-            let cfg = BuildConfig { k: Some(k), ..BuildConfig::for_density(seed, 1.0, 0.01) };
+            let cfg = BuildConfig { sizing: Sizing::K(k), ..BuildConfig::for_density(seed, 1.0, 0.01) };
             let plans = plan(&net, &cfg).unwrap();
             let whole = build(&net, &plans, seed, false, &|| true).unwrap();
             repairs += whole.pairs.iter().zip(&plans).filter(|(w, p)| w.size.n != p.size.n).count();

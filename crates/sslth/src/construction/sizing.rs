@@ -14,7 +14,7 @@ use crate::ticket::sides;
 use crate::{Error, Result};
 use std::sync::Arc;
 
-use super::config::{BuildConfig, Tolerance};
+use super::config::{BuildConfig, Sizing, Tolerance};
 
 /// One target layer's coefficients and sizing, decided before building.
 #[derive(Clone, Debug)]
@@ -142,22 +142,55 @@ pub fn scale_for(max_abs: f64, k: usize) -> f64 {
 }
 
 /// Decides n_i, k_i and the scales (docs/THEORY.md §3.2, Theorem 3 made
-/// computable). With explicit (n, k) those are used. With a subset size
-/// k, each n_i is the measured rule's ([`measured_n`]); with a density D,
-/// k is the largest whose ticket, so sized, is predicted no denser than D.
-/// `Tolerance::Network(ε)` gives layer i the per-coefficient tolerance
-/// ε / (ℓ·√(2·d_in·d_out)·Πothers), where Πothers bounds how the layer's
-/// error is amplified (the product of the other layers' operator norms and
-/// the input radius) and ‖B‖ the basis's: Frobenius bounds spectral, so
-/// each layer then contributes at most ε/ℓ to first order.
+/// computable), as [`BuildConfig::sizing`] asks: a fixed (n, k) as given;
+/// a subset size k with each n_i the measured rule's ([`measured_n`]); a
+/// density D with k the largest whose ticket, so sized, is predicted no
+/// denser than D. The tolerance per layer: see [`layer_tolerances`].
 pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>> {
-    if !(cfg.density > 0.0 && cfg.density <= 1.0) {
-        return Err(Error::Argument(format!("`density` must be in (0, 1], got {}", cfg.density)));
-    }
     let layers = augmented_layers(net, cfg.nonneg_input).map_err(Error::Unsupported)?;
+    let eps = layer_tolerances(net, &layers, cfg.tolerance)?;
+    if let Some(s) = cfg.scale.filter(|s| !(*s > 0.0 && s.is_finite())) {
+        return Err(Error::Argument(format!("`scale` must be a finite number > 0, got {s}")));
+    }
+    let shapes = layers.iter().map(|l| LayerShape::new(&l.coefficients, &l.nonneg)).collect();
+    let sizer = Sizer { net, cfg, layers: &layers, shapes, eps };
+    let sizes = match cfg.sizing {
+        Sizing::Fixed { n, k } => {
+            if k == 0 || n == 0 || k > n {
+                return Err(Error::Argument(format!("`n` and `k` need 1 <= k <= n, got n = {n}, k = {k}")));
+            }
+            sizer.check_reach(k)?;
+            sizer.shapes.iter().map(|s| PairSize { n, k, scale: sizer.scale_of(s.max_abs, k) }).collect()
+        }
+        Sizing::K(k) => {
+            if k == 0 {
+                return Err(Error::Argument("`k` must be at least 1".into()));
+            }
+            if k > MAX_N {
+                return Err(Error::Argument(format!(
+                    "`k` {k} is more than any side the sizing tries holds ({MAX_N} neurons)"
+                )));
+            }
+            sizer.sizes_at(k)?
+        }
+        Sizing::Density(d) => sizer.sizes_for_density(d)?,
+    };
+    let plans = sizer.plans(&sizes);
+    check_resolution(net, &plans).map_err(Error::Argument)?;
+    Ok(plans)
+}
+
+/// Each layer's per-coefficient tolerance: `Tolerance::Weight(ε)` for
+/// every layer; `Tolerance::Network(ε)` gives layer i
+/// ε / (ℓ·‖B‖·√(2·d_in·d_out)·Πothers·r), where Πothers bounds how the
+/// layer's error is amplified (the product of the other layers' operator
+/// norms, each at least 1), r the input radius and ‖B‖ the basis's:
+/// Frobenius bounds spectral, so each layer then contributes at most ε/ℓ
+/// to first order.
+fn layer_tolerances(net: &Network, layers: &[TargetLayer], tolerance: Tolerance) -> Result<Vec<f64>> {
     let ell = layers.len();
-    let eps: Vec<f64> = match cfg.tolerance {
-        Tolerance::Weight(e) if e > 0.0 && e.is_finite() => vec![e; ell],
+    match tolerance {
+        Tolerance::Weight(e) if e > 0.0 && e.is_finite() => Ok(vec![e; ell]),
         Tolerance::Network(e) if e > 0.0 && e.is_finite() => {
             let norms: Vec<f64> = layers
                 .iter()
@@ -171,7 +204,7 @@ pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>> {
                 })
                 .collect();
             let radius = input_radius(net);
-            layers
+            Ok(layers
                 .iter()
                 .enumerate()
                 .map(|(i, l)| {
@@ -180,18 +213,31 @@ pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>> {
                         norms.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, n)| n.max(1.0)).product();
                     e / (ell as f64 * l.basis.norm() * (2.0 * (c.d_in * c.d_out) as f64).sqrt() * others * radius)
                 })
-                .collect()
+                .collect())
         }
         Tolerance::Weight(e) | Tolerance::Network(e) => {
-            return Err(Error::Argument(format!("`eps` must be a finite number > 0, got {e}")))
+            Err(Error::Argument(format!("`eps` must be a finite number > 0, got {e}")))
         }
-    };
-    let shapes: Vec<LayerShape> = layers.iter().map(|l| LayerShape::new(&l.coefficients, &l.nonneg)).collect();
-    let make = |sizes: &[PairSize]| -> Vec<LayerPlan> {
-        layers
+    }
+}
+
+/// What sizing one target needs: its layers, their shapes and
+/// tolerances, and the configuration.
+struct Sizer<'a> {
+    net: &'a Network,
+    cfg: &'a BuildConfig,
+    layers: &'a [TargetLayer],
+    shapes: Vec<LayerShape<'a>>,
+    eps: Vec<f64>,
+}
+
+impl Sizer<'_> {
+    /// The plans of these sizes, one per layer.
+    fn plans(&self, sizes: &[PairSize]) -> Vec<LayerPlan> {
+        self.layers
             .iter()
             .zip(sizes)
-            .zip(&eps)
+            .zip(&self.eps)
             .map(|((l, &size), &weight_eps)| LayerPlan {
                 target: Arc::clone(&l.coefficients),
                 basis: Arc::clone(&l.basis),
@@ -202,21 +248,22 @@ pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>> {
                 nonneg: l.nonneg.clone(),
                 size,
                 weight_eps,
-                repair: cfg.n_k.is_none(),
+                repair: !matches!(self.cfg.sizing, Sizing::Fixed { .. }),
             })
             .collect()
-    };
-    if let Some(s) = cfg.scale {
-        if !(s > 0.0 && s.is_finite()) {
-            return Err(Error::Argument(format!("`scale` must be a finite number > 0, got {s}")));
-        }
     }
-    let scale_of = |max_abs: f64, k: usize| cfg.scale.unwrap_or_else(|| scale_for(max_abs, k));
-    // With a fixed scale, every layer's largest coefficient must lie in the
-    // range its k-sums reach.
-    let check_reach = |k: usize| -> Result<()> {
-        let Some(s) = cfg.scale else { return Ok(()) };
-        for (i, shape) in shapes.iter().enumerate() {
+
+    /// The scale of a layer whose largest coefficient is `max_abs`, at k:
+    /// the user's fixed one, else [`scale_for`].
+    fn scale_of(&self, max_abs: f64, k: usize) -> f64 {
+        self.cfg.scale.unwrap_or_else(|| scale_for(max_abs, k))
+    }
+
+    /// With a fixed scale, every layer's largest coefficient must lie in
+    /// the range its k-sums reach.
+    fn check_reach(&self, k: usize) -> Result<()> {
+        let Some(s) = self.cfg.scale else { return Ok(()) };
+        for (i, shape) in self.shapes.iter().enumerate() {
             if shape.max_abs > reach(s, k) {
                 return Err(Error::Argument(format!(
                     "`scale` {s} cannot reach layer {i}'s largest coefficient {:.4} with k = {k}: k-sums reach {:.4}; \
@@ -228,33 +275,23 @@ pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>> {
             }
         }
         Ok(())
-    };
-    // Explicit (n, k): used as given.
-    if let Some((n, k)) = cfg.n_k {
-        if k == 0 || n == 0 || k > n {
-            return Err(Error::Argument(format!("`n` and `k` need 1 <= k <= n, got n = {n}, k = {k}")));
-        }
-        check_reach(k)?;
-        let sizes: Vec<PairSize> = shapes.iter().map(|s| PairSize { n, k, scale: scale_of(s.max_abs, k) }).collect();
-        let plans = make(&sizes);
-        check_resolution(net, &plans).map_err(Error::Argument)?;
-        return Ok(plans);
     }
-    // Every layer at subset size k, each n by the measured rule.
-    let sizes_at = |k: usize| -> Result<Vec<PairSize>> {
-        check_reach(k)?;
+
+    /// Every layer at subset size k, each n by the measured rule.
+    fn sizes_at(&self, k: usize) -> Result<Vec<PairSize>> {
+        self.check_reach(k)?;
         // A tolerance below float32 resolution would size without bound.
         let provisional: Vec<PairSize> =
-            shapes.iter().map(|s| PairSize { n: k, k, scale: scale_of(s.max_abs, k) }).collect();
-        check_resolution(net, &make(&provisional)).map_err(Error::Argument)?;
-        layers
+            self.shapes.iter().map(|s| PairSize { n: k, k, scale: self.scale_of(s.max_abs, k) }).collect();
+        check_resolution(self.net, &self.plans(&provisional)).map_err(Error::Argument)?;
+        self.layers
             .iter()
-            .zip(&shapes)
-            .zip(&eps)
+            .zip(&self.shapes)
+            .zip(&self.eps)
             .enumerate()
             .map(|(i, ((l, shape), &e))| {
-                let scale = scale_of(shape.max_abs, k);
-                let n = measured_n(&l.coefficients, &l.nonneg, cfg.seed, i, k, scale, e).ok_or_else(|| {
+                let scale = self.scale_of(shape.max_abs, k);
+                let n = measured_n(&l.coefficients, &l.nonneg, self.cfg.seed, i, k, scale, e).ok_or_else(|| {
                     Error::Argument(format!(
                         "layer {i}: no n up to {MAX_N} reaches a miss rate of {MISS_RATE} with `k` = {k}"
                     ))
@@ -262,79 +299,63 @@ pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>> {
                 Ok(PairSize { n, k, scale })
             })
             .collect()
-    };
-    let finish = |sizes: Vec<PairSize>| -> Result<Vec<LayerPlan>> {
-        let plans = make(&sizes);
-        check_resolution(net, &plans).map_err(Error::Argument)?;
-        Ok(plans)
-    };
-    if let Some(k) = cfg.k {
-        if k == 0 {
-            return Err(Error::Argument("`k` must be at least 1".into()));
-        }
-        if k > MAX_N {
-            return Err(Error::Argument(format!(
-                "`k` {k} is more than any side the sizing tries holds ({MAX_N} neurons)"
-            )));
-        }
-        return finish(sizes_at(k)?);
     }
-    // A density: the densest ticket of the measured rule that is no denser
-    // than asked, that is the largest k whose predicted density is at most
-    // D (density grows with k, since n grows only like log k). k = 1 needs
-    // n in the thousands, so it is tried only when k = 2 is already too
-    // dense.
-    let density_of = |sizes: &[PairSize]| -> f64 {
-        let kept: u64 = shapes.iter().zip(sizes).map(|(s, z)| s.predicted_kept(z.n, z.k)).sum();
-        let all: u64 = shapes.iter().zip(sizes).map(|(s, z)| s.random_edges(z.n)).sum();
+
+    /// The predicted density (kept / random edges) of a ticket of these sizes.
+    fn density_of(&self, sizes: &[PairSize]) -> f64 {
+        let kept: u64 = self.shapes.iter().zip(sizes).map(|(s, z)| s.predicted_kept(z.n, z.k)).sum();
+        let all: u64 = self.shapes.iter().zip(sizes).map(|(s, z)| s.random_edges(z.n)).sum();
         kept as f64 / all as f64
-    };
-    let mut chosen: Option<Vec<PairSize>> = None;
-    for k in 2..=MAX_DENSITY_K {
-        // A fixed scale reaches more with larger k.
-        if let Err(e) = check_reach(k) {
-            if k == MAX_DENSITY_K {
-                return Err(e);
-            }
-            continue;
-        }
-        let sizes = sizes_at(k)?;
-        let d = density_of(&sizes);
-        if d > cfg.density {
-            break;
-        }
-        if k == MAX_DENSITY_K {
-            return Err(Error::Argument(format!(
-                "`density` {} is too high for this target: about {:.3}% (k = {k}) is the most the measured sizing \
-                 reaches",
-                cfg.density,
-                100.0 * d
-            )));
-        }
-        chosen = Some(sizes);
     }
-    let sizes = match chosen {
-        Some(sizes) => sizes,
-        None => {
-            let sizes = sizes_at(1).map_err(|e| {
-                Error::Argument(format!(
-                    "`density` {} is too low for this target: even k = 1 is refused ({e})",
-                    cfg.density
-                ))
-            })?;
-            let d = density_of(&sizes);
-            if d > cfg.density {
+
+    /// The densest ticket of the measured rule that is no denser than
+    /// `density`: the largest k whose predicted density is at most it
+    /// (density grows with k, since n grows only like log k). k = 1 needs
+    /// n in the thousands, so it is tried only when k = 2 is already too
+    /// dense.
+    fn sizes_for_density(&self, density: f64) -> Result<Vec<PairSize>> {
+        if !(density > 0.0 && density <= 1.0) {
+            return Err(Error::Argument(format!("`density` must be in (0, 1], got {density}")));
+        }
+        let mut chosen: Option<Vec<PairSize>> = None;
+        for k in 2..=MAX_DENSITY_K {
+            // A fixed scale reaches more with larger k.
+            if let Err(e) = self.check_reach(k) {
+                if k == MAX_DENSITY_K {
+                    return Err(e);
+                }
+                continue;
+            }
+            let sizes = self.sizes_at(k)?;
+            let d = self.density_of(&sizes);
+            if d > density {
+                break;
+            }
+            if k == MAX_DENSITY_K {
                 return Err(Error::Argument(format!(
-                    "`density` {} is too low for this target: about {:.4}% (k = 1) is the least the construction \
-                     reaches",
-                    cfg.density,
+                    "`density` {density} is too high for this target: about {:.3}% (k = {k}) is the most the \
+                     measured sizing reaches",
                     100.0 * d
                 )));
             }
-            sizes
+            chosen = Some(sizes);
         }
-    };
-    finish(sizes)
+        if let Some(sizes) = chosen {
+            return Ok(sizes);
+        }
+        let sizes = self.sizes_at(1).map_err(|e| {
+            Error::Argument(format!("`density` {density} is too low for this target: even k = 1 is refused ({e})"))
+        })?;
+        let d = self.density_of(&sizes);
+        if d > density {
+            return Err(Error::Argument(format!(
+                "`density` {density} is too low for this target: about {:.4}% (k = 1) is the least the construction \
+                 reaches",
+                100.0 * d
+            )));
+        }
+        Ok(sizes)
+    }
 }
 
 /// The largest k that `--density` sizing tries; a density that k does not

@@ -9,7 +9,7 @@
 
 use super::pipeline::build_and_measure;
 use super::Progress;
-use crate::construction::{augmented_layers, scale_for, BuildConfig};
+use crate::construction::{augmented_layers, scale_for, BuildConfig, Sizing};
 use crate::data::Dataset;
 use crate::files::compact_bytes;
 use crate::net::Network;
@@ -188,8 +188,7 @@ pub fn frontier(
                         continue;
                     }
                     let bcfg = BuildConfig {
-                        n_k: n.map(|n| (n, k)),
-                        k: Some(k),
+                        sizing: n.map_or(Sizing::K(k), |n| Sizing::Fixed { n, k }),
                         nonneg_input: nonneg,
                         accept_misses: n.is_some(),
                         ..BuildConfig::for_density(cfg.seed, 1.0, eps)

@@ -3,8 +3,8 @@
 
 use crate::construction::stream::{build_streamed as stream, streamable};
 use crate::construction::{
-    build, merge, plan, BuildConfig, Certificate, LayerPlan, ShardPart, StreamedTicket, Ticket, TightCertificate,
-    Tolerance,
+    build, merge, plan, BuildConfig, Certificate, LayerPlan, ShardPart, Sizing, StreamedTicket, Ticket,
+    TightCertificate, Tolerance,
 };
 use crate::data::Dataset;
 use crate::experiments::eval::{compare, Comparison};
@@ -65,7 +65,7 @@ pub struct Built {
 /// The whole job on the embedded digits, as `sslth build` runs it:
 ///
 /// ```
-/// use sslth::construction::BuildConfig;
+/// use sslth::construction::{BuildConfig, Sizing};
 /// use sslth::experiments::pipeline::build_and_measure;
 /// use sslth::net::{LinearWeights, Network};
 ///
@@ -77,7 +77,7 @@ pub struct Built {
 /// };
 /// let target = Network::mlp(&[layer(64, 16), layer(16, 10)]);
 /// let test = sslth::data::load_test("digits").unwrap();
-/// let cfg = BuildConfig { k: Some(3), ..BuildConfig::default() };
+/// let cfg = BuildConfig { sizing: Sizing::K(3), ..BuildConfig::default() };
 /// let built = build_and_measure(&target, &cfg, Some(&test), Some(1.0 / 128.0), |_| {}, &|| true).unwrap();
 /// let report = built.report(&target, Some("digits"), None);
 /// assert_eq!(report.rfss_misses, 0);
@@ -189,21 +189,23 @@ fn plan_and_make<T, E: From<Error>>(
     let mut plan_time = t0.elapsed();
     show_plan(&plans);
     let mut ticket = first(&plans)?;
-    let by_density = cfg.k.is_none() && cfg.n_k.is_none();
-    while by_density && density(&ticket) > cfg.density {
+    let ceiling = match cfg.sizing {
+        Sizing::Density(d) => d,
+        Sizing::K(_) | Sizing::Fixed { .. } => f64::INFINITY,
+    };
+    while density(&ticket) > ceiling {
         let k = plans[0].size.k;
         if k <= 1 {
             return Err(E::from(Error::Argument(format!(
-                "`density` {} is too low for this target: the k = 1 ticket keeps {:.4}%",
-                cfg.density,
+                "`density` {ceiling} is too low for this target: the k = 1 ticket keeps {:.4}%",
                 100.0 * density(&ticket)
             ))));
         }
         let t = Instant::now();
-        plans = plan(net, &BuildConfig { k: Some(k - 1), ..cfg.clone() }).map_err(|e| {
+        plans = plan(net, &BuildConfig { sizing: Sizing::K(k - 1), ..cfg.clone() }).map_err(|e| {
             Error::Argument(format!(
-                "`density` {} is too low for this target: the k = {k} ticket keeps {:.4}% and k = {} is refused ({e})",
-                cfg.density,
+                "`density` {ceiling} is too low for this target: the k = {k} ticket keeps {:.4}% and k = {} is \
+                 refused ({e})",
                 100.0 * density(&ticket),
                 k - 1
             ))

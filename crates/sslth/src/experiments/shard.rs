@@ -3,7 +3,7 @@
 //! (docs/FORMAT.md, "Shard files").
 //!
 //! A safetensors file whose metadata hold `format` = `sslth-shard`,
-//! `version` 1, `shard` (`I/N`), `round` (1 for the plan's n, then one
+//! `version` 2, `shard` (`I/N`), `round` (1 for the plan's n, then one
 //! more per repair round), `config` (the build's options as JSON),
 //! `plan_digest` (FNV-1a of the plan: every pair's n, k, scale, tolerance,
 //! repair and sides, and every target coefficient, so that a share of
@@ -178,7 +178,7 @@ pub fn shard_bytes(id: ShardId, round: usize, config: &BuildConfig, plan_digest:
         .collect();
     let metadata = HashMap::from([
         ("format".to_string(), SHARD.to_string()),
-        ("version".to_string(), "1".to_string()),
+        ("version".to_string(), "2".to_string()),
         ("shard".to_string(), id.to_string()),
         ("round".to_string(), round.to_string()),
         ("config".to_string(), serde_json::to_string(config).expect("serialises")),
@@ -197,8 +197,12 @@ pub fn read_shard(bytes: &[u8], name: &str) -> Result<Shard, String> {
     if get("format").ok().map(String::as_str) != Some(SHARD) {
         return Err(format!("{name} is not an sslth shard (sslth build --shard and sslth.build_shard write them)"));
     }
-    if get("version")? != "1" {
-        return Err(bad(format!("version {} is not 1", get("version")?)));
+    if get("version")? != "2" {
+        let v = get("version")?;
+        return Err(bad(format!(
+            "version {v} is not 2 (shards of version 1 hold the options before sizing was one \
+                                choice; build them again)"
+        )));
     }
     let id = ShardId::parse(get("shard")?).map_err(bad)?;
     let round: usize = get("round")?.parse().ok().filter(|&r| r >= 1).ok_or_else(|| bad("a bad round".into()))?;

@@ -460,10 +460,8 @@ mod tests {
         ]);
         let cfg = crate::construction::BuildConfig {
             seed: 8,
-            density: 1.0,
+            sizing: crate::construction::Sizing::Fixed { n: 16, k: 4 },
             tolerance: crate::construction::Tolerance::Weight(1e-2),
-            n_k: Some((16, 4)),
-            k: None,
             nonneg_input: false,
             scale: None,
             accept_over_eps: false,
