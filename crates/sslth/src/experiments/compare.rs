@@ -204,7 +204,28 @@ pub fn compare(
 ) -> Result<Vec<CompareRow>> {
     cfg.check()?;
     cfg.check_data(&split.train)?;
-    // The target.
+    let (target, target_run) = train_target(split, cfg, go_on)?;
+    let weights = target.weight_count() as f64;
+    let target_secs = target_run.seconds;
+    let mut rows = vec![CompareRow { compact_bytes: None, ..cell("target", None, None, weights, &[target_run], &[]) }];
+    progress(Progress::Step);
+    let (fit, held) = split_off_tenth(&split.train);
+    let popup = TunedPopup { split, fit, held, cfg, go_on };
+    let seeds: Vec<u64> = (0..cfg.seeds as u64).map(|i| cfg.seed + i).collect();
+    for &d in &cfg.densities {
+        let at = Density { d, seeds: &seeds, weights, target_secs };
+        rows.extend(constructed(&target, &popup, &at, progress)?);
+        rows.extend(widened(&popup, &at, progress)?);
+    }
+    Ok(rows)
+}
+
+/// The target of `cfg.arch` trained on `split` (Adam), with its row.
+fn train_target(
+    split: &Split,
+    cfg: &CompareConfig,
+    go_on: &(dyn Fn() -> bool + Sync),
+) -> Result<(crate::net::Network, Run)> {
     let tcfg = TrainConfig {
         kind: Kind::Mlp,
         arch: cfg.arch.clone(),
@@ -218,32 +239,48 @@ pub fn compare(
     };
     let start = Instant::now();
     let target = train(&split.train, &tcfg, |_, _, _, _| go_on())?;
-    let target_secs = start.elapsed().as_secs_f64();
-    let weights = target.weight_count() as f64;
-    let target_acc = accuracy(&target.forward_batch(&split.test.inputs, split.test.len()), &split.test);
-    let target_run = Run {
+    let run = Run {
         density: 1.0,
         random_edges: 0,
-        kept_edges: weights as u64,
-        accuracy: target_acc,
-        seconds: target_secs,
+        kept_edges: target.weight_count() as u64,
+        accuracy: accuracy(&target.forward_batch(&split.test.inputs, split.test.len()), &split.test),
+        seconds: start.elapsed().as_secs_f64(),
         compact: 0,
         detail: format!("trained with Adam, {} epochs", cfg.target_epochs),
     };
-    let mut rows = vec![CompareRow { compact_bytes: None, ..cell("target", None, None, weights, &[target_run], &[]) }];
-    progress(Progress::Step);
+    Ok((target, run))
+}
 
-    // Edge-popup's default learning rate (0.1) suits Kaiming-scale layers
-    // at moderate density; the construction's layers are far larger (on
-    // digits B is on ±4.2 where Kaiming gives ±0.044), and at low density
-    // even Kaiming-scale networks need a smaller rate. So every popup
-    // network gets the same search: each rate of `cfg.lrs` trains
-    // `cfg.tune_epochs` epochs on the first nine tenths of the training
-    // rows and is scored on the last tenth; the best (ties to the earlier)
-    // then trains `cfg.popup_epochs` epochs on all of them. The time
-    // reported includes the search.
-    let (fit, held) = split_off_tenth(&split.train);
-    let popup = |layers: Vec<RandomLayer>, bias, seed, density| -> Result<Run> {
+/// One density's cells: the density, its seeds, and what every cell's
+/// row needs of the target.
+struct Density<'a> {
+    d: f64,
+    seeds: &'a [u64],
+    weights: f64,
+    target_secs: f64,
+}
+
+/// Edge-popup with the learning-rate search every popup network gets.
+///
+/// Edge-popup's default learning rate (0.1) suits Kaiming-scale layers at
+/// moderate density; the construction's layers are far larger (on digits
+/// B is on ±4.2 where Kaiming gives ±0.044), and at low density even
+/// Kaiming-scale networks need a smaller rate. So each rate of `cfg.lrs`
+/// trains `cfg.tune_epochs` epochs on the first nine tenths of the
+/// training rows (`fit`) and is scored on the last tenth (`held`); the
+/// best (ties to the earlier) then trains `cfg.popup_epochs` epochs on all
+/// of them. The time reported includes the search.
+struct TunedPopup<'a> {
+    split: &'a Split,
+    fit: Dataset,
+    held: Dataset,
+    cfg: &'a CompareConfig,
+    go_on: &'a (dyn Fn() -> bool + Sync),
+}
+
+impl TunedPopup<'_> {
+    fn run(&self, layers: Vec<RandomLayer>, bias: bool, seed: u64, density: f64) -> Result<Run> {
+        let (cfg, go_on) = (self.cfg, self.go_on);
         let make = |lr, epochs| PopupConfig {
             layers: layers.clone(),
             bias,
@@ -260,92 +297,107 @@ pub fn compare(
         let (mut lr, mut best) = (cfg.lrs[0], -1.0);
         for &candidate in &cfg.lrs {
             let pcfg = make(candidate, cfg.tune_epochs);
-            let masks = popup::train(&fit, &pcfg, |_, _, _, _| go_on())?;
-            let net = regenerate(&popup::ticket_meta(&pcfg, &masks, &fit), &masks);
-            let acc = accuracy(&net.forward_batch(&held.inputs, held.len()), &held);
+            let masks = popup::train(&self.fit, &pcfg, |_, _, _, _| go_on())?;
+            let net = regenerate(&popup::ticket_meta(&pcfg, &masks, &self.fit), &masks);
+            let acc = accuracy(&net.forward_batch(&self.held.inputs, self.held.len()), &self.held);
             if acc > best {
                 (best, lr) = (acc, candidate);
             }
         }
+        let (train_rows, test) = (&self.split.train, &self.split.test);
         let pcfg = make(lr, cfg.popup_epochs);
-        let masks = popup::train(&split.train, &pcfg, |_, _, _, _| go_on())?;
+        let masks = popup::train(train_rows, &pcfg, |_, _, _, _| go_on())?;
         let seconds = start.elapsed().as_secs_f64();
-        let meta = popup::ticket_meta(&pcfg, &masks, &split.train);
+        let meta = popup::ticket_meta(&pcfg, &masks, train_rows);
         let net = regenerate(&meta, &masks);
-        let acc = accuracy(&net.forward_batch(&split.test.inputs, split.test.len()), &split.test);
         Ok(Run {
             density: meta.density,
             random_edges: meta.random_edges,
             kept_edges: meta.kept_edges,
-            accuracy: acc,
+            accuracy: accuracy(&net.forward_batch(&test.inputs, test.len()), test),
             seconds,
             compact: compact_bytes(&net, &meta).len(),
             detail: format!("lr {lr}"),
         })
-    };
+    }
+}
+
+/// The constructed tickets at one density, and edge-popup in their very
+/// networks (where those are small enough): two rows.
+fn constructed(
+    target: &crate::net::Network,
+    popup: &TunedPopup<'_>,
+    at: &Density<'_>,
+    progress: &dyn Fn(Progress<'_>),
+) -> Result<[CompareRow; 2]> {
     const IN_CONSTRUCTION: &str = "popup in the construction's network";
-    let seeds: Vec<u64> = (0..cfg.seeds as u64).map(|i| cfg.seed + i).collect();
-    for &d in &cfg.densities {
-        // The constructed tickets, and edge-popup in their very networks.
-        let (mut built_runs, mut inside_runs) = (Vec::new(), Vec::new());
-        let (mut built_failed, mut inside_failed) = (Vec::new(), Vec::new());
-        let mut inside_law = None;
-        for &seed in &seeds {
-            let bcfg = BuildConfig::for_density(seed, d, cfg.weight_eps);
-            match build_and_measure(&target, &bcfg, Some(&split.test), Some(split.test.scale), |_| {}, go_on) {
-                Ok(built) => {
-                    let c = built.comparison.as_ref().expect("measured");
-                    built_runs.push(Run {
-                        density: built.ticket.density(),
-                        random_edges: built.ticket.random_edges(),
-                        kept_edges: built.ticket.kept_edges(),
-                        accuracy: c.ticket_accuracy,
-                        seconds: target_secs + built.build_time.as_secs_f64(),
-                        compact: compact_bytes(&built.net, &built.meta).len(),
-                        detail: format!("k {} agreement {:.2}%", built.meta.pairs[0].k, 100.0 * c.agreement),
-                    });
-                    progress(Progress::Step);
-                    let edges = built.ticket.random_edges();
-                    if edges <= cfg.popup_max_edges {
-                        let layers = random_layers(&built.meta);
-                        inside_law = Some(layers[0].law);
-                        inside_runs.push(popup(layers, built.meta.bias, built.meta.seed, d)?);
-                    } else {
-                        inside_failed.push(format!(
-                            "seed {seed} not run: {edges} edges, above `popup_max_edges` {}",
-                            cfg.popup_max_edges
-                        ));
-                    }
-                    progress(Progress::Step);
+    let (cfg, test, d) = (popup.cfg, &popup.split.test, at.d);
+    let (mut built_runs, mut inside_runs) = (Vec::new(), Vec::new());
+    let (mut built_failed, mut inside_failed) = (Vec::new(), Vec::new());
+    let mut inside_law = None;
+    for &seed in at.seeds {
+        let bcfg = BuildConfig::for_density(seed, d, cfg.weight_eps);
+        match build_and_measure(target, &bcfg, Some(test), Some(test.scale), |_| {}, popup.go_on) {
+            Ok(built) => {
+                let c = built.comparison.as_ref().expect("measured");
+                built_runs.push(Run {
+                    density: built.ticket.density(),
+                    random_edges: built.ticket.random_edges(),
+                    kept_edges: built.ticket.kept_edges(),
+                    accuracy: c.ticket_accuracy,
+                    seconds: at.target_secs + built.build_time.as_secs_f64(),
+                    compact: compact_bytes(&built.net, &built.meta).len(),
+                    detail: format!("k {} agreement {:.2}%", built.meta.pairs[0].k, 100.0 * c.agreement),
+                });
+                progress(Progress::Step);
+                let edges = built.ticket.random_edges();
+                if edges <= cfg.popup_max_edges {
+                    let layers = random_layers(&built.meta);
+                    inside_law = Some(layers[0].law);
+                    inside_runs.push(popup.run(layers, built.meta.bias, built.meta.seed, d)?);
+                } else {
+                    inside_failed.push(format!(
+                        "seed {seed} not run: {edges} edges, above `popup_max_edges` {}",
+                        cfg.popup_max_edges
+                    ));
                 }
-                Err(_) if !go_on() => return Err(Error::Interrupted),
-                Err(e) => {
-                    progress(Progress::Note(&format!("density {d}, seed {seed}: construction: {e}")));
-                    built_failed.push(format!("seed {seed} not built: {e}"));
-                    inside_failed.push(format!("seed {seed} not built"));
-                    progress(Progress::Step);
-                    progress(Progress::Step);
-                }
+                progress(Progress::Step);
+            }
+            Err(_) if !(popup.go_on)() => return Err(Error::Interrupted),
+            Err(e) => {
+                progress(Progress::Note(&format!("density {d}, seed {seed}: construction: {e}")));
+                built_failed.push(format!("seed {seed} not built: {e}"));
+                inside_failed.push(format!("seed {seed} not built"));
+                progress(Progress::Step);
+                progress(Progress::Step);
             }
         }
-        rows.push(cell("construction", None, Some(d), weights, &built_runs, &built_failed));
-        rows.push(cell(IN_CONSTRUCTION, inside_law, Some(d), weights, &inside_runs, &inside_failed));
-        // Edge-popup in random networks of the target's shape, wider.
-        for &m in &cfg.widths {
-            let mut widths = cfg.arch.clone();
-            let last = widths.len() - 1;
-            widths[1..last].iter_mut().for_each(|w| *w *= m);
-            let name = widths.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("-");
-            for &law in &cfg.laws {
-                let mut runs = Vec::new();
-                for &seed in &seeds {
-                    runs.push(popup(chain(&widths, law), false, seed, d)?);
-                    progress(Progress::Step);
-                }
-                let mut row = cell(&format!("popup ×{m} width"), Some(law), Some(d), weights, &runs, &[]);
-                row.note = format!("{name}; {}", row.note);
-                rows.push(row);
+    }
+    Ok([
+        cell("construction", None, Some(d), at.weights, &built_runs, &built_failed),
+        cell(IN_CONSTRUCTION, inside_law, Some(d), at.weights, &inside_runs, &inside_failed),
+    ])
+}
+
+/// Edge-popup at one density in random networks of the target's shape
+/// made wider (each of `cfg.widths`), for each weight law: one row each.
+fn widened(popup: &TunedPopup<'_>, at: &Density<'_>, progress: &dyn Fn(Progress<'_>)) -> Result<Vec<CompareRow>> {
+    let cfg = popup.cfg;
+    let mut rows = Vec::new();
+    for &m in &cfg.widths {
+        let mut widths = cfg.arch.clone();
+        let last = widths.len() - 1;
+        widths[1..last].iter_mut().for_each(|w| *w *= m);
+        let name = widths.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("-");
+        for &law in &cfg.laws {
+            let mut runs = Vec::new();
+            for &seed in at.seeds {
+                runs.push(popup.run(chain(&widths, law), false, seed, at.d)?);
+                progress(Progress::Step);
             }
+            let mut row = cell(&format!("popup ×{m} width"), Some(law), Some(at.d), at.weights, &runs, &[]);
+            row.note = format!("{name}; {}", row.note);
+            rows.push(row);
         }
     }
     Ok(rows)

@@ -38,7 +38,8 @@ const MAX_RANDOM_EDGES: u64 = 1 << 40;
 /// Checks that the metadata describe a network sslth could have built:
 /// 1 ≤ k ≤ n, non-empty layers, pairs that chain (each pair's rows are the
 /// next one's inputs), finite positive scales, and sizes whose products
-/// fit (see [`MAX_RANDOM_EDGES`]).
+/// fit (see [`MAX_RANDOM_EDGES`]). (Long: a list of independent checks,
+/// each with its own one-line refusal.)
 fn check_meta(meta: &TicketMeta) -> Result<(), String> {
     if meta.version == 3 {
         return check_chain(meta);

@@ -258,7 +258,8 @@ impl Network {
 
 /// `layers` as architecture layers (tensors named `{prefix}{i}.…` added
 /// to `tensors`): a fork, a main path, a swap, a shortcut and an add
-/// become one residual block.
+/// become one residual block. (Long: one arm per layer kind, the inverse
+/// of [`read_layers`] arm by arm.)
 fn write_layers(layers: &[Layer], prefix: &str, tensors: &mut Vec<NamedTensor>) -> Vec<ArchLayer> {
     let mut out = Vec::new();
     let mut rest = layers;
@@ -374,7 +375,9 @@ fn split_block(layers: &[Layer]) -> (&[Layer], &[Layer], &[Layer]) {
 }
 
 /// Reads `arch_layers` (layer `first` on, tensors named `{prefix}{i}.…`)
-/// from `flow` into `layers`; returns what flows out.
+/// from `flow` into `layers`; returns what flows out. (Long: one arm per
+/// row of docs/FORMAT.md's layer table, all threading the same flowing
+/// shape; split, the table would be scattered over as many functions.)
 fn read_layers(
     arch_layers: &[ArchLayer],
     first: usize,

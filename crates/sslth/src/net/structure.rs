@@ -70,7 +70,8 @@ impl Structure<'_> {
 
 impl Network {
     /// The linear layers and what sits between them ([`Structure`]), or
-    /// why the network is not of the form the construction takes.
+    /// why the network is not of the form the construction takes. (Long:
+    /// one arm per layer kind, each with the refusal that kind needs.)
     pub fn structure(&self) -> Result<Structure<'_>, String> {
         let mut linear: Vec<&Equivariant> = Vec::new();
         let mut after: Vec<Vec<FixedOp>> = Vec::new();
