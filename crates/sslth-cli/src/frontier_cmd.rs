@@ -127,61 +127,19 @@ pub fn run(a: &FrontierArgs) -> Result<(), String> {
     let pb = progress::bar(cfg.builds(), "building", false);
     let f = frontier(&net, &test, &cfg, &|p| progress::report(&pb, p), &|| true).map_err(crate::cli_error)?;
     pb.finish_and_clear();
-    let (rows, weights) = (&f.rows, f.target_weights as f64);
-    let inputs = |r: &FrontierRow| if r.nonneg_input { "nonneg" } else { "signed" };
+    let rows = &f.rows;
     let csv = crate::report::csv(&rows.iter().map(CsvRow::of).collect::<Vec<_>>())?;
-    let mut table = Vec::new();
-    for r in rows {
-        let ns = r.n.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(" ");
-        table.push(vec![
-            inputs(r).to_string(),
-            r.weight_eps.to_string(),
-            r.k.to_string(),
-            format!("{ns}{}", if r.sized { " (rule)" } else { "" }),
-            format!("{:.2}%", 100.0 * r.density),
-            format!("{:.2}", r.kept_per_weight),
-            format!("{:.1}", r.random_per_weight),
-            format!("{:.1}", r.block_random_per_weight),
-            format!("{:.2}%", 100.0 * r.misses as f64 / r.instances.max(1) as f64),
-            format!("{:.1}", r.compact_bits_per_weight),
-            format!("{:.1}", r.theorem5_floor_bits),
-            format!("{:.2}%", 100.0 * r.ticket_accuracy),
-            format!("{:.2}%", 100.0 * r.agreement),
-            format!("{:.3e}", r.max_error),
-            format!("{:.3e}", r.certified),
-            format!("{:.2}", r.build_seconds),
-            if r.on_front { "◆".into() } else { String::new() },
-        ]);
-    }
-    let head = [
-        "inputs",
-        "ε",
-        "k",
-        "n per layer",
-        "density",
-        "kept / weight",
-        "random / weight",
-        "block random / weight",
-        "misses",
-        "compact bits / weight",
-        "Thm 5 floor bits",
-        "ticket acc",
-        "agreement",
-        "max error",
-        "certified",
-        "build s",
-        "front",
-    ];
+    let table: Vec<Vec<String>> = rows.iter().map(table_row).collect();
     let md = format!(
         "Target {} ({} weights, test accuracy {:.2}% on {name}); float32 is 32 bits per weight, float16 16. \
          \"front\" marks the Pareto front of each input assumption in (kept, block random) per weight among \
          the tickets with no miss and agreement at least {}%.\n\n|{}|\n|{}|\n{}",
         a.target.display(),
-        weights,
+        f.target_weights,
         100.0 * rows[0].target_accuracy,
         100.0 * FRONT_AGREEMENT,
-        head.join("|"),
-        head.iter().map(|_| "---").collect::<Vec<_>>().join("|"),
+        HEAD.join("|"),
+        HEAD.iter().map(|_| "---").collect::<Vec<_>>().join("|"),
         table.iter().map(|r| format!("|{}|\n", r.join("|"))).collect::<String>()
     );
     let write = |f: &str, s: &str| {
@@ -189,15 +147,73 @@ pub fn run(a: &FrontierArgs) -> Result<(), String> {
     };
     write("frontier.csv", &csv)?;
     write("frontier.md", &md)?;
+    plot_front(&a.out.join("frontier"), &cfg, &f)?;
+    print!("{}", report::table(&HEAD, &table));
+    println!("wrote {}, frontier.md, frontier.svg/png", a.out.join("frontier.csv").display());
+    Ok(())
+}
+
+/// The columns of the printed and Markdown tables.
+const HEAD: [&str; 17] = [
+    "inputs",
+    "ε",
+    "k",
+    "n per layer",
+    "density",
+    "kept / weight",
+    "random / weight",
+    "block random / weight",
+    "misses",
+    "compact bits / weight",
+    "Thm 5 floor bits",
+    "ticket acc",
+    "agreement",
+    "max error",
+    "certified",
+    "build s",
+    "front",
+];
+
+/// One ticket as a row of [`HEAD`].
+fn table_row(r: &FrontierRow) -> Vec<String> {
+    let ns = r.n.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(" ");
+    vec![
+        if r.nonneg_input { "nonneg" } else { "signed" }.to_string(),
+        r.weight_eps.to_string(),
+        r.k.to_string(),
+        format!("{ns}{}", if r.sized { " (rule)" } else { "" }),
+        format!("{:.2}%", 100.0 * r.density),
+        format!("{:.2}", r.kept_per_weight),
+        format!("{:.1}", r.random_per_weight),
+        format!("{:.1}", r.block_random_per_weight),
+        format!("{:.2}%", 100.0 * r.misses as f64 / r.instances.max(1) as f64),
+        format!("{:.1}", r.compact_bits_per_weight),
+        format!("{:.1}", r.theorem5_floor_bits),
+        format!("{:.2}%", 100.0 * r.ticket_accuracy),
+        format!("{:.2}%", 100.0 * r.agreement),
+        format!("{:.3e}", r.max_error),
+        format!("{:.3e}", r.certified),
+        format!("{:.2}", r.build_seconds),
+        if r.on_front { "◆".into() } else { String::new() },
+    ]
+}
+
+/// frontier.svg/png: each input assumption's tickets and Pareto front in
+/// (kept, block random) per weight, the paper's curves and Pensia et al.'s
+/// published point.
+fn plot_front(
+    stem: &std::path::Path,
+    cfg: &FrontierConfig,
+    f: &sslth::experiments::frontier::Frontier,
+) -> Result<(), String> {
     let point = |r: &FrontierRow| (r.kept_per_weight, r.block_random_per_weight);
     let mut series = Vec::new();
     for &nonneg in &cfg.nonneg_input {
-        let mine: Vec<&FrontierRow> = rows.iter().filter(|r| r.nonneg_input == nonneg).collect();
+        let mine: Vec<&FrontierRow> = f.rows.iter().filter(|r| r.nonneg_input == nonneg).collect();
         let name = if nonneg { "non-negative inputs" } else { "signed inputs" };
         series.push(Series {
             label: format!("{name}: tickets"),
             points: mine.iter().map(|r| point(r)).collect(),
-            lines: false,
             ..Default::default()
         });
         let mut front: Vec<(f64, f64)> = mine.iter().filter(|r| r.on_front).map(|r| point(r)).collect();
@@ -229,24 +245,18 @@ pub fn run(a: &FrontierArgs) -> Result<(), String> {
     series.push(Series {
         label: format!("Pensia et al. 2020 ({}, {})", PENSIA.0, PENSIA.1),
         points: vec![PENSIA],
-        lines: false,
         ..Default::default()
     });
     plot::save(
-        &a.out.join("frontier"),
+        stem,
         &Chart {
             title: "Kept against random edges per target weight (random: the blocks' edges)",
             x_label: "kept edges per target weight",
             y_label: "random edges in the blocks per target weight",
             log_x: true,
             log_y: true,
-            y_range: None,
             series,
-            marks: Vec::new(),
             ..Default::default()
         },
-    )?;
-    print!("{}", report::table(&head, &table));
-    println!("wrote {}, frontier.md, frontier.svg/png", a.out.join("frontier.csv").display());
-    Ok(())
+    )
 }

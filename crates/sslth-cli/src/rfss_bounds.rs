@@ -155,55 +155,65 @@ pub fn run(a: &BoundsArgs) -> Result<(), String> {
     println!("RFSS bounds for k = {k}, eps = {eps} (constants c, c_amp are not given by the paper: the experiments estimate them)");
     print!("{}", report::table(&["quantity", "n", "notes"], &rows));
     if let Some(t) = &b.theorem3 {
-        let mut net_rows: Vec<Vec<String>> = t
-            .layers
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                vec![
-                    i.to_string(),
-                    format!("{}->{}", s.d_in, s.d_out),
-                    format!("{:.1}", s.n),
-                    format!("{:.1}", s.k),
-                    format!("{:.0}", s.hidden),
-                    format!("{:.3e}", s.params),
-                    format!("{:.3e}", s.kept),
-                ]
-            })
-            .collect();
-        net_rows.push(vec![
-            "total".into(),
-            format!("m/m_t = {:.1}", t.overparameterisation),
-            "".into(),
-            "".into(),
-            "".into(),
-            format!("{:.3e}", t.m),
-            format!("{:.3e} ({:.3}% of m; paper's γ = ρ·γ′ = {:.3})", t.kept, 100.0 * t.kept_over_m, t.paper_density),
-        ]);
         println!("\nTheorem 3, gamma' = {}, c_amp = {}:", a.gamma_prime, a.c_amp);
-        print!(
-            "{}",
-            report::table(&["layer", "in->out", "n_i", "k_i", "hidden", "random params", "kept (at most)"], &net_rows)
-        );
+        print!("{}", theorem3_table(t));
     }
     if let (Some(layers), Some(net)) = (&b.theorem4_layers, &net) {
-        let linear = net.structure()?.linear;
-        let rows: Vec<Vec<String>> = layers
-            .iter()
-            .zip(&linear)
-            .map(|(l, layer)| {
-                vec![
-                    l.layer.to_string(),
-                    layer.basis.name(),
-                    l.basis_size.to_string(),
-                    format!("{}", l.basis_norm),
-                    format!("{}->{}", l.c_in, l.c_out),
-                    format!("{:.1}", l.hidden_spaces),
-                ]
-            })
-            .collect();
         println!("\nTheorem 4 per layer of the target, gamma = {}, c_amp = {}:", a.gamma_prime, a.c_amp);
-        print!("{}", report::table(&["layer", "basis", "|B|", "|B|_op", "in->out", "hidden spaces"], &rows));
+        print!("{}", theorem4_table(layers, net)?);
     }
     Ok(())
+}
+
+/// Theorem 3's sizing per layer and in total, as a table.
+fn theorem3_table(t: &sslth::experiments::bounds::Theorem3) -> String {
+    let mut rows: Vec<Vec<String>> = t
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            vec![
+                i.to_string(),
+                format!("{}->{}", s.d_in, s.d_out),
+                format!("{:.1}", s.n),
+                format!("{:.1}", s.k),
+                format!("{:.0}", s.hidden),
+                format!("{:.3e}", s.params),
+                format!("{:.3e}", s.kept),
+            ]
+        })
+        .collect();
+    rows.push(vec![
+        "total".into(),
+        format!("m/m_t = {:.1}", t.overparameterisation),
+        "".into(),
+        "".into(),
+        "".into(),
+        format!("{:.3e}", t.m),
+        format!("{:.3e} ({:.3}% of m; paper's γ = ρ·γ′ = {:.3})", t.kept, 100.0 * t.kept_over_m, t.paper_density),
+    ]);
+    report::table(&["layer", "in->out", "n_i", "k_i", "hidden", "random params", "kept (at most)"], &rows)
+}
+
+/// Theorem 4's hidden width for each layer of `net`, as a table.
+fn theorem4_table(
+    layers: &[sslth::experiments::bounds::Theorem4Layer],
+    net: &sslth::net::Network,
+) -> Result<String, String> {
+    let linear = net.structure()?.linear;
+    let rows: Vec<Vec<String>> = layers
+        .iter()
+        .zip(&linear)
+        .map(|(l, layer)| {
+            vec![
+                l.layer.to_string(),
+                layer.basis.name(),
+                l.basis_size.to_string(),
+                format!("{}", l.basis_norm),
+                format!("{}->{}", l.c_in, l.c_out),
+                format!("{:.1}", l.hidden_spaces),
+            ]
+        })
+        .collect();
+    Ok(report::table(&["layer", "basis", "|B|", "|B|_op", "in->out", "hidden spaces"], &rows))
 }
