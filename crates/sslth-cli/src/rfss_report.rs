@@ -173,6 +173,19 @@ pub fn run(a: &ReportArgs) -> Result<(), String> {
          targets spread over the range, at the first grid n with P ≥ ½ (an estimate of c_thm for that c_hyp).\n"
     );
     let _ = writeln!(md, "A reading of these numbers (for seed 2024) is in [README.md](README.md).\n");
+    phase_sections(&mut md, &summary);
+    coverage_section(&mut md, &coverage);
+    let _ = writeln!(md, "\n![Coverage against n](coverage.png)\n");
+    let _ = writeln!(md, "## Figure 1\n\n{fig1}\n\n![Figure 1](figure1.png)\n");
+    let page = a.out.join("rfss.md");
+    sslth::files::write_atomic(&page, md.as_bytes()).map_err(|e| format!("cannot write {}: {e}", page.display()))?;
+    println!("wrote {} in {secs:.0} s", page.display());
+    Ok(())
+}
+
+/// The page's phase-transition table and its estimated constants, from
+/// the typed phase summaries.
+fn phase_sections(md: &mut String, summary: &[rfss::experiment::PhaseSummary]) {
     let _ = writeln!(md, "## Phase transition and constants\n");
     let _ = writeln!(
         md,
@@ -189,7 +202,7 @@ pub fn run(a: &ReportArgs) -> Result<(), String> {
     let mut bits_over_t5: Vec<f64> = Vec::new();
     let mut censored = 0;
     let f4 = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:.4}"));
-    for r in &summary {
+    for r in summary {
         let dist = r.dist.to_string();
         let n50_cell = if r.censored {
             censored += 1;
@@ -274,6 +287,10 @@ pub fn run(a: &ReportArgs) -> Result<(), String> {
     for ((d, k), v) in &trend {
         let _ = writeln!(md, "- {d}, k = {k}: {}", v.join(" → "));
     }
+}
+
+/// The page's coverage table.
+fn coverage_section(md: &mut String, coverage: &[rfss::grid::Curve]) {
     let _ = writeln!(md, "\n## Coverage (Corollary 1)\n");
     let _ = writeln!(
         md,
@@ -282,17 +299,11 @@ pub fn run(a: &ReportArgs) -> Result<(), String> {
     );
     let _ = writeln!(md, "| dist | k | ε | n | P(covered) | 95% interval |");
     let _ = writeln!(md, "|---|---:|---:|---:|---:|---|");
-    for c in &coverage {
+    for c in coverage {
         for pt in &c.points {
             let (lo, hi) = pt.interval();
             let _ =
                 writeln!(md, "| {} | {} | {} | {} | {:.3} | [{lo:.3}, {hi:.3}] |", c.dist, c.k, c.eps, pt.n, pt.p());
         }
     }
-    let _ = writeln!(md, "\n![Coverage against n](coverage.png)\n");
-    let _ = writeln!(md, "## Figure 1\n\n{fig1}\n\n![Figure 1](figure1.png)\n");
-    let page = a.out.join("rfss.md");
-    sslth::files::write_atomic(&page, md.as_bytes()).map_err(|e| format!("cannot write {}: {e}", page.display()))?;
-    println!("wrote {} in {secs:.0} s", page.display());
-    Ok(())
 }
