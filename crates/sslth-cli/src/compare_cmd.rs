@@ -96,23 +96,25 @@ pub fn run(a: &CompareArgs) -> Result<(), String> {
     write_outputs(a, split.test.name, &rows)
 }
 
-fn write_outputs(a: &CompareArgs, data: &str, rows: &[CompareRow]) -> Result<(), String> {
-    let csv = crate::report::csv(rows)?;
-    let head = [
-        "method",
-        "law",
-        "asked density",
-        "density",
-        "random edges",
-        "kept edges",
-        "kept / target weight",
-        "test accuracy, mean ± sd (min–max)",
-        "wall s",
-        "compact KiB",
-        "note",
-    ];
+/// The columns of the printed and Markdown tables.
+const HEAD: [&str; 11] = [
+    "method",
+    "law",
+    "asked density",
+    "density",
+    "random edges",
+    "kept edges",
+    "kept / target weight",
+    "test accuracy, mean ± sd (min–max)",
+    "wall s",
+    "compact KiB",
+    "note",
+];
+
+/// One row as a row of [`HEAD`] ("—" where a value does not apply).
+fn table_row(r: &CompareRow) -> Vec<String> {
     let pct = |v: f64| if v.is_nan() { "—".to_string() } else { format!("{:.2}%", 100.0 * v) };
-    let accuracy = |r: &CompareRow| match r.runs {
+    let accuracy = match r.runs {
         0 => "—".to_string(),
         1 => pct(r.test_accuracy),
         n => format!(
@@ -123,39 +125,40 @@ fn write_outputs(a: &CompareArgs, data: &str, rows: &[CompareRow]) -> Result<(),
             100.0 * r.accuracy_max
         ),
     };
-    let table: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            vec![
-                r.method.clone(),
-                r.law.clone().unwrap_or_else(|| "—".into()),
-                r.asked_density.map_or("—".into(), |d| format!("{d}")),
-                pct(r.density),
-                if r.random_edges == 0 { "—".into() } else { r.random_edges.to_string() },
-                if r.kept_edges == 0 { "—".into() } else { r.kept_edges.to_string() },
-                if r.kept_per_target_weight.is_nan() {
-                    "—".into()
-                } else {
-                    format!("{:.2}", r.kept_per_target_weight)
-                },
-                accuracy(r),
-                if r.seconds.is_nan() { "—".into() } else { format!("{:.1}", r.seconds) },
-                r.compact_bytes.map_or("—".into(), |b| format!("{:.1}", b as f64 / 1024.0)),
-                r.note.clone(),
-            ]
-        })
-        .collect();
-    let md = format!(
-        "|{}|\n|{}|\n{}",
-        head.join("|"),
-        head.iter().map(|_| "---").collect::<Vec<_>>().join("|"),
-        table.iter().map(|r| format!("|{}|\n", r.join("|"))).collect::<String>()
-    );
+    vec![
+        r.method.clone(),
+        r.law.clone().unwrap_or_else(|| "—".into()),
+        r.asked_density.map_or("—".into(), |d| format!("{d}")),
+        pct(r.density),
+        if r.random_edges == 0 { "—".into() } else { r.random_edges.to_string() },
+        if r.kept_edges == 0 { "—".into() } else { r.kept_edges.to_string() },
+        if r.kept_per_target_weight.is_nan() { "—".into() } else { format!("{:.2}", r.kept_per_target_weight) },
+        accuracy,
+        if r.seconds.is_nan() { "—".into() } else { format!("{:.1}", r.seconds) },
+        r.compact_bytes.map_or("—".into(), |b| format!("{:.1}", b as f64 / 1024.0)),
+        r.note.clone(),
+    ]
+}
+
+fn write_outputs(a: &CompareArgs, data: &str, rows: &[CompareRow]) -> Result<(), String> {
+    let csv = crate::report::csv(rows)?;
+    let table: Vec<Vec<String>> = rows.iter().map(table_row).collect();
+    let md = report::markdown_table(&HEAD, &table);
     let write = |f: &str, s: &str| {
         sslth::files::write_atomic(&a.out.join(f), s.as_bytes()).map_err(|e| format!("cannot write {f}: {e}"))
     };
     write("compare.csv", &csv)?;
     write("compare.md", &md)?;
+    plot_accuracy(&a.out, data, rows)?;
+    print!("{}", report::table(&HEAD, &table));
+    println!("wrote {}/compare.csv, compare.md, accuracy-density and accuracy-size (.svg, .png)", a.out.display());
+    Ok(())
+}
+
+/// accuracy-density and accuracy-size (.svg, .png): each method's mean
+/// test accuracy with bars from the worst to the best seed, the target's
+/// as a dashed line.
+fn plot_accuracy(out: &std::path::Path, data: &str, rows: &[CompareRow]) -> Result<(), String> {
     let label = |r: &CompareRow| match &r.law {
         Some(l) if r.method != "popup in the construction's network" => format!("{}, {l}", r.method),
         _ => r.method.clone(),
@@ -189,7 +192,7 @@ fn write_outputs(a: &CompareArgs, data: &str, rows: &[CompareRow]) -> Result<(),
     let seeds = rows.iter().map(|r| r.runs).max().unwrap_or(1);
     let title_d = format!("Test accuracy against density on {data} (mean of {seeds} seeds, bars: worst to best)");
     plot::save(
-        &a.out.join("accuracy-density"),
+        &out.join("accuracy-density"),
         &Chart {
             title: &title_d,
             x_label: "density (fraction of the random network's edges kept)",
@@ -207,7 +210,7 @@ fn write_outputs(a: &CompareArgs, data: &str, rows: &[CompareRow]) -> Result<(),
         series(&|r| r.random_edges as f64).into_iter().map(|s| Series { lines: false, ..s }).collect();
     let title_s = format!("Test accuracy against random-network size on {data}, one colour per method");
     plot::save(
-        &a.out.join("accuracy-size"),
+        &out.join("accuracy-size"),
         &Chart {
             title: &title_s,
             x_label: "edges of the random network",
@@ -218,7 +221,5 @@ fn write_outputs(a: &CompareArgs, data: &str, rows: &[CompareRow]) -> Result<(),
             ..Default::default()
         },
     )?;
-    print!("{}", report::table(&head, &table));
-    println!("wrote {}/compare.csv, compare.md, accuracy-density and accuracy-size (.svg, .png)", a.out.display());
     Ok(())
 }

@@ -133,14 +133,12 @@ pub fn run(a: &FrontierArgs) -> Result<(), String> {
     let md = format!(
         "Target {} ({} weights, test accuracy {:.2}% on {name}); float32 is 32 bits per weight, float16 16. \
          \"front\" marks the Pareto front of each input assumption in (kept, block random) per weight among \
-         the tickets with no miss and agreement at least {}%.\n\n|{}|\n|{}|\n{}",
+         the tickets with no miss and agreement at least {}%.\n\n{}",
         a.target.display(),
         f.target_weights,
         100.0 * rows[0].target_accuracy,
         100.0 * FRONT_AGREEMENT,
-        HEAD.join("|"),
-        HEAD.iter().map(|_| "---").collect::<Vec<_>>().join("|"),
-        table.iter().map(|r| format!("|{}|\n", r.join("|"))).collect::<String>()
+        report::markdown_table(&HEAD, &table)
     );
     let write = |f: &str, s: &str| {
         sslth::files::write_atomic(&a.out.join(f), s.as_bytes()).map_err(|e| format!("cannot write {f}: {e}"))

@@ -69,6 +69,16 @@ pub fn csv<T: serde::Serialize>(rows: &[T]) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|e| format!("CSV is not UTF-8: {e}"))
 }
 
+/// A Markdown table: `head`, its rule, then `rows`, one line each.
+pub fn markdown_table(head: &[&str], rows: &[Vec<String>]) -> String {
+    format!(
+        "|{}|\n|{}|\n{}",
+        head.join("|"),
+        head.iter().map(|_| "---").collect::<Vec<_>>().join("|"),
+        rows.iter().map(|r| format!("|{}|\n", r.join("|"))).collect::<String>()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
