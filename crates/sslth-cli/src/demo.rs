@@ -102,13 +102,6 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
         return Ok(());
     }
 
-    let (built, target, train_time) = (&run.built, &run.target, run.train_time);
-    let (target_bytes, full, compact) = (&run.target_bytes, &run.full, &run.compact);
-    let c = built.comparison.as_ref().expect("the demo measures on the digits test rows");
-    let tight = built.tight.as_ref().expect("the demo certifies over the digits' box");
-    let (instances, misses) = built.instances();
-    let pct = |x: f64| format!("{:.2}%", 100.0 * x);
-    let kib = |n: usize| format!("{:.1} KiB", n as f64 / 1024.0);
     let what = match run.train.kind {
         sslth::net::Kind::Mlp => "a 64-32-10 ReLU MLP".to_string(),
         sslth::net::Kind::Cnn => "a CNN (circular 3x3 convolutions 1-8-16, global average pooling, dense 16-10)".into(),
@@ -126,7 +119,30 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
         split.test.len(),
         args.seed
     );
-    let rows = vec![
+    let rows = summary_rows(&run, args.density);
+    print!("{}", report::table(&["", "target", "ticket"], &rows));
+    println!(
+        "errors are Euclidean norms of the 10 output logits unless marked l_inf. The certified error bounds them for \
+         every input of norm <= 1, proved from the target's and the ticket's weights (docs/THEORY.md §6); the tight one \
+         bounds the largest logit error for every image of valid pixels (§6.2), so on the certified share of test rows \
+         (and any input with as wide a margin) the ticket provably predicts the target's class; the measured error is what \
+         the test rows show."
+    );
+    let replaced = if earlier > 0 { "; replaced an earlier demo's files" } else { "" };
+    println!("wrote {} ({}){replaced}", args.out.display(), FILES.join(", "));
+    Ok(())
+}
+
+/// The demo's table: target against ticket, one quantity a row.
+fn summary_rows(run: &sslth::experiments::demo::Demo, asked_density: f64) -> Vec<Vec<String>> {
+    let (built, target, train_time) = (&run.built, &run.target, run.train_time);
+    let (target_bytes, full, compact) = (&run.target_bytes, &run.full, &run.compact);
+    let c = built.comparison.as_ref().expect("the demo measures on the digits test rows");
+    let tight = built.tight.as_ref().expect("the demo certifies over the digits' box");
+    let (instances, misses) = built.instances();
+    let pct = |x: f64| format!("{:.2}%", 100.0 * x);
+    let kib = |n: usize| format!("{:.1} KiB", n as f64 / 1024.0);
+    vec![
         vec!["test accuracy".into(), pct(c.target_accuracy), pct(c.ticket_accuracy)],
         vec!["agreement with the target (test rows)".into(), "".into(), pct(c.agreement)],
         vec![
@@ -143,7 +159,7 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
         vec![
             "density (kept / random edges; --density is a ceiling)".into(),
             "".into(),
-            format!("{} (at most {} asked)", pct(built.ticket.density()), pct(args.density)),
+            format!("{} (at most {} asked)", pct(built.ticket.density()), pct(asked_density)),
         ],
         vec!["overparameterisation m/m_t".into(), "".into(), format!("{:.1}", built.overparameterisation(target))],
         vec!["RFSS instances solved (one per weight and input sign)".into(), "".into(), instances.to_string()],
@@ -183,16 +199,5 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
             kib(target_bytes.len()),
             format!("{} / {}", kib(full.len()), kib(compact.len())),
         ],
-    ];
-    print!("{}", report::table(&["", "target", "ticket"], &rows));
-    println!(
-        "errors are Euclidean norms of the 10 output logits unless marked l_inf. The certified error bounds them for \
-         every input of norm <= 1, proved from the target's and the ticket's weights (docs/THEORY.md §6); the tight one \
-         bounds the largest logit error for every image of valid pixels (§6.2), so on the certified share of test rows \
-         (and any input with as wide a margin) the ticket provably predicts the target's class; the measured error is what \
-         the test rows show."
-    );
-    let replaced = if earlier > 0 { "; replaced an earlier demo's files" } else { "" };
-    println!("wrote {} ({}){replaced}", args.out.display(), FILES.join(", "));
-    Ok(())
+    ]
 }
