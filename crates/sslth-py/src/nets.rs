@@ -252,9 +252,9 @@ fn target_from_state_dict(
         } else {
             v
         };
-        let arr = v.call_method1("astype", ("float32",)).map_err(|_| {
-            value_error(format!("state_dict[{name:?}] is not an array (call .numpy() on torch tensors)"))
-        })?;
+        let arr = v
+            .call_method1("astype", ("float32",))
+            .map_err(|_| value_error(format!("state_dict[{name:?}] is not an array of numbers")))?;
         let arr: PyReadonlyArrayDyn<'_, f32> = arr.extract()?;
         tensors.push((name, arr.shape().to_vec(), arr.as_array().iter().copied().collect()));
     }
