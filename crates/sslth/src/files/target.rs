@@ -130,14 +130,24 @@ fn from_tensors_unchecked(
             return Err(format!("tensor {name} has a non-finite value at flat index {i}"));
         }
     }
-    if let Some(text) = md.get("architecture") {
-        let arch: Architecture =
-            serde_json::from_str(text).map_err(|e| format!("the recorded architecture is not one sslth reads: {e}"))?;
-        let named = tensors.into_iter().map(|(name, shape, values)| (name, (shape, values))).collect();
-        let net = Network::from_architecture(&arch, named)?;
-        check_data(&net, shape)?;
-        return Ok((net, info));
-    }
+    let net = match md.get("architecture") {
+        Some(text) => {
+            let arch: Architecture = serde_json::from_str(text)
+                .map_err(|e| format!("the recorded architecture is not one sslth reads: {e}"))?;
+            let named = tensors.into_iter().map(|(name, shape, values)| (name, (shape, values))).collect();
+            Network::from_architecture(&arch, named)?
+        }
+        None => {
+            let (convs, sets, head) = sequential_layers(modules_of(tensors)?)?;
+            without_architecture(convs, sets, head, md, &mut info)?
+        }
+    };
+    check_data(&net, shape)?;
+    Ok((net, info))
+}
+
+/// A file's tensors grouped by their `nn.Sequential` module index.
+fn modules_of(tensors: Vec<NamedTensor>) -> Result<BTreeMap<usize, Module>, String> {
     let mut modules: BTreeMap<usize, Module> = BTreeMap::new();
     for (name, shape, values) in tensors {
         let parsed = name.split_once('.').and_then(|(i, rest)| Some((i.parse::<usize>().ok()?, rest)));
@@ -162,6 +172,17 @@ fn from_tensors_unchecked(
             }
         }
     }
+    Ok(modules)
+}
+
+/// The modules of a file with no architecture, in the one reading
+/// documented for such files (docs/FORMAT.md): equivariant layers
+/// (convolutions or set layers) at 0, 2, 4, …, then Linear layers at
+/// every second index.
+#[allow(clippy::type_complexity)]
+fn sequential_layers(
+    modules: BTreeMap<usize, Module>,
+) -> Result<(Vec<ConvWeights>, Vec<SetWeights>, Vec<LinearWeights>), String> {
     let mut convs = Vec::new();
     let mut sets = Vec::new();
     let mut head = Vec::new();
@@ -226,6 +247,20 @@ fn from_tensors_unchecked(
             _ => return Err(format!("module {idx} mixes a weight with set-layer tensors")),
         }
     }
+    Ok((convs, sets, head))
+}
+
+/// The network of a file with no architecture: a `Linear`/ReLU
+/// `nn.Sequential` (said in `info.assumed`), or sslth's own CNN or set
+/// network of before architectures were recorded (told by its `input`
+/// metadata); anything else is refused.
+fn without_architecture(
+    convs: Vec<ConvWeights>,
+    sets: Vec<SetWeights>,
+    head: Vec<LinearWeights>,
+    md: &HashMap<String, String>,
+    info: &mut TargetInfo,
+) -> Result<Network, String> {
     if !convs.is_empty() && !sets.is_empty() {
         return Err("the file mixes convolutions and set layers".into());
     }
@@ -237,7 +272,7 @@ fn from_tensors_unchecked(
     // architectures were recorded): its convolutions were circular,
     // stride 1 and same-size, with global average pooling.
     let recorded: Option<InputShape> = md.get("input").and_then(|s| serde_json::from_str(s).ok());
-    let net = match (convs.is_empty(), sets.is_empty(), recorded) {
+    Ok(match (convs.is_empty(), sets.is_empty(), recorded) {
         (true, true, _) => {
             info.assumed = Some(
                 "the file records no architecture: read as nn.Sequential Linear layers with ReLU between them".into(),
@@ -253,9 +288,7 @@ fn from_tensors_unchecked(
                 if convs.is_empty() { "set-layer" } else { "convolution" }
             ))
         }
-    };
-    check_data(&net, shape)?;
-    Ok((net, info))
+    })
 }
 
 /// Checks that the data's layout fits a target's input.
