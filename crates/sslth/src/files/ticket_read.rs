@@ -213,109 +213,129 @@ pub fn read_bytes(bytes: &[u8], p: &str) -> Result<LoadedTicket, ModelError> {
     let format = md.get("format").cloned().unwrap_or_default();
     let meta = read_meta(&p, &md)?;
     let st = SafeTensors::deserialize(bytes).map_err(|e| format_error(bytes, &p, e))?;
-    let shapes = random_shapes(&meta);
-    let get = |name: &str, dtype: Dtype| -> Result<Vec<u8>, ModelError> {
-        let t = st.tensor(name).map_err(|_| layout(&p, format!("missing tensor {name}")))?;
-        if t.dtype() != dtype {
-            return Err(layout(&p, format!("tensor {name} has dtype {:?}, expected {dtype:?}", t.dtype())));
-        }
-        Ok(t.data().to_vec())
-    };
+    let file = TicketFile { p: &p, st: &st };
     match format.as_str() {
-        COMPACT => {
-            let encodings: Vec<String> = md
-                .get("masks")
-                .and_then(|s| serde_json::from_str(s).ok())
-                .ok_or_else(|| layout(&p, "compact ticket without a masks list"))?;
-            if encodings.len() != shapes.len() {
-                return Err(layout(&p, "masks list does not match the layers"));
-            }
-            let mut indices: Vec<Vec<u64>> = Vec::new();
-            for (l, enc) in encodings.iter().enumerate() {
-                let data = get(&format!("{}.mask", 2 * l), Dtype::U8)?;
-                let len = (shapes[l][0] * shapes[l][1]) as u64;
-                let idx = match (enc.as_str(), encodings.get(l + 1).map(String::as_str)) {
-                    ("bits", _) => unpack_bits(&data, len),
-                    ("delta-varint", _) => unpack_deltas(&data, len),
-                    // Pair l/2's B stream gives both layers; A waits for it.
-                    ("from-b", Some("subset-ranks" | "subset-ranks-eg")) if l % 2 == 0 && data.is_empty() => {
-                        Ok(Vec::new())
-                    }
-                    (enc @ ("subset-ranks" | "subset-ranks-eg"), _) if l % 2 == 1 && encodings[l - 1] == "from-b" => {
-                        PairLayout::new(&meta, l / 2).decode(&data, enc).map(|(b, a)| {
-                            indices[l - 1] = a;
-                            b
-                        })
-                    }
-                    ("from-b" | "subset-ranks" | "subset-ranks-eg", _) => {
-                        Err("'from-b' must be an A layer's encoding, followed by its B layer's subset ranks".into())
-                    }
-                    (other, _) => Err(format!("unknown mask encoding '{other}'")),
-                }
-                .map_err(|e| layout(&p, format!("layer {}: {e}", 2 * l)))?;
-                if l == 0 && meta.bias {
-                    // The constant column is a bias only on the identity element.
-                    let [rows, cols] = shapes[0];
-                    let h = rows / meta.layer_basis(0).size();
-                    let id = identity_of(&meta, 0);
-                    let block = id * h..(id + 1) * h;
-                    let stray = idx.iter().find(|&&i| {
-                        i % cols as u64 == cols as u64 - 1 && !block.contains(&((i / cols as u64) as usize))
-                    });
-                    if let Some(i) = stray {
-                        return Err(layout(
-                            &p,
-                            format!("layer 0: mask entry {i} reads the constant channel outside the identity element"),
-                        ));
-                    }
-                }
-                indices.push(idx);
-            }
-            Ok(LoadedTicket { net: regenerate(&meta, &indices), meta, compact: true })
-        }
-        FULL => {
-            let mut layers = Vec::new();
-            for (l, &[rows, cols]) in shapes.iter().enumerate() {
-                let fold = l == 0 && meta.bias;
-                let d_in = cols - usize::from(fold);
-                let idx = get(&format!("{}.indices", 2 * l), Dtype::I32)?;
-                let vals = get(&format!("{}.values", 2 * l), Dtype::F32)?;
-                let ints: Vec<i32> = idx.chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().unwrap())).collect();
-                let vals: Vec<f32> = vals.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
-                if ints.len() != 2 * vals.len() {
-                    return Err(layout(
-                        &p,
-                        format!("layer {}: {} indices for {} values", 2 * l, ints.len() / 2, vals.len()),
-                    ));
-                }
-                let basis = meta.layer_basis(l);
-                let mut layer = SparseLayer { d_out: rows, d_in, rows: vec![], cols: vec![], vals, bias: None, basis };
-                for pair in ints.chunks_exact(2) {
-                    let (r, c) = (pair[0], pair[1]);
-                    if r < 0 || c < 0 || r as usize >= rows || c as usize >= d_in {
-                        return Err(layout(&p, format!("layer {}: edge ({r}, {c}) outside [{rows}, {d_in}]", 2 * l)));
-                    }
-                    layer.rows.push(r as u32);
-                    layer.cols.push(c as u32);
-                }
-                if fold {
-                    let b = get(&format!("{}.bias", 2 * l), Dtype::F32)?;
-                    let b: Vec<f32> = b.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
-                    if b.len() != rows / basis.size() {
-                        let want = rows / basis.size();
-                        return Err(layout(&p, format!("0.bias has {} values, expected {want}", b.len())));
-                    }
-                    layer.bias = Some(b);
-                }
-                if layer.vals.iter().chain(layer.bias.iter().flatten()).any(|v| !v.is_finite()) {
-                    return Err(layout(&p, format!("layer {} has a non-finite weight", 2 * l)));
-                }
-                layers.push(layer);
-            }
-            Ok(LoadedTicket { net: net_of(&meta, layers), meta, compact: false })
-        }
+        COMPACT => read_compact(&file, &md, meta),
+        FULL => read_full(&file, meta),
         other => Err(layout(&p, format!("format '{other}' is not a ticket format"))),
     }
+}
+
+/// A ticket file's tensors, named `p` in errors.
+struct TicketFile<'a> {
+    p: &'a str,
+    st: &'a SafeTensors<'a>,
+}
+
+impl TicketFile<'_> {
+    /// Tensor `name`'s bytes, which must have `dtype`.
+    fn get(&self, name: &str, dtype: Dtype) -> Result<Vec<u8>, ModelError> {
+        let t = self.st.tensor(name).map_err(|_| layout(self.p, format!("missing tensor {name}")))?;
+        if t.dtype() != dtype {
+            return Err(layout(self.p, format!("tensor {name} has dtype {:?}, expected {dtype:?}", t.dtype())));
+        }
+        Ok(t.data().to_vec())
+    }
+}
+
+/// A compact ticket: its masks decoded (docs/FORMAT.md), its weights
+/// regenerated from the seed.
+fn read_compact(
+    file: &TicketFile<'_>,
+    md: &std::collections::HashMap<String, String>,
+    meta: TicketMeta,
+) -> Result<LoadedTicket, ModelError> {
+    let (p, get) = (file.p, |name: &str, dtype: Dtype| file.get(name, dtype));
+    let shapes = random_shapes(&meta);
+    let encodings: Vec<String> = md
+        .get("masks")
+        .and_then(|s| serde_json::from_str(s).ok())
+        .ok_or_else(|| layout(p, "compact ticket without a masks list"))?;
+    if encodings.len() != shapes.len() {
+        return Err(layout(p, "masks list does not match the layers"));
+    }
+    let mut indices: Vec<Vec<u64>> = Vec::new();
+    for (l, enc) in encodings.iter().enumerate() {
+        let data = get(&format!("{}.mask", 2 * l), Dtype::U8)?;
+        let len = (shapes[l][0] * shapes[l][1]) as u64;
+        let idx = match (enc.as_str(), encodings.get(l + 1).map(String::as_str)) {
+            ("bits", _) => unpack_bits(&data, len),
+            ("delta-varint", _) => unpack_deltas(&data, len),
+            // Pair l/2's B stream gives both layers; A waits for it.
+            ("from-b", Some("subset-ranks" | "subset-ranks-eg")) if l % 2 == 0 && data.is_empty() => Ok(Vec::new()),
+            (enc @ ("subset-ranks" | "subset-ranks-eg"), _) if l % 2 == 1 && encodings[l - 1] == "from-b" => {
+                PairLayout::new(&meta, l / 2).decode(&data, enc).map(|(b, a)| {
+                    indices[l - 1] = a;
+                    b
+                })
+            }
+            ("from-b" | "subset-ranks" | "subset-ranks-eg", _) => {
+                Err("'from-b' must be an A layer's encoding, followed by its B layer's subset ranks".into())
+            }
+            (other, _) => Err(format!("unknown mask encoding '{other}'")),
+        }
+        .map_err(|e| layout(p, format!("layer {}: {e}", 2 * l)))?;
+        if l == 0 && meta.bias {
+            // The constant column is a bias only on the identity element.
+            let [rows, cols] = shapes[0];
+            let h = rows / meta.layer_basis(0).size();
+            let id = identity_of(&meta, 0);
+            let block = id * h..(id + 1) * h;
+            let stray = idx
+                .iter()
+                .find(|&&i| i % cols as u64 == cols as u64 - 1 && !block.contains(&((i / cols as u64) as usize)));
+            if let Some(i) = stray {
+                return Err(layout(
+                    p,
+                    format!("layer 0: mask entry {i} reads the constant channel outside the identity element"),
+                ));
+            }
+        }
+        indices.push(idx);
+    }
+    Ok(LoadedTicket { net: regenerate(&meta, &indices), meta, compact: true })
+}
+
+/// A full ticket: its kept weights as the file gives them.
+fn read_full(file: &TicketFile<'_>, meta: TicketMeta) -> Result<LoadedTicket, ModelError> {
+    let (p, get) = (file.p, |name: &str, dtype: Dtype| file.get(name, dtype));
+    let shapes = random_shapes(&meta);
+    let mut layers = Vec::new();
+    for (l, &[rows, cols]) in shapes.iter().enumerate() {
+        let fold = l == 0 && meta.bias;
+        let d_in = cols - usize::from(fold);
+        let idx = get(&format!("{}.indices", 2 * l), Dtype::I32)?;
+        let vals = get(&format!("{}.values", 2 * l), Dtype::F32)?;
+        let ints: Vec<i32> = idx.chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().unwrap())).collect();
+        let vals: Vec<f32> = vals.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+        if ints.len() != 2 * vals.len() {
+            return Err(layout(p, format!("layer {}: {} indices for {} values", 2 * l, ints.len() / 2, vals.len())));
+        }
+        let basis = meta.layer_basis(l);
+        let mut layer = SparseLayer { d_out: rows, d_in, rows: vec![], cols: vec![], vals, bias: None, basis };
+        for pair in ints.chunks_exact(2) {
+            let (r, c) = (pair[0], pair[1]);
+            if r < 0 || c < 0 || r as usize >= rows || c as usize >= d_in {
+                return Err(layout(p, format!("layer {}: edge ({r}, {c}) outside [{rows}, {d_in}]", 2 * l)));
+            }
+            layer.rows.push(r as u32);
+            layer.cols.push(c as u32);
+        }
+        if fold {
+            let b = get(&format!("{}.bias", 2 * l), Dtype::F32)?;
+            let b: Vec<f32> = b.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+            if b.len() != rows / basis.size() {
+                let want = rows / basis.size();
+                return Err(layout(p, format!("0.bias has {} values, expected {want}", b.len())));
+            }
+            layer.bias = Some(b);
+        }
+        if layer.vals.iter().chain(layer.bias.iter().flatten()).any(|v| !v.is_finite()) {
+            return Err(layout(p, format!("layer {} has a non-finite weight", 2 * l)));
+        }
+        layers.push(layer);
+    }
+    Ok(LoadedTicket { net: net_of(&meta, layers), meta, compact: false })
 }
 
 /// What `verify` found.
