@@ -126,46 +126,8 @@ where
     DB::ErrorType: 'static,
 {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("plotting failed: {e}");
-    let errors =
-        c.series.iter().flat_map(|s| s.points.iter().zip(&s.errors).flat_map(|(p, e)| [(p.0, e.0), (p.0, e.1)]));
-    let all: Vec<(f64, f64)> = c
-        .series
-        .iter()
-        .flat_map(|s| s.points.iter().copied())
-        .chain(errors)
-        .chain(c.marks.iter().map(|m| (m.0, f64::NAN)))
-        .chain(c.levels.iter().map(|l| (f64::NAN, l.0)))
-        .collect();
     let finite = |v: f64, log: bool| v.is_finite() && (!log || v > 0.0);
-    let xs: Vec<f64> = all.iter().map(|p| p.0).filter(|&x| finite(x, c.log_x)).collect();
-    let ys: Vec<f64> = all.iter().map(|p| p.1).filter(|&y| finite(y, c.log_y)).collect();
-    if xs.is_empty() || ys.is_empty() {
-        return Err(format!("nothing to plot for '{}'", c.title));
-    }
-    let (mut x0, mut x1) =
-        (xs.iter().cloned().fold(f64::INFINITY, f64::min), xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max));
-    let (mut y0, mut y1) =
-        (ys.iter().cloned().fold(f64::INFINITY, f64::min), ys.iter().cloned().fold(f64::NEG_INFINITY, f64::max));
-    if x0 == x1 {
-        x1 = x0 * 1.1 + 1.0;
-    }
-    if y0 == y1 {
-        y1 = y0 * 1.1 + 1.0;
-    }
-    if c.log_x {
-        x0 /= 1.2;
-        x1 *= 1.2;
-    }
-    if let Some((lo, hi)) = c.y_range {
-        (y0, y1) = (lo, hi);
-    } else if c.log_y {
-        y0 /= 1.5;
-        y1 *= 1.5;
-    } else {
-        let pad = (y1 - y0) * 0.05;
-        y0 -= pad;
-        y1 += pad;
-    }
+    let (x0, x1, y0, y1) = ranges(c).ok_or_else(|| format!("nothing to plot for '{}'", c.title))?;
     let mut builder = ChartBuilder::on(root);
     builder.caption(c.title, ("sans-serif", caption)).margin(10).x_label_area_size(40).y_label_area_size(70);
     macro_rules! body {
@@ -225,6 +187,52 @@ where
         (false, false) => body!(builder.build_cartesian_2d(x0..x1, y0..y1).map_err(err)?),
     }
     Ok(())
+}
+
+/// The axes' ranges (x0, x1, y0, y1): the finite points, error bars and
+/// marks, padded (a fixed y range wins); `None` if nothing is drawable.
+fn ranges(c: &Chart<'_>) -> Option<(f64, f64, f64, f64)> {
+    let errors =
+        c.series.iter().flat_map(|s| s.points.iter().zip(&s.errors).flat_map(|(p, e)| [(p.0, e.0), (p.0, e.1)]));
+    let all: Vec<(f64, f64)> = c
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().copied())
+        .chain(errors)
+        .chain(c.marks.iter().map(|m| (m.0, f64::NAN)))
+        .chain(c.levels.iter().map(|l| (f64::NAN, l.0)))
+        .collect();
+    let finite = |v: f64, log: bool| v.is_finite() && (!log || v > 0.0);
+    let xs: Vec<f64> = all.iter().map(|p| p.0).filter(|&x| finite(x, c.log_x)).collect();
+    let ys: Vec<f64> = all.iter().map(|p| p.1).filter(|&y| finite(y, c.log_y)).collect();
+    if xs.is_empty() || ys.is_empty() {
+        return None;
+    }
+    let (mut x0, mut x1) =
+        (xs.iter().cloned().fold(f64::INFINITY, f64::min), xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max));
+    let (mut y0, mut y1) =
+        (ys.iter().cloned().fold(f64::INFINITY, f64::min), ys.iter().cloned().fold(f64::NEG_INFINITY, f64::max));
+    if x0 == x1 {
+        x1 = x0 * 1.1 + 1.0;
+    }
+    if y0 == y1 {
+        y1 = y0 * 1.1 + 1.0;
+    }
+    if c.log_x {
+        x0 /= 1.2;
+        x1 *= 1.2;
+    }
+    if let Some((lo, hi)) = c.y_range {
+        (y0, y1) = (lo, hi);
+    } else if c.log_y {
+        y0 /= 1.5;
+        y1 *= 1.5;
+    } else {
+        let pad = (y1 - y0) * 0.05;
+        y0 -= pad;
+        y1 += pad;
+    }
+    Some((x0, x1, y0, y1))
 }
 
 /// One chart with its legend in a strip to the right of the plot.
