@@ -101,3 +101,21 @@ fn each_kind_of_failure_is_its_own_variant() {
     assert!(matches!(e, Error::Interrupted), "{e:?}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The names the CLI lists for `--model` and `--weights` (`NAMES`) are
+/// exactly those `FromStr` takes, in `ALL`'s order: a listed name that
+/// failed to parse would stop the CLI after clap had accepted it.
+#[test]
+fn listed_names_are_the_parsed_names() {
+    use sslth::net::Kind;
+    use sslth::weights::WeightLaw;
+    assert_eq!(Kind::ALL.map(Kind::name), Kind::NAMES);
+    assert_eq!(WeightLaw::ALL.map(WeightLaw::name), WeightLaw::NAMES);
+    for name in Kind::NAMES {
+        assert_eq!(name.parse::<Kind>().map(Kind::name), Ok(name));
+    }
+    for name in WeightLaw::NAMES {
+        assert_eq!(name.parse::<WeightLaw>().map(WeightLaw::name), Ok(name));
+    }
+    assert!("mlp2".parse::<Kind>().unwrap_err().contains("mlp, cnn or deepsets"));
+}
