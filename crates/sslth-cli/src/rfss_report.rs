@@ -201,37 +201,15 @@ fn phase_sections(md: &mut String, summary: &[rfss::experiment::PhaseSummary]) {
     // (d²/2)·log2(k/ε) with d = 1.
     let mut bits_over_t5: Vec<f64> = Vec::new();
     let mut censored = 0;
-    let f4 = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:.4}"));
     for r in summary {
         let dist = r.dist.to_string();
-        let n50_cell = if r.censored {
-            censored += 1;
-            format!("≤ {} (censored)", 2 * r.k)
-        } else {
-            r.n50.map_or("not reached".into(), |n| format!("{n:.4}"))
-        };
+        censored += usize::from(r.censored);
         if let (Some(n50), Some(bits)) = (r.n50, r.bits_over_theorem5()) {
             over_t5.push(n50 / r.theorem5_n as f64);
             bits_over_t5.push(bits);
             over_first.push(n50 / r.first_moment_n as f64);
         }
-        let worst_cell = r.worst.as_ref().map_or(String::new(), |w| {
-            let (lo, hi) = w.point.interval();
-            format!("{}, {:.4}, {:.4} [{lo:.4}, {hi:.4}]", w.n, w.c_hyp, w.point.p())
-        });
-        let _ = writeln!(
-            md,
-            "| {dist} | {} | {} | {n50_cell} | {} | {} | {} | {worst_cell} |",
-            r.k,
-            r.eps,
-            r.c_hyp.map_or(String::new(), |c| format!(
-                "{c:.4} [{}, {}]",
-                f4(r.c_hyp_interval.0),
-                f4(r.c_hyp_interval.1)
-            )),
-            r.first_moment_n,
-            r.theorem5_n,
-        );
+        let _ = writeln!(md, "{}", phase_row(r));
         if let Some(c) = r.c_hyp {
             c_hyps.entry(dist.clone()).or_default().push(c);
         }
@@ -276,7 +254,31 @@ fn phase_sections(md: &mut String, summary: &[rfss::experiment::PhaseSummary]) {
         "- {censored} (dist, k, ε) points are censored: P(found) ≥ ½ already at n = 2k, the smallest n with k ≤ n/2, \
          so they bound nothing (mostly k ≥ 8 with coarse ε); they are left out of the c_hyp figures above."
     );
-    // How c_hyp moves as ε shrinks, per (dist, k), over uncensored points.
+    trend_section(md, summary);
+}
+
+/// One (dist, k, ε) point as a row of the phase table.
+fn phase_row(r: &rfss::experiment::PhaseSummary) -> String {
+    let f4 = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:.4}"));
+    let n50_cell = if r.censored {
+        format!("≤ {} (censored)", 2 * r.k)
+    } else {
+        r.n50.map_or("not reached".into(), |n| format!("{n:.4}"))
+    };
+    let worst_cell = r.worst.as_ref().map_or(String::new(), |w| {
+        let (lo, hi) = w.point.interval();
+        format!("{}, {:.4}, {:.4} [{lo:.4}, {hi:.4}]", w.n, w.c_hyp, w.point.p())
+    });
+    let c_hyp_cell =
+        r.c_hyp.map_or(String::new(), |c| format!("{c:.4} [{}, {}]", f4(r.c_hyp_interval.0), f4(r.c_hyp_interval.1)));
+    format!(
+        "| {} | {} | {} | {n50_cell} | {c_hyp_cell} | {} | {} | {worst_cell} |",
+        r.dist, r.k, r.eps, r.first_moment_n, r.theorem5_n,
+    )
+}
+
+/// How c_hyp moves as ε shrinks, per (dist, k), over uncensored points.
+fn trend_section(md: &mut String, summary: &[rfss::experiment::PhaseSummary]) {
     let _ = writeln!(md, "\nc_hyp as ε shrinks (uncensored points, coarse to fine ε):\n");
     let mut trend: std::collections::BTreeMap<(String, usize), Vec<String>> = Default::default();
     for r in summary.iter().filter(|r| r.c_hyp.is_some()) {
