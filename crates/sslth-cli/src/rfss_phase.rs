@@ -157,56 +157,12 @@ pub fn run_phase(a: &PhaseArgs) -> Result<Vec<PhaseSummary>, String> {
     pg.check()?;
     let pb = progress::bar(pg.steps(), "phase", g.json);
     let summaries = phase_grid(&pg, &|| pb.inc(1))?;
-    let f = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:.4}"));
     let mut summary = String::from(
         "dist,k,eps,n50,ratio_at_n50,c_hyp,first_moment_n,theorem2_n_c1,theorem5_n_d1,worst_n,worst_c_hyp,worst_target,worst_p,worst_lo,worst_hi,censored,c_hyp_lo,c_hyp_hi\n",
     );
-    let mut rows = Vec::new();
-    let mut json = Vec::new();
-    for r in &summaries {
-        let (wn, wc, wz, wp, wlo, whi) = match &r.worst {
-            Some(w) => {
-                let (lo, hi) = w.point.interval();
-                (
-                    w.n.to_string(),
-                    format!("{:.4}", w.c_hyp),
-                    format!("{:.4}", w.target),
-                    format!("{:.4}", w.point.p()),
-                    format!("{lo:.4}"),
-                    format!("{hi:.4}"),
-                )
-            }
-            None => Default::default(),
-        };
-        summary += &format!(
-            "{},{},{},{},{},{},{},{},{},{wn},{wc},{wz},{wp},{wlo},{whi},{},{},{}\n",
-            r.dist,
-            r.k,
-            r.eps,
-            f(r.n50),
-            f(r.ratio),
-            f(r.c_hyp),
-            r.first_moment_n,
-            r.theorem2_n,
-            r.theorem5_n,
-            r.censored,
-            f(r.c_hyp_interval.0),
-            f(r.c_hyp_interval.1)
-        );
-        rows.push(vec![
-            r.dist.to_string(),
-            r.k.to_string(),
-            format!("{:e}", r.eps),
-            if r.censored { format!("<= {}", 2 * r.k) } else { f(r.n50) },
-            f(r.c_hyp),
-            r.first_moment_n.to_string(),
-            r.theorem5_n.to_string(),
-            if wp.is_empty() { String::new() } else { format!("{wp} [{wlo}, {whi}] at n = {wn}") },
-        ]);
-        json.push(serde_json::json!({"dist": r.dist.name(), "k": r.k, "eps": r.eps, "n50": r.n50, "c_hyp": r.c_hyp,
-            "first_moment_n": r.first_moment_n, "theorem5_n": r.theorem5_n,
-            "worst": r.worst.as_ref().map(|w| serde_json::json!({"n": w.n, "target": w.target, "p": w.point.p(), "interval": w.point.interval()}))}));
-    }
+    summaries.iter().for_each(|r| summary += &summary_line(r));
+    let rows: Vec<Vec<String>> = summaries.iter().map(table_row).collect();
+    let json: Vec<serde_json::Value> = summaries.iter().map(json_of).collect();
     let curves: Vec<Curve> = summaries.iter().map(Curve::of).collect();
     pb.finish_and_clear();
     write(&g.out, "phase.csv", &points_csv(&curves))?;
@@ -238,6 +194,72 @@ pub fn run_phase(a: &PhaseArgs) -> Result<Vec<PhaseSummary>, String> {
         println!("wrote {}/phase.csv, phase_summary.csv, phase.svg/png, n50.svg/png", g.out.display());
     }
     Ok(summaries)
+}
+
+/// Four decimals, or nothing for no value.
+fn f4(x: Option<f64>) -> String {
+    x.map_or(String::new(), |v| format!("{v:.4}"))
+}
+
+/// The worst-target cells of a point: n, c_hyp, target, P and its 95%
+/// interval, four decimals each; empty without a worst-target measurement.
+fn worst_cells(r: &PhaseSummary) -> [String; 6] {
+    match &r.worst {
+        Some(w) => {
+            let (lo, hi) = w.point.interval();
+            [
+                w.n.to_string(),
+                format!("{:.4}", w.c_hyp),
+                format!("{:.4}", w.target),
+                format!("{:.4}", w.point.p()),
+                format!("{lo:.4}"),
+                format!("{hi:.4}"),
+            ]
+        }
+        None => Default::default(),
+    }
+}
+
+/// One point as a line of phase_summary.csv.
+fn summary_line(r: &PhaseSummary) -> String {
+    let [wn, wc, wz, wp, wlo, whi] = worst_cells(r);
+    format!(
+        "{},{},{},{},{},{},{},{},{},{wn},{wc},{wz},{wp},{wlo},{whi},{},{},{}\n",
+        r.dist,
+        r.k,
+        r.eps,
+        f4(r.n50),
+        f4(r.ratio),
+        f4(r.c_hyp),
+        r.first_moment_n,
+        r.theorem2_n,
+        r.theorem5_n,
+        r.censored,
+        f4(r.c_hyp_interval.0),
+        f4(r.c_hyp_interval.1)
+    )
+}
+
+/// One point as a row of the printed table.
+fn table_row(r: &PhaseSummary) -> Vec<String> {
+    let [wn, _, _, wp, wlo, whi] = worst_cells(r);
+    vec![
+        r.dist.to_string(),
+        r.k.to_string(),
+        format!("{:e}", r.eps),
+        if r.censored { format!("<= {}", 2 * r.k) } else { f4(r.n50) },
+        f4(r.c_hyp),
+        r.first_moment_n.to_string(),
+        r.theorem5_n.to_string(),
+        if wp.is_empty() { String::new() } else { format!("{wp} [{wlo}, {whi}] at n = {wn}") },
+    ]
+}
+
+/// One point as `--json` prints it.
+fn json_of(r: &PhaseSummary) -> serde_json::Value {
+    serde_json::json!({"dist": r.dist.name(), "k": r.k, "eps": r.eps, "n50": r.n50, "c_hyp": r.c_hyp,
+        "first_moment_n": r.first_moment_n, "theorem5_n": r.theorem5_n,
+        "worst": r.worst.as_ref().map(|w| serde_json::json!({"n": w.n, "target": w.target, "p": w.point.p(), "interval": w.point.interval()}))})
 }
 
 /// Runs `sslth rfss coverage`.
