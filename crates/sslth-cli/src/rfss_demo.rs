@@ -51,39 +51,7 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
     let mut rows = Vec::new();
     for (shape, &(n, k, eps, modes)) in shapes.iter().enumerate() {
         for &mode in modes {
-            let (mut times, mut gaps) = (Vec::new(), Vec::new());
-            let mut counts = [0u64; 3];
-            for t in 0..args.instances {
-                let stream = (shape as u64) << 32 | t;
-                let samples = rfss::draw(Dist::Product, n, args.seed, stream);
-                let target = 0.4 * rfss::symmetric_unit(&mut rfss::rng(args.seed ^ 0x7a7a, stream));
-                let inst = Instance::new(samples, k, target, eps).map_err(|e| e.to_string())?;
-                let start = Instant::now();
-                let a = solver.solve(&inst, mode).map_err(|e| e.to_string())?;
-                times.push(start.elapsed());
-                gaps.push(a.gap);
-                let slot = match a.status {
-                    rfss::Status::Found => 0,
-                    rfss::Status::None => 1,
-                    rfss::Status::Unknown => 2,
-                };
-                counts[slot] += 1;
-            }
-            let us = |d: Duration| d.as_secs_f64() * 1e6;
-            rows.push(Row {
-                dist: Dist::Product.name(),
-                n,
-                k,
-                eps,
-                mode: mode.name(),
-                instances: args.instances,
-                found: counts[0],
-                none: counts[1],
-                unknown: counts[2],
-                median_gap: median(&gaps).unwrap_or(f64::NAN),
-                median_time_us: us(median(&times).unwrap_or_default()),
-                max_time_us: us(times.iter().copied().max().unwrap_or_default()),
-            });
+            rows.push(measure(&mut solver, args, shape as u64, (n, k, eps), mode)?);
         }
     }
     if args.json {
@@ -94,24 +62,7 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
         "RFSS demo: {} instances a row, product samples U[0,1]·U[-1,1], targets uniform in [-0.4, 0.4], seed {}, one thread",
         args.instances, args.seed
     );
-    let cells: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            let t = |us: f64| duration(Duration::from_secs_f64(us * 1e-6));
-            vec![
-                r.n.to_string(),
-                r.k.to_string(),
-                format!("{:.0e}", r.eps),
-                r.mode.to_string(),
-                format!("{:.1}%", 100.0 * r.found as f64 / r.instances as f64),
-                r.none.to_string(),
-                r.unknown.to_string(),
-                format!("{:.2e}", r.median_gap),
-                t(r.median_time_us),
-                t(r.max_time_us),
-            ]
-        })
-        .collect();
+    let cells: Vec<Vec<String>> = rows.iter().map(cells_of).collect();
     print!(
         "{}",
         report::table(
@@ -121,4 +72,65 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
     );
     println!("found: share with |sum - target| < eps; none: proved impossible; times are wall clock per instance");
     Ok(())
+}
+
+/// `args.instances` solves of one (n, k, ε) shape in `mode`, timed, as a
+/// row (shape `shape` numbers its random streams).
+fn measure(
+    solver: &mut Solver,
+    args: &DemoArgs,
+    shape: u64,
+    (n, k, eps): (usize, usize, f64),
+    mode: Mode,
+) -> Result<Row, String> {
+    let (mut times, mut gaps) = (Vec::new(), Vec::new());
+    let mut counts = [0u64; 3];
+    for t in 0..args.instances {
+        let stream = shape << 32 | t;
+        let samples = rfss::draw(Dist::Product, n, args.seed, stream);
+        let target = 0.4 * rfss::symmetric_unit(&mut rfss::rng(args.seed ^ 0x7a7a, stream));
+        let inst = Instance::new(samples, k, target, eps).map_err(|e| e.to_string())?;
+        let start = Instant::now();
+        let a = solver.solve(&inst, mode).map_err(|e| e.to_string())?;
+        times.push(start.elapsed());
+        gaps.push(a.gap);
+        let slot = match a.status {
+            rfss::Status::Found => 0,
+            rfss::Status::None => 1,
+            rfss::Status::Unknown => 2,
+        };
+        counts[slot] += 1;
+    }
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
+    Ok(Row {
+        dist: Dist::Product.name(),
+        n,
+        k,
+        eps,
+        mode: mode.name(),
+        instances: args.instances,
+        found: counts[0],
+        none: counts[1],
+        unknown: counts[2],
+        median_gap: median(&gaps).unwrap_or(f64::NAN),
+        median_time_us: us(median(&times).unwrap_or_default()),
+        max_time_us: us(times.iter().copied().max().unwrap_or_default()),
+    })
+}
+
+/// A row as the printed table's cells.
+fn cells_of(r: &Row) -> Vec<String> {
+    let t = |us: f64| duration(Duration::from_secs_f64(us * 1e-6));
+    vec![
+        r.n.to_string(),
+        r.k.to_string(),
+        format!("{:.0e}", r.eps),
+        r.mode.to_string(),
+        format!("{:.1}%", 100.0 * r.found as f64 / r.instances as f64),
+        r.none.to_string(),
+        r.unknown.to_string(),
+        format!("{:.2e}", r.median_gap),
+        t(r.median_time_us),
+        t(r.max_time_us),
+    ]
 }
