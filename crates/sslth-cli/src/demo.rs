@@ -102,16 +102,16 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
         return Ok(());
     }
 
-    let what = match run.train.kind {
-        sslth::net::Kind::Mlp => "a 64-32-10 ReLU MLP".to_string(),
-        sslth::net::Kind::Cnn => "a CNN (circular 3x3 convolutions 1-8-16, global average pooling, dense 16-10)".into(),
-        sslth::net::Kind::Deepsets => "a DeepSets network (set layers 3-32-32, mean pooling, dense 32-10)".into(),
-    };
-    let data = match run.train.kind {
-        sslth::net::Kind::Deepsets => {
-            format!("the embedded UCI digits, each as a set of {} lit pixels", sslth::data::SET_POINTS)
+    let digits = "the embedded UCI digits".to_string();
+    let (what, data) = match run.train.kind {
+        sslth::net::Kind::Mlp => ("a 64-32-10 ReLU MLP", digits),
+        sslth::net::Kind::Cnn => {
+            ("a CNN (circular 3x3 convolutions 1-8-16, global average pooling, dense 16-10)", digits)
         }
-        _ => "the embedded UCI digits".into(),
+        sslth::net::Kind::Deepsets => (
+            "a DeepSets network (set layers 3-32-32, mean pooling, dense 32-10)",
+            format!("{digits}, each as a set of {} lit pixels", sslth::data::SET_POINTS),
+        ),
     };
     println!(
         "sslth demo: {what}, trained on {data} ({} train / {} test rows, inputs scaled to |x| <= 1), seed {}",
