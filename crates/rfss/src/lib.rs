@@ -46,6 +46,7 @@
 mod batch;
 mod bnb;
 pub mod brute;
+pub mod constants;
 mod dist;
 pub mod experiment;
 pub mod grid;

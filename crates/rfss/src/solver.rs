@@ -28,6 +28,26 @@ fn bnb_enumeration(n: usize, k: usize) -> f64 {
     (0..r).fold(n as f64, |c, i| c * (n - i) as f64 / (i + 1) as f64)
 }
 
+/// Which method starts, with how many nodes (0: meet in the middle at once). `within`: branch and
+/// bound, which settles most instances in a few nodes; where meet in
+/// the middle fits, only with a share of that method's cost, and meet
+/// in the middle finishes what it leaves. `best`: branch and bound
+/// alone where even its unpruned enumeration is cheap (small k), meet
+/// in the middle otherwise.
+fn first_budget(n: usize, k: usize, best_mode: bool, mitm_fits: bool, mitm_cost: f64, node_budget: u64) -> u64 {
+    if !mitm_fits {
+        node_budget
+    } else if best_mode {
+        if bnb_enumeration(n, k) <= BNB_FACTOR * mitm_cost {
+            node_budget
+        } else {
+            0
+        }
+    } else {
+        node_budget.min(((mitm_cost / BNB_SHARE) as u64).max(256))
+    }
+}
+
 /// How an answer was settled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "jsonl", derive(serde::Serialize))]
@@ -180,20 +200,7 @@ impl Solver {
         let deadline = self.budget.time_limit.map(|t| Instant::now() + t);
         let node_budget = self.budget.max_nodes.unwrap_or(u64::MAX);
 
-        self.order.clear();
-        self.order.extend(inst.samples.iter().enumerate().map(|(i, &x)| (x, i as u32)));
-        self.order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        self.xs.clear();
-        self.xs.extend(self.order.iter().map(|p| p.0));
-        self.pre.clear();
-        self.pre.push(0.0);
-        let mut acc = 0.0;
-        for &x in &self.xs {
-            acc += x;
-            self.pre.push(acc);
-        }
-        let abs_sum: f64 = self.xs.iter().map(|x| x.abs()).sum();
-        let slack = 8.0 * (n as f64 + 2.0) * f64::EPSILON * 0.5 * abs_sum + f64::MIN_POSITIVE;
+        let slack = self.sort_and_sum(inst);
         let (xs, pre) = (&self.xs[..], &self.pre[..]);
 
         // Targets beyond the extreme sums: the extreme subset is optimal.
@@ -207,24 +214,8 @@ impl Solver {
         let mitm_cost = mitm::cost(n, k);
         let mitm_fits = n <= 128 && mitm_cost <= self.mitm_max_entries && mitm_cost <= node_budget as f64;
 
-        // Which method starts, with how many nodes. `within`: branch and
-        // bound, which settles most instances in a few nodes; where meet in
-        // the middle fits, only with a share of that method's cost, and meet
-        // in the middle finishes what it leaves. `best`: branch and bound
-        // alone where even its unpruned enumeration is cheap (small k), meet
-        // in the middle otherwise.
         let best_mode = mode == Mode::Best;
-        let first = if !mitm_fits {
-            node_budget
-        } else if best_mode {
-            if bnb_enumeration(n, k) <= BNB_FACTOR * mitm_cost {
-                node_budget
-            } else {
-                0
-            }
-        } else {
-            node_budget.min(((mitm_cost / BNB_SHARE) as u64).max(256))
-        };
+        let first = first_budget(n, k, best_mode, mitm_fits, mitm_cost, node_budget);
         if first == 0 && deadline.is_none_or(|d| Instant::now() < d) {
             let (best, _) = mitm::closest(xs, k, z, &mut self.lists);
             return Ok(self.answer(inst, best, true, mitm_cost as u64));
@@ -255,6 +246,26 @@ impl Solver {
                 a
             }
         })
+    }
+
+    /// Sorts the samples (ties by index) into `order` and `xs`, their
+    /// prefix sums into `pre`; returns the slack of a sum's rounding, a
+    /// bound on the error of any subset sum computed from them.
+    fn sort_and_sum(&mut self, inst: &Instance) -> f64 {
+        self.order.clear();
+        self.order.extend(inst.samples.iter().enumerate().map(|(i, &x)| (x, i as u32)));
+        self.order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        self.xs.clear();
+        self.xs.extend(self.order.iter().map(|p| p.0));
+        self.pre.clear();
+        self.pre.push(0.0);
+        let mut acc = 0.0;
+        for &x in &self.xs {
+            acc += x;
+            self.pre.push(acc);
+        }
+        let abs_sum: f64 = self.xs.iter().map(|x| x.abs()).sum();
+        8.0 * (inst.n() as f64 + 2.0) * f64::EPSILON * 0.5 * abs_sum + f64::MIN_POSITIVE
     }
 
     /// Some k-subset, from the first dive of a best-mode search.

@@ -1,11 +1,12 @@
 //! `sslth build`: a sparse ticket for a trained target.
 
 use crate::args::{check_output, TicketOutput};
-use crate::{progress, report};
+use crate::progress;
 use clap::Args;
 use sslth::construction::{BuildConfig, BuildOptions, LayerPlan};
 use sslth::experiments::pipeline::BuildReport;
 use sslth::net::Network;
+use sslth_report::text;
 use std::path::PathBuf;
 
 /// Arguments of `sslth build`.
@@ -92,25 +93,12 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
     let (data, test) = measured.unzip();
     let (net, info) =
         sslth::files::target::load(&args.target, test.as_ref().map(|t| t.shape)).map_err(|e| e.to_string())?;
-    crate::report::note_assumed(&args.target, &info, args.out.json);
+    crate::note_assumed(&args.target, &info, args.out.json);
     // The scale the ticket records is the target's own: an export records
     // none, and a ticket measured with --data must not scale inputs its
     // target takes as they are.
     let input_scale = info.input_scale;
-    let cfg = BuildOptions {
-        seed: args.seed,
-        k: args.k,
-        n: args.n,
-        density: args.density,
-        weight_eps: args.weight_eps,
-        eps: args.eps,
-        nonneg_input: args.nonneg_input,
-        scale: args.scale,
-        accept_over_eps: args.accept_over_eps,
-        accept_misses: args.accept_misses,
-    }
-    .config()
-    .map_err(crate::cli_error)?;
+    let cfg = options(args).config().map_err(crate::cli_error)?;
     if let Some(shard) = &args.shard {
         return run_shard(args, &net, &cfg, sslth::construction::ShardId::parse(shard)?);
     }
@@ -162,6 +150,22 @@ pub fn run(args: &BuildArgs) -> Result<(), String> {
     let report = write_ticket(&built, &net, data.as_deref(), &args.out.output, args.out.compact, args.out.json)?;
     note_density(&cfg, &report, args.out.json);
     Ok(())
+}
+
+/// The build's options as the flags give them.
+fn options(args: &BuildArgs) -> BuildOptions {
+    BuildOptions {
+        seed: args.seed,
+        k: args.k,
+        n: args.n,
+        density: args.density,
+        weight_eps: args.weight_eps,
+        eps: args.eps,
+        nonneg_input: args.nonneg_input,
+        scale: args.scale,
+        accept_over_eps: args.accept_over_eps,
+        accept_misses: args.accept_misses,
+    }
 }
 
 /// Says why a ticket sized by `--density` is sparser than asked: the
@@ -263,7 +267,7 @@ fn run_shard(
             report.rfss_instances,
             report.rfss_misses,
             report.kept_edges,
-            report::duration(std::time::Duration::from_secs_f64(report.build_seconds))
+            text::duration(std::time::Duration::from_secs_f64(report.build_seconds))
         );
         if report.rfss_misses > 0 {
             println!(
@@ -303,7 +307,7 @@ pub fn print_plan(plans: &[sslth::construction::LayerPlan]) {
     println!("plan (widths include the constant-1 coordinate when the target has biases):");
     print!(
         "{}",
-        report::table(
+        text::table(
             &[
                 "layer",
                 "in->out",
@@ -327,9 +331,9 @@ pub fn print_report(r: &BuildReport, plans: &[LayerPlan], max_errors: &[f64]) {
     let secs = std::time::Duration::from_secs_f64;
     println!(
         "built in {} (certificate {}, evaluation {})",
-        report::duration(secs(r.build_seconds)),
-        report::duration(secs(r.certify_seconds)),
-        report::duration(secs(r.eval_seconds))
+        text::duration(secs(r.build_seconds)),
+        text::duration(secs(r.certify_seconds)),
+        text::duration(secs(r.eval_seconds))
     );
     println!(
         "density {:.4}% ({} of {} random edges kept), m/m_t = {:.1}, {} of {} RFSS instances missed their tolerance",

@@ -4,10 +4,11 @@
 //! print one table, and write the target, the ticket and a JSON report into
 //! one folder.
 
-use crate::{progress, report};
+use crate::progress;
 use clap::Args;
 use sslth::experiments::demo::{demo, DemoConfig};
 use sslth::net::Kind;
+use sslth_report::text;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `sslth demo`.
@@ -120,7 +121,7 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
         args.seed
     );
     let rows = summary_rows(&run, args.density);
-    print!("{}", report::table(&["", "target", "ticket"], &rows));
+    print!("{}", text::table(&["", "target", "ticket"], &rows));
     println!(
         "errors are Euclidean norms of the 10 output logits unless marked l_inf. The certified error bounds them for \
          every input of norm <= 1, proved from the target's and the ticket's weights (docs/THEORY.md §6); the tight one \
@@ -186,12 +187,12 @@ fn summary_rows(run: &sslth::experiments::demo::Demo, asked_density: f64) -> Vec
         ],
         vec![
             "time: train / build / certify / evaluate".into(),
-            report::duration(train_time),
+            text::duration(train_time),
             format!(
                 "{} / {} / {}",
-                report::duration(built.build_time),
-                report::duration(built.certify_time),
-                report::duration(built.eval_time)
+                text::duration(built.build_time),
+                text::duration(built.certify_time),
+                text::duration(built.eval_time)
             ),
         ],
         vec![

@@ -11,11 +11,9 @@ mod demo;
 mod frontier_cmd;
 mod merge_cmd;
 mod model_cmd;
-mod plot;
 mod popup_cmd;
 mod predict_cmd;
 mod progress;
-mod report;
 mod rfss_bounds;
 mod rfss_cmd;
 mod rfss_demo;
@@ -78,6 +76,14 @@ enum Command {
 /// flags (`--weight-eps`).
 pub(crate) fn cli_error(e: sslth::Error) -> String {
     e.render(sslth::Face::Cli)
+}
+
+/// Says on stderr, in one line, what was assumed to read a target file
+/// (a plain state_dict records no architecture), unless `quiet`.
+pub(crate) fn note_assumed(path: &std::path::Path, info: &sslth::files::target::TargetInfo, quiet: bool) {
+    if let (Some(a), false) = (&info.assumed, quiet) {
+        eprintln!("note: {}: {a}", path.display());
+    }
 }
 
 fn main() -> ExitCode {

@@ -37,7 +37,7 @@ pub fn run(args: &MergeArgs) -> Result<(), String> {
     let (data, test) = measured.unzip();
     let (net, info) =
         sslth::files::target::load(&args.target, test.as_ref().map(|t| t.shape)).map_err(|e| e.to_string())?;
-    crate::report::note_assumed(&args.target, &info, args.out.json);
+    crate::note_assumed(&args.target, &info, args.out.json);
     let shards = sslth::experiments::shard::read_shard_files(&args.shards).map_err(crate::cli_error)?;
     let (cfg, parts) = sslth::experiments::shard::checked(&net, shards, None).map_err(crate::cli_error)?;
     let pb = progress::bar(0, "repairing", args.out.json);

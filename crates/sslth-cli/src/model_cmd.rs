@@ -17,7 +17,7 @@ pub struct TrainArgs {
     /// --data-dir, or mnist:DIR) or fashion-mnist (Debian package
     /// dataset-fashion-mnist, or fashion-mnist:DIR).
     #[arg(long, default_value = "digits")]
-    pub data: String,
+    pub data: sslth::data::DataSet,
     /// What to train: mlp (dense), cnn (circular 3×3 convolutions, global
     /// average pooling, dense head) or deepsets (set layers, mean pooling,
     /// dense head; train it on --data digit-sets).
@@ -78,7 +78,7 @@ pub struct EvalArgs {
 /// Runs `sslth train`.
 pub fn run_train(args: &TrainArgs) -> Result<(), String> {
     check_output(&args.output, args.force)?;
-    let split = data::load(&args.data).map_err(|e| e.to_string())?;
+    let split = args.data.load().map_err(|e| e.to_string())?;
     let kind = args.model;
     if args.kernel.is_some() && kind != sslth::net::Kind::Cnn {
         return Err(format!("--kernel sets a convolution's size: --model {} has none", args.model.name()));
@@ -113,7 +113,7 @@ pub fn run_train(args: &TrainArgs) -> Result<(), String> {
         sslth::experiments::eval::accuracy(&net.forward_batch(&split.train.inputs, split.train.len()), &split.train);
     let meta = HashMap::from([
         ("format".to_string(), "sslth-target".to_string()),
-        ("data".to_string(), args.data.clone()),
+        ("data".to_string(), args.data.to_string()),
         ("input_scale".to_string(), split.train.scale.to_string()),
         ("seed".to_string(), args.seed.to_string()),
         ("epochs".to_string(), args.epochs.to_string()),
@@ -151,7 +151,7 @@ pub fn run_eval(args: &EvalArgs) -> Result<(), String> {
     let test = &data::load_test(&data_name).map_err(|e| e.to_string())?;
     let model = sslth::files::runnable::Runnable::load(&args.model, Some(test.shape)).map_err(|e| e.to_string())?;
     if let sslth::files::runnable::Runnable::Target(_, info) = &model {
-        crate::report::note_assumed(&args.model, info, false);
+        crate::note_assumed(&args.model, info, false);
     }
     test.expect_dim(model.d_in(), &name)?;
     let outputs = model.forward_batch(&test.inputs, test.len()).map_err(|e| format!("{name}: {e}"))?;

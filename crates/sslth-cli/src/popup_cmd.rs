@@ -15,7 +15,7 @@ use std::path::PathBuf;
 pub struct PopupArgs {
     /// Dataset: digits (embedded), mnist (with --data-dir) or fashion-mnist.
     #[arg(long, default_value = "digits")]
-    pub data: String,
+    pub data: sslth::data::DataSet,
     /// Widths of the random MLP, input first [default: INPUTS-300-100-10,
     /// edge-popup's fully connected network].
     #[arg(long, value_parser = parse_arch, conflicts_with = "like")]
@@ -75,7 +75,7 @@ pub fn run(args: &PopupArgs) -> Result<(), String> {
         return Err("--output must differ from --like (inputs are never overwritten)".into());
     }
     check_output(&args.out.output, args.out.force)?;
-    let split = sslth::data::load(&args.data).map_err(|e| e.to_string())?;
+    let split = args.data.load().map_err(|e| e.to_string())?;
     let network = match &args.like {
         Some(path) => {
             let t = sslth::files::read_ticket(path).map_err(|e| e.to_string())?;
@@ -120,7 +120,7 @@ pub fn run(args: &PopupArgs) -> Result<(), String> {
         if args.out.compact { sslth::files::compact_bytes(net, meta) } else { sslth::files::full_bytes(net, meta) };
     sslth::files::write_atomic(&args.out.output, &bytes)
         .map_err(|e| format!("cannot write {}: {e}", args.out.output.display()))?;
-    let report = Report { output: &args.out.output, run: run.report(&args.data), file_bytes: bytes.len() };
+    let report = Report { output: &args.out.output, run: run.report(&args.data.to_string()), file_bytes: bytes.len() };
     if args.out.json {
         println!("{}", serde_json::to_string(&report).expect("serialisable"));
     } else {

@@ -46,7 +46,7 @@ pub fn run(args: &PredictArgs) -> Result<(), String> {
     // The model records its layout; `predict` checks the input against it.
     let model = Runnable::load(&args.model, None).map_err(|e| e.to_string())?;
     if let Runnable::Target(_, info) = &model {
-        crate::report::note_assumed(&args.model, info, false);
+        crate::note_assumed(&args.model, info, false);
     }
     let (kind, scale) = (model.kind(), model.input_scale());
     let names = (args.input.display().to_string(), name.clone());

@@ -1,8 +1,8 @@
 //! `sslth rfss …`: the RFSS solver from the command line (docs/THEORY.md §2).
 
-use crate::report;
 use clap::{Args, Subcommand};
 use rfss::{Budget, Control, Dist, Instance, Mode, Progress, Solver};
+use sslth_report::text;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -144,9 +144,24 @@ fn solve(args: &SolveArgs) -> Result<(), String> {
     let samples = read_samples(args)?;
     let (k, target, eps) = (args.k.unwrap_or(0), args.target.unwrap_or(f64::NAN), args.eps.unwrap_or(f64::NAN));
     let inst = Instance::new(samples, k, target, eps).map_err(|e| e.to_string())?;
+    let (answer, elapsed, stopped) = search(&inst, args, budget)?;
+    let text = if args.json {
+        serde_json::to_string(&rfss::jsonl::Reply::from(&answer)).expect("serialisable")
+    } else {
+        human_answer(&inst, &answer, args.mode, stopped, elapsed)
+    };
+    writeln!(io::stdout().lock(), "{text}").map_err(|e| format!("cannot write output: {e}"))?;
+    if stopped {
+        return Err("interrupted (Ctrl-C); the answer above is the best found, not proved".into());
+    }
+    Ok(())
+}
+
+/// Solves `inst`, stopped by Ctrl-C (then the best subset so far comes
+/// back, and `true`); on a terminal a progress line appears after a
+/// second. Returns the answer and the wall time.
+fn search(inst: &Instance, args: &SolveArgs, budget: Budget) -> Result<(rfss::Answer, Duration, bool), String> {
     let start = Instant::now();
-    // Ctrl-C stops the search and prints the best subset so far; on a
-    // terminal a progress line appears after a second.
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = interrupted.clone();
     // Fails only if a handler is already set, which nothing else does.
@@ -160,7 +175,7 @@ fn solve(args: &SolveArgs) -> Result<(), String> {
             eprint!(
                 "\r{} nodes, best gap so far {gap}, {} (Ctrl-C: stop and print it)   ",
                 p.nodes,
-                report::duration(p.elapsed)
+                text::duration(p.elapsed)
             );
         }
         if interrupted.load(Ordering::SeqCst) {
@@ -169,54 +184,46 @@ fn solve(args: &SolveArgs) -> Result<(), String> {
             Control::Continue
         }
     };
-    let answer = Solver::new(budget).solve_observed(&inst, args.mode, &mut observer).map_err(|e| e.to_string())?;
+    let answer = Solver::new(budget).solve_observed(inst, args.mode, &mut observer).map_err(|e| e.to_string())?;
     let elapsed = start.elapsed();
     if show && elapsed >= Duration::from_secs(1) {
         eprint!("\r\x1b[2K");
     }
-    let stopped = interrupted.load(Ordering::SeqCst);
-    let mut out = io::stdout().lock();
-    let written = if args.json {
-        let reply = rfss::jsonl::Reply::from(&answer);
-        writeln!(out, "{}", serde_json::to_string(&reply).expect("serialisable"))
-    } else {
-        let values: Vec<String> = answer.subset.iter().map(|&i| format!("{:.6}", inst.samples[i])).collect();
-        // `status` answers "is some k-subset within eps?"; `optimal` says
-        // whether the subset shown is the closest of all, which it can be
-        // when none is within eps.
-        let status = match answer.status {
-            rfss::Status::Found => "found (this k-subset is within eps)",
-            rfss::Status::None => "none (no k-subset is within eps; shown: the closest)",
-            rfss::Status::Unknown => "unknown (the search stopped before deciding; shown: the closest so far)",
-        };
-        let optimal = match (answer.optimal, stopped) {
-            (true, _) => "yes (no k-subset is closer)",
-            (false, true) => "not proved (interrupted by Ctrl-C: the best subset so far)",
-            (false, false) => "not proved",
-        };
-        writeln!(
-            out,
-            "status   {}\nsubset   {:?} (0-based; k = {} of n = {})\nvalues   [{}]\nsum      {}\ntarget   {}\ngap      {:.3e} (eps = {:.3e})\noptimal  {}\nmode     {}\nsearch   {} nodes in {} (wall clock)",
-            status,
-            answer.subset,
-            inst.k,
-            inst.n(),
-            values.join(", "),
-            answer.sum,
-            inst.target,
-            answer.gap,
-            inst.eps,
-            optimal,
-            args.mode,
-            answer.nodes,
-            report::duration(elapsed)
-        )
+    Ok((answer, elapsed, interrupted.load(Ordering::SeqCst)))
+}
+
+/// The answer as the human-readable block `solve` prints.
+fn human_answer(inst: &Instance, answer: &rfss::Answer, mode: rfss::Mode, stopped: bool, elapsed: Duration) -> String {
+    let values: Vec<String> = answer.subset.iter().map(|&i| format!("{:.6}", inst.samples[i])).collect();
+    // `status` answers "is some k-subset within eps?"; `optimal` says
+    // whether the subset shown is the closest of all, which it can be
+    // when none is within eps.
+    let status = match answer.status {
+        rfss::Status::Found => "found (this k-subset is within eps)",
+        rfss::Status::None => "none (no k-subset is within eps; shown: the closest)",
+        rfss::Status::Unknown => "unknown (the search stopped before deciding; shown: the closest so far)",
     };
-    written.map_err(|e| format!("cannot write output: {e}"))?;
-    if stopped {
-        return Err("interrupted (Ctrl-C); the answer above is the best found, not proved".into());
-    }
-    Ok(())
+    let optimal = match (answer.optimal, stopped) {
+        (true, _) => "yes (no k-subset is closer)",
+        (false, true) => "not proved (interrupted by Ctrl-C: the best subset so far)",
+        (false, false) => "not proved",
+    };
+    format!(
+        "status   {}\nsubset   {:?} (0-based; k = {} of n = {})\nvalues   [{}]\nsum      {}\ntarget   {}\ngap      {:.3e} (eps = {:.3e})\noptimal  {}\nmode     {}\nsearch   {} nodes in {} (wall clock)",
+        status,
+        answer.subset,
+        inst.k,
+        inst.n(),
+        values.join(", "),
+        answer.sum,
+        inst.target,
+        answer.gap,
+        inst.eps,
+        optimal,
+        mode,
+        answer.nodes,
+        text::duration(elapsed)
+    )
 }
 
 /// The samples of a single instance, from whichever source was given.

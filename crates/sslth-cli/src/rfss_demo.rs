@@ -1,9 +1,9 @@
 //! `sslth rfss demo`: random RFSS instances of the sizes a ticket is made
 //! of, solved in both modes, with timings.
 
-use crate::report::{self, duration, median};
 use clap::Args;
 use rfss::{Dist, Instance, Mode, Solver};
+use sslth_report::text::{self, duration, median};
 use std::time::{Duration, Instant};
 
 /// Arguments of `sslth rfss demo`.
@@ -65,7 +65,7 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
     let cells: Vec<Vec<String>> = rows.iter().map(cells_of).collect();
     print!(
         "{}",
-        report::table(
+        text::table(
             &["n", "k", "eps", "mode", "found", "none", "unknown", "median gap", "median time", "max time"],
             &cells
         )

@@ -237,6 +237,9 @@ fn tmpdir(tag: &str) -> std::path::PathBuf {
     d
 }
 
+/// The digits workflow end to end through the binary: train, build,
+/// verify, expand, eval and predict, each step checked against the last.
+/// (Long: one scenario whose steps feed each other, read top to bottom.)
 #[test]
 fn train_build_verify_expand_eval() {
     let d = tmpdir("tickets");
@@ -670,7 +673,8 @@ fn ctrl_c_prints_the_best_subset_so_far() {
 
 /// CNN and DeepSets targets through the binary: train, build (full and
 /// compact), eval and predict agree with each other; bad conv and set files
-/// get one-line errors.
+/// get one-line errors. (Long: one scenario per kind, steps feeding each
+/// other.)
 #[test]
 fn equivariant_targets_train_build_and_refuse_bad_files() {
     let dir = std::env::temp_dir().join(format!("sslth-cli-equi-{}", std::process::id()));
@@ -799,7 +803,8 @@ fn equivariant_targets_train_build_and_refuse_bad_files() {
 
 /// `sslth frontier`: one row per input assumption, k and n, each the
 /// ticket `sslth build` makes with those options (same kept and block
-/// edges), compact bits per weight from the file it would write.
+/// edges), compact bits per weight from the file it would write. (Long:
+/// each row checked against its own `sslth build`, in one pass.)
 #[test]
 fn frontier_tabulates_the_builds_it_names() {
     let dir = std::env::temp_dir().join(format!("sslth-frontier-{}", std::process::id()));
@@ -953,7 +958,8 @@ fn popup_finds_tickets_that_the_ticket_commands_run() {
 /// construction's network and in a network of the target's shape, one
 /// CSV row each, with the densities and counts each method promises; a
 /// density the construction cannot reach is a row saying why; bad input
-/// is refused in one line.
+/// is refused in one line. (Long: one run of `compare`, costly, checked
+/// row by row.)
 #[test]
 fn compare_puts_the_methods_side_by_side() {
     let dir = std::env::temp_dir().join(format!("sslth-compare-{}", std::process::id()));
@@ -1131,7 +1137,8 @@ fn pytorch_exports_run_in_predict_and_keep_one_input_scale() {
 
 /// `build --shard I/N` and `merge`: the shares of any count, merged in any
 /// order, with or without repair rounds, give the one-machine ticket's
-/// bytes; what is not one build's shares is refused in one line.
+/// bytes; what is not one build's shares is refused in one line. (Long:
+/// one scenario, every refusal beside the build it refuses.)
 #[test]
 fn sharded_builds_merge_into_the_one_machine_ticket() {
     let d = tmpdir("shards");

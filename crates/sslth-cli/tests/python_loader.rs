@@ -150,7 +150,7 @@ fn numpy_loader_runs_popup_tickets() {
 /// average and adaptive pooling before or after the ReLU, a flatten) and
 /// their version-4 tickets, full and compact, run in the numpy loader as
 /// in sslth: docs/FORMAT.md's architecture and version 4 read by a second
-/// implementation.
+/// implementation. (Long: the list of architectures is the test.)
 #[test]
 fn numpy_loader_runs_general_layers() {
     let python = venv_python();

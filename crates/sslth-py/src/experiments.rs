@@ -54,9 +54,7 @@ fn frontier<'py>(
     let nonneg_input = FrontierConfig::input_assumptions(&inputs).map_err(lib_error)?;
     let cfg = FrontierConfig { weight_eps, ks, ns, nonneg_input, seed };
     cfg.check().map_err(lib_error)?;
-    let name =
-        data.or_else(|| info.data.clone()).ok_or_else(|| value_error("the target records no data set; give data"))?;
-    let test = sslth::data::load_test(&name).map_err(lib_error)?;
+    let (_, test) = sslth::data::needed_on(data.as_deref(), info.data.as_deref()).map_err(lib_error)?;
     rows(py, |go_on| frontier(net, &test, &cfg, &|_| {}, go_on))
 }
 
@@ -110,7 +108,6 @@ fn compare<'py>(
     };
     cfg.check().map_err(lib_error)?;
     let split = sslth::data::load(data).map_err(lib_error)?;
-    cfg.check_data(&split.train).map_err(value_error)?;
     rows(py, |go_on| compare(&split, &cfg, &|_| {}, go_on))
 }
 

@@ -107,10 +107,12 @@ impl Model {
     }
 
     /// The build's report for a ticket built here (`sslth.types.BuildReport`,
-    /// or `PopupReport` for `popup`'s), else `None`.
+    /// or `PopupReport` for `popup`'s), else `None`: a copy of its own on
+    /// each access, so changing one changes nothing else.
     #[getter]
-    fn report(&self, py: Python<'_>) -> Option<Py<PyAny>> {
-        self.report.as_ref().map(|r| r.clone_ref(py))
+    fn report<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let deepcopy = py.import("copy")?.getattr("deepcopy")?;
+        self.report.as_ref().map(|r| deepcopy.call1((r,))).transpose()
     }
 
     /// Writes the ticket (full, or `compact`) or the target (with its
@@ -139,7 +141,7 @@ impl Model {
             Runnable::Target(..) => false,
         };
         let unpickle = py.import("sslth._sslth")?.getattr("_unpickle")?;
-        Ok((unpickle, (self.to_bytes(py, compact)?, self.report(py))))
+        Ok((unpickle, (self.to_bytes(py, compact)?, self.report.as_ref().map(|r| r.clone_ref(py)))))
     }
 
     /// A `torch.nn.Module` that computes this target or ticket: the same

@@ -107,35 +107,8 @@ fn rfss_solve_batch<'py>(
             &mut gaps[start..end],
             &mut optimal[start..end],
         );
-        py.detach(|| {
-            pool.install(|| {
-                use rayon::prelude::*;
-                let items = (start..end)
-                    .into_par_iter()
-                    .map(|r| {
-                        let inst = Instance::new(flat[r * n..(r + 1) * n].to_vec(), k, targets[r], eps);
-                        inst.map(|i| (i, mode)).map_err(|e| format!("row {r}: {e}"))
-                    })
-                    .collect::<Result<Vec<_>, String>>()?;
-                let answers = rfss::solve_batch(&items, Budget::default());
-                let (st, sub, su, ga, op) = out;
-                answers
-                    .into_par_iter()
-                    .zip(st.par_iter_mut())
-                    .zip(sub.par_chunks_mut(k.max(1)))
-                    .zip(su.par_iter_mut().zip(ga.par_iter_mut()).zip(op.par_iter_mut()))
-                    .try_for_each(|(((a, st), sub), ((su, ga), op))| {
-                        let a = a.map_err(|e| e.to_string())?;
-                        *st = code(a.status);
-                        if a.subset.len() == k {
-                            sub.iter_mut().zip(&a.subset).for_each(|(s, &i)| *s = i as i64);
-                        }
-                        (*su, *ga, *op) = (a.sum, a.gap, a.optimal);
-                        Ok::<(), String>(())
-                    })
-            })
-        })
-        .map_err(value_error)?;
+        let rows = Rows { samples: flat, n, k, targets, eps, mode, range: start..end };
+        py.detach(|| pool.install(|| solve_rows(&rows, out))).map_err(value_error)?;
         py.check_signals()?;
     }
     let subsets = numpy::ndarray::Array2::from_shape_vec((m, k), subsets).expect("m × k entries");
@@ -146,6 +119,54 @@ fn rfss_solve_batch<'py>(
         gaps.into_pyarray(py),
         optimal.into_pyarray(py),
     ))
+}
+
+/// Rows `range` of a batch: `samples` holds `n` per row, each row's
+/// instance takes `k` of them towards its target.
+struct Rows<'a> {
+    samples: &'a [f64],
+    n: usize,
+    k: usize,
+    targets: &'a [f64],
+    eps: f64,
+    mode: Mode,
+    range: std::ops::Range<usize>,
+}
+
+/// The batch's output columns for some rows: status codes, subsets (k per
+/// row), sums, gaps, optimal.
+type Columns<'a> = (&'a mut [i8], &'a mut [i64], &'a mut [f64], &'a mut [f64], &'a mut [bool]);
+
+/// Solves `rows` on the current rayon pool (rfss::solve_batch) and writes
+/// each answer into `out`, in parallel.
+fn solve_rows(rows: &Rows<'_>, out: Columns<'_>) -> Result<(), String> {
+    use rayon::prelude::*;
+    let Rows { samples, n, k, targets, eps, mode, .. } = *rows;
+    let items = rows
+        .range
+        .clone()
+        .into_par_iter()
+        .map(|r| {
+            let inst = Instance::new(samples[r * n..(r + 1) * n].to_vec(), k, targets[r], eps);
+            inst.map(|i| (i, mode)).map_err(|e| format!("row {r}: {e}"))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let answers = rfss::solve_batch(&items, Budget::default());
+    let (st, sub, su, ga, op) = out;
+    answers
+        .into_par_iter()
+        .zip(st.par_iter_mut())
+        .zip(sub.par_chunks_mut(k.max(1)))
+        .zip(su.par_iter_mut().zip(ga.par_iter_mut()).zip(op.par_iter_mut()))
+        .try_for_each(|(((a, st), sub), ((su, ga), op))| {
+            let a = a.map_err(|e| e.to_string())?;
+            *st = code(a.status);
+            if a.subset.len() == k {
+                sub.iter_mut().zip(&a.subset).for_each(|(s, &i)| *s = i as i64);
+            }
+            (*su, *ga, *op) = (a.sum, a.gap, a.optimal);
+            Ok(())
+        })
 }
 
 /// Theorem 2's n = c·log2(k/ε)/H2(k/n).

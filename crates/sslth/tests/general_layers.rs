@@ -96,7 +96,8 @@ fn linear(i: usize, o: usize) -> String {
     format!(r#"{{"layer": "linear", "in_features": {i}, "out_features": {o}, "bias": true}}"#)
 }
 
-/// The targets: what PyTorch models are made of, on 1×8×8 images.
+/// The targets: what PyTorch models are made of, on 1×8×8 images. (Long:
+/// a list of architectures, one per layer kind.)
 fn targets() -> Vec<(&'static str, Network)> {
     let r = RELU.to_string();
     let f = FLATTEN.to_string();

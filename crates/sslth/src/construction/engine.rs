@@ -259,47 +259,20 @@ pub fn build_rows(
                 for (j, sides) in blocks.iter().enumerate() {
                     let target = c.values[r * c.d_in + j];
                     for (side, members) in sides.iter().enumerate() {
-                        let approx = if side == 0 { &mut out.pos[j] } else { &mut out.neg[j] };
-                        if side >= crate::ticket::sides(spec.nonneg[j]) || target == 0.0 {
+                        let approx = if side >= crate::ticket::sides(spec.nonneg[j]) || target == 0.0 {
                             // No N side, or an exact zero: no edge, no error.
-                            *approx = target;
-                            continue;
-                        }
-                        out.instances += 1;
-                        let mut sum = 0.0;
-                        if members.is_empty() {
-                            // A block with no neuron of this sign: nothing to keep.
-                            out.misses += 1;
+                            target
                         } else {
-                            samples.clear();
-                            samples.extend(members.iter().map(|&(h, a)| a * brow[h as usize]));
-                            let kk = k.min(samples.len());
-                            let missed;
-                            let subset = match first_in_colex(scratch, samples, kk, target, spec.weight_eps) {
-                                Some(subset) => subset,
-                                None => {
-                                    let inst =
-                                        Instance { samples: samples.clone(), k: kk, target, eps: spec.weight_eps };
-                                    let mut ans = solver.solve(&inst, Mode::Within).expect("valid instance");
-                                    if ans.status != Status::Found {
-                                        out.misses += 1;
-                                        let best = solver.solve(&inst, Mode::Best).expect("valid instance");
-                                        if best.gap < ans.gap {
-                                            ans = best;
-                                        }
-                                    }
-                                    missed = ans.subset;
-                                    &missed
-                                }
-                            };
-                            for &i in subset {
-                                let (h, a) = members[i];
-                                out.kept.push((h, brow[h as usize] as f32));
-                                sum += a * brow[h as usize];
-                            }
+                            let instance = (k, target, spec.weight_eps);
+                            let sum = solve_side(solver, scratch, samples, members, brow, instance, &mut out);
+                            out.max_err = out.max_err.max((target - sum).abs());
+                            sum
+                        };
+                        if side == 0 {
+                            out.pos[j] = approx;
+                        } else {
+                            out.neg[j] = approx;
                         }
-                        *approx = sum;
-                        out.max_err = out.max_err.max((target - sum).abs());
                     }
                 }
                 out.kept.sort_unstable_by_key(|e| e.0);
@@ -307,6 +280,54 @@ pub fn build_rows(
             },
         )
         .collect()
+}
+
+/// One side's RFSS instance of a row: the k-subset of the side's products
+/// `a · brow[h]` within `eps` of `target` (the first in colex order, else
+/// the exact solver's; the closest one, counted as a miss, when none is),
+/// its edges pushed onto `out.kept`; returns its sum.
+fn solve_side(
+    solver: &mut Solver,
+    scratch: &mut ColexScratch,
+    samples: &mut Vec<f64>,
+    members: &[(u32, f64)],
+    brow: &[f64],
+    (k, target, eps): (usize, f64, f64),
+    out: &mut RowResult,
+) -> f64 {
+    out.instances += 1;
+    if members.is_empty() {
+        // A block with no neuron of this sign: nothing to keep.
+        out.misses += 1;
+        return 0.0;
+    }
+    samples.clear();
+    samples.extend(members.iter().map(|&(h, a)| a * brow[h as usize]));
+    let kk = k.min(samples.len());
+    let missed;
+    let subset = match first_in_colex(scratch, samples, kk, target, eps) {
+        Some(subset) => subset,
+        None => {
+            let inst = Instance { samples: samples.clone(), k: kk, target, eps };
+            let mut ans = solver.solve(&inst, Mode::Within).expect("valid instance");
+            if ans.status != Status::Found {
+                out.misses += 1;
+                let best = solver.solve(&inst, Mode::Best).expect("valid instance");
+                if best.gap < ans.gap {
+                    ans = best;
+                }
+            }
+            missed = ans.subset;
+            &missed
+        }
+    };
+    let mut sum = 0.0;
+    for &i in subset {
+        let (h, a) = members[i];
+        out.kept.push((h, brow[h as usize] as f32));
+        sum += a * brow[h as usize];
+    }
+    sum
 }
 
 /// The pair from all its rows, in order (as [`build_rows`] gives them):

@@ -448,9 +448,15 @@ pub fn measured_n(
         }
         expected <= MISS_RATE / 2.0 * instances
     };
-    // Each n regenerates every block: scan the first 64 values one by one,
-    // then (k = 1 needs n in the thousands) gallop and bisect, the
-    // condition being monotone in n up to the draws' noise.
+    smallest_passing(start, passes)
+}
+
+/// The smallest n from `start` up to [`MAX_N`] at which `passes` holds,
+/// for a condition monotone in n up to noise: the first 64 values one by
+/// one (each call regenerates every block, and most layers pass there),
+/// then (k = 1 needs n in the thousands) galloping and bisection. `None`
+/// if even [`MAX_N`] fails.
+fn smallest_passing(start: usize, passes: impl Fn(usize) -> bool) -> Option<usize> {
     let mut lo = start;
     for n in start..(start + 64).min(MAX_N + 1) {
         if passes(n) {

@@ -379,71 +379,9 @@ pub fn certify_box(
     let mut saved = Saved::new();
     let mut per_layer = Vec::with_capacity(layers.len());
     for (i, (layer, &(pos, neg))) in layers.iter().zip(approx).enumerate() {
-        let Bounds { u, delta, delta_affine, .. } = &cur;
-        let z = linear_box(layer, &layer.coefficients.values, u);
-        // d = Ĉ⁺ δ − E⁺ u⁺ + E⁻ u⁻, as a box and as affine bounds.
-        let [e_pos, e_neg] = layer.errors(pos, neg);
-        let minus_e_pos: Vec<f64> = e_pos.iter().map(|v| -v).collect();
-        let (u_pos, u_neg) = (u.part(1.0), u.part(-1.0));
-        let mut e_box = linear_box(layer, &minus_e_pos, &u_pos);
-        e_box.add(&linear_box(layer, &e_neg, &u_neg));
-        let mut d_box = e_box.clone();
-        d_box.add(&linear_box(layer, pos, delta));
-        let d_affine = if i == 0 {
-            // The input is x itself (x ≥ 0 on the box, so u⁻ = 0): exact.
-            input.linear(layer, &minus_e_pos)
-        } else {
-            let mut a = delta_affine.linear(layer, pos);
-            a.add_box(&e_box);
-            a
-        };
-        let d = d_box.intersect(&d_affine.concretize(input_max));
-        cur = Bounds { u: z, delta: d, delta_affine: d_affine };
+        cur = linear_step(layer, i == 0, (pos, neg), &cur, &input, input_max);
         for (op, &points) in layer.after.iter().zip(&layer.after_points) {
-            let Bounds { u, delta, delta_affine } = &mut cur;
-            match op {
-                FixedOp::Relu => {
-                    let (relu_box, relu_affine) = relu_difference(u, delta, delta_affine);
-                    *delta = relu_box.intersect(&relu_affine.concretize(input_max));
-                    *delta_affine = relu_affine;
-                    *u = u.part(1.0);
-                }
-                FixedOp::MeanPool => {
-                    *u = u.mean_pool(points);
-                    *delta = delta.mean_pool(points);
-                    *delta_affine = delta_affine.mean_pool(points);
-                }
-                FixedOp::Pool(spec) => {
-                    let pool = Pool::new(*spec)?;
-                    if spec.kind == PoolKind::Max {
-                        (*u, *delta) = max_pool_difference(&pool, points, u, delta);
-                        *delta_affine = Affine::of_box(delta, delta_affine.terms());
-                    } else {
-                        *u = u.pool(&pool, points);
-                        *delta = delta.pool(&pool, points);
-                        *delta_affine = delta_affine.avg_pool(&pool, points);
-                    }
-                }
-                FixedOp::Flatten => {
-                    // The carried constant keeps one value (§4.4).
-                    if bias {
-                        let kept = u.lo.len() - points + 1;
-                        u.truncate(kept);
-                        delta.truncate(kept);
-                        *delta_affine = delta_affine.truncate(kept);
-                    }
-                }
-                FixedOp::Fork | FixedOp::Swap | FixedOp::Add => {
-                    // The sum of two paths lies in the sums of their boxes
-                    // and affine bounds (§4.5).
-                    let branch = op.branch().expect("a branch");
-                    saved.run_checked(branch, &mut cur, |c, o| {
-                        c.u.add(&o.u);
-                        c.delta.add(&o.delta);
-                        c.delta_affine.add(&o.delta_affine);
-                    });
-                }
-            }
+            fixed_step(op, points, bias, &mut cur, &mut saved, input_max)?;
         }
         per_layer.push(cur.delta.max_abs());
     }
@@ -456,6 +394,96 @@ pub fn certify_box(
         domain: format!("every input value in [0, {input_max:.6}]"),
         certified_agreement: None,
     })
+}
+
+/// The bounds after one layer's linear map: the target's output box z and
+/// the difference d = Ĉ⁺ δ − E⁺ u⁺ + E⁻ u⁻ (E± the pairs' errors against
+/// the layer's coefficients), as a box and as affine bounds in x, their
+/// intersection kept; exact in x on the `first` layer.
+fn linear_step(
+    layer: &TargetLayer,
+    first: bool,
+    (pos, neg): (&[f64], &[f64]),
+    cur: &Bounds,
+    input: &Affine,
+    input_max: f64,
+) -> Bounds {
+    let Bounds { u, delta, delta_affine } = cur;
+    let z = linear_box(layer, &layer.coefficients.values, u);
+    let [e_pos, e_neg] = layer.errors(pos, neg);
+    let minus_e_pos: Vec<f64> = e_pos.iter().map(|v| -v).collect();
+    let (u_pos, u_neg) = (u.part(1.0), u.part(-1.0));
+    let mut e_box = linear_box(layer, &minus_e_pos, &u_pos);
+    e_box.add(&linear_box(layer, &e_neg, &u_neg));
+    let mut d_box = e_box.clone();
+    d_box.add(&linear_box(layer, pos, delta));
+    let d_affine = if first {
+        // The input is x itself (x ≥ 0 on the box, so u⁻ = 0): exact.
+        input.linear(layer, &minus_e_pos)
+    } else {
+        let mut a = delta_affine.linear(layer, pos);
+        a.add_box(&e_box);
+        a
+    };
+    let d = d_box.intersect(&d_affine.concretize(input_max));
+    Bounds { u: z, delta: d, delta_affine: d_affine }
+}
+
+/// The bounds after one fixed operation (ReLU, pooling, flatten, a
+/// branch's fork, swap or sum) on `points` points, in place.
+fn fixed_step(
+    op: &FixedOp,
+    points: usize,
+    bias: bool,
+    cur: &mut Bounds,
+    saved: &mut Saved<Bounds>,
+    input_max: f64,
+) -> Result<(), String> {
+    let Bounds { u, delta, delta_affine } = cur;
+    match op {
+        FixedOp::Relu => {
+            let (relu_box, relu_affine) = relu_difference(u, delta, delta_affine);
+            *delta = relu_box.intersect(&relu_affine.concretize(input_max));
+            *delta_affine = relu_affine;
+            *u = u.part(1.0);
+        }
+        FixedOp::MeanPool => {
+            *u = u.mean_pool(points);
+            *delta = delta.mean_pool(points);
+            *delta_affine = delta_affine.mean_pool(points);
+        }
+        FixedOp::Pool(spec) => {
+            let pool = Pool::new(*spec)?;
+            if spec.kind == PoolKind::Max {
+                (*u, *delta) = max_pool_difference(&pool, points, u, delta);
+                *delta_affine = Affine::of_box(delta, delta_affine.terms());
+            } else {
+                *u = u.pool(&pool, points);
+                *delta = delta.pool(&pool, points);
+                *delta_affine = delta_affine.avg_pool(&pool, points);
+            }
+        }
+        FixedOp::Flatten => {
+            // The carried constant keeps one value (§4.4).
+            if bias {
+                let kept = u.lo.len() - points + 1;
+                u.truncate(kept);
+                delta.truncate(kept);
+                *delta_affine = delta_affine.truncate(kept);
+            }
+        }
+        FixedOp::Fork | FixedOp::Swap | FixedOp::Add => {
+            // The sum of two paths lies in the sums of their boxes
+            // and affine bounds (§4.5).
+            let branch = op.branch().expect("a branch");
+            saved.run_checked(branch, cur, |c, o| {
+                c.u.add(&o.u);
+                c.delta.add(&o.delta);
+                c.delta_affine.add(&o.delta_affine);
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The share of rows (row-major `outputs`, `classes` per row) whose top

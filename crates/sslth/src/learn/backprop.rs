@@ -328,8 +328,15 @@ mod tests {
         let sets =
             vec![SetWeights { c_in: 2, c_out: 3, identity: draw(6, 8), mean: draw(6, 9), bias: Some(draw(3, 10)) }];
         let ds = Network::deepsets(&sets, &head(3), 4).unwrap();
-        // A zero-padded stride-2 convolution, max and average pooling, a
-        // flatten (the layers PyTorch models bring, docs/FORMAT.md).
+        let nets = [("mlp", mlp), ("cnn", cnn), ("deepsets", ds), ("general", general()), ("residual", residual())];
+        for (name, net) in nets {
+            check_gradients(name, &net);
+        }
+    }
+
+    /// A zero-padded stride-2 convolution, max and average pooling, a
+    /// flatten (the layers PyTorch models bring, docs/FORMAT.md).
+    fn general() -> Network {
         let arch: crate::net::Architecture = serde_json::from_str(
             r#"{"input": {"kind": "image", "channels": 1, "height": 6, "width": 6}, "layers": [
                 {"layer": "conv2d", "in_channels": 1, "out_channels": 2, "kernel": [3, 3], "stride": [2, 2],
@@ -350,9 +357,12 @@ mod tests {
         .into_iter()
         .map(|(n, shape, s): (&str, Vec<usize>, u64)| (n.to_string(), (shape.clone(), draw(shape.iter().product(), s))))
         .collect();
-        let general = Network::from_architecture(&arch, tensors).unwrap();
-        // Residual blocks: a strided one with a 1×1 shortcut (fork, swap,
-        // add), then an identity one (fork, add).
+        Network::from_architecture(&arch, tensors).unwrap()
+    }
+
+    /// Residual blocks: a strided one with a 1×1 shortcut (fork, swap,
+    /// add), then an identity one (fork, add).
+    fn residual() -> Network {
         let conv = |c: usize, k: usize, s: usize, p: usize| {
             format!(
                 r#"{{"layer": "conv2d", "in_channels": 2, "out_channels": 2, "kernel": [{k}, {k}], "stride": [{s}, {s}],
@@ -394,46 +404,48 @@ mod tests {
         .zip(20..)
         .map(|((n, shape), s)| (n.to_string(), (shape.clone(), draw(shape.iter().product(), s))))
         .collect();
-        let residual = Network::from_architecture(&arch, tensors).unwrap();
-        let nets = [("mlp", mlp), ("cnn", cnn), ("deepsets", ds), ("general", general), ("residual", residual)];
-        for (name, net) in nets {
-            let rows = 11;
-            let x: Vec<f32> = (0..rows * net.d_in()).map(|i| uniform_weight(4, 0, i as u64) as f32).collect();
-            let y: Vec<u8> = (0..rows as u8).map(|r| r % 3).collect();
-            let (_, g) = loss_and_gradients(&net, &x, &y, 1.5);
-            let mut checked = 0;
-            for (k, layer) in net.layers.iter().enumerate() {
-                let Layer::Equivariant(l) = layer else { continue };
-                let e = equivariant(&net).iter().position(|m| std::ptr::eq(*m, l)).unwrap();
-                let params = l.coefficients.len() + l.bias.as_ref().map_or(0, Vec::len);
-                for t in 0..params {
-                    let nudge = |h: f32| {
-                        let mut n = net.clone();
-                        let Layer::Equivariant(m) = &mut n.layers[k] else { unreachable!() };
-                        match t.checked_sub(m.coefficients.len()) {
-                            None => m.coefficients[t] += h,
-                            Some(b) => m.bias.as_mut().unwrap()[b] += h,
-                        }
-                        loss(&n, &x, &y)
-                    };
-                    // Max pooling and ReLU are only piecewise smooth: a small step
-                    // keeps their choices (1e-2 crosses a tie or a kink on the
-                    // general and residual networks).
-                    let h = if matches!(name, "general" | "residual") { 1e-3 } else { 1e-2 };
-                    let numeric = (nudge(h) - nudge(-h)) / (2.0 * f64::from(h));
-                    let ours = match t.checked_sub(l.coefficients.len()) {
-                        None => g.coefficients[e][t],
-                        Some(b) => g.biases[e].as_ref().unwrap()[b],
-                    };
-                    assert!(
-                        (f64::from(ours) - numeric).abs() <= 2e-3 + 2e-2 * numeric.abs(),
-                        "{name} layer {k} parameter {t}: {ours} vs {numeric}"
-                    );
-                    checked += 1;
-                }
+        Network::from_architecture(&arch, tensors).unwrap()
+    }
+
+    /// Every parameter's gradient of `net` (named `name` in messages)
+    /// against central differences of the loss on 11 rows.
+    fn check_gradients(name: &str, net: &Network) {
+        let rows = 11;
+        let x: Vec<f32> = (0..rows * net.d_in()).map(|i| uniform_weight(4, 0, i as u64) as f32).collect();
+        let y: Vec<u8> = (0..rows as u8).map(|r| r % 3).collect();
+        let (_, g) = loss_and_gradients(net, &x, &y, 1.5);
+        let mut checked = 0;
+        for (k, layer) in net.layers.iter().enumerate() {
+            let Layer::Equivariant(l) = layer else { continue };
+            let e = equivariant(net).iter().position(|m| std::ptr::eq(*m, l)).unwrap();
+            let params = l.coefficients.len() + l.bias.as_ref().map_or(0, Vec::len);
+            for t in 0..params {
+                let nudge = |h: f32| {
+                    let mut n = net.clone();
+                    let Layer::Equivariant(m) = &mut n.layers[k] else { unreachable!() };
+                    match t.checked_sub(m.coefficients.len()) {
+                        None => m.coefficients[t] += h,
+                        Some(b) => m.bias.as_mut().unwrap()[b] += h,
+                    }
+                    loss(&n, &x, &y)
+                };
+                // Max pooling and ReLU are only piecewise smooth: a small step
+                // keeps their choices (1e-2 crosses a tie or a kink on the
+                // general and residual networks).
+                let h = if matches!(name, "general" | "residual") { 1e-3 } else { 1e-2 };
+                let numeric = (nudge(h) - nudge(-h)) / (2.0 * f64::from(h));
+                let ours = match t.checked_sub(l.coefficients.len()) {
+                    None => g.coefficients[e][t],
+                    Some(b) => g.biases[e].as_ref().unwrap()[b],
+                };
+                assert!(
+                    (f64::from(ours) - numeric).abs() <= 2e-3 + 2e-2 * numeric.abs(),
+                    "{name} layer {k} parameter {t}: {ours} vs {numeric}"
+                );
+                checked += 1;
             }
-            assert!(checked > 20, "{name}");
         }
+        assert!(checked > 20, "{name}");
     }
 
     #[test]

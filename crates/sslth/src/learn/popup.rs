@@ -166,32 +166,7 @@ pub fn train(
     let counts: Vec<usize> = cfg.layers.iter().map(|r| kept(r.rows * r.cols, cfg.density)).collect();
     let mut velocity: Vec<Vec<f32>> = scores.iter().map(|s| vec![0.0; s.len()]).collect();
 
-    // The default logit factor: 1 / the root mean square of the initial
-    // ticket's logits on the first 2,048 training rows. sslth's inputs
-    // have ‖x‖ ≤ 1 and a random network's gain is whatever its scales
-    // make it (Kaiming layers keep the inputs' small size; the
-    // construction's B layers, on ±4.2 where Kaiming gives ±0.044 on
-    // digits, multiply it), so the raw logits sit far from the softmax's
-    // working range: on digits, 64-300-100-10 at density 0.5 for 30
-    // epochs, edge-popup reached 47.9% test accuracy on raw logits, 95.5%
-    // with the inputs scaled to unit root mean square, 97.2% with this.
-    let logit_scale = match cfg.logit_scale {
-        Some(f) => f,
-        None => {
-            let rows = data.len().min(2048);
-            let x: Vec<f32> = data.inputs[..rows * data.dim]
-                .chunks_exact(data.dim)
-                .flat_map(|row| row.iter().copied().chain(cfg.bias.then_some(1.0)))
-                .collect();
-            let h = masked_network(&weights, &scores, &cfg.layers, &counts).forward_batch(&x, rows);
-            let rms = (h.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / h.len().max(1) as f64).sqrt();
-            if rms > 0.0 && rms.is_finite() {
-                1.0 / rms
-            } else {
-                1.0
-            }
-        }
-    };
+    let logit_scale = cfg.logit_scale.unwrap_or_else(|| default_logit_scale(data, cfg, &weights, &scores, &counts));
     let cols0 = cfg.layers[0].cols;
     let inputs: Vec<f32> = if cfg.bias {
         data.inputs.chunks_exact(data.dim).flat_map(|row| row.iter().copied().chain([1.0])).collect()
@@ -220,12 +195,46 @@ pub fn train(
             }
         }
     }
-    // The kept edges as flat indices of each layer's [rows, cols] matrix.
-    Ok(cfg
-        .layers
+    Ok(kept_edges(cfg, &scores, &counts))
+}
+
+/// The default logit factor of edge-popup: 1 / the root mean square of the initial
+/// ticket's logits on the first 2,048 training rows. sslth's inputs
+/// have ‖x‖ ≤ 1 and a random network's gain is whatever its scales
+/// make it (Kaiming layers keep the inputs' small size; the
+/// construction's B layers, on ±4.2 where Kaiming gives ±0.044 on
+/// digits, multiply it), so the raw logits sit far from the softmax's
+/// working range: on digits, 64-300-100-10 at density 0.5 for 30
+/// epochs, edge-popup reached 47.9% test accuracy on raw logits, 95.5%
+/// with the inputs scaled to unit root mean square, 97.2% with this.
+fn default_logit_scale(
+    data: &Dataset,
+    cfg: &PopupConfig,
+    weights: &[Vec<f32>],
+    scores: &[Vec<f32>],
+    counts: &[usize],
+) -> f64 {
+    let rows = data.len().min(2048);
+    let x: Vec<f32> = data.inputs[..rows * data.dim]
+        .chunks_exact(data.dim)
+        .flat_map(|row| row.iter().copied().chain(cfg.bias.then_some(1.0)))
+        .collect();
+    let h = masked_network(weights, scores, &cfg.layers, counts).forward_batch(&x, rows);
+    let rms = (h.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / h.len().max(1) as f64).sqrt();
+    if rms > 0.0 && rms.is_finite() {
+        1.0 / rms
+    } else {
+        1.0
+    }
+}
+
+/// Each layer's kept edges, the top `counts[l]` by |score|, as ascending
+/// flat indices of its `[rows, cols]` matrix (`scores` are `[cols, rows]`).
+fn kept_edges(cfg: &PopupConfig, scores: &[Vec<f32>], counts: &[usize]) -> Vec<Vec<u64>> {
+    cfg.layers
         .iter()
-        .zip(&scores)
-        .zip(&counts)
+        .zip(scores)
+        .zip(counts)
         .map(|((r, s), &c)| {
             let mut idx: Vec<u64> = top_mask(s, c)
                 .into_iter()
@@ -236,7 +245,7 @@ pub fn train(
             idx.sort_unstable();
             idx
         })
-        .collect())
+        .collect()
 }
 
 /// `[cols, rows]` ↔ `[rows, cols]`: `v` has `from_rows` rows.

@@ -7,7 +7,7 @@
 //! and channel o of the output is Σ_q b_q(Σ_j C_q[o, j]·x_j) + bias[o].
 //! Dense layers are the case |B| = 1 on one point.
 
-use crate::net::{add_into, BasisSpec, FixedOp, Pool, Saved};
+use crate::net::{add_into, Basis, BasisSpec, FixedOp, Pool, Saved};
 use rayon::prelude::*;
 
 /// One sparse equivariant layer (see the module docs): the kept edges,
@@ -126,45 +126,11 @@ impl SparseNet {
             .flat_map_iter(|rows_in| {
                 let b = rows_in.len() / d0;
                 let mut points = self.points;
-                let mut act = vec![0.0f32; rows_in.len()];
                 // Values (and their points) set aside at residual forks.
                 let mut saved = Saved::new();
-                let c0 = self.layers[0].d_in;
-                for r in 0..b {
-                    for c in 0..c0 {
-                        act[(c * b + r) * points..(c * b + r + 1) * points]
-                            .copy_from_slice(&rows_in[(r * c0 + c) * points..(r * c0 + c + 1) * points]);
-                    }
-                }
+                let mut act = regroup(rows_in, b, self.layers[0].d_in, points, true);
                 for (i, (l, basis)) in self.layers.iter().zip(&bases).enumerate() {
-                    let c_out = l.d_out / basis.size();
-                    let out_points = basis.out_points(points);
-                    let (span, out_span) = (b * points, b * out_points);
-                    let mut out = vec![0.0f32; c_out * out_span];
-                    if let Some(bias) = &l.bias {
-                        for (o, &v) in bias.iter().enumerate() {
-                            out[o * out_span..(o + 1) * out_span].iter_mut().for_each(|y| *y = v);
-                        }
-                    }
-                    let mut tmp = vec![0.0f32; span];
-                    for (row, edges) in &grouped[i] {
-                        let (q, o) = (*row as usize / c_out, *row as usize % c_out);
-                        let direct = Some(q) == basis.identity();
-                        let dst: &mut [f32] = if direct { &mut out[o * span..(o + 1) * span] } else { &mut tmp };
-                        if !direct {
-                            dst.iter_mut().for_each(|y| *y = 0.0);
-                        }
-                        for &(c, w) in edges {
-                            let src = &act[c as usize * span..(c as usize + 1) * span];
-                            dst.iter_mut().zip(src).for_each(|(y, &s)| *y += w * s);
-                        }
-                        if !direct {
-                            let dst = &mut out[o * out_span..(o + 1) * out_span];
-                            for (t, y) in tmp.chunks_exact(points).zip(dst.chunks_exact_mut(out_points)) {
-                                basis.apply_add(q, 1.0, t, y);
-                            }
-                        }
-                    }
+                    let (mut out, out_points) = stacked_layer(l, basis.as_ref(), &grouped[i], &act, b, points);
                     points = out_points;
                     for (op, pool) in self.ops[i].iter().zip(&pools[i]) {
                         let carried = self.carried && i + 1 < self.layers.len();
@@ -172,15 +138,7 @@ impl SparseNet {
                     }
                     act = out;
                 }
-                let d = act.len() / (b * points);
-                let mut rowmajor = vec![0.0f32; act.len()];
-                for c in 0..d {
-                    for r in 0..b {
-                        rowmajor[(r * d + c) * points..(r * d + c + 1) * points]
-                            .copy_from_slice(&act[(c * b + r) * points..(c * b + r + 1) * points]);
-                    }
-                }
-                rowmajor
+                regroup(&act, b, act.len() / (b * points), points, false)
             })
             .collect()
     }
@@ -331,6 +289,63 @@ fn accumulate(t: &Tiled, act: &[f32], out: &mut [f32], b: usize) {
         }
     }
     crate::simd::avx2_or_plain!(fn(t: &Tiled, act: &[f32], out: &mut [f32], b: usize) -> () { plain(t, act, out, b) })
+}
+/// Rows of `channels × points` values, `b` of them, between row-major
+/// (`row × channel × point`) and channel-major (`channel × row × point`)
+/// layouts: to channel-major if `to_channels`, back otherwise.
+fn regroup(src: &[f32], b: usize, channels: usize, points: usize, to_channels: bool) -> Vec<f32> {
+    let mut dst = vec![0.0f32; src.len()];
+    for r in 0..b {
+        for c in 0..channels {
+            let (row_major, channel_major) = ((r * channels + c) * points, (c * b + r) * points);
+            let (from, to) = if to_channels { (row_major, channel_major) } else { (channel_major, row_major) };
+            dst[to..to + points].copy_from_slice(&src[from..from + points]);
+        }
+    }
+    dst
+}
+
+/// One stacked layer on `b` channel-major rows of `points` points: its
+/// bias, then each stacked row (q, o)'s edges summed pointwise into one
+/// map that b_q adds to output channel o (directly when b_q is the
+/// identity). Returns the output and its points per channel.
+fn stacked_layer(
+    l: &SparseLayer,
+    basis: &dyn Basis,
+    grouped: &RowEdges,
+    act: &[f32],
+    b: usize,
+    points: usize,
+) -> (Vec<f32>, usize) {
+    let c_out = l.d_out / basis.size();
+    let out_points = basis.out_points(points);
+    let (span, out_span) = (b * points, b * out_points);
+    let mut out = vec![0.0f32; c_out * out_span];
+    if let Some(bias) = &l.bias {
+        for (o, &v) in bias.iter().enumerate() {
+            out[o * out_span..(o + 1) * out_span].iter_mut().for_each(|y| *y = v);
+        }
+    }
+    let mut tmp = vec![0.0f32; span];
+    for (row, edges) in grouped {
+        let (q, o) = (*row as usize / c_out, *row as usize % c_out);
+        let direct = Some(q) == basis.identity();
+        let dst: &mut [f32] = if direct { &mut out[o * span..(o + 1) * span] } else { &mut tmp };
+        if !direct {
+            dst.iter_mut().for_each(|y| *y = 0.0);
+        }
+        for &(c, w) in edges {
+            let src = &act[c as usize * span..(c as usize + 1) * span];
+            dst.iter_mut().zip(src).for_each(|(y, &s)| *y += w * s);
+        }
+        if !direct {
+            let dst = &mut out[o * out_span..(o + 1) * out_span];
+            for (t, y) in tmp.chunks_exact(points).zip(dst.chunks_exact_mut(out_points)) {
+                basis.apply_add(q, 1.0, t, y);
+            }
+        }
+    }
+    (out, out_points)
 }
 
 /// A layer's edges by stacked row: (row, [(column, weight)]), rows ascending.

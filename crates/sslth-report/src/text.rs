@@ -1,15 +1,7 @@
-//! Small helpers for human-readable output: durations with units, aligned
-//! tables.
+//! Text for people and for programs: durations with units, aligned
+//! tables, Markdown tables, CSV from typed rows.
 
 use std::time::Duration;
-
-/// Says on stderr, in one line, what was assumed to read a target file
-/// (a plain state_dict records no architecture), unless `quiet`.
-pub fn note_assumed(path: &std::path::Path, info: &sslth::files::target::TargetInfo, quiet: bool) {
-    if let (Some(a), false) = (&info.assumed, quiet) {
-        eprintln!("note: {}: {a}", path.display());
-    }
-}
 
 /// A duration with a unit that keeps 3 significant figures.
 pub fn duration(d: Duration) -> String {
@@ -67,6 +59,12 @@ pub fn csv<T: serde::Serialize>(rows: &[T]) -> Result<String, String> {
     }
     let bytes = w.into_inner().map_err(|e| format!("cannot write CSV: {e}"))?;
     String::from_utf8(bytes).map_err(|e| format!("CSV is not UTF-8: {e}"))
+}
+
+/// Writes `text` to `out/name` atomically.
+pub fn write(out: &std::path::Path, name: &str, text: &str) -> Result<(), String> {
+    let p = out.join(name);
+    sslth::files::write_atomic(&p, text.as_bytes()).map_err(|e| format!("cannot write {}: {e}", p.display()))
 }
 
 /// A Markdown table: `head`, its rule, then `rows`, one line each.

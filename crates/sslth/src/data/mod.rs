@@ -8,10 +8,14 @@
 use flate2::read::GzDecoder;
 use std::fmt;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+mod idx;
+pub use idx::{fashion_mnist, parse_idx, read_idx};
+use idx::{idx_file, idx_part};
 
 /// The digits CSV, gzipped, embedded in the binary (data/README.md).
-const DIGITS_CSV_GZ: &[u8] = include_bytes!("../../../data/digits.csv.gz");
+const DIGITS_CSV_GZ: &[u8] = include_bytes!("../../../../data/digits.csv.gz");
 
 /// Where the Debian package `dataset-fashion-mnist` installs its files.
 pub const FASHION_MNIST_DIR: &str = "/usr/share/datasets/fashion-mnist";
@@ -185,35 +189,122 @@ pub fn set_data_dir(dir: PathBuf) {
     let _ = DATA_DIR.set(dir);
 }
 
-/// The IDX data sets: their name, the folder torchvision gives them, and
-/// where they are when no directory is given.
-const IDX_SETS: [(&str, &str, Option<&str>); 2] =
-    [("mnist", "MNIST", None), ("fashion-mnist", "FashionMNIST", Some(FASHION_MNIST_DIR))];
+/// One of sslth's data sets, as `NAME[:DIR]` names it: `digits` and
+/// `digit-sets` (embedded), `mnist` and `fashion-mnist` (IDX files, in the
+/// folder DIR if given). Parsed once ([`FromStr`](std::str::FromStr)) where
+/// a face reads its name; `Display` writes the name back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DataSet {
+    /// The embedded UCI digits, 8×8 images ([`digits`]).
+    Digits,
+    /// The embedded digits as sets of points ([`digit_sets`]).
+    DigitSets,
+    /// MNIST's IDX files, in the folder given, else the `--data-dir`.
+    Mnist(Option<PathBuf>),
+    /// Fashion-MNIST's IDX files, in the folder given, else the
+    /// `--data-dir`, else where its Debian package installs them.
+    FashionMnist(Option<PathBuf>),
+}
 
-/// Loads a dataset by name: `digits` and `digit-sets` (embedded), `mnist`
-/// or `fashion-mnist`, each optionally `NAME:DIR` (the IDX files' folder;
-/// see [`idx_dir`]).
-pub fn load(name: &str) -> Result<Split, DataError> {
-    match name {
-        "digits" => Ok(digits()),
-        "digit-sets" => Ok(digit_sets()),
-        other => {
-            let (set, dir) = idx_dir(other)?;
-            Ok(Split { train: idx_part(set, &dir, "train")?, test: idx_part(set, &dir, "t10k")? })
+impl DataSet {
+    /// The names a data set is given by (an IDX set's optionally with
+    /// `:DIR`).
+    pub const NAMES: [&'static str; 4] = ["digits", "digit-sets", "mnist", "fashion-mnist"];
+
+    /// Its name, without a folder.
+    pub fn name(&self) -> &'static str {
+        match self {
+            DataSet::Digits => "digits",
+            DataSet::DigitSets => "digit-sets",
+            DataSet::Mnist(_) => "mnist",
+            DataSet::FashionMnist(_) => "fashion-mnist",
+        }
+    }
+
+    /// The training and test rows.
+    pub fn load(&self) -> Result<Split, DataError> {
+        match self {
+            DataSet::Digits => Ok(digits()),
+            DataSet::DigitSets => Ok(digit_sets()),
+            _ => {
+                let dir = self.idx_dir()?;
+                Ok(Split { train: idx_part(self.name(), &dir, "train")?, test: idx_part(self.name(), &dir, "t10k")? })
+            }
+        }
+    }
+
+    /// The test rows alone, for work that measures and does not train
+    /// (MNIST's and Fashion-MNIST's 60,000 training images are not read).
+    pub fn load_test(&self) -> Result<Dataset, DataError> {
+        match self {
+            DataSet::Digits | DataSet::DigitSets => Ok(self.load()?.test),
+            _ => idx_part(self.name(), &self.idx_dir()?, "t10k"),
+        }
+    }
+
+    /// An IDX set's folder: the one given, else the `--data-dir`, else the
+    /// set's default (Fashion-MNIST's Debian package), in that folder
+    /// itself or in the `MNIST/raw/` (`FashionMNIST/raw/`) torchvision
+    /// leaves under it, whichever holds the test images.
+    fn idx_dir(&self) -> Result<PathBuf, DataError> {
+        let (given, torchvision, default) = match self {
+            DataSet::Mnist(dir) => (dir, "MNIST", None),
+            DataSet::FashionMnist(dir) => (dir, "FashionMNIST", Some(FASHION_MNIST_DIR)),
+            DataSet::Digits | DataSet::DigitSets => unreachable!("the embedded sets have no folder"),
+        };
+        let set = self.name();
+        let Some(base) = given.clone().or_else(|| DATA_DIR.get().cloned()).or(default.map(PathBuf::from)) else {
+            return Err(DataError::Malformed(format!(
+                "{set} needs the folder of its IDX files: name the data set {set}:DIR, DIR holding \
+                 t10k-images-idx3-ubyte(.gz) and the rest, or {torchvision}/raw/ as torchvision leaves it"
+            )));
+        };
+        let nested = base.join(torchvision).join("raw");
+        if idx_file(&base, "t10k-images", 3).is_none() && idx_file(&nested, "t10k-images", 3).is_some() {
+            Ok(nested)
+        } else {
+            Ok(base)
         }
     }
 }
 
-/// The test split of [`load`] alone, for work that measures and does not
-/// train (MNIST's and Fashion-MNIST's 60,000 training images are not read).
-pub fn load_test(name: &str) -> Result<Dataset, DataError> {
-    match name {
-        "digits" | "digit-sets" => Ok(load(name)?.test),
-        other => {
-            let (set, dir) = idx_dir(other)?;
-            idx_part(set, &dir, "t10k")
+impl std::str::FromStr for DataSet {
+    type Err = DataError;
+    fn from_str(name: &str) -> Result<DataSet, DataError> {
+        let (set, dir) = match name.split_once(':') {
+            Some((set, dir)) => (set, Some(PathBuf::from(dir))),
+            None => (name, None),
+        };
+        match (set, dir) {
+            ("digits", None) => Ok(DataSet::Digits),
+            ("digit-sets", None) => Ok(DataSet::DigitSets),
+            ("mnist", dir) => Ok(DataSet::Mnist(dir)),
+            ("fashion-mnist", dir) => Ok(DataSet::FashionMnist(dir)),
+            _ => Err(DataError::UnknownDataset(name.to_string())),
         }
     }
+}
+
+impl fmt::Display for DataSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DataSet::Mnist(Some(dir)) | DataSet::FashionMnist(Some(dir)) => {
+                write!(f, "{}:{}", self.name(), dir.display())
+            }
+            _ => f.write_str(self.name()),
+        }
+    }
+}
+
+/// Loads the data set named `name` (`NAME[:DIR]`, see [`DataSet`]).
+pub fn load(name: &str) -> Result<Split, DataError> {
+    name.parse::<DataSet>()?.load()
+}
+
+/// The test split of the data set named `name` (see
+/// [`DataSet::load_test`]).
+pub fn load_test(name: &str) -> Result<Dataset, DataError> {
+    name.parse::<DataSet>()?.load_test()
 }
 
 /// The test rows a build is measured on, with the data set's name: the
@@ -235,63 +326,11 @@ pub fn measured_on(given: Option<&str>, recorded: Option<&str>) -> Result<Option
     }
 }
 
-/// The data set and folder of `NAME[:DIR]`: DIR, else the `--data-dir`,
-/// else the set's default (Fashion-MNIST's Debian package), in that
-/// folder itself or in the `MNIST/raw/` (`FashionMNIST/raw/`) torchvision
-/// leaves under it, whichever holds the test images.
-fn idx_dir(name: &str) -> Result<(&'static str, PathBuf), DataError> {
-    let (set, given) = match name.split_once(':') {
-        Some((set, dir)) => (set, Some(PathBuf::from(dir))),
-        None => (name, None),
-    };
-    let Some(&(set, torchvision, default)) = IDX_SETS.iter().find(|s| s.0 == set) else {
-        return Err(DataError::UnknownDataset(name.to_string()));
-    };
-    let Some(base) = given.or_else(|| DATA_DIR.get().cloned()).or(default.map(PathBuf::from)) else {
-        return Err(DataError::Malformed(format!(
-            "{set} needs the folder of its IDX files: name the data set {set}:DIR, DIR holding \
-             t10k-images-idx3-ubyte(.gz) and the rest, or {torchvision}/raw/ as torchvision leaves it"
-        )));
-    };
-    let nested = base.join(torchvision).join("raw");
-    let dir = if idx_file(&base, "t10k-images", 3).is_none() && idx_file(&nested, "t10k-images", 3).is_some() {
-        nested
-    } else {
-        base
-    };
-    Ok((set, dir))
-}
-
-/// The IDX file `{stem}-idx{n}-ubyte` in `dir`, gzipped or not, or as
-/// `{stem}.idx{n}-ubyte` (both namings are in use), if one exists.
-fn idx_file(dir: &Path, stem: &str, n: u8) -> Option<PathBuf> {
-    ["-", "."]
-        .iter()
-        .flat_map(|sep| ["", ".gz"].map(|gz| dir.join(format!("{stem}{sep}idx{n}-ubyte{gz}"))))
-        .find(|p| p.is_file())
-}
-
-/// One part (`train` or `t10k`) of an IDX data set in `dir`: 28×28
-/// pixels scaled by 1/(255·28).
-fn idx_part(set: &'static str, dir: &Path, part: &str) -> Result<Dataset, DataError> {
-    let find = |kind: &str, n: u8| {
-        let stem = format!("{part}-{kind}");
-        idx_file(dir, &stem, n).ok_or_else(|| {
-            let want = dir.join(format!("{stem}-idx{n}-ubyte.gz"));
-            DataError::Io(want, std::io::Error::from(std::io::ErrorKind::NotFound))
-        })
-    };
-    let (images, labels) = (find("images", 3)?, find("labels", 1)?);
-    let (px, shape) = read_idx(&images)?;
-    let (lb, lshape) = read_idx(&labels)?;
-    if shape.len() != 3 || lshape.len() != 1 || shape[0] != lshape[0] {
-        return Err(DataError::Malformed(format!(
-            "{} and {}: shapes {shape:?} and {lshape:?} are not N×H×W images with N labels",
-            images.display(),
-            labels.display()
-        )));
-    }
-    Ok(Dataset::from_pixels(set, px, lb, [shape[1], shape[2]], 255.0))
+/// As [`measured_on`], for work that needs test rows (the frontier): no
+/// data set, given or recorded, is an error that says to give `data`.
+pub fn needed_on(given: Option<&str>, recorded: Option<&str>) -> crate::Result<(String, Dataset)> {
+    measured_on(given, recorded)?
+        .ok_or_else(|| crate::Error::Argument("the target records no data set; give `data`".into()))
 }
 
 /// The embedded UCI digits (1,797 rows of 8×8 pixels 0..16), split by row
@@ -369,54 +408,10 @@ pub fn digit_sets() -> Split {
     Split { train: convert(&d.train, false), test: convert(&d.test, true) }
 }
 
-/// Fashion-MNIST from `dir` (the Debian package's gzipped IDX files): the
-/// standard 60,000/10,000 split, 28×28 pixels scaled by 1/(255·28).
-pub fn fashion_mnist(dir: &Path) -> Result<Split, DataError> {
-    load(&format!("fashion-mnist:{}", dir.display()))
-}
-
-/// Reads an IDX file of unsigned bytes (gzipped if its name ends in `.gz`):
-/// the data and the dimensions. Format: two zero bytes, type 0x08, the
-/// number of dimensions, each dimension as a big-endian u32, then the data.
-pub fn read_idx(path: &Path) -> Result<(Vec<u8>, Vec<usize>), DataError> {
-    let raw = std::fs::read(path).map_err(|e| DataError::Io(path.to_path_buf(), e))?;
-    let bytes = if path.extension().is_some_and(|e| e == "gz") {
-        let mut out = Vec::new();
-        GzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(|e| DataError::Malformed(format!("{}: not gzip data ({e})", path.display())))?;
-        out
-    } else {
-        raw
-    };
-    parse_idx(&bytes).map_err(|m| DataError::Malformed(format!("{}: {m}", path.display())))
-}
-
-/// Parses IDX bytes (see [`read_idx`]).
-pub fn parse_idx(bytes: &[u8]) -> Result<(Vec<u8>, Vec<usize>), String> {
-    if bytes.len() < 4 || bytes[0] != 0 || bytes[1] != 0 {
-        return Err("not an IDX file (bad magic number)".into());
-    }
-    if bytes[2] != 0x08 {
-        return Err(format!("IDX element type 0x{:02x} is not supported (only unsigned bytes, 0x08)", bytes[2]));
-    }
-    let ndim = usize::from(bytes[3]);
-    let header = 4 + 4 * ndim;
-    if bytes.len() < header {
-        return Err("IDX header is truncated".into());
-    }
-    let dims: Vec<usize> =
-        (0..ndim).map(|i| u32::from_be_bytes(bytes[4 + 4 * i..8 + 4 * i].try_into().unwrap()) as usize).collect();
-    let count = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or("IDX dimensions overflow")?;
-    if bytes.len() - header != count {
-        return Err(format!("IDX data has {} bytes, dimensions {dims:?} need {count}", bytes.len() - header));
-    }
-    Ok((bytes[header..].to_vec(), dims))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn idx(dims: &[u32], data: &[u8]) -> Vec<u8> {
         let mut v = vec![0, 0, 8, dims.len() as u8];
@@ -541,5 +536,22 @@ mod tests {
         assert!(e.contains("unknown dataset 'cifar'") && !e.contains('\n'));
         let missing = fashion_mnist(Path::new("/nonexistent")).unwrap_err().to_string();
         assert!(missing.contains("cannot read /nonexistent/train-images"), "{missing}");
+    }
+
+    #[test]
+    fn data_set_names_parse_once_and_write_back() {
+        for name in ["digits", "digit-sets", "mnist", "fashion-mnist", "mnist:/a/b", "fashion-mnist:rel/dir"] {
+            let set: DataSet = name.parse().unwrap();
+            assert_eq!(set.to_string(), name);
+            assert!(DataSet::NAMES.contains(&set.name()));
+        }
+        assert_eq!("mnist:/d".parse::<DataSet>().unwrap(), DataSet::Mnist(Some(PathBuf::from("/d"))));
+        for bad in ["digits:/d", "digit-sets:x", "Digits", "", "cifar:/d"] {
+            let e = bad.parse::<DataSet>().unwrap_err().to_string();
+            assert!(e.contains(&format!("unknown dataset '{bad}'")), "{e}");
+        }
+        let e = needed_on(None, None).unwrap_err().render(crate::Face::Cli);
+        assert_eq!(e, "the target records no data set; give --data");
+        assert_eq!(needed_on(None, Some("digits")).unwrap().0, "digits");
     }
 }
