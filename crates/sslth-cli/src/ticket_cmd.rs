@@ -37,16 +37,17 @@ pub struct VerifyArgs {
     /// fashion-mnist or digit-sets. Default: the data the ticket records.
     #[arg(long, requires = "target")]
     pub data: Option<String>,
-    /// Attack the tight certificate: projected gradient ascent on
-    /// |f(x) - g(x)|_inf over the data's box; verification fails if it
-    /// finds more than the bound.
+    /// Attack the tight certificate: projected gradient ascent with exact
+    /// gradients on each f_o - g_o and g_o - f_o over the data's box;
+    /// verification fails if it finds more than the bound.
     #[arg(long, requires = "target")]
     pub attack: bool,
-    /// Starting points of the attack (half the test rows where target and
-    /// ticket differ most, half random points of the box).
+    /// Starting points of the attack (a quarter the test rows where target
+    /// and ticket differ most, a quarter corners of the box, the rest
+    /// random points of it), each climbed once per output and sign.
     #[arg(long, default_value_t = 32, requires = "attack")]
     pub starts: usize,
-    /// Ascent steps from each start.
+    /// Ascent steps of each climb.
     #[arg(long, default_value_t = 40, requires = "attack")]
     pub steps: usize,
     /// Print one JSON object instead of text.

@@ -201,6 +201,27 @@ fn a_certificate_below_what_the_attack_finds_is_refused() {
     assert!(!found.within(&wrong), "the attack found {} against a false bound {}", found.best_error, wrong.bound);
 }
 
+/// On a ticket of two inputs the largest error over the box is found by
+/// a grid of 301 × 301 points (an independent search: forward passes
+/// only); the attack, from a handful of starts, comes within 1% of it.
+#[test]
+fn the_attack_reaches_the_largest_error_a_fine_grid_finds() {
+    let net = Network::mlp(&common::random_mlp(&[2, 10, 8, 3], 11, 0.9, true));
+    let t = small_ticket(&net);
+    let sparse = t.to_sparse();
+    let hi = 0.6f32;
+    let side = 301;
+    let grid: Vec<f32> = (0..side * side)
+        .flat_map(|i| [hi * (i / side) as f32 / (side - 1) as f32, hi * (i % side) as f32 / (side - 1) as f32])
+        .collect();
+    let (f, g) = (net.forward_batch(&grid, side * side), sparse.forward_batch(&grid, side * side));
+    let on_grid = f.iter().zip(&g).map(|(a, b)| f64::from((a - b).abs())).fold(0.0, f64::max);
+    let data = data_box(2, InputShape::Image { channels: 1, height: 1, width: 2 }, f64::from(hi));
+    let found = attack(&net, &sparse, &data, &AttackConfig { starts: 8, steps: 40, seed: 2 }, &|| true).unwrap();
+    assert!(found.best_error >= 0.99 * on_grid, "attack {} against the grid's {on_grid}", found.best_error);
+    assert!(found.best_error > found.test_rows_error, "the ascent adds to the test rows");
+}
+
 #[test]
 fn certified_share_counts_margins_above_twice_the_bound() {
     // Margins 3, 0.5, 1.0 (tie broken by the second) and 0.

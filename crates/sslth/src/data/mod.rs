@@ -32,7 +32,8 @@ pub struct Dataset {
     /// The factor that mapped raw pixels to inputs: x = scale · p.
     pub scale: f64,
     /// Every valid input value lies in [0, input_max] (the largest raw
-    /// value × `scale`): the box the tight certificate holds on.
+    /// value × `scale`, rounded up to the f32 the rows hold when rounding
+    /// goes up): the box the tight certificate holds on.
     pub input_max: f64,
     /// The data set's name as [`load`] takes it (`digits`,
     /// `fashion-mnist`, `digit-sets`).
@@ -125,8 +126,17 @@ impl Dataset {
         let scale = 1.0 / (max_pixel * (dim as f64).sqrt());
         let inputs = pixels.iter().map(|&p| (f64::from(p) * scale) as f32).collect();
         let shape = InputShape::Image { channels: 1, height: side[0], width: side[1] };
-        Dataset { inputs, labels, dim, scale, input_max: max_pixel * scale, name, shape }
+        Dataset { inputs, labels, dim, scale, input_max: f32_edge(max_pixel * scale), name, shape }
     }
+}
+
+/// The edge of the box that holds every f32 input made from values at
+/// most `max` (in exact arithmetic): `max` as an f32, when that rounds up.
+/// Rounding to nearest is monotone, so v ≤ max gives (v as f32) ≤
+/// (max as f32): the certificate's box then holds what the tool runs
+/// (float32(1/√96), the digit sets' largest value, is 3.7·10⁻⁹ above 1/√96).
+fn f32_edge(max: f64) -> f64 {
+    f64::from(max as f32).max(max)
 }
 
 /// A train/test pair.
@@ -400,7 +410,7 @@ pub fn digit_sets() -> Split {
             dim: 3 * n,
             scale,
             // Every feature is at most 1 before scaling.
-            input_max: scale,
+            input_max: f32_edge(scale),
             name: "digit-sets",
             shape: InputShape::Set { features: 3, points: n },
         }
@@ -536,6 +546,18 @@ mod tests {
         assert!(e.contains("unknown dataset 'cifar'") && !e.contains('\n'));
         let missing = fashion_mnist(Path::new("/nonexistent")).unwrap_err().to_string();
         assert!(missing.contains("cannot read /nonexistent/train-images"), "{missing}");
+    }
+
+    #[test]
+    fn every_input_the_tool_runs_is_inside_the_box() {
+        for split in [digits(), digit_sets()] {
+            for d in [&split.train, &split.test] {
+                let top = d.inputs.iter().fold(0.0f32, |m, &v| m.max(v));
+                assert!(d.inputs.iter().all(|&v| v >= 0.0 && f64::from(v) <= d.input_max), "{}", d.name);
+                // The edge is the largest input itself, not a guess above it.
+                assert_eq!(f64::from(top), d.input_max, "{}", d.name);
+            }
+        }
     }
 
     #[test]

@@ -1,20 +1,25 @@
 //! An attack on a certificate: the largest ‖f(x) − g(x)‖∞ that projected
 //! gradient ascent finds over the data's box [0, input_max]^d. It runs the
-//! two networks' own forward passes and nothing else (no coefficient, no
-//! approximation, no bound), so it is an independent lower bound on what
-//! any certificate of the pair must exceed.
+//! two networks' own forward passes and their exact gradients (reverse
+//! mode through their own layers, [`crate::learn::backprop::input_gradients`];
+//! the ticket as its network of masked layers, [`SparseNet::to_network`]),
+//! and no coefficient, approximation or bound of the construction, so it is
+//! an independent lower bound on what any certificate of the pair must
+//! exceed.
 //!
-//! Each start climbs s·(g_o − f_o) for the output o and sign s where the
-//! difference is largest at its current point, by signed steps along a
-//! finite-difference gradient (one forward pass per coordinate), clipped
-//! to the box. Step sizes fall linearly from a tenth of the box's side.
-//! Starts are the test rows where the difference is largest and random
-//! points of the box (ChaCha8, [`crate::weights`]). Hand-rolled because
-//! the networks have no backward pass: a finite difference is exact on the
-//! linear pieces of these ReLU networks away from their kinks.
+//! Every start is climbed once for each output o and sign s: s·(g_o − f_o)
+//! by signed steps along its gradient (the ℓ∞ box's steepest ascent),
+//! clipped to the box, the step falling linearly from a tenth of the box's
+//! side to nothing. Starts: the test rows where the difference is largest
+//! (a quarter), corners of the box (a quarter) and uniform points of it
+//! (the rest), the last two drawn from the named generator
+//! ([`crate::weights`]). The best quarter-starts' climbs are then polished
+//! at the box's vertices ([`polish`]). Every error is measured by the
+//! networks' own f32 forward passes, the ones the tool runs.
 
 use crate::construction::TightCertificate;
 use crate::data::Dataset;
+use crate::learn::backprop::input_gradients;
 use crate::net::Network;
 use crate::ticket::SparseNet;
 use crate::weights::uniform_weight;
@@ -23,10 +28,11 @@ use crate::{Error, Result};
 /// How hard to attack.
 #[derive(Clone, Copy, Debug)]
 pub struct AttackConfig {
-    /// Starting points: half the test rows with the largest difference,
-    /// half uniform points of the box.
+    /// Starting points: a quarter the test rows with the largest
+    /// difference, a quarter corners of the box, the rest uniform points of
+    /// it; each is climbed once per output and sign.
     pub starts: usize,
-    /// Ascent steps from each start.
+    /// Ascent steps of each climb.
     pub steps: usize,
     /// Seed of the random starts.
     pub seed: u64,
@@ -47,7 +53,7 @@ pub struct AttackResult {
     pub test_rows_error: f64,
     /// The input where `best_error` was found (in the box).
     pub input: Vec<f32>,
-    /// Forward passes of each network.
+    /// Forward passes of each network (the ascent's each with a gradient).
     pub evaluations: u64,
 }
 
@@ -97,6 +103,7 @@ pub fn attack(
     if ticket.d_in() != dim {
         return Err(Error::Argument(format!("the ticket takes {} inputs but the data have {dim}", ticket.d_in())));
     }
+    let ticket_net = ticket.to_network().map_err(Error::Invalid)?;
     let hi = test.input_max as f32;
     let (first, d) = gaps(target, ticket, &test.inputs, test.len());
     let first: Vec<f64> = first.chunks(d.max(1)).map(|g| largest(g).0).collect();
@@ -106,52 +113,143 @@ pub fn attack(
     let (test_rows_error, mut best_input) =
         order.first().map_or((0.0, vec![0.0; dim]), |&r| (first[r], test.input(r).to_vec()));
     let mut best_error = test_rows_error;
-    let from_rows = (cfg.starts / 2).min(test.len());
-    let mut xs: Vec<Vec<f32>> = order[..from_rows].iter().map(|&r| test.input(r).to_vec()).collect();
-    for s in 0..cfg.starts - from_rows {
-        let at = (s * dim) as u64;
-        xs.push((0..dim).map(|i| hi * 0.5 * (1.0 + uniform_weight(cfg.seed, 0, at + i as u64) as f32)).collect());
-    }
-    // Coordinate i of a start moves by h inward: up unless at the top.
-    let h = hi * 1e-2;
-    let moved = |x: &[f32], i: usize| if x[i] + h <= hi { x[i] + h } else { x[i] - h };
-    let per = dim + 1;
+    // One ascent per start and objective (o, s), all in one batch.
+    let objectives = 2 * d;
+    let mut xs: Vec<f32> =
+        starts(test, &order, cfg).iter().flat_map(|x| std::iter::repeat_n(x, objectives).flatten()).copied().collect();
+    let rows = xs.len() / dim.max(1);
+    // The output weights of g − f's objective per row: s on output o.
+    let weights = |sign: f32| -> Vec<f32> {
+        (0..rows)
+            .flat_map(|r| {
+                let (o, s) = objective(r, objectives);
+                (0..d).map(move |i| if i == o { sign * s as f32 } else { 0.0 })
+            })
+            .collect()
+    };
+    let (w_ticket, w_target) = (weights(1.0), weights(-1.0));
+    // Each climb's best point and value of its own objective.
+    let mut climbs: Vec<(f64, Vec<f32>)> = vec![(f64::NEG_INFINITY, Vec::new()); rows];
     for step in 0..=cfg.steps {
-        // Rows per start: x, then x with one coordinate moved.
-        let mut batch = Vec::with_capacity(xs.len() * per * dim);
-        for x in &xs {
-            batch.extend_from_slice(x);
-            for i in 0..dim {
-                let at = batch.len() + i;
-                batch.extend_from_slice(x);
-                batch[at] = moved(x, i);
-            }
-        }
-        let rows = xs.len() * per;
-        let (gap, d) = gaps(target, ticket, &batch, rows);
+        let (gap, _) = gaps(target, ticket, &xs, rows);
         evaluations += rows as u64;
-        let rate = hi * 0.1 * (1.0 - step as f32 / cfg.steps.max(1) as f32);
-        for (k, x) in xs.iter_mut().enumerate() {
-            let row = |r: usize| &gap[(k * per + r) * d..(k * per + r + 1) * d];
-            let (value, o, s) = largest(row(0));
+        for (r, g) in gap.chunks(d.max(1)).enumerate() {
+            let (value, _, _) = largest(g);
             if value > best_error {
                 best_error = value;
-                best_input = x.clone();
+                best_input = xs[r * dim..(r + 1) * dim].to_vec();
             }
-            if step == cfg.steps {
-                continue;
-            }
-            for (i, xi) in x.iter_mut().enumerate() {
-                let change = s * (row(i + 1)[o] - row(0)[o]);
-                let up = if *xi + h <= hi { change } else { -change };
-                if up != 0.0 {
-                    *xi = (*xi + rate * up.signum() as f32).clamp(0.0, hi);
-                }
+            let (o, sign) = objective(r, objectives);
+            let v = sign * g[o];
+            if v > climbs[r].0 {
+                climbs[r] = (v, xs[r * dim..(r + 1) * dim].to_vec());
             }
         }
+        if step == cfg.steps || !go_on() {
+            break;
+        }
+        let up = input_gradients(&ticket_net, &xs, &w_ticket);
+        let down = input_gradients(target, &xs, &w_target);
+        let rate = hi * 0.1 * (1.0 - step as f32 / cfg.steps.max(1) as f32);
+        for ((x, a), b) in xs.iter_mut().zip(&up).zip(&down) {
+            let slope = a + b;
+            if slope != 0.0 {
+                *x = (*x + rate * slope.signum()).clamp(0.0, hi);
+            }
+        }
+    }
+    // The best climbs polished at the box's vertices.
+    let mut ranked: Vec<usize> = (0..rows).collect();
+    ranked.sort_by(|&a, &b| climbs[b].0.total_cmp(&climbs[a].0).then(a.cmp(&b)));
+    for &r in ranked.iter().take(cfg.starts / 4) {
         if !go_on() {
             break;
         }
+        let (x, value, runs) = polish(target, ticket, &climbs[r], objective(r, objectives), hi);
+        evaluations += runs;
+        if value > best_error {
+            (best_error, best_input) = (value, x);
+        }
     }
     Ok(AttackResult { best_error, test_rows_error, input: best_input, evaluations })
+}
+
+/// Passes of [`polish`]: each moves one coordinate.
+const POLISH_PASSES: usize = 8;
+
+/// A climb's end polished at the box's vertices: up to [`POLISH_PASSES`]
+/// times, every coordinate set to either edge of the box in turn, and the
+/// move that raises s·(g_o − f_o) most kept (a piecewise-linear function
+/// is largest at a vertex of one of its pieces, and on these networks
+/// most pieces' vertices lie on the box's faces). Returns the point where
+/// ‖g − f‖∞ was largest, that value and the forward passes run.
+fn polish(
+    target: &Network,
+    ticket: &SparseNet,
+    (start_value, start): &(f64, Vec<f32>),
+    (o, sign): (usize, f64),
+    hi: f32,
+) -> (Vec<f32>, f64, u64) {
+    let dim = start.len();
+    let (mut x, mut value) = (start.clone(), *start_value);
+    let (mut best, mut best_input, mut runs) = (f64::NEG_INFINITY, x.clone(), 0);
+    for _ in 0..POLISH_PASSES.min(dim) {
+        let mut batch = Vec::with_capacity(2 * dim * dim);
+        for i in 0..dim {
+            for edge in [0.0, hi] {
+                let at = batch.len() + i;
+                batch.extend_from_slice(&x);
+                batch[at] = edge;
+            }
+        }
+        let (gap, d) = gaps(target, ticket, &batch, 2 * dim);
+        runs += 2 * dim as u64;
+        let mut moved = None;
+        for (t, g) in gap.chunks(d.max(1)).enumerate() {
+            if sign * g[o] > value {
+                (value, moved) = (sign * g[o], Some(t));
+            }
+            if largest(g).0 > best {
+                (best, best_input) = (largest(g).0, batch[t * dim..(t + 1) * dim].to_vec());
+            }
+        }
+        let Some(t) = moved else { break };
+        x = batch[t * dim..(t + 1) * dim].to_vec();
+    }
+    (best_input, best, runs)
+}
+
+/// Row `r`'s objective: its output and sign, as the batch lays them out.
+fn objective(r: usize, objectives: usize) -> (usize, f64) {
+    ((r % objectives) / 2, if r % 2 == 0 { 1.0 } else { -1.0 })
+}
+
+/// The starting points: `cfg.starts` of them, a quarter the test rows in
+/// `order` (largest difference first), a quarter corners of the box, the
+/// rest uniform points of it.
+fn starts(test: &Dataset, order: &[usize], cfg: &AttackConfig) -> Vec<Vec<f32>> {
+    let (dim, hi) = (test.dim, test.input_max as f32);
+    let from_rows = (cfg.starts / 4).min(test.len());
+    let corners = cfg.starts / 4;
+    let mut xs: Vec<Vec<f32>> = order[..from_rows].iter().map(|&r| test.input(r).to_vec()).collect();
+    for s in 0..cfg.starts - from_rows {
+        let at = (s * dim) as u64;
+        let u = |i: usize| 0.5 * (1.0 + uniform_weight(cfg.seed, 0, at + i as u64) as f32);
+        xs.push(
+            (0..dim)
+                .map(|i| {
+                    if s < corners {
+                        if u(i) < 0.5 {
+                            0.0
+                        } else {
+                            hi
+                        }
+                    } else {
+                        hi * u(i)
+                    }
+                })
+                .collect(),
+        );
+    }
+    xs
 }

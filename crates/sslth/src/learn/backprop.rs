@@ -88,7 +88,46 @@ pub fn loss_and_gradients(net: &Network, x: &[f32], labels: &[u8], scale: f32) -
 /// gradients are read once for all its rows): adds their gradients (of
 /// their losses / `rows`) to `g` and returns the sum of their losses.
 fn chunk(net: &Network, xs: &[f32], ys: &[u8], scale: f32, rows: f32, g: &mut Gradients) -> f64 {
-    // Forward, keeping every layer's inputs and their points per channel.
+    let (inputs, cur) = forward_cached(net, xs);
+    // Softmax cross-entropy of scale·logits: ∂/∂logit = scale·(p − onehot).
+    let mut loss = 0.0f64;
+    let mut grads: Vec<Vec<f32>> = Vec::with_capacity(cur.len());
+    for (logits, &y) in cur.iter().zip(ys) {
+        let top = logits.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(scale * v));
+        let exps: Vec<f32> = logits.iter().map(|&v| (scale * v - top).exp()).collect();
+        let sum: f32 = exps.iter().sum();
+        loss += f64::from(sum.ln() + top - scale * logits[usize::from(y)]);
+        let mut grad: Vec<f32> = exps.iter().map(|e| scale * e / sum / rows).collect();
+        grad[usize::from(y)] -= scale / rows;
+        grads.push(grad);
+    }
+    backward(net, &inputs, grads, Some(g));
+    loss
+}
+
+/// ∂(Σ_o w_o·net(x)_o)/∂x for each row x of `x` (row-major) with its own
+/// output weights w (`w` row-major, the outputs of each row): one weighted
+/// sum of the outputs differentiated per row, exact on the linear piece
+/// of the network that holds x (at a kink, ReLU takes the side of 0 and a
+/// maximum its first largest input). Deterministic, as the module says.
+pub fn input_gradients(net: &Network, x: &[f32], w: &[f32]) -> Vec<f32> {
+    let d = net.d_in();
+    let rows = x.len() / d.max(1);
+    let d_out = w.len() / rows.max(1);
+    x.par_chunks(CHUNK * d)
+        .zip(w.par_chunks(CHUNK * d_out))
+        .flat_map_iter(|(xs, ws)| {
+            let (inputs, _) = forward_cached(net, xs);
+            let grads = ws.chunks_exact(d_out).map(<[f32]>::to_vec).collect();
+            backward(net, &inputs, grads, None).into_iter().flatten()
+        })
+        .collect()
+}
+
+/// Rows `xs` through `net`, keeping every layer's inputs and their points
+/// per channel; returns those and the outputs.
+#[allow(clippy::type_complexity)]
+fn forward_cached(net: &Network, xs: &[f32]) -> (Vec<(Vec<Vec<f32>>, usize)>, Vec<Vec<f32>>) {
     let mut inputs: Vec<(Vec<Vec<f32>>, usize)> = Vec::with_capacity(net.layers.len());
     let mut cur: Vec<Vec<f32>> = xs.chunks_exact(net.d_in()).map(<[f32]>::to_vec).collect();
     let mut points = net.points;
@@ -120,24 +159,23 @@ fn chunk(net: &Network, xs: &[f32], ys: &[u8], scale: f32, rows: f32, g: &mut Gr
             Layer::Relu | Layer::Branch(_) => points,
         };
     }
-    // Softmax cross-entropy of scale·logits: ∂/∂logit = scale·(p − onehot).
-    let mut loss = 0.0f64;
-    let mut grads: Vec<Vec<f32>> = Vec::with_capacity(cur.len());
-    for (logits, &y) in cur.iter().zip(ys) {
-        let top = logits.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(scale * v));
-        let exps: Vec<f32> = logits.iter().map(|&v| (scale * v - top).exp()).collect();
-        let sum: f32 = exps.iter().sum();
-        loss += f64::from(sum.ln() + top - scale * logits[usize::from(y)]);
-        let mut grad: Vec<f32> = exps.iter().map(|e| scale * e / sum / rows).collect();
-        grad[usize::from(y)] -= scale / rows;
-        grads.push(grad);
-    }
-    // Backward; what a fork set aside gets its own gradients, set aside
-    // where its add is met (an add passes its gradient to both terms, a
-    // swap exchanges the two, a fork sums them).
-    let mut k = g.coefficients.len();
+    (inputs, cur)
+}
+
+/// From the outputs' gradients `grads` back through `net` (its layers'
+/// `inputs` from [`forward_cached`]): adds the parameters' gradients to
+/// `g` if given, and returns the inputs' gradients. What a fork set aside
+/// gets its own gradients, set aside where its add is met (an add passes
+/// its gradient to both terms, a swap exchanges the two, a fork sums them).
+fn backward(
+    net: &Network,
+    inputs: &[(Vec<Vec<f32>>, usize)],
+    mut grads: Vec<Vec<f32>>,
+    mut g: Option<&mut Gradients>,
+) -> Vec<Vec<f32>> {
+    let mut k = equivariant(net).len();
     let mut saved_grads = Saved::new();
-    for (layer, (input, points)) in net.layers.iter().zip(&inputs).rev() {
+    for (layer, (input, points)) in net.layers.iter().zip(inputs).rev() {
         grads = match layer {
             Layer::Relu => (grads.iter().zip(input))
                 .map(|(gr, x)| gr.iter().zip(x).map(|(&d, &v)| if v > 0.0 { d } else { 0.0 }).collect())
@@ -161,26 +199,27 @@ fn chunk(net: &Network, xs: &[f32], ys: &[u8], scale: f32, rows: f32, g: &mut Gr
             Layer::Pool(pool) => pool_backward(pool, input, *points, &grads),
             Layer::Equivariant(l) => {
                 k -= 1;
-                linear_backward(l, input, *points, &grads, &mut g.coefficients[k], g.biases[k].as_deref_mut())
+                let params = g.as_deref_mut().map(|g| (&mut g.coefficients[k][..], g.biases[k].as_deref_mut()));
+                linear_backward(l, input, *points, &grads, params)
             }
         };
     }
-    loss
+    grads
 }
 
 /// Adds one layer's parameter gradients over the chunk's rows (inputs `x`,
-/// output gradients `gy`) and returns each row's ∂input (see the module
-/// docs).
+/// output gradients `gy`) to `params` (coefficients, bias) if given, and
+/// returns each row's ∂input (see the module docs).
 fn linear_backward(
     l: &Equivariant,
     x: &[Vec<f32>],
     p: usize,
     gy: &[Vec<f32>],
-    gc: &mut [f32],
-    gb: Option<&mut [f32]>,
+    params: Option<(&mut [f32], Option<&mut [f32]>)>,
 ) -> Vec<Vec<f32>> {
     let (c_in, c_out) = (l.c_in, l.c_out);
     let po = l.basis.out_points(p);
+    let (mut gc, gb) = params.map_or((None, None), |(c, b)| (Some(c), b));
     if let Some(gb) = gb {
         for gr in gy {
             for (o, b) in gb.iter_mut().enumerate() {
@@ -193,11 +232,14 @@ fn linear_backward(
         // Dense: per output, one pass over its weights and gradients for
         // all rows (an outer product and a transposed product).
         for o in 0..c_out {
-            let (row, grow) = (&l.coefficients[o * c_in..(o + 1) * c_in], &mut gc[o * c_in..(o + 1) * c_in]);
+            let row = &l.coefficients[o * c_in..(o + 1) * c_in];
+            let mut grow = gc.as_deref_mut().map(|gc| &mut gc[o * c_in..(o + 1) * c_in]);
             for ((xr, gr), gxr) in x.iter().zip(gy).zip(gx.iter_mut()) {
                 let d = gr[o];
                 if d != 0.0 {
-                    grow.iter_mut().zip(xr).for_each(|(g, &v)| *g += d * v);
+                    if let Some(grow) = grow.as_deref_mut() {
+                        grow.iter_mut().zip(xr).for_each(|(g, &v)| *g += d * v);
+                    }
                     gxr.iter_mut().zip(row).for_each(|(g, &c)| *g += d * c);
                 }
             }
@@ -208,12 +250,16 @@ fn linear_backward(
     for ((xr, gr), gxr) in x.iter().zip(gy).zip(gx.iter_mut()) {
         for q in 0..l.basis.size() {
             for j in 0..c_in {
-                moved.iter_mut().for_each(|v| *v = 0.0);
-                l.basis.apply_add(q, 1.0, &xr[j * p..(j + 1) * p], &mut moved);
+                if gc.is_some() {
+                    moved.iter_mut().for_each(|v| *v = 0.0);
+                    l.basis.apply_add(q, 1.0, &xr[j * p..(j + 1) * p], &mut moved);
+                }
                 for o in 0..c_out {
                     let at = (q * c_out + o) * c_in + j;
                     let gyo = &gr[o * po..(o + 1) * po];
-                    gc[at] += gyo.iter().zip(&moved).map(|(a, b)| a * b).sum::<f32>();
+                    if let Some(gc) = gc.as_deref_mut() {
+                        gc[at] += gyo.iter().zip(&moved).map(|(a, b)| a * b).sum::<f32>();
+                    }
                     let c = l.coefficients[at];
                     if c != 0.0 {
                         l.basis.apply_transpose_add(q, c, gyo, &mut gxr[j * p..(j + 1) * p]);
@@ -331,6 +377,7 @@ mod tests {
         let nets = [("mlp", mlp), ("cnn", cnn), ("deepsets", ds), ("general", general()), ("residual", residual())];
         for (name, net) in nets {
             check_gradients(name, &net);
+            check_input_gradients(name, &net);
         }
     }
 
@@ -446,6 +493,39 @@ mod tests {
             }
         }
         assert!(checked > 20, "{name}");
+    }
+
+    /// Each row's ∂(w·net(x))/∂x against central differences of the
+    /// forward pass, in f64 sums of f32 outputs.
+    fn check_input_gradients(name: &str, net: &Network) {
+        let (rows, d) = (5, net.d_in());
+        let d_out = net.forward_batch(&vec![0.0; d], 1).len();
+        let x: Vec<f32> = (0..rows * d).map(|i| uniform_weight(5, 0, i as u64) as f32).collect();
+        let w: Vec<f32> = (0..rows * d_out).map(|i| uniform_weight(6, 0, i as u64) as f32).collect();
+        let ours = input_gradients(net, &x, &w);
+        assert_eq!(ours.len(), rows * d, "{name}");
+        let h = 1e-3f32;
+        for r in 0..rows {
+            let objective = |i: usize, step: f32| {
+                let mut row = x[r * d..(r + 1) * d].to_vec();
+                row[i] += step;
+                let out = net.forward_batch(&row, 1);
+                out.iter().zip(&w[r * d_out..(r + 1) * d_out]).map(|(a, b)| f64::from(a * b)).sum::<f64>()
+            };
+            for i in 0..d {
+                // Piecewise linear: within h of a kink the gradient is one
+                // of the two one-sided slopes, else both and the central.
+                let at = objective(i, 0.0);
+                let slopes = [
+                    (objective(i, h) - objective(i, -h)) / (2.0 * f64::from(h)),
+                    (objective(i, h) - at) / f64::from(h),
+                    (at - objective(i, -h)) / f64::from(h),
+                ];
+                let g = f64::from(ours[r * d + i]);
+                let close = |n: f64| (g - n).abs() <= 2e-3 + 2e-2 * n.abs();
+                assert!(slopes.iter().any(|&n| close(n)), "{name} row {r} input {i}: {g} vs {slopes:?}");
+            }
+        }
     }
 
     #[test]
