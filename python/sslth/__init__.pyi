@@ -109,4 +109,5 @@ def verify(
     attack: bool = False,
     starts: int = 32,
     steps: int = 40,
+    radius: Optional[float] = None,
 ) -> VerifyReport: ...

@@ -13,8 +13,8 @@ from typing import Any, Dict, List, Optional, Tuple, TypedDict
 
 __all__ = [
     "AttackResult", "Bounds", "BuildOptions", "BuildReport", "Certificate", "Comparison", "CompareRow", "Frontier",
-    "FrontierRow", "LayerCertificate", "PairMeta", "PopupReport", "ShardAttempt", "ShardReport", "Theorem3Layer",
-    "TheoryCurves", "TicketMeta", "TightCertificate", "VerifyReport"
+    "FrontierRow", "LayerCertificate", "LocalCertificates", "PairMeta", "PopupReport", "ShardAttempt", "ShardReport",
+    "Theorem3Layer", "TheoryCurves", "TicketMeta", "TightCertificate", "VerifyReport"
 ]
 
 
@@ -153,9 +153,23 @@ class AttackResult(TypedDict):
     evaluations: int
 
 
+class LocalCertificates(TypedDict):
+    """Certificates on the ℓ∞ ball of ``radius`` (raw input units) around
+    each test row: ``certified`` rows get one class from target and ticket
+    on their whole ball."""
+    radius: float
+    scaled_radius: float
+    certified: int
+    rows: int
+    share: float
+    median_bound: float
+    seconds: float
+
+
 class _VerifyReportOptional(TypedDict, total=False):
     tight_certificate: TightCertificate
     attack: AttackResult
+    local_certificates: LocalCertificates
 
 
 class VerifyReport(_VerifyReportOptional):

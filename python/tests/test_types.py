@@ -82,9 +82,9 @@ def test_every_result_has_the_shape_its_type_states(target, tmp_path):
     assert ticket.report["pairs"] and ticket.report == ticket.report
     conforms(ticket.meta, types.TicketMeta, "meta")
     ticket.save(tmp_path / "tk.safetensors")
-    report = sslth.verify(tmp_path / "tk.safetensors", target, attack=True, starts=2, steps=3)
+    report = sslth.verify(tmp_path / "tk.safetensors", target, attack=True, starts=2, steps=3, radius=0.5)
     conforms(report, types.VerifyReport, "verify")
-    assert report["passed"] and "attack" in report
+    assert report["passed"] and "attack" in report and "local_certificates" in report
     conforms(sslth.build_file(t, tmp_path / "f.safetensors", k=3, weight_eps=0.01), types.BuildReport, "build_file")
     share, shard_report = sslth.build_shard(t, (0, 2), k=3, weight_eps=0.01)
     assert isinstance(share, bytes)

@@ -3,7 +3,7 @@
 use crate::args::check_output;
 use clap::Args;
 use sslth::experiments::attack::AttackConfig;
-use sslth::experiments::verify::verify_file;
+use sslth::experiments::verify::{verify_file, DataChecks, VerifyReport};
 use std::path::PathBuf;
 
 /// Arguments of `sslth expand`.
@@ -50,6 +50,11 @@ pub struct VerifyArgs {
     /// Ascent steps of each climb.
     #[arg(long, default_value_t = 40, requires = "attack")]
     pub steps: usize,
+    /// Certify, for each test row, that target and ticket give the same
+    /// class on every input within this radius of it (ℓ∞, in raw input
+    /// units: grey levels for images), from a bound over that ball.
+    #[arg(long, requires = "target", allow_negative_numbers = true)]
+    pub radius: Option<f64>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -80,7 +85,8 @@ pub fn run_expand(args: &ExpandArgs) -> Result<(), String> {
 /// Runs `sslth verify`; fails (exit 2) if anything does not match.
 pub fn run_verify(args: &VerifyArgs) -> Result<(), String> {
     let attack = args.attack.then_some(AttackConfig { starts: args.starts, steps: args.steps, seed: 0 });
-    let (meta, r) = verify_file(&args.ticket, args.target.as_deref(), args.data.as_deref(), attack.as_ref(), &|| true)
+    let checks = DataChecks { attack, radius: args.radius };
+    let (meta, r) = verify_file(&args.ticket, args.target.as_deref(), args.data.as_deref(), &checks, &|| true)
         .map_err(crate::cli_error)?;
     let v = &r.verification;
     if args.json {
@@ -111,31 +117,50 @@ pub fn run_verify(args: &VerifyArgs) -> Result<(), String> {
                 args.target.as_ref().expect("a target").display(),
             );
         }
-        if let Some(c) = &r.tight_certificate {
-            println!(
-                "tight certificate from the kept edges: |f(x) - g(x)|_inf <= {:.4e} for {}; certified agreement {:.2}% \
-                 of the test rows (their target margin exceeds twice the bound)",
-                c.bound,
-                c.domain,
-                100.0 * c.certified_agreement.unwrap_or(0.0)
-            );
-        }
-        if let Some(a) = &r.attack {
-            println!(
-                "attack: largest |f(x) - g(x)|_inf found {:.4e} ({:.4e} on the test rows; {} forward passes), {}",
-                a.best_error,
-                a.test_rows_error,
-                a.evaluations,
-                match &r.tight_certificate {
-                    Some(c) if a.within(c) =>
-                        format!("within the bound ({:.1}x below it)", c.bound / a.best_error.max(f64::MIN_POSITIVE)),
-                    _ => "ABOVE THE BOUND".to_string(),
-                }
-            );
-        }
+        print_data_checks(&r);
     }
     if !r.passed {
         return Err(format!("{} failed verification", args.ticket.display()));
     }
     Ok(())
+}
+
+/// The tight certificate, the attack and the local certificates, a line
+/// each, as far as they were run.
+fn print_data_checks(r: &VerifyReport) {
+    if let Some(c) = &r.tight_certificate {
+        println!(
+            "tight certificate from the kept edges: |f(x) - g(x)|_inf <= {:.4e} for {}; certified agreement {:.2}% \
+                 of the test rows (their target margin exceeds twice the bound)",
+            c.bound,
+            c.domain,
+            100.0 * c.certified_agreement.unwrap_or(0.0)
+        );
+    }
+    if let Some(a) = &r.attack {
+        println!(
+            "attack: largest |f(x) - g(x)|_inf found {:.4e} ({:.4e} on the test rows; {} forward passes), {}",
+            a.best_error,
+            a.test_rows_error,
+            a.evaluations,
+            match &r.tight_certificate {
+                Some(c) if a.within(c) =>
+                    format!("within the bound ({:.1}x below it)", c.bound / a.best_error.max(f64::MIN_POSITIVE)),
+                _ => "ABOVE THE BOUND".to_string(),
+            }
+        );
+    }
+    if let Some(l) = &r.local_certificates {
+        println!(
+            "local certificates: {} of {} test rows ({:.2}%) get the same class from target and ticket on every \
+                 input within {} (raw units; {:.4e} scaled) of them; median bound {:.4e}; {:.2} s",
+            l.certified,
+            l.rows,
+            100.0 * l.share,
+            l.radius,
+            l.scaled_radius,
+            l.median_bound,
+            l.seconds
+        );
+    }
 }

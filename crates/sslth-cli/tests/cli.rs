@@ -359,6 +359,20 @@ fn train_build_verify_expand_eval() {
     assert!(!o.status.success() && stdout(&o).is_empty());
     let o = sslth(&["verify", "--ticket", &p("c.safetensors"), "--attack"], "", 2);
     assert_eq!(o.status.code(), Some(2), "an attack needs the target");
+    assert_one_line_error(&["verify", "--ticket", &p("c.safetensors"), "--radius", "0.5"], "--target");
+    let bad_radius = ["verify", "--ticket", &p("c.safetensors"), "--target", &target, "--radius", "-1"];
+    assert_one_line_error(&bad_radius, "--radius must be a finite number >= 0");
+    // Local certificates: every row certified on a point ball is one the
+    // target and ticket agree on; a wider ball certifies no more rows.
+    let local = |r: &str| {
+        let o =
+            sslth(&["verify", "--ticket", &p("c.safetensors"), "--target", &target, "--radius", r, "--json"], "", 2);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        v["local_certificates"]["certified"].as_u64().unwrap()
+    };
+    let (point, wide) = (local("0"), local("1"));
+    assert!(point > 0 && wide <= point, "{point} rows on points, {wide} on balls of radius 1");
     // A compact file holds no weights: its reader regenerates them, so only
     // the weights digest recorded at build time can catch an edit of its
     // seed, a scale or a mask (each keeps the header's length).

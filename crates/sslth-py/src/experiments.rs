@@ -118,12 +118,15 @@ fn compare<'py>(
 /// file's kept edges, the tight one over the box of `data` (default: the
 /// data the ticket records) with its certified agreement; with `attack`,
 /// projected gradient ascent from `starts` points for `steps` steps looks
-/// for a larger error. Returns `sslth.types.VerifyReport`; its `passed` is
+/// for a larger error; with `radius` (raw input units), each test row's
+/// ℓ∞ ball of that radius is certified to get one class from target and
+/// ticket (`local_certificates`). Returns `sslth.types.VerifyReport`; its `passed` is
 /// False if anything does not hold (a mismatched weight, a certificate
 /// above the recorded one, an attack above the tight bound). Ctrl-C stops
 /// an attack at its next step.
 #[pyfunction]
-#[pyo3(signature = (ticket, target=None, data=None, attack=false, starts=32, steps=40))]
+#[pyo3(signature = (ticket, target=None, data=None, attack=false, starts=32, steps=40, radius=None))]
+#[allow(clippy::too_many_arguments)]
 fn verify<'py>(
     py: Python<'py>,
     ticket: PathBuf,
@@ -132,12 +135,14 @@ fn verify<'py>(
     attack: bool,
     starts: usize,
     steps: usize,
+    radius: Option<f64>,
 ) -> PyResult<Bound<'py, PyAny>> {
     use sslth::experiments::attack::AttackConfig;
-    let cfg = attack.then_some(AttackConfig { starts, steps, seed: 0 });
+    use sslth::experiments::verify::{verify_file, DataChecks};
+    let checks = DataChecks { attack: attack.then_some(AttackConfig { starts, steps, seed: 0 }), radius };
     let report = crate::interruptible(py, |go_on| {
         let go_on = || go_on.load(Ordering::Relaxed);
-        sslth::experiments::verify::verify_file(&ticket, target.as_deref(), data.as_deref(), cfg.as_ref(), &go_on)
+        verify_file(&ticket, target.as_deref(), data.as_deref(), &checks, &go_on)
     })?
     .map_err(lib_error)?;
     to_py(py, &report.1)

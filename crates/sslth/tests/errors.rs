@@ -40,7 +40,7 @@ fn each_kind_of_failure_is_its_own_variant() {
 
     // A file that is not there: I/O, with the path and the system's kind.
     let missing = dir.join("missing.safetensors");
-    let e = verify_file(&missing, None, None, None, &|| true).unwrap_err();
+    let e = verify_file(&missing, None, None, &Default::default(), &|| true).unwrap_err();
     assert!(
         matches!(&e, Error::Io { path, writing: false, source } if path == &missing && source.kind() == std::io::ErrorKind::NotFound),
         "{e:?}"
@@ -79,7 +79,7 @@ fn each_kind_of_failure_is_its_own_variant() {
     // A file that is not a ticket.
     let junk = dir.join("junk.safetensors");
     std::fs::write(&junk, b"not a safetensors file").unwrap();
-    let e = verify_file(&junk, None, None, None, &|| true).unwrap_err();
+    let e = verify_file(&junk, None, None, &Default::default(), &|| true).unwrap_err();
     assert!(matches!(e, Error::Invalid(_)), "{e:?}");
     one_line(&e);
 

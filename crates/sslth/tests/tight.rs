@@ -4,8 +4,8 @@
 //! of the box, and an attack running only the networks' forward passes.
 
 use sslth::construction::{
-    augmented_layers, build, certified_share, certify_box, plan, BuildConfig, Sizing, Ticket, TightCertificate,
-    Tolerance,
+    augmented_layers, build, certified_share, certify_box, certify_rows, plan, BuildConfig, Sizing, Ticket,
+    TightCertificate, Tolerance,
 };
 use sslth::data::{Dataset, InputShape};
 use sslth::experiments::attack::{attack, AttackConfig};
@@ -220,6 +220,44 @@ fn the_attack_reaches_the_largest_error_a_fine_grid_finds() {
     let found = attack(&net, &sparse, &data, &AttackConfig { starts: 8, steps: 40, seed: 2 }, &|| true).unwrap();
     assert!(found.best_error >= 0.99 * on_grid, "attack {} against the grid's {on_grid}", found.best_error);
     assert!(found.best_error > found.test_rows_error, "the ascent adds to the test rows");
+}
+
+/// Local certificates: a ball that covers the whole box gets the whole
+/// box's bound exactly; on a certified row's ball, target and ticket give
+/// the row's class at every point tried (corners of the ball and random
+/// points of it); a smaller ball certifies at least as often here.
+#[test]
+fn local_certificates_hold_on_their_balls() {
+    let net = Network::mlp(&common::random_mlp(&[6, 10, 3], 21, 0.9, true));
+    let t = small_ticket(&net);
+    let sparse = t.to_sparse();
+    let approx = t.approximations();
+    let hi = 0.5;
+    let data = data_box(6, InputShape::Image { channels: 1, height: 2, width: 3 }, hi);
+    let whole = certify_box(&net, true, &approx, hi, f64::INFINITY).unwrap();
+    let all = certify_rows(&net, true, &approx, &data, 1.0, &|| true).unwrap().unwrap();
+    assert_eq!(all.median_bound, whole.interval_bound);
+    let r = 0.05;
+    let local = certify_rows(&net, true, &approx, &data, r, &|| true).unwrap().unwrap();
+    assert!(local.certified > 0 && local.certified >= all.certified, "{local:?}");
+    assert_eq!(local.rows, data.len());
+    for (row, _) in local.per_row.iter().enumerate().filter(|(_, &ok)| ok) {
+        let x = data.input(row);
+        let class = |out: &[f32]| (0..out.len()).max_by(|&a, &b| out[a].total_cmp(&out[b])).unwrap();
+        let c = class(&net.forward_batch(x, 1));
+        for s in 0..64u64 {
+            let point: Vec<f32> = (0..6)
+                .map(|i| {
+                    let u = uniform_weight(17 + s, row as u64, i as u64) as f32;
+                    let step = if s < 32 { u.signum() * r as f32 } else { u * r as f32 };
+                    (x[i] + step).clamp(0.0, hi as f32)
+                })
+                .collect();
+            assert_eq!(class(&net.forward_batch(&point, 1)), c, "row {row}: the target changes class");
+            assert_eq!(class(&sparse.forward_batch(&point, 1)), c, "row {row}: the ticket changes class");
+        }
+    }
+    assert!(certify_rows(&net, true, &approx, &data, -1.0, &|| true).is_err());
 }
 
 #[test]

@@ -327,7 +327,7 @@ impl Ticket {
 
     /// What each pair computes, (Ĉ⁺, Ĉ⁻) flat like the augmented
     /// coefficients, as the certificates take it.
-    fn approximations(&self) -> Vec<(&[f64], &[f64])> {
+    pub fn approximations(&self) -> Vec<(&[f64], &[f64])> {
         self.pairs.iter().map(|p| (&p.approx_pos[..], &p.approx_neg[..])).collect()
     }
 

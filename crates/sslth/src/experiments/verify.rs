@@ -7,7 +7,8 @@ use crate::construction::certificate::{
     certify_layer, check_target, finish_certificate, target_norm, LayerCertificate,
 };
 use crate::construction::{
-    as_pairs, augmented_layers, certify, certify_box, checked_approximations, TargetLayer, TightCertificate,
+    as_pairs, augmented_layers, certify, certify_box, certify_rows, checked_approximations, LocalCertificates,
+    TargetLayer, TightCertificate,
 };
 use crate::data::Dataset;
 use crate::experiments::attack::{attack, AttackConfig, AttackResult};
@@ -42,6 +43,9 @@ pub struct VerifyReport {
     /// What an attack on the tight certificate found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attack: Option<AttackResult>,
+    /// Certificates on a ball around each test row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local_certificates: Option<LocalCertificates>,
     /// Whether everything checked holds ([`VerifyReport::holds`]).
     pub passed: bool,
 }
@@ -74,17 +78,28 @@ struct Recertified {
     ball: f64,
     tight: Option<TightCertificate>,
     attack: Option<AttackResult>,
+    local: Option<LocalCertificates>,
+}
+
+/// What verifying does on the data beyond the tight certificate.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DataChecks {
+    /// Attack the tight certificate.
+    pub attack: Option<AttackConfig>,
+    /// Certify the ℓ∞ ball of this radius (raw input units) around each
+    /// test row ([`certify_rows`]).
+    pub radius: Option<f64>,
 }
 
 /// The certificate recomputed from a ticket's kept edges against the
 /// target in `target_path`, after checking that the ticket is one of it;
 /// with `data`, the tight certificate over its box too (with the certified
-/// agreement on its rows), attacked when `attack_cfg` is given.
+/// agreement on its rows), attacked and certified locally as `checks` say.
 fn recertify(
     t: &LoadedTicket,
     target_path: &Path,
     data: Option<&Dataset>,
-    attack_cfg: Option<&AttackConfig>,
+    checks: &DataChecks,
     go_on: &(dyn Fn() -> bool + Sync),
 ) -> Result<Recertified> {
     let (net, _) = target::load(target_path, None)?;
@@ -92,17 +107,21 @@ fn recertify(
     let approx = checked_approximations(&net, &t.net, &t.meta).map_err(not_of)?;
     let refs = as_pairs(&approx);
     let ball = certify(&net, t.meta.nonneg_input, &refs).map_err(Error::Unsupported)?.bound;
-    let (mut tight, mut attacked) = (None, None);
+    let (mut tight, mut attacked, mut local) = (None, None, None);
     if let Some(d) = data {
         d.expect_dim(net.d_in(), "the target").map_err(Error::Argument)?;
         let mut c = certify_box(&net, t.meta.nonneg_input, &refs, d.input_max, ball).map_err(Error::Invalid)?;
         c.measure_agreement(&net.forward_batch(&d.inputs, d.len()), d.len());
         tight = Some(c);
-        if let Some(cfg) = attack_cfg {
+        if let Some(cfg) = &checks.attack {
             attacked = Some(attack(&net, &t.net, d, cfg, go_on)?);
         }
+        if let Some(r) = checks.radius {
+            let rows = certify_rows(&net, t.meta.nonneg_input, &refs, d, r, go_on).map_err(Error::Argument)?;
+            local = Some(rows.ok_or(Error::Interrupted)?);
+        }
     }
-    Ok(Recertified { ball, tight, attack: attacked })
+    Ok(Recertified { ball, tight, attack: attacked, local })
 }
 
 /// Reads and verifies the ticket at `ticket_path`, and recomputes its
@@ -110,18 +129,19 @@ fn recertify(
 /// certificate, found by edge-popup, is refused then). With a target, the
 /// tight certificate too over the box of the data named `data` (default:
 /// the data the ticket records, if any), with the certified agreement on
-/// its test rows, and with `attack_cfg` an attack on it, which `go_on`
-/// stops early by returning false (the best attack so far is reported).
+/// its test rows, and what `checks` ask: an attack on it, which `go_on`
+/// stops early by returning false (the best attack so far is reported),
+/// and local certificates.
 pub fn verify_file(
     ticket_path: &Path,
     target_path: Option<&Path>,
     data: Option<&str>,
-    attack_cfg: Option<&AttackConfig>,
+    checks: &DataChecks,
     go_on: &(dyn Fn() -> bool + Sync),
 ) -> Result<(TicketMeta, VerifyReport)> {
     // A compact ticket of subset streams with nothing to measure on data
     // is read pair by pair, never holding its kept edges.
-    if attack_cfg.is_none() {
+    if checks.attack.is_none() && checks.radius.is_none() {
         if let Some(streams) = CompactStreams::read(ticket_path)? {
             if data.or(streams.meta.data.as_deref()).is_none() || target_path.is_none() {
                 return verify_streams(ticket_path, streams, target_path);
@@ -133,9 +153,9 @@ pub fn verify_file(
     let recorded = header_metadata(ticket_path).and_then(|m| m.get(DIGEST_KEY).cloned());
     let digest_matches = recorded.map(|d| d == weights_digest(&t.net));
     let name = data.or(t.meta.data.as_deref());
-    if attack_cfg.is_some() && (name.is_none() || target_path.is_none()) {
+    if (checks.attack.is_some() || checks.radius.is_some()) && (name.is_none() || target_path.is_none()) {
         return Err(Error::Argument(
-            "an attack needs the target (`target`) and data (`data`, or data the ticket records)".into(),
+            "an attack or a `radius` needs the target (`target`) and data (`data`, or data the ticket records)".into(),
         ));
     }
     let test = match (name, target_path) {
@@ -151,11 +171,12 @@ pub fn verify_file(
                     ticket_path.display()
                 ))
             })?;
-            Some(recertify(&t, p, data, attack_cfg, go_on)?)
+            Some(recertify(&t, p, data, checks, go_on)?)
         }
         None => None,
     };
-    let (ball, tight, attack) = recertified.map_or((None, None, None), |r| (Some(r.ball), r.tight, r.attack));
+    let (ball, tight, attack, local) =
+        recertified.map_or((None, None, None, None), |r| (Some(r.ball), r.tight, r.attack, r.local));
     let mut report = VerifyReport {
         verification,
         recomputed_certificate: ball,
@@ -163,6 +184,7 @@ pub fn verify_file(
         digest_matches,
         tight_certificate: tight,
         attack,
+        local_certificates: local,
         passed: false,
     };
     report.passed = report.holds();
@@ -208,6 +230,7 @@ fn verify_streams(
         digest_matches: streams.recorded_digest.as_ref().map(|d| *d == digest),
         tight_certificate: None,
         attack: None,
+        local_certificates: None,
         passed: false,
     };
     report.passed = report.holds();

@@ -1,0 +1,270 @@
+//! The tight certificate (docs/THEORY.md §6.2): a bound on
+//! max ‖f(x) − g(x)‖∞ over the box of inputs the data can hold, by
+//! propagating bounds through target and ticket together.
+//!
+//! Layer by layer we carry a box for the target's activations u and, for
+//! the difference δ = û − u between ticket and target, both a box and a
+//! pair of affine functions of the input x that bound it from below and
+//! above (symbolic intervals, as in differential verification of two
+//! networks). A pair computes ẑ = Σ_q b_q ⊗ (Ĉ⁺_q û⁺ − Ĉ⁻_q û⁻) exactly
+//! (the approximations recorded by the build or read back from a file's
+//! edges), so with E^± = C − Ĉ^± the pre-activation difference is
+//! d = ẑ − z = Ĉ⁺ δ − E⁺ u⁺ + E⁻ u⁻ (δ = 0 at the input, and u⁻ = 0 after
+//! the input since every later channel is a ReLU output or the constant).
+//! At the first layer d is an exact affine function of x; later, Ĉ⁺ δ
+//! maps the affine bounds (a lower bound of Ĉ⁺ δ takes δ's lower bounds
+//! through positive coefficients and its upper ones through negative
+//! coefficients; an upper bound the reverse) and the E terms, small,
+//! enter as a box. Boxes
+//! of linear maps are bounded in centre–radius form (every basis element
+//! has non-negative entries).
+//!
+//! A ReLU maps the difference d of its inputs to δ' = relu(z + d) − relu(z),
+//! which lies between 0 and d: δ' = 0 where both networks are provably
+//! inactive, δ' = d where both are provably active, and otherwise
+//! 0 ≤ δ' ≤ d (d ≥ 0 throughout), d ≤ δ' ≤ 0 (d ≤ 0 throughout), or
+//! μ(d − d_hi) ≤ δ' ≤ λ(d − d_lo) with λ = d_hi/(d_hi − d_lo) and
+//! μ = −d_lo/(d_hi − d_lo) (the chords of max(0, d) and min(0, d), the
+//! triangle relaxation). Its box is also cut by what the ranges of z and
+//! z + d allow. Mean pooling averages boxes and affine bounds alike.
+//!
+//! Floating point: beside each value we carry an upper bound on the
+//! magnitude of the terms summed into it (|M| applied to the inputs'
+//! magnitudes), and every box is widened by 10⁻⁹ of it, which covers every
+//! rounding error for fewer than 9·10⁶ terms per output and layer
+//! (n·2⁻⁵³ < 10⁻⁹). The bound is about the networks' exact arithmetic,
+//! like §6's.
+
+mod local;
+mod relax;
+
+use super::layers::{augmented_layers, TargetLayer};
+use crate::net::{FixedOp, Network, Pool, PoolKind, Saved};
+pub use local::{certify_rows, LocalCertificates};
+pub use relax::InputBox;
+use relax::{linear_box, max_pool_difference, relu_difference, Affine, Interval};
+
+/// What the tight certificate carries for one value of the networks: the
+/// box of the target's values u, the box and the affine bounds of the
+/// difference δ (points per channel are the layer's `after_points`).
+#[derive(Clone, Debug)]
+struct Bounds {
+    u: Interval,
+    delta: Interval,
+    delta_affine: Affine,
+}
+
+/// The tight certificate of a ticket whose pairs compute `approx[i]` =
+/// (Ĉ⁺_i, Ĉ⁻_i) against `net`, over the inputs with every value in
+/// [0, `input_max`] (the data's box; see the module docs). Never above
+/// `ball_bound`, the §6 bound over a ball holding the box, which bounds
+/// the ℓ∞ error too.
+pub fn certify_box(
+    net: &Network,
+    nonneg_input: bool,
+    approx: &[(&[f64], &[f64])],
+    input_max: f64,
+    ball_bound: f64,
+) -> Result<TightCertificate, String> {
+    if !(input_max.is_finite() && input_max >= 0.0) {
+        return Err(format!("the input box [0, {input_max}] is not a box"));
+    }
+    let layers = augmented_layers(net, nonneg_input)?;
+    let reach = propagate(net, &layers, approx, &InputBox::uniform(net.d_in(), input_max))?;
+    let interval_bound = reach.bound;
+    Ok(TightCertificate {
+        bound: interval_bound.min(ball_bound),
+        interval_bound,
+        layer_bounds: reach.layer_bounds,
+        domain: format!("every input value in [0, {input_max:.6}]"),
+        certified_agreement: None,
+    })
+}
+
+/// What propagating bounds over a region gives.
+pub(crate) struct Reach {
+    /// max ‖f(x) − g(x)‖∞ over the region is at most this.
+    pub(crate) bound: f64,
+    /// The largest |δ| after each layer.
+    pub(crate) layer_bounds: Vec<f64>,
+    /// The target's outputs over the region: each within (lo, hi).
+    pub(crate) outputs: (Vec<f64>, Vec<f64>),
+}
+
+/// Bounds through target and ticket together over `region` (see the
+/// module docs), `layers` the target's augmented layers.
+pub(crate) fn propagate(
+    net: &Network,
+    layers: &[TargetLayer],
+    approx: &[(&[f64], &[f64])],
+    region: &InputBox,
+) -> Result<Reach, String> {
+    region.check()?;
+    // The augmented input: the region, then the constant channel.
+    let (dim, p, bias) = (net.d_in(), net.points, net.has_bias());
+    if region.lo.len() != dim {
+        return Err(format!("a region of {} inputs for a network of {dim}", region.lo.len()));
+    }
+    let len = dim + if bias { p } else { 0 };
+    let side = |v: &[f64]| (0..len).map(|i| if i < dim { v[i] } else { 1.0 }).collect();
+    let u = Interval { lo: side(&region.lo), hi: side(&region.hi) };
+    let input = Affine::input(region, len);
+    let mut cur = Bounds { u, delta: Interval::zeros(len), delta_affine: Affine::zeros(len, dim + 1) };
+    let mut saved = Saved::new();
+    let mut layer_bounds = Vec::with_capacity(layers.len());
+    for (i, (layer, &(pos, neg))) in layers.iter().zip(approx).enumerate() {
+        cur = linear_step(layer, i == 0, (pos, neg), &cur, &input, region);
+        for (op, &points) in layer.after.iter().zip(&layer.after_points) {
+            fixed_step(op, points, bias, &mut cur, &mut saved, region)?;
+        }
+        layer_bounds.push(cur.delta.max_abs());
+    }
+    Ok(Reach { bound: cur.delta.max_abs(), layer_bounds, outputs: (cur.u.lo, cur.u.hi) })
+}
+
+/// The bounds after one layer's linear map: the target's output box z and
+/// the difference d = Ĉ⁺ δ − E⁺ u⁺ + E⁻ u⁻ (E± the pairs' errors against
+/// the layer's coefficients), as a box and as affine bounds in x, their
+/// intersection kept; exact in x on the `first` layer.
+fn linear_step(
+    layer: &TargetLayer,
+    first: bool,
+    (pos, neg): (&[f64], &[f64]),
+    cur: &Bounds,
+    input: &Affine,
+    region: &InputBox,
+) -> Bounds {
+    let Bounds { u, delta, delta_affine } = cur;
+    let z = linear_box(layer, &layer.coefficients.values, u);
+    let [e_pos, e_neg] = layer.errors(pos, neg);
+    let minus_e_pos: Vec<f64> = e_pos.iter().map(|v| -v).collect();
+    let (u_pos, u_neg) = (u.part(1.0), u.part(-1.0));
+    let mut e_box = linear_box(layer, &minus_e_pos, &u_pos);
+    e_box.add(&linear_box(layer, &e_neg, &u_neg));
+    let mut d_box = e_box.clone();
+    d_box.add(&linear_box(layer, pos, delta));
+    let d_affine = if first {
+        // The input is x itself (x ≥ 0 on the box, so u⁻ = 0): exact.
+        input.linear(layer, &minus_e_pos)
+    } else {
+        let mut a = delta_affine.linear(layer, pos);
+        a.add_box(&e_box);
+        a
+    };
+    let d = d_box.intersect(&d_affine.concretize(region));
+    Bounds { u: z, delta: d, delta_affine: d_affine }
+}
+
+/// The bounds after one fixed operation (ReLU, pooling, flatten, a
+/// branch's fork, swap or sum) on `points` points, in place.
+fn fixed_step(
+    op: &FixedOp,
+    points: usize,
+    bias: bool,
+    cur: &mut Bounds,
+    saved: &mut Saved<Bounds>,
+    region: &InputBox,
+) -> Result<(), String> {
+    let Bounds { u, delta, delta_affine } = cur;
+    match op {
+        FixedOp::Relu => {
+            let (relu_box, relu_affine) = relu_difference(u, delta, delta_affine);
+            *delta = relu_box.intersect(&relu_affine.concretize(region));
+            *delta_affine = relu_affine;
+            *u = u.part(1.0);
+        }
+        FixedOp::MeanPool => {
+            *u = u.mean_pool(points);
+            *delta = delta.mean_pool(points);
+            *delta_affine = delta_affine.mean_pool(points);
+        }
+        FixedOp::Pool(spec) => {
+            let pool = Pool::new(*spec)?;
+            if spec.kind == PoolKind::Max {
+                (*u, *delta) = max_pool_difference(&pool, points, u, delta);
+                *delta_affine = Affine::of_box(delta, delta_affine.terms());
+            } else {
+                *u = u.pool(&pool, points);
+                *delta = delta.pool(&pool, points);
+                *delta_affine = delta_affine.avg_pool(&pool, points);
+            }
+        }
+        FixedOp::Flatten => {
+            // The carried constant keeps one value (§4.4).
+            if bias {
+                let kept = u.lo.len() - points + 1;
+                u.truncate(kept);
+                delta.truncate(kept);
+                *delta_affine = delta_affine.truncate(kept);
+            }
+        }
+        FixedOp::Fork | FixedOp::Swap | FixedOp::Add => {
+            // The sum of two paths lies in the sums of their boxes
+            // and affine bounds (§4.5).
+            let branch = op.branch().expect("a branch");
+            saved.run_checked(branch, cur, |c, o| {
+                c.u.add(&o.u);
+                c.delta.add(&o.delta);
+                c.delta_affine.add(&o.delta_affine);
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The share of rows (row-major `outputs`, `classes` per row) whose top
+/// logit exceeds the second by more than 2·`bound`: on those rows any
+/// network within `bound` in ℓ∞ of this one predicts the same class.
+pub fn certified_share(outputs: &[f32], classes: usize, bound: f64) -> f64 {
+    if classes == 0 || outputs.is_empty() {
+        return 0.0;
+    }
+    let rows = outputs.len() / classes;
+    let certified = outputs
+        .chunks_exact(classes)
+        .filter(|row| {
+            let (mut first, mut second) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+            for &v in row.iter() {
+                let v = f64::from(v);
+                if v > first {
+                    second = first;
+                    first = v;
+                } else if v > second {
+                    second = v;
+                }
+            }
+            classes == 1 || first - second > 2.0 * bound
+        })
+        .count();
+    certified as f64 / rows as f64
+}
+
+impl TightCertificate {
+    /// Fills in the certified agreement from the target's outputs on the
+    /// test rows (row-major, `rows` of them): [`certified_share`].
+    pub fn measure_agreement(&mut self, target_outputs: &[f32], rows: usize) {
+        let classes = target_outputs.len() / rows.max(1);
+        self.certified_agreement = Some(certified_share(target_outputs, classes, self.bound));
+    }
+}
+
+/// The bound over the data's box (see the module docs), beside the §6
+/// bound over the ball.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct TightCertificate {
+    /// max ‖f(x) − g(x)‖∞ over `domain` is at most this: the smaller of
+    /// `interval_bound` and the §6 bound.
+    pub bound: f64,
+    /// What interval propagation alone gives.
+    pub interval_bound: f64,
+    /// The largest |δ| interval propagation allows after each layer (after
+    /// its ReLU and pooling; the output difference for the last).
+    pub layer_bounds: Vec<f64>,
+    /// The inputs the bound holds for, in words.
+    pub domain: String,
+    /// The share of the test rows whose target margin (top logit minus
+    /// the second) exceeds 2·`bound`: the ticket provably predicts the
+    /// target's class on them and on any input of the domain with such a
+    /// margin.
+    pub certified_agreement: Option<f64>,
+}
