@@ -65,7 +65,10 @@ pub fn certify_rows(
             if reach.outputs.0.len() != classes {
                 return Err(format!("{} output bounds for {classes} outputs", reach.outputs.0.len()));
             }
-            Ok(go_on().then(|| (same_class_throughout(&reach.outputs, reach.bound), reach.bound)))
+            let lo = &reach.outputs.0;
+            let top = (0..lo.len()).max_by(|&a, &b| lo[a].total_cmp(&lo[b]));
+            let certified = top.is_some_and(|c| reach.beats_all(c, &ball));
+            Ok(go_on().then_some((certified, reach.bound)))
         })
         .collect::<Result<_, String>>()?;
     let Some(rows) = rows.into_iter().collect::<Option<Vec<_>>>() else { return Ok(None) };
@@ -82,12 +85,4 @@ pub fn certify_rows(
         seconds: start.elapsed().as_secs_f64(),
         per_row: rows.iter().map(|r| r.0).collect(),
     }))
-}
-
-/// Whether some output's least value beats every other output's largest
-/// by more than 2·`bound` (the target's outputs each within `(lo, hi)`):
-/// then that class is the target's and the ticket's on the whole region.
-fn same_class_throughout((lo, hi): &(Vec<f64>, Vec<f64>), bound: f64) -> bool {
-    let Some(c) = (0..lo.len()).max_by(|&a, &b| lo[a].total_cmp(&lo[b])) else { return false };
-    (0..hi.len()).all(|o| o == c || lo[c] - 2.0 * bound > hi[o])
 }

@@ -2,7 +2,9 @@
 //! max ‖f(x) − g(x)‖∞ over the box of inputs the data can hold, by
 //! propagating bounds through target and ticket together.
 //!
-//! Layer by layer we carry a box for the target's activations u and, for
+//! Layer by layer we carry a box and affine bounds in x for the target's
+//! activations u (a ReLU relaxed by its chord above and by v or 0 below,
+//! every box cut by what the affine bounds allow) and, for
 //! the difference δ = û − u between ticket and target, both a box and a
 //! pair of affine functions of the input x that bound it from below and
 //! above (symbolic intervals, as in differential verification of two
@@ -42,7 +44,7 @@ use super::layers::{augmented_layers, TargetLayer};
 use crate::net::{FixedOp, Network, Pool, PoolKind, Saved};
 pub use local::{certify_rows, LocalCertificates};
 pub use relax::InputBox;
-use relax::{linear_box, max_pool_difference, relu_difference, Affine, Interval};
+use relax::{linear_box, max_pool_difference, relu_difference, relu_value, Affine, Interval};
 
 /// What the tight certificate carries for one value of the networks: the
 /// box of the target's values u, the box and the affine bounds of the
@@ -50,6 +52,7 @@ use relax::{linear_box, max_pool_difference, relu_difference, Affine, Interval};
 #[derive(Clone, Debug)]
 struct Bounds {
     u: Interval,
+    u_affine: Affine,
     delta: Interval,
     delta_affine: Affine,
 }
@@ -89,6 +92,22 @@ pub(crate) struct Reach {
     pub(crate) layer_bounds: Vec<f64>,
     /// The target's outputs over the region: each within (lo, hi).
     pub(crate) outputs: (Vec<f64>, Vec<f64>),
+    /// Affine bounds of the target's outputs in the input.
+    outputs_affine: Affine,
+}
+
+impl Reach {
+    /// Whether the target's output `c` beats every other by more than
+    /// 2·`bound` on the whole `region` (the region propagated): a lower
+    /// bound of each difference f_c − f_o from the affine bounds (what the
+    /// two outputs share cancels), and from the boxes.
+    pub(crate) fn beats_all(&self, c: usize, region: &InputBox) -> bool {
+        let (lo, hi) = &self.outputs;
+        (0..lo.len()).all(|o| {
+            let margin = (lo[c] - hi[o]).max(self.outputs_affine.difference_lower(c, o, region));
+            o == c || margin > 2.0 * self.bound
+        })
+    }
 }
 
 /// Bounds through target and ticket together over `region` (see the
@@ -109,7 +128,8 @@ pub(crate) fn propagate(
     let side = |v: &[f64]| (0..len).map(|i| if i < dim { v[i] } else { 1.0 }).collect();
     let u = Interval { lo: side(&region.lo), hi: side(&region.hi) };
     let input = Affine::input(region, len);
-    let mut cur = Bounds { u, delta: Interval::zeros(len), delta_affine: Affine::zeros(len, dim + 1) };
+    let mut cur =
+        Bounds { u, u_affine: input.clone(), delta: Interval::zeros(len), delta_affine: Affine::zeros(len, dim + 1) };
     let mut saved = Saved::new();
     let mut layer_bounds = Vec::with_capacity(layers.len());
     for (i, (layer, &(pos, neg))) in layers.iter().zip(approx).enumerate() {
@@ -119,7 +139,7 @@ pub(crate) fn propagate(
         }
         layer_bounds.push(cur.delta.max_abs());
     }
-    Ok(Reach { bound: cur.delta.max_abs(), layer_bounds, outputs: (cur.u.lo, cur.u.hi) })
+    Ok(Reach { bound: cur.delta.max_abs(), layer_bounds, outputs: (cur.u.lo, cur.u.hi), outputs_affine: cur.u_affine })
 }
 
 /// The bounds after one layer's linear map: the target's output box z and
@@ -134,8 +154,11 @@ fn linear_step(
     input: &Affine,
     region: &InputBox,
 ) -> Bounds {
-    let Bounds { u, delta, delta_affine } = cur;
-    let z = linear_box(layer, &layer.coefficients.values, u);
+    let Bounds { u, u_affine, delta, delta_affine } = cur;
+    // The target's pre-activations: the box of the box, cut by the affine
+    // bounds (which keep what inputs the values share).
+    let z_affine = u_affine.linear(layer, &layer.coefficients.values);
+    let z = linear_box(layer, &layer.coefficients.values, u).intersect(&z_affine.concretize(region));
     let [e_pos, e_neg] = layer.errors(pos, neg);
     let minus_e_pos: Vec<f64> = e_pos.iter().map(|v| -v).collect();
     let (u_pos, u_neg) = (u.part(1.0), u.part(-1.0));
@@ -152,7 +175,7 @@ fn linear_step(
         a
     };
     let d = d_box.intersect(&d_affine.concretize(region));
-    Bounds { u: z, delta: d, delta_affine: d_affine }
+    Bounds { u: z, u_affine: z_affine, delta: d, delta_affine: d_affine }
 }
 
 /// The bounds after one fixed operation (ReLU, pooling, flatten, a
@@ -165,16 +188,18 @@ fn fixed_step(
     saved: &mut Saved<Bounds>,
     region: &InputBox,
 ) -> Result<(), String> {
-    let Bounds { u, delta, delta_affine } = cur;
+    let Bounds { u, u_affine, delta, delta_affine } = cur;
     match op {
         FixedOp::Relu => {
             let (relu_box, relu_affine) = relu_difference(u, delta, delta_affine);
             *delta = relu_box.intersect(&relu_affine.concretize(region));
             *delta_affine = relu_affine;
-            *u = u.part(1.0);
+            *u_affine = relu_value(u, u_affine);
+            *u = u.part(1.0).intersect(&u_affine.concretize(region));
         }
         FixedOp::MeanPool => {
             *u = u.mean_pool(points);
+            *u_affine = u_affine.mean_pool(points);
             *delta = delta.mean_pool(points);
             *delta_affine = delta_affine.mean_pool(points);
         }
@@ -183,8 +208,10 @@ fn fixed_step(
             if spec.kind == PoolKind::Max {
                 (*u, *delta) = max_pool_difference(&pool, points, u, delta);
                 *delta_affine = Affine::of_box(delta, delta_affine.terms());
+                *u_affine = Affine::of_box(u, u_affine.terms());
             } else {
                 *u = u.pool(&pool, points);
+                *u_affine = u_affine.avg_pool(&pool, points);
                 *delta = delta.pool(&pool, points);
                 *delta_affine = delta_affine.avg_pool(&pool, points);
             }
@@ -194,6 +221,7 @@ fn fixed_step(
             if bias {
                 let kept = u.lo.len() - points + 1;
                 u.truncate(kept);
+                *u_affine = u_affine.truncate(kept);
                 delta.truncate(kept);
                 *delta_affine = delta_affine.truncate(kept);
             }
@@ -204,6 +232,7 @@ fn fixed_step(
             let branch = op.branch().expect("a branch");
             saved.run_checked(branch, cur, |c, o| {
                 c.u.add(&o.u);
+                c.u_affine.add(&o.u_affine);
                 c.delta.add(&o.delta);
                 c.delta_affine.add(&o.delta_affine);
             });

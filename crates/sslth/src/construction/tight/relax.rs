@@ -235,6 +235,19 @@ impl Affine {
         }
     }
 
+    /// A lower bound of v_c − v_o over x in `region`, widened for
+    /// rounding: the lower bounds of v_c minus the upper bounds of v_o,
+    /// one affine function, concretised (what the two share cancels).
+    pub(super) fn difference_lower(&self, c: usize, o: usize, region: &InputBox) -> f64 {
+        let (n, len) = (self.terms(), self.len);
+        let at = |t: usize| self.lower[t * len + c] - self.upper[t * len + o];
+        let mut l = at(n - 1);
+        for (t, (&a, &b)) in region.lo.iter().zip(&region.hi).enumerate() {
+            l += (at(t) * a).min(at(t) * b);
+        }
+        l - ROUNDING * (self.magnitude[c] + self.magnitude[o] + l.abs())
+    }
+
     /// The box the bounds allow over x in `region`, widened for rounding.
     pub(super) fn concretize(&self, region: &InputBox) -> Interval {
         let (n, len) = (self.terms(), self.len);
@@ -332,6 +345,35 @@ pub(super) fn relu_difference(z: &Interval, d: &Interval, da: &Affine) -> (Inter
         out.upper[(n - 1) * len + i] += e;
     }
     (Interval { lo, hi }, out)
+}
+
+/// The target's values after a ReLU, v' = max(0, v), from v's box `z`
+/// and affine bounds `za`: v itself where v ≥ 0 on the whole region, 0
+/// where v ≤ 0; otherwise v' ≤ λ(v − z_lo) with λ = z_hi/(z_hi − z_lo)
+/// (the chord), and v' ≥ v where z_hi > −z_lo, else v' ≥ 0 (the lower
+/// line of the two that leaves the smaller area).
+pub(super) fn relu_value(z: &Interval, za: &Affine) -> Affine {
+    let (n, len) = (za.terms(), za.len);
+    let mut out = Affine::zeros(len, n);
+    out.magnitude.clone_from(&za.magnitude);
+    for i in 0..len {
+        let (l, h) = (z.lo[i], z.hi[i]);
+        // v' ≥ a·(lower of v) and v' ≤ c·(upper of v) + e.
+        let (a, c, e) = if h <= 0.0 {
+            (0.0, 0.0, 0.0)
+        } else if l >= 0.0 {
+            (1.0, 1.0, 0.0)
+        } else {
+            let lambda = h / (h - l);
+            (if h > -l { 1.0 } else { 0.0 }, lambda, -lambda * l)
+        };
+        for t in 0..n {
+            out.lower[t * len + i] = a * za.lower[t * len + i];
+            out.upper[t * len + i] = c * za.upper[t * len + i];
+        }
+        out.upper[(n - 1) * len + i] += e;
+    }
+    out
 }
 
 /// The box of Σ_q b_q ⊗ M_q v over v in `x`, widened for rounding.
