@@ -37,7 +37,8 @@ pub fn bar(len: u64, what: &str, quiet: bool) -> ProgressBar {
             };
             let msg = pb.message();
             let note = if msg == pb.prefix() { String::new() } else { format!(", {msg}") };
-            eprintln!("{}: {pos}/{len}{share} after {}{note}", pb.prefix(), indicatif::HumanDuration(pb.elapsed()));
+            let total = if len == 0 { " steps".to_string() } else { format!("/{len}") };
+            eprintln!("{}: {pos}{total}{share} after {}{note}", pb.prefix(), indicatif::HumanDuration(pb.elapsed()));
         });
     }
     pb.set_style(
@@ -47,6 +48,14 @@ pub fn bar(len: u64, what: &str, quiet: bool) -> ProgressBar {
     );
     pb.set_message(what.to_string());
     pb.set_prefix(what.to_string());
+    pb
+}
+
+/// A counter of steps whose number is not known ahead (`what`: N steps,
+/// elapsed time), shown and logged as [`bar`] is.
+pub fn counter(what: &str, quiet: bool) -> ProgressBar {
+    let pb = bar(0, what, quiet);
+    pb.set_style(ProgressStyle::with_template("{msg:>12} {pos} steps {elapsed_precise}").expect("valid template"));
     pb
 }
 

@@ -86,8 +86,15 @@ pub fn run_expand(args: &ExpandArgs) -> Result<(), String> {
 pub fn run_verify(args: &VerifyArgs) -> Result<(), String> {
     let attack = args.attack.then_some(AttackConfig { starts: args.starts, steps: args.steps, seed: 0 });
     let checks = DataChecks { attack, radius: args.radius };
-    let (meta, r) = verify_file(&args.ticket, args.target.as_deref(), args.data.as_deref(), &checks, &|| true)
-        .map_err(crate::cli_error)?;
+    // The attack's steps and the local certificates' rows, counted.
+    let pb = crate::progress::counter("verifying", args.json);
+    let go_on = || {
+        pb.inc(1);
+        true
+    };
+    let verified = verify_file(&args.ticket, args.target.as_deref(), args.data.as_deref(), &checks, &go_on);
+    pb.finish_and_clear();
+    let (meta, r) = verified.map_err(crate::cli_error)?;
     let v = &r.verification;
     if args.json {
         println!("{}", serde_json::to_value(&r).expect("serialisable"));
