@@ -5,7 +5,7 @@ use crate::plot::{save, save_panels, Chart, Series};
 use rfss::grid::Curve;
 use std::path::Path;
 
-/// P(found) against n as small multiples (see [`curve_panels`]), the
+/// P(found) against n as small multiples (one panel per law and k), the
 /// first-moment n of each curve as a dashed line in its colour.
 pub fn phase_curves(stem: &Path, curves: &[Curve]) -> Result<(), String> {
     curve_panels(
@@ -17,7 +17,7 @@ pub fn phase_curves(stem: &Path, curves: &[Curve]) -> Result<(), String> {
     )
 }
 
-/// Coverage probability against n as small multiples (see [`curve_panels`]).
+/// Coverage probability against n as small multiples (one panel per law and k).
 pub fn coverage_curves(stem: &Path, curves: &[Curve]) -> Result<(), String> {
     curve_panels(
         stem,

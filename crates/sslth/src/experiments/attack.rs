@@ -14,7 +14,7 @@
 //! (a quarter), corners of the box (a quarter) and uniform points of it
 //! (the rest), the last two drawn from the named generator
 //! ([`crate::weights`]). The best quarter-starts' climbs are then polished
-//! at the box's vertices ([`polish`]). Every error is measured by the
+//! at the box's vertices (`polish`). Every error is measured by the
 //! networks' own f32 forward passes, the ones the tool runs.
 
 use crate::construction::TightCertificate;
