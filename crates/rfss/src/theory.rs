@@ -271,12 +271,12 @@ impl SumLaw {
 }
 
 /// The first-moment prediction (docs/THEORY.md §2, sanity reading): the expected
-/// number of good k-subsets E[Y] = C(n, k)·P(|Σ_k − z| < ε).
+/// number of good k-subsets E\[Y\] = C(n, k)·P(|Σ_k − z| < ε).
 pub fn expected_good_subsets(law: &SumLaw, n: usize, z: f64, eps: f64) -> f64 {
     2f64.powf(log2_binomial(n as f64, law.k)) * law.probability(z - eps, z + eps)
 }
 
-/// The smallest n ≥ 2k with E[Y] ≥ 1.
+/// The smallest n ≥ 2k with E\[Y\] ≥ 1.
 pub fn first_moment_n(law: &SumLaw, z: f64, eps: f64) -> u64 {
     let p = law.probability(z - eps, z + eps);
     if p <= 0.0 {

@@ -56,7 +56,7 @@ pub struct SolveArgs {
     #[arg(long, value_name = "N", group = "source", conflicts_with = "batch", value_parser = positive_count)]
     random: Option<usize>,
     /// Distribution for --random: uniform (U[-1,1]), gauss (N(0,1)) or
-    /// product (U[0,1]·U[-1,1], the dense construction's samples; the
+    /// product (U\[0,1\]·U[-1,1], the dense construction's samples; the
     /// default).
     #[arg(long, value_parser = parse_dist)]
     dist: Option<Dist>,

@@ -33,7 +33,7 @@
 //! instance), k (kept edges per instance) and the scale of B
 //! ([`construction::plan`], docs/THEORY.md §3.2).
 //!
-//! **3. Build** the ticket ([`construction::build`]): one exact RFSS
+//! **3. Build** the ticket ([`construction::build()`]): one exact RFSS
 //! solve per target coefficient and sign side.
 //!
 //! **4. Certify** it ([`construction::Ticket::certificate`]): an upper

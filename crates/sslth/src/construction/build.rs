@@ -319,7 +319,7 @@ impl Ticket {
 
     /// The certified bound (docs/THEORY.md §6) against `net`: every
     /// operator norm is an upper bound by construction (a sum over basis
-    /// elements of ‖b_q‖ times a [`spectral_norm_upper`]), and the
+    /// elements of ‖b_q‖ times a `spectral_norm_upper`), and the
     /// recursion only adds and multiplies them, so the bound is one too.
     pub fn certificate(&self, net: &Network) -> Result<Certificate, String> {
         certify(net, self.nonneg_input, &self.approximations())

@@ -20,7 +20,7 @@ pub fn input_radius(net: &Network) -> f64 {
 
 /// The certified bound (docs/THEORY.md §6) of a ticket whose pairs compute
 /// `approx[i]` = (Ĉ⁺_i, Ĉ⁻_i) (flat like the augmented coefficients) against
-/// the target `net`; see [`Ticket::certificate`]. Ĉ⁻ is ignored on
+/// the target `net`; see `Ticket::certificate`. Ĉ⁻ is ignored on
 /// channels that are never negative.
 pub fn certify(net: &Network, nonneg_input: bool, approx: &[(&[f64], &[f64])]) -> Result<Certificate, String> {
     let layers = augmented_layers(net, nonneg_input)?;

@@ -10,7 +10,7 @@ const COLEX_TRIES: u32 = 1 << 16;
 
 /// The k-subset of smallest colex rank (docs/FORMAT.md, "Subset ranks")
 /// whose sum, taken in ascending order as the build takes it, is within
-/// `eps` of `target`, if one is among the first [`COLEX_TRIES`]. A compact
+/// `eps` of `target`, if one is among the first `COLEX_TRIES`. A compact
 /// file stores each instance's rank with a code whose length grows with
 /// the rank's logarithm, so the first solution in colex order costs about
 /// log2(subsets per solution) bits, near Theorem 5's floor, where an
@@ -26,7 +26,7 @@ const COLEX_TRIES: u32 = 1 << 16;
 /// the t largest of the first c_t samples (a bound widened by far more
 /// than any rounding). Skipping a subtree that holds no solution leaves the
 /// first solution in colex order unchanged; the ranks beyond
-/// [`COLEX_TRIES`] are never tried.
+/// `COLEX_TRIES` are never tried.
 pub fn first_in_colex<'s>(
     scratch: &'s mut ColexScratch,
     samples: &[f64],

@@ -57,7 +57,7 @@ pub struct BuildConfig {
     /// the tolerance (the report says so) instead of failing.
     pub accept_over_eps: bool,
     /// Keep a ticket some of whose RFSS instances missed their tolerance
-    /// even after the build's repair (see [`LayerPlan::repair`]) instead of
+    /// even after the build's repair (see `LayerPlan::repair`) instead of
     /// failing.
     pub accept_misses: bool,
 }

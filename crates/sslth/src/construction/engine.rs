@@ -203,10 +203,10 @@ pub struct RowResult {
 }
 
 /// The hidden neurons of every block of a pair, split by sign
-/// ([`block_sides`]): what every row of B needs.
+/// (`block_sides`): what every row of B needs.
 pub type Blocks = Vec<[Vec<(u32, f64)>; 2]>;
 
-/// [`block_sides`] of every input channel of the pair.
+/// `block_sides` of every input channel of the pair.
 pub fn pair_blocks(spec: &PairSpec<'_>) -> Blocks {
     (0..spec.target.d_in)
         .into_par_iter()

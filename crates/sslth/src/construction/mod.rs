@@ -1,7 +1,7 @@
 //! The construction (docs/THEORY.md §3–§4, §6): a target [`Network`] as
 //! augmented coefficients ([`layers`]), sized ([`sizing`], as [`config`]
 //! asks), built pair by
-//! pair by the engine ([`engine`]) into a [`Ticket`] ([`build`]), and
+//! pair by the engine ([`engine`]) into a [`Ticket`] ([`build()`]), and
 //! certified ([`certificate`] over the input ball, [`tight`] over the
 //! data's box).
 //!

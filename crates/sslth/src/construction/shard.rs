@@ -1,6 +1,6 @@
 //! A build shared among processes or machines: shard I of N builds a
 //! fixed share of the rows of the pairs' B, and [`merge`] joins the shares
-//! into exactly the [`Ticket`] that [`build`](super::build) makes.
+//! into exactly the [`Ticket`] that [`build()`](super::build()) makes.
 //!
 //! Every RFSS instance is independent and every random weight regenerates
 //! from (seed, stream, index), so a share needs only the plan, which every
@@ -204,7 +204,7 @@ pub fn pending(plans: &[LayerPlan], parts: Vec<ShardPart>) -> Result<Vec<Attempt
 }
 
 /// Joins the parts of every shard (any rounds, in any order) into the
-/// ticket that [`build`](super::build) makes of these plans: each pair's
+/// ticket that [`build()`](super::build()) makes of these plans: each pair's
 /// repair sequence walked as the build walks it, an attempt no shard built
 /// built here. Errors if an attempt's parts are not exactly one cover of
 /// its rows, or if no shard built a pair at the plan's n. `Ok(None)` if

@@ -145,7 +145,7 @@ pub fn scale_for(max_abs: f64, k: usize) -> f64 {
 /// computable), as [`BuildConfig::sizing`] asks: a fixed (n, k) as given;
 /// a subset size k with each n_i the measured rule's ([`measured_n`]); a
 /// density D with k the largest whose ticket, so sized, is predicted no
-/// denser than D. The tolerance per layer: see [`layer_tolerances`].
+/// denser than D. The tolerance per layer: see `layer_tolerances`.
 pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>> {
     let layers = augmented_layers(net, cfg.nonneg_input).map_err(Error::Unsupported)?;
     let eps = layer_tolerances(net, &layers, cfg.tolerance)?;
@@ -385,7 +385,7 @@ const BLOCK_MISS_CAP: f64 = 4.0 * MISS_RATE;
 /// subset size k (docs/THEORY.md §3.2): the smallest n at which this
 /// network's own blocks, with the side sizes its draws give them, are
 /// expected to miss on at most half of [`MISS_RATE`] of the layer's
-/// instances, no block above [`BLOCK_MISS_CAP`]. The miss rate of a side
+/// instances, no block above `BLOCK_MISS_CAP`. The miss rate of a side
 /// of m neurons is measured by [`side_thresholds`]. A side holds
 /// Binomial(2n, ½) neurons, so the smallest sides of a wide layer fall a
 /// few standard deviations below n: the side sizes are regenerated, not
@@ -490,7 +490,7 @@ fn smallest_passing(start: usize, passes: impl Fn(usize) -> bool) -> Option<usiz
 /// For simulated instances like the layer's, the smallest side size at
 /// which each finds k products within `eps` (`usize::MAX` if none up to
 /// [`MAX_N`]); empty if every coefficient is zero. Each of
-/// [`CALIBRATION_TRIALS`] trials takes a non-zero coefficient of the layer
+/// `CALIBRATION_TRIALS` trials takes a non-zero coefficient of the layer
 /// (uniformly over its coefficients, deterministic in `seed`) and draws
 /// products a·b as the construction does — |a| and b i.i.d. uniform, b
 /// scaled by `scale`, both rounded to f32, from calibration streams that no

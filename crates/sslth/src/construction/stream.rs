@@ -1,12 +1,12 @@
 //! The build that holds no kept edge (for targets of 10⁸ weights): the
-//! same engine, rows and repair as [`super::build`], but each block of
+//! same engine, rows and repair as [`super::build()`], but each block of
 //! rows is reduced as soon as it is built to what the ticket needs — its
 //! instances' choices as a `subset-ranks` stream ([`PairChoices`], about
 //! 15 bits per instance) and the rows of the error E⁺ = C − Ĉ⁺ (and E⁻
 //! where a channel can be negative) — and each pair is certified
 //! ([`certify_layer`]) before the next is built, so that memory holds the
 //! target, the streams and one layer's errors, never the kept edges. The
-//! file written from it is the one [`super::build`]'s ticket gives, byte
+//! file written from it is the one [`super::build()`]'s ticket gives, byte
 //! for byte (tested).
 
 use super::build::{next_n, pair_spec, repair_sequence, ticket_meta, Step, REPAIRS, ROWS_PER_CHECK};
@@ -116,7 +116,7 @@ pub fn streamable(plans: &[LayerPlan]) -> bool {
 }
 
 /// Builds and certifies the ticket of a planned target as
-/// [`super::build`] and [`super::Ticket::certificate`] do, keeping choices
+/// [`super::build()`] and [`super::Ticket::certificate`] do, keeping choices
 /// instead of edges. `Ok(None)`: interrupted by `progress`; an error when a
 /// side has more subsets than a 64-bit rank holds (such a ticket is built
 /// whole, and its file keeps bit masks for that pair).

@@ -194,7 +194,7 @@ impl From<DataError> for crate::Error {
 /// name gives none (the CLI's `--data-dir`); set once, before loading.
 static DATA_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
 
-/// Sets the directory of [`DATA_DIR`]; a second call is ignored.
+/// Sets the directory of `DATA_DIR`; a second call is ignored.
 pub fn set_data_dir(dir: PathBuf) {
     let _ = DATA_DIR.set(dir);
 }

@@ -4,7 +4,7 @@
 //! [`super::full_bytes`] write) and compact ones read back pair by pair,
 //! row block by row block ([`CompactStreams`], for `verify`, `eval` and
 //! `predict`). Both walk a pair's subset stream the same way
-//! ([`walk_rows`]): a block of rows decoded and its kept B weights
+//! (`walk_rows`): a block of rows decoded and its kept B weights
 //! regenerated on all cores while the previous block is consumed in order
 //! (the weights digest is one sequential pass).
 
@@ -102,7 +102,7 @@ fn count_values(counts: &mut HashMap<u64, u64>, block: &RowBlock<'_>) {
     *counts = merge(std::mem::take(counts), part);
 }
 
-/// A block of consecutive B rows of a pair, as [`walk_rows`] gives them:
+/// A block of consecutive B rows of a pair, as `walk_rows` gives them:
 /// per row its kept hidden channels (ascending) and their regenerated
 /// weights.
 pub struct RowBlock<'a> {
@@ -383,7 +383,7 @@ fn golomb_stream(layout: &PairLayout, s: &StreamRows<'_>, g: u32) -> Result<Vec<
 /// A compact ticket whose every pair is stored as subset ranks, read
 /// without its kept edges: its metadata, the digest it records, and per
 /// pair its stream (its kept edges and weights follow from these and the
-/// seed, row by row, through [`CompactStreams::walk_pair`]).
+/// seed, row by row, through `CompactStreams::walk_pair`).
 pub struct CompactStreams {
     /// The metadata.
     pub meta: TicketMeta,

@@ -4,8 +4,9 @@
 //!
 //! Hand-rolled rather than a tensor library's autograd: the networks are
 //! small, one backward rule per layer kind covers dense, convolutional and
-//! set networks alike (a basis element's transpose is an element too,
-//! [`Basis::transpose`]), and the build of the whole project stays quick.
+//! set networks alike (a basis element has its transpose too,
+//! [`Basis::apply_transpose_add`]), and the build of the whole project stays
+//! quick.
 //! For a layer y_o = Σ_q Σ_j C_q[o, j]·b_q(x_j) + bias_o, the gradients
 //! are ∂C_q[o, j] = ⟨∂y_o, b_q(x_j)⟩, ∂bias_o = Σ_points ∂y_o and
 //! ∂x_j = Σ_q Σ_o C_q[o, j]·b_qᵀ(∂y_o).
@@ -14,7 +15,7 @@
 //! chunks' sums are added in order, so the result does not depend on the
 //! thread count.
 //!
-//! [`Basis::transpose`]: crate::net::Basis::transpose
+//! [`Basis::apply_transpose_add`]: crate::net::Basis::apply_transpose_add
 
 use crate::net::{add_into, Branch, Equivariant, Layer, Network, Pool, PoolKind, Saved};
 use rayon::prelude::*;

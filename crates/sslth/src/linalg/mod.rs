@@ -76,7 +76,7 @@ fn pow2_above(x: f64) -> f64 {
 ///    rounding error E satisfies ‖E‖₂ ≤ γ_L·‖M‖_F² (L the long side), so
 ///    ‖M‖₂² = λ_max(G) ≤ λ_max(Ĝ) + γ_L‖M‖_F². H = Ĝ/2^a (exact) keeps
 ///    its entries near 1.
-/// 2. θ, an estimate of λ_max(H) ([`lanczos::top_eigenvalue`]), and a
+/// 2. θ, an estimate of λ_max(H) (`lanczos::top_eigenvalue`), and a
 ///    candidate μ = θ·(1 + δ).
 /// 3. A = fl(μI − H) (only the diagonal rounds, by at most u·|A_ii|), and
 ///    its Cholesky factorization in floating point. If it runs to the end
@@ -85,7 +85,7 @@ fn pow2_above(x: f64) -> f64 {
 ///    for any order of the inner sums), so A ⪰ −γ_{d+1}‖R̂‖_F²·I and
 ///    λ_max(H) ≤ μ + γ_{d+1}‖R̂‖_F² + u·max|A_ii|. If it stops at a pivot
 ///    that is not positive, it leaves a direction x with xᵀHx ≥ μ·xᵀx
-///    ([`kernel::negative_direction`]); a Lanczos run from x raises θ, or,
+///    (`kernel::negative_direction`); a Lanczos run from x raises θ, or,
 ///    if it cannot, δ grows tenfold; then step 3 again (12 tries at most,
 ///    then the Frobenius bound).
 ///
@@ -115,7 +115,7 @@ pub fn spectral_norm_upper(m: &[f64], rows: usize, cols: usize) -> f64 {
 /// [`spectral_norm_upper`] of the `rows × cols` matrix whose row r is row r
 /// of `m` (stored `stored` wide) followed by zeros, bit for bit, without
 /// forming it: when `stored` is a multiple of 4, at most ⌊cols/4⌋·4 and
-/// `cols > rows`, every dot product of its rows ([`kernel::dot`]) puts the
+/// `cols > rows`, every dot product of its rows (`kernel::dot`) puts the
 /// same products in the same partial sums (the zeros add +0, which changes
 /// no sum), and so does the sum of squares of the Frobenius bound. In any
 /// other case the matrix is formed. The certificate uses it for [E⁺ E⁻]

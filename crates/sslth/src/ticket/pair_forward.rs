@@ -129,11 +129,11 @@ impl Lanes {
 }
 
 /// One output row of a pair's B on one lane block: `out[lane]` =
-/// Σ_e w_e·ReLU(init_h + a_h·x_{c(h)}[lane]) over the row's kept hidden
+/// Σ_e w_e·ReLU(init_h + a_h·x_{c(h)}\[lane\]) over the row's kept hidden
 /// channels `kept` (ascending) and weights `w`, summed in order from 0,
 /// then ReLU if `relu`. `block` is a lane block of the pair's input
 /// ([`Lanes`]). The 64 sums are kept in registers (hand-written for the
-/// reason [`super::sparse`]'s `accumulate` is), compiled a second time
+/// reason `super::sparse`'s `accumulate` is), compiled a second time
 /// with AVX2 (same operations, no fused multiply-add).
 pub fn b_row(units: &HiddenUnits, block: &[f32], (kept, w): (&[usize], &[f32]), out: &mut [f32], relu: bool) {
     #[inline(always)]

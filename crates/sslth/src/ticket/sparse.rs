@@ -151,7 +151,7 @@ impl SparseNet {
     /// the Fashion-MNIST 784-500-10 ticket of bench/stages.sh, medians of 5:
     /// 128/64 4.86 s, 128/128 5.12 s, 64/256 5.08 s, 128/512 6.42 s).
     /// Output row-major. Networks with other bases or pooling take
-    /// [`SparseNet::forward_equivariant`].
+    /// `SparseNet::forward_equivariant`.
     pub fn forward_batch(&self, inputs: &[f32], rows: usize) -> Vec<f32> {
         if !self.is_dense() {
             return self.forward_equivariant(inputs, rows);
