@@ -86,8 +86,7 @@ pub fn run(a: &ReportArgs) -> Result<(), String> {
         threads: rayon::current_num_threads(),
     };
     let md = rfss_page::page(&made, &summary, &coverage, &fig1);
-    let page = a.out.join("rfss.md");
-    sslth::files::write_atomic(&page, md.as_bytes()).map_err(|e| format!("cannot write {}: {e}", page.display()))?;
-    println!("wrote {} in {:.0} s", page.display(), made.seconds);
+    sslth_report::text::write(&a.out, "rfss.md", &md)?;
+    println!("wrote {} in {:.0} s", a.out.join("rfss.md").display(), made.seconds);
     Ok(())
 }

@@ -209,8 +209,9 @@ fn polish(
             if sign * g[o] > value {
                 (value, moved) = (sign * g[o], Some(t));
             }
-            if largest(g).0 > best {
-                (best, best_input) = (largest(g).0, batch[t * dim..(t + 1) * dim].to_vec());
+            let (error, _, _) = largest(g);
+            if error > best {
+                (best, best_input) = (error, batch[t * dim..(t + 1) * dim].to_vec());
             }
         }
         let Some(t) = moved else { break };

@@ -55,7 +55,7 @@ pub fn certify_rows(
     test.expect_dim(net.d_in(), "the target")?;
     let start = std::time::Instant::now();
     let layers = augmented_layers(net, nonneg_input)?;
-    let classes = net.forward_batch(&test.inputs[..test.dim.min(test.inputs.len())], test.len().min(1)).len();
+    let classes = test.inputs.get(..test.dim).map_or(0, |row| net.forward_batch(row, 1).len());
     let scaled = radius * test.scale;
     let rows: Vec<Option<(bool, f64)>> = (0..test.len())
         .into_par_iter()
