@@ -8,8 +8,10 @@
 //! ticket is exactly invariant to the shifts its target is invariant to.
 
 use sslth::construction::{
-    augmented_layers, build, certify_edges, check_target, plan, BuildConfig, Sizing, Ticket, Tolerance,
+    augmented_layers, build, certify_edges, certify_rows, check_target, plan, BuildConfig, Sizing, Ticket, Tolerance,
 };
+use sslth::data::Dataset;
+use sslth::experiments::attack::{attack, AttackConfig};
 use sslth::files;
 use sslth::net::{Architecture, Network, Tensors};
 use sslth::weights::uniform_weight;
@@ -223,6 +225,11 @@ fn ticket_of(net: &Network, eps: f64) -> Ticket {
     build(net, &plan(net, &cfg).unwrap(), cfg.seed, false, &|| true).unwrap()
 }
 
+/// `n` seeded values in [0, `hi`].
+fn xb_rows(n: usize, hi: f64) -> Vec<f32> {
+    draw(n, 12, 1.0).iter().map(|v| (v.abs() * hi as f32).min(hi as f32)).collect()
+}
+
 fn l2(v: &[f32]) -> f64 {
     v.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>().sqrt()
 }
@@ -269,6 +276,36 @@ fn tickets_stay_within_both_certificates_and_round_trip_through_files() {
             let (f, gx) = (net.forward_batch(&xs, rows), g.forward_batch(&xs, rows));
             let worst = f.iter().zip(&gx).map(|(p, q)| f64::from((p - q).abs())).fold(0.0, f64::max);
             assert!(worst <= tight.bound, "{name}: ℓ∞ error {worst} above the tight bound {}", tight.bound);
+        }
+        // The exact-gradient attack, climbing every output's difference in
+        // both directions, stays under it too (float32 passes: 10⁻⁵ slack).
+        let shape = net.architecture().0.input.expect("image targets");
+        let data = Dataset {
+            inputs: xb_rows(rows * d, x_max),
+            labels: vec![0; rows],
+            dim: d,
+            scale: 1.0,
+            input_max: x_max,
+            name: "box",
+            shape,
+        };
+        let found = attack(&net, &g, &data, &AttackConfig { starts: 12, steps: 30, seed: 3 }, &|| true).unwrap();
+        assert!(
+            found.best_error <= tight.bound + 1e-5,
+            "{name}: the attack found {} above the tight bound {}",
+            found.best_error,
+            tight.bound
+        );
+        // On a ball of radius 0 every relaxation is exact: each point's
+        // bound is its ℓ∞ error (float32 passes against exact arithmetic).
+        for x in data.inputs.chunks(d).take(6) {
+            let one = Dataset { inputs: x.to_vec(), labels: vec![0], ..data.clone() };
+            let local = certify_rows(&net, t.nonneg_input, &t.approximations(), &one, 0.0, &|| true).unwrap().unwrap();
+            let (f, gx) = (net.forward_batch(x, 1), g.forward_batch(x, 1));
+            let error = f.iter().zip(&gx).map(|(p, q)| f64::from((p - q).abs())).fold(0.0, f64::max);
+            let scale = f.iter().map(|v| f64::from(v.abs())).fold(1.0, f64::max);
+            let gap = (local.median_bound - error).abs();
+            assert!(gap <= 1e-5 * scale, "{name}: bound {} at a point where the error is {error}", local.median_bound);
         }
         // A is pointwise: one random edge per (hidden neuron, input
         // channel) for a general convolution.

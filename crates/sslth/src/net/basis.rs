@@ -43,6 +43,10 @@ pub trait Basis: std::fmt::Debug + Send + Sync {
     /// of the input map's size): backpropagation acts with it.
     fn apply_transpose_add(&self, q: usize, c: f32, y: &[f32], out: &mut [f32]);
 
+    /// [`Basis::apply_transpose_add`] in f64: the tight certificate's
+    /// back-substitution acts with it.
+    fn apply_transpose_add_f64(&self, q: usize, c: f64, y: &[f64], out: &mut [f64]);
+
     /// ‖B‖: the largest ℓ2 operator norm of Σ_q β_q b_q over |β_q| ≤ 1.
     fn norm(&self) -> f64;
 
@@ -187,6 +191,10 @@ impl Basis for Identity {
         self.apply_add(q, c, y, out);
     }
 
+    fn apply_transpose_add_f64(&self, q: usize, c: f64, y: &[f64], out: &mut [f64]) {
+        self.apply_add_f64(q, c, y, out);
+    }
+
     fn norm(&self) -> f64 {
         1.0
     }
@@ -281,6 +289,10 @@ impl Basis for Conv2d {
         self.act(self.k * self.k - 1 - q, c, y, out);
     }
 
+    fn apply_transpose_add_f64(&self, q: usize, c: f64, y: &[f64], out: &mut [f64]) {
+        self.act(self.k * self.k - 1 - q, c, y, out);
+    }
+
     fn norm(&self) -> f64 {
         (self.k * self.k) as f64
     }
@@ -343,6 +355,10 @@ impl Basis for DeepSets {
     /// Both elements are symmetric.
     fn apply_transpose_add(&self, q: usize, c: f32, y: &[f32], out: &mut [f32]) {
         self.apply_add(q, c, y, out);
+    }
+
+    fn apply_transpose_add_f64(&self, q: usize, c: f64, y: &[f64], out: &mut [f64]) {
+        self.apply_add_f64(q, c, y, out);
     }
 
     fn norm(&self) -> f64 {

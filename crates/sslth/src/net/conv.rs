@@ -214,6 +214,10 @@ impl Basis for Conv {
         self.act_transposed(q, c, y, out);
     }
 
+    fn apply_transpose_add_f64(&self, q: usize, c: f64, y: &[f64], out: &mut [f64]) {
+        self.act_transposed(q, c, y, out);
+    }
+
     /// Σ_q ‖b_q‖, an upper bound on ‖Σ_q β_q b_q‖ over |β_q| ≤ 1 (equal
     /// to it when the offsets are permutations, as circular stride-1
     /// convolutions' are).

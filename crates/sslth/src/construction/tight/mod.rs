@@ -37,11 +37,13 @@
 //! (n·2⁻⁵³ < 10⁻⁹). The bound is about the networks' exact arithmetic,
 //! like §6's.
 
+mod back;
 mod local;
 mod relax;
 
 use super::layers::{augmented_layers, TargetLayer};
 use crate::net::{FixedOp, Network, Pool, PoolKind, Saved};
+use back::{ErrorTerm, Op, PoolBound, Step, Tape};
 pub use local::{certify_rows, LocalCertificates};
 pub use relax::InputBox;
 use relax::{linear_box, max_pool_difference, relu_difference, relu_value, Affine, Interval};
@@ -73,7 +75,8 @@ pub fn certify_box(
         return Err(format!("the input box [0, {input_max}] is not a box"));
     }
     let layers = augmented_layers(net, nonneg_input)?;
-    let reach = propagate(net, &layers, approx, &InputBox::uniform(net.d_in(), input_max))?;
+    let region = InputBox::uniform(net.d_in(), input_max);
+    let reach = propagate(net, &layers, approx, &region)?;
     let interval_bound = reach.bound;
     Ok(TightCertificate {
         bound: interval_bound.min(ball_bound),
@@ -85,7 +88,7 @@ pub fn certify_box(
 }
 
 /// What propagating bounds over a region gives.
-pub(crate) struct Reach {
+pub(crate) struct Reach<'a> {
     /// max ‖f(x) − g(x)‖∞ over the region is at most this.
     pub(crate) bound: f64,
     /// The largest |δ| after each layer.
@@ -94,9 +97,12 @@ pub(crate) struct Reach {
     pub(crate) outputs: (Vec<f64>, Vec<f64>),
     /// Affine bounds of the target's outputs in the input.
     outputs_affine: Affine,
+    /// The recorded pass, to bound functions of the outputs by walking
+    /// back.
+    tape: Tape<'a>,
 }
 
-impl Reach {
+impl Reach<'_> {
     /// Whether the target's output `c` beats every other by more than
     /// 2·`bound` on the whole `region` (the region propagated): a lower
     /// bound of each difference f_c − f_o from the affine bounds (what the
@@ -105,19 +111,19 @@ impl Reach {
         let (lo, hi) = &self.outputs;
         (0..lo.len()).filter(|&o| o != c).all(|o| {
             let margin = (lo[c] - hi[o]).max(self.outputs_affine.difference_lower(c, o, region));
-            margin > 2.0 * self.bound
+            margin > 2.0 * self.bound || self.tape.difference_lower(lo.len(), c, o) > 2.0 * self.bound
         })
     }
 }
 
 /// Bounds through target and ticket together over `region` (see the
 /// module docs), `layers` the target's augmented layers.
-pub(crate) fn propagate(
+pub(crate) fn propagate<'a>(
     net: &Network,
-    layers: &[TargetLayer],
-    approx: &[(&[f64], &[f64])],
-    region: &InputBox,
-) -> Result<Reach, String> {
+    layers: &'a [TargetLayer],
+    approx: &'a [(&'a [f64], &'a [f64])],
+    region: &'a InputBox,
+) -> Result<Reach<'a>, String> {
     region.check()?;
     // The augmented input: the region, then the constant channel.
     let (dim, p, bias) = (net.d_in(), net.points, net.has_bias());
@@ -132,20 +138,57 @@ pub(crate) fn propagate(
         Bounds { u, u_affine: input.clone(), delta: Interval::zeros(len), delta_affine: Affine::zeros(len, dim + 1) };
     let mut saved = Saved::new();
     let mut layer_bounds = Vec::with_capacity(layers.len());
+    let mut tape = Tape { layers, approx, region, input_len: len, steps: Vec::new() };
     for (i, (layer, &(pos, neg))) in layers.iter().zip(approx).enumerate() {
-        cur = linear_step(layer, i == 0, (pos, neg), &cur, &input, region);
+        let error;
+        (cur, error) = linear_step(layer, i == 0, (pos, neg), &cur, &input, region);
+        tape.steps.push(step(Op::Linear { layer: i, error }, &cur));
         for (op, &points) in layer.after.iter().zip(&layer.after_points) {
-            fixed_step(op, points, bias, &mut cur, &mut saved, region)?;
+            if let Some(recorded) = fixed_step(op, points, bias, &mut cur, &mut saved, region)? {
+                tape.steps.push(step(recorded, &cur));
+            }
         }
         layer_bounds.push(cur.delta.max_abs());
     }
-    Ok(Reach { bound: cur.delta.max_abs(), layer_bounds, outputs: (cur.u.lo, cur.u.hi), outputs_affine: cur.u_affine })
+    // The outputs' differences bounded once more by walking back. Both
+    // bounds hold, so they overlap: where they do not, one is wrong.
+    let walked = tape.delta_bounds(cur.delta.lo.len());
+    cur.delta = cur.delta.intersect(&walked);
+    if let Some(i) = (0..walked.lo.len()).find(|&i| cur.delta.lo[i] > cur.delta.hi[i]) {
+        return Err(format!(
+            "output {i}: walking back bounds the difference in [{}, {}], outside the forward pass's bounds (a bug in the certificate)",
+            walked.lo[i], walked.hi[i]
+        ));
+    }
+    if let Some(last) = layer_bounds.last_mut() {
+        *last = cur.delta.max_abs();
+    }
+    Ok(Reach {
+        bound: cur.delta.max_abs(),
+        layer_bounds,
+        outputs: (cur.u.lo, cur.u.hi),
+        outputs_affine: cur.u_affine,
+        tape,
+    })
+}
+
+/// `op` recorded with the magnitudes of the values after it.
+fn step(op: Op, cur: &Bounds) -> Step {
+    let size = |m: &[f64], b: &Interval| -> Vec<f64> {
+        m.iter().zip(b.lo.iter().zip(&b.hi)).map(|(&m, (l, h))| m.max(l.abs()).max(h.abs())).collect()
+    };
+    Step {
+        op,
+        magnitude_u: size(&cur.u_affine.magnitude, &cur.u),
+        magnitude_delta: size(&cur.delta_affine.magnitude, &cur.delta),
+    }
 }
 
 /// The bounds after one layer's linear map: the target's output box z and
 /// the difference d = Ĉ⁺ δ − E⁺ u⁺ + E⁻ u⁻ (E± the pairs' errors against
 /// the layer's coefficients), as a box and as affine bounds in x, their
-/// intersection kept; exact in x on the `first` layer.
+/// intersection kept; exact in x on the `first` layer. Also how the
+/// error term was bounded (for the tape).
 fn linear_step(
     layer: &TargetLayer,
     first: bool,
@@ -153,7 +196,7 @@ fn linear_step(
     cur: &Bounds,
     input: &Affine,
     region: &InputBox,
-) -> Bounds {
+) -> (Bounds, ErrorTerm) {
     let Bounds { u, u_affine, delta, delta_affine } = cur;
     // The target's pre-activations: the box of the box, cut by the affine
     // bounds (which keep what inputs the values share).
@@ -166,20 +209,31 @@ fn linear_step(
     e_box.add(&linear_box(layer, &e_neg, &u_neg));
     let mut d_box = e_box.clone();
     d_box.add(&linear_box(layer, pos, delta));
-    let d_affine = if first {
-        // The input is x itself (x ≥ 0 on the box, so u⁻ = 0): exact.
-        input.linear(layer, &minus_e_pos)
+    // Where the inputs are never negative (the region's x ≥ 0 on the
+    // first layer), u⁻ = 0 and −E⁺ u is linear in u: its affine bounds
+    // keep what it shares with the target's values.
+    let (d_affine, error) = if first {
+        // δ = 0 and u = x: exact.
+        (input.linear(layer, &minus_e_pos), ErrorTerm::Linear(minus_e_pos))
     } else {
         let mut a = delta_affine.linear(layer, pos);
-        a.add_box(&e_box);
-        a
+        let error = if u.lo.iter().all(|&v| v >= 0.0) {
+            a.add(&u_affine.linear(layer, &minus_e_pos));
+            ErrorTerm::Linear(minus_e_pos)
+        } else {
+            a.add_box(&e_box);
+            ErrorTerm::Box(e_box)
+        };
+        (a, error)
     };
     let d = d_box.intersect(&d_affine.concretize(region));
-    Bounds { u: z, u_affine: z_affine, delta: d, delta_affine: d_affine }
+    (Bounds { u: z, u_affine: z_affine, delta: d, delta_affine: d_affine }, error)
 }
 
 /// The bounds after one fixed operation (ReLU, pooling, flatten, a
-/// branch's fork, swap or sum) on `points` points, in place.
+/// branch's fork, swap or sum) on `points` points, in place; the
+/// operation as the tape records it (none for a flatten that drops
+/// nothing).
 fn fixed_step(
     op: &FixedOp,
     points: usize,
@@ -187,44 +241,55 @@ fn fixed_step(
     cur: &mut Bounds,
     saved: &mut Saved<Bounds>,
     region: &InputBox,
-) -> Result<(), String> {
+) -> Result<Option<Op>, String> {
     let Bounds { u, u_affine, delta, delta_affine } = cur;
-    match op {
+    let recorded = match op {
         FixedOp::Relu => {
-            let (relu_box, relu_affine) = relu_difference(u, delta, delta_affine);
-            *delta = relu_box.intersect(&relu_affine.concretize(region));
-            *delta_affine = relu_affine;
-            *u_affine = relu_value(u, u_affine);
+            let (relu_box, delta_lines) = relu_difference(u, delta);
+            let u_lines = relu_value(u);
+            *delta_affine = delta_affine.through(&delta_lines);
+            *delta = relu_box.intersect(&delta_affine.concretize(region));
+            *u_affine = u_affine.through(&u_lines);
             *u = u.part(1.0).intersect(&u_affine.concretize(region));
+            Op::Relu { u: u_lines, delta: delta_lines }
         }
         FixedOp::MeanPool => {
             *u = u.mean_pool(points);
             *u_affine = u_affine.mean_pool(points);
             *delta = delta.mean_pool(points);
             *delta_affine = delta_affine.mean_pool(points);
+            Op::MeanPool { points }
         }
         FixedOp::Pool(spec) => {
             let pool = Pool::new(*spec)?;
             if spec.kind == PoolKind::Max {
-                (*u, *delta) = max_pool_difference(&pool, points, u, delta);
+                let len = u.lo.len();
+                let (pooled_u, pooled_delta) = max_pool_difference(&pool, points, u, delta);
+                let (bounds_u, bounds_delta) = max_pool_bounds(&pool, points, u, delta, &pooled_u, &pooled_delta);
+                (*u, *delta) = (pooled_u, pooled_delta);
                 *delta_affine = Affine::of_box(delta, delta_affine.terms());
                 *u_affine = Affine::of_box(u, u_affine.terms());
+                Op::MaxPool { len, u: bounds_u, delta: bounds_delta }
             } else {
                 *u = u.pool(&pool, points);
                 *u_affine = u_affine.avg_pool(&pool, points);
                 *delta = delta.pool(&pool, points);
                 *delta_affine = delta_affine.avg_pool(&pool, points);
+                Op::AvgPool { pool, points }
             }
         }
         FixedOp::Flatten => {
             // The carried constant keeps one value (§4.4).
-            if bias {
-                let kept = u.lo.len() - points + 1;
-                u.truncate(kept);
-                *u_affine = u_affine.truncate(kept);
-                delta.truncate(kept);
-                *delta_affine = delta_affine.truncate(kept);
+            if !bias {
+                return Ok(None);
             }
+            let len = u.lo.len();
+            let kept = len - points + 1;
+            u.truncate(kept);
+            *u_affine = u_affine.truncate(kept);
+            delta.truncate(kept);
+            *delta_affine = delta_affine.truncate(kept);
+            Op::Flatten { kept, len }
         }
         FixedOp::Fork | FixedOp::Swap | FixedOp::Add => {
             // The sum of two paths lies in the sums of their boxes
@@ -236,9 +301,52 @@ fn fixed_step(
                 c.delta.add(&o.delta);
                 c.delta_affine.add(&o.delta_affine);
             });
+            Op::Branch(branch)
+        }
+    };
+    Ok(Some(recorded))
+}
+
+/// The bounds a max pooling's outputs take in the walk back: below, the
+/// value of the window with the largest lower bound (the maximum is at
+/// least it); above, that value where it provably is the maximum, else
+/// the pooled box's edge. The difference δ' is δ at that value where it
+/// is provably the maximum of both u and u + δ, else the pooled box's
+/// edges.
+fn max_pool_bounds(
+    pool: &Pool,
+    points: usize,
+    u: &Interval,
+    delta: &Interval,
+    pooled_u: &Interval,
+    pooled_delta: &Interval,
+) -> (Vec<[PoolBound; 2]>, Vec<[PoolBound; 2]>) {
+    let t_lo: Vec<f64> = u.lo.iter().zip(&delta.lo).map(|(a, b)| a + b).collect();
+    let t_hi: Vec<f64> = u.hi.iter().zip(&delta.hi).map(|(a, b)| a + b).collect();
+    // The index of the window's largest lower bound, and whether it is
+    // at least every other value's upper bound.
+    let top = |lo: &[f64], hi: &[f64], w: &[usize]| -> (usize, bool) {
+        let best = *w.iter().max_by(|&&a, &&b| lo[a].total_cmp(&lo[b])).expect("windows are not empty");
+        (best, w.iter().all(|&i| i == best || hi[i] <= lo[best]))
+    };
+    let (mut bounds_u, mut bounds_delta) = (Vec::new(), Vec::new());
+    let out_points = pool.out_points();
+    for ch in 0..u.lo.len() / points {
+        for t in 0..out_points {
+            let at = ch * out_points + t;
+            let w: Vec<usize> = pool.window(t).0.iter().map(|&i| ch * points + i as usize).collect();
+            let (j, wins) = top(&u.lo, &u.hi, &w);
+            let above = if wins { PoolBound::Value(j) } else { PoolBound::Constant(pooled_u.hi[at]) };
+            bounds_u.push([PoolBound::Value(j), above]);
+            let (k, ticket_wins) = top(&t_lo, &t_hi, &w);
+            bounds_delta.push(if wins && ticket_wins && j == k {
+                [PoolBound::Value(j); 2]
+            } else {
+                [PoolBound::Constant(pooled_delta.lo[at]), PoolBound::Constant(pooled_delta.hi[at])]
+            });
         }
     }
-    Ok(())
+    (bounds_u, bounds_delta)
 }
 
 /// The share of rows (row-major `outputs`, `classes` per row) whose top

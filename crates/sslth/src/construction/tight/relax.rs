@@ -304,14 +304,45 @@ impl Affine {
     }
 }
 
-/// The box and the affine bounds of δ' = relu(z + d) − relu(z) (see the
-/// module docs), from the boxes of z and d and the affine bounds of d.
-pub(super) fn relu_difference(z: &Interval, d: &Interval, da: &Affine) -> (Interval, Affine) {
+/// Lines bounding a value v' after a ReLU by the value v before it:
+/// lo.0·v + lo.1 ≤ v' ≤ hi.0·v + hi.1, both slopes in [0, 1].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct Lines {
+    pub(super) lo: (f64, f64),
+    pub(super) hi: (f64, f64),
+}
+
+impl Lines {
+    const ZERO: Lines = Lines { lo: (0.0, 0.0), hi: (0.0, 0.0) };
+    const IDENTITY: Lines = Lines { lo: (1.0, 0.0), hi: (1.0, 0.0) };
+}
+
+impl Affine {
+    /// The bounds of v' from those of v and the `lines` (non-negative
+    /// slopes take lower bounds to lower bounds).
+    pub(super) fn through(&self, lines: &[Lines]) -> Affine {
+        let (n, len) = (self.terms(), self.len);
+        let mut out = Affine::zeros(len, n);
+        out.magnitude.clone_from(&self.magnitude);
+        for (i, l) in lines.iter().enumerate() {
+            for t in 0..n {
+                out.lower[t * len + i] = l.lo.0 * self.lower[t * len + i];
+                out.upper[t * len + i] = l.hi.0 * self.upper[t * len + i];
+            }
+            out.lower[(n - 1) * len + i] += l.lo.1;
+            out.upper[(n - 1) * len + i] += l.hi.1;
+        }
+        out
+    }
+}
+
+/// The box of δ' = relu(z + d) − relu(z) and its lines in d (see the
+/// module docs), from the boxes of z and d.
+pub(super) fn relu_difference(z: &Interval, d: &Interval) -> (Interval, Vec<Lines>) {
     let relu = |v: f64| v.max(0.0);
-    let (n, len) = (da.terms(), da.len);
-    let mut out = Affine::zeros(len, n);
-    out.magnitude.clone_from(&da.magnitude);
+    let len = z.lo.len();
     let (mut lo, mut hi) = (vec![0.0; len], vec![0.0; len]);
+    let mut lines = Vec::with_capacity(len);
     for i in 0..len {
         let (zl, zh, dl, dh) = (z.lo[i], z.hi[i], d.lo[i], d.hi[i]);
         let inactive = zh <= 0.0 && zh + dh <= 0.0;
@@ -324,56 +355,39 @@ pub(super) fn relu_difference(z: &Interval, d: &Interval, da: &Affine) -> (Inter
             // 1-Lipschitz and monotone, intersected with the two ranges.
             (dl.min(0.0).max(relu(zl + dl) - relu(zh)), dh.max(0.0).min(relu(zh + dh) - relu(zl)))
         };
-        // δ' ≥ a·(lower of d) + b and δ' ≤ c·(upper of d) + e.
-        let ((a, b), (c, e)) = if inactive {
-            ((0.0, 0.0), (0.0, 0.0))
+        lines.push(if inactive {
+            Lines::ZERO
         } else if active || (dl >= 0.0 && dh <= 0.0) {
-            ((1.0, 0.0), (1.0, 0.0))
+            Lines::IDENTITY
         } else if dl >= 0.0 {
-            ((0.0, 0.0), (1.0, 0.0))
+            Lines { lo: (0.0, 0.0), hi: (1.0, 0.0) }
         } else if dh <= 0.0 {
-            ((1.0, 0.0), (0.0, 0.0))
+            Lines { lo: (1.0, 0.0), hi: (0.0, 0.0) }
         } else {
             let (lambda, mu) = (dh / (dh - dl), -dl / (dh - dl));
-            ((mu, -mu * dh), (lambda, -lambda * dl))
-        };
-        for t in 0..n {
-            out.lower[t * len + i] = a * da.lower[t * len + i];
-            out.upper[t * len + i] = c * da.upper[t * len + i];
-        }
-        out.lower[(n - 1) * len + i] += b;
-        out.upper[(n - 1) * len + i] += e;
+            Lines { lo: (mu, -mu * dh), hi: (lambda, -lambda * dl) }
+        });
     }
-    (Interval { lo, hi }, out)
+    (Interval { lo, hi }, lines)
 }
 
-/// The target's values after a ReLU, v' = max(0, v), from v's box `z`
-/// and affine bounds `za`: v itself where v ≥ 0 on the whole region, 0
-/// where v ≤ 0; otherwise v' ≤ λ(v − z_lo) with λ = z_hi/(z_hi − z_lo)
-/// (the chord), and v' ≥ v where z_hi > −z_lo, else v' ≥ 0 (the lower
-/// line of the two that leaves the smaller area).
-pub(super) fn relu_value(z: &Interval, za: &Affine) -> Affine {
-    let (n, len) = (za.terms(), za.len);
-    let mut out = Affine::zeros(len, n);
-    out.magnitude.clone_from(&za.magnitude);
-    for i in 0..len {
-        let (l, h) = (z.lo[i], z.hi[i]);
-        // v' ≥ a·(lower of v) and v' ≤ c·(upper of v) + e.
-        let (a, c, e) = if h <= 0.0 {
-            (0.0, 0.0, 0.0)
+/// The lines of the target's values after a ReLU, v' = max(0, v), from
+/// v's box `z`: v itself where v ≥ 0 on the whole region, 0 where v ≤ 0;
+/// otherwise v' ≤ λ(v − z_lo) with λ = z_hi/(z_hi − z_lo) (the chord),
+/// and v' ≥ v where z_hi > −z_lo, else v' ≥ 0 (the lower line of the two
+/// that leaves the smaller area).
+pub(super) fn relu_value(z: &Interval) -> Vec<Lines> {
+    let line = |(l, h): (f64, f64)| {
+        if h <= 0.0 {
+            Lines::ZERO
         } else if l >= 0.0 {
-            (1.0, 1.0, 0.0)
+            Lines::IDENTITY
         } else {
             let lambda = h / (h - l);
-            (if h > -l { 1.0 } else { 0.0 }, lambda, -lambda * l)
-        };
-        for t in 0..n {
-            out.lower[t * len + i] = a * za.lower[t * len + i];
-            out.upper[t * len + i] = c * za.upper[t * len + i];
+            Lines { lo: (if h > -l { 1.0 } else { 0.0 }, 0.0), hi: (lambda, -lambda * l) }
         }
-        out.upper[(n - 1) * len + i] += e;
-    }
-    out
+    };
+    z.lo.iter().zip(&z.hi).map(|(&l, &h)| line((l, h))).collect()
 }
 
 /// The box of Σ_q b_q ⊗ M_q v over v in `x`, widened for rounding.
