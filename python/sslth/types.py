@@ -73,6 +73,7 @@ class TightCertificate(TypedDict):
     interval_bound: float
     layer_bounds: List[float]
     domain: str
+    box_edge: float
     certified_agreement: Optional[float]
 
 

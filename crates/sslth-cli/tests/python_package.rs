@@ -21,7 +21,7 @@ fn python_package_passes_its_pytest_suite() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let python = common::venv(
         "py-package",
-        &["maturin>=1.16,<2", "numpy", "pytest", "safetensors", "distributed", "mypy", "pandas"],
+        &["maturin>=1.16,<2", "numpy", "pytest", "safetensors", "distributed", "mypy", "pandas", "highspy"],
     );
     let venv = python.parent().and_then(Path::parent).expect("venv/bin/python");
     let ok = Command::new(venv.join("bin/maturin"))

@@ -524,8 +524,12 @@ mod tests {
                     e[c] = 1.0;
                     let mut col = vec![0.0f32; points];
                     b.apply_transpose_add(q, 1.0, &e, &mut col);
+                    let e64: Vec<f64> = e.iter().map(|&v| f64::from(v)).collect();
+                    let mut col64 = vec![0.0f64; points];
+                    b.apply_transpose_add_f64(q, 1.0, &e64, &mut col64);
                     for r in 0..points {
                         assert_eq!(m[c * points + r], f64::from(col[r]), "{} element {q}", b.name());
+                        assert!((m[c * points + r] - col64[r]).abs() < 1e-7, "{} element {q} in f64", b.name());
                     }
                 }
                 let norm = spectral_norm_upper(&m, points, points);

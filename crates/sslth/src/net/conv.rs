@@ -362,6 +362,10 @@ mod tests {
                     let (l, r): (f32, f32) =
                         (bx.iter().zip(&v).map(|(a, b)| a * b).sum(), x.iter().zip(&btv).map(|(a, b)| a * b).sum());
                     assert!((l - r).abs() < 1e-4, "{g:?} q {q}");
+                    let v64: Vec<f64> = v.iter().map(|&a| f64::from(a)).collect();
+                    let mut btv64 = vec![0.0f64; 42];
+                    conv.apply_transpose_add_f64(q, 1.0, &v64, &mut btv64);
+                    assert!(btv.iter().zip(&btv64).all(|(a, b)| (f64::from(*a) - b).abs() < 1e-6), "{g:?} q {q}");
                     let mut dense = vec![0.0f64; y.len() * 42];
                     for (t, &s) in conv.taps(q).iter().enumerate() {
                         if s != PAD {

@@ -12,7 +12,7 @@
 //! the same bound.
 
 use super::super::layers::TargetLayer;
-use super::relax::{Interval, Lines, ROUNDING};
+use super::relax::{apply_transposed as transpose, Interval, Lines, ROUNDING};
 use super::InputBox;
 use crate::net::{Branch, Pool};
 
@@ -222,28 +222,6 @@ fn max_pool_back(c: &[f64], bounds: &[[PoolBound; 2]], before: &mut [f64], magni
         }
     }
     sum
-}
-
-/// (Σ_q b_q ⊗ M_q)ᵀ y for one layer, `y` over its outputs.
-fn transpose(layer: &TargetLayer, m: &[f64], y: &[f64]) -> Vec<f64> {
-    let (d_out, d_in, p) = (layer.coefficients.d_out, layer.coefficients.d_in, layer.points);
-    let po = layer.out_points;
-    let mut out = vec![0.0; d_in * p];
-    for o in 0..d_out {
-        let yo = &y[o * po..(o + 1) * po];
-        if yo.iter().all(|&v| v == 0.0) {
-            continue;
-        }
-        for q in 0..layer.coefficients.basis {
-            for j in 0..d_in {
-                let c = m[(q * d_out + o) * d_in + j];
-                if c != 0.0 {
-                    layer.basis.apply_transpose_add_f64(q, c, yo, &mut out[j * p..(j + 1) * p]);
-                }
-            }
-        }
-    }
-    out
 }
 
 /// The transpose of an average pooling of channels of `points` values.

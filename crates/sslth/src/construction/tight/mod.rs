@@ -83,6 +83,7 @@ pub fn certify_box(
         interval_bound,
         layer_bounds: reach.layer_bounds,
         domain: format!("every input value in [0, {input_max:.6}]"),
+        box_edge: input_max,
         certified_agreement: None,
     })
 }
@@ -399,6 +400,9 @@ pub struct TightCertificate {
     pub layer_bounds: Vec<f64>,
     /// The inputs the bound holds for, in words.
     pub domain: String,
+    /// The box's edge: the bound holds for every input with each value in
+    /// [0, `box_edge`] (network units).
+    pub box_edge: f64,
     /// The share of the test rows whose target margin (top logit minus
     /// the second) exceeds 2·`bound`: the ticket provably predicts the
     /// target's class on them and on any input of the domain with such a

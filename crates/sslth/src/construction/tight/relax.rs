@@ -106,19 +106,38 @@ pub(super) fn max_pool_difference(pool: &Pool, points: usize, u: &Interval, d: &
 /// Σ_q b_q ⊗ M_q x for one example `x` (channels × points), M flat like
 /// the layer's coefficients; input channels that are all zero are skipped.
 pub(super) fn apply(layer: &TargetLayer, m: &[f64], x: &[f64]) -> Vec<f64> {
-    let (d_out, d_in, p) = (layer.coefficients.d_out, layer.coefficients.d_in, layer.points);
-    let po = layer.out_points;
-    let mut out = vec![0.0; d_out * po];
-    for j in 0..d_in {
-        let xj = &x[j * p..(j + 1) * p];
+    act(layer, m, x, false)
+}
+
+/// (Σ_q b_q ⊗ M_q)ᵀ y for one example `y` of the layer's outputs (the walk
+/// back of `back.rs`).
+pub(super) fn apply_transposed(layer: &TargetLayer, m: &[f64], y: &[f64]) -> Vec<f64> {
+    act(layer, m, y, true)
+}
+
+/// The layer's map (or its transpose) on one example.
+fn act(layer: &TargetLayer, m: &[f64], x: &[f64], transposed: bool) -> Vec<f64> {
+    let (d_out, d_in) = (layer.coefficients.d_out, layer.coefficients.d_in);
+    let (p, po) = (layer.points, layer.out_points);
+    let ((n_in, p_in), (n_out, p_out)) = if transposed { ((d_out, po), (d_in, p)) } else { ((d_in, p), (d_out, po)) };
+    let mut out = vec![0.0; n_out * p_out];
+    for j in 0..n_in {
+        let xj = &x[j * p_in..(j + 1) * p_in];
         if xj.iter().all(|&v| v == 0.0) {
             continue;
         }
         for q in 0..layer.coefficients.basis {
-            for o in 0..d_out {
-                let c = m[(q * d_out + o) * d_in + j];
-                if c != 0.0 {
-                    layer.basis.apply_add_f64(q, c, xj, &mut out[o * po..(o + 1) * po]);
+            for o in 0..n_out {
+                let (row, col) = if transposed { (j, o) } else { (o, j) };
+                let c = m[(q * d_out + row) * d_in + col];
+                if c == 0.0 {
+                    continue;
+                }
+                let y = &mut out[o * p_out..(o + 1) * p_out];
+                if transposed {
+                    layer.basis.apply_transpose_add_f64(q, c, xj, y);
+                } else {
+                    layer.basis.apply_add_f64(q, c, xj, y);
                 }
             }
         }
