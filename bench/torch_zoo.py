@@ -201,6 +201,7 @@ def main():
     rows = []
     tmp = tempfile.mkdtemp(prefix="sslth-zoo-")
     only = os.environ.get("ZOO_ONLY")  # a substring of the models' names to run
+    # ZOO_ATTACK_STEPS: the attack on torch's steps (60 by default).
     for name, (model, data_fn, epochs, *own_eps) in zoo().items():
         if only and only not in name:
             continue
@@ -242,7 +243,8 @@ def main():
         wrong_certified = int(np.sum(certified & (f.argmax(1) != g_rows.argmax(1))))
         # The ticket in torch is dense (pruned weights zero): a wide one is
         # attacked from fewer rows.
-        attack = box_attack(model, g_torch, xt_t[: 256 if report["random_edges"] < 10**7 else 16], hi)
+        steps = int(os.environ.get("ZOO_ATTACK_STEPS", "60"))
+        attack = box_attack(model, g_torch, xt_t[: 256 if report["random_edges"] < 10**7 else 16], hi, steps)
         rows.append({
             "model": name,
             "weight eps": w_eps,

@@ -15,6 +15,7 @@ use super::super::layers::TargetLayer;
 use super::relax::{apply_transposed as transpose, Interval, Lines, ROUNDING};
 use super::InputBox;
 use crate::net::{Branch, Pool};
+use rayon::prelude::*;
 
 /// The ticket's error term at a linear step: −E⁺ u as a linear map of the
 /// target's inputs u (where they are never negative), or a box.
@@ -87,7 +88,7 @@ impl Tape<'_> {
         let mut at = Coefficients { u, delta };
         let mut saved: Vec<Coefficients> = Vec::new();
         let (mut constant, mut magnitude) = (0.0, 0.0);
-        for step in self.steps.iter().rev() {
+        for (index, step) in self.steps.iter().enumerate().rev() {
             // Rounding in the step's own sums, scaled by what they feed.
             magnitude += dot_abs(&at.u, &step.magnitude_u) + dot_abs(&at.delta, &step.magnitude_delta);
             let before = |len: usize| Coefficients { u: vec![0.0; len], delta: vec![0.0; len] };
@@ -127,19 +128,26 @@ impl Tape<'_> {
                     b
                 }
                 // Backwards, an add hands its coefficients to the value it
-                // popped, a swap swaps back and a fork joins the two.
+                // popped, a swap swaps back and a fork joins the two. A walk
+                // that starts inside a block finds the value set aside
+                // without coefficients (zeros): a swap then meets an empty
+                // stack, and a fork has nothing to join.
                 Op::Branch(Branch::Add) => {
                     saved.push(at.clone());
                     at
                 }
                 Op::Branch(Branch::Swap) => match saved.last_mut() {
                     Some(top) => std::mem::replace(top, at),
-                    None => unreachable!("a recorded swap follows its fork"),
+                    None => {
+                        saved.push(at);
+                        before(index.checked_sub(1).map_or(self.input_len, |i| self.steps[i].magnitude_u.len()))
+                    }
                 },
                 Op::Branch(Branch::Fork) => {
-                    let other = saved.pop().expect("a recorded fork has its add");
-                    add(&mut at.u, &other.u);
-                    add(&mut at.delta, &other.delta);
+                    if let Some(other) = saved.pop() {
+                        add(&mut at.u, &other.u);
+                        add(&mut at.delta, &other.delta);
+                    }
                     at
                 }
             };
@@ -154,15 +162,34 @@ impl Tape<'_> {
         constant + ROUNDING * (magnitude + constant.abs())
     }
 
-    /// Upper bounds of ±δ (`sign`) for every value after the last step.
-    pub(super) fn delta_bounds(&self, len: usize) -> Interval {
+    /// The box of δ (`of_delta`) or of u that walking back gives for every
+    /// value after the last step (walks run in parallel, each on its own).
+    pub(super) fn walked_box(&self, len: usize, of_delta: bool) -> Interval {
         let side = |sign: f64, i: usize| {
-            let mut d = vec![0.0; len];
-            d[i] = sign;
-            self.upper(vec![0.0; len], d)
+            let mut e = vec![0.0; len];
+            e[i] = sign;
+            if of_delta {
+                self.upper(vec![0.0; len], e)
+            } else {
+                self.upper(e, vec![0.0; len])
+            }
         };
-        let rows: Vec<(f64, f64)> = (0..len).map(|i| (-side(-1.0, i), side(1.0, i))).collect();
+        let rows: Vec<(f64, f64)> = (0..len).into_par_iter().map(|i| (-side(-1.0, i), side(1.0, i))).collect();
         Interval { lo: rows.iter().map(|r| r.0).collect(), hi: rows.iter().map(|r| r.1).collect() }
+    }
+
+    /// Multiply-adds of one walk back through every recorded linear layer
+    /// (about; what [`Tape::walked_box`] costs per bound).
+    pub(super) fn walk_cost(&self) -> usize {
+        self.steps
+            .iter()
+            .map(|s| match s.op {
+                Op::Linear { layer, .. } => {
+                    self.layers[layer].coefficients.values.len() * self.layers[layer].out_points
+                }
+                _ => 0,
+            })
+            .sum()
     }
 
     /// A lower bound of u_c − u_o for the values after the last step.

@@ -16,8 +16,9 @@
 //! At the first layer d is an exact affine function of x; later, Ĉ⁺ δ
 //! maps the affine bounds (a lower bound of Ĉ⁺ δ takes δ's lower bounds
 //! through positive coefficients and its upper ones through negative
-//! coefficients; an upper bound the reverse) and the E terms, small,
-//! enter as a box. Boxes
+//! coefficients; an upper bound the reverse), and so does −E⁺ u with the
+//! target's own affine bounds of u where u is never negative (else the E
+//! terms enter as a box). Boxes
 //! of linear maps are bounded in centre–radius form (every basis element
 //! has non-negative entries).
 //!
@@ -29,6 +30,11 @@
 //! μ = −d_lo/(d_hi − d_lo) (the chords of max(0, d) and min(0, d), the
 //! triangle relaxation). Its box is also cut by what the ranges of z and
 //! z + d allow. Mean pooling averages boxes and affine bounds alike.
+//!
+//! The pass is recorded as it goes (`back.rs`), and each output's
+//! difference is bounded once more by walking the record back from the
+//! output (back-substitution), which picks every relaxation's line per
+//! bounded function rather than once per neuron.
 //!
 //! Floating point: beside each value we carry an upper bound on the
 //! magnitude of the terms summed into it (|M| applied to the inputs'
@@ -140,11 +146,18 @@ pub(crate) fn propagate<'a>(
     let mut saved = Saved::new();
     let mut layer_bounds = Vec::with_capacity(layers.len());
     let mut tape = Tape { layers, approx, region, input_len: len, steps: Vec::new() };
+    let mut relus_before = 0;
     for (i, (layer, &(pos, neg))) in layers.iter().zip(approx).enumerate() {
         let error;
         (cur, error) = linear_step(layer, i == 0, (pos, neg), &cur, &input, region);
         tape.steps.push(step(Op::Linear { layer: i, error }, &cur));
         for (op, &points) in layer.after.iter().zip(&layer.after_points) {
+            if *op == FixedOp::Relu {
+                if relus_before >= 2 {
+                    walk_back_before_relu(&tape, &mut cur)?;
+                }
+                relus_before += 1;
+            }
             if let Some(recorded) = fixed_step(op, points, bias, &mut cur, &mut saved, region)? {
                 tape.steps.push(step(recorded, &cur));
             }
@@ -153,14 +166,7 @@ pub(crate) fn propagate<'a>(
     }
     // The outputs' differences bounded once more by walking back. Both
     // bounds hold, so they overlap: where they do not, one is wrong.
-    let walked = tape.delta_bounds(cur.delta.lo.len());
-    cur.delta = cur.delta.intersect(&walked);
-    if let Some(i) = (0..walked.lo.len()).find(|&i| cur.delta.lo[i] > cur.delta.hi[i]) {
-        return Err(format!(
-            "output {i}: walking back bounds the difference in [{}, {}], outside the forward pass's bounds (a bug in the certificate)",
-            walked.lo[i], walked.hi[i]
-        ));
-    }
+    cur.delta = cut(&cur.delta, &tape.walked_box(cur.delta.lo.len(), true))?;
     if let Some(last) = layer_bounds.last_mut() {
         *last = cur.delta.max_abs();
     }
@@ -171,6 +177,36 @@ pub(crate) fn propagate<'a>(
         outputs_affine: cur.u_affine,
         tape,
     })
+}
+
+/// Most multiply-adds spent walking back one ReLU's inputs (4 walks a
+/// neuron): beyond it the forward bounds stand alone.
+const WALK_BUDGET: usize = 100_000_000_000;
+
+/// Cuts the boxes of a ReLU's inputs, z and d, by walking each value back
+/// (a ReLU with two or more before it: after one, the walk gives the
+/// forward bounds), within [`WALK_BUDGET`].
+fn walk_back_before_relu(tape: &Tape, cur: &mut Bounds) -> Result<(), String> {
+    let len = cur.u.lo.len();
+    if 4 * len * tape.walk_cost() > WALK_BUDGET {
+        return Ok(());
+    }
+    cur.u = cut(&cur.u, &tape.walked_box(len, false))?;
+    cur.delta = cut(&cur.delta, &tape.walked_box(len, true))?;
+    Ok(())
+}
+
+/// The values in both boxes, two bounds of the same values: both hold,
+/// so they overlap; where they do not, one is wrong.
+fn cut(forward: &Interval, walked: &Interval) -> Result<Interval, String> {
+    let both = forward.intersect(walked);
+    match (0..both.lo.len()).find(|&i| both.lo[i] > both.hi[i]) {
+        Some(i) => Err(format!(
+            "value {i}: walking back bounds it in [{}, {}], outside the forward pass's [{}, {}] (a bug in the certificate)",
+            walked.lo[i], walked.hi[i], forward.lo[i], forward.hi[i]
+        )),
+        None => Ok(both),
+    }
 }
 
 /// `op` recorded with the magnitudes of the values after it.
@@ -311,9 +347,9 @@ fn fixed_step(
 /// The bounds a max pooling's outputs take in the walk back: below, the
 /// value of the window with the largest lower bound (the maximum is at
 /// least it); above, that value where it provably is the maximum, else
-/// the pooled box's edge. The difference δ' is δ at that value where it
-/// is provably the maximum of both u and u + δ, else the pooled box's
-/// edges.
+/// the pooled box's edge. The difference δ' is at least δ_j where u_j is
+/// provably u's maximum and at most δ_k where u_k + δ_k is provably
+/// u + δ's, else within the pooled box's edges.
 fn max_pool_bounds(
     pool: &Pool,
     points: usize,
@@ -339,12 +375,13 @@ fn max_pool_bounds(
             let (j, wins) = top(&u.lo, &u.hi, &w);
             let above = if wins { PoolBound::Value(j) } else { PoolBound::Constant(pooled_u.hi[at]) };
             bounds_u.push([PoolBound::Value(j), above]);
+            // Where u's maximum is u_j, max(u + δ) ≥ u_j + δ_j: δ' ≥ δ_j;
+            // where u + δ's is at k, max(u) ≥ u_k: δ' ≤ δ_k.
             let (k, ticket_wins) = top(&t_lo, &t_hi, &w);
-            bounds_delta.push(if wins && ticket_wins && j == k {
-                [PoolBound::Value(j); 2]
-            } else {
-                [PoolBound::Constant(pooled_delta.lo[at]), PoolBound::Constant(pooled_delta.hi[at])]
-            });
+            bounds_delta.push([
+                if wins { PoolBound::Value(j) } else { PoolBound::Constant(pooled_delta.lo[at]) },
+                if ticket_wins { PoolBound::Value(k) } else { PoolBound::Constant(pooled_delta.hi[at]) },
+            ]);
         }
     }
     (bounds_u, bounds_delta)
