@@ -112,9 +112,9 @@ class _Program:
                 if not last and zhi[o] <= 0.0:
                     z.append(None)  # never active: the value is 0
                     continue
-                nz = [j for j in np.nonzero(w[o])[0] if cols[j] is not None]
+                terms = [(c, -w[o, j]) for j in np.nonzero(w[o])[0] if (c := cols[j]) is not None]
                 col = self.var(zlo[o] - pad[o], zhi[o] + pad[o])
-                self.row(b[o], b[o], [col] + [cols[j] for j in nz], [1.0] + [-w[o, j] for j in nz])  # type: ignore[misc]
+                self.row(b[o], b[o], [col] + [c for c, _ in terms], [1.0] + [v for _, v in terms])
                 z.append(col)
             out: List[Optional[int]] = []
             for o, col in enumerate(z):

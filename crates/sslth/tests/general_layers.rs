@@ -2,7 +2,9 @@
 //! §4.4): convolutions with zero, reflect, replicate or circular padding,
 //! stride, dilation and even kernels, max, average and adaptive pooling
 //! before or after the ReLU, flattens, folded batch norms. Each ticket's
-//! error is checked against both certificates on sampled inputs, its
+//! error is checked against both certificates on sampled inputs and
+//! against the exact-gradient attack, the tight certificate at radius 0
+//! must equal the error at each point (every relaxation exact there), its
 //! files round-trip bit for bit and verify, a target that differs only in
 //! its padding or pooling is refused, and a circular strided network's
 //! ticket is exactly invariant to the shifts its target is invariant to.
