@@ -71,6 +71,7 @@ class TightCertificate(TypedDict):
     prediction provably carries over (``None`` without test rows)."""
     bound: float
     interval_bound: float
+    margin_shifts: List[List[float]]
     layer_bounds: List[float]
     domain: str
     box_edge: float
@@ -151,6 +152,7 @@ class AttackResult(TypedDict):
     best_error: float
     test_rows_error: float
     input: List[float]
+    margin_shifts: List[List[float]]
     evaluations: int
 
 

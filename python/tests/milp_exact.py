@@ -11,7 +11,8 @@ are linear. For each output o and each sign, HiGHS maximises ±(g_o − f_o)
 over x in [0, edge]^d to optimality; the answer is the largest of those
 optima, with the solver's upper (dual) bound beside it and the point that
 reaches it, which the caller can run through both networks to check the
-encoding.
+encoding. `exact_shifts` maximises δ_o − δ_c (δ = g − f) for given pairs,
+against the certificate's margin shifts.
 
 As a script: `python milp_exact.py TICKET TARGET [SECONDS]` prints the
 tight bound and the attack's best error (from `sslth.verify`), the exact
@@ -150,11 +151,9 @@ class _Program:
             self.h.changeColIntegrality(s, highspy.HighsVarType.kInteger)
 
 
-def exact_maximum(target: Layers, ticket: Layers, edge: float, seconds: Optional[float] = None) -> Exact:
-    """max over x in [0, `edge`]^d of ‖g(x) − f(x)‖∞, `g` the ticket;
-    with `seconds`, each of the 2 × outputs programs stops there and the
-    answer is a bracket [maximum, dual_bound]."""
-    start = time.perf_counter()
+def _programs(target: Layers, ticket: Layers, edge: float) -> Tuple[_Program, List[int], List[int]]:
+    """Both networks encoded over [0, `edge`]^d: the program and the target's
+    and the ticket's output columns."""
     dim = target[0][0].shape[1]
     if ticket[0][0].shape[1] != dim:
         raise ValueError(f"target of {dim} inputs, ticket of {ticket[0][0].shape[1]}")
@@ -163,27 +162,46 @@ def exact_maximum(target: Layers, ticket: Layers, edge: float, seconds: Optional
     p.integral()
     if len(f) != len(g):
         raise ValueError(f"{len(f)} target outputs, {len(g)} ticket outputs")
-    n = p.h.getNumCol()
-    best, dual, point, optimal = -np.inf, -np.inf, np.zeros(dim), True
     p.h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    return p, f, g
+
+
+def _maximise(p: _Program, costs: Dict[int, float], seconds: Optional[float]) -> Exact:
+    """max of Σ cost·column over the program (a bracket past `seconds`)."""
+    start = time.perf_counter()
+    n = p.h.getNumCol()
+    p.h.changeColsCost(n, np.arange(n, dtype=np.int32), np.zeros(n))
+    for col, cost in costs.items():
+        p.h.changeColCost(col, cost)
     if seconds is not None:
         p.h.setOptionValue("time_limit", float(seconds))
-    for o in range(len(f)):
-        for sign in (1.0, -1.0):
-            p.h.changeColsCost(n, np.arange(n, dtype=np.int32), np.zeros(n))
-            p.h.changeColCost(g[o], sign)
-            p.h.changeColCost(f[o], -sign)
-            p.h.run()
-            status = p.h.getModelStatus()
-            optimal &= status == highspy.HighsModelStatus.kOptimal
-            if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit):
-                raise RuntimeError(f"output {o}: HiGHS stopped with {p.h.modelStatusToString(status)}")
-            info = p.h.getInfo()
-            dual = max(dual, info.mip_dual_bound)
-            if info.objective_function_value > best:
-                best = info.objective_function_value
-                point = np.array(p.h.getSolution().col_value[:dim])
-    return Exact(best, dual, optimal, point, len(p.binary), time.perf_counter() - start)
+    p.h.run()
+    status = p.h.getModelStatus()
+    if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit):
+        raise RuntimeError(f"HiGHS stopped with {p.h.modelStatusToString(status)}")
+    info = p.h.getInfo()
+    point = np.array(p.h.getSolution().col_value[: len(p.x)])
+    return Exact(info.objective_function_value, info.mip_dual_bound, status == highspy.HighsModelStatus.kOptimal,
+                 point, len(p.binary), time.perf_counter() - start)
+
+
+def exact_maximum(target: Layers, ticket: Layers, edge: float, seconds: Optional[float] = None) -> Exact:
+    """max over x in [0, `edge`]^d of ‖g(x) − f(x)‖∞, `g` the ticket;
+    with `seconds`, each of the 2 × outputs programs stops there and the
+    answer is a bracket [maximum, dual_bound]."""
+    start = time.perf_counter()
+    p, f, g = _programs(target, ticket, edge)
+    runs = [_maximise(p, {g[o]: sign, f[o]: -sign}, seconds) for o in range(len(f)) for sign in (1.0, -1.0)]
+    best = max(runs, key=lambda r: r.maximum)
+    return Exact(best.maximum, max(r.dual_bound for r in runs), all(r.optimal for r in runs), best.point,
+                 len(p.binary), time.perf_counter() - start)
+
+
+def exact_shifts(target: Layers, ticket: Layers, edge: float, pairs: List[Tuple[int, int]]) -> List[Exact]:
+    """For each pair (c, o), max over the box of δ_o − δ_c (δ = g − f): how
+    far the ticket's margin g_c − g_o falls below the target's at worst."""
+    p, f, g = _programs(target, ticket, edge)
+    return [_maximise(p, {g[o]: 1.0, f[o]: -1.0, g[c]: -1.0, f[c]: 1.0}, None) for c, o in pairs]
 
 
 def main(ticket_path: str, target_path: str, seconds: Optional[float]) -> None:

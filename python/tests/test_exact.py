@@ -5,7 +5,7 @@ within the ratio docs/THEORY.md §6.2 states."""
 
 import numpy as np
 import pytest
-from milp_exact import exact_maximum, sequential
+from milp_exact import exact_maximum, exact_shifts, sequential
 from safetensors.numpy import load_file
 from test_sslth import cli
 
@@ -14,6 +14,9 @@ import sslth
 # docs/THEORY.md §6.2, "Exact answers": the tight bound is at most this
 # many times the exact maximum on these tickets.
 STATED_RATIO = 2.0
+# ... and the margin shifts, in the median over the pairs checked, at most
+# this many times the exact largest δ_o − δ_c.
+STATED_SHIFT_RATIO = 2.5
 
 
 @pytest.mark.parametrize("arch", ["64-6-10", "64-8-10"])
@@ -38,3 +41,16 @@ def test_the_tight_bound_lies_above_the_exact_maximum_and_near_it(arch, tmp_path
     attack = report["attack"]
     assert attack is not None and attack["best_error"] <= exact.maximum + 1e-5, (attack, exact)
     assert tight["bound"] <= STATED_RATIO * exact.maximum, (tight["bound"], exact.maximum)
+    # The margin shifts hold too: for each class c, its tightest shift
+    # (against the other output o where it is smallest) lies above the
+    # exact largest δ_o − δ_c, and their median ratio is within the stated
+    # one.
+    shifts = np.array(tight["margin_shifts"])
+    np.fill_diagonal(shifts, np.inf)
+    pairs = [(c, int(np.argmin(shifts[c]))) for c in range(len(shifts))]
+    exact_pairs = exact_shifts(sequential(load_file(target_path)), sequential(ticket.to_state_dict()),
+                               tight["box_edge"], pairs)
+    for (c, o), e in zip(pairs, exact_pairs):
+        assert e.optimal and shifts[c, o] >= e.maximum - 1e-7, (c, o, shifts[c, o], e)
+    ratios = [shifts[c, o] / e.maximum for (c, o), e in zip(pairs, exact_pairs)]
+    assert np.median(ratios) <= STATED_SHIFT_RATIO, ratios

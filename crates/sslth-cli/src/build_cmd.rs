@@ -391,7 +391,8 @@ pub fn print_report(r: &BuildReport, plans: &[LayerPlan], max_errors: &[f64]) {
             if let Some(t) = &r.tight_certificate {
                 println!(
                     "tight certificate: |f(x) - g(x)|_inf <= {:.3e} for {} of {data}; certified agreement {:.2}% (test \
-                     rows whose target margin exceeds twice the bound: the ticket provably predicts their class)",
+                     rows whose target margins exceed what the ticket can take off them: it provably predicts their \
+                     class)",
                     t.bound,
                     t.domain,
                     100.0 * t.certified_agreement.unwrap_or(0.0)

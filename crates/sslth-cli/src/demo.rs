@@ -176,7 +176,7 @@ fn summary_rows(run: &sslth::experiments::demo::Demo, asked_density: f64) -> Vec
         ],
         vec!["tight certified error, max over the pixel box (l_inf)".into(), "".into(), format!("{:.3e}", tight.bound)],
         vec![
-            "certified agreement (target margin > 2 x tight bound)".into(),
+            "certified agreement (target margins > certified margin shifts)".into(),
             "".into(),
             pct(tight.certified_agreement.unwrap_or(0.0)),
         ],

@@ -138,7 +138,7 @@ fn print_data_checks(r: &VerifyReport) {
     if let Some(c) = &r.tight_certificate {
         println!(
             "tight certificate from the kept edges: |f(x) - g(x)|_inf <= {:.4e} for {}; certified agreement {:.2}% \
-                 of the test rows (their target margin exceeds twice the bound)",
+                 of the test rows (their target margins exceed the certified margin shifts)",
             c.bound,
             c.domain,
             100.0 * c.certified_agreement.unwrap_or(0.0)

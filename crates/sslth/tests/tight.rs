@@ -103,6 +103,35 @@ fn one_linear_layer_gets_the_exact_maximum_over_the_box() {
         .fold(0.0, f64::max);
     assert!(exact > 0.01, "the perturbation shows: {exact}");
     assert!((cert.bound - exact).abs() <= 1e-9 * (1.0 + exact), "{} vs exact {exact}", cert.bound);
+    // So is each margin shift, the largest δ_o − δ_c.
+    for c in 0..4 {
+        for o in 0..4 {
+            let pair = vertices(6, hi)
+                .iter()
+                .map(|x| {
+                    let (g, f) = (ticket_algebra(&net, &approx, x), target_f64(&mlp, x));
+                    (g[o] - f[o]) - (g[c] - f[c])
+                })
+                .fold(f64::NEG_INFINITY, f64::max);
+            let shift = cert.margin_shifts[c][o];
+            assert!((shift - pair).abs() <= 1e-9 * (1.0 + pair.abs()), "({c}, {o}): {shift} vs exact {pair}");
+        }
+    }
+}
+
+/// The largest δ_o − δ_c (δ = g − f) over `points`, row c and column o.
+fn pair_maxima(net: &Network, mlp: &[LinearWeights], approx: &[[Vec<f64>; 2]], points: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let outputs = mlp.last().unwrap().d_out;
+    let mut worst = vec![vec![f64::NEG_INFINITY; outputs]; outputs];
+    for x in points {
+        let (g, f) = (ticket_algebra(net, approx, x), target_f64(mlp, x));
+        for (c, row) in worst.iter_mut().enumerate() {
+            for (o, w) in row.iter_mut().enumerate() {
+                *w = w.max((g[o] - f[o]) - (g[c] - f[c]));
+            }
+        }
+    }
+    worst
 }
 
 #[test]
@@ -121,9 +150,19 @@ fn deeper_bounds_hold_at_every_vertex_and_at_random_points() {
         assert!(worst <= cert.bound, "widths {widths:?}: found {worst} above the bound {}", cert.bound);
         // Tight enough to mean something: within 20× of what the points show.
         assert!(cert.bound <= 20.0 * worst, "widths {widths:?}: bound {} vs {worst}", cert.bound);
-        // The ball bound caps it.
+        // Every margin shift holds too, and cuts 2·bound somewhere.
+        let pairs = pair_maxima(&net, &mlp, &approx, &points);
+        let shifts = &cert.margin_shifts;
+        for (c, row) in pairs.iter().enumerate() {
+            for (o, &p) in row.iter().enumerate() {
+                assert!(p <= shifts[c][o], "widths {widths:?}: δ_{o} − δ_{c} reached {p} above {}", shifts[c][o]);
+            }
+        }
+        assert!(shifts.iter().flatten().any(|&s| s < 1.5 * cert.bound), "widths {widths:?}: {shifts:?}");
+        // The ball bound caps it, and the shifts at twice it.
         let capped = certify_box(&net, true, &refs(&approx), hi, 0.5 * worst).unwrap();
         assert_eq!(capped.bound, 0.5 * worst);
+        assert!(capped.margin_shifts.iter().flatten().all(|&s| s <= worst));
     }
 }
 
@@ -260,12 +299,52 @@ fn local_certificates_hold_on_their_balls() {
     assert!(certify_rows(&net, true, &approx, &data, -1.0, &|| true).is_err());
 }
 
+/// A ticket far from its target (errors up to 1.5 on weights near 0.9;
+/// its algebra evaluated in f64), so that the target's class on a ball
+/// says little of the ticket's: on each certified row's ball both keep
+/// the row's class at every point tried, and a quarter of the rows is
+/// certified.
 #[test]
-fn certified_share_counts_margins_above_twice_the_bound() {
+fn local_certificates_hold_for_a_ticket_far_from_its_target() {
+    let mlp = common::random_mlp(&[6, 10, 3], 21, 0.9, true);
+    let net = Network::mlp(&mlp);
+    let approx = perturbed(&net, 1.5);
+    let hi = 0.5;
+    let data = data_box(6, InputShape::Image { channels: 1, height: 2, width: 3 }, hi);
+    let r = 0.05;
+    let local = certify_rows(&net, true, &refs(&approx), &data, r, &|| true).unwrap().unwrap();
+    assert!(local.certified >= data.len() / 4, "{local:?}");
+    let class = |out: &[f64]| (0..out.len()).max_by(|&a, &b| out[a].total_cmp(&out[b])).unwrap();
+    for (row, _) in local.per_row.iter().enumerate().filter(|(_, &ok)| ok) {
+        let x: Vec<f64> = data.input(row).iter().map(|&v| f64::from(v)).collect();
+        let c = class(&target_f64(&mlp, &x));
+        for s in 0..256u64 {
+            let point: Vec<f64> = (0..6)
+                .map(|i| {
+                    let u = uniform_weight(19 + s, row as u64, i as u64);
+                    let step = if s < 128 { u.signum() * r } else { u * r };
+                    (x[i] + step).clamp(0.0, hi)
+                })
+                .collect();
+            assert_eq!(class(&target_f64(&mlp, &point)), c, "row {row}: the target changes class");
+            assert_eq!(class(&ticket_algebra(&net, &approx, &point)), c, "row {row}: the ticket changes class");
+        }
+    }
+}
+
+#[test]
+fn certified_share_counts_margins_above_their_shifts() {
     // Margins 3, 0.5, 1.0 (tie broken by the second) and 0.
     let outputs = [4.0f32, 1.0, 0.0, 2.0, 2.5, 0.0, 1.0, 0.0, 2.0, 5.0, 5.0, 1.0];
-    assert_eq!(certified_share(&outputs, 3, 0.4), 2.0 / 4.0);
-    assert_eq!(certified_share(&outputs, 3, 0.5), 1.0 / 4.0);
-    assert_eq!(certified_share(&outputs, 3, 0.0), 3.0 / 4.0);
-    assert_eq!(certified_share(&outputs, 3, 2.0), 0.0);
+    let twice = |bound: f64| move |_: usize, _: usize| 2.0 * bound;
+    assert_eq!(certified_share(&outputs, 3, twice(0.4)), 2.0 / 4.0);
+    assert_eq!(certified_share(&outputs, 3, twice(0.5)), 1.0 / 4.0);
+    assert_eq!(certified_share(&outputs, 3, twice(0.0)), 3.0 / 4.0);
+    assert_eq!(certified_share(&outputs, 3, twice(2.0)), 0.0);
+    // Each row is judged by its own class's shifts against each other
+    // output: only the row of class 2 passes the first, only class 0's
+    // the second (its margins 3 and 4 over shifts 0.9; class 1's 0.5 and
+    // class 2's 1.0 are below 10 over output 0).
+    assert_eq!(certified_share(&outputs, 3, |c, _| if c == 2 { 0.0 } else { 5.0 }), 1.0 / 4.0);
+    assert_eq!(certified_share(&outputs, 3, |_, o| if o == 0 { 10.0 } else { 0.9 }), 1.0 / 4.0);
 }

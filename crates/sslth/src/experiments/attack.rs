@@ -53,6 +53,9 @@ pub struct AttackResult {
     pub test_rows_error: f64,
     /// The input where `best_error` was found (in the box).
     pub input: Vec<f32>,
+    /// Row c, column o: the largest δ_o − δ_c (δ = g − f) at any point the
+    /// attack evaluated, to hold against the certificate's margin shifts.
+    pub margin_shifts: Vec<Vec<f64>>,
     /// Forward passes of each network (the ascent's each with a gradient).
     pub evaluations: u64,
 }
@@ -63,10 +66,12 @@ pub struct AttackResult {
 pub const ATTACK_SLACK: f64 = 1e-3;
 
 impl AttackResult {
-    /// Whether the largest error found is within `tight`'s bound (up to
+    /// Whether the largest error found is within `tight`'s bound and every
+    /// margin shift found within the certificate's (up to
     /// [`ATTACK_SLACK`]): false means the certificate is wrong.
     pub fn within(&self, tight: &TightCertificate) -> bool {
-        self.best_error <= tight.bound + ATTACK_SLACK
+        let pairs = self.margin_shifts.iter().flatten().zip(tight.margin_shifts.iter().flatten());
+        self.best_error <= tight.bound + ATTACK_SLACK && pairs.into_iter().all(|(f, b)| *f <= b + ATTACK_SLACK)
     }
 }
 
@@ -75,6 +80,15 @@ fn gaps(target: &Network, ticket: &SparseNet, x: &[f32], rows: usize) -> (Vec<f6
     let f = target.forward_batch(x, rows);
     let g = ticket.forward_batch(x, rows);
     (g.iter().zip(&f).map(|(a, b)| f64::from(*a) - f64::from(*b)).collect(), f.len() / rows.max(1))
+}
+
+/// Raises `shifts[c][o]` to one row's gap_o − gap_c where that is larger.
+fn note_shifts(shifts: &mut [Vec<f64>], gap: &[f64]) {
+    for (c, row) in shifts.iter_mut().enumerate() {
+        for (o, s) in row.iter_mut().enumerate() {
+            *s = s.max(gap[o] - gap[c]);
+        }
+    }
 }
 
 /// max_o |gap_o| of one row's gaps, with the arg max o and its sign.
@@ -106,6 +120,8 @@ pub fn attack(
     let ticket_net = ticket.to_network().map_err(Error::Invalid)?;
     let hi = test.input_max as f32;
     let (first, d) = gaps(target, ticket, &test.inputs, test.len());
+    let mut shifts = vec![vec![f64::NEG_INFINITY; d]; d];
+    first.chunks(d.max(1)).for_each(|g| note_shifts(&mut shifts, g));
     let first: Vec<f64> = first.chunks(d.max(1)).map(|g| largest(g).0).collect();
     let mut evaluations = test.len() as u64;
     let mut order: Vec<usize> = (0..test.len()).collect();
@@ -134,6 +150,7 @@ pub fn attack(
         let (gap, _) = gaps(target, ticket, &xs, rows);
         evaluations += rows as u64;
         for (r, g) in gap.chunks(d.max(1)).enumerate() {
+            note_shifts(&mut shifts, g);
             let (value, _, _) = largest(g);
             if value > best_error {
                 best_error = value;
@@ -165,13 +182,13 @@ pub fn attack(
         if !go_on() {
             break;
         }
-        let (x, value, runs) = polish(target, ticket, &climbs[r], objective(r, objectives), hi);
+        let (x, value, runs) = polish(target, ticket, &climbs[r], objective(r, objectives), hi, &mut shifts);
         evaluations += runs;
         if value > best_error {
             (best_error, best_input) = (value, x);
         }
     }
-    Ok(AttackResult { best_error, test_rows_error, input: best_input, evaluations })
+    Ok(AttackResult { best_error, test_rows_error, input: best_input, margin_shifts: shifts, evaluations })
 }
 
 /// Passes of [`polish`]: each moves one coordinate.
@@ -182,13 +199,15 @@ const POLISH_PASSES: usize = 8;
 /// move that raises s·(g_o − f_o) most kept (a piecewise-linear function
 /// is largest at a vertex of one of its pieces, and on these networks
 /// most pieces' vertices lie on the box's faces). Returns the point where
-/// ‖g − f‖∞ was largest, that value and the forward passes run.
+/// ‖g − f‖∞ was largest, that value and the forward passes run; every
+/// point's gaps raise `shifts` ([`note_shifts`]).
 fn polish(
     target: &Network,
     ticket: &SparseNet,
     (start_value, start): &(f64, Vec<f32>),
     (o, sign): (usize, f64),
     hi: f32,
+    shifts: &mut [Vec<f64>],
 ) -> (Vec<f32>, f64, u64) {
     let dim = start.len();
     let (mut x, mut value) = (start.clone(), *start_value);
@@ -206,6 +225,7 @@ fn polish(
         runs += 2 * dim as u64;
         let mut moved = None;
         for (t, g) in gap.chunks(d.max(1)).enumerate() {
+            note_shifts(shifts, g);
             if sign * g[o] > value {
                 (value, moved) = (sign * g[o], Some(t));
             }

@@ -192,13 +192,31 @@ impl Tape<'_> {
             .sum()
     }
 
-    /// A lower bound of u_c − u_o for the values after the last step.
-    pub(super) fn difference_lower(&self, len: usize, c: usize, o: usize) -> f64 {
-        let mut u = vec![0.0; len];
-        u[c] = -1.0;
-        u[o] = 1.0;
-        -self.upper(u, vec![0.0; len])
+    /// A lower bound of v_c − v_o over the region for the values v after
+    /// the last step (`len` of them) of the target (u), the error (δ) or
+    /// the ticket (u + δ), as `of` says.
+    pub(super) fn difference_lower(&self, len: usize, c: usize, o: usize, of: Values) -> f64 {
+        let mut e = vec![0.0; len];
+        e[c] = -1.0;
+        e[o] = 1.0;
+        let zeros = vec![0.0; len];
+        -match of {
+            Values::Target => self.upper(e, zeros),
+            Values::Error => self.upper(zeros, e),
+            Values::Ticket => self.upper(e.clone(), e),
+        }
     }
+}
+
+/// Which values a walk bounds.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Values {
+    /// The target's, u.
+    Target,
+    /// The ticket's error, δ.
+    Error,
+    /// The ticket's, u + δ.
+    Ticket,
 }
 
 fn add(a: &mut [f64], b: &[f64]) {

@@ -49,8 +49,9 @@ mod relax;
 
 use super::layers::{augmented_layers, TargetLayer};
 use crate::net::{FixedOp, Network, Pool, PoolKind, Saved};
-use back::{ErrorTerm, Op, PoolBound, Step, Tape};
+use back::{ErrorTerm, Op, PoolBound, Step, Tape, Values};
 pub use local::{certify_rows, LocalCertificates};
+use rayon::prelude::*;
 pub use relax::InputBox;
 use relax::{linear_box, max_pool_difference, relu_difference, relu_value, Affine, Interval};
 
@@ -84,9 +85,11 @@ pub fn certify_box(
     let region = InputBox::uniform(net.d_in(), input_max);
     let reach = propagate(net, &layers, approx, &region)?;
     let interval_bound = reach.bound;
+    let bound = interval_bound.min(ball_bound);
     Ok(TightCertificate {
-        bound: interval_bound.min(ball_bound),
+        bound,
         interval_bound,
+        margin_shifts: reach.margin_shifts(bound),
         layer_bounds: reach.layer_bounds,
         domain: format!("every input value in [0, {input_max:.6}]"),
         box_edge: input_max,
@@ -104,22 +107,65 @@ pub(crate) struct Reach<'a> {
     pub(crate) outputs: (Vec<f64>, Vec<f64>),
     /// Affine bounds of the target's outputs in the input.
     outputs_affine: Affine,
+    /// The box of the outputs' differences δ = g − f.
+    errors: Interval,
     /// The recorded pass, to bound functions of the outputs by walking
     /// back.
     tape: Tape<'a>,
 }
 
 impl Reach<'_> {
-    /// Whether the target's output `c` beats every other by more than
-    /// 2·`bound` on the whole `region` (the region propagated): a lower
-    /// bound of each difference f_c − f_o from the affine bounds (what the
-    /// two outputs share cancels), and from the boxes.
+    /// Whether target and ticket both give class `c` on the whole `region`
+    /// (the region propagated): the target's margin f_c − f_o over every
+    /// other output o is bounded below (from the boxes, the affine bounds,
+    /// where what the two outputs share cancels, and by walking back) and
+    /// must be positive, and so must the ticket's g_c − g_o: more than
+    /// 2·`bound` in the target's, or walked back as one function of both
+    /// networks, or the target's less the largest δ_o − δ_c the boxes
+    /// allow.
     pub(crate) fn beats_all(&self, c: usize, region: &InputBox) -> bool {
         let (lo, hi) = &self.outputs;
-        (0..lo.len()).filter(|&o| o != c).all(|o| {
-            let margin = (lo[c] - hi[o]).max(self.outputs_affine.difference_lower(c, o, region));
-            margin > 2.0 * self.bound || self.tape.difference_lower(lo.len(), c, o) > 2.0 * self.bound
+        let len = lo.len();
+        (0..len).filter(|&o| o != c).all(|o| {
+            let mut target = (lo[c] - hi[o]).max(self.outputs_affine.difference_lower(c, o, region));
+            if target > 2.0 * self.bound {
+                return true;
+            }
+            target = target.max(self.tape.difference_lower(len, c, o, Values::Target));
+            target > 0.0
+                && (target > 2.0 * self.bound
+                    || target - (self.errors.hi[o] - self.errors.lo[c]) > 0.0
+                    || self.tape.difference_lower(len, c, o, Values::Ticket) > 0.0)
         })
+    }
+
+    /// For each class c (row) and output o (column), an upper bound of
+    /// δ_o − δ_c over the region: how far the ticket's margin g_c − g_o may
+    /// fall below the target's. The boxes' δ_o,hi − δ_c,lo, at most
+    /// 2·`cap`, cut by walking δ_o − δ_c back where that stays within the
+    /// walk budget (one walk a pair); 0 on the diagonal.
+    pub(crate) fn margin_shifts(&self, cap: f64) -> Vec<Vec<f64>> {
+        let (lo, hi) = (&self.errors.lo, &self.errors.hi);
+        let len = lo.len();
+        let walk = len * len.saturating_sub(1) * self.tape.walk_cost() <= WALK_BUDGET;
+        (0..len)
+            .into_par_iter()
+            .map(|c| {
+                (0..len)
+                    .map(|o| {
+                        if o == c {
+                            return 0.0;
+                        }
+                        let shift = (hi[o] - lo[c]).min(2.0 * cap);
+                        if walk {
+                            shift.min(-self.tape.difference_lower(len, c, o, Values::Error))
+                        } else {
+                            shift
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
     }
 }
 
@@ -175,6 +221,7 @@ pub(crate) fn propagate<'a>(
         layer_bounds,
         outputs: (cur.u.lo, cur.u.hi),
         outputs_affine: cur.u_affine,
+        errors: cur.delta,
         tape,
     })
 }
@@ -388,9 +435,11 @@ fn max_pool_bounds(
 }
 
 /// The share of rows (row-major `outputs`, `classes` per row) whose top
-/// logit exceeds the second by more than 2·`bound`: on those rows any
-/// network within `bound` in ℓ∞ of this one predicts the same class.
-pub fn certified_share(outputs: &[f32], classes: usize, bound: f64) -> f64 {
+/// logit f_c exceeds every other f_o by more than `shift(c, o)`: on those
+/// rows any network whose margins g_c − g_o fall at most that far below
+/// f_c − f_o predicts the same class (a shift of 2·β for every pair covers
+/// any network within β of this one in ℓ∞).
+pub fn certified_share(outputs: &[f32], classes: usize, shift: impl Fn(usize, usize) -> f64) -> f64 {
     if classes == 0 || outputs.is_empty() {
         return 0.0;
     }
@@ -398,17 +447,9 @@ pub fn certified_share(outputs: &[f32], classes: usize, bound: f64) -> f64 {
     let certified = outputs
         .chunks_exact(classes)
         .filter(|row| {
-            let (mut first, mut second) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
-            for &v in row.iter() {
-                let v = f64::from(v);
-                if v > first {
-                    second = first;
-                    first = v;
-                } else if v > second {
-                    second = v;
-                }
-            }
-            classes == 1 || first - second > 2.0 * bound
+            let top = (0..classes).fold(0, |best, i| if row[i] > row[best] { i } else { best });
+            let f = |i: usize| f64::from(row[i]);
+            (0..classes).all(|o| o == top || f(top) - f(o) > shift(top, o))
         })
         .count();
     certified as f64 / rows as f64
@@ -416,10 +457,13 @@ pub fn certified_share(outputs: &[f32], classes: usize, bound: f64) -> f64 {
 
 impl TightCertificate {
     /// Fills in the certified agreement from the target's outputs on the
-    /// test rows (row-major, `rows` of them): [`certified_share`].
+    /// test rows (row-major, `rows` of them): [`certified_share`] with the
+    /// certificate's margin shifts.
     pub fn measure_agreement(&mut self, target_outputs: &[f32], rows: usize) {
         let classes = target_outputs.len() / rows.max(1);
-        self.certified_agreement = Some(certified_share(target_outputs, classes, self.bound));
+        let shifts = &self.margin_shifts;
+        let shift = |c: usize, o: usize| shifts.get(c).and_then(|r| r.get(o)).copied().unwrap_or(f64::INFINITY);
+        self.certified_agreement = Some(certified_share(target_outputs, classes, shift));
     }
 }
 
@@ -432,6 +476,10 @@ pub struct TightCertificate {
     pub bound: f64,
     /// What interval propagation alone gives.
     pub interval_bound: f64,
+    /// Row c, column o: the most the ticket's margin g_c − g_o falls below
+    /// the target's f_c − f_o over `domain` (an upper bound of δ_o − δ_c,
+    /// δ = g − f; at most 2·`bound`; 0 on the diagonal).
+    pub margin_shifts: Vec<Vec<f64>>,
     /// The largest |δ| interval propagation allows after each layer (after
     /// its ReLU and pooling; the output difference for the last).
     pub layer_bounds: Vec<f64>,
@@ -440,9 +488,9 @@ pub struct TightCertificate {
     /// The box's edge: the bound holds for every input with each value in
     /// [0, `box_edge`] (network units).
     pub box_edge: f64,
-    /// The share of the test rows whose target margin (top logit minus
-    /// the second) exceeds 2·`bound`: the ticket provably predicts the
-    /// target's class on them and on any input of the domain with such a
-    /// margin.
+    /// The share of the test rows on which the target's top logit f_c
+    /// beats every other f_o by more than `margin_shifts[c][o]`: the
+    /// ticket provably predicts the target's class on them and on any
+    /// input of the domain with such margins.
     pub certified_agreement: Option<f64>,
 }
