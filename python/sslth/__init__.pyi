@@ -110,4 +110,5 @@ def verify(
     starts: int = 32,
     steps: int = 40,
     radius: Optional[float] = None,
+    walk_budget: Optional[int] = None,
 ) -> VerifyReport: ...

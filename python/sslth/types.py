@@ -31,6 +31,7 @@ class BuildOptions(TypedDict, total=False):
     scale: Optional[float]
     accept_over_eps: bool
     accept_misses: bool
+    walk_budget: Optional[int]
 
 
 class PairMeta(TypedDict):

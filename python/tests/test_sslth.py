@@ -240,6 +240,18 @@ def test_a_ticket_built_in_python_is_the_clis_file(target_file, tmp_path):
     v = sslth.verify(ours, target_file, attack=True, starts=4, steps=5)
     assert v["passed"] and v["tight_certificate"]["bound"] == tight["bound"]
     assert 0 < v["attack"]["best_error"] <= tight["bound"]
+    # The margin shifts: the attack saw none above them; with no walk
+    # budget (as with `sslth build --walk-budget 0`) they are the boxes'
+    # and certify fewer rows, and a budget must be a count.
+    shifts, seen = np.array(tight["margin_shifts"]), np.array(v["attack"]["margin_shifts"])
+    assert shifts.shape == (10, 10) and np.all(seen <= shifts + 1e-3)
+    unwalked = sslth.verify(ours, target_file, walk_budget=0)["tight_certificate"]
+    assert np.all(np.array(unwalked["margin_shifts"]) >= shifts)
+    assert unwalked["certified_agreement"] < tight["certified_agreement"]
+    quick = sslth.build(sslth.load(target_file), k=4, weight_eps=0.01, seed=3, walk_budget=0)
+    assert quick.report["tight_certificate"]["certified_agreement"] == unwalked["certified_agreement"]
+    with pytest.raises((TypeError, OverflowError)):
+        sslth.verify(ours, target_file, walk_budget=-1)
     bad = bytearray((tmp_path / "py-False.safetensors").read_bytes())
     bad[-3] ^= 0x40
     (tmp_path / "bad.safetensors").write_bytes(bytes(bad))

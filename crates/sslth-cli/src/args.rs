@@ -22,6 +22,28 @@ pub struct TicketOutput {
     pub json: bool,
 }
 
+/// How much walking back the tight certificate may do (`build` and
+/// `verify`).
+#[derive(clap::Args, Debug)]
+pub struct WalkBudget {
+    /// Most multiply-adds of one group of the tight certificate's walks
+    /// back (the four walks a neuron of one ReLU layer's inputs, or the
+    /// walks of the margin shifts, one a pair of outputs): a group over it
+    /// is skipped and the bound is looser, never wrong (docs/THEORY.md
+    /// §6.2). The same budget gives the same bound on every machine; 1e9
+    /// takes about 5 s of one core. [default: 1e11]
+    #[arg(long, value_name = "MULTIPLY_ADDS", value_parser = parse_budget, allow_negative_numbers = true)]
+    pub walk_budget: Option<u64>,
+}
+
+/// Parses a count of multiply-adds, such as 1e11 or 250000000.
+pub fn parse_budget(s: &str) -> Result<u64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..1.8e19).contains(&v) => Ok(v.round() as u64),
+        _ => Err(format!("'{s}' is not a number of multiply-adds >= 0 such as 1e11")),
+    }
+}
+
 /// Parses widths such as 64-32-10 or 1-8-16:10.
 pub fn parse_arch(s: &str) -> Result<Arch, String> {
     let (before, after) = match s.split_once(':') {

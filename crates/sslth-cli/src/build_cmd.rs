@@ -69,6 +69,8 @@ pub struct BuildArgs {
     pub data: Option<String>,
     /// The ticket file written, and how the command reports.
     #[command(flatten)]
+    pub budget: crate::args::WalkBudget,
+    #[command(flatten)]
     pub out: TicketOutput,
     /// Build only share I of N (0 <= I < N) of the rows, into a shard
     /// file for `sslth merge` (docs/FORMAT.md); the N shares, run anywhere
@@ -165,6 +167,7 @@ fn options(args: &BuildArgs) -> BuildOptions {
         scale: args.scale,
         accept_over_eps: args.accept_over_eps,
         accept_misses: args.accept_misses,
+        walk_budget: args.budget.walk_budget,
     }
 }
 

@@ -55,6 +55,8 @@ pub struct VerifyArgs {
     /// units: grey levels for images), from a bound over that ball.
     #[arg(long, requires = "target", allow_negative_numbers = true)]
     pub radius: Option<f64>,
+    #[command(flatten)]
+    pub budget: crate::args::WalkBudget,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -85,7 +87,7 @@ pub fn run_expand(args: &ExpandArgs) -> Result<(), String> {
 /// Runs `sslth verify`; fails (exit 2) if anything does not match.
 pub fn run_verify(args: &VerifyArgs) -> Result<(), String> {
     let attack = args.attack.then_some(AttackConfig { starts: args.starts, steps: args.steps, seed: 0 });
-    let checks = DataChecks { attack, radius: args.radius };
+    let checks = DataChecks { attack, radius: args.radius, walk_budget: args.budget.walk_budget };
     // The attack's steps and the local certificates' rows, counted.
     let pb = crate::progress::counter("verifying", args.json);
     let go_on = || {

@@ -303,6 +303,17 @@ fn train_build_verify_expand_eval() {
         tight["certified_agreement"].as_f64().unwrap() <= rep["comparison"]["agreement"].as_f64().unwrap(),
         "certified rows are agreeing rows"
     );
+    // No walk budget: the margins' pairs are not walked, so fewer rows are
+    // certified (the outputs' own walks stay); a budget that is not a
+    // count is refused in one line.
+    let o =
+        sslth(&["verify", "--ticket", &p("c.safetensors"), "--target", &target, "--walk-budget", "0", "--json"], "", 2);
+    let unwalked: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let share = |v: &serde_json::Value| v["certified_agreement"].as_f64().unwrap();
+    assert!(share(&unwalked["tight_certificate"]) < share(tight), "{unwalked}");
+    let o = sslth(&["verify", "--ticket", &p("c.safetensors"), "--target", &target, "--walk-budget", "lots"], "", 2);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is not a number of multiply-adds"));
     // A compact ticket built on no data is built and verified as subset
     // streams, never holding its kept edges: the same file as the whole
     // build's (`--accept-over-eps` is not needed: a weight tolerance),

@@ -186,6 +186,7 @@ fn equivariant_certificates_match_an_independent_recomputation_and_hold() {
             scale: None,
             accept_over_eps: false,
             accept_misses: true,
+            walk_budget: sslth::construction::DEFAULT_WALK_BUDGET,
         };
         let ticket = build(&net, &plan(&net, &cfg).unwrap(), cfg.seed, false, &|| true).unwrap();
         let cert = ticket.certificate(&net).unwrap();

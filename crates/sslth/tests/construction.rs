@@ -24,6 +24,7 @@ fn config(n: usize, k: usize) -> BuildConfig {
         scale: None,
         accept_over_eps: false,
         accept_misses: false,
+        walk_budget: sslth::construction::DEFAULT_WALK_BUDGET,
     }
 }
 

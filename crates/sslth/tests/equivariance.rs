@@ -61,6 +61,7 @@ fn ticket_of(net: &Network, eps: f64) -> Ticket {
         scale: None,
         accept_over_eps: false,
         accept_misses: false,
+        walk_budget: sslth::construction::DEFAULT_WALK_BUDGET,
     };
     build(net, &plan(net, &cfg).unwrap(), cfg.seed, false, &|| true).unwrap()
 }

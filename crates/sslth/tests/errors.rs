@@ -23,6 +23,7 @@ fn config() -> BuildConfig {
         scale: None,
         accept_over_eps: false,
         accept_misses: false,
+        walk_budget: sslth::construction::DEFAULT_WALK_BUDGET,
     }
 }
 

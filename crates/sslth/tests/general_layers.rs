@@ -11,6 +11,7 @@
 
 use sslth::construction::{
     augmented_layers, build, certify_edges, certify_rows, check_target, plan, BuildConfig, Sizing, Ticket, Tolerance,
+    DEFAULT_WALK_BUDGET,
 };
 use sslth::data::Dataset;
 use sslth::experiments::attack::{attack, AttackConfig};
@@ -223,6 +224,7 @@ fn ticket_of(net: &Network, eps: f64) -> Ticket {
         scale: None,
         accept_over_eps: false,
         accept_misses: true,
+        walk_budget: sslth::construction::DEFAULT_WALK_BUDGET,
     };
     build(net, &plan(net, &cfg).unwrap(), cfg.seed, false, &|| true).unwrap()
 }
@@ -269,7 +271,7 @@ fn tickets_stay_within_both_certificates_and_round_trip_through_files() {
         assert!(gap <= 1e-5 * (1.0 + l2(&gx) as f32), "{name}: {gap}");
         // The box [0, X]^d: the tight certificate bounds the ℓ∞ error.
         let x_max = 0.5;
-        let tight = t.tight_certificate(&net, x_max, cert.bound).unwrap();
+        let tight = t.tight_certificate(&net, x_max, cert.bound, DEFAULT_WALK_BUDGET).unwrap();
         assert!(tight.bound <= cert.bound && tight.bound > 0.0, "{name}: {tight:?}");
         let xb: Vec<f32> = draw(rows * d, 8, 1.0).iter().map(|v| (v.abs() * x_max as f32).min(x_max as f32)).collect();
         let corners: Vec<f32> =
@@ -302,7 +304,10 @@ fn tickets_stay_within_both_certificates_and_round_trip_through_files() {
         // bound is its ℓ∞ error (float32 passes against exact arithmetic).
         for x in data.inputs.chunks(d).take(6) {
             let one = Dataset { inputs: x.to_vec(), labels: vec![0], ..data.clone() };
-            let local = certify_rows(&net, t.nonneg_input, &t.approximations(), &one, 0.0, &|| true).unwrap().unwrap();
+            let local =
+                certify_rows(&net, t.nonneg_input, &t.approximations(), &one, 0.0, DEFAULT_WALK_BUDGET, &|| true)
+                    .unwrap()
+                    .unwrap();
             let (f, gx) = (net.forward_batch(x, 1), g.forward_batch(x, 1));
             let error = f.iter().zip(&gx).map(|(p, q)| f64::from((p - q).abs())).fold(0.0, f64::max);
             let scale = f.iter().map(|v| f64::from(v.abs())).fold(1.0, f64::max);

@@ -5,7 +5,7 @@
 
 use sslth::construction::{
     augmented_layers, build, certified_share, certify_box, certify_rows, plan, BuildConfig, Sizing, Ticket,
-    TightCertificate, Tolerance,
+    TightCertificate, Tolerance, DEFAULT_WALK_BUDGET,
 };
 use sslth::data::{Dataset, InputShape};
 use sslth::experiments::attack::{attack, AttackConfig};
@@ -95,7 +95,7 @@ fn one_linear_layer_gets_the_exact_maximum_over_the_box() {
     let net = Network::mlp(&mlp);
     let approx = perturbed(&net, 0.05);
     let hi = 0.3;
-    let cert = certify_box(&net, true, &refs(&approx), hi, f64::INFINITY).unwrap();
+    let cert = certify_box(&net, true, &refs(&approx), hi, f64::INFINITY, DEFAULT_WALK_BUDGET).unwrap();
     // A linear map's largest |value| over a box is at a vertex.
     let exact = vertices(6, hi)
         .iter()
@@ -141,7 +141,7 @@ fn deeper_bounds_hold_at_every_vertex_and_at_random_points() {
         let net = Network::mlp(&mlp);
         let approx = perturbed(&net, 0.1);
         let hi = 0.5;
-        let cert = certify_box(&net, true, &refs(&approx), hi, f64::INFINITY).unwrap();
+        let cert = certify_box(&net, true, &refs(&approx), hi, f64::INFINITY, DEFAULT_WALK_BUDGET).unwrap();
         let d = widths[0];
         let mut points = vertices(d, hi);
         points.extend((0..2000u64).map(|t| (0..d).map(|i| hi * uniform_weight(11, t, i as u64).abs()).collect()));
@@ -159,8 +159,19 @@ fn deeper_bounds_hold_at_every_vertex_and_at_random_points() {
             }
         }
         assert!(shifts.iter().flatten().any(|&s| s < 1.5 * cert.bound), "widths {widths:?}: {shifts:?}");
+        // With no walk budget the deep ReLUs and the pairs are not walked:
+        // a looser certificate that still holds.
+        let unwalked = certify_box(&net, true, &refs(&approx), hi, f64::INFINITY, 0).unwrap();
+        assert!(unwalked.bound >= cert.bound && worst <= unwalked.bound, "widths {widths:?}");
+        for (c, row) in pairs.iter().enumerate() {
+            for (o, &p) in row.iter().enumerate() {
+                assert!(p <= shifts[c][o] && shifts[c][o] <= unwalked.margin_shifts[c][o], "widths {widths:?}");
+            }
+        }
+        let tighter = shifts.iter().flatten().zip(unwalked.margin_shifts.iter().flatten()).any(|(a, b)| a < b);
+        assert!(tighter, "widths {widths:?}: walking the pairs tightens some shift");
         // The ball bound caps it, and the shifts at twice it.
-        let capped = certify_box(&net, true, &refs(&approx), hi, 0.5 * worst).unwrap();
+        let capped = certify_box(&net, true, &refs(&approx), hi, 0.5 * worst, DEFAULT_WALK_BUDGET).unwrap();
         assert_eq!(capped.bound, 0.5 * worst);
         assert!(capped.margin_shifts.iter().flatten().all(|&s| s <= worst));
     }
@@ -181,6 +192,7 @@ fn small_ticket(net: &Network) -> Ticket {
         scale: None,
         accept_over_eps: false,
         accept_misses: true,
+        walk_budget: sslth::construction::DEFAULT_WALK_BUDGET,
     };
     build(net, &plan(net, &cfg).unwrap(), cfg.seed, true, &|| true).unwrap()
 }
@@ -192,7 +204,7 @@ fn attacked(net: &Network, shape: InputShape) -> (TightCertificate, f64) {
     let t = small_ticket(net);
     let ball = t.certificate(net).unwrap().bound;
     let hi = 0.4;
-    let cert = t.tight_certificate(net, hi, ball).unwrap();
+    let cert = t.tight_certificate(net, hi, ball, DEFAULT_WALK_BUDGET).unwrap();
     assert!(cert.bound <= ball);
     let data = data_box(net.d_in(), shape, hi);
     let cfg = AttackConfig { starts: 8, steps: 15, seed: 1 };
@@ -233,11 +245,17 @@ fn a_certificate_below_what_the_attack_finds_is_refused() {
         .iter()
         .map(|l| [l.coefficients.values.clone(), l.coefficients.values.clone()])
         .collect();
-    let wrong = certify_box(&net, true, &refs(&exact), 0.4, f64::INFINITY).unwrap();
+    let wrong = certify_box(&net, true, &refs(&exact), 0.4, f64::INFINITY, DEFAULT_WALK_BUDGET).unwrap();
     assert!(wrong.bound < 1e-6, "{}", wrong.bound);
     let data = data_box(10, InputShape::Image { channels: 1, height: 2, width: 5 }, 0.4);
     let found = attack(&net, &t.to_sparse(), &data, &AttackConfig { starts: 8, steps: 15, seed: 1 }, &|| true).unwrap();
     assert!(!found.within(&wrong), "the attack found {} against a false bound {}", found.best_error, wrong.bound);
+    // A true bound with one false margin shift: just below what the attack
+    // saw of that pair.
+    let mut right = t.tight_certificate(&net, 0.4, f64::INFINITY, DEFAULT_WALK_BUDGET).unwrap();
+    assert!(found.within(&right), "{found:?} against {right:?}");
+    right.margin_shifts[1][2] = found.margin_shifts[1][2] - 0.01;
+    assert!(!found.within(&right), "a false shift passes");
 }
 
 /// On a ticket of two inputs the largest error over the box is found by
@@ -273,11 +291,11 @@ fn local_certificates_hold_on_their_balls() {
     let approx = t.approximations();
     let hi = 0.5;
     let data = data_box(6, InputShape::Image { channels: 1, height: 2, width: 3 }, hi);
-    let whole = certify_box(&net, true, &approx, hi, f64::INFINITY).unwrap();
-    let all = certify_rows(&net, true, &approx, &data, 1.0, &|| true).unwrap().unwrap();
+    let whole = certify_box(&net, true, &approx, hi, f64::INFINITY, DEFAULT_WALK_BUDGET).unwrap();
+    let all = certify_rows(&net, true, &approx, &data, 1.0, DEFAULT_WALK_BUDGET, &|| true).unwrap().unwrap();
     assert_eq!(all.median_bound, whole.interval_bound);
     let r = 0.05;
-    let local = certify_rows(&net, true, &approx, &data, r, &|| true).unwrap().unwrap();
+    let local = certify_rows(&net, true, &approx, &data, r, DEFAULT_WALK_BUDGET, &|| true).unwrap().unwrap();
     assert!(local.certified > 0 && local.certified >= all.certified, "{local:?}");
     assert_eq!(local.rows, data.len());
     for (row, _) in local.per_row.iter().enumerate().filter(|(_, &ok)| ok) {
@@ -296,7 +314,7 @@ fn local_certificates_hold_on_their_balls() {
             assert_eq!(class(&sparse.forward_batch(&point, 1)), c, "row {row}: the ticket changes class");
         }
     }
-    assert!(certify_rows(&net, true, &approx, &data, -1.0, &|| true).is_err());
+    assert!(certify_rows(&net, true, &approx, &data, -1.0, DEFAULT_WALK_BUDGET, &|| true).is_err());
 }
 
 /// A ticket far from its target (errors up to 1.5 on weights near 0.9;
@@ -312,7 +330,7 @@ fn local_certificates_hold_for_a_ticket_far_from_its_target() {
     let hi = 0.5;
     let data = data_box(6, InputShape::Image { channels: 1, height: 2, width: 3 }, hi);
     let r = 0.05;
-    let local = certify_rows(&net, true, &refs(&approx), &data, r, &|| true).unwrap().unwrap();
+    let local = certify_rows(&net, true, &refs(&approx), &data, r, DEFAULT_WALK_BUDGET, &|| true).unwrap().unwrap();
     assert!(local.certified >= data.len() / 4, "{local:?}");
     let class = |out: &[f64]| (0..out.len()).max_by(|&a, &b| out[a].total_cmp(&out[b])).unwrap();
     for (row, _) in local.per_row.iter().enumerate().filter(|(_, &ok)| ok) {

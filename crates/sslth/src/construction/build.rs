@@ -333,13 +333,14 @@ impl Ticket {
 
     /// The tight certificate against `net` over inputs in [0, `input_max`]
     /// ([`certify_box`]), capped by `ball_bound` (this ticket's
-    /// [`Ticket::certificate`] bound).
+    /// [`Ticket::certificate`] bound), its walks within `walk_budget`.
     pub fn tight_certificate(
         &self,
         net: &Network,
         input_max: f64,
         ball_bound: f64,
+        walk_budget: u64,
     ) -> Result<TightCertificate, String> {
-        certify_box(net, self.nonneg_input, &self.approximations(), input_max, ball_bound)
+        certify_box(net, self.nonneg_input, &self.approximations(), input_max, ball_bound, walk_budget)
     }
 }

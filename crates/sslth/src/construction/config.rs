@@ -2,6 +2,7 @@
 //! takes ([`BuildConfig`]), and the options both faces take from their
 //! users ([`BuildOptions`]), turned into it in one place.
 
+use super::tight::DEFAULT_WALK_BUDGET;
 use crate::{Error, Result};
 
 /// The tolerance asked for.
@@ -60,6 +61,15 @@ pub struct BuildConfig {
     /// even after the build's repair (see `LayerPlan::repair`) instead of
     /// failing.
     pub accept_misses: bool,
+    /// How much walking back the tight certificate may do (multiply-adds
+    /// per group of walks, [`DEFAULT_WALK_BUDGET`]); the ticket is the same
+    /// whatever it is.
+    #[serde(default = "default_walk_budget")]
+    pub walk_budget: u64,
+}
+
+fn default_walk_budget() -> u64 {
+    DEFAULT_WALK_BUDGET
 }
 
 impl BuildConfig {
@@ -75,6 +85,7 @@ impl BuildConfig {
             scale: None,
             accept_over_eps: false,
             accept_misses: false,
+            walk_budget: DEFAULT_WALK_BUDGET,
         }
     }
 }
@@ -116,6 +127,8 @@ pub struct BuildOptions {
     pub accept_over_eps: bool,
     /// See [`BuildConfig::accept_misses`].
     pub accept_misses: bool,
+    /// See [`BuildConfig::walk_budget`] (default [`DEFAULT_WALK_BUDGET`]).
+    pub walk_budget: Option<u64>,
 }
 
 impl BuildOptions {
@@ -155,6 +168,7 @@ impl BuildOptions {
             scale: self.scale,
             accept_over_eps: self.accept_over_eps,
             accept_misses: self.accept_misses,
+            walk_budget: self.walk_budget.unwrap_or(DEFAULT_WALK_BUDGET),
         })
     }
 }

@@ -33,4 +33,6 @@ pub use layers::{augmented_layers, TargetLayer};
 pub use shard::{build_shard, merge, pending, shard_rows, Attempt, ShardId, ShardPart};
 pub use sizing::{plan, scale_for, LayerPlan, MISS_RATE};
 pub use stream::{build_streamed, StreamedPair, StreamedTicket};
-pub use tight::{certified_share, certify_box, certify_rows, InputBox, LocalCertificates, TightCertificate};
+pub use tight::{
+    certified_share, certify_box, certify_rows, InputBox, LocalCertificates, TightCertificate, DEFAULT_WALK_BUDGET,
+};

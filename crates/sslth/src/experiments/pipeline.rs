@@ -139,7 +139,8 @@ fn measure(
     let t1 = Instant::now();
     let certificate = ticket.certificate(net).map_err(Error::Unsupported)?;
     let tight_start = Instant::now();
-    let tight = test.map(|t| ticket.tight_certificate(net, t.input_max, certificate.bound)).transpose();
+    let tight =
+        test.map(|t| ticket.tight_certificate(net, t.input_max, certificate.bound, cfg.walk_budget)).transpose();
     let mut tight = tight.map_err(Error::Invalid)?;
     let (certify_time, tight_time) = (t1.elapsed(), tight_start.elapsed());
     let over_eps = over_eps(cfg, certificate.bound)?;

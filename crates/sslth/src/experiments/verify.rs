@@ -8,7 +8,7 @@ use crate::construction::certificate::{
 };
 use crate::construction::{
     as_pairs, augmented_layers, certify, certify_box, certify_rows, checked_approximations, LocalCertificates,
-    TargetLayer, TightCertificate,
+    TargetLayer, TightCertificate, DEFAULT_WALK_BUDGET,
 };
 use crate::data::Dataset;
 use crate::experiments::attack::{attack, AttackConfig, AttackResult};
@@ -89,6 +89,9 @@ pub struct DataChecks {
     /// Certify the ℓ∞ ball of this radius (raw input units) around each
     /// test row ([`certify_rows`]).
     pub radius: Option<f64>,
+    /// How much walking back the tight and local certificates may do
+    /// (default [`DEFAULT_WALK_BUDGET`]).
+    pub walk_budget: Option<u64>,
 }
 
 /// The certificate recomputed from a ticket's kept edges against the
@@ -110,14 +113,15 @@ fn recertify(
     let (mut tight, mut attacked, mut local) = (None, None, None);
     if let Some(d) = data {
         d.expect_dim(net.d_in(), "the target").map_err(Error::Argument)?;
-        let mut c = certify_box(&net, t.meta.nonneg_input, &refs, d.input_max, ball).map_err(Error::Invalid)?;
+        let budget = checks.walk_budget.unwrap_or(DEFAULT_WALK_BUDGET);
+        let mut c = certify_box(&net, t.meta.nonneg_input, &refs, d.input_max, ball, budget).map_err(Error::Invalid)?;
         c.measure_agreement(&net.forward_batch(&d.inputs, d.len()), d.len());
         tight = Some(c);
         if let Some(cfg) = &checks.attack {
             attacked = Some(attack(&net, &t.net, d, cfg, go_on)?);
         }
         if let Some(r) = checks.radius {
-            let rows = certify_rows(&net, t.meta.nonneg_input, &refs, d, r, go_on).map_err(Error::Argument)?;
+            let rows = certify_rows(&net, t.meta.nonneg_input, &refs, d, r, budget, go_on).map_err(Error::Argument)?;
             local = Some(rows.ok_or(Error::Interrupted)?);
         }
     }

@@ -466,6 +466,7 @@ mod tests {
             scale: None,
             accept_over_eps: false,
             accept_misses: false,
+            walk_budget: crate::construction::DEFAULT_WALK_BUDGET,
         };
         let t = crate::construction::build(&net, &crate::construction::plan(&net, &cfg).unwrap(), 8, false, &|| true)
             .unwrap();

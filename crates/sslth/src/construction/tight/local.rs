@@ -39,14 +39,16 @@ pub struct LocalCertificates {
 
 /// Certifies the ball of raw radius `radius` around each row of `test`
 /// for a ticket whose pairs compute `approx` against `net` (see the
-/// module docs). `go_on` is asked after each row; false stops with
-/// `None`.
+/// module docs), each row's walks within `walk_budget`
+/// ([`super::DEFAULT_WALK_BUDGET`]). `go_on` is asked after each row;
+/// false stops with `None`.
 pub fn certify_rows(
     net: &Network,
     nonneg_input: bool,
     approx: &[(&[f64], &[f64])],
     test: &Dataset,
     radius: f64,
+    walk_budget: u64,
     go_on: &(dyn Fn() -> bool + Sync),
 ) -> Result<Option<LocalCertificates>, String> {
     if !(radius.is_finite() && radius >= 0.0) {
@@ -61,7 +63,7 @@ pub fn certify_rows(
         .into_par_iter()
         .map(|r| {
             let ball = InputBox::ball(test.input(r), scaled, test.input_max);
-            let reach = propagate(net, &layers, approx, &ball)?;
+            let reach = propagate(net, &layers, approx, &ball, walk_budget)?;
             if reach.outputs.0.len() != classes {
                 return Err(format!("{} output bounds for {classes} outputs", reach.outputs.0.len()));
             }
