@@ -67,9 +67,9 @@ pub struct BuildArgs {
     /// but not measured.
     #[arg(long)]
     pub data: Option<String>,
-    /// The ticket file written, and how the command reports.
     #[command(flatten)]
     pub budget: crate::args::WalkBudget,
+    /// The ticket file written, and how the command reports.
     #[command(flatten)]
     pub out: TicketOutput,
     /// Build only share I of N (0 <= I < N) of the rows, into a shard

@@ -39,7 +39,8 @@ pub struct VerifyArgs {
     pub data: Option<String>,
     /// Attack the tight certificate: projected gradient ascent with exact
     /// gradients on each f_o - g_o and g_o - f_o over the data's box;
-    /// verification fails if it finds more than the bound.
+    /// verification fails if it finds more than the bound, or a pair of
+    /// outputs whose difference moves more than its margin shift.
     #[arg(long, requires = "target")]
     pub attack: bool,
     /// Starting points of the attack (a quarter the test rows where target

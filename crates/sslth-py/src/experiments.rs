@@ -124,7 +124,7 @@ fn compare<'py>(
 /// walks back (multiply-adds a group, default 1e11: `sslth verify
 /// --walk-budget`). Returns `sslth.types.VerifyReport`; its `passed` is
 /// False if anything does not hold (a mismatched weight, a certificate
-/// above the recorded one, an attack above the tight bound). Ctrl-C stops
+/// above the recorded one, an attack above the tight bound or a margin shift). Ctrl-C stops
 /// an attack at its next step.
 #[pyfunction]
 #[pyo3(signature = (ticket, target=None, data=None, attack=false, starts=32, steps=40, radius=None, walk_budget=None))]

@@ -15,7 +15,9 @@
 //! (the rest), the last two drawn from the named generator
 //! ([`crate::weights`]). The best quarter-starts' climbs are then polished
 //! at the box's vertices (`polish`). Every error is measured by the
-//! networks' own f32 forward passes, the ones the tool runs.
+//! networks' own f32 forward passes, the ones the tool runs; every point
+//! evaluated also raises the largest δ_o − δ_c seen for each pair of
+//! outputs, to hold against the certificate's margin shifts.
 
 use crate::construction::TightCertificate;
 use crate::data::Dataset;
@@ -70,8 +72,8 @@ impl AttackResult {
     /// margin shift found within the certificate's (up to
     /// [`ATTACK_SLACK`]): false means the certificate is wrong.
     pub fn within(&self, tight: &TightCertificate) -> bool {
-        let pairs = self.margin_shifts.iter().flatten().zip(tight.margin_shifts.iter().flatten());
-        self.best_error <= tight.bound + ATTACK_SLACK && pairs.into_iter().all(|(f, b)| *f <= b + ATTACK_SLACK)
+        let mut pairs = self.margin_shifts.iter().flatten().zip(tight.margin_shifts.iter().flatten());
+        self.best_error <= tight.bound + ATTACK_SLACK && pairs.all(|(f, b)| *f <= b + ATTACK_SLACK)
     }
 }
 

@@ -55,7 +55,8 @@ impl VerifyReport {
     /// the metadata say, the recorded weights digest, (with a target) a
     /// recomputed certificate no larger than the recorded one (up to
     /// summation order), and (with an attack) no error found above the
-    /// tight bound (up to [`crate::experiments::attack::ATTACK_SLACK`]).
+    /// tight bound nor margin shift above the certificate's (up to
+    /// [`crate::experiments::attack::ATTACK_SLACK`]).
     pub fn holds(&self) -> bool {
         let holds = match (self.recomputed_certificate, self.recorded_certificate) {
             (Some(b), Some(recorded)) => b <= recorded * (1.0 + 1e-9),
