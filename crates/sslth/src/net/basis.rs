@@ -47,6 +47,22 @@ pub trait Basis: std::fmt::Debug + Send + Sync {
     /// back-substitution acts with it.
     fn apply_transpose_add_f64(&self, q: usize, c: f64, y: &[f64], out: &mut [f64]);
 
+    /// [`Basis::apply_transpose_add_f64`] for a `y` that is zero outside
+    /// the points `nonzero`: a basis that can reads only those (a
+    /// convolution's walk back from one neuron touches a small patch of
+    /// each map); by default the whole map.
+    fn apply_transpose_add_f64_within(
+        &self,
+        q: usize,
+        c: f64,
+        y: &[f64],
+        nonzero: std::ops::Range<usize>,
+        out: &mut [f64],
+    ) {
+        let _ = nonzero;
+        self.apply_transpose_add_f64(q, c, y, out);
+    }
+
     /// ‖B‖: the largest ℓ2 operator norm of Σ_q β_q b_q over |β_q| ≤ 1.
     fn norm(&self) -> f64;
 

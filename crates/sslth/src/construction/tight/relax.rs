@@ -123,9 +123,10 @@ fn act(layer: &TargetLayer, m: &[f64], x: &[f64], transposed: bool) -> Vec<f64> 
     let mut out = vec![0.0; n_out * p_out];
     for j in 0..n_in {
         let xj = &x[j * p_in..(j + 1) * p_in];
-        if xj.iter().all(|&v| v == 0.0) {
-            continue;
-        }
+        // The points of the channel that are not zero (a walk back from one
+        // neuron starts on one point and spreads a kernel's width a layer).
+        let Some(first) = xj.iter().position(|&v| v != 0.0) else { continue };
+        let last = xj.iter().rposition(|&v| v != 0.0).unwrap_or(first);
         for q in 0..layer.coefficients.basis {
             for o in 0..n_out {
                 let (row, col) = if transposed { (j, o) } else { (o, j) };
@@ -135,7 +136,7 @@ fn act(layer: &TargetLayer, m: &[f64], x: &[f64], transposed: bool) -> Vec<f64> 
                 }
                 let y = &mut out[o * p_out..(o + 1) * p_out];
                 if transposed {
-                    layer.basis.apply_transpose_add_f64(q, c, xj, y);
+                    layer.basis.apply_transpose_add_f64_within(q, c, xj, first..last + 1, y);
                 } else {
                     layer.basis.apply_add_f64(q, c, xj, y);
                 }
