@@ -1,9 +1,11 @@
 //! Local certificates (docs/THEORY.md §6.2): for each test row, a bound
 //! over the ℓ∞ ball of radius r around it (within the data's box) rather
 //! than over the whole box. The same propagation gives the target's
-//! outputs over the ball; where the target's top class c keeps
-//! lo_c − 2β > hi_o for every other output o (β the ball's bound on
-//! ‖f − g‖∞), target and ticket give class c on every input of the ball.
+//! outputs over the ball; where the target's top class c keeps a positive
+//! margin over every other output o on the whole ball, and so does the
+//! ticket's (`Reach::beats_all`: the target's margin above 2β, β the
+//! ball's bound on ‖f − g‖∞, or the ticket's margin walked back),
+//! target and ticket give class c on every input of the ball.
 
 use super::{propagate, InputBox};
 use crate::construction::layers::augmented_layers;
