@@ -110,5 +110,6 @@ def verify(
     starts: int = 32,
     steps: int = 40,
     radius: Optional[float] = None,
+    local_rows: Optional[int] = None,
     walk_budget: Optional[int] = None,
 ) -> VerifyReport: ...

@@ -252,6 +252,8 @@ def test_a_ticket_built_in_python_is_the_clis_file(target_file, tmp_path):
     assert quick.report["tight_certificate"]["certified_agreement"] == unwalked["certified_agreement"]
     with pytest.raises((TypeError, OverflowError)):
         sslth.verify(ours, target_file, walk_budget=-1)
+    few = sslth.verify(ours, target_file, radius=0.0, local_rows=4)["local_certificates"]
+    assert few is not None and few["rows"] == 4 and few["certified"] <= 4
     bad = bytearray((tmp_path / "py-False.safetensors").read_bytes())
     bad[-3] ^= 0x40
     (tmp_path / "bad.safetensors").write_bytes(bytes(bad))

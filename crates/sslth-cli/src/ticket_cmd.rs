@@ -56,6 +56,11 @@ pub struct VerifyArgs {
     /// units: grey levels for images), from a bound over that ball.
     #[arg(long, requires = "target", allow_negative_numbers = true)]
     pub radius: Option<f64>,
+    /// Certify only the balls of the first N test rows (each row's
+    /// certificate costs about as much as the whole box's). Default: every
+    /// row.
+    #[arg(long, value_name = "N", requires = "radius")]
+    pub local_rows: Option<usize>,
     #[command(flatten)]
     pub budget: crate::args::WalkBudget,
     /// Print one JSON object instead of text.
@@ -88,7 +93,8 @@ pub fn run_expand(args: &ExpandArgs) -> Result<(), String> {
 /// Runs `sslth verify`; fails (exit 2) if anything does not match.
 pub fn run_verify(args: &VerifyArgs) -> Result<(), String> {
     let attack = args.attack.then_some(AttackConfig { starts: args.starts, steps: args.steps, seed: 0 });
-    let checks = DataChecks { attack, radius: args.radius, walk_budget: args.budget.walk_budget };
+    let checks =
+        DataChecks { attack, radius: args.radius, local_rows: args.local_rows, walk_budget: args.budget.walk_budget };
     // The attack's steps and the local certificates' rows, counted.
     let pb = crate::progress::counter("verifying", args.json);
     let go_on = || {

@@ -384,6 +384,20 @@ fn train_build_verify_expand_eval() {
     };
     let (point, wide) = (local("0"), local("1"));
     assert!(point > 0 && wide <= point, "{point} rows on points, {wide} on balls of radius 1");
+    // `--local-rows N`: the first N rows' balls only, certified as in the
+    // run over all rows (each row's verdict stands alone).
+    let compact_file = p("c.safetensors");
+    let rows = |extra: &[&str]| {
+        let mut args = vec!["verify", "--ticket", &compact_file, "--target", &target, "--radius", "0", "--json"];
+        args.extend_from_slice(extra);
+        let v: serde_json::Value = serde_json::from_str(&stdout(&sslth(&args, "", 2))).unwrap();
+        (v["local_certificates"]["rows"].as_u64().unwrap(), v["local_certificates"]["certified"].as_u64().unwrap())
+    };
+    let (all, _) = rows(&[]);
+    let (five, certified) = rows(&["--local-rows", "5"]);
+    assert!(all > 5 && five == 5 && certified <= 5, "{all} rows, {five}, {certified}");
+    assert_eq!(rows(&["--local-rows", "100000"]).0, all);
+    assert_one_line_error(&["verify", "--ticket", &p("c.safetensors"), "--local-rows", "5"], "--radius");
     // A compact file holds no weights: its reader regenerates them, so only
     // the weights digest recorded at build time can catch an edit of its
     // seed, a scale or a mask (each keeps the header's length).

@@ -120,14 +120,15 @@ fn compare<'py>(
 /// projected gradient ascent from `starts` points for `steps` steps looks
 /// for a larger error; with `radius` (raw input units), each test row's
 /// ℓ∞ ball of that radius is certified to get one class from target and
-/// ticket (`local_certificates`); `walk_budget` caps the certificates'
+/// ticket (`local_certificates`; only the first `local_rows` rows if
+/// given); `walk_budget` caps the certificates'
 /// walks back (multiply-adds a group, default 1e11: `sslth verify
 /// --walk-budget`). Returns `sslth.types.VerifyReport`; its `passed` is
 /// False if anything does not hold (a mismatched weight, a certificate
 /// above the recorded one, an attack above the tight bound or a margin shift). Ctrl-C stops
 /// an attack at its next step.
 #[pyfunction]
-#[pyo3(signature = (ticket, target=None, data=None, attack=false, starts=32, steps=40, radius=None, walk_budget=None))]
+#[pyo3(signature = (ticket, target=None, data=None, attack=false, starts=32, steps=40, radius=None, local_rows=None, walk_budget=None))]
 #[allow(clippy::too_many_arguments)]
 fn verify<'py>(
     py: Python<'py>,
@@ -138,11 +139,17 @@ fn verify<'py>(
     starts: usize,
     steps: usize,
     radius: Option<f64>,
+    local_rows: Option<usize>,
     walk_budget: Option<u64>,
 ) -> PyResult<Bound<'py, PyAny>> {
     use sslth::experiments::attack::AttackConfig;
     use sslth::experiments::verify::{verify_file, DataChecks};
-    let checks = DataChecks { attack: attack.then_some(AttackConfig { starts, steps, seed: 0 }), radius, walk_budget };
+    let checks = DataChecks {
+        attack: attack.then_some(AttackConfig { starts, steps, seed: 0 }),
+        radius,
+        local_rows,
+        walk_budget,
+    };
     let report = crate::interruptible(py, |go_on| {
         let go_on = || go_on.load(Ordering::Relaxed);
         verify_file(&ticket, target.as_deref(), data.as_deref(), &checks, &go_on)

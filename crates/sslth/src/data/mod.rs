@@ -121,6 +121,21 @@ impl Dataset {
         &self.inputs[i * self.dim..(i + 1) * self.dim]
     }
 
+    /// The first `n` rows (all of them if there are fewer), with the same
+    /// scale and box.
+    pub fn first(&self, n: usize) -> Dataset {
+        let n = n.min(self.len());
+        Dataset {
+            inputs: self.inputs[..n * self.dim].to_vec(),
+            labels: self.labels[..n].to_vec(),
+            dim: self.dim,
+            scale: self.scale,
+            input_max: self.input_max,
+            name: self.name,
+            shape: self.shape,
+        }
+    }
+
     fn from_pixels(name: &'static str, pixels: Vec<u8>, labels: Vec<u8>, side: [usize; 2], max_pixel: f64) -> Dataset {
         let dim = side[0] * side[1];
         let scale = 1.0 / (max_pixel * (dim as f64).sqrt());

@@ -90,6 +90,8 @@ pub struct DataChecks {
     /// Certify the ℓ∞ ball of this radius (raw input units) around each
     /// test row ([`certify_rows`]).
     pub radius: Option<f64>,
+    /// Certify only the first this many test rows' balls (default all).
+    pub local_rows: Option<usize>,
     /// How much walking back the tight and local certificates may do
     /// (default [`DEFAULT_WALK_BUDGET`]).
     pub walk_budget: Option<u64>,
@@ -122,6 +124,8 @@ fn recertify(
             attacked = Some(attack(&net, &t.net, d, cfg, go_on)?);
         }
         if let Some(r) = checks.radius {
+            let first = checks.local_rows.map(|n| d.first(n));
+            let d = first.as_ref().unwrap_or(d);
             let rows = certify_rows(&net, t.meta.nonneg_input, &refs, d, r, budget, go_on).map_err(Error::Argument)?;
             local = Some(rows.ok_or(Error::Interrupted)?);
         }
