@@ -44,24 +44,10 @@ pub trait Basis: std::fmt::Debug + Send + Sync {
     fn apply_transpose_add(&self, q: usize, c: f32, y: &[f32], out: &mut [f32]);
 
     /// [`Basis::apply_transpose_add`] in f64: the tight certificate's
-    /// back-substitution acts with it.
-    fn apply_transpose_add_f64(&self, q: usize, c: f64, y: &[f64], out: &mut [f64]);
-
-    /// [`Basis::apply_transpose_add_f64`] for a `y` that is zero outside
-    /// the points `nonzero`: a basis that can reads only those (a
-    /// convolution's walk back from one neuron touches a small patch of
-    /// each map); by default the whole map.
-    fn apply_transpose_add_f64_within(
-        &self,
-        q: usize,
-        c: f64,
-        y: &[f64],
-        nonzero: std::ops::Range<usize>,
-        out: &mut [f64],
-    ) {
-        let _ = nonzero;
-        self.apply_transpose_add_f64(q, c, y, out);
-    }
+    /// back-substitution acts with it. `y` is zero outside the points
+    /// `nonzero`, which a basis may read alone (a convolution's walk back
+    /// from one neuron touches a small patch of each map).
+    fn apply_transpose_add_f64(&self, q: usize, c: f64, y: &[f64], nonzero: Range<usize>, out: &mut [f64]);
 
     /// ‖B‖: the largest ℓ2 operator norm of Σ_q β_q b_q over |β_q| ≤ 1.
     fn norm(&self) -> f64;
@@ -90,6 +76,7 @@ pub trait Basis: std::fmt::Debug + Send + Sync {
 }
 
 use super::conv::{Conv, ConvGeometry};
+use std::ops::Range;
 
 /// The two float types a basis acts on: one generic action per basis
 /// serves the f32 forward pass and the f64 certificate alike.
@@ -207,7 +194,7 @@ impl Basis for Identity {
         self.apply_add(q, c, y, out);
     }
 
-    fn apply_transpose_add_f64(&self, q: usize, c: f64, y: &[f64], out: &mut [f64]) {
+    fn apply_transpose_add_f64(&self, q: usize, c: f64, y: &[f64], _: Range<usize>, out: &mut [f64]) {
         self.apply_add_f64(q, c, y, out);
     }
 
@@ -305,7 +292,7 @@ impl Basis for Conv2d {
         self.act(self.k * self.k - 1 - q, c, y, out);
     }
 
-    fn apply_transpose_add_f64(&self, q: usize, c: f64, y: &[f64], out: &mut [f64]) {
+    fn apply_transpose_add_f64(&self, q: usize, c: f64, y: &[f64], _: Range<usize>, out: &mut [f64]) {
         self.act(self.k * self.k - 1 - q, c, y, out);
     }
 
@@ -373,7 +360,7 @@ impl Basis for DeepSets {
         self.apply_add(q, c, y, out);
     }
 
-    fn apply_transpose_add_f64(&self, q: usize, c: f64, y: &[f64], out: &mut [f64]) {
+    fn apply_transpose_add_f64(&self, q: usize, c: f64, y: &[f64], _: Range<usize>, out: &mut [f64]) {
         self.apply_add_f64(q, c, y, out);
     }
 
@@ -542,7 +529,7 @@ mod tests {
                     b.apply_transpose_add(q, 1.0, &e, &mut col);
                     let e64: Vec<f64> = e.iter().map(|&v| f64::from(v)).collect();
                     let mut col64 = vec![0.0f64; points];
-                    b.apply_transpose_add_f64(q, 1.0, &e64, &mut col64);
+                    b.apply_transpose_add_f64(q, 1.0, &e64, 0..points, &mut col64);
                     for r in 0..points {
                         assert_eq!(m[c * points + r], f64::from(col[r]), "{} element {q}", b.name());
                         assert!((m[c * points + r] - col64[r]).abs() < 1e-7, "{} element {q} in f64", b.name());

@@ -13,6 +13,7 @@
 //! `w[o, j, a, b] = C_(a·k_w + b)[o, j]`.
 
 use super::basis::{Basis, BasisSpec, Real};
+use std::ops::Range;
 
 /// How a convolution reads outside its map (PyTorch's `padding_mode`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -180,8 +181,9 @@ impl Conv {
         }
     }
 
-    fn act_transposed<T: Real>(&self, q: usize, c: T, y: &[T], out: &mut [T]) {
-        for (&g, &t) in y.iter().zip(self.taps(q)) {
+    /// `out += c · b_qᵀ(y)` for a `y` that is zero outside `nonzero`.
+    fn act_transposed<T: Real>(&self, q: usize, c: T, y: &[T], nonzero: Range<usize>, out: &mut [T]) {
+        for (&g, &t) in y[nonzero.clone()].iter().zip(&self.taps(q)[nonzero]) {
             if t != PAD {
                 out[t as usize] += c * g;
             }
@@ -211,28 +213,13 @@ impl Basis for Conv {
     }
 
     fn apply_transpose_add(&self, q: usize, c: f32, y: &[f32], out: &mut [f32]) {
-        self.act_transposed(q, c, y, out);
-    }
-
-    fn apply_transpose_add_f64(&self, q: usize, c: f64, y: &[f64], out: &mut [f64]) {
-        self.act_transposed(q, c, y, out);
+        self.act_transposed(q, c, y, 0..y.len(), out);
     }
 
     /// Scatters only the points in `nonzero` (the taps of the others would
     /// add zeros).
-    fn apply_transpose_add_f64_within(
-        &self,
-        q: usize,
-        c: f64,
-        y: &[f64],
-        nonzero: std::ops::Range<usize>,
-        out: &mut [f64],
-    ) {
-        for (&g, &t) in y[nonzero.clone()].iter().zip(&self.taps(q)[nonzero]) {
-            if t != PAD {
-                out[t as usize] += c * g;
-            }
-        }
+    fn apply_transpose_add_f64(&self, q: usize, c: f64, y: &[f64], nonzero: Range<usize>, out: &mut [f64]) {
+        self.act_transposed(q, c, y, nonzero, out);
     }
 
     /// Σ_q ‖b_q‖, an upper bound on ‖Σ_q β_q b_q‖ over |β_q| ≤ 1 (equal
@@ -381,7 +368,7 @@ mod tests {
                     assert!((l - r).abs() < 1e-4, "{g:?} q {q}");
                     let v64: Vec<f64> = v.iter().map(|&a| f64::from(a)).collect();
                     let mut btv64 = vec![0.0f64; 42];
-                    conv.apply_transpose_add_f64(q, 1.0, &v64, &mut btv64);
+                    conv.apply_transpose_add_f64(q, 1.0, &v64, 0..v64.len(), &mut btv64);
                     assert!(btv.iter().zip(&btv64).all(|(a, b)| (f64::from(*a) - b).abs() < 1e-6), "{g:?} q {q}");
                     // Reading only the points where v is not zero gives the
                     // same sums, bit for bit.
@@ -389,8 +376,8 @@ mod tests {
                         let patch: Vec<f64> =
                             (0..v.len()).map(|i| if (from..to).contains(&i) { v64[i] } else { 0.0 }).collect();
                         let (mut whole, mut within) = (vec![0.5f64; 42], vec![0.5f64; 42]);
-                        conv.apply_transpose_add_f64(q, -1.5, &patch, &mut whole);
-                        conv.apply_transpose_add_f64_within(q, -1.5, &patch, from..to, &mut within);
+                        conv.apply_transpose_add_f64(q, -1.5, &patch, 0..patch.len(), &mut whole);
+                        conv.apply_transpose_add_f64(q, -1.5, &patch, from..to, &mut within);
                         assert_eq!(whole, within, "{g:?} q {q} points {from}..{to}");
                     }
                     let mut dense = vec![0.0f64; y.len() * 42];

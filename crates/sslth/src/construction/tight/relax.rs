@@ -136,7 +136,7 @@ fn act(layer: &TargetLayer, m: &[f64], x: &[f64], transposed: bool) -> Vec<f64> 
                 }
                 let y = &mut out[o * p_out..(o + 1) * p_out];
                 if transposed {
-                    layer.basis.apply_transpose_add_f64_within(q, c, xj, first..last + 1, y);
+                    layer.basis.apply_transpose_add_f64(q, c, xj, first..last + 1, y);
                 } else {
                     layer.basis.apply_add_f64(q, c, xj, y);
                 }
