@@ -102,6 +102,24 @@ def _unrank(rank, m, k):
     return out
 
 
+def _sizes(k, m):
+    """The subset sizes an instance of subset size k may use on a side of m,
+    in the order their numbers run (docs/FORMAT.md, "Subset ranks")."""
+    kk = min(k, m)
+    return [kk] + list(range(kk - 1, 0, -1)) + list(range(k + 1, min(2 * k, m) + 1))
+
+
+def _members(number, m, k):
+    """The positions (sorted) numbered `number` among the choices of subset
+    size k on a side of m, or None if it is beyond them."""
+    for size in _sizes(k, m):
+        count = math.comb(m, size)
+        if number < count:
+            return _unrank(number, m, size)
+        number -= count
+    return None
+
+
 def _decode_subsets(data, info, i, basis, encoding):
     """Pair i's B and A kept edges (flat indices) from its subset-rank stream
     (`subset-ranks` or `subset-ranks-eg`)."""
@@ -145,14 +163,17 @@ def _decode_subsets(data, info, i, basis, encoding):
                 if golomb is None:
                     if read(1) == 0:
                         continue
-                    rank = read((count - 1).bit_length() if count > 1 else 0)
+                    number = read((count - 1).bit_length() if count > 1 else 0)
+                    members = _unrank(number, len(side), kk) if number < count else None
                 else:
-                    rank = read_exp_golomb(golomb) - 1
-                    if rank < 0:
+                    number = read_exp_golomb(golomb) - 1
+                    if number < 0:
                         continue
-                if rank >= count:
-                    raise ValueError(f"subset rank {rank} of row {r}, block {j} is not below C({len(side)}, {kk})")
-                for pos in _unrank(rank, len(side), kk):
+                    members = _members(number, len(side), k)
+                if members is None:
+                    raise ValueError(f"subset number {number} of row {r}, block {j} is beyond its choices "
+                                     f"(C({len(side)}, {kk}) and the other sizes)")
+                for pos in members:
                     used.add(side[pos])
                     b_idx.append(r * hidden + side[pos])
     if (at + 7) // 8 != len(bits) // 8 or bits[at:].any():

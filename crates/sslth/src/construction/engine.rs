@@ -304,21 +304,37 @@ fn solve_side(
     samples.clear();
     samples.extend(members.iter().map(|&(h, a)| a * brow[h as usize]));
     let kk = k.min(samples.len());
-    let missed;
+    let solved;
     let subset = match first_in_colex(scratch, samples, kk, target, eps) {
         Some(subset) => subset,
         None => {
-            let inst = Instance { samples: samples.clone(), k: kk, target, eps };
-            let mut ans = solver.solve(&inst, Mode::Within).expect("valid instance");
-            if ans.status != Status::Found {
-                out.misses += 1;
-                let best = solver.solve(&inst, Mode::Best).expect("valid instance");
-                if best.gap < ans.gap {
-                    ans = best;
+            let inst = |size: usize| Instance { samples: samples.clone(), k: size, target, eps };
+            let first = solver.solve(&inst(kk), Mode::Within).expect("valid instance");
+            // The other sizes in order (docs/THEORY.md §3.2, "Other
+            // sizes"), each the first in colex order, else the solver's.
+            let other = |solver: &mut Solver, scratch: &mut ColexScratch, size: usize| {
+                if let Some(subset) = first_in_colex(scratch, samples, size, target, eps) {
+                    return Some(subset.to_vec());
                 }
-            }
-            missed = ans.subset;
-            &missed
+                let ans = solver.solve(&inst(size), Mode::Within).expect("valid instance");
+                (ans.status == Status::Found).then_some(ans.subset)
+            };
+            solved = if first.status == Status::Found {
+                first.subset
+            } else if let Some(subset) =
+                crate::ticket::subsets::sizes(k, samples.len()).skip(1).find_map(|size| other(solver, scratch, size))
+            {
+                subset
+            } else {
+                out.misses += 1;
+                let best = solver.solve(&inst(kk), Mode::Best).expect("valid instance");
+                if best.gap < first.gap {
+                    best.subset
+                } else {
+                    first.subset
+                }
+            };
+            &solved
         }
     };
     let mut sum = 0.0;

@@ -488,7 +488,8 @@ fn smallest_passing(start: usize, passes: impl Fn(usize) -> bool) -> Option<usiz
 }
 
 /// For simulated instances like the layer's, the smallest side size at
-/// which each finds k products within `eps` (`usize::MAX` if none up to
+/// which each finds a subset of products within `eps`, of one of the
+/// sizes an instance may use ([`crate::ticket::subsets::sizes`]) (`usize::MAX` if none up to
 /// [`MAX_N`]); empty if every coefficient is zero. Each of
 /// `CALIBRATION_TRIALS` trials takes a non-zero coefficient of the layer
 /// (uniformly over its coefficients, deterministic in `seed`) and draws
@@ -497,7 +498,7 @@ fn smallest_passing(start: usize, passes: impl Fn(usize) -> bool) -> Option<usiz
 /// random network uses (a side's products have the same law whatever its
 /// sign). A side of m neurons holds the trial's first m products, so more
 /// neurons only add subsets and success never stops once reached: the
-/// threshold is found by the exact solver, doubling from k, then
+/// threshold is found by the exact solver, doubling from 1, then
 /// bisection.
 pub fn side_thresholds(c: &Coefficients, k: usize, scale: f64, eps: f64, seed: u64) -> Vec<usize> {
     use rayon::prelude::*;
@@ -521,14 +522,19 @@ pub fn side_thresholds(c: &Coefficients, k: usize, scale: f64, eps: f64, seed: u
                     a.abs() * b
                 };
                 let mut samples: Vec<f64> = Vec::new();
+                // A side of m samples holds a subset of one of the sizes
+                // an instance may use (κ = min(k, m) first, the rest only
+                // if it has none).
                 let mut found = |m: usize| {
                     while samples.len() < m {
                         samples.push(draw(samples.len() as u64));
                     }
-                    let inst = rfss::Instance { samples: samples[..m].to_vec(), k, target: z, eps };
-                    solver.solve(&inst, rfss::Mode::Within).is_ok_and(|a| a.status == rfss::Status::Found)
+                    crate::ticket::subsets::sizes(k, m).any(|size| {
+                        let inst = rfss::Instance { samples: samples[..m].to_vec(), k: size, target: z, eps };
+                        solver.solve(&inst, rfss::Mode::Within).is_ok_and(|a| a.status == rfss::Status::Found)
+                    })
                 };
-                let (mut lo, mut hi) = (k.max(1), k.max(1));
+                let (mut lo, mut hi) = (1, 1);
                 while !found(hi) {
                     lo = hi + 1;
                     hi *= 2;

@@ -1,8 +1,8 @@
 //! The build that holds no kept edge (for targets of 10⁸ weights): the
 //! same engine, rows and repair as [`super::build()`], but each block of
 //! rows is reduced as soon as it is built to what the ticket needs — its
-//! instances' choices as a `subset-ranks` stream ([`PairChoices`], about
-//! 15 bits per instance) and the rows of the error E⁺ = C − Ĉ⁺ (and E⁻
+//! instances' choices as a stream of numbers ([`PairChoices`], about
+//! 20 bits per instance) and the rows of the error E⁺ = C − Ĉ⁺ (and E⁻
 //! where a channel can be negative) — and each pair is certified
 //! ([`certify_layer`]) before the next is built, so that memory holds the
 //! target, the streams and one layer's errors, never the kept edges. The
@@ -14,7 +14,7 @@ use super::certificate::{certify_layer, finish_certificate, target_norm, Certifi
 use super::engine::{block_edges, build_rows, pair_blocks, random_edges, PairSize, PairSpec, RowResult};
 use super::sizing::LayerPlan;
 use crate::net::Network;
-use crate::ticket::subsets::{binomial, width, Binomials, BitWriter};
+use crate::ticket::subsets::{largest_size, Binomials, BitWriter};
 use crate::ticket::{sides, PairChoices, PairMeta, TicketMeta};
 use rayon::prelude::*;
 use std::time::{Duration, Instant};
@@ -103,15 +103,17 @@ impl StreamedTicket {
 }
 
 /// Whether every pair of `plans`, at any n its repair could reach, has
-/// sides whose subsets a 64-bit rank numbers: C(2n, k) fits in u64 (a side
-/// holds at most the 2n neurons of its block).
+/// sides whose choices a 64-bit number holds: Σ C(2n, s) over the sizes an
+/// instance may use fits in u64 (a side holds at most the 2n neurons of
+/// its block).
 pub fn streamable(plans: &[LayerPlan]) -> bool {
     plans.iter().all(|p| {
         let mut n = p.size.n;
         if p.repair {
             (0..REPAIRS).for_each(|_| n = next_n(n));
         }
-        binomial(2 * n, p.size.k.min(2 * n)).is_some()
+        let k = p.size.k;
+        Binomials::new(2 * n, largest_size(k).min(2 * n)).choices(k, 2 * n).is_some()
     })
 }
 
@@ -191,24 +193,22 @@ fn stream_attempt(
     let k = spec.size.k;
     let two_n = 2 * spec.size.n;
     let blocks = pair_blocks(spec);
-    // Where each hidden neuron sits in its side, and each side's rank width.
+    // Where each hidden neuron sits in its side, and each side's size.
     let mut place = vec![(0u8, 0u32); two_n * c.d_in];
-    let mut widths = Vec::with_capacity(c.d_in);
+    let mut sizes = Vec::with_capacity(c.d_in);
     let largest = blocks.iter().flatten().map(Vec::len).max().unwrap_or(0);
-    let binomials = Binomials::new(largest, k.min(largest));
+    let binomials = Binomials::new(largest, largest_size(k).min(largest));
     for block in &blocks {
-        let mut w = [0u32; 2];
         for (s, side) in block.iter().enumerate() {
             for (pos, &(h, _)) in side.iter().enumerate() {
                 place[h as usize] = (s as u8, pos as u32);
             }
             let m = side.len();
-            let count = binomials
-                .get(m, k.min(m))
-                .ok_or_else(|| format!("pair {}: C({m}, {}) is beyond a 64-bit rank", spec.layer, k.min(m)))?;
-            w[s] = width(count);
+            binomials.choices(k, m).ok_or_else(|| {
+                format!("pair {}: the choices of a side of {m} are beyond a 64-bit number", spec.layer)
+            })?;
         }
-        widths.push(w);
+        sizes.push(block.each_ref().map(Vec::len));
     }
     let rows = c.rows();
     let negative = spec.nonneg.iter().any(|&nn| !nn);
@@ -235,7 +235,7 @@ fn stream_attempt(
             return Ok(Step::Interrupted);
         };
         let codes: Vec<BitWriter> =
-            part.par_iter().map(|row| code_row(row, &place, &widths, &spec.nonneg, two_n, &binomials)).collect();
+            part.par_iter().map(|row| code_row(row, &place, &sizes, (k, two_n), &spec.nonneg, &binomials)).collect();
         for (r, (row, code)) in (start..end).zip(part.iter().zip(&codes)) {
             out.choices.row_starts.push(stream.bits());
             stream.append(code);
@@ -263,22 +263,23 @@ fn stream_attempt(
     Ok(Step::Built(out.misses, out))
 }
 
-/// The `subset-ranks` codes of one row (docs/FORMAT.md): per input channel
-/// j, per side that exists, a presence bit and the colex rank of the
-/// chosen positions in the side. `row.kept` ascends in h, so each block's
-/// edges are one run and each side's positions ascend.
+/// The codes of one row ([`PairChoices`]): per input channel j, per side
+/// that exists, 0 for no choice or the number of the chosen positions in
+/// the side + 1 (docs/FORMAT.md, "Subset ranks"), in the
+/// exponential-Golomb code of order 0. `row.kept` ascends in h, so each
+/// block's edges are one run and each side's positions ascend.
 fn code_row(
     row: &RowResult,
     place: &[(u8, u32)],
-    widths: &[[u32; 2]],
+    sizes: &[[usize; 2]],
+    (k, two_n): (usize, usize),
     nonneg: &[bool],
-    two_n: usize,
     binomials: &Binomials,
 ) -> BitWriter {
     let mut w = BitWriter::default();
     let mut chosen: [Vec<usize>; 2] = Default::default();
     let mut at = 0;
-    for (j, width) in widths.iter().enumerate() {
+    for (j, m) in sizes.iter().enumerate() {
         chosen.iter_mut().for_each(Vec::clear);
         while at < row.kept.len() && row.kept[at].0 as usize / two_n == j {
             let (s, pos) = place[row.kept[at].0 as usize];
@@ -286,12 +287,12 @@ fn code_row(
             at += 1;
         }
         for (s, positions) in chosen.iter().enumerate().take(sides(nonneg[j])) {
-            if positions.is_empty() {
-                w.write(0, 1);
+            let number = if positions.is_empty() {
+                0
             } else {
-                w.write(1, 1);
-                w.write(binomials.rank(positions), width[s]);
-            }
+                1 + binomials.number(k, m[s], positions).expect("a size the construction uses, numbered in u64")
+            };
+            w.write_exp_golomb(number, 0);
         }
     }
     w

@@ -229,7 +229,7 @@ impl PairLayout {
         let nonneg = nonneg_channels(i, p.d_in, meta.nonneg_input, meta.bias);
         let counts = sides.iter().map(|b| b.each_ref().map(|s| subsets::binomial(s.len(), p.k.min(s.len())))).collect();
         let largest = sides.iter().flatten().map(Vec::len).max().unwrap_or(0);
-        let binomials = subsets::Binomials::new(largest, p.k.min(largest));
+        let binomials = subsets::Binomials::new(largest, subsets::largest_size(p.k).min(largest));
         PairLayout { hidden, two_n, d_in: p.d_in, rows: p.rows, k: p.k, first, sides, nonneg, counts, binomials }
     }
 
@@ -276,7 +276,6 @@ impl PairLayout {
                     }
                     for (s, c) in chosen.iter_mut().enumerate() {
                         let m = self.sides[j][s].len();
-                        let kk = self.k.min(m);
                         if s >= sides(self.nonneg[j]) {
                             // An edge on a side the stream never visits.
                             if !c.is_empty() {
@@ -284,13 +283,14 @@ impl PairLayout {
                             }
                         } else if c.is_empty() {
                             out.push(None);
-                        } else if c.len() == kk {
-                            // Too many subsets for a u64 rank: this pair keeps its bit masks.
-                            let count = subsets::binomial(m, kk)?;
-                            c.sort_unstable();
-                            out.push(Some((subsets::rank(c), count)));
                         } else {
-                            return None;
+                            // Too many subsets for a u64 number, or a size
+                            // that is not one of the instance's: this pair
+                            // keeps its bit masks.
+                            let count = subsets::binomial(m, self.k.min(m))?;
+                            c.sort_unstable();
+                            self.binomials.choices(self.k, m)?;
+                            out.push(Some((self.binomials.number(self.k, m, c)?, count)));
                         }
                     }
                 }
@@ -301,9 +301,10 @@ impl PairLayout {
     }
 
     /// The shorter subset stream of these choices, and its encoding name:
-    /// `subset-ranks` (presence bit, rank in ⌈log2 C(m, κ)⌉ bits) or
+    /// `subset-ranks` (presence bit, rank in ⌈log2 C(m, κ)⌉ bits; only
+    /// when every choice is a κ-subset, its number below C(m, κ)) or
     /// `subset-ranks-eg` (the order g in 6 bits, then per instance 0 or
-    /// rank + 1 in the exponential-Golomb code of order g, g chosen to
+    /// number + 1 in the exponential-Golomb code of order g, g chosen to
     /// minimise the stream).
     fn encode(choices: &[Choice]) -> (&'static str, Vec<u8>) {
         use subsets::{width, BitWriter};
@@ -314,9 +315,15 @@ impl PairLayout {
         values.par_sort_unstable();
         let runs: Vec<(u64, u64)> = values.chunk_by(|x, y| x == y).map(|run| (run[0], run.len() as u64)).collect();
         let (g, eg_bits) = golomb_order(&runs);
-        let fixed_bits: u64 = choices.par_iter().map(|c| 1 + c.map_or(0, |(_, count)| u64::from(width(count)))).sum();
+        let fixed_bits: Option<u64> = choices
+            .par_iter()
+            .map(|c| match c {
+                None => Some(1),
+                Some((r, count)) => (r < count).then(|| 1 + u64::from(width(*count))),
+            })
+            .sum();
         let mut w = BitWriter::default();
-        if 6 + eg_bits < fixed_bits {
+        if fixed_bits.is_none_or(|fixed| 6 + eg_bits < fixed) {
             w.write(u64::from(g), 6);
             for c in choices {
                 w.write_exp_golomb(value(c), g);
@@ -389,24 +396,31 @@ impl PairLayout {
                 let side = &self.sides[j][s];
                 let kk = self.k.min(side.len());
                 let count = || self.counts[j][s].ok_or("a side too large for subset ranks");
-                let rank = match golomb {
-                    None if reader.read(1)? == 0 => None,
-                    None => Some(reader.read(subsets::width(count()?))?),
-                    Some(g) => reader.read_exp_golomb(g)?.checked_sub(1),
+                // `subset-ranks` holds κ-subsets only; the exponential-Golomb
+                // code numbers every size the instance may use.
+                let (number, bound) = match golomb {
+                    None if reader.read(1)? == 0 => (None, 0),
+                    None => (Some(reader.read(subsets::width(count()?))?), count()?),
+                    Some(g) => (
+                        reader.read_exp_golomb(g)?.checked_sub(1),
+                        self.binomials.choices(self.k, side.len()).ok_or("a side too large for subset ranks")?,
+                    ),
                 };
-                let Some(rank) = rank else {
+                let Some(number) = number else {
                     values.push(0);
                     continue;
                 };
-                if rank >= count()? {
+                if number >= bound {
                     return Err(format!(
-                        "subset rank {rank} of row {r}, block {j} is not below C({}, {kk})",
-                        side.len()
+                        "subset number {number} of row {r}, block {j} is not below {bound}, the choices of C({}, {kk}){}",
+                        side.len(),
+                        if golomb.is_some() { " and the other sizes" } else { "" }
                     ));
                 }
-                values.push(rank + 1);
+                values.push(number + 1);
                 if let Some(kept) = kept.as_deref_mut() {
-                    kept.extend(self.binomials.unrank(rank, side.len(), kk).into_iter().map(|pos| side[pos]));
+                    let members = self.binomials.members(self.k, side.len(), number).expect("below the choices");
+                    kept.extend(members.into_iter().map(|pos| side[pos]));
                 }
             }
         }
@@ -431,6 +445,12 @@ impl PairLayout {
             }
         }
         Ok(())
+    }
+
+    /// Per instance of a row, in stream order, C(m, κ): the κ-subsets a
+    /// `subset-ranks` code numbers (`None` beyond u64).
+    pub(super) fn row_counts(&self) -> Vec<Option<u64>> {
+        (0..self.d_in).flat_map(|j| self.counts[j][..sides(self.nonneg[j])].to_vec()).collect()
     }
 
     /// Hidden channels H.
@@ -495,12 +515,27 @@ mod tests {
                 assert!(layout.decode(&longer, enc).unwrap_err().contains("left over"));
                 assert!(layout.decode(&bytes[..bytes.len() - 1], enc).unwrap_err().contains("ends early"));
             }
-            // One B edge fewer, or an A edge of an unused neuron: not a
-            // stream of choices, so the pair keeps its bit masks.
-            assert!(layout.choices(a, &b[..b.len() - 1]).is_none());
+            // One B edge fewer: its instance keeps κ − 1 edges, a size
+            // only `subset-ranks-eg` numbers (beyond C(m, κ)), and it
+            // decodes to those edges.
+            let fewer = &b[..b.len() - 1];
+            let other = layout.choices(a, fewer).expect("κ − 1 is one of the sizes");
+            assert!(other.iter().flatten().any(|&(r, count)| r >= count));
+            let (encoding, bytes) = PairLayout::encode(&other);
+            assert_eq!(encoding, "subset-ranks-eg");
+            assert_eq!(layout.decode(&bytes, encoding).unwrap(), (fewer.to_vec(), a.clone()));
+            // An A edge of an unused neuron, or a B edge whose neuron A
+            // does not keep: not a stream of choices, so the pair keeps
+            // its bit masks.
             let mut more = a.clone();
             more.push(a.last().unwrap() + 1);
             assert!(layout.choices(&more, b).is_none());
+            let used: Vec<u64> = b.iter().map(|e| e % layout.hidden() as u64).collect();
+            let fresh = (0..layout.hidden() as u64).find(|h| !used.contains(h)).expect("an unused neuron");
+            let mut extra = b.clone();
+            extra.push(fresh);
+            extra.sort_unstable();
+            assert!(layout.choices(a, &extra).is_none());
         }
     }
 

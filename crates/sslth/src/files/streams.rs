@@ -14,7 +14,7 @@ use super::digest::{Fnv, DIGEST_KEY};
 use super::full::{metadata, shapes_entry, FULL};
 use super::safetensors::{f32_bytes, header_bytes, header_metadata, read_safetensors, ModelError};
 use super::COMPACT;
-use crate::ticket::subsets::{BitReader, BitWriter};
+use crate::ticket::subsets::{width, BitReader, BitWriter};
 use crate::ticket::{layer_weight, random_shapes, regenerate_layer, PairChoices, SparseLayer, TicketMeta};
 use crate::weights::weights_at;
 use rayon::prelude::*;
@@ -211,7 +211,7 @@ fn stream_of<'a>(i: usize, layout: &PairLayout, ch: &'a PairChoices) -> Result<S
     if ch.used.len() != layout.hidden() || ch.row_starts.len() != layout.rows() + 1 {
         return Err(format!("pair {i}: choices of another shape"));
     }
-    Ok(StreamRows { bytes: &ch.ranks, golomb: None, starts: &ch.row_starts })
+    Ok(StreamRows { bytes: &ch.ranks, golomb: Some(0), starts: &ch.row_starts })
 }
 
 /// [`super::compact_bytes`] of a constructed ticket held as choices (one
@@ -235,11 +235,16 @@ pub fn compact_bytes_of_choices(meta: &TicketMeta, choices: &[&PairChoices]) -> 
         let used: Vec<usize> = (0..hidden).filter(|&h| ch.used[h]).collect();
         let a_idx = layout.a_indices(&used);
         let a = regenerate_layer(meta, 2 * i, &a_idx);
-        // B: beside the digest, its delta code's length and how often each
-        // code value occurs (the exponential-Golomb order).
+        // B: beside the digest, its delta code's length, how often each
+        // code value occurs (the exponential-Golomb order) and the length
+        // of its `subset-ranks` stream (`None` if some choice is not a
+        // κ-subset).
         let (mut deltas, mut next, mut counts) = (0usize, 0u64, HashMap::new());
+        let row_counts = layout.row_counts();
+        let mut fixed_bits = Some(0u64);
         digest_pair(Some(&mut fnv), meta, i, &layout, &stream, &a, ch.kept_b, |block| {
             count_values(&mut counts, block);
+            fixed_bits = fixed_bits.zip(fixed_len(&row_counts, block)).map(|(a, b)| a + b);
             for (r, kept, _) in block.iter() {
                 for &h in kept {
                     let idx = (r * hidden + h) as u64;
@@ -252,16 +257,18 @@ pub fn compact_bytes_of_choices(meta: &TicketMeta, choices: &[&PairChoices]) -> 
         let plain_b = plain_choice(len(2 * i + 1), deltas);
         let mut counts: Vec<(u64, u64)> = counts.into_iter().collect();
         counts.sort_unstable();
-        let fixed_bits = *ch.row_starts.last().expect("rows + 1 starts");
         let (g, eg_bits) = golomb_order(&counts);
-        let golomb = 6 + eg_bits < fixed_bits;
-        let ranks_len = if golomb { (6 + eg_bits).div_ceil(8) } else { fixed_bits.div_ceil(8) } as usize;
+        let golomb = fixed_bits.is_none_or(|fixed| 6 + eg_bits < fixed);
+        let ranks_len = match fixed_bits {
+            Some(fixed) if !golomb => fixed.div_ceil(8),
+            _ => (6 + eg_bits).div_ceil(8),
+        } as usize;
         if ranks_len < plain_a.1 + plain_b.1 {
             masks.push(("from-b", Vec::new()));
             masks.push(if golomb {
                 ("subset-ranks-eg", golomb_stream(&layout, &stream, g)?)
             } else {
-                ("subset-ranks", ch.ranks.clone())
+                ("subset-ranks", fixed_stream(&layout, &stream, &row_counts)?)
             });
         } else {
             let mut b_idx = Vec::new();
@@ -327,7 +334,7 @@ pub fn write_full_of_choices(path: &Path, meta: &TicketMeta, choices: &[&PairCho
             }
             // B's indices, then its values: two walks of its stream.
             let layout = PairLayout::new(meta, i);
-            let stream = StreamRows { bytes: &ch.ranks, golomb: None, starts: &ch.row_starts };
+            let stream = StreamRows { bytes: &ch.ranks, golomb: Some(0), starts: &ch.row_starts };
             // (Its shape was checked by the digest's walk.)
             for values in [false, true] {
                 let mut error = None;
@@ -359,6 +366,44 @@ pub fn write_full_of_choices(path: &Path, meta: &TicketMeta, choices: &[&PairCho
         (Err(e), None) => Err(Error::write(path, e)),
         (Ok(()), None) => std::fs::metadata(path).map(|m| m.len()).map_err(|e| Error::read(path, e)),
     }
+}
+
+/// The length in bits of the `subset-ranks` codes of `block`'s rows, whose
+/// instances number `counts` κ-subsets each, or `None` if some choice is
+/// not a κ-subset.
+fn fixed_len(counts: &[Option<u64>], block: &RowBlock<'_>) -> Option<u64> {
+    block
+        .rows
+        .par_iter()
+        .map(|(values, _)| {
+            values.iter().zip(counts).try_fold(0u64, |bits, (&v, &count)| match v {
+                0 => Some(bits + 1),
+                v => count.filter(|&c| v - 1 < c).map(|c| bits + 1 + u64::from(width(c))),
+            })
+        })
+        .sum()
+}
+
+/// The `subset-ranks` stream of a pair's rows, whose every choice is a
+/// κ-subset (`counts` as [`fixed_len`]'s).
+fn fixed_stream(layout: &PairLayout, s: &StreamRows<'_>, counts: &[Option<u64>]) -> Result<Vec<u8>, String> {
+    let mut w = BitWriter::default();
+    for start in (0..layout.rows()).step_by(ROW_BLOCK) {
+        let rows = layout.read_values(s, start..(start + ROW_BLOCK).min(layout.rows()))?;
+        for values in &rows {
+            for (&v, &count) in values.iter().zip(counts) {
+                match (v, count) {
+                    (0, _) => w.write(0, 1),
+                    (v, Some(c)) if v - 1 < c => {
+                        w.write(1, 1);
+                        w.write(v - 1, width(c));
+                    }
+                    _ => return Err("a choice that is not a κ-subset in a `subset-ranks` stream".into()),
+                }
+            }
+        }
+    }
+    Ok(w.finish())
 }
 
 /// The `subset-ranks-eg` stream of order `g` of a pair's rows.

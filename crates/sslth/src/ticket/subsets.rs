@@ -118,6 +118,60 @@ impl Binomials {
     }
 }
 
+/// The subset sizes an instance of subset size k may use on a side of m
+/// samples, in the order the construction tries them (docs/THEORY.md §3.2,
+/// "Other sizes"): κ = min(k, m) first, then the smaller sizes κ − 1 down
+/// to 1 (fewer kept edges), then the larger k + 1 up to min(2k, m) (a
+/// weight beyond what k products reach, summed over two blocks of k).
+pub fn sizes(k: usize, m: usize) -> impl Iterator<Item = usize> {
+    let kk = k.min(m);
+    std::iter::once(kk).chain((1..kk).rev()).chain(k + 1..=(2 * k).min(m))
+}
+
+/// The largest size [`sizes`] gives for subset size k: what a
+/// [`Binomials`] table must cover.
+pub fn largest_size(k: usize) -> usize {
+    2 * k
+}
+
+impl Binomials {
+    /// The number of choices of an instance of subset size k on a side of
+    /// m samples: Σ C(m, s) over [`sizes`], or `None` beyond u64. Its first
+    /// C(m, κ) are the κ-subsets, numbered by their colex rank, so an
+    /// instance that keeps κ edges has the same number as before other
+    /// sizes existed.
+    pub fn choices(&self, k: usize, m: usize) -> Option<u64> {
+        sizes(k, m).try_fold(0u64, |total, s| total.checked_add(self.get(m, s)?))
+    }
+
+    /// The number of the sorted members `c` among the [`Self::choices`]:
+    /// the choices of the sizes before |c|, plus c's colex rank; `None` if
+    /// |c| is not one of the sizes.
+    pub fn number(&self, k: usize, m: usize, c: &[usize]) -> Option<u64> {
+        let mut before = 0u64;
+        for s in sizes(k, m) {
+            if s == c.len() {
+                return before.checked_add(self.rank(c));
+            }
+            before = before.checked_add(self.get(m, s)?)?;
+        }
+        None
+    }
+
+    /// The members (sorted) numbered `v` among the [`Self::choices`] of
+    /// subset size k on a side of m samples, or `None` if v is beyond them.
+    pub fn members(&self, k: usize, m: usize, mut v: u64) -> Option<Vec<usize>> {
+        for s in sizes(k, m) {
+            let count = self.get(m, s)?;
+            if v < count {
+                return Some(self.unrank(v, m, s));
+            }
+            v -= count;
+        }
+        None
+    }
+}
+
 /// Writes numbers of given widths into bytes, least significant bit first.
 #[derive(Default)]
 pub struct BitWriter {
