@@ -102,17 +102,32 @@ def _unrank(rank, m, k):
     return out
 
 
-def _sizes(k, m):
+# A subset stream's encoding name: the order its numbers run in, and whether
+# they are exponential-Golomb codes (else a presence bit and a fixed width).
+_SUBSET_ENCODINGS = {
+    "subset-ranks": ("fixed", False),
+    "subset-ranks-eg": ("fixed", True),
+    "fewest-ranks": ("fewest", False),
+    "fewest-ranks-eg": ("fewest", True),
+}
+
+
+def _sizes(k, m, order):
     """The subset sizes an instance of subset size k may use on a side of m,
-    in the order their numbers run (docs/FORMAT.md, "Subset ranks")."""
+    in the order their numbers run (docs/FORMAT.md, "Subset ranks"): the
+    pair's `subsets`, `fixed` (k first) or `fewest` (ascending)."""
+    if order == "fewest":
+        return list(range(1, min(2 * k, m) + 1))
+    if order != "fixed":
+        raise ValueError(f"unknown subset order '{order}'")
     kk = min(k, m)
     return [kk] + list(range(kk - 1, 0, -1)) + list(range(k + 1, min(2 * k, m) + 1))
 
 
-def _members(number, m, k):
+def _members(number, m, k, order):
     """The positions (sorted) numbered `number` among the choices of subset
     size k on a side of m, or None if it is beyond them."""
-    for size in _sizes(k, m):
+    for size in _sizes(k, m, order):
         count = math.comb(m, size)
         if number < count:
             return _unrank(number, m, size)
@@ -122,7 +137,7 @@ def _members(number, m, k):
 
 def _decode_subsets(data, info, i, basis, encoding):
     """Pair i's B and A kept edges (flat indices) from its subset-rank stream
-    (`subset-ranks` or `subset-ranks-eg`)."""
+    (one of `_SUBSET_ENCODINGS`)."""
     pair = info["pairs"][i]
     two_n, d_in, k = 2 * pair["n"], pair["d_in"], pair["k"]
     hidden = two_n * d_in
@@ -152,7 +167,13 @@ def _decode_subsets(data, info, i, basis, encoding):
                 raise ValueError("an exponential-Golomb code longer than 64 bits")
         return (1 << length) + read(length) - (1 << g)
 
-    golomb = read(6) if encoding == "subset-ranks-eg" else None
+    if encoding not in _SUBSET_ENCODINGS:
+        raise ValueError(f"unknown subset encoding '{encoding}'")
+    order, eg = _SUBSET_ENCODINGS[encoding]
+    if order != pair.get("subsets", "fixed"):
+        raise ValueError(f"encoding '{encoding}' numbers subsets in the {order} order, but the pair records "
+                         f"{pair.get('subsets', 'fixed')}")
+    golomb = read(6) if eg else None
     b_idx, used = [], set()
     for r in range(pair["rows"]):
         for j in range(d_in):
@@ -164,12 +185,12 @@ def _decode_subsets(data, info, i, basis, encoding):
                     if read(1) == 0:
                         continue
                     number = read((count - 1).bit_length() if count > 1 else 0)
-                    members = _unrank(number, len(side), kk) if number < count else None
+                    members = _members(number, len(side), k, order) if number < count else None
                 else:
                     number = read_exp_golomb(golomb) - 1
                     if number < 0:
                         continue
-                    members = _members(number, len(side), k)
+                    members = _members(number, len(side), k, order)
                 if members is None:
                     raise ValueError(f"subset number {number} of row {r}, block {j} is beyond its choices "
                                      f"(C({len(side)}, {kk}) and the other sizes)")
@@ -474,7 +495,7 @@ def load(path):
             # Pair l/2's B layer holds subset ranks; decode both layers now.
             derived[l + 1], idx = _decode_subsets(tensors[f"{2 * (l + 1)}.mask"], info, l // 2, basis,
                                                   encodings[l + 1])
-        elif enc in ("subset-ranks", "subset-ranks-eg"):
+        elif enc in _SUBSET_ENCODINGS:
             idx = derived.pop(l)
         else:
             idx = _mask_indices(tensors[f"{2 * l}.mask"], enc, rows * cols)

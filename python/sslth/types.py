@@ -9,7 +9,7 @@ type here against what the functions return. Rows go into a
 ``pandas.DataFrame`` as they are (``pandas.DataFrame(sslth.frontier(t)["rows"])``).
 """
 
-from typing import Any, Dict, List, Optional, Tuple, TypedDict
+from typing import Any, Dict, List, Literal, Optional, Tuple, TypedDict
 
 __all__ = [
     "AttackResult", "Bounds", "BuildOptions", "BuildReport", "Certificate", "Comparison", "CompareRow", "Frontier",
@@ -32,11 +32,18 @@ class BuildOptions(TypedDict, total=False):
     accept_over_eps: bool
     accept_misses: bool
     walk_budget: Optional[int]
+    subsets: Literal["fewest", "fixed"]
 
 
-class PairMeta(TypedDict):
-    """One pair's sizes: n samples per instance, k kept, the scale of its
-    random layer, inputs and rows (target output units)."""
+class _PairMetaOptional(TypedDict, total=False):
+    subsets: Literal["fewest", "fixed"]
+
+
+class PairMeta(_PairMetaOptional):
+    """One pair's sizes: n samples per instance, k kept (at most 2k, see
+    ``subsets``), the scale of its random layer, inputs and rows (target
+    output units); ``subsets`` (absent for ``"fixed"``) says which subset
+    an instance keeps."""
     n: int
     k: int
     scale: float

@@ -262,6 +262,16 @@ def test_a_ticket_built_in_python_is_the_clis_file(target_file, tmp_path):
         sslth.verify(ours, data="digits", attack=True)
 
 
+def test_subset_orders_keep_the_fewest_edges_or_k(target_file):
+    t = sslth.load(target_file)
+    fewest = sslth.build(t, k=4, weight_eps=0.01).report
+    fixed = sslth.build(t, k=4, weight_eps=0.01, subsets="fixed").report
+    assert fewest["pairs"][0]["subsets"] == "fewest" and "subsets" not in fixed["pairs"][0]
+    assert fewest["kept_edges"] < fixed["kept_edges"] and fewest["random_edges"] == fixed["random_edges"]
+    with pytest.raises((TypeError, ValueError), match="fewest"):
+        sslth.build(t, k=4, weight_eps=0.01, subsets="most")
+
+
 def test_experiments_give_the_clis_rows(target_file, tmp_path):
     f = sslth.frontier(sslth.load(target_file), ks=[2, 4])
     cli("frontier", "--target", target_file, "--ks", "2,4", "--out", tmp_path / "frontier")

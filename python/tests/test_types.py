@@ -41,6 +41,8 @@ def conforms(value, tp, where="result"):
         assert not missing, f"{where}: {tp.__name__} keys {missing} missing"
         for key, v in value.items():
             conforms(v, hints[key], f"{where}[{key!r}]")
+    elif origin is typing.Literal:
+        assert value in args, f"{where}: {value!r} is none of {args}"
     elif origin is typing.Union:
         assert any(_fits(value, a) for a in args), f"{where}: {value!r} is none of {args}"
     elif origin is list:

@@ -37,11 +37,19 @@ pub struct BuildArgs {
     /// needs --k).
     #[arg(long, requires = "k")]
     pub n: Option<usize>,
-    /// Subset size k (kept edges per target weight and side) for every
-    /// layer; each layer's n is then the smallest whose measured miss rate
-    /// is at most 0.5% (docs/THEORY.md §3.2), unless --n gives it.
+    /// Subset size k for every layer (kept edges per target weight and
+    /// side with --subsets fixed, at most that with fewest, 2k for a
+    /// weight nothing smaller serves); each layer's n is then the smallest
+    /// whose measured miss rate is at most 0.5% (docs/THEORY.md §3.2),
+    /// unless --n gives it.
     #[arg(long)]
     pub k: Option<usize>,
+    /// Which subset each weight keeps among those within tolerance:
+    /// `fewest` (the fewest edges: sizes 1, 2, … up to 2k, the first that
+    /// holds one) or `fixed` (the paper's size k first, other sizes only
+    /// when no k-subset is within tolerance); docs/THEORY.md §3.2.
+    #[arg(long, value_name = "ORDER", default_value = "fewest", value_parser = sslth::ticket::SubsetOrder::parse)]
+    pub subsets: sslth::ticket::SubsetOrder,
     /// The inputs are never negative (pixels): halves the first layer's
     /// kept edges; the certificate then holds only for x >= 0.
     #[arg(long)]
@@ -168,6 +176,7 @@ fn options(args: &BuildArgs) -> BuildOptions {
         accept_over_eps: args.accept_over_eps,
         accept_misses: args.accept_misses,
         walk_budget: args.budget.walk_budget,
+        subsets: Some(args.subsets),
     }
 }
 

@@ -314,6 +314,19 @@ fn train_build_verify_expand_eval() {
     let o = sslth(&["verify", "--ticket", &p("c.safetensors"), "--target", &target, "--walk-budget", "lots"], "", 2);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("is not a number of multiply-adds"));
+    // `--subsets fixed` keeps k edges where a k-subset serves, the default
+    // `fewest` fewer, and records it in the pairs; another order is refused.
+    let kept = |o: &std::process::Output| {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let r: serde_json::Value = serde_json::from_str(&stdout(o)).unwrap();
+        (r["kept_edges"].as_u64().unwrap(), r["pairs"][0]["subsets"].clone())
+    };
+    let (fewest, named) = kept(&build("s1.safetensors", 2, &["--k", "4"]));
+    let (fixed, unnamed) = kept(&build("s2.safetensors", 2, &["--k", "4", "--subsets", "fixed"]));
+    assert!(fewest < fixed && named == "fewest" && unnamed.is_null(), "{fewest} {fixed} {named} {unnamed}");
+    let o = build("s3.safetensors", 2, &["--k", "4", "--subsets", "most"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("give fixed or fewest"));
     // A compact ticket built on no data is built and verified as subset
     // streams, never holding its kept edges: the same file as the whole
     // build's (`--accept-over-eps` is not needed: a weight tolerance),

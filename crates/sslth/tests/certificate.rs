@@ -136,6 +136,7 @@ fn certificate_matches_an_independent_svd_recomputation_from_the_file() {
             accept_over_eps: false,
             accept_misses: false,
             walk_budget: sslth::construction::DEFAULT_WALK_BUDGET,
+            subsets: sslth::ticket::SubsetOrder::Fewest,
         };
         let net = sslth::net::Network::mlp(&target);
         let plans = plan(&net, &cfg).unwrap();

@@ -187,6 +187,7 @@ fn equivariant_certificates_match_an_independent_recomputation_and_hold() {
             accept_over_eps: false,
             accept_misses: true,
             walk_budget: sslth::construction::DEFAULT_WALK_BUDGET,
+            subsets: sslth::ticket::SubsetOrder::Fewest,
         };
         let ticket = build(&net, &plan(&net, &cfg).unwrap(), cfg.seed, false, &|| true).unwrap();
         let cert = ticket.certificate(&net).unwrap();

@@ -6,6 +6,7 @@ use sslth::construction::{augmented_layers, build, plan, BuildConfig, Sizing, Ti
 use sslth::experiments::pipeline::build_and_measure;
 use sslth::net::LinearWeights;
 use sslth::net::Network;
+use sslth::ticket::SubsetOrder;
 use sslth::weights::uniform_weight;
 
 mod common;
@@ -25,6 +26,7 @@ fn config(n: usize, k: usize) -> BuildConfig {
         accept_over_eps: false,
         accept_misses: false,
         walk_budget: sslth::construction::DEFAULT_WALK_BUDGET,
+        subsets: sslth::ticket::SubsetOrder::Fixed,
     }
 }
 
@@ -78,7 +80,7 @@ fn kept_weights_are_the_random_network_and_subsets_have_size_k_or_another_allowe
                     // tolerance (docs/THEORY.md §3.2, "Other sizes").
                     let m = (j * 2 * n..(j + 1) * 2 * n).filter(|&h| (a_of(h) < 0.0) == (side == 1)).count();
                     let allowed: Vec<usize> =
-                        if built { sslth::ticket::subsets::sizes(k, m).collect() } else { vec![0] };
+                        if built { sslth::ticket::subsets::sizes(SubsetOrder::Fixed, k, m).collect() } else { vec![0] };
                     assert!(allowed.contains(&got), "layer {i} row {r} input {j} side {side}: {got} edges");
                     sizes[usize::from(got == k.min(m))] += usize::from(built);
                 }
@@ -91,6 +93,67 @@ fn kept_weights_are_the_random_network_and_subsets_have_size_k_or_another_allowe
     let kept: u64 = t.pairs.iter().map(|p| (p.a.len() + p.b.len()) as u64).sum();
     assert_eq!(t.kept_edges(), kept);
     assert!((t.density() - kept as f64 / t.random_edges() as f64).abs() < 1e-15);
+}
+
+/// `--subsets fewest`: every instance keeps a subset within tolerance of
+/// its coefficient, and no smaller subset of its side is (checked by brute
+/// force over the regenerated products), so the ticket keeps fewer edges
+/// than the fixed order's.
+#[test]
+fn fewest_keeps_the_smallest_subset_within_tolerance() {
+    let mlp = small_mlp(1, true);
+    let (n, k, eps) = (16, 4, 1e-2);
+    let with = |subsets| BuildConfig { subsets, tolerance: Tolerance::Weight(eps), ..config(n, k) };
+    let fewest = build_ticket(&mlp, &with(SubsetOrder::Fewest));
+    let fixed = build_ticket(&mlp, &with(SubsetOrder::Fixed));
+    assert!(fewest.kept_edges() < fixed.kept_edges(), "{} vs {}", fewest.kept_edges(), fixed.kept_edges());
+    let layers = augmented_layers(&Network::mlp(&mlp), false).unwrap();
+    let (mut by_size, mut misses) = ([0usize; 9], 0);
+    for (i, (p, l)) in fewest.pairs.iter().zip(&layers).enumerate() {
+        let c = &l.coefficients;
+        let hidden = 2 * n * c.d_in;
+        let a_of = |h: usize| f64::from(uniform_weight(9, 2 * i as u64, (h * c.d_in + h / (2 * n)) as u64) as f32);
+        let b_of = |r: usize, h: usize| {
+            f64::from((uniform_weight(9, 2 * i as u64 + 1, (r * hidden + h) as u64) * p.size.scale) as f32)
+        };
+        let mut kept: std::collections::HashMap<(usize, usize, bool), Vec<usize>> = Default::default();
+        for &(r, h, _) in &p.b {
+            let h = h as usize;
+            kept.entry((r as usize, h / (2 * n), a_of(h) < 0.0)).or_default().push(h);
+        }
+        for r in 0..c.rows() {
+            for j in 0..c.d_in {
+                let target = c.values[r * c.d_in + j];
+                for negative in [false, true].into_iter().take(if l.nonneg[j] { 1 } else { 2 }) {
+                    let chosen = kept.get(&(r, j, negative)).cloned().unwrap_or_default();
+                    if target == 0.0 {
+                        assert!(chosen.is_empty());
+                        continue;
+                    }
+                    let side: Vec<f64> = (j * 2 * n..(j + 1) * 2 * n)
+                        .filter(|&h| (a_of(h) < 0.0) == negative && a_of(h) != 0.0)
+                        .map(|h| a_of(h) * b_of(r, h))
+                        .collect();
+                    let sum: f64 = chosen.iter().map(|&h| a_of(h) * b_of(r, h)).sum();
+                    let m = side.len();
+                    // A miss (this fixed n is never raised) keeps the
+                    // closest κ-subset; no subset of up to 2k serves.
+                    let missed = (sum - target).abs() > eps * (1.0 + 1e-9);
+                    let smaller = if missed { (2 * k).min(m) + 1 } else { chosen.len() };
+                    misses += usize::from(missed);
+                    by_size[chosen.len()] += usize::from(!missed);
+                    for mask in 1u32..1 << m {
+                        if (mask.count_ones() as usize) < smaller {
+                            let s: f64 = (0..m).filter(|&t| mask >> t & 1 == 1).map(|t| side[t]).sum();
+                            assert!((s - target).abs() >= eps * (1.0 - 1e-9), "layer {i} ({r}, {j}): a smaller subset");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // Small subsets serve most coefficients.
+    assert!(by_size[1] > 0 && by_size[2] > 0 && by_size[2] + by_size[3] > misses, "{by_size:?}, {misses} misses");
 }
 
 /// What the pairs compute by the sign trick: x ↦ Ĉ⁺x⁺ + Ĉ⁻x⁻, layer by

@@ -62,6 +62,7 @@ fn ticket_of(net: &Network, eps: f64) -> Ticket {
         accept_over_eps: false,
         accept_misses: false,
         walk_budget: sslth::construction::DEFAULT_WALK_BUDGET,
+        subsets: sslth::ticket::SubsetOrder::Fewest,
     };
     build(net, &plan(net, &cfg).unwrap(), cfg.seed, false, &|| true).unwrap()
 }

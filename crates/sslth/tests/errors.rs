@@ -24,6 +24,7 @@ fn config() -> BuildConfig {
         accept_over_eps: false,
         accept_misses: false,
         walk_budget: sslth::construction::DEFAULT_WALK_BUDGET,
+        subsets: sslth::ticket::SubsetOrder::Fewest,
     }
 }
 

@@ -133,6 +133,7 @@ fn tickets_with_impossible_metadata_are_refused_in_one_line() {
         accept_over_eps: false,
         accept_misses: false,
         walk_budget: sslth::construction::DEFAULT_WALK_BUDGET,
+        subsets: sslth::ticket::SubsetOrder::Fewest,
     };
     let target = sslth::net::Network::mlp(&mlp);
     let ticket = build(&target, &plan(&target, &cfg).unwrap(), 1, false, &|| true).unwrap();

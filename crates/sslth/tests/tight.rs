@@ -193,6 +193,7 @@ fn small_ticket(net: &Network) -> Ticket {
         accept_over_eps: false,
         accept_misses: true,
         walk_budget: sslth::construction::DEFAULT_WALK_BUDGET,
+        subsets: sslth::ticket::SubsetOrder::Fewest,
     };
     build(net, &plan(net, &cfg).unwrap(), cfg.seed, true, &|| true).unwrap()
 }

@@ -2,7 +2,7 @@
 //! and the ticket's runnable form and file metadata.
 
 use super::certificate::{certify, Certificate};
-use super::engine::{assemble, build_pair, build_rows, pair_blocks, Pair, PairSpec};
+use super::engine::{assemble, build_pair, build_rows, pair_blocks, Pair, PairSize, PairSpec};
 use super::sizing::{LayerPlan, MAX_N};
 use super::tight::{certify_box, TightCertificate};
 use crate::net::{BasisSpec, FixedOp, Network};
@@ -311,7 +311,10 @@ impl Ticket {
         let pairs = self
             .pairs
             .iter()
-            .map(|p| PairMeta { n: p.size.n, k: p.size.k, scale: p.size.scale, d_in: p.d_in, rows: p.basis * p.d_out })
+            .map(|p| {
+                let PairSize { n, k, scale, subsets } = p.size;
+                PairMeta { n, k, scale, d_in: p.d_in, rows: p.basis * p.d_out, subsets }
+            })
             .collect();
         let counts = (self.kept_edges(), self.random_edges(), self.instances().1);
         ticket_meta(net, self.seed, self.nonneg_input, pairs, counts, certified_error, input_scale, data)

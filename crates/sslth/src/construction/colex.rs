@@ -6,7 +6,7 @@
 /// instance to the exact solver: with the tolerances in use a solution
 /// typically turns up within a few hundred (Theorem 5's floor is about
 /// 2⁷ subsets per solution), so this only bounds the rare hard instance.
-const COLEX_TRIES: u32 = 1 << 16;
+pub(super) const COLEX_TRIES: u64 = 1 << 16;
 
 /// The k-subset of smallest colex rank (docs/FORMAT.md, "Subset ranks")
 /// whose sum, taken in ascending order as the build takes it, is within
@@ -138,7 +138,7 @@ impl ColexSearch<'_> {
         }
         for ct in t..upper {
             let here = rank + binomial_capped(ct, t + 1);
-            if here >= u64::from(COLEX_TRIES) {
+            if here >= COLEX_TRIES {
                 return Walk::Stop;
             }
             self.c[t] = ct;
@@ -164,7 +164,7 @@ impl ColexSearch<'_> {
     /// the first c_1 samples: the same walk with the rank's binomial in
     /// closed form.
     fn pairs(&mut self, upper: usize, above: f64, rank: u64) -> Walk {
-        let (margin, tries) = (self.eps + self.slack, u64::from(COLEX_TRIES));
+        let (margin, tries) = (self.eps + self.slack, COLEX_TRIES);
         let width = self.bounds.k + 1;
         for c1 in 1..upper {
             let here = rank + (c1 * (c1 - 1) / 2) as u64;
@@ -193,7 +193,7 @@ impl ColexSearch<'_> {
     /// caller's `rank` is below [`COLEX_TRIES`]): the first c_0 whose sum
     /// is within `eps`, in one loop.
     fn last(&mut self, upper: usize, above: f64, rank: u64) -> Walk {
-        let room = (u64::from(COLEX_TRIES) - rank).min(upper as u64) as usize;
+        let room = (COLEX_TRIES - rank).min(upper as u64) as usize;
         for (c0, &s) in self.samples[..room].iter().enumerate() {
             if (s + above - self.target).abs() < self.eps {
                 self.c[0] = c0;
@@ -227,7 +227,7 @@ fn binomial_capped(n: usize, j: usize) -> u64 {
 
 /// [`binomial_capped`] computed.
 fn binomial_direct(n: usize, j: usize) -> u64 {
-    let cap = u64::from(COLEX_TRIES);
+    let cap = COLEX_TRIES;
     if j > n {
         return 0;
     }
@@ -251,7 +251,7 @@ mod tests {
     /// time (the successor of c_0 < … < c_{k−1} raises the lowest c_t that
     /// can rise and resets c_0 … c_{t−1} to 0 … t − 1): the first within
     /// `eps`, if any.
-    fn colex_walk(samples: &[f64], k: usize, target: f64, eps: f64, tries: u32) -> Option<Vec<usize>> {
+    fn colex_walk(samples: &[f64], k: usize, target: f64, eps: f64, tries: u64) -> Option<Vec<usize>> {
         let m = samples.len();
         let mut c: Vec<usize> = (0..k).collect();
         for _ in 0..tries {

@@ -3,6 +3,7 @@
 //! users ([`BuildOptions`]), turned into it in one place.
 
 use super::tight::DEFAULT_WALK_BUDGET;
+use crate::ticket::SubsetOrder;
 use crate::{Error, Result};
 
 /// The tolerance asked for.
@@ -66,6 +67,11 @@ pub struct BuildConfig {
     /// whatever it is.
     #[serde(default = "default_walk_budget")]
     pub walk_budget: u64,
+    /// Which subset within tolerance each instance keeps (docs/THEORY.md
+    /// §3.2, "Which size"); configurations written before the choice
+    /// existed built [`SubsetOrder::Fixed`].
+    #[serde(default)]
+    pub subsets: SubsetOrder,
 }
 
 fn default_walk_budget() -> u64 {
@@ -74,8 +80,9 @@ fn default_walk_budget() -> u64 {
 
 impl BuildConfig {
     /// A build sized for `density` with every weight within `weight_eps`,
-    /// and every other option off (signed inputs, the per-layer scale, no
-    /// accepted misses or excess): what the experiments start from.
+    /// the fewest edges per instance, and every other option off (signed
+    /// inputs, the per-layer scale, no accepted misses or excess): what
+    /// the experiments start from.
     pub fn for_density(seed: u64, density: f64, weight_eps: f64) -> BuildConfig {
         BuildConfig {
             seed,
@@ -86,6 +93,7 @@ impl BuildConfig {
             accept_over_eps: false,
             accept_misses: false,
             walk_budget: DEFAULT_WALK_BUDGET,
+            subsets: SubsetOrder::Fewest,
         }
     }
 }
@@ -129,6 +137,8 @@ pub struct BuildOptions {
     pub accept_misses: bool,
     /// See [`BuildConfig::walk_budget`] (default [`DEFAULT_WALK_BUDGET`]).
     pub walk_budget: Option<u64>,
+    /// See [`BuildConfig::subsets`] (default [`SubsetOrder::Fewest`]).
+    pub subsets: Option<SubsetOrder>,
 }
 
 impl BuildOptions {
@@ -169,6 +179,7 @@ impl BuildOptions {
             accept_over_eps: self.accept_over_eps,
             accept_misses: self.accept_misses,
             walk_budget: self.walk_budget.unwrap_or(DEFAULT_WALK_BUDGET),
+            subsets: self.subsets.unwrap_or(SubsetOrder::Fewest),
         })
     }
 }

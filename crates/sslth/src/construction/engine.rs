@@ -26,10 +26,12 @@
 //! [−scale, scale)) when target coefficients lie beyond what k-sums of
 //! products reach well.
 
+use crate::ticket::subsets::{binomial, sizes, SubsetOrder};
 use crate::weights::{uniform_weight, WeightStream};
 use rayon::prelude::*;
 use rfss::{Budget, Instance, Mode, Solver, Status};
 
+use super::colex::COLEX_TRIES;
 pub use super::colex::{first_in_colex, ColexScratch};
 
 /// A target layer in an equivariant basis: C_q ∈ R^{d_out × d_in} for
@@ -73,6 +75,9 @@ pub struct PairSize {
     pub k: usize,
     /// B is uniform on [−scale, scale).
     pub scale: f64,
+    /// Which subset within tolerance an instance keeps.
+    #[serde(default)]
+    pub subsets: SubsetOrder,
 }
 
 /// Everything needed to build one pair.
@@ -233,7 +238,7 @@ pub fn build_rows(
     progress: &(dyn Fn() -> bool + Sync),
 ) -> Option<Vec<RowResult>> {
     let c = spec.target;
-    let PairSize { n, k, scale } = spec.size;
+    let PairSize { n, k, scale, subsets } = spec.size;
     let hidden = 2 * n * c.d_in;
     let b_stream = 2 * spec.layer as u64 + 1;
     rows.into_par_iter()
@@ -264,7 +269,7 @@ pub fn build_rows(
                             target
                         } else {
                             let instance = (k, target, spec.weight_eps);
-                            let sum = solve_side(solver, scratch, samples, members, brow, instance, &mut out);
+                            let sum = solve_side(solver, scratch, samples, members, brow, instance, subsets, &mut out);
                             out.max_err = out.max_err.max((target - sum).abs());
                             sum
                         };
@@ -282,10 +287,13 @@ pub fn build_rows(
         .collect()
 }
 
-/// One side's RFSS instance of a row: the k-subset of the side's products
-/// `a · brow[h]` within `eps` of `target` (the first in colex order, else
-/// the exact solver's; the closest one, counted as a miss, when none is),
-/// its edges pushed onto `out.kept`; returns its sum.
+/// One side's RFSS instance of a row: a subset of the side's products
+/// `a · brow[h]` within `eps` of `target`, of the first size in `order`
+/// that holds one (docs/THEORY.md §3.2, "Which size"), each size's first
+/// in colex order, else the exact solver's; the closest κ-subset, counted
+/// as a miss, when no size does. Its edges are pushed onto `out.kept`;
+/// returns its sum.
+#[allow(clippy::too_many_arguments)]
 fn solve_side(
     solver: &mut Solver,
     scratch: &mut ColexScratch,
@@ -293,6 +301,7 @@ fn solve_side(
     members: &[(u32, f64)],
     brow: &[f64],
     (k, target, eps): (usize, f64, f64),
+    order: SubsetOrder,
     out: &mut RowResult,
 ) -> f64 {
     out.instances += 1;
@@ -303,42 +312,30 @@ fn solve_side(
     }
     samples.clear();
     samples.extend(members.iter().map(|&(h, a)| a * brow[h as usize]));
-    let kk = k.min(samples.len());
-    let solved;
-    let subset = match first_in_colex(scratch, samples, kk, target, eps) {
-        Some(subset) => subset,
-        None => {
-            let inst = |size: usize| Instance { samples: samples.clone(), k: size, target, eps };
-            let first = solver.solve(&inst(kk), Mode::Within).expect("valid instance");
-            // The other sizes in order (docs/THEORY.md §3.2, "Other
-            // sizes"), each the first in colex order, else the solver's.
-            let other = |solver: &mut Solver, scratch: &mut ColexScratch, size: usize| {
-                if let Some(subset) = first_in_colex(scratch, samples, size, target, eps) {
-                    return Some(subset.to_vec());
-                }
-                let ans = solver.solve(&inst(size), Mode::Within).expect("valid instance");
-                (ans.status == Status::Found).then_some(ans.subset)
-            };
-            solved = if first.status == Status::Found {
-                first.subset
-            } else if let Some(subset) =
-                crate::ticket::subsets::sizes(k, samples.len()).skip(1).find_map(|size| other(solver, scratch, size))
-            {
-                subset
-            } else {
-                out.misses += 1;
-                let best = solver.solve(&inst(kk), Mode::Best).expect("valid instance");
-                if best.gap < first.gap {
-                    best.subset
-                } else {
-                    first.subset
-                }
-            };
-            &solved
+    let m = samples.len();
+    let inst = |size: usize| Instance { samples: samples.to_vec(), k: size, target, eps };
+    let mut found = None;
+    for size in sizes(order, k, m) {
+        if let Some(subset) = first_in_colex(scratch, samples, size, target, eps) {
+            found = Some(subset.to_vec());
+            break;
         }
-    };
+        // The colex walk saw every subset of this size when there are no
+        // more than it tries: then the solver would find none either.
+        if binomial(m, size).is_none_or(|count| count > COLEX_TRIES) {
+            let ans = solver.solve(&inst(size), Mode::Within).expect("valid instance");
+            if ans.status == Status::Found {
+                found = Some(ans.subset);
+                break;
+            }
+        }
+    }
+    let subset = found.unwrap_or_else(|| {
+        out.misses += 1;
+        solver.solve(&inst(k.min(m)), Mode::Best).expect("valid instance").subset
+    });
     let mut sum = 0.0;
-    for &i in subset {
+    for &i in &subset {
         let (h, a) = members[i];
         out.kept.push((h, brow[h as usize] as f32));
         sum += a * brow[h as usize];

@@ -17,6 +17,7 @@ mod colex;
 pub mod config;
 pub mod engine;
 pub mod layers;
+mod resolution;
 pub mod shard;
 pub mod sizing;
 pub mod stream;

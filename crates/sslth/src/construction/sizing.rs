@@ -10,11 +10,13 @@ use super::layers::{augmented_layers, TargetLayer};
 use crate::linalg::spectral_norm;
 use crate::net::Network;
 use crate::net::{Basis, FixedOp};
-use crate::ticket::sides;
+use crate::ticket::{sides, SubsetOrder};
 use crate::{Error, Result};
 use std::sync::Arc;
 
 use super::config::{BuildConfig, Sizing, Tolerance};
+use super::resolution::check_resolution;
+pub use super::resolution::resolution;
 
 /// One target layer's coefficients and sizing, decided before building.
 #[derive(Clone, Debug)]
@@ -160,7 +162,11 @@ pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>> {
                 return Err(Error::Argument(format!("`n` and `k` need 1 <= k <= n, got n = {n}, k = {k}")));
             }
             sizer.check_reach(k)?;
-            sizer.shapes.iter().map(|s| PairSize { n, k, scale: sizer.scale_of(s.max_abs, k) }).collect()
+            sizer
+                .shapes
+                .iter()
+                .map(|s| PairSize { n, k, scale: sizer.scale_of(s.max_abs, k), subsets: cfg.subsets })
+                .collect()
         }
         Sizing::K(k) => {
             if k == 0 {
@@ -280,9 +286,10 @@ impl Sizer<'_> {
     /// Every layer at subset size k, each n by the measured rule.
     fn sizes_at(&self, k: usize) -> Result<Vec<PairSize>> {
         self.check_reach(k)?;
+        let subsets = self.cfg.subsets;
         // A tolerance below float32 resolution would size without bound.
         let provisional: Vec<PairSize> =
-            self.shapes.iter().map(|s| PairSize { n: k, k, scale: self.scale_of(s.max_abs, k) }).collect();
+            self.shapes.iter().map(|s| PairSize { n: k, k, scale: self.scale_of(s.max_abs, k), subsets }).collect();
         check_resolution(self.net, &self.plans(&provisional)).map_err(Error::Argument)?;
         self.layers
             .iter()
@@ -296,7 +303,7 @@ impl Sizer<'_> {
                         "layer {i}: no n up to {MAX_N} reaches a miss rate of {MISS_RATE} with `k` = {k}"
                     ))
                 })?;
-                Ok(PairSize { n, k, scale })
+                Ok(PairSize { n, k, scale, subsets })
             })
             .collect()
     }
@@ -488,9 +495,10 @@ fn smallest_passing(start: usize, passes: impl Fn(usize) -> bool) -> Option<usiz
 }
 
 /// For simulated instances like the layer's, the smallest side size at
-/// which each finds a subset of products within `eps`, of one of the
-/// sizes an instance may use ([`crate::ticket::subsets::sizes`]) (`usize::MAX` if none up to
-/// [`MAX_N`]); empty if every coefficient is zero. Each of
+/// which each finds a subset of products within `eps` of one of the
+/// sizes an instance may use ([`crate::ticket::subsets::sizes`];
+/// `usize::MAX` if none up to [`MAX_N`]); empty if every coefficient is
+/// zero. Each of
 /// `CALIBRATION_TRIALS` trials takes a non-zero coefficient of the layer
 /// (uniformly over its coefficients, deterministic in `seed`) and draws
 /// products a·b as the construction does — |a| and b i.i.d. uniform, b
@@ -529,7 +537,7 @@ pub fn side_thresholds(c: &Coefficients, k: usize, scale: f64, eps: f64, seed: u
                     while samples.len() < m {
                         samples.push(draw(samples.len() as u64));
                     }
-                    crate::ticket::subsets::sizes(k, m).any(|size| {
+                    crate::ticket::subsets::sizes(SubsetOrder::Fewest, k, m).any(|size| {
                         let inst = rfss::Instance { samples: samples[..m].to_vec(), k: size, target: z, eps };
                         solver.solve(&inst, rfss::Mode::Within).is_ok_and(|a| a.status == rfss::Status::Found)
                     })
@@ -559,46 +567,3 @@ pub fn side_thresholds(c: &Coefficients, k: usize, scale: f64, eps: f64, seed: u
 /// First of the three streams of the calibration's draws: far from every
 /// random network's streams (2i, 2i + 1) and from training's (2⁴⁰ + i).
 const CALIBRATION_STREAM: u64 = 1 << 41;
-
-/// The smallest per-coefficient tolerance a layer can honour: its k-sums
-/// of products up to `scale` in size, run in float32 as ticket files are,
-/// resolve about k·scale·2⁻²⁴ and no finer.
-pub fn resolution(size: &PairSize) -> f64 {
-    size.k as f64 * size.scale * (-24f64).exp2()
-}
-
-/// Refuses a plan whose per-coefficient tolerance is finer than its
-/// layer's float32 resolution ([`resolution`]), naming the target weight
-/// that set the layer's scale: such a tolerance cannot be met, and asking
-/// for it would size instances without bound (one corrupted weight of
-/// 2.9·10³⁸ once planned n = 508, k = 230).
-fn check_resolution(net: &Network, plans: &[LayerPlan]) -> Result<(), String> {
-    let widths = net.widths();
-    for (i, p) in plans.iter().enumerate() {
-        let res = resolution(&p.size);
-        if p.weight_eps >= res {
-            continue;
-        }
-        let c = &p.target;
-        let at = c.values.iter().enumerate().fold(0, |b, (t, v)| if v.abs() > c.values[b].abs() { t } else { b });
-        let (q, o, j) = (at / (c.d_out * c.d_in), at / c.d_in % c.d_out, at % c.d_in);
-        let (c_in, c_out) = (widths[i], widths[i + 1]);
-        let name = if o >= c_out {
-            "the carried constant".to_string()
-        } else if j >= c_in && c.basis == 1 {
-            format!("{}.bias[{o}] = {:.4e}", 2 * i, c.values[at])
-        } else if j >= c_in {
-            format!("layer {i}'s bias[{o}] = {:.4e}", c.values[at])
-        } else if c.basis == 1 {
-            format!("{}.weight[{o}, {j}] = {:.4e}", 2 * i, c.values[at])
-        } else {
-            format!("layer {i}'s coefficient C_{q}[{o}, {j}] = {:.4e}", c.values[at])
-        };
-        return Err(format!(
-            "layer {i}: the per-weight tolerance {:.3e} is below float32 resolution at this layer's scale \
-             ({} products of size up to {:.3e} resolve only {res:.3e}); the scale is set by {name}",
-            p.weight_eps, p.size.k, p.size.scale
-        ));
-    }
-    Ok(())
-}

@@ -15,7 +15,7 @@ use super::engine::{block_edges, build_rows, pair_blocks, random_edges, PairSize
 use super::sizing::LayerPlan;
 use crate::net::Network;
 use crate::ticket::subsets::{largest_size, Binomials, BitWriter};
-use crate::ticket::{sides, PairChoices, PairMeta, TicketMeta};
+use crate::ticket::{sides, PairChoices, PairMeta, SubsetOrder, TicketMeta};
 use rayon::prelude::*;
 use std::time::{Duration, Instant};
 
@@ -47,8 +47,8 @@ pub struct StreamedPair {
 impl StreamedPair {
     /// What the ticket file records of the pair.
     pub fn meta(&self) -> PairMeta {
-        let PairSize { n, k, scale } = self.size;
-        PairMeta { n, k, scale, d_in: self.d_in, rows: self.basis * self.d_out }
+        let PairSize { n, k, scale, subsets } = self.size;
+        PairMeta { n, k, scale, d_in: self.d_in, rows: self.basis * self.d_out, subsets }
     }
 }
 
@@ -113,7 +113,7 @@ pub fn streamable(plans: &[LayerPlan]) -> bool {
             (0..REPAIRS).for_each(|_| n = next_n(n));
         }
         let k = p.size.k;
-        Binomials::new(2 * n, largest_size(k).min(2 * n)).choices(k, 2 * n).is_some()
+        Binomials::new(2 * n, largest_size(k).min(2 * n)).choices(p.size.subsets, k, 2 * n).is_some()
     })
 }
 
@@ -204,7 +204,7 @@ fn stream_attempt(
                 place[h as usize] = (s as u8, pos as u32);
             }
             let m = side.len();
-            binomials.choices(k, m).ok_or_else(|| {
+            binomials.choices(spec.size.subsets, k, m).ok_or_else(|| {
                 format!("pair {}: the choices of a side of {m} are beyond a 64-bit number", spec.layer)
             })?;
         }
@@ -234,8 +234,10 @@ fn stream_attempt(
         let Some(part) = build_rows(spec, &blocks, start..end, progress) else {
             return Ok(Step::Interrupted);
         };
-        let codes: Vec<BitWriter> =
-            part.par_iter().map(|row| code_row(row, &place, &sizes, (k, two_n), &spec.nonneg, &binomials)).collect();
+        let codes: Vec<BitWriter> = part
+            .par_iter()
+            .map(|row| code_row(row, &place, &sizes, (k, spec.size.subsets, two_n), &spec.nonneg, &binomials))
+            .collect();
         for (r, (row, code)) in (start..end).zip(part.iter().zip(&codes)) {
             out.choices.row_starts.push(stream.bits());
             stream.append(code);
@@ -272,7 +274,7 @@ fn code_row(
     row: &RowResult,
     place: &[(u8, u32)],
     sizes: &[[usize; 2]],
-    (k, two_n): (usize, usize),
+    (k, order, two_n): (usize, SubsetOrder, usize),
     nonneg: &[bool],
     binomials: &Binomials,
 ) -> BitWriter {
@@ -290,7 +292,7 @@ fn code_row(
             let number = if positions.is_empty() {
                 0
             } else {
-                1 + binomials.number(k, m[s], positions).expect("a size the construction uses, numbered in u64")
+                1 + binomials.number(order, k, m[s], positions).expect("a size the construction uses, numbered in u64")
             };
             w.write_exp_golomb(number, 0);
         }

@@ -155,7 +155,7 @@ fn compact_masks(net: &SparseNet, meta: &TicketMeta) -> Vec<(&'static str, Vec<u
         .map(|i| {
             let layout = PairLayout::new(meta, i);
             let choices = layout.choices(&indices[2 * i], &indices[2 * i + 1])?;
-            let (encoding, ranks) = PairLayout::encode(&choices);
+            let (encoding, ranks) = layout.encode(&choices);
             (ranks.len() < plain[2 * i].1 + plain[2 * i + 1].1).then_some((encoding, ranks))
         })
         .collect();
@@ -199,6 +199,8 @@ pub(super) struct PairLayout {
     d_in: usize,
     rows: usize,
     k: usize,
+    /// How the instances' choices are numbered.
+    order: subsets::SubsetOrder,
     /// The first stacked row of A's identity element (A row first + h).
     first: usize,
     /// Per block j: the hidden channels with a_h > 0 and with a_h < 0,
@@ -208,6 +210,8 @@ pub(super) struct PairLayout {
     nonneg: Vec<bool>,
     /// Per block and side: C(m, κ), if it fits in u64.
     counts: Vec<[Option<u64>; 2]>,
+    /// Per block and side: the choices of every size, if they fit in u64.
+    totals: Vec<[Option<u64>; 2]>,
     /// Binomials up to the largest side and k.
     binomials: subsets::Binomials,
 }
@@ -230,7 +234,9 @@ impl PairLayout {
         let counts = sides.iter().map(|b| b.each_ref().map(|s| subsets::binomial(s.len(), p.k.min(s.len())))).collect();
         let largest = sides.iter().flatten().map(Vec::len).max().unwrap_or(0);
         let binomials = subsets::Binomials::new(largest, subsets::largest_size(p.k).min(largest));
-        PairLayout { hidden, two_n, d_in: p.d_in, rows: p.rows, k: p.k, first, sides, nonneg, counts, binomials }
+        let totals = sides.iter().map(|b| b.each_ref().map(|s| binomials.choices(p.subsets, p.k, s.len()))).collect();
+        let (d_in, rows, k, order) = (p.d_in, p.rows, p.k, p.subsets);
+        PairLayout { hidden, two_n, d_in, rows, k, order, first, sides, nonneg, counts, totals, binomials }
     }
 
     /// A's flat indices for the hidden channels `used` (ascending).
@@ -289,8 +295,8 @@ impl PairLayout {
                             // keeps its bit masks.
                             let count = subsets::binomial(m, self.k.min(m))?;
                             c.sort_unstable();
-                            self.binomials.choices(self.k, m)?;
-                            out.push(Some((self.binomials.number(self.k, m, c)?, count)));
+                            self.binomials.choices(self.order, self.k, m)?;
+                            out.push(Some((self.binomials.number(self.order, self.k, m, c)?, count)));
                         }
                     }
                 }
@@ -306,7 +312,7 @@ impl PairLayout {
     /// `subset-ranks-eg` (the order g in 6 bits, then per instance 0 or
     /// number + 1 in the exponential-Golomb code of order g, g chosen to
     /// minimise the stream).
-    fn encode(choices: &[Choice]) -> (&'static str, Vec<u8>) {
+    fn encode(&self, choices: &[Choice]) -> (&'static str, Vec<u8>) {
         use subsets::{width, BitWriter};
         let value = |c: &Choice| c.map_or(0, |(r, _)| r + 1);
         // The stream's length at each order g, from how often each value
@@ -328,7 +334,7 @@ impl PairLayout {
             for c in choices {
                 w.write_exp_golomb(value(c), g);
             }
-            ("subset-ranks-eg", w.finish())
+            (self.encoding(true), w.finish())
         } else {
             for c in choices {
                 match c {
@@ -339,17 +345,37 @@ impl PairLayout {
                     None => w.write(0, 1),
                 }
             }
-            ("subset-ranks", w.finish())
+            (self.encoding(false), w.finish())
+        }
+    }
+
+    /// This pair's encoding of a subset stream, exponential-Golomb or
+    /// fixed width: [`subset_encoding`] in the pair's order.
+    pub(super) fn encoding(&self, golomb: bool) -> &'static str {
+        self.order.encoding(golomb)
+    }
+
+    /// Whether `encoding` is a subset stream in this pair's order, and if
+    /// so whether exponential-Golomb; an error if it is one in the other
+    /// order (a file whose metadata and masks disagree).
+    pub(super) fn golomb_of(&self, encoding: &str) -> Result<bool, String> {
+        match subsets::SubsetOrder::of_encoding(encoding) {
+            Some((order, golomb)) if order == self.order => Ok(golomb),
+            Some((order, _)) => Err(format!(
+                "encoding '{encoding}' numbers subsets in the {} order, but the pair records {}",
+                order.name(),
+                self.order.name()
+            )),
+            None => Err(format!("unknown subset encoding '{encoding}'")),
         }
     }
 
     /// B's and A's flat indices from a subset stream in `encoding`.
     pub(super) fn decode(&self, bytes: &[u8], encoding: &str) -> Result<(Vec<u64>, Vec<u64>), String> {
         let mut reader = subsets::BitReader::new(bytes);
-        let golomb = match encoding {
-            "subset-ranks" => None,
-            "subset-ranks-eg" => Some(reader.read(6)? as u32),
-            other => return Err(format!("unknown subset encoding '{other}'")),
+        let golomb = match self.golomb_of(encoding)? {
+            false => None,
+            true => Some(reader.read(6)? as u32),
         };
         let mut b = Vec::new();
         let mut used = vec![false; self.hidden];
@@ -398,13 +424,13 @@ impl PairLayout {
                 let count = || self.counts[j][s].ok_or("a side too large for subset ranks");
                 // `subset-ranks` holds κ-subsets only; the exponential-Golomb
                 // code numbers every size the instance may use.
+                // (The choices of all sizes may exceed u64 where C(m, κ)
+                // does not: a `subset-ranks` stream needs only the latter.)
+                let total = || self.totals[j][s].ok_or("a side too large for subset ranks");
                 let (number, bound) = match golomb {
                     None if reader.read(1)? == 0 => (None, 0),
-                    None => (Some(reader.read(subsets::width(count()?))?), count()?),
-                    Some(g) => (
-                        reader.read_exp_golomb(g)?.checked_sub(1),
-                        self.binomials.choices(self.k, side.len()).ok_or("a side too large for subset ranks")?,
-                    ),
+                    None => (Some(reader.read(subsets::width(count()?))?), count()?.min(total().unwrap_or(u64::MAX))),
+                    Some(g) => (reader.read_exp_golomb(g)?.checked_sub(1), total()?),
                 };
                 let Some(number) = number else {
                     values.push(0);
@@ -412,15 +438,15 @@ impl PairLayout {
                 };
                 if number >= bound {
                     return Err(format!(
-                        "subset number {number} of row {r}, block {j} is not below {bound}, the choices of C({}, {kk}){}",
+                        "subset number {number} of row {r}, block {j} is beyond its choices (C({}, {kk}){})",
                         side.len(),
                         if golomb.is_some() { " and the other sizes" } else { "" }
                     ));
                 }
                 values.push(number + 1);
                 if let Some(kept) = kept.as_deref_mut() {
-                    let members = self.binomials.members(self.k, side.len(), number).expect("below the choices");
-                    kept.extend(members.into_iter().map(|pos| side[pos]));
+                    let members = self.binomials.members(self.order, self.k, side.len(), number);
+                    kept.extend(members.ok_or("a side too large for subset ranks")?.into_iter().map(|pos| side[pos]));
                 }
             }
         }
@@ -478,64 +504,71 @@ mod tests {
             LinearWeights { d_in: 5, d_out: 4, weight: draw(20, 1), bias: Some(draw(4, 2)) },
             LinearWeights { d_in: 4, d_out: 3, weight: draw(12, 3), bias: Some(draw(3, 4)) },
         ]);
-        let cfg = crate::construction::BuildConfig {
-            seed: 8,
-            sizing: crate::construction::Sizing::Fixed { n: 16, k: 4 },
-            tolerance: crate::construction::Tolerance::Weight(1e-2),
-            nonneg_input: false,
-            scale: None,
-            accept_over_eps: false,
-            accept_misses: false,
-            walk_budget: crate::construction::DEFAULT_WALK_BUDGET,
-        };
-        let t = crate::construction::build(&net, &crate::construction::plan(&net, &cfg).unwrap(), 8, false, &|| true)
-            .unwrap();
-        let meta = t.meta(&net, 1.0, None, None);
-        let idx = flat_indices(&t.to_sparse(), &meta);
-        for i in 0..meta.pairs.len() {
-            let layout = PairLayout::new(&meta, i);
-            let (a, b) = (&idx[2 * i], &idx[2 * i + 1]);
-            let choices = layout.choices(a, b).expect("a built ticket is the construction's");
-            let (encoding, bytes) = PairLayout::encode(&choices);
-            assert_eq!(encoding, "subset-ranks-eg", "colex-first choices have small ranks");
-            // Both encodings decode to the kept edges.
-            let mut fixed = subsets::BitWriter::default();
-            for c in &choices {
-                fixed.write(u64::from(c.is_some()), 1);
-                if let Some((r, count)) = c {
-                    fixed.write(*r, subsets::width(*count));
+        for order in [subsets::SubsetOrder::Fixed, subsets::SubsetOrder::Fewest] {
+            let cfg = crate::construction::BuildConfig {
+                seed: 8,
+                sizing: crate::construction::Sizing::Fixed { n: 16, k: 4 },
+                subsets: order,
+                ..crate::construction::BuildConfig::for_density(8, 0.1, 1e-2)
+            };
+            let plans = crate::construction::plan(&net, &cfg).unwrap();
+            let t = crate::construction::build(&net, &plans, 8, false, &|| true).unwrap();
+            let meta = t.meta(&net, 1.0, None, None);
+            let idx = flat_indices(&t.to_sparse(), &meta);
+            for i in 0..meta.pairs.len() {
+                let layout = PairLayout::new(&meta, i);
+                let (eg, fixed_name) = (order.encoding(true), order.encoding(false));
+                let (a, b) = (&idx[2 * i], &idx[2 * i + 1]);
+                let choices = layout.choices(a, b).expect("a built ticket is the construction's");
+                let (encoding, bytes) = layout.encode(&choices);
+                assert_eq!(encoding, eg, "colex-first choices have small numbers");
+                // The other order's name is refused: metadata and masks disagree.
+                let opposite =
+                    [subsets::SubsetOrder::Fewest, subsets::SubsetOrder::Fixed][usize::from(!order.is_fixed())];
+                assert!(layout.decode(&bytes, opposite.encoding(true)).unwrap_err().contains("order"));
+                // Both encodings decode to the kept edges, where the fixed
+                // width holds every number.
+                let mut fixed = subsets::BitWriter::default();
+                for c in &choices {
+                    fixed.write(u64::from(c.is_some()), 1);
+                    if let Some((r, count)) = c {
+                        fixed.write(*r, subsets::width(*count));
+                    }
                 }
+                let fixed = fixed.finish();
+                assert!(bytes.len() < fixed.len());
+                let fits = choices.iter().flatten().all(|&(r, count)| r < count);
+                for (enc, bytes) in [(eg, &bytes), (fixed_name, &fixed)].into_iter().take(1 + usize::from(fits)) {
+                    assert_eq!(layout.decode(bytes, enc).unwrap(), (b.clone(), a.clone()));
+                    let mut longer = bytes.clone();
+                    longer.push(0);
+                    assert!(layout.decode(&longer, enc).unwrap_err().contains("left over"));
+                    assert!(layout.decode(&bytes[..bytes.len() - 1], enc).unwrap_err().contains("ends early"));
+                }
+                // One B edge fewer (one whose neuron another edge reads, so
+                // that A keeps the same): its instance keeps one edge less,
+                // another size (or none), which decodes to those edges.
+                let hidden = layout.hidden() as u64;
+                let shared = |e: u64| b.iter().filter(|&&f| f % hidden == e % hidden).count() > 1;
+                let drop = b.iter().rposition(|&e| shared(e)).expect("a neuron two rows read");
+                let fewer: Vec<u64> = b.iter().enumerate().filter(|&(t, _)| t != drop).map(|(_, &e)| e).collect();
+                let other = layout.choices(a, &fewer).expect("one fewer is one of the sizes");
+                assert_ne!(other, choices);
+                let (encoding, bytes) = layout.encode(&other);
+                assert_eq!(layout.decode(&bytes, encoding).unwrap(), (fewer, a.clone()));
+                // An A edge of an unused neuron, or a B edge whose neuron A
+                // does not keep: not a stream of choices, so the pair keeps
+                // its bit masks.
+                let mut more = a.clone();
+                more.push(a.last().unwrap() + 1);
+                assert!(layout.choices(&more, b).is_none());
+                let used: Vec<u64> = b.iter().map(|e| e % layout.hidden() as u64).collect();
+                let fresh = (0..layout.hidden() as u64).find(|h| !used.contains(h)).expect("an unused neuron");
+                let mut extra = b.clone();
+                extra.push(fresh);
+                extra.sort_unstable();
+                assert!(layout.choices(a, &extra).is_none());
             }
-            let fixed = fixed.finish();
-            assert!(bytes.len() < fixed.len());
-            for (enc, bytes) in [("subset-ranks-eg", &bytes), ("subset-ranks", &fixed)] {
-                assert_eq!(layout.decode(bytes, enc).unwrap(), (b.clone(), a.clone()));
-                let mut longer = bytes.clone();
-                longer.push(0);
-                assert!(layout.decode(&longer, enc).unwrap_err().contains("left over"));
-                assert!(layout.decode(&bytes[..bytes.len() - 1], enc).unwrap_err().contains("ends early"));
-            }
-            // One B edge fewer: its instance keeps κ − 1 edges, a size
-            // only `subset-ranks-eg` numbers (beyond C(m, κ)), and it
-            // decodes to those edges.
-            let fewer = &b[..b.len() - 1];
-            let other = layout.choices(a, fewer).expect("κ − 1 is one of the sizes");
-            assert!(other.iter().flatten().any(|&(r, count)| r >= count));
-            let (encoding, bytes) = PairLayout::encode(&other);
-            assert_eq!(encoding, "subset-ranks-eg");
-            assert_eq!(layout.decode(&bytes, encoding).unwrap(), (fewer.to_vec(), a.clone()));
-            // An A edge of an unused neuron, or a B edge whose neuron A
-            // does not keep: not a stream of choices, so the pair keeps
-            // its bit masks.
-            let mut more = a.clone();
-            more.push(a.last().unwrap() + 1);
-            assert!(layout.choices(&more, b).is_none());
-            let used: Vec<u64> = b.iter().map(|e| e % layout.hidden() as u64).collect();
-            let fresh = (0..layout.hidden() as u64).find(|h| !used.contains(h)).expect("an unused neuron");
-            let mut extra = b.clone();
-            extra.push(fresh);
-            extra.sort_unstable();
-            assert!(layout.choices(a, &extra).is_none());
         }
     }
 

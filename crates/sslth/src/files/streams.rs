@@ -266,9 +266,9 @@ pub fn compact_bytes_of_choices(meta: &TicketMeta, choices: &[&PairChoices]) -> 
         if ranks_len < plain_a.1 + plain_b.1 {
             masks.push(("from-b", Vec::new()));
             masks.push(if golomb {
-                ("subset-ranks-eg", golomb_stream(&layout, &stream, g)?)
+                (layout.encoding(true), golomb_stream(&layout, &stream, g)?)
             } else {
-                ("subset-ranks", fixed_stream(&layout, &stream, &row_counts)?)
+                (layout.encoding(false), fixed_stream(&layout, &stream, &row_counts)?)
             });
         } else {
             let mut b_idx = Vec::new();
@@ -480,7 +480,7 @@ impl CompactStreams {
         let encodings: Vec<String> = md.get("masks").and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
         let ranked = |i: usize| {
             encodings.get(2 * i).map(String::as_str) == Some("from-b")
-                && matches!(encodings.get(2 * i + 1).map(String::as_str), Some("subset-ranks" | "subset-ranks-eg"))
+                && encodings.get(2 * i + 1).is_some_and(|e| crate::ticket::SubsetOrder::of_encoding(e).is_some())
         };
         if meta.pairs.is_empty() || encodings.len() != 2 * meta.pairs.len() || !(0..meta.pairs.len()).all(ranked) {
             return Ok(None);
@@ -497,11 +497,11 @@ impl CompactStreams {
             if !empty {
                 return Err(bad("'from-b' must be an empty A mask".into()));
             }
-            let golomb = match encodings[2 * i + 1].as_str() {
-                "subset-ranks-eg" => Some(BitReader::new(&data).read(6).map_err(bad)? as u32),
-                _ => None,
-            };
             let layout = PairLayout::new(&meta, i);
+            let golomb = match layout.golomb_of(&encodings[2 * i + 1]).map_err(bad)? {
+                true => Some(BitReader::new(&data).read(6).map_err(bad)? as u32),
+                false => None,
+            };
             let starts = layout.row_starts(&data, golomb).map_err(bad)?;
             pairs.push(PairStream { layout, bytes: data, golomb, starts });
         }

@@ -262,14 +262,22 @@ fn read_compact(
             ("bits", _) => unpack_bits(&data, len),
             ("delta-varint", _) => unpack_deltas(&data, len),
             // Pair l/2's B stream gives both layers; A waits for it.
-            ("from-b", Some("subset-ranks" | "subset-ranks-eg")) if l % 2 == 0 && data.is_empty() => Ok(Vec::new()),
-            (enc @ ("subset-ranks" | "subset-ranks-eg"), _) if l % 2 == 1 && encodings[l - 1] == "from-b" => {
+            ("from-b", Some(next))
+                if l % 2 == 0 && data.is_empty() && crate::ticket::SubsetOrder::of_encoding(next).is_some() =>
+            {
+                Ok(Vec::new())
+            }
+            (enc, _)
+                if l % 2 == 1
+                    && encodings[l - 1] == "from-b"
+                    && crate::ticket::SubsetOrder::of_encoding(enc).is_some() =>
+            {
                 PairLayout::new(&meta, l / 2).decode(&data, enc).map(|(b, a)| {
                     indices[l - 1] = a;
                     b
                 })
             }
-            ("from-b" | "subset-ranks" | "subset-ranks-eg", _) => {
+            (enc, _) if enc == "from-b" || crate::ticket::SubsetOrder::of_encoding(enc).is_some() => {
                 Err("'from-b' must be an A layer's encoding, followed by its B layer's subset ranks".into())
             }
             (other, _) => Err(format!("unknown mask encoding '{other}'")),

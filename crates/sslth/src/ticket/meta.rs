@@ -1,6 +1,7 @@
 //! What a ticket file records besides its weights (docs/FORMAT.md): the
 //! generator, seed, pairs or random layers, and the target's shape.
 
+use super::SubsetOrder;
 use crate::net::{BasisSpec, FixedOp};
 
 /// One pair as a ticket file records it.
@@ -17,6 +18,10 @@ pub struct PairMeta {
     /// Output rows (basis size × output channels, the carried constant
     /// included).
     pub rows: usize,
+    /// Which subset an instance keeps, which also numbers the choices in
+    /// a compact file; absent for [`SubsetOrder::Fixed`].
+    #[serde(default, skip_serializing_if = "SubsetOrder::is_fixed")]
+    pub subsets: SubsetOrder,
 }
 
 impl PairMeta {

@@ -19,3 +19,4 @@ pub use meta::{nonneg_channels, sides, PairMeta, RandomLayer, TicketMeta};
 pub use random::{flat_indices, net_of, random_layers, random_shapes, regenerate, regenerate_layer};
 pub(crate) use random::{identity_of, layer_weight};
 pub use sparse::{SparseLayer, SparseNet};
+pub use subsets::SubsetOrder;

@@ -118,14 +118,93 @@ impl Binomials {
     }
 }
 
-/// The subset sizes an instance of subset size k may use on a side of m
-/// samples, in the order the construction tries them (docs/THEORY.md §3.2,
-/// "Other sizes"): κ = min(k, m) first, then the smaller sizes κ − 1 down
-/// to 1 (fewer kept edges), then the larger k + 1 up to min(2k, m) (a
-/// weight beyond what k products reach, summed over two blocks of k).
-pub fn sizes(k: usize, m: usize) -> impl Iterator<Item = usize> {
-    let kk = k.min(m);
-    std::iter::once(kk).chain((1..kk).rev()).chain(k + 1..=(2 * k).min(m))
+/// Which of the subsets within tolerance an RFSS instance keeps, by
+/// size (docs/THEORY.md §3.2, "Which size"); the same sizes, 1 to
+/// min(2k, m), in another order of preference. The order also numbers
+/// them in compact files (docs/FORMAT.md, "Subset ranks").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SubsetOrder {
+    /// The paper's fixed size: κ = min(k, m) first, then the smaller
+    /// sizes κ − 1 down to 1, then the larger k + 1 up to min(2k, m) (a
+    /// coefficient beyond what k products reach). What tickets built
+    /// before the choice existed record by saying nothing.
+    #[default]
+    Fixed,
+    /// The fewest edges: sizes 1, 2, … up to min(2k, m), the first that
+    /// holds a subset within tolerance.
+    Fewest,
+}
+
+impl SubsetOrder {
+    /// Whether this is [`SubsetOrder::Fixed`] (what files leave unsaid).
+    pub fn is_fixed(&self) -> bool {
+        *self == SubsetOrder::Fixed
+    }
+
+    /// Its name in files and options: `fixed` or `fewest`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SubsetOrder::Fixed => "fixed",
+            SubsetOrder::Fewest => "fewest",
+        }
+    }
+
+    /// The name of a subset stream's encoding in a compact file
+    /// (docs/FORMAT.md, "Subset ranks"): choices numbered in this order,
+    /// in exponential-Golomb codes (`golomb`) or fixed width. `fewest` has
+    /// names of its own, so that a reader that knows only the `fixed`
+    /// numbering refuses it.
+    pub fn encoding(self, golomb: bool) -> &'static str {
+        match (self, golomb) {
+            (SubsetOrder::Fixed, false) => "subset-ranks",
+            (SubsetOrder::Fixed, true) => "subset-ranks-eg",
+            (SubsetOrder::Fewest, false) => "fewest-ranks",
+            (SubsetOrder::Fewest, true) => "fewest-ranks-eg",
+        }
+    }
+
+    /// The order and code of a subset stream's encoding name
+    /// ([`Self::encoding`]), if it is one.
+    pub fn of_encoding(name: &str) -> Option<(SubsetOrder, bool)> {
+        [
+            (SubsetOrder::Fixed, false),
+            (SubsetOrder::Fixed, true),
+            (SubsetOrder::Fewest, false),
+            (SubsetOrder::Fewest, true),
+        ]
+        .into_iter()
+        .find(|&(order, golomb)| order.encoding(golomb) == name)
+    }
+
+    /// The order named `fixed` or `fewest`, or why a name is neither.
+    pub fn parse(name: &str) -> Result<SubsetOrder, String> {
+        match name {
+            "fixed" => Ok(SubsetOrder::Fixed),
+            "fewest" => Ok(SubsetOrder::Fewest),
+            other => Err(format!("unknown subset order '{other}': give fixed or fewest")),
+        }
+    }
+
+    /// The size in place t of the order, for subset size k on a side of
+    /// m samples, if there are more than t.
+    fn size_at(self, k: usize, m: usize, t: usize) -> Option<usize> {
+        let (kk, largest) = (k.min(m), (2 * k).min(m));
+        let s = match self {
+            SubsetOrder::Fewest => t + 1,
+            SubsetOrder::Fixed if t == 0 => kk,
+            SubsetOrder::Fixed if t < kk => kk - t,
+            SubsetOrder::Fixed => k + 1 + (t - kk),
+        };
+        (s <= largest && (s >= 1 || m == 0 && t == 0)).then_some(s)
+    }
+}
+
+/// The subset sizes an instance of subset size k may keep on a side of m
+/// samples, in `order`: every size from 1 to min(2k, m) (none but 0 on
+/// an empty side).
+pub fn sizes(order: SubsetOrder, k: usize, m: usize) -> impl Iterator<Item = usize> {
+    (0..).map_while(move |t| order.size_at(k, m, t))
 }
 
 /// The largest size [`sizes`] gives for subset size k: what a
@@ -136,20 +215,19 @@ pub fn largest_size(k: usize) -> usize {
 
 impl Binomials {
     /// The number of choices of an instance of subset size k on a side of
-    /// m samples: Σ C(m, s) over [`sizes`], or `None` beyond u64. Its first
-    /// C(m, κ) are the κ-subsets, numbered by their colex rank, so an
-    /// instance that keeps κ edges has the same number as before other
-    /// sizes existed.
-    pub fn choices(&self, k: usize, m: usize) -> Option<u64> {
-        sizes(k, m).try_fold(0u64, |total, s| total.checked_add(self.get(m, s)?))
+    /// m samples: Σ C(m, s) over [`sizes`], or `None` beyond u64.
+    pub fn choices(&self, order: SubsetOrder, k: usize, m: usize) -> Option<u64> {
+        sizes(order, k, m).try_fold(0u64, |total, s| total.checked_add(self.get(m, s)?))
     }
 
-    /// The number of the sorted members `c` among the [`Self::choices`]:
-    /// the choices of the sizes before |c|, plus c's colex rank; `None` if
-    /// |c| is not one of the sizes.
-    pub fn number(&self, k: usize, m: usize, c: &[usize]) -> Option<u64> {
+    /// The number of the sorted members `c` among the choices, numbered
+    /// size after size in `order`: the choices of the sizes before |c|,
+    /// plus c's colex rank (with [`SubsetOrder::Fixed`], a κ-subset's
+    /// number is its colex rank, below C(m, κ)); `None` if |c| is not one
+    /// of the sizes.
+    pub fn number(&self, order: SubsetOrder, k: usize, m: usize, c: &[usize]) -> Option<u64> {
         let mut before = 0u64;
-        for s in sizes(k, m) {
+        for s in sizes(order, k, m) {
             if s == c.len() {
                 return before.checked_add(self.rank(c));
             }
@@ -158,10 +236,10 @@ impl Binomials {
         None
     }
 
-    /// The members (sorted) numbered `v` among the [`Self::choices`] of
-    /// subset size k on a side of m samples, or `None` if v is beyond them.
-    pub fn members(&self, k: usize, m: usize, mut v: u64) -> Option<Vec<usize>> {
-        for s in sizes(k, m) {
+    /// The members (sorted) numbered `v` as [`Self::number`] numbers them,
+    /// or `None` if v is beyond the choices.
+    pub fn members(&self, order: SubsetOrder, k: usize, m: usize, mut v: u64) -> Option<Vec<usize>> {
+        for s in sizes(order, k, m) {
             let count = self.get(m, s)?;
             if v < count {
                 return Some(self.unrank(v, m, s));
