@@ -29,6 +29,7 @@ class BuildOptions(TypedDict, total=False):
     eps: Optional[float]
     nonneg_input: bool
     scale: Optional[float]
+    scale_quantile: Optional[float]
     accept_over_eps: bool
     accept_misses: bool
     walk_budget: Optional[int]

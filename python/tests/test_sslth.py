@@ -270,6 +270,14 @@ def test_subset_orders_keep_the_fewest_edges_or_k(target_file):
     assert fewest["kept_edges"] < fixed["kept_edges"] and fewest["random_edges"] == fixed["random_edges"]
     with pytest.raises((TypeError, ValueError), match="fewest"):
         sslth.build(t, k=4, weight_eps=0.01, subsets="most")
+    # A scale set by the median |weight|: smaller scales, every weight still
+    # within its tolerance.
+    median = sslth.build(t, k=4, weight_eps=0.01, scale_quantile=0.5).report
+    scales = [(p["scale"], q["scale"]) for p, q in zip(median["pairs"], fewest["pairs"])]
+    assert all(a <= b for a, b in scales) and any(a < b for a, b in scales), scales
+    assert median["rfss_misses"] == 0
+    with pytest.raises(ValueError, match="not both"):
+        sslth.build(t, k=4, weight_eps=0.01, scale_quantile=0.5, scale=2.0)
 
 
 def test_experiments_give_the_clis_rows(target_file, tmp_path):

@@ -60,6 +60,11 @@ pub struct BuildArgs {
     /// coefficients. Default: a per-layer scale from the target.
     #[arg(long)]
     pub scale: Option<f64>,
+    /// Set each layer's scale by this quantile of its non-zero |weights|
+    /// instead of the largest, in (0, 1] (docs/THEORY.md §3.4): fewer kept
+    /// edges, more random ones. Default: the largest.
+    #[arg(long, conflicts_with = "scale")]
+    pub scale_quantile: Option<f64>,
     /// With --eps: write the ticket even if its certified error exceeds
     /// eps (the report says so). Without it such a build fails.
     #[arg(long, requires = "eps")]
@@ -173,6 +178,7 @@ fn options(args: &BuildArgs) -> BuildOptions {
         eps: args.eps,
         nonneg_input: args.nonneg_input,
         scale: args.scale,
+        scale_quantile: args.scale_quantile,
         accept_over_eps: args.accept_over_eps,
         accept_misses: args.accept_misses,
         walk_budget: args.budget.walk_budget,

@@ -133,6 +133,7 @@ fn certificate_matches_an_independent_svd_recomputation_from_the_file() {
             tolerance: Tolerance::Weight(eps),
             nonneg_input: nonneg,
             scale: None,
+            scale_quantile: None,
             accept_over_eps: false,
             accept_misses: false,
             walk_budget: sslth::construction::DEFAULT_WALK_BUDGET,

@@ -184,6 +184,7 @@ fn equivariant_certificates_match_an_independent_recomputation_and_hold() {
             tolerance: Tolerance::Weight(0.02),
             nonneg_input: false,
             scale: None,
+            scale_quantile: None,
             accept_over_eps: false,
             accept_misses: true,
             walk_budget: sslth::construction::DEFAULT_WALK_BUDGET,

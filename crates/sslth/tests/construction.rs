@@ -23,6 +23,7 @@ fn config(n: usize, k: usize) -> BuildConfig {
         tolerance: Tolerance::Weight(1e-3),
         nonneg_input: false,
         scale: None,
+        scale_quantile: None,
         accept_over_eps: false,
         accept_misses: false,
         walk_budget: sslth::construction::DEFAULT_WALK_BUDGET,
@@ -154,6 +155,42 @@ fn fewest_keeps_the_smallest_subset_within_tolerance() {
     }
     // Small subsets serve most coefficients.
     assert!(by_size[1] > 0 && by_size[2] > 0 && by_size[2] + by_size[3] > misses, "{by_size:?}, {misses} misses");
+}
+
+/// `scale_quantile`: each layer's scale is set by that quantile of its
+/// |coefficients| (the quantile's own value, checked by sorting), the
+/// quantile 1 is the default's ticket, and a lower one still brings every
+/// weight within its tolerance (more samples where needed), keeping fewer
+/// edges.
+#[test]
+fn a_scale_set_by_a_quantile_keeps_every_weight_within_tolerance() {
+    // Weights up to 4, so that no scale is the floor of 1.
+    let mlp = common::random_mlp(&[6, 5, 4, 3], 2, 4.0, true);
+    let net = Network::mlp(&mlp);
+    let sized = |q: Option<f64>| BuildConfig {
+        sizing: Sizing::K(3),
+        scale_quantile: q,
+        ..BuildConfig::for_density(4, 0.1, 0.01)
+    };
+    let by_max = build_ticket(&mlp, &sized(None));
+    assert_eq!(build_ticket(&mlp, &sized(Some(1.0))), by_max);
+    let low = build_ticket(&mlp, &sized(Some(0.5)));
+    assert!(low.kept_edges() < by_max.kept_edges(), "{} vs {}", low.kept_edges(), by_max.kept_edges());
+    let layers = augmented_layers(&net, false).unwrap();
+    for (i, (p, l)) in low.pairs.iter().zip(&layers).enumerate() {
+        let mut m: Vec<f64> = l.coefficients.values.iter().filter(|&&v| v != 0.0).map(|v| v.abs()).collect();
+        m.sort_by(f64::total_cmp);
+        let median = m[((m.len() - 1) as f64 * 0.5).round() as usize];
+        let expect = sslth::construction::scale_for(f64::from(median as f32), 3);
+        assert!((p.size.scale - expect).abs() <= 1e-12 * expect, "layer {i}: {} vs {expect}", p.size.scale);
+        assert!(1.0 < p.size.scale && p.size.scale < by_max.pairs[i].size.scale, "layer {i}: {}", p.size.scale);
+        assert_eq!(p.misses, 0);
+        assert!(p.max_weight_error <= 0.01 * (1.0 + 1e-9), "layer {i}: {}", p.max_weight_error);
+    }
+    for bad in [0.0, 1.5, f64::NAN] {
+        let e = plan(&net, &sized(Some(bad))).unwrap_err().to_string();
+        assert!(e.contains("scale_quantile"), "{e}");
+    }
 }
 
 /// What the pairs compute by the sign trick: x ↦ Ĉ⁺x⁺ + Ĉ⁻x⁻, layer by

@@ -59,6 +59,7 @@ fn ticket_of(net: &Network, eps: f64) -> Ticket {
         tolerance: Tolerance::Weight(eps),
         nonneg_input: false,
         scale: None,
+        scale_quantile: None,
         accept_over_eps: false,
         accept_misses: false,
         walk_budget: sslth::construction::DEFAULT_WALK_BUDGET,

@@ -21,6 +21,7 @@ fn config() -> BuildConfig {
         tolerance: Tolerance::Weight(1e-3),
         nonneg_input: false,
         scale: None,
+        scale_quantile: None,
         accept_over_eps: false,
         accept_misses: false,
         walk_budget: sslth::construction::DEFAULT_WALK_BUDGET,

@@ -130,6 +130,7 @@ fn tickets_with_impossible_metadata_are_refused_in_one_line() {
         tolerance: Tolerance::Weight(0.05),
         nonneg_input: false,
         scale: None,
+        scale_quantile: None,
         accept_over_eps: false,
         accept_misses: false,
         walk_budget: sslth::construction::DEFAULT_WALK_BUDGET,

@@ -190,6 +190,7 @@ fn small_ticket(net: &Network) -> Ticket {
         tolerance: Tolerance::Weight(0.02),
         nonneg_input: true,
         scale: None,
+        scale_quantile: None,
         accept_over_eps: false,
         accept_misses: true,
         walk_budget: sslth::construction::DEFAULT_WALK_BUDGET,

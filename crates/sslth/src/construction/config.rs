@@ -55,6 +55,12 @@ pub struct BuildConfig {
     /// weights do not depend on the target (docs/THEORY.md §3.4). `None`:
     /// a per-layer scale from the target's largest coefficient.
     pub scale: Option<f64>,
+    /// A per-layer scale set by this quantile of the layer's non-zero
+    /// |coefficients| instead of the largest (docs/THEORY.md §3.4): the
+    /// larger coefficients then need more products (up to 2k) or more
+    /// samples. `None`: the largest (the quantile 1).
+    #[serde(default)]
+    pub scale_quantile: Option<f64>,
     /// With [`Tolerance::Network`], keep a ticket whose certificate exceeds
     /// the tolerance (the report says so) instead of failing.
     pub accept_over_eps: bool,
@@ -90,6 +96,7 @@ impl BuildConfig {
             tolerance: Tolerance::Weight(weight_eps),
             nonneg_input: false,
             scale: None,
+            scale_quantile: None,
             accept_over_eps: false,
             accept_misses: false,
             walk_budget: DEFAULT_WALK_BUDGET,
@@ -131,6 +138,8 @@ pub struct BuildOptions {
     pub nonneg_input: bool,
     /// See [`BuildConfig::scale`].
     pub scale: Option<f64>,
+    /// See [`BuildConfig::scale_quantile`] (exclusive with `scale`).
+    pub scale_quantile: Option<f64>,
     /// See [`BuildConfig::accept_over_eps`].
     pub accept_over_eps: bool,
     /// See [`BuildConfig::accept_misses`].
@@ -163,6 +172,9 @@ impl BuildOptions {
                 return Err(Error::Argument("give `eps` (the network's error) or `weight_eps` (each weight's)".into()))
             }
         };
+        if self.scale.is_some() && self.scale_quantile.is_some() {
+            return Err(Error::Argument("give `scale` or `scale_quantile`, not both".into()));
+        }
         let sizing = match (self.k, self.n, self.density) {
             (Some(_), _, Some(_)) => return Err(Error::Argument("give `k` or `density`, not both".into())),
             (None, Some(_), _) => return Err(Error::Argument("`n` needs `k`".into())),
@@ -176,6 +188,7 @@ impl BuildOptions {
             tolerance,
             nonneg_input: self.nonneg_input,
             scale: self.scale,
+            scale_quantile: self.scale_quantile,
             accept_over_eps: self.accept_over_eps,
             accept_misses: self.accept_misses,
             walk_budget: self.walk_budget.unwrap_or(DEFAULT_WALK_BUDGET),

@@ -290,8 +290,8 @@ pub fn build_rows(
 /// One side's RFSS instance of a row: a subset of the side's products
 /// `a · brow[h]` within `eps` of `target`, of the first size in `order`
 /// that holds one (docs/THEORY.md §3.2, "Which size"), each size's first
-/// in colex order, else the exact solver's; the closest κ-subset, counted
-/// as a miss, when no size does. Its edges are pushed onto `out.kept`;
+/// in colex order, else the exact solver's; the closest subset of any of
+/// its sizes, counted as a miss, when no size does. Its edges are pushed onto `out.kept`;
 /// returns its sum.
 #[allow(clippy::too_many_arguments)]
 fn solve_side(
@@ -330,9 +330,12 @@ fn solve_side(
             }
         }
     }
+    // A miss keeps the closest subset of any of its sizes (the first size
+    // in the order among equally close ones).
     let subset = found.unwrap_or_else(|| {
         out.misses += 1;
-        solver.solve(&inst(k.min(m)), Mode::Best).expect("valid instance").subset
+        let best = sizes(order, k, m).map(|size| solver.solve(&inst(size), Mode::Best).expect("valid instance"));
+        best.reduce(|a, b| if b.gap < a.gap { b } else { a }).expect("a side of one sample or more").subset
     });
     let mut sum = 0.0;
     for &i in &subset {

@@ -67,19 +67,21 @@ impl LayerPlan {
 
     /// RFSS instances to solve: one per non-zero coefficient and side.
     pub fn instances(&self) -> u64 {
-        LayerShape::new(&self.target, &self.nonneg).instances()
+        LayerShape::new(&self.target, &self.nonneg, None).instances()
     }
 
     /// Predicted kept edges (see `LayerShape::predicted_kept`).
     pub fn predicted_kept(&self) -> u64 {
-        LayerShape::new(&self.target, &self.nonneg).predicted_kept(self.size.n, self.size.k)
+        LayerShape::new(&self.target, &self.nonneg, None).predicted_kept(self.size.n, self.size.k)
     }
 }
 
 /// What sizing needs of a layer, read from its coefficients once: the
-/// largest |C|, and per input channel its non-zero coefficients and sides.
+/// largest |C|, the |C| its scale is set by, and per input channel its
+/// non-zero coefficients and sides.
 struct LayerShape<'a> {
     max_abs: f64,
+    scale_at: f64,
     a_size: usize,
     d_in: usize,
     rows: usize,
@@ -88,14 +90,29 @@ struct LayerShape<'a> {
 }
 
 impl<'a> LayerShape<'a> {
-    fn new(c: &Coefficients, nonneg: &'a [bool]) -> Self {
+    /// The shape of coefficients `c`, the scale set by the `quantile` of
+    /// their non-zero magnitudes (the largest when `None`).
+    fn new(c: &Coefficients, nonneg: &'a [bool], quantile: Option<f64>) -> Self {
+        let max_abs = c.max_abs();
+        let scale_at = match quantile.filter(|&q| q < 1.0) {
+            None => max_abs,
+            Some(q) => {
+                let mut m: Vec<f32> = c.values.iter().filter(|&&v| v != 0.0).map(|&v| v.abs() as f32).collect();
+                if m.is_empty() {
+                    0.0
+                } else {
+                    let at = ((m.len() - 1) as f64 * q).round() as usize;
+                    f64::from(*m.select_nth_unstable_by(at, f32::total_cmp).1)
+                }
+            }
+        };
         let mut nonzero = vec![0u32; c.d_in];
         for row in c.values.chunks_exact(c.d_in) {
             for (z, &v) in nonzero.iter_mut().zip(row) {
                 *z += u32::from(v != 0.0);
             }
         }
-        LayerShape { max_abs: c.max_abs(), a_size: c.a_size, d_in: c.d_in, rows: c.rows(), nonzero, nonneg }
+        LayerShape { max_abs, scale_at, a_size: c.a_size, d_in: c.d_in, rows: c.rows(), nonzero, nonneg }
     }
 
     fn sides(&self, j: usize) -> u64 {
@@ -154,7 +171,10 @@ pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>> {
     if let Some(s) = cfg.scale.filter(|s| !(*s > 0.0 && s.is_finite())) {
         return Err(Error::Argument(format!("`scale` must be a finite number > 0, got {s}")));
     }
-    let shapes = layers.iter().map(|l| LayerShape::new(&l.coefficients, &l.nonneg)).collect();
+    if let Some(q) = cfg.scale_quantile.filter(|q| !(*q > 0.0 && *q <= 1.0)) {
+        return Err(Error::Argument(format!("`scale_quantile` must be in (0, 1], got {q}")));
+    }
+    let shapes = layers.iter().map(|l| LayerShape::new(&l.coefficients, &l.nonneg, cfg.scale_quantile)).collect();
     let sizer = Sizer { net, cfg, layers: &layers, shapes, eps };
     let sizes = match cfg.sizing {
         Sizing::Fixed { n, k } => {
@@ -165,7 +185,7 @@ pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>> {
             sizer
                 .shapes
                 .iter()
-                .map(|s| PairSize { n, k, scale: sizer.scale_of(s.max_abs, k), subsets: cfg.subsets })
+                .map(|s| PairSize { n, k, scale: sizer.scale_of(s.scale_at, k), subsets: cfg.subsets })
                 .collect()
         }
         Sizing::K(k) => {
@@ -259,10 +279,11 @@ impl Sizer<'_> {
             .collect()
     }
 
-    /// The scale of a layer whose largest coefficient is `max_abs`, at k:
-    /// the user's fixed one, else [`scale_for`].
-    fn scale_of(&self, max_abs: f64, k: usize) -> f64 {
-        self.cfg.scale.unwrap_or_else(|| scale_for(max_abs, k))
+    /// The scale of a layer whose coefficients set it at `scale_at` (the
+    /// largest, or the asked quantile), at k: the user's fixed one, else
+    /// [`scale_for`].
+    fn scale_of(&self, scale_at: f64, k: usize) -> f64 {
+        self.cfg.scale.unwrap_or_else(|| scale_for(scale_at, k))
     }
 
     /// With a fixed scale, every layer's largest coefficient must lie in
@@ -289,7 +310,7 @@ impl Sizer<'_> {
         let subsets = self.cfg.subsets;
         // A tolerance below float32 resolution would size without bound.
         let provisional: Vec<PairSize> =
-            self.shapes.iter().map(|s| PairSize { n: k, k, scale: self.scale_of(s.max_abs, k), subsets }).collect();
+            self.shapes.iter().map(|s| PairSize { n: k, k, scale: self.scale_of(s.scale_at, k), subsets }).collect();
         check_resolution(self.net, &self.plans(&provisional)).map_err(Error::Argument)?;
         self.layers
             .iter()
@@ -297,7 +318,7 @@ impl Sizer<'_> {
             .zip(&self.eps)
             .enumerate()
             .map(|(i, ((l, shape), &e))| {
-                let scale = self.scale_of(shape.max_abs, k);
+                let scale = self.scale_of(shape.scale_at, k);
                 let n = measured_n(&l.coefficients, &l.nonneg, self.cfg.seed, i, k, scale, e).ok_or_else(|| {
                     Error::Argument(format!(
                         "layer {i}: no n up to {MAX_N} reaches a miss rate of {MISS_RATE} with `k` = {k}"
