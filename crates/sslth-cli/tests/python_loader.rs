@@ -37,6 +37,23 @@ fn worst(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| (x - y).abs() / scale).fold(0.0f32, f32::max)
 }
 
+/// The venv's python, the loader script and an empty folder `name` of
+/// this test run.
+fn scratch(name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../python/sslth_ticket.py");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("pyloader-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    (venv_python(), script, dir)
+}
+
+/// Runs sslth with `args`, which must succeed; its standard output.
+fn run(args: &[&str]) -> Vec<u8> {
+    let o = Command::new(env!("CARGO_BIN_EXE_sslth")).args(args).output().unwrap();
+    assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    o.stdout
+}
+
 #[test]
 fn numpy_loader_matches_sslth() {
     let python = venv_python();
@@ -105,14 +122,9 @@ fn numpy_loader_matches_sslth() {
 /// its constant input column), full and compact, agree with sslth.
 #[test]
 fn numpy_loader_runs_popup_tickets() {
-    let python = venv_python();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../python/sslth_ticket.py");
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("pyloader-popup-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let (python, script, dir) = scratch("popup");
     let sslth = |args: &[&str]| {
-        let o = Command::new(env!("CARGO_BIN_EXE_sslth")).args(args).output().unwrap();
-        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        run(args);
     };
     let demo = dir.join("demo").display().to_string();
     sslth(&["demo", "--json", "--out", &demo]);
@@ -145,55 +157,50 @@ fn numpy_loader_runs_popup_tickets() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// A ticket many of whose instances keep a subset of another size than k
-/// (`--n 6 --k 4`: sides of about 6, docs/THEORY.md §3.2 "Other sizes"),
-/// whose compact file numbers them beyond C(m, κ): the numpy loader
-/// decodes it to what sslth runs.
+/// Tickets many of whose instances keep a subset of another size than k
+/// (`--n 6 --k 4`: sides of about 6, docs/THEORY.md §3.2 "Which size"), in
+/// both orders (`fixed`: numbered beyond C(m, κ) in `subset-ranks-eg`;
+/// `fewest`: `fewest-ranks-eg`): the numpy loader decodes their compact
+/// files to what sslth runs.
 #[test]
 fn numpy_loader_decodes_subsets_of_other_sizes() {
-    let python = venv_python();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../python/sslth_ticket.py");
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("pyloader-sizes-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let run = |args: &[&str]| {
-        let o = Command::new(env!("CARGO_BIN_EXE_sslth")).args(args).output().unwrap();
-        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
-        o.stdout
-    };
+    let (python, script, dir) = scratch("sizes");
     let p = |name: &str| dir.join(name).display().to_string();
     run(&["train", "--arch", "64-16-10", "--bias", "--epochs", "3", "-o", &p("t.safetensors")]);
-    let build = ["build", "--target", &p("t.safetensors"), "--weight-eps", "0.01", "--n", "6", "--k", "4"];
-    run(&[&build[..], &["--accept-misses", "--json", "-o", &p("full.safetensors")]].concat());
-    run(&[&build[..], &["--accept-misses", "--json", "--compact", "-o", &p("compact.safetensors")]].concat());
-    let full = sslth::files::read_ticket(Path::new(&p("full.safetensors"))).unwrap();
-    // Some instance of layer 0 keeps a number of edges other than
-    // κ = min(4, m), m its side's size (a_h regenerated as the
-    // construction draws it: seed 0, stream 0, d_in = 65 with the bias).
-    let (two_n, d_in) = (12usize, 65usize);
-    let negative = |h: usize| (sslth::weights::uniform_weight(0, 0, (h * d_in + h / two_n) as u64) as f32) < 0.0;
-    let b = &full.net.layers[1];
-    let mut per_instance = std::collections::HashMap::new();
-    for (&r, &c) in b.rows.iter().zip(&b.cols) {
-        *per_instance.entry((r, c as usize / two_n, negative(c as usize))).or_insert(0usize) += 1;
-    }
-    let other = per_instance.iter().filter(|&(&(_, j, side), &count)| {
-        let m = (j * two_n..(j + 1) * two_n).filter(|&h| negative(h) == side).count();
-        count != m.min(4)
-    });
-    assert!(other.count() > 0, "no instance of another size: the path is not tested");
     let test = sslth::data::digits().test;
     let (rows, d) = (100, test.dim);
     let inputs = test.inputs[..rows * d].to_vec();
     write_npy(&dir.join("x.npy"), &inputs, rows, d);
-    let ours = full.net.forward_batch(&inputs, rows);
-    for name in ["full", "compact"] {
-        let y = dir.join(format!("py-{name}.npy"));
-        let mut py = Command::new(&python);
-        py.arg(&script).arg(p(&format!("{name}.safetensors"))).arg(dir.join("x.npy")).arg(&y).arg("--scaled");
-        assert!(py.status().unwrap().success(), "the reference loader failed on {name}");
-        let gap = worst(&read_npy(&y), &ours);
-        assert!(gap < 1e-5, "{name}: numpy and sslth differ by {gap}");
+    for order in ["fixed", "fewest"] {
+        let build = ["build", "--target", &p("t.safetensors"), "--weight-eps", "0.01", "--n", "6", "--k", "4"];
+        let (full, compact) = (p(&format!("{order}.safetensors")), p(&format!("{order}-c.safetensors")));
+        run(&[&build[..], &["--subsets", order, "--accept-misses", "--json", "-o", &full]].concat());
+        run(&[&build[..], &["--subsets", order, "--accept-misses", "--json", "--compact", "-o", &compact]].concat());
+        let ticket = sslth::files::read_ticket(Path::new(&full)).unwrap();
+        // Some instance of layer 0 keeps a number of edges other than
+        // κ = min(4, m), m its side's size (a_h regenerated as the
+        // construction draws it: seed 0, stream 0, d_in = 65 with the bias).
+        let (two_n, d_in) = (12usize, 65usize);
+        let negative = |h: usize| (sslth::weights::uniform_weight(0, 0, (h * d_in + h / two_n) as u64) as f32) < 0.0;
+        let b = &ticket.net.layers[1];
+        let mut per_instance = std::collections::HashMap::new();
+        for (&r, &c) in b.rows.iter().zip(&b.cols) {
+            *per_instance.entry((r, c as usize / two_n, negative(c as usize))).or_insert(0usize) += 1;
+        }
+        let other = per_instance.iter().filter(|&(&(_, j, side), &count)| {
+            let m = (j * two_n..(j + 1) * two_n).filter(|&h| negative(h) == side).count();
+            count != m.min(4)
+        });
+        assert!(other.count() > 0, "{order}: no instance of another size: the path is not tested");
+        let ours = ticket.net.forward_batch(&inputs, rows);
+        for file in [&full, &compact] {
+            let y = dir.join("py.npy");
+            let mut py = Command::new(&python);
+            py.arg(&script).arg(file).arg(dir.join("x.npy")).arg(&y).arg("--scaled");
+            assert!(py.status().unwrap().success(), "the reference loader failed on {file}");
+            let gap = worst(&read_npy(&y), &ours);
+            assert!(gap < 1e-5, "{file}: numpy and sslth differ by {gap}");
+        }
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
