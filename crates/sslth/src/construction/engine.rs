@@ -7,8 +7,10 @@
 //! σ(a_h·x_j). Split by the sign of a_h (P_j: a_h > 0, N_j: a_h < 0), only
 //! P_j fires for x_j ≥ 0 and only N_j for x_j < 0, and either way
 //! σ(a_h·x_j) = a_h·x_j (the sign trick, §3.1 steps 2–3). Each coefficient
-//! C_q[o, j] is then one RFSS instance per side: choose exactly k neurons of
-//! P_j (or N_j) whose products a_h·B_q[o, h] sum to C_q[o, j] (§3.1 step 4).
+//! C_q[o, j] is then one RFSS instance per side: choose neurons of P_j (or
+//! N_j) whose products a_h·B_q[o, h] sum to C_q[o, j] within tolerance
+//! (§3.1 step 4): the paper's exactly k, or, as the pair's [`SubsetOrder`]
+//! says, the fewest of 1 to 2k (§3.2, "Which size").
 //! The pair computes x ↦ Σ_q b_q ⊗ (Ĉ⁺_q x⁺ + Ĉ⁻_q x⁻).
 //!
 //! Only coefficients are touched, so a group adds a basis and nothing else
@@ -291,8 +293,8 @@ pub fn build_rows(
 /// `a · brow[h]` within `eps` of `target`, of the first size in `order`
 /// that holds one (docs/THEORY.md §3.2, "Which size"), each size's first
 /// in colex order, else the exact solver's; the closest subset of any of
-/// its sizes, counted as a miss, when no size does. Its edges are pushed onto `out.kept`;
-/// returns its sum.
+/// its sizes, counted as a miss, when no size does. Its edges are pushed
+/// onto `out.kept`; returns its sum.
 #[allow(clippy::too_many_arguments)]
 fn solve_side(
     solver: &mut Solver,
