@@ -187,16 +187,19 @@ fn options(args: &BuildArgs) -> BuildOptions {
 }
 
 /// Says why a ticket sized by `--density` is sparser than asked: the
-/// density is a ceiling, met by the largest k whose ticket stays under it.
+/// density is a ceiling, met by the largest k whose ticket stays under it
+/// at k edges an instance, and with `--subsets fewest` an instance keeps
+/// the fewest that serve.
 fn note_density(cfg: &sslth::construction::BuildConfig, r: &BuildReport, json: bool) {
     let k = r.pairs.first().map_or(0, |p| p.k);
     let sslth::construction::Sizing::Density(asked) = cfg.sizing else { return };
     if json || r.density >= 0.999 * asked {
         return;
     }
+    let fewest = if cfg.subsets.is_fixed() { "" } else { ", and each weight kept the fewest edges that serve" };
     println!(
         "note: density {:.2}%, below the {:.2}% asked: --density is a ceiling, and the sizing takes the largest k \
-         (here {k}) whose ticket stays under it; k = {} would exceed it",
+         (here {k}) whose ticket stays under it at k edges a weight; k = {} would exceed it{fewest}",
         100.0 * r.density,
         100.0 * asked,
         k + 1
