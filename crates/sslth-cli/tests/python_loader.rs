@@ -47,6 +47,15 @@ fn scratch(name: &str) -> (PathBuf, PathBuf, PathBuf) {
     (venv_python(), script, dir)
 }
 
+/// The largest gap ([`worst`]) between `ours` and the numpy loader's
+/// logits for `file` on the scaled inputs of `dir/x.npy`.
+fn numpy_gap((python, script): (&Path, &Path), file: &str, dir: &Path, ours: &[f32]) -> f32 {
+    let y = dir.join("py.npy");
+    let status = Command::new(python).arg(script).arg(file).arg(dir.join("x.npy")).arg(&y).arg("--scaled").status();
+    assert!(status.unwrap().success(), "the reference loader failed on {file}");
+    worst(&read_npy(&y), ours)
+}
+
 /// Runs sslth with `args`, which must succeed; its standard output.
 fn run(args: &[&str]) -> Vec<u8> {
     let o = Command::new(env!("CARGO_BIN_EXE_sslth")).args(args).output().unwrap();
@@ -194,11 +203,7 @@ fn numpy_loader_decodes_subsets_of_other_sizes() {
         assert!(other.count() > 0, "{order}: no instance of another size: the path is not tested");
         let ours = ticket.net.forward_batch(&inputs, rows);
         for file in [&full, &compact] {
-            let y = dir.join("py.npy");
-            let mut py = Command::new(&python);
-            py.arg(&script).arg(file).arg(dir.join("x.npy")).arg(&y).arg("--scaled");
-            assert!(py.status().unwrap().success(), "the reference loader failed on {file}");
-            let gap = worst(&read_npy(&y), &ours);
+            let gap = numpy_gap((&python, &script), file, &dir, &ours);
             assert!(gap < 1e-5, "{file}: numpy and sslth differ by {gap}");
         }
     }
@@ -213,11 +218,7 @@ fn numpy_loader_decodes_subsets_of_other_sizes() {
 /// implementation. (Long: the list of architectures is the test.)
 #[test]
 fn numpy_loader_runs_general_layers() {
-    let python = venv_python();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../python/sslth_ticket.py");
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("pyloader-general-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let (python, script, dir) = scratch("general");
     let conv = |i: usize, o: usize, k: [usize; 2], s: usize, p: [usize; 2], d: usize, mode: &str| {
         format!(
             r#"{{"layer": "conv2d", "in_channels": {i}, "out_channels": {o}, "kernel": {k:?}, "stride": [{s}, {s}],
@@ -302,11 +303,7 @@ fn numpy_loader_runs_general_layers() {
             assert_eq!(loaded.meta.version, 4);
             for (file, ours) in [(&ticket, loaded.net.forward_batch(&x, rows)), (&target, net.forward_batch(&x, rows))]
             {
-                let y = dir.join(format!("py-{a}-{compact}.npy"));
-                let mut py = Command::new(&python);
-                py.arg(&script).arg(file).arg(dir.join("x.npy")).arg(&y).arg("--scaled");
-                assert!(py.status().unwrap().success(), "the reference loader failed on {file}");
-                let gap = worst(&read_npy(&y), &ours);
+                let gap = numpy_gap((&python, &script), file, &dir, &ours);
                 assert!(gap < 1e-5, "{file}: numpy and sslth differ by {gap}");
             }
         }
