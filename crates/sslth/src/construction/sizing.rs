@@ -551,9 +551,10 @@ pub fn side_thresholds(c: &Coefficients, k: usize, scale: f64, eps: f64, seed: u
                     a.abs() * b
                 };
                 let mut samples: Vec<f64> = Vec::new();
-                // A side of m samples holds a subset of one of the sizes
-                // an instance may use (κ = min(k, m) first, the rest only
-                // if it has none).
+                // A side of m samples serves when a subset of one of the
+                // sizes an instance may use, 1 to min(2k, m), is within
+                // eps (whatever the order, which decides only which one
+                // is kept).
                 let mut found = |m: usize| {
                     while samples.len() < m {
                         samples.push(draw(samples.len() as u64));
