@@ -278,13 +278,18 @@ fn target_from_state_dict(
 ///
 /// `options` (`sslth.types.BuildOptions`): `weight_eps` (each weight's
 /// tolerance) or `eps` (a bound on the network's error over the unit
-/// ball); `k` (kept edges per RFSS instance, with `n` a fixed sample count
-/// for every layer) or `density` (the fraction of edges KEPT, at most;
-/// default 0.1); `seed` (of the random network, default 0);
-/// `nonneg_input` (inputs are never negative: the first layer has no
-/// negative side); `scale` (one fixed scale of every random layer);
-/// `accept_over_eps`, `accept_misses` (keep a ticket over its tolerance
-/// instead of raising `BuildRefused`). An unknown option is a `TypeError`.
+/// ball); `k` (the subset size of every RFSS instance, with `n` a fixed
+/// sample count for every layer) or `density` (the fraction of edges KEPT,
+/// at most; default 0.1); `subsets` (`"fewest"`, the default: each weight
+/// keeps the fewest random edges within tolerance, 1 to 2k; `"fixed"`: k
+/// where k serve, as in the paper); `seed` (of the random network, default
+/// 0); `nonneg_input` (inputs are never negative: the first layer has no
+/// negative side); `scale` (one fixed scale of every random layer) or
+/// `scale_quantile` (each layer's scale set by that quantile of its
+/// |weights| instead of the largest); `walk_budget` (how much the tight
+/// certificate may walk back); `accept_over_eps`, `accept_misses` (keep a
+/// ticket over its tolerance instead of raising `BuildRefused`). An
+/// unknown option is a `TypeError`.
 ///
 /// Every weight is within its tolerance: an RFSS instance that misses
 /// makes the build raise that layer's n and rebuild it. The ticket is
