@@ -1,13 +1,14 @@
 //! The streamed build (choices instead of edges) against the build that
 //! holds every edge, its oracle: the same certificate, counts and metadata,
 //! and the same compact file, byte for byte, on dense targets (signed and
-//! non-negative inputs, with and without repair), a CNN and a set network;
+//! non-negative inputs, with and without repair, both subset orders), a
+//! CNN and a set network;
 //! and a stream that does not fit its metadata is refused.
 
 use sslth::construction::{build, build_streamed, plan, BuildConfig, Sizing};
 use sslth::files::{compact_bytes, compact_bytes_of_choices, full_bytes, write_full_of_choices};
 use sslth::net::{ConvWeights, LinearWeights, Network, SetWeights};
-use sslth::ticket::PairChoices;
+use sslth::ticket::{PairChoices, SubsetOrder};
 use sslth::weights::uniform_weight;
 
 fn draw(n: usize, stream: u64, seed: u64) -> Vec<f32> {
@@ -56,6 +57,7 @@ fn the_streamed_build_writes_the_same_compact_file_and_certificate() {
     };
     let cases = [
         (mlp(&[7, 6, 3], 9), with(4, 3, false)),
+        (mlp(&[7, 6, 3], 9), BuildConfig { subsets: SubsetOrder::Fixed, ..with(4, 3, false) }),
         (mlp(&[7, 6], 9), with(1, 3, false)),
         (mlp(&[7, 6], 9), with(2, 3, false)),
         (mlp(&[20, 16, 12, 5], 3), with(2, 4, true)),

@@ -172,6 +172,27 @@ fn compact_masks(net: &SparseNet, meta: &TicketMeta) -> Vec<(&'static str, Vec<u
     masks
 }
 
+/// The bits of an instance's `subset-ranks` code: its value v (0 for no
+/// choice, else its number + 1) as a presence bit and the number in
+/// ⌈log2 count⌉ bits, `count` the κ-subsets of its side; `None` if the
+/// number is not below it (the fixed width cannot hold it).
+pub(super) fn fixed_bits(v: u64, count: Option<u64>) -> Option<u64> {
+    match v {
+        0 => Some(1),
+        v => count.filter(|&c| v - 1 < c).map(|c| 1 + u64::from(subsets::width(c))),
+    }
+}
+
+/// Writes the `subset-ranks` code of [`fixed_bits`], if there is one.
+pub(super) fn write_fixed(w: &mut subsets::BitWriter, v: u64, count: Option<u64>) -> Option<()> {
+    fixed_bits(v, count)?;
+    w.write(u64::from(v > 0), 1);
+    if let (v @ 1.., Some(c)) = (v, count) {
+        w.write(v - 1, subsets::width(c));
+    }
+    Some(())
+}
+
 /// One row read from a subset stream: per instance its code value (0 for
 /// no choice, else rank + 1), and the row's kept hidden channels, ascending.
 pub(super) type RowCodes = (Vec<u64>, Vec<usize>);
@@ -293,9 +314,9 @@ impl PairLayout {
                             // Too many subsets for a u64 number, or a size
                             // that is not one of the instance's: this pair
                             // keeps its bit masks.
-                            let count = subsets::binomial(m, self.k.min(m))?;
+                            let count = self.counts[j][s]?;
+                            self.totals[j][s]?;
                             c.sort_unstable();
-                            self.binomials.choices(self.order, self.k, m)?;
                             out.push(Some((self.binomials.number(self.order, self.k, m, c)?, count)));
                         }
                     }
@@ -313,7 +334,7 @@ impl PairLayout {
     /// number + 1 in the exponential-Golomb code of order g, g chosen to
     /// minimise the stream).
     fn encode(&self, choices: &[Choice]) -> (&'static str, Vec<u8>) {
-        use subsets::{width, BitWriter};
+        use subsets::BitWriter;
         let value = |c: &Choice| c.map_or(0, |(r, _)| r + 1);
         // The stream's length at each order g, from how often each value
         // occurs (colex-first ranks are few and small): sorted, then runs.
@@ -321,13 +342,7 @@ impl PairLayout {
         values.par_sort_unstable();
         let runs: Vec<(u64, u64)> = values.chunk_by(|x, y| x == y).map(|run| (run[0], run.len() as u64)).collect();
         let (g, eg_bits) = golomb_order(&runs);
-        let fixed_bits: Option<u64> = choices
-            .par_iter()
-            .map(|c| match c {
-                None => Some(1),
-                Some((r, count)) => (r < count).then(|| 1 + u64::from(width(*count))),
-            })
-            .sum();
+        let fixed_bits: Option<u64> = choices.par_iter().map(|c| fixed_bits(value(c), c.map(|(_, n)| n))).sum();
         let mut w = BitWriter::default();
         if fixed_bits.is_none_or(|fixed| 6 + eg_bits < fixed) {
             w.write(u64::from(g), 6);
@@ -337,13 +352,7 @@ impl PairLayout {
             (self.encoding(true), w.finish())
         } else {
             for c in choices {
-                match c {
-                    Some((r, count)) => {
-                        w.write(1, 1);
-                        w.write(*r, width(*count));
-                    }
-                    None => w.write(0, 1),
-                }
+                write_fixed(&mut w, value(c), c.map(|(_, n)| n)).expect("every number below its count");
             }
             (self.encoding(false), w.finish())
         }

@@ -9,12 +9,15 @@
 //! (the weights digest is one sequential pass).
 
 use super::atomic::write_atomic_with;
-use super::compact::{deltas_len, golomb_order, pack_file, plain_choice, plain_mask, varint_len, PairLayout, RowCodes};
+use super::compact::{
+    deltas_len, fixed_bits, golomb_order, pack_file, plain_choice, plain_mask, varint_len, write_fixed, PairLayout,
+    RowCodes,
+};
 use super::digest::{Fnv, DIGEST_KEY};
 use super::full::{metadata, shapes_entry, FULL};
 use super::safetensors::{f32_bytes, header_bytes, header_metadata, read_safetensors, ModelError};
 use super::COMPACT;
-use crate::ticket::subsets::{width, BitReader, BitWriter};
+use crate::ticket::subsets::{BitReader, BitWriter};
 use crate::ticket::{layer_weight, random_shapes, regenerate_layer, PairChoices, SparseLayer, TicketMeta};
 use crate::weights::weights_at;
 use rayon::prelude::*;
@@ -375,12 +378,7 @@ fn fixed_len(counts: &[Option<u64>], block: &RowBlock<'_>) -> Option<u64> {
     block
         .rows
         .par_iter()
-        .map(|(values, _)| {
-            values.iter().zip(counts).try_fold(0u64, |bits, (&v, &count)| match v {
-                0 => Some(bits + 1),
-                v => count.filter(|&c| v - 1 < c).map(|c| bits + 1 + u64::from(width(c))),
-            })
-        })
+        .map(|(values, _)| values.iter().zip(counts).map(|(&v, &count)| fixed_bits(v, count)).sum::<Option<u64>>())
         .sum()
 }
 
@@ -392,14 +390,7 @@ fn fixed_stream(layout: &PairLayout, s: &StreamRows<'_>, counts: &[Option<u64>])
         let rows = layout.read_values(s, start..(start + ROW_BLOCK).min(layout.rows()))?;
         for values in &rows {
             for (&v, &count) in values.iter().zip(counts) {
-                match (v, count) {
-                    (0, _) => w.write(0, 1),
-                    (v, Some(c)) if v - 1 < c => {
-                        w.write(1, 1);
-                        w.write(v - 1, width(c));
-                    }
-                    _ => return Err("a choice that is not a κ-subset in a `subset-ranks` stream".into()),
-                }
+                write_fixed(&mut w, v, count).ok_or("a choice that is not a κ-subset in a `subset-ranks` stream")?;
             }
         }
     }
