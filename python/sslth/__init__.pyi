@@ -71,6 +71,7 @@ def frontier(
     ns: Sequence[int] = ...,
     weight_eps: Sequence[float] = ...,
     inputs: Sequence[str] = ...,
+    scale_quantiles: Sequence[float] = ...,
     seed: int = 0,
     data: Optional[str] = None,
 ) -> Frontier: ...

@@ -220,6 +220,7 @@ class ShardReport(TypedDict):
 class FrontierRow(TypedDict):
     """One ticket of the frontier (a row of ``sslth frontier``'s CSV)."""
     nonneg_input: bool
+    scale_quantile: float
     weight_eps: float
     k: int
     n: List[int]
@@ -239,6 +240,7 @@ class FrontierRow(TypedDict):
     certified: float
     build_seconds: float
     on_front: bool
+    on_accuracy_front: bool
 
 
 class TheoryCurves(TypedDict):

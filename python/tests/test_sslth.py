@@ -281,15 +281,20 @@ def test_subset_orders_keep_the_fewest_edges_or_k(target_file):
 
 
 def test_experiments_give_the_clis_rows(target_file, tmp_path):
-    f = sslth.frontier(sslth.load(target_file), ks=[2, 4])
-    cli("frontier", "--target", target_file, "--ks", "2,4", "--out", tmp_path / "frontier")
+    f = sslth.frontier(sslth.load(target_file), ks=[2, 4], scale_quantiles=[1, 0.5])
+    cli("frontier", "--target", target_file, "--ks", "2,4", "--scale-quantiles", "1,0.5", "--out", tmp_path / "frontier")
     lines = (tmp_path / "frontier" / "frontier.csv").read_text().splitlines()
     head = lines[0].split(",")
-    assert [r["k"] for r in f["rows"]] == [2, 4] and len(f["theory"][0]["theorem2"]) == 32
+    assert [(r["scale_quantile"], r["k"]) for r in f["rows"]] == [(1, 2), (1, 4), (0.5, 2), (0.5, 4)]
+    assert len(f["theory"][0]["theorem2"]) == 32 and len(lines) == 5
     for row, line in zip(f["rows"], lines[1:]):
         cells = dict(zip(head, line.split(",")))
-        for key in ("density", "kept_per_weight", "random_per_weight", "compact_bits_per_weight", "agreement"):
+        for key in ("scale_quantile", "density", "kept_per_weight", "random_per_weight", "compact_bits_per_weight",
+                    "agreement"):
             assert float(cells[key]) == row[key], key
+        assert cells["on_accuracy_front"] == str(row["on_accuracy_front"]).lower()
+    with pytest.raises(ValueError, match="scale_quantiles"):
+        sslth.frontier(sslth.load(target_file), ks=[2], scale_quantiles=[0])
     ours = sslth.popup(widths=[64, 40, 10], density=0.5, epochs=1)
     ours.save(tmp_path / "py.safetensors")
     cli("popup", "--data", "digits", "--arch", "64-40-10", "--density", "0.5", "--epochs", "1", "-o",

@@ -853,10 +853,11 @@ fn equivariant_targets_train_build_and_refuse_bad_files() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// `sslth frontier`: one row per input assumption, k and n, each the
-/// ticket `sslth build` makes with those options (same kept and block
-/// edges), compact bits per weight from the file it would write. (Long:
-/// each row checked against its own `sslth build`, in one pass.)
+/// `sslth frontier`: one row per input assumption, scale quantile and n,
+/// each the ticket `sslth build` makes with those options (same kept and
+/// block edges, misses), compact bits per weight from the file it would
+/// write; each front holds only tickets its rule admits. (Long: each row
+/// checked against its own `sslth build`, in one pass.)
 #[test]
 fn frontier_tabulates_the_builds_it_names() {
     let dir = std::env::temp_dir().join(format!("sslth-frontier-{}", std::process::id()));
@@ -867,64 +868,78 @@ fn frontier_tabulates_the_builds_it_names() {
     let o = sslth(&["train", "--arch", "64-12-10", "--bias", "--epochs", "20", "-o", &p("t.safetensors")], "", 2);
     assert!(o.status.success());
     let (t, c) = (p("t.safetensors"), p("c"));
-    let args = ["frontier", "--target", &t, "--ks", "2,4", "--ns", "8", "--inputs", "signed,nonneg", "--out", &p("f")];
+    let args = [
+        "frontier",
+        "--target",
+        &t,
+        "--ks",
+        "4",
+        "--ns",
+        "8",
+        "--inputs",
+        "signed,nonneg",
+        "--scale-quantiles",
+        "1,0.5",
+        "--out",
+        &p("f"),
+    ];
     let o = sslth(&args, "", 2);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let csv = std::fs::read_to_string(dir.join("f/frontier.csv")).unwrap();
+    let head: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
     let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
-    let points: Vec<(&str, &str, &str)> = rows.iter().map(|r| (r[0], r[2], r[4])).collect();
-    assert_eq!(
-        points,
-        [
-            ("signed", "2", "true"),
-            ("signed", "2", "false"),
-            ("signed", "4", "true"),
-            ("signed", "4", "false"),
-            ("nonneg", "2", "true"),
-            ("nonneg", "2", "false"),
-            ("nonneg", "4", "true"),
-            ("nonneg", "4", "false"),
-        ]
-    );
+    let at = |r: &[&str], name: &str| r[head.iter().position(|h| *h == name).unwrap()].to_string();
+    let num = |r: &[&str], name: &str| at(r, name).parse::<f64>().unwrap();
+    let points: Vec<String> =
+        rows.iter().map(|r| format!("{} {} {}", at(r, "inputs"), at(r, "scale_quantile"), at(r, "sized"))).collect();
+    let order = [
+        "signed 1.0 true",
+        "signed 1.0 false",
+        "signed 0.5 true",
+        "signed 0.5 false",
+        "nonneg 1.0 true",
+        "nonneg 1.0 false",
+        "nonneg 0.5 true",
+        "nonneg 0.5 false",
+    ];
+    assert_eq!(points, order);
     for r in &rows {
-        let mut args = vec![
-            "build",
-            "--target",
-            &t,
-            "--weight-eps",
-            r[1],
-            "--k",
-            r[2],
-            "--compact",
-            "-o",
-            &c,
-            "--force",
-            "--json",
-        ];
-        if r[4] == "false" {
-            assert_eq!(r[3], "8 8");
+        let (eps, q) = (at(r, "weight_eps"), at(r, "scale_quantile"));
+        let mut args =
+            vec!["build", "--target", &t, "--weight-eps", &eps, "--k", "4", "--compact", "-o", &c, "--force"];
+        args.extend(["--json", "--scale-quantile", &q]);
+        if at(r, "sized") == "false" {
+            assert_eq!(at(r, "n"), "8 8");
             args.extend(["--n", "8", "--accept-misses"]);
         }
-        if r[0] == "nonneg" {
+        if at(r, "inputs") == "nonneg" {
             args.push("--nonneg-input");
         }
         let o = sslth(&args, "", 2);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let rep: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
         let w = rep["target_weights"].as_f64().unwrap();
-        let num = |i: usize| r[i].parse::<f64>().unwrap();
-        assert!((num(6) - rep["kept_edges"].as_f64().unwrap() / w).abs() < 1e-9, "{r:?}");
-        assert!((num(8) - rep["block_edges"].as_f64().unwrap() / w).abs() < 1e-9, "{r:?}");
-        assert_eq!(num(9), rep["rfss_misses"].as_f64().unwrap(), "{r:?}");
-        assert!(num(8) < num(7));
+        assert!((num(r, "kept_per_weight") - rep["kept_edges"].as_f64().unwrap() / w).abs() < 1e-9, "{r:?}");
+        assert!((num(r, "block_random_per_weight") - rep["block_edges"].as_f64().unwrap() / w).abs() < 1e-9);
+        assert_eq!(num(r, "misses"), rep["rfss_misses"].as_f64().unwrap(), "{r:?}");
+        assert!(num(r, "block_random_per_weight") < num(r, "random_per_weight"));
         let file = std::fs::metadata(&c).unwrap().len() as f64 * 8.0 / w;
-        assert!((num(11) - file).abs() < 1e-9, "{r:?}: {} vs {file}", r[11]);
-        // The front holds only tickets with no miss and 99.5% agreement.
-        if r[19] == "true" {
-            assert!(num(9) == 0.0 && num(15) >= 0.995, "{r:?}");
+        assert!((num(r, "compact_bits_per_weight") - file).abs() < 1e-9, "{r:?}: {file}");
+        // The fronts hold only tickets with no miss and 99.5% agreement,
+        // and tickets within 0.1 point of the target's accuracy.
+        if at(r, "on_front") == "true" {
+            assert!(num(r, "misses") == 0.0 && num(r, "agreement") >= 0.995, "{r:?}");
+        }
+        if at(r, "on_accuracy_front") == "true" {
+            assert!(num(r, "ticket_accuracy") >= num(r, "target_accuracy") - 0.001 - 1e-9, "{r:?}");
         }
     }
-    assert!(rows.iter().any(|r| r[19] == "true"), "{csv}");
+    // The largest weight's quantile is the default ticket: the rows of q 1
+    // and of a build without a quantile agree (checked above with
+    // `--scale-quantile 1`); a quantile below it changes the ticket.
+    assert_ne!(at(&rows[0], "kept_per_weight"), at(&rows[2], "kept_per_weight"));
+    assert!(rows.iter().any(|r| at(r, "on_front") == "true"), "{csv}");
+    assert!(rows.iter().any(|r| at(r, "on_accuracy_front") == "true"), "{csv}");
     assert!(std::path::Path::new(&p("f/frontier.svg")).exists() && std::path::Path::new(&p("f/frontier.md")).exists());
     // The library names parameters; the CLI prints them as its flags.
     assert_one_line_error(
@@ -938,6 +953,10 @@ fn frontier_tabulates_the_builds_it_names() {
     assert_one_line_error(
         &["frontier", "--target", &t, "--weight-eps", "0", "--out", &p("g")],
         "--weight-eps must be finite numbers > 0",
+    );
+    assert_one_line_error(
+        &["frontier", "--target", &t, "--scale-quantiles", "1,1.5", "--out", &p("g")],
+        "--scale-quantiles must be numbers in (0, 1]",
     );
     let k0 =
         ["build", "--target", &t, "--k", "0", "--weight-eps", "0.01", "--data", "none", "-o", &p("k0.safetensors")];
