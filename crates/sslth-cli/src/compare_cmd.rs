@@ -92,6 +92,7 @@ pub fn run(a: &CompareArgs) -> Result<(), String> {
     std::fs::create_dir_all(&a.out).map_err(|e| format!("cannot create {}: {e}", a.out.display()))?;
     let pb = progress::bar(cfg.steps(), "comparing", false);
     let rows = compare(&split, &cfg, &|p| progress::report(&pb, p), &|| true).map_err(crate::cli_error)?;
+    let rows: Vec<_> = rows.into_iter().map(|r| r.spelt(sslth::Face::Cli)).collect();
     pb.finish_and_clear();
     print!("{}", sslth_report::compare::write(&a.out, split.test.name, &rows)?);
     println!("wrote {}/compare.csv, compare.md, accuracy-density and accuracy-size (.svg, .png)", a.out.display());

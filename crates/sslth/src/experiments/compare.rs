@@ -128,8 +128,19 @@ pub struct CompareRow {
     /// Bytes of the compact ticket file (mean, rounded).
     pub compact_bytes: Option<usize>,
     /// What else to know about the row: per seed, the chosen learning rate
-    /// or the construction's k and agreement, and any failure.
+    /// or the construction's k and agreement, and any failure; parameters
+    /// named as the library names them, between backticks, until
+    /// [`CompareRow::spelt`] spells them for a face.
     pub note: String,
+}
+
+impl CompareRow {
+    /// The row with the parameter names of its note spelt for `face`
+    /// (`--popup-max-edges` for the CLI, `popup_max_edges` for Python).
+    pub fn spelt(mut self, face: crate::Face) -> CompareRow {
+        self.note = crate::error::spell(&self.note, face);
+        self
+    }
 }
 
 /// One measured network of a cell.
@@ -412,4 +423,20 @@ fn split_off_tenth(data: &Dataset) -> (Dataset, Dataset) {
         ..data.clone()
     };
     (part(0..cut), part(cut..data.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A note names a parameter once, in the library's words, and each
+    /// face reads it in its own.
+    #[test]
+    fn notes_are_spelt_for_each_face() {
+        let row =
+            |note: &str| CompareRow { note: note.into(), ..cell("popup ×1 width", None, Some(0.1), 1.0, &[], &[]) };
+        let note = "seed 0 not run: 9 edges, above `popup_max_edges` 5";
+        assert_eq!(row(note).spelt(crate::Face::Cli).note, "seed 0 not run: 9 edges, above --popup-max-edges 5");
+        assert_eq!(row(note).spelt(crate::Face::Library).note, "seed 0 not run: 9 edges, above popup_max_edges 5");
+    }
 }
