@@ -6,7 +6,7 @@
 # inputs, scale at the largest weight and at its 99.9th percentile, two
 # tolerances, k from 2 to 16, each with the measured rule's n and with
 # fixed n; both Pareto fronts in (kept, block random) per target weight
-# beside Pensia et al.'s published point. About 20 minutes on 2 cores
+# beside Pensia et al.'s published point. About 10 minutes on 2 cores
 # (144 tickets on each of MNIST and Fashion-MNIST; digits takes a minute).
 #   bash bench/frontier.sh   (REPORT_ONLY=1: the page from the last run's tables)
 set -euo pipefail

@@ -5,8 +5,8 @@
 # density, constructed tickets and edge-popup in networks of the target's
 # shape (both weight laws) and in the construction's own random network
 # (where it has at most 5 M edges), every popup network after the same
-# learning-rate search, each cell over 3 seeds. About 15 minutes (digits),
-# 80 minutes (Fashion-MNIST) and 25 minutes (MNIST: three densities, one
+# learning-rate search, each cell over 3 seeds. About 45 minutes for
+# digits and Fashion-MNIST together and 8 for MNIST (three densities, one
 # width) on 2 cores.
 #   bash bench/popup_compare.sh   (SETS="mnist": run only the data sets
 #   named, the page from every set's last run)
