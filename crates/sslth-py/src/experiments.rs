@@ -22,10 +22,10 @@ fn rows<'py, T: serde::Serialize + Send>(
 
 /// Tickets of `target` for each input assumption in `inputs` (`"signed"`,
 /// `"nonneg"`), scale quantile in `scale_quantiles` (1: the largest
-/// weight, the default scale), tolerance in `weight_eps` and subset size in `ks`, each at
-/// the n of the measured rule and at every n of `ns` (misses counted, not
-/// repaired), measured on `data` (default: the data set the target
-/// records) (`sslth frontier`).
+/// weight, the default scale), tolerance in `weight_eps` and subset size
+/// in `ks`, each at the n of the measured rule and at every n of `ns`
+/// (misses counted, not repaired), measured on `data` (default: the data
+/// set the target records) (`sslth frontier`).
 ///
 /// Returns `sslth.types.Frontier`: `rows` (one per ticket built: input
 /// assumption, tolerance, k, n per layer, whether n came from the rule,
