@@ -193,6 +193,18 @@ pub(super) fn write_fixed(w: &mut subsets::BitWriter, v: u64, count: Option<u64>
     Some(())
 }
 
+/// Which subset stream is shorter, given the exponential-Golomb stream's
+/// bits (`eg_bits`, the 6-bit order not counted) and the `subset-ranks`
+/// stream's (`None` where some choice does not fit it): whether the
+/// exponential-Golomb one is taken (ties go to the fixed width), and the
+/// taken stream's length in bits.
+pub(super) fn shorter_stream(eg_bits: u64, fixed_bits: Option<u64>) -> (bool, u64) {
+    match fixed_bits {
+        Some(fixed) if fixed <= 6 + eg_bits => (false, fixed),
+        _ => (true, 6 + eg_bits),
+    }
+}
+
 /// One row read from a subset stream: per instance its code value (0 for
 /// no choice, else rank + 1), and the row's kept hidden channels, ascending.
 pub(super) type RowCodes = (Vec<u64>, Vec<usize>);
@@ -344,7 +356,7 @@ impl PairLayout {
         let (g, eg_bits) = golomb_order(&runs);
         let fixed_bits: Option<u64> = choices.par_iter().map(|c| fixed_bits(value(c), c.map(|(_, n)| n))).sum();
         let mut w = BitWriter::default();
-        if fixed_bits.is_none_or(|fixed| 6 + eg_bits < fixed) {
+        if shorter_stream(eg_bits, fixed_bits).0 {
             w.write(u64::from(g), 6);
             for c in choices {
                 w.write_exp_golomb(value(c), g);

@@ -10,8 +10,8 @@
 
 use super::atomic::write_atomic_with;
 use super::compact::{
-    deltas_len, fixed_bits, golomb_order, pack_file, plain_choice, plain_mask, varint_len, write_fixed, PairLayout,
-    RowCodes,
+    deltas_len, fixed_bits, golomb_order, pack_file, plain_choice, plain_mask, shorter_stream, varint_len, write_fixed,
+    PairLayout, RowCodes,
 };
 use super::digest::{Fnv, DIGEST_KEY};
 use super::full::{metadata, shapes_entry, FULL};
@@ -261,11 +261,8 @@ pub fn compact_bytes_of_choices(meta: &TicketMeta, choices: &[&PairChoices]) -> 
         let mut counts: Vec<(u64, u64)> = counts.into_iter().collect();
         counts.sort_unstable();
         let (g, eg_bits) = golomb_order(&counts);
-        let golomb = fixed_bits.is_none_or(|fixed| 6 + eg_bits < fixed);
-        let ranks_len = match fixed_bits {
-            Some(fixed) if !golomb => fixed.div_ceil(8),
-            _ => (6 + eg_bits).div_ceil(8),
-        } as usize;
+        let (golomb, ranks_bits) = shorter_stream(eg_bits, fixed_bits);
+        let ranks_len = ranks_bits.div_ceil(8) as usize;
         if ranks_len < plain_a.1 + plain_b.1 {
             masks.push(("from-b", Vec::new()));
             masks.push(if golomb {
