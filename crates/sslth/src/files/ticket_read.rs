@@ -254,6 +254,8 @@ fn read_compact(
     if encodings.len() != shapes.len() {
         return Err(layout(p, "masks list does not match the layers"));
     }
+    // A subset stream's encoding, of either order and code.
+    let ranks = |e: &str| crate::ticket::SubsetOrder::of_encoding(e).is_some();
     let mut indices: Vec<Vec<u64>> = Vec::new();
     for (l, enc) in encodings.iter().enumerate() {
         let data = get(&format!("{}.mask", 2 * l), Dtype::U8)?;
@@ -262,22 +264,14 @@ fn read_compact(
             ("bits", _) => unpack_bits(&data, len),
             ("delta-varint", _) => unpack_deltas(&data, len),
             // Pair l/2's B stream gives both layers; A waits for it.
-            ("from-b", Some(next))
-                if l % 2 == 0 && data.is_empty() && crate::ticket::SubsetOrder::of_encoding(next).is_some() =>
-            {
-                Ok(Vec::new())
-            }
-            (enc, _)
-                if l % 2 == 1
-                    && encodings[l - 1] == "from-b"
-                    && crate::ticket::SubsetOrder::of_encoding(enc).is_some() =>
-            {
+            ("from-b", Some(next)) if l % 2 == 0 && data.is_empty() && ranks(next) => Ok(Vec::new()),
+            (enc, _) if l % 2 == 1 && encodings[l - 1] == "from-b" && ranks(enc) => {
                 PairLayout::new(&meta, l / 2).decode(&data, enc).map(|(b, a)| {
                     indices[l - 1] = a;
                     b
                 })
             }
-            (enc, _) if enc == "from-b" || crate::ticket::SubsetOrder::of_encoding(enc).is_some() => {
+            (enc, _) if enc == "from-b" || ranks(enc) => {
                 Err("'from-b' must be an A layer's encoding, followed by its B layer's subset ranks".into())
             }
             (other, _) => Err(format!("unknown mask encoding '{other}'")),

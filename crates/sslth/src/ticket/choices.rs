@@ -6,8 +6,8 @@
 //! and weight, which is how a build of 10⁸ target weights holds its ticket
 //! in memory, and how its file is written.
 
-/// The choices of one constructed pair: the stream of its
-/// instances' numbers (in stream order: row, input channel, then side P, N), where
+/// The choices of one constructed pair: the stream of its instances'
+/// numbers (in stream order: row, input channel, then side P, N), where
 /// each row's codes start, and the hidden channels its B layer uses (A
 /// keeps exactly these).
 #[derive(Clone, Debug, Default, PartialEq)]
