@@ -688,6 +688,12 @@ fn build_keeps_its_promises_or_refuses() {
     assert_one_line_error(&hostile.split_whitespace().collect::<Vec<_>>(), "2.weight[1, 5] = 2.9000e38");
     let hostile = format!("build --target {} --eps 1 -o {}", p("bad.safetensors"), p("bad-t.safetensors"));
     assert_one_line_error(&hostile.split_whitespace().collect::<Vec<_>>(), "below float32 resolution");
+    // A tolerance below float32's resolution says what set the scale: a
+    // fixed --scale or a quantile is not the largest weight.
+    for (how, says) in [("--scale 10", "the scale is --scale = 10"), ("--scale-quantile 0.5", "the 0.5 quantile")] {
+        let fine = format!("build --target {t} --weight-eps 1e-9 --k 4 {how} -o {}", p("fine.safetensors"));
+        assert_one_line_error(&fine.split_whitespace().collect::<Vec<_>>(), says);
+    }
     std::fs::remove_dir_all(&d).unwrap();
 }
 

@@ -2,6 +2,7 @@
 //! ticket runs in float32, so a layer's sums resolve no finer than their
 //! size allows, and a tolerance below that is refused before sizing.
 
+use super::config::BuildConfig;
 use super::engine::PairSize;
 use super::sizing::LayerPlan;
 use crate::net::Network;
@@ -14,11 +15,12 @@ pub fn resolution(size: &PairSize) -> f64 {
 }
 
 /// Refuses a plan whose per-coefficient tolerance is finer than its
-/// layer's float32 resolution ([`resolution`]), naming the target weight
-/// that set the layer's scale: such a tolerance cannot be met, and asking
-/// for it would size instances without bound (one corrupted weight of
-/// 2.9·10³⁸ once planned n = 508, k = 230).
-pub(super) fn check_resolution(net: &Network, plans: &[LayerPlan]) -> Result<(), String> {
+/// layer's float32 resolution ([`resolution`]), saying what set the
+/// layer's scale under `cfg` (its largest weight, named; a quantile of its
+/// weights; or the user's fixed scale): such a tolerance cannot be met,
+/// and asking for it would size instances without bound (one corrupted
+/// weight of 2.9·10³⁸ once planned n = 508, k = 230).
+pub(super) fn check_resolution(net: &Network, plans: &[LayerPlan], cfg: &BuildConfig) -> Result<(), String> {
     let widths = net.widths();
     for (i, p) in plans.iter().enumerate() {
         let res = resolution(&p.size);
@@ -40,9 +42,14 @@ pub(super) fn check_resolution(net: &Network, plans: &[LayerPlan]) -> Result<(),
         } else {
             format!("layer {i}'s coefficient C_{q}[{o}, {j}] = {:.4e}", c.values[at])
         };
+        let set_by = match (cfg.scale, cfg.scale_quantile.filter(|&q| q < 1.0)) {
+            (Some(s), _) => format!("the scale is `scale` = {s}"),
+            (None, Some(q)) => format!("the scale is set by the {q} quantile of its weights (the largest is {name})"),
+            (None, None) => format!("the scale is set by {name}"),
+        };
         return Err(format!(
             "layer {i}: the per-weight tolerance {:.3e} is below float32 resolution at this layer's scale \
-             ({} products of size up to {:.3e} resolve only {res:.3e}); the scale is set by {name}",
+             ({} products of size up to {:.3e} resolve only {res:.3e}); {set_by}",
             p.weight_eps, p.size.k, p.size.scale
         ));
     }

@@ -202,7 +202,7 @@ pub fn plan(net: &Network, cfg: &BuildConfig) -> Result<Vec<LayerPlan>> {
         Sizing::Density(d) => sizer.sizes_for_density(d)?,
     };
     let plans = sizer.plans(&sizes);
-    check_resolution(net, &plans).map_err(Error::Argument)?;
+    check_resolution(net, &plans, cfg).map_err(Error::Argument)?;
     Ok(plans)
 }
 
@@ -311,7 +311,7 @@ impl Sizer<'_> {
         // A tolerance below float32 resolution would size without bound.
         let provisional: Vec<PairSize> =
             self.shapes.iter().map(|s| PairSize { n: k, k, scale: self.scale_of(s.scale_at, k), subsets }).collect();
-        check_resolution(self.net, &self.plans(&provisional)).map_err(Error::Argument)?;
+        check_resolution(self.net, &self.plans(&provisional), self.cfg).map_err(Error::Argument)?;
         self.layers
             .iter()
             .zip(&self.shapes)
