@@ -78,7 +78,7 @@ fn kept_weights_are_the_random_network_and_subsets_have_size_k_or_another_allowe
                     let built = c.values[r * c.d_in + j] != 0.0 && (side == 0 || !nn);
                     let got = per_instance.get(&(r as u32, j, side)).copied().unwrap_or(0);
                     // k edges, or another size when no k-subset is within
-                    // tolerance (docs/THEORY.md §3.2, "Other sizes").
+                    // tolerance (docs/THEORY.md §3.2, "Which size").
                     let m = (j * 2 * n..(j + 1) * 2 * n).filter(|&h| (a_of(h) < 0.0) == (side == 1)).count();
                     let allowed: Vec<usize> =
                         if built { sslth::ticket::subsets::sizes(SubsetOrder::Fixed, k, m).collect() } else { vec![0] };
@@ -138,7 +138,7 @@ fn fewest_keeps_the_smallest_subset_within_tolerance() {
                     let sum: f64 = chosen.iter().map(|&h| a_of(h) * b_of(r, h)).sum();
                     let m = side.len();
                     // A miss (this fixed n is never raised) keeps the
-                    // closest κ-subset; no subset of up to 2k serves.
+                    // closest subset of any size; none of up to 2k serves.
                     let missed = (sum - target).abs() > eps * (1.0 + 1e-9);
                     let smaller = if missed { (2 * k).min(m) + 1 } else { chosen.len() };
                     misses += usize::from(missed);
